@@ -1,0 +1,46 @@
+package org.glmmaas.billing.db;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The embedded default of DESIGN.md: with no {@code spring.datasource.url} configured, the service
+ * starts a real PostgreSQL of its own (zonky's packaged binaries), keeping its data under
+ * {@code glm.billing.embedded-db.dir} so state survives a restart. Configured, the given database is used
+ * and this class does nothing.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnExpression("'${spring.datasource.url:}'.isEmpty()")
+public class EmbeddedDatabaseConfig {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabaseConfig.class);
+
+  @Bean(destroyMethod = "close")
+  EmbeddedPostgres embeddedPostgres(
+      @Value("${glm.billing.embedded-db.dir:${java.io.tmpdir}/glm-billing-service-db}") Path dir,
+      @Value("${glm.billing.embedded-db.port:0}") int port) throws IOException {
+    Files.createDirectories(dir);
+    log.info("No spring.datasource.url configured: starting embedded PostgreSQL in {}", dir);
+    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+        .setDataDirectory(dir)
+        .setCleanDataDirectory(false);
+    if (port > 0) {
+      builder.setPort(port);
+    }
+    return builder.start();
+  }
+
+  @Bean
+  DataSource dataSource(EmbeddedPostgres pg) {
+    return pg.getPostgresDatabase();
+  }
+}

@@ -1,0 +1,26 @@
+package org.glmmaas.worker.text;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+
+/**
+ * Chooses the next token of one sequence from its logits row. One instance per request: it holds
+ * the request's random stream (seeded) and its penalty counts, so the same request with the same
+ * seed gives the same tokens whatever else the engine is running.
+ */
+public interface Sampler {
+
+  /** A chosen token with its natural-log probability and, if asked, the top alternatives. */
+  record Sample(int tokenId, float logprob, List<Alternative> topLogprobs) {}
+
+  record Alternative(int tokenId, float logprob) {}
+
+  /**
+   * @param logits the engine's logits buffer
+   * @param offset index of this row's first float in {@code logits}
+   */
+  Sample sample(FloatBuffer logits, int offset);
+
+  /** Records a token of the context (prompt or generated) for the penalties. */
+  void accept(int tokenId, boolean generated);
+}

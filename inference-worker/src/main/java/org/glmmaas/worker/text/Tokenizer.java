@@ -1,0 +1,28 @@
+package org.glmmaas.worker.text;
+
+/**
+ * GLM's byte-level BPE tokenizer as llama.cpp applies it (GLM-GGUF.md "Tokenizer"). No BOS is ever
+ * added: the {@code [gMASK]<sop>} prefix comes from the chat template.
+ */
+public interface Tokenizer {
+
+  /**
+   * @param parseSpecial when true, the exact texts of control and user-defined tokens become those
+   *     tokens; when false they are ordinary text (user-defined tokens still match)
+   */
+  int[] encode(String text, boolean parseSpecial);
+
+  /** Text of the ids, special tokens rendered; invalid UTF-8 becomes U+FFFD. */
+  String decode(int[] ids);
+
+  /** The raw bytes one token stands for (a special token's text as UTF-8). */
+  byte[] tokenBytes(int id);
+
+  /** Tokens in the vocabulary. */
+  int vocabSize();
+
+  /** End-of-generation ids computed from the model's metadata (GLM-GGUF.md). */
+  int[] endOfGenerationIds();
+
+  boolean isEndOfGeneration(int id);
+}
