@@ -16,36 +16,43 @@ ThreadPool::~ThreadPool() {
     {
         std::lock_guard<std::mutex> g(mu_);
         stop_.store(true);
-        generation_.fetch_add(1);
     }
     cv_.notify_all();
     for (auto &t : threads_) t.join();
 }
 
-void ThreadPool::run_tasks(int id) {
+void ThreadPool::work(uint32_t gen, int id) {
+    Slot &s = slots_[gen & 1];
     for (;;) {
-        int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
-        if (t >= n_tasks_) break;
-        (*fn_)(t, id);
+        uint64_t st = state_.load(std::memory_order_acquire);
+        if ((uint32_t)(st >> 32) != gen) return;
+        const int64_t n = s.n.load(std::memory_order_relaxed);
+        const auto *fn = s.fn.load(std::memory_order_relaxed);
+        const uint32_t next = (uint32_t)st;
+        if ((int64_t)next >= n) return;
+        // The CAS succeeds only while the generation is still `gen`, so fn and n are its own.
+        if (state_.compare_exchange_weak(st, st + 1, std::memory_order_acq_rel)) {
+            (*fn)(next, id);
+            s.done.fetch_add(1, std::memory_order_release);
+        }
     }
 }
 
 void ThreadPool::worker(int id) {
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     for (;;) {
         int spins = 0;
-        while (generation_.load(std::memory_order_acquire) == seen && spins < 20000) {
+        while ((uint32_t)(state_.load(std::memory_order_acquire) >> 32) == seen && !stop_.load(std::memory_order_relaxed) && spins < 20000) {
             _mm_pause();
             spins++;
         }
-        if (generation_.load(std::memory_order_acquire) == seen) {
+        if ((uint32_t)(state_.load(std::memory_order_acquire) >> 32) == seen && !stop_.load()) {
             std::unique_lock<std::mutex> lk(mu_);
-            cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+            cv_.wait(lk, [&] { return stop_.load() || (uint32_t)(state_.load(std::memory_order_acquire) >> 32) != seen; });
         }
-        seen = generation_.load(std::memory_order_acquire);
         if (stop_.load()) return;
-        run_tasks(id);
-        active_.fetch_sub(1, std::memory_order_acq_rel);
+        seen = (uint32_t)(state_.load(std::memory_order_acquire) >> 32);
+        work(seen, id);
     }
 }
 
@@ -55,18 +62,19 @@ void ThreadPool::parallel_for(int64_t n_tasks, const std::function<void(int64_t,
         for (int64_t t = 0; t < n_tasks; t++) fn(t, 0);
         return;
     }
-    fn_ = &fn;
-    n_tasks_ = n_tasks;
-    next_.store(0, std::memory_order_relaxed);
-    active_.store(n_ - 1, std::memory_order_relaxed);
+    const uint32_t g = ++gen_;
+    Slot &s = slots_[g & 1];
+    s.fn.store(&fn, std::memory_order_relaxed);
+    s.n.store(n_tasks, std::memory_order_relaxed);
+    s.done.store(0, std::memory_order_relaxed);
     {
-        std::lock_guard<std::mutex> g(mu_);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
+        std::lock_guard<std::mutex> lk(mu_);
+        state_.store((uint64_t)g << 32, std::memory_order_release);
     }
     cv_.notify_all();
-    run_tasks(0);
+    work(g, 0);
     int spins = 0;
-    while (active_.load(std::memory_order_acquire) > 0) {
+    while (s.done.load(std::memory_order_acquire) < n_tasks) {
         if (++spins < 50000) _mm_pause();
         else std::this_thread::yield();
     }

@@ -53,21 +53,26 @@ class ThreadPool {
     explicit ThreadPool(int n_threads);
     ~ThreadPool();
     int size() const { return n_; }
+    // Tasks are claimed one at a time; the caller claims too and waits only for tasks that were
+    // claimed, never for a worker that has not woken up (robust on oversubscribed machines).
     void parallel_for(int64_t n_tasks, const std::function<void(int64_t, int)> &fn);
 
   private:
+    struct Slot {
+        std::atomic<const std::function<void(int64_t, int)> *> fn{nullptr};
+        std::atomic<int64_t> n{0};
+        std::atomic<int64_t> done{0};
+    };
     void worker(int id);
-    void run_tasks(int id);
+    void work(uint32_t gen, int id);
     int n_;
     std::vector<std::thread> threads_;
     std::mutex mu_;
     std::condition_variable cv_;
-    std::atomic<uint64_t> generation_{0};
-    std::atomic<int64_t> next_{0};
-    std::atomic<int> active_{0};
+    std::atomic<uint64_t> state_{0};  // generation << 32 | next task
     std::atomic<bool> stop_{false};
-    int64_t n_tasks_ = 0;
-    const std::function<void(int64_t, int)> *fn_ = nullptr;
+    uint32_t gen_ = 0;                // caller-side generation counter
+    Slot slots_[2];
 };
 
 struct Context {

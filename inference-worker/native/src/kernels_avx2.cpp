@@ -92,17 +92,24 @@ inline void tile_q8(const MatmulArgs &a, int64_t o, int64_t r) {
         xq[j] = reinterpret_cast<const int8_t *>(xr + nb * 4);
     }
     for (int64_t b = 0; b < nb; b++) {
+        // Activation quants and scales are loaded once per block and reused by the MR weight rows.
+        __m256i xv[NR];
+        __m256 xs[NR];
+        for (int j = 0; j < NR; j++) {
+            xv[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq[j] + b * 32));
+            xs[j] = _mm256_broadcast_ss(xd[j] + b);
+        }
         for (int i = 0; i < MR; i++) {
             const uint8_t *blk = w[i] + b * BS;
             _mm_prefetch(reinterpret_cast<const char *>(blk + 16 * BS), _MM_HINT_T0);
-            const float dw = h2f(blk);
+            const __m256 dw = _mm256_set1_ps(h2f(blk));
             const __m256i wv = load_wq<Q4>(blk + 2);
             const __m256i aw = _mm256_sign_epi8(wv, wv);
             for (int j = 0; j < NR; j++) {
-                const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xq[j] + b * 32));
-                const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, wv));
+                const __m256i p16 = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv[j], wv));
                 const __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
-                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[j][b]), f, acc[i][j]);
+                // dw * dx in every lane (the same IEEE product as a scalar multiply), then one FMA.
+                acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, xs[j]), f, acc[i][j]);
             }
         }
     }

@@ -37,7 +37,7 @@ int argmax(const float *v, int n) {
     return best;
 }
 
-struct Result { double max_top20 = 0, max_top5 = 0; int greedy_ok = 0, greedy_checked = 0; bool pass = true; };
+struct Result { double max_top20 = 0, max_top5 = 0; int greedy_ok = 0, greedy_checked = 0, argmax_all = 0, steps = 0; bool pass = true; };
 
 }  // namespace
 
@@ -141,6 +141,8 @@ int main(int argc, char **argv) {
                 const double gap = t5.arr[0].arr[1].num - t5.arr[1].arr[1].num;
                 if (any_quant && gap < 0.5) counting = false;
                 const int mine = argmax(logits.data(), nv);
+                r.steps++;
+                if (mine == greedy[k]) r.argmax_all++;
                 if (counting) {
                     r.greedy_checked++;
                     if (mine == greedy[k]) r.greedy_ok++;
@@ -156,11 +158,14 @@ int main(int argc, char **argv) {
             total.max_top5 = std::max(total.max_top5, r.max_top5);
             total.greedy_ok += r.greedy_ok;
             total.greedy_checked += r.greedy_checked;
+            total.argmax_all += r.argmax_all;
+            total.steps += r.steps;
             total.pass = total.pass && r.pass;
             nprompts++;
         }
-        std::printf("%-40s %s  prompts %d  top20 max|d| %.3g (tol %.0e)  top5/step max|d| %.3g  greedy %d/%d checked\n", fn.c_str(),
-                    total.pass ? "PASS" : "FAIL", nprompts, total.max_top20, tol, total.max_top5, total.greedy_ok, total.greedy_checked);
+        std::printf("%-40s %s  prompts %d  top20 max|d| %.3g (tol %.0e)  top5/step max|d| %.3g  greedy %d/%d checked (argmax equal at %d/%d steps)\n",
+                    fn.c_str(), total.pass ? "PASS" : "FAIL", nprompts, total.max_top20, tol, total.max_top5, total.greedy_ok, total.greedy_checked,
+                    total.argmax_all, total.steps);
         if (!total.pass) failures++;
         glm_context_free(c);
         glm_model_free(m);
