@@ -7,8 +7,18 @@
 
 #include "engine.h"
 
+#ifdef GLM_HAVE_CUDA
+#include "cuda/cuda_glue.h"
+#endif
+
 struct glm_model { glm::Model m; };
-struct glm_context { glm::Context c; };
+struct glm_context {
+    glm::Context c;
+#ifdef GLM_HAVE_CUDA
+    glm_cuda::Context *cuda = nullptr;  // set when the context runs on a CUDA device
+    ~glm_context() { glm_cuda::destroy(cuda); }
+#endif
+};
 
 namespace glm {
 
@@ -68,7 +78,11 @@ const char *glm_system_info(void) {
         if (__builtin_cpu_supports("avx512vnni")) s += " avx512vnni";
         s += "; kernels: ";
         s += active_kernels().name;
+#ifdef GLM_HAVE_CUDA
+        s += "; cuda: built";
+#else
         s += "; cuda: no";
+#endif
         return s;
     }();
     return info.c_str();
@@ -239,10 +253,29 @@ int32_t glm_context_create(glm_model *model, const glm_context_params *params, g
     CHECK_ARG(out != nullptr, "out is null");
     GLM_GUARD_BEGIN
     glm_context_params p = params ? *params : glm_context_default_params();
-    if (p.device && std::strcmp(p.device, "cpu") != 0) {
-        return set_error(GLM_ERR_UNSUPPORTED, "device '%.32s' is not available (this build has the CPU backend only)", p.device);
+    int cuda_device = -1;
+    (void)cuda_device;
+    if (p.device && std::strncmp(p.device, "cuda:", 5) == 0) {
+        char *end = nullptr;
+        const long n = std::strtol(p.device + 5, &end, 10);
+        if (end == p.device + 5 || *end != '\0' || n < 0 || n > 1024) {
+            return set_error(GLM_ERR_INVALID_ARGUMENT, "device '%.32s' is not of the form cuda:N", p.device);
+        }
+#ifdef GLM_HAVE_CUDA
+        std::string why;
+        if (!glm_cuda::device_available((int32_t)n, &why)) {
+            return set_error(GLM_ERR_UNSUPPORTED, "device '%.32s' is not available: %s", p.device, why.c_str());
+        }
+        cuda_device = (int32_t)n;
+        p.device = "cuda";
+#else
+        return set_error(GLM_ERR_UNSUPPORTED, "device '%.32s' is not available (this build has no CUDA backend)", p.device);
+#endif
+    } else if (p.device && std::strcmp(p.device, "cpu") != 0) {
+        return set_error(GLM_ERR_INVALID_ARGUMENT, "device '%.32s' is neither cpu nor cuda:N", p.device);
+    } else {
+        p.device = "cpu";
     }
-    p.device = "cpu";
     if (p.n_threads <= 0) p.n_threads = glm_context_default_params().n_threads;
     CHECK_ARG(p.n_threads <= 512, "n_threads %d is absurd", p.n_threads);
     if (p.kv_block_size <= 0) p.kv_block_size = 16;
@@ -253,6 +286,28 @@ int32_t glm_context_create(glm_model *model, const glm_context_params *params, g
     if (p.max_batch_tokens <= 0) p.max_batch_tokens = 2048;
     if (p.max_batch_seqs <= 0) p.max_batch_seqs = 256;
     std::unique_ptr<glm_context> c(new glm_context());
+#ifdef GLM_HAVE_CUDA
+    if (cuda_device >= 0) {
+        // The CUDA backend owns the KV pool and scratch in device memory; the host context keeps
+        // only what batch validation reads.
+        c->c.model = &model->m;
+        c->c.params = p;
+        c->c.n_slots = (int64_t)p.n_kv_blocks * p.kv_block_size;
+        glm_cuda::Params cp;
+        cp.device = cuda_device;
+        cp.kv_block_size = p.kv_block_size;
+        cp.n_kv_blocks = p.n_kv_blocks;
+        cp.kv_type = p.kv_type;
+        cp.max_batch_tokens = p.max_batch_tokens;
+        cp.max_batch_seqs = p.max_batch_seqs;
+        std::string err;
+        const int32_t st = glm_cuda::create(glm::cuda_host_model(model->m), cp, &c->cuda, &err);
+        if (st != GLM_OK) return set_error(st, "CUDA context: %s", err.c_str());
+        *out = c.release();
+        clear_error();
+        return GLM_OK;
+    }
+#endif
     c->c.create(&model->m, p);
     *out = c.release();
     clear_error();
@@ -322,6 +377,15 @@ int32_t glm_forward(glm_context *ctx, const glm_batch *b, float *logits) {
         return set_error(GLM_ERR_OUT_OF_MEMORY, "out of memory");
     }
     GLM_GUARD_BEGIN
+#ifdef GLM_HAVE_CUDA
+    if (ctx->cuda) {
+        std::string err;
+        const int32_t st = glm_cuda::forward(ctx->cuda, b, logits, &err);
+        if (st != GLM_OK) return set_error(st, "CUDA forward: %s", err.c_str());
+        clear_error();
+        return GLM_OK;
+    }
+#endif
     ctx->c.forward(*b, logits);
     clear_error();
     return GLM_OK;
