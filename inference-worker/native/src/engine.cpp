@@ -283,13 +283,18 @@ void Context::forward(const glm_batch &b, float *logits) {
         }
     }
     const float kq_scale = 1.0f / std::sqrt((float)hd);
+    // Row-wise element work (norms, residuals, SiLU) in parallel when there are enough rows.
+    auto per_row = [&](int64_t nrows, const std::function<void(int64_t)> &fn) {
+        if (nrows >= 4) pool->parallel_for(nrows, [&](int64_t r, int) { fn(r); });
+        else for (int64_t r = 0; r < nrows; r++) fn(r);
+    };
     const bool f16kv = kv_elem == 2;
     int64_t rows = n;  // rows still carried (the last layer keeps only logit rows)
 
     for (int32_t il = 0; il < model->n_layer_run; il++) {
         const Layer &L = model->layers[il];
         const bool last = il == model->n_layer_run - 1;
-        for (int64_t r = 0; r < rows; r++) rmsnorm_row(&x[r * E], L.attn_norm, &h[r * E], E, eps);
+        per_row(rows, [&](int64_t r) { rmsnorm_row(&x[r * E], L.attn_norm, &h[r * E], E, eps); });
         // Q, K, V into q[r * qkv_dim + (0 | qdim | qdim + kvdim)]
         if (L.wqkv) {
             Job j{&L.wqkv, h.data(), E, q.data(), qkv_dim, L.bqkv};
@@ -385,32 +390,32 @@ void Context::forward(const glm_batch &b, float *logits) {
             Job j{&L.wo, attn.data(), qdim, tmp.data(), E, nullptr};
             run_jobs(*this, &j, 1, rows);
         }
-        for (int64_t r = 0; r < rows; r++) {
+        per_row(rows, [&](int64_t r) {
             float *xr = &x[r * E], *tr = &tmp[r * E];
             if (L.post_attn_norm) rmsnorm_row(tr, L.post_attn_norm, tr, E, eps);
             for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
             rmsnorm_row(xr, L.ffn_norm, &h[r * E], E, eps);
-        }
+        });
         {
             Job j{&L.ffn_up, h.data(), E, ffn.data(), 2 * ff, nullptr};
             run_jobs(*this, &j, 1, rows);
         }
-        for (int64_t r = 0; r < rows; r++) {
+        per_row(rows, [&](int64_t r) {
             const float *g = &ffn[r * 2 * ff], *u = g + ff;
             float *m = &ffn2[r * ff];
             for (int64_t i = 0; i < ff; i++) m[i] = (g[i] / (1.0f + std::exp(-g[i]))) * u[i];
-        }
+        });
         {
             Job j{&L.ffn_down, ffn2.data(), ff, tmp.data(), E, nullptr};
             run_jobs(*this, &j, 1, rows);
         }
-        for (int64_t r = 0; r < rows; r++) {
+        per_row(rows, [&](int64_t r) {
             float *xr = &x[r * E], *tr = &tmp[r * E];
             if (L.post_ffn_norm) rmsnorm_row(tr, L.post_ffn_norm, tr, E, eps);
             for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
-        }
+        });
     }
-    for (int64_t r = 0; r < rows; r++) rmsnorm_row(&x[r * E], model->output_norm, &h[r * E], E, eps);
+    per_row(rows, [&](int64_t r) { rmsnorm_row(&x[r * E], model->output_norm, &h[r * E], E, eps); });
     Job j{&model->output, h.data(), E, logits, hp.n_vocab, nullptr};
     run_jobs(*this, &j, 1, rows);
 }

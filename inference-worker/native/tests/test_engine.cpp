@@ -190,6 +190,11 @@ int main() {
     std::printf("%s\n", glm_system_info());
     testgguf::ModelSpec s;
     batch_invariance("glm4-f32", s);
+    {
+        testgguf::ModelSpec odd = s;  // widths that are multiples of 8 but not of 32
+        odd.n_ff = 40; odd.head_dim = 24; odd.n_rot = 8;
+        batch_invariance("glm4-f32-odd-widths", odd);
+    }
     s.wtype = glm::T_Q8_0;
     batch_invariance("glm4-q8_0", s);
     s.arch = "chatglm"; s.fused_qkv = true; s.n_embd = 64; s.n_head = 4; s.head_dim = 16; s.wtype = glm::T_Q4_0;
