@@ -1,0 +1,79 @@
+package org.glmmaas.worker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.glmmaas.worker.cli.GlmCliTest.Run;
+import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/** {@code glm engine generate} and {@code bench} end to end over a made model. */
+class EngineCommandsTest {
+
+  @TempDir
+  static Path dir;
+
+  static Path model;
+
+  @BeforeAll
+  static void makeModel() {
+    assumeTrue(NativeGlmEngine.isAvailable(), NativeGlmEngine::unavailableReason);
+    model = dir.resolve("tiny.gguf");
+    Run r = GlmCliTest.run("engine", "make-model", "--preset", "tiny", "--type", "q8_0",
+        "--out", model.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+  }
+
+  @Test
+  void generatePrintsTheDocumentedJson() throws Exception {
+    Run r = GlmCliTest.run("engine", "generate", "--model", model.toString(), "--prompt-ids",
+        "1502,1504,1507,10,72", "--max-tokens", "6", "--top", "4", "--threads", "1", "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode j = EngineGenerateCommand.JSON.readTree(r.out());
+    assertThat(j.get("prompt_ids").toString()).isEqualTo("[1502,1504,1507,10,72]");
+    assertThat(j.get("greedy_ids").size()).isEqualTo(6);
+    assertThat(j.get("top").size()).isEqualTo(4);
+    assertThat(j.get("top").get(0).get(0).asInt()).isEqualTo(j.get("greedy_ids").get(0).asInt());
+    assertThat(j.get("top").get(0).get(1).asDouble())
+        .isGreaterThanOrEqualTo(j.get("top").get(1).get(1).asDouble());
+
+    // the same prompt inside a --prompts batch gives the same answer
+    Path prompts = Files.writeString(dir.resolve("p.json"), "[[7,8,9],[1502,1504,1507,10,72]]");
+    Run b = GlmCliTest.run("engine", "generate", "--model", model.toString(), "--prompts",
+        prompts.toString(), "--max-tokens", "6", "--top", "4", "--json");
+    assertThat(b.code()).as(b.err()).isZero();
+    JsonNode arr = EngineGenerateCommand.JSON.readTree(b.out());
+    assertThat(arr.size()).isEqualTo(2);
+    assertThat(arr.get(1)).isEqualTo(j);
+  }
+
+  @Test
+  void generateReportsBadTokenIdsAndBadModelsAsOneLine() throws Exception {
+    Run r = GlmCliTest.run("engine", "generate", "--model", model.toString(), "--prompt-ids",
+        "1,2,99999");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("token id 99999 is outside the vocabulary")
+        .doesNotContain("\tat ");
+    Path junk = Files.writeString(dir.resolve("junk.gguf"), "GGUF but not really");
+    r = GlmCliTest.run("engine", "generate", "--model", junk.toString(), "--prompt-ids", "1");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("failed").doesNotContain("\tat ");
+  }
+
+  @Test
+  void benchPrintsTheDocumentedJson() throws Exception {
+    Run r = GlmCliTest.run("engine", "bench", "--model", model.toString(), "--threads", "1",
+        "--batch", "1,2", "--prompt", "8", "--gen", "2", "--reps", "1", "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode j = EngineGenerateCommand.JSON.readTree(r.out());
+    assertThat(j.get("prefill_tok_s").asDouble()).isPositive();
+    assertThat(j.get("decode").size()).isEqualTo(2);
+    assertThat(j.get("decode").get(1).get("batch").asInt()).isEqualTo(2);
+    assertThat(j.get("decode").get(1).get("tok_s").asDouble()).isPositive();
+  }
+}
