@@ -38,7 +38,7 @@ class BpeTokenizerGoldenTest {
   @MethodSource("tokenizerCases")
   void equalsLlamaCpp(JsonNode c, String model) {
     ReferenceFiles.assumeAvailable();
-    BpeTokenizer tok = BpeTokenizer.fromMetadata(ReferenceFiles.metadata(model));
+    BpeTokenizer tok = ReferenceFiles.textModel(model).tokenizer();
     String text = c.get("text").asString();
 
     assertThat(tok.encode(text, true)).as("ids with special parsing").containsExactly(ReferenceFiles.ints(c.get("ids_parse_special")));
@@ -68,7 +68,7 @@ class BpeTokenizerGoldenTest {
   @MethodSource("promptCases")
   void promptIdsEqualLlamaCpp(JsonNode p, String model) {
     ReferenceFiles.assumeAvailable();
-    BpeTokenizer tok = BpeTokenizer.fromMetadata(ReferenceFiles.metadata(model));
+    BpeTokenizer tok = ReferenceFiles.textModel(model).tokenizer();
     String text = p.get("kind").asString().equals("chat") ? p.get("rendered_text").asString() : p.get("text").asString();
     assertThat(tok.encode(text, true)).containsExactly(ReferenceFiles.ints(p.get("prompt_ids")));
   }

@@ -92,6 +92,13 @@ final class ReferenceFiles {
         });
   }
 
+  private static final Map<String, GlmTextModel> MODELS = new ConcurrentHashMap<>();
+
+  /** The text model of a reference model file, built once per test run. */
+  static GlmTextModel textModel(String modelFile) {
+    return MODELS.computeIfAbsent(modelFile, f -> GlmTextModel.of(metadata(f)));
+  }
+
   static int[] ints(JsonNode array) {
     int[] out = new int[array.size()];
     for (int i = 0; i < out.length; i++) {
