@@ -28,6 +28,8 @@ import java.util.SplittableRandom;
 public final class LogitsSampler implements Sampler {
 
   private static final int FIRST_TOP_P_PREFIX = 64;
+  private static final int HISTOGRAM_BUCKETS = 4096;
+  private static final double HISTOGRAM_RANGE = 64.0;
 
   private final SamplingConfig config;
   private final int vocabSize;
@@ -38,6 +40,9 @@ public final class LogitsSampler implements Sampler {
   private final boolean[] seen;
   private final IntArray touched = new IntArray();
   private float[] work;
+  private float[] probs;
+  private short[] bucketOf;
+  private int[] members;
   private long[] keys;
 
   public LogitsSampler(SamplingConfig config, int vocabSize) {
@@ -73,6 +78,9 @@ public final class LogitsSampler implements Sampler {
       throw new IllegalArgumentException(
           "logits row [" + offset + ", " + (offset + vocabSize) + ") outside the buffer of " + logits.limit());
     }
+    if (config.greedy() && !repetition && !additive && !config.logprobs() && config.topLogprobs() == 0) {
+      return new Sample(argmax(logits, offset), 0f, List.of()); // one pass, nothing copied
+    }
     float[] row = penalizedRow(logits, offset);
     if (config.greedy()) {
       return greedy(row);
@@ -80,17 +88,28 @@ public final class LogitsSampler implements Sampler {
     return sampled(row);
   }
 
+  /** Largest logit of the row, ties to the lowest id; NaN never wins. */
+  private int argmax(FloatBuffer logits, int offset) {
+    int best = 0;
+    float bestValue = Float.NEGATIVE_INFINITY;
+    boolean found = false;
+    for (int i = 0; i < vocabSize; i++) {
+      float v = logits.get(offset + i);
+      if (v > bestValue || (!found && v == bestValue)) {
+        bestValue = v;
+        best = i;
+        found = true;
+      }
+    }
+    return best;
+  }
+
   /** The row with penalties applied, in this sampler's own array (the engine's buffer is never written). */
   private float[] penalizedRow(FloatBuffer logits, int offset) {
     if (work == null) {
       work = new float[vocabSize];
     }
-    logits.get(offset, work, 0, vocabSize);
-    for (int i = 0; i < vocabSize; i++) {
-      if (Float.isNaN(work[i])) {
-        work[i] = Float.NEGATIVE_INFINITY;
-      }
-    }
+    logits.get(offset, work, 0, vocabSize); // NaN is made -inf by the paths that need it
     if (repetition || additive) {
       float rep = config.repetitionPenalty();
       for (int k = 0; k < touched.size; k++) {
@@ -111,15 +130,23 @@ public final class LogitsSampler implements Sampler {
 
   private Sample greedy(float[] row) {
     int best = 0;
-    float bestValue = row[0];
-    for (int i = 1; i < vocabSize; i++) {
-      if (row[i] > bestValue) {
-        bestValue = row[i];
+    float bestValue = Float.NEGATIVE_INFINITY;
+    boolean found = false;
+    for (int i = 0; i < vocabSize; i++) {
+      float v = row[i];
+      if (v > bestValue || (!found && v == bestValue)) {
+        bestValue = v;
         best = i;
+        found = true;
       }
     }
     if (!config.logprobs() && config.topLogprobs() == 0) {
       return new Sample(best, 0f, List.of());
+    }
+    for (int i = 0; i < vocabSize; i++) {
+      if (row[i] != row[i]) {
+        row[i] = Float.NEGATIVE_INFINITY; // NaN: never an alternative
+      }
     }
     double logZ = logSumExp(row, bestValue, null, vocabSize);
     float logprob = (float) (row[best] - logZ);
@@ -132,10 +159,13 @@ public final class LogitsSampler implements Sampler {
   }
 
   private Sample sampled(float[] row) {
-    float t = config.temperature();
+    float invT = 1f / config.temperature();
     float max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < vocabSize; i++) {
-      float v = row[i] / t;
+      float v = row[i] * invT;
+      if (v != v) {
+        v = Float.NEGATIVE_INFINITY; // NaN is never sampled
+      }
       row[i] = v;
       if (v > max) {
         max = v;
@@ -165,16 +195,13 @@ public final class LogitsSampler implements Sampler {
       }
       n = nucleus(sorted, row, max, z);
     } else {
-      // top-p over the whole vocabulary: a growing sorted prefix, rarely the whole of it
-      double z = sumExp(row, max);
-      int m = FIRST_TOP_P_PREFIX;
-      while (true) {
-        sorted = topKeys(row, null, vocabSize, m);
-        n = nucleus(sorted, row, max, z);
-        if (n > 0 || m >= vocabSize) {
-          break;
-        }
-        m = (int) Math.min((long) vocabSize, (long) m * 8);
+      // top-p over the whole vocabulary: a small sorted prefix usually holds the nucleus ...
+      sorted = topKeys(row, null, vocabSize, FIRST_TOP_P_PREFIX);
+      double z = fillProbs(row, max);
+      n = nucleus(sorted, row, max, z);
+      if (n == 0) {
+        // ... else a histogram of the mass finds the cut without sorting the vocabulary
+        return drawNucleusByHistogram(row, max, minLogit, z);
       }
     }
     if (n == 0) {
@@ -208,20 +235,21 @@ public final class LogitsSampler implements Sampler {
 
   /** Neither top-k nor top-p: one pass for the mass, one for the draw. */
   private Sample drawUnsorted(float[] row, float max, float minLogit) {
+    float[] p = probs();
     double z = 0;
     for (int i = 0; i < vocabSize; i++) {
-      if (row[i] >= minLogit) {
-        z += Math.exp(row[i] - max);
-      }
+      float e = row[i] >= minLogit ? expNonPositive(row[i] - max) : 0f;
+      p[i] = e;
+      z += e;
     }
     double u = random.nextDouble() * z;
     double acc = 0;
     int chosen = -1;
     int last = -1;
     for (int i = 0; i < vocabSize; i++) {
-      if (row[i] >= minLogit && row[i] > Float.NEGATIVE_INFINITY) {
+      if (p[i] > 0f) {
         last = i;
-        acc += Math.exp(row[i] - max);
+        acc += p[i];
         if (u < acc) {
           chosen = i;
           break;
@@ -244,6 +272,97 @@ public final class LogitsSampler implements Sampler {
     return new Sample(chosen, (float) (row[chosen] - logZ), top);
   }
 
+  private float[] probs() {
+    if (probs == null) {
+      probs = new float[vocabSize];
+      bucketOf = new short[vocabSize];
+      members = new int[vocabSize];
+    }
+    return probs;
+  }
+
+  /** exp(logit - max) of every token into {@link #probs}; returns their sum. */
+  private double fillProbs(float[] row, float max) {
+    float[] p = probs();
+    double z = 0;
+    for (int i = 0; i < vocabSize; i++) {
+      float e = expNonPositive(row[i] - max);
+      p[i] = e;
+      z += e;
+    }
+    return z;
+  }
+
+  /**
+   * Top-p over a large nucleus: the mass is binned by logit (HISTOGRAM_BUCKETS bins over the
+   * HISTOGRAM_RANGE below the max); whole bins above the cut are in, only the bin holding the cut
+   * is sorted. Then min-p, then one draw over the members (in id order).
+   */
+  private Sample drawNucleusByHistogram(float[] row, float max, float minLogit, double z) {
+    float[] p = probs;
+    double[] mass = new double[HISTOGRAM_BUCKETS];
+    double scale = HISTOGRAM_BUCKETS / HISTOGRAM_RANGE;
+    for (int i = 0; i < vocabSize; i++) {
+      double d = row[i] - max + HISTOGRAM_RANGE;
+      int b = d <= 0 ? 0 : (int) Math.min(HISTOGRAM_BUCKETS - 1, d * scale);
+      bucketOf[i] = (short) b;
+      mass[b] += p[i];
+    }
+    double target = config.topP() * z;
+    double above = 0;
+    int cut = 0;
+    for (int b = HISTOGRAM_BUCKETS - 1; b >= 0; b--) {
+      if (above + mass[b] >= target) {
+        cut = b;
+        break;
+      }
+      above += mass[b];
+    }
+    // sort the cut bin only; the nucleus ends inside it
+    int inCut = 0;
+    for (int i = 0; i < vocabSize; i++) {
+      if (bucketOf[i] == cut) {
+        members[inCut++] = i;
+      }
+    }
+    long[] cutKeys = topKeys(row, members, inCut, inCut);
+    long lastKey = cutKeys[cutKeys.length - 1];
+    double acc = above;
+    for (long key : cutKeys) {
+      acc += p[idOf(key)];
+      if (acc >= target) {
+        lastKey = key;
+        break;
+      }
+    }
+    int n = 0;
+    double zFinal = 0;
+    for (int i = 0; i < vocabSize; i++) {
+      int b = bucketOf[i];
+      if ((b > cut || (b == cut && key(row[i], i) >= lastKey)) && row[i] >= minLogit) {
+        members[n++] = i;
+        zFinal += p[i];
+      }
+    }
+    double u = random.nextDouble() * zFinal;
+    double run = 0;
+    int chosen = members[n - 1];
+    for (int j = 0; j < n; j++) {
+      run += p[members[j]];
+      if (u < run) {
+        chosen = members[j];
+        break;
+      }
+    }
+    double logZ = max + Math.log(zFinal);
+    List<Alternative> top = List.of();
+    if (config.topLogprobs() > 0) {
+      long[] best = topKeys(row, members, n, config.topLogprobs());
+      top = alternatives(best, best.length, row, logZ);
+    }
+    return new Sample(chosen, (float) (row[chosen] - logZ), top);
+  }
+
   /** Smallest prefix of {@code sorted} whose mass reaches top_p, or 0 if it does not within it. */
   private int nucleus(long[] sorted, float[] row, float max, double z) {
     double target = config.topP() * z;
@@ -257,18 +376,10 @@ public final class LogitsSampler implements Sampler {
     return 0;
   }
 
-  private static double sumExp(float[] row, float max) {
-    double z = 0;
-    for (float v : row) {
-      z += Math.exp(v - max);
-    }
-    return z;
-  }
-
   private static double logSumExp(float[] row, float max, int[] ids, int n) {
     double z = 0;
     for (int i = 0; i < n; i++) {
-      z += Math.exp(row[ids == null ? i : ids[i]] - max);
+      z += expNonPositive(row[ids == null ? i : ids[i]] - max);
     }
     return max + Math.log(z);
   }
@@ -332,6 +443,22 @@ public final class LogitsSampler implements Sampler {
       out[j] = tmp;
     }
     return out;
+  }
+
+  /**
+   * e^x for x <= 0, relative error below 5e-7 (float precision), several times faster than {@link
+   * Math#exp}: 2^(x log2 e) split into an integer power (exponent bits) and 2^f, |f| <= 1/2, by its
+   * Taylor polynomial of degree 6. Underflows to 0 below -87.
+   */
+  static float expNonPositive(float x) {
+    if (!(x >= -87f)) {
+      return 0f; // also -inf and NaN
+    }
+    double t = x * 1.4426950408889634;
+    double n = Math.floor(t + 0.5);
+    float f = (float) ((t - n) * 0.6931471805599453); // e^f with |f| <= ln2/2
+    float p = 1f + f * (1f + f * (0.5f + f * (1f / 6 + f * (1f / 24 + f * (1f / 120 + f * (1f / 720))))));
+    return p * Float.intBitsToFloat(((int) n + 127) << 23);
   }
 
   /** A long ordering by logit, then by lower id: larger key = better. */

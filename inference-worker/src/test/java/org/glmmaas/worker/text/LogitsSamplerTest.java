@@ -242,6 +242,57 @@ class LogitsSamplerTest {
   }
 
   @Test
+  void aLargeNucleusIsCutExactlyWithoutSortingTheVocabulary() {
+    int v = 20_000;
+    FloatBuffer logits = randomLogits(13, v, 1f); // flat: the 0.8 nucleus holds thousands of tokens
+    double[] p = softmax(logits, 1f);
+    Integer[] order = sortedIds(p);
+    Set<Integer> nucleus = new HashSet<>();
+    double acc = 0;
+    for (int id : order) {
+      nucleus.add(id);
+      acc += p[id];
+      if (acc >= 0.8) {
+        break;
+      }
+    }
+    SamplingConfig cfg = new SamplingConfig(1f, 0.8f, 0, 0f, 1f, 0f, 0f, true, 3, 16, List.of(), false, true, 5);
+    Sampler s = new LogitsSampler(cfg, v);
+    Set<Integer> seen = new HashSet<>();
+    for (int i = 0; i < 400; i++) {
+      Sampler.Sample out = s.sample(logits, 0);
+      seen.add(out.tokenId());
+      assertThat(out.topLogprobs()).extracting(Sampler.Alternative::tokenId).containsExactly(order[0], order[1], order[2], order[3], order[4]);
+    }
+    assertThat(nucleus).hasSizeGreaterThan(1000).containsAll(seen);
+    assertThat(seen).hasSizeGreaterThan(200);
+  }
+
+  @Test
+  void fastExpIsAccurateToFloatPrecision() {
+    for (float x = 0f; x > -87f; x -= 0.0137f) {
+      double exact = Math.exp(x);
+      assertThat(Math.abs(LogitsSampler.expNonPositive(x) - exact) / exact).as("x=%s", x).isLessThan(5e-7);
+    }
+    assertThat(LogitsSampler.expNonPositive(0f)).isEqualTo(1f);
+    assertThat(LogitsSampler.expNonPositive(Float.NEGATIVE_INFINITY)).isZero();
+    assertThat(LogitsSampler.expNonPositive(Float.NaN)).isZero();
+  }
+
+  @Test
+  void nanLogitsAreNeverChosen() {
+    float[] a = new float[V];
+    java.util.Arrays.fill(a, Float.NaN);
+    a[3] = -1f;
+    a[9] = -2f;
+    assertThat(new LogitsSampler(config(0f, 1f, 0, 0f, 1), V).sample(FloatBuffer.wrap(a), 0).tokenId()).isEqualTo(3);
+    Sampler s = new LogitsSampler(config(1f, 0.99f, 0, 0f, 1), V);
+    for (int i = 0; i < 50; i++) {
+      assertThat(s.sample(FloatBuffer.wrap(a), 0).tokenId()).isIn(3, 9);
+    }
+  }
+
+  @Test
   void rejectsARowOutsideTheBufferAndTokensOutsideTheVocabulary() {
     Sampler s = new LogitsSampler(config(1f, 1f, 0, 0f, 1), V);
     assertThatThrownBy(() -> s.sample(FloatBuffer.allocate(V), 1)).isInstanceOf(IllegalArgumentException.class);

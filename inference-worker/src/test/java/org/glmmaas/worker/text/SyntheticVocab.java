@@ -13,9 +13,9 @@ import java.util.Set;
  * greedily from a sample text up to the requested size, and GLM's special tokens at the end. Used
  * by tests that must run without ../shared, and by the benchmark at the real GLM-4 size (151,552).
  */
-final class SyntheticVocab {
+public final class SyntheticVocab {
 
-  static final String[] SPECIALS = {
+  public static final String[] SPECIALS = {
     "<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>",
     "<|assistant|>", "<|observation|>"
   };
@@ -27,7 +27,12 @@ final class SyntheticVocab {
   private SyntheticVocab() {}
 
   /** Vocabulary of exactly {@code size} tokens, merges learned on {@code sample}. */
-  static SyntheticVocab build(String sample, int size, long seed) {
+  public static SyntheticVocab build(String sample, int size, long seed) {
+    return build(sample, size, seed, 4000);
+  }
+
+  /** As {@link #build(String, int, long)}, learning at most {@code maxLearnedMerges} merges. */
+  public static SyntheticVocab build(String sample, int size, long seed, int maxLearnedMerges) {
     SyntheticVocab v = new SyntheticVocab();
     Set<String> known = new LinkedHashSet<>();
     for (int b = 0; b < 256; b++) {
@@ -83,7 +88,7 @@ final class SyntheticVocab {
           }
         }
       }
-      if (v.merges.size() > 4000) {
+      if (v.merges.size() >= maxLearnedMerges) {
         break; // learning is quadratic: the rest of a big vocabulary is random merges below
       }
     }
@@ -109,13 +114,13 @@ final class SyntheticVocab {
     return v;
   }
 
-  BpeTokenizer tokenizer() {
+  public BpeTokenizer tokenizer() {
     int eos = tokens.indexOf("<|endoftext|>");
     int eot = tokens.indexOf("<|user|>");
     return new BpeTokenizer(tokens, types, merges, eos, eot, -1);
   }
 
-  static final String SAMPLE =
+  public static final String SAMPLE =
       "随着人工神经网络和深度学习技术的不断发展，大型语言模型已经成为了自然语言处理领域中的重要研究方向之一。"
           + "The quick brown fox jumps over the lazy dog. GLM is a General Language Model pretrained with an "
           + "autoregressive blank-filling objective. 清华大学发布了一款具有重要意义的 GLM 大模型，它不仅在中文语言处理方面取得了"
