@@ -20,14 +20,14 @@ import java.util.SplittableRandom;
  * </ol>
  *
  * <p>Logprobs are the log-softmax of the final distribution the token was drawn from (greedy: the
- * penalized logits over the whole vocabulary). Nothing sorts the whole vocabulary unless top-p
- * needs most of it: top-k and top-p use partial selection of packed (logit, id) keys.
+ * penalized logits over the whole vocabulary). Nothing sorts the vocabulary: top-k is a heap
+ * selection of packed (logit, id) keys, top-p over the whole vocabulary bins the mass by logit and
+ * sorts only the bin where the nucleus ends.
  *
  * <p>Not thread-safe: one instance per request, used by the engine thread.
  */
 public final class LogitsSampler implements Sampler {
 
-  private static final int FIRST_TOP_P_PREFIX = 64;
   private static final int HISTOGRAM_BUCKETS = 4096;
   private static final double HISTOGRAM_RANGE = 64.0;
 
@@ -42,6 +42,7 @@ public final class LogitsSampler implements Sampler {
   private float[] work;
   private float[] probs;
   private short[] bucketOf;
+  private double[] bucketMass;
   private int[] members;
   private long[] keys;
 
@@ -195,14 +196,8 @@ public final class LogitsSampler implements Sampler {
       }
       n = nucleus(sorted, row, max, z);
     } else {
-      // top-p over the whole vocabulary: a small sorted prefix usually holds the nucleus ...
-      sorted = topKeys(row, null, vocabSize, FIRST_TOP_P_PREFIX);
-      double z = fillProbs(row, max);
-      n = nucleus(sorted, row, max, z);
-      if (n == 0) {
-        // ... else a histogram of the mass finds the cut without sorting the vocabulary
-        return drawNucleusByHistogram(row, max, minLogit, z);
-      }
+      // top-p over the whole vocabulary: a histogram of the mass finds the cut, no sort
+      return drawNucleusByHistogram(row, max, minLogit, fillProbs(row, max));
     }
     if (n == 0) {
       n = sorted.length; // rounding: the whole candidate set
@@ -276,38 +271,44 @@ public final class LogitsSampler implements Sampler {
     if (probs == null) {
       probs = new float[vocabSize];
       bucketOf = new short[vocabSize];
+      bucketMass = new double[HISTOGRAM_BUCKETS];
       members = new int[vocabSize];
     }
     return probs;
   }
 
-  /** exp(logit - max) of every token into {@link #probs}; returns their sum. */
+  /**
+   * exp(logit - max) of every token into {@link #probs}, and its mass binned by logit into {@link
+   * #bucketMass} (HISTOGRAM_BUCKETS bins over the HISTOGRAM_RANGE below the max, the rest in bin
+   * 0); returns the total mass.
+   */
   private double fillProbs(float[] row, float max) {
     float[] p = probs();
+    double[] mass = bucketMass;
+    Arrays.fill(mass, 0);
+    float scale = (float) (HISTOGRAM_BUCKETS / HISTOGRAM_RANGE);
+    float base = max - (float) HISTOGRAM_RANGE;
     double z = 0;
     for (int i = 0; i < vocabSize; i++) {
-      float e = expNonPositive(row[i] - max);
+      float l = row[i];
+      float e = expNonPositive(l - max);
       p[i] = e;
       z += e;
+      float d = (l - base) * scale;
+      int b = d <= 0f ? 0 : Math.min(HISTOGRAM_BUCKETS - 1, (int) d);
+      bucketOf[i] = (short) b;
+      mass[b] += e;
     }
     return z;
   }
 
   /**
-   * Top-p over a large nucleus: the mass is binned by logit (HISTOGRAM_BUCKETS bins over the
-   * HISTOGRAM_RANGE below the max); whole bins above the cut are in, only the bin holding the cut
-   * is sorted. Then min-p, then one draw over the members (in id order).
+   * Top-p over the whole vocabulary, from the histogram {@link #fillProbs} built: whole bins above
+   * the cut are in, only the bin holding the cut is sorted (a few hundred tokens at most). Then min-p, then one draw over the members (in id order).
    */
   private Sample drawNucleusByHistogram(float[] row, float max, float minLogit, double z) {
     float[] p = probs;
-    double[] mass = new double[HISTOGRAM_BUCKETS];
-    double scale = HISTOGRAM_BUCKETS / HISTOGRAM_RANGE;
-    for (int i = 0; i < vocabSize; i++) {
-      double d = row[i] - max + HISTOGRAM_RANGE;
-      int b = d <= 0 ? 0 : (int) Math.min(HISTOGRAM_BUCKETS - 1, d * scale);
-      bucketOf[i] = (short) b;
-      mass[b] += p[i];
-    }
+    double[] mass = bucketMass;
     double target = config.topP() * z;
     double above = 0;
     int cut = 0;
@@ -455,10 +456,10 @@ public final class LogitsSampler implements Sampler {
       return 0f; // also -inf and NaN
     }
     double t = x * 1.4426950408889634;
-    double n = Math.floor(t + 0.5);
+    int n = (int) (t - 0.5); // t <= 0: truncation toward zero rounds t to the nearest integer
     float f = (float) ((t - n) * 0.6931471805599453); // e^f with |f| <= ln2/2
     float p = 1f + f * (1f + f * (0.5f + f * (1f / 6 + f * (1f / 24 + f * (1f / 120 + f * (1f / 720))))));
-    return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    return p * Float.intBitsToFloat((n + 127) << 23);
   }
 
   /** A long ordering by logit, then by lower id: larger key = better. */
