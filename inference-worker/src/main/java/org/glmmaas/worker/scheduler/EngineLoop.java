@@ -28,6 +28,7 @@ public final class EngineLoop implements AutoCloseable {
   private final Thread thread;
   private volatile boolean stopping;
   private volatile LoadSnapshot snapshot;
+  private volatile int schedulerWaiting;
   private long numSteps;
   private double emaStepMs;
 
@@ -54,7 +55,7 @@ public final class EngineLoop implements AutoCloseable {
    */
   public void submit(Request request) {
     int max = scheduler.config().maxWaiting();
-    if (numIncoming.incrementAndGet() + snapshot.numWaiting() > max) {
+    if (numIncoming.incrementAndGet() + schedulerWaiting > max) {
       numIncoming.decrementAndGet();
       throw new OverloadedException("the worker's queue is full (" + max + " waiting requests)");
     }
@@ -82,12 +83,17 @@ public final class EngineLoop implements AutoCloseable {
     LockSupport.unpark(thread);
   }
 
+  /** The state after the last step; the waiting count is live (includes requests not yet picked up). */
   public LoadSnapshot snapshot() {
-    return snapshot;
+    LoadSnapshot s = snapshot;
+    int waiting = schedulerWaiting + numIncoming.get();
+    return waiting == s.numWaiting() ? s : new LoadSnapshot(s.numRunning(), waiting, s.numKvBlocksFree(),
+        s.numKvBlocksTotal(), s.prefixCacheQueries(), s.prefixCacheHits(), s.numSteps(), s.meanStepTimeMs(),
+        s.lastProgressNanos());
   }
 
   public boolean isIdle() {
-    LoadSnapshot s = snapshot;
+    LoadSnapshot s = snapshot();
     return s.numRunning() == 0 && s.numWaiting() == 0 && incoming.isEmpty();
   }
 
@@ -117,6 +123,7 @@ public final class EngineLoop implements AutoCloseable {
 
   private void step() {
     SchedulerOutput out = scheduler.schedule();
+    publishSnapshot();
     if (out.isEmpty()) {
       if (scheduler.hasWork()) {
         LockSupport.parkNanos(this, Duration.ofMillis(1).toNanos());
@@ -158,6 +165,7 @@ public final class EngineLoop implements AutoCloseable {
 
   private void publishSnapshot() {
     var pool = scheduler.kvCache().pool();
+    schedulerWaiting = scheduler.numWaiting();
     snapshot = new LoadSnapshot(scheduler.numRunning(), scheduler.numWaiting() + numIncoming.get(),
         pool.numFreeBlocks(), pool.numBlocks(), scheduler.kvCache().numQueries(),
         scheduler.kvCache().numHits(), numSteps, emaStepMs, System.nanoTime());
