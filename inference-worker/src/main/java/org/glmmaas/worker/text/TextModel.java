@@ -20,6 +20,6 @@ public interface TextModel {
 
   /** Builds the text model of a GGUF file's metadata (implemented by the text layer). */
   static TextModel fromMetadata(GgufMetadata metadata) {
-    throw new UnsupportedOperationException("text layer not implemented yet");
+    return GlmTextModel.of(metadata);
   }
 }

@@ -1,0 +1,68 @@
+package org.glmmaas.worker.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.glmmaas.worker.modelmaker.ModelArch;
+import org.glmmaas.worker.modelmaker.ModelMaker;
+import org.glmmaas.worker.modelmaker.ModelPreset;
+import org.glmmaas.worker.modelmaker.WeightType;
+import tools.jackson.databind.node.ObjectNode;
+
+/** {@code glm engine make-model}: writes a seeded random-weight GLM model as GGUF. */
+final class MakeModelCommand implements Command {
+
+  @Override
+  public String summary() {
+    return "write a seeded random-weight GLM model (GGUF) for tests and benchmarks";
+  }
+
+  @Override
+  public String usage() {
+    return """
+        Usage: glm engine make-model --out FILE [options]
+          --arch glm4|chatglm            architecture (default glm4)
+          --preset tiny|small|1b         shape (default tiny; 1b is the PERF.md bench model)
+          --type f32|f16|q8_0|q4_0       2-D weight type (default f32; q4_0 keeps output in Q6_K)
+          --seed N                       same seed, same bytes (default 42)
+          --out FILE                     where to write
+          --json                         JSON output
+        """;
+  }
+
+  @Override
+  public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
+    CliArgs a = CliArgs.parse(args, Set.of("arch", "preset", "type", "seed", "out"),
+        Set.of("json"));
+    ModelMaker.Spec spec;
+    try {
+      spec = new ModelMaker.Spec(ModelArch.parse(a.string("arch", "glm4")),
+          ModelPreset.parse(a.string("preset", "tiny")),
+          WeightType.parse(a.string("type", "f32")), a.longValue("seed", 42));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    Path file = Path.of(a.required("out"));
+    long t0 = System.nanoTime();
+    ModelMaker.Result r = ModelMaker.make(spec, file);
+    double secs = (System.nanoTime() - t0) / 1e9;
+    if (a.flag("json")) {
+      ObjectNode o = EngineGenerateCommand.JSON.createObjectNode();
+      o.put("path", file.toString());
+      o.put("arch", spec.arch().ggufName);
+      o.put("preset", spec.preset().name());
+      o.put("type", spec.type().name().toLowerCase());
+      o.put("seed", spec.seed());
+      o.put("params", r.numParams());
+      o.put("bytes", r.bytes());
+      o.put("seconds", Math.round(secs * 100) / 100.0);
+      out.println(EngineGenerateCommand.JSON.writeValueAsString(o));
+    } else {
+      out.printf("wrote %s: %s %s %s, seed %d, %,d parameters, %,d bytes in %.1f s%n", file,
+          spec.arch().ggufName, spec.preset().name(), spec.type().name().toLowerCase(),
+          spec.seed(), r.numParams(), r.bytes(), secs);
+    }
+    return 0;
+  }
+}

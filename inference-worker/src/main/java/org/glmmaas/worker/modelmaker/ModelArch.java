@@ -1,0 +1,26 @@
+package org.glmmaas.worker.modelmaker;
+
+import java.util.Locale;
+
+/** The two GLM architectures as llama.cpp names them. */
+public enum ModelArch {
+  /** ChatGLM / GLM-4-9B-chat: fused attn_qkv with bias, no post-norms. */
+  CHATGLM("chatglm"),
+  /** GLM-4-0414: separate q/k/v with biases, post-attention and post-FFN norms. */
+  GLM4("glm4");
+
+  public final String ggufName;
+
+  ModelArch(String ggufName) {
+    this.ggufName = ggufName;
+  }
+
+  public static ModelArch parse(String s) {
+    return switch (s.toLowerCase(Locale.ROOT)) {
+      case "chatglm" -> CHATGLM;
+      case "glm4" -> GLM4;
+      default -> throw new IllegalArgumentException("unknown architecture '" + s
+          + "': glm4 or chatglm");
+    };
+  }
+}

@@ -1,0 +1,163 @@
+package org.glmmaas.worker.modelmaker;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.glmmaas.worker.gguf.GgmlType;
+import org.glmmaas.worker.gguf.GgufWriter;
+import org.glmmaas.worker.gguf.Quants;
+
+/**
+ * Makes random-weight GLM models as GGUF files that the native engine (and llama.cpp) load:
+ * weights N(0, 0.02), norm weights 1, biases N(0, 0.02), a real BPE vocabulary with the GLM
+ * special tokens and a GLM-4 chat template. Seeded: the same spec gives the same bytes. Q4_0
+ * files keep {@code output.weight} in Q6_K as llama.cpp's do (Q8_0 when rows are not a multiple
+ * of 256).
+ */
+public final class ModelMaker {
+
+  /** What to make. */
+  public record Spec(ModelArch arch, ModelPreset preset, WeightType type, long seed) {}
+
+  /** What was made. */
+  public record Result(Path path, long bytes, long numParams, int numTensors) {}
+
+  static final float WEIGHT_STD = 0.02f;
+
+  /** The chat template of the GLM-4 reference models (renders like llama.cpp's chatglm4). */
+  public static final String CHAT_TEMPLATE = "[gMASK]<sop>{% for message in messages %}"
+      + "{% if message['role'] == 'system' %}<|system|>\n{{ message['content'] }}"
+      + "{% elif message['role'] == 'user' %}<|user|>\n{{ message['content'] }}"
+      + "{% elif message['role'] == 'assistant' %}<|assistant|>\n{{ message['content'] }}"
+      + "{% elif message['role'] == 'observation' %}<|observation|>\n{{ message['content'] }}"
+      + "{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
+
+  private ModelMaker() {}
+
+  public static Result make(Spec spec, Path out) throws IOException {
+    GgufWriter w = new GgufWriter();
+    writeMetadata(w, spec);
+    Counter params = new Counter();
+    addTensors(w, spec, params);
+    long bytes = w.write(out);
+    return new Result(out, bytes, params.params, params.tensors);
+  }
+
+  private static void writeMetadata(GgufWriter w, Spec spec) {
+    ModelPreset p = spec.preset();
+    String a = spec.arch().ggufName;
+    if (spec.arch() == ModelArch.CHATGLM && p.qDim() != p.embeddingLength()) {
+      throw new IllegalArgumentException("chatglm needs n_head * head_dim == n_embd");
+    }
+    w.putString("general.architecture", a)
+        .putString("general.name", p.name() + "-" + a + "-" + spec.type().name().toLowerCase())
+        .putUint32("general.file_type", spec.type().fileType)
+        .putUint32(a + ".context_length", p.contextLength())
+        .putUint32(a + ".embedding_length", p.embeddingLength())
+        .putUint32(a + ".block_count", p.numLayers())
+        .putUint32(a + ".feed_forward_length", p.feedForwardLength())
+        .putUint32(a + ".attention.head_count", p.numHeads())
+        .putUint32(a + ".attention.head_count_kv", p.numKvHeads())
+        .putFloat32(a + ".attention.layer_norm_rms_epsilon", p.rmsNormEps())
+        .putUint32(a + ".rope.dimension_count", p.numRot())
+        .putFloat32(a + ".rope.freq_base", p.ropeFreqBase());
+    if (spec.arch() == ModelArch.GLM4) {
+      w.putUint32(a + ".attention.key_length", p.headDim())
+          .putUint32(a + ".attention.value_length", p.headDim());
+    }
+    if (spec.type() == WeightType.Q8_0 || spec.type() == WeightType.Q4_0) {
+      w.putUint32("general.quantization_version", 2);
+    }
+    BpeVocabulary v = BpeVocabulary.build(p.vocabSize(), BpeVocabulary.DEFAULT_MERGES);
+    w.putString("tokenizer.ggml.model", "gpt2")
+        .putString("tokenizer.ggml.pre", "glm4")
+        .putStrings("tokenizer.ggml.tokens", v.tokens())
+        .putInt32s("tokenizer.ggml.token_type", v.tokenTypes())
+        .putStrings("tokenizer.ggml.merges", v.merges())
+        .putUint32("tokenizer.ggml.eos_token_id", v.eosId())
+        .putUint32("tokenizer.ggml.unknown_token_id", v.eosId())
+        .putUint32("tokenizer.ggml.eot_token_id", v.eotId());
+    if (spec.arch() == ModelArch.GLM4) {
+      w.putUint32("tokenizer.ggml.bos_token_id", v.eosId());
+    }
+    w.putBool("tokenizer.ggml.add_bos_token", false)
+        .putString("tokenizer.chat_template", CHAT_TEMPLATE);
+  }
+
+  private static void addTensors(GgufWriter w, Spec spec, Counter c) {
+    ModelPreset p = spec.preset();
+    GgmlType t = spec.type().ggml;
+    int e = p.embeddingLength();
+    int v = p.vocabSize();
+    c.weight(w, spec, "token_embd.weight", t, e, v);
+    for (int l = 0; l < p.numLayers(); l++) {
+      String b = "blk." + l + ".";
+      c.norm(w, b + "attn_norm.weight", e);
+      if (spec.arch() == ModelArch.CHATGLM) {
+        int qkv = p.qDim() + 2 * p.kvDim();
+        c.weight(w, spec, b + "attn_qkv.weight", t, e, qkv);
+        c.weight(w, spec, b + "attn_qkv.bias", GgmlType.F32, qkv, 1);
+      } else {
+        c.weight(w, spec, b + "attn_q.weight", t, e, p.qDim());
+        c.weight(w, spec, b + "attn_q.bias", GgmlType.F32, p.qDim(), 1);
+        c.weight(w, spec, b + "attn_k.weight", t, e, p.kvDim());
+        c.weight(w, spec, b + "attn_k.bias", GgmlType.F32, p.kvDim(), 1);
+        c.weight(w, spec, b + "attn_v.weight", t, e, p.kvDim());
+        c.weight(w, spec, b + "attn_v.bias", GgmlType.F32, p.kvDim(), 1);
+      }
+      c.weight(w, spec, b + "attn_output.weight", t, p.qDim(), e);
+      if (spec.arch() == ModelArch.GLM4) {
+        c.norm(w, b + "post_attention_norm.weight", e);
+      }
+      c.norm(w, b + "ffn_norm.weight", e);
+      c.weight(w, spec, b + "ffn_up.weight", t, e, 2 * p.feedForwardLength());
+      c.weight(w, spec, b + "ffn_down.weight", t, p.feedForwardLength(), e);
+      if (spec.arch() == ModelArch.GLM4) {
+        c.norm(w, b + "post_ffw_norm.weight", e);
+      }
+    }
+    c.norm(w, "output_norm.weight", e);
+    GgmlType head = t;
+    if (spec.type() == WeightType.Q4_0) {
+      head = e % GgmlType.Q6_K.blockSize == 0 ? GgmlType.Q6_K : GgmlType.Q8_0;
+    }
+    c.weight(w, spec, "output.weight", head, e, v);
+  }
+
+  /** Adds tensors, counting them and their parameters. */
+  private static final class Counter {
+    long params;
+    int tensors;
+
+    void norm(GgufWriter w, String name, int n) {
+      params += n;
+      tensors++;
+      w.addTensor(name, GgmlType.F32, new long[] {n}, (row, dst) -> {
+        for (int i = 0; i < n; i++) {
+          dst.putFloat(1.0f);
+        }
+      });
+    }
+
+    /** A [in, out] tensor (out == 1: a 1-D bias of in values) of N(0, 0.02) values. */
+    void weight(GgufWriter w, Spec spec, String name, GgmlType type, int in, int out) {
+      long[] dims = out == 1 ? new long[] {in} : new long[] {in, out};
+      params += (long) in * out;
+      int index = tensors++;
+      long seed = spec.seed();
+      w.addTensor(name, type, dims, (row, dst) -> randomRow(seed, index, row, in, type, dst));
+    }
+  }
+
+  private static void randomRow(long seed, int tensor, long row, int n, GgmlType type,
+      ByteBuffer dst) {
+    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L
+        ^ (tensor + 1L) * 0xBF58476D1CE4E5B9L ^ (row + 1L) * 0x94D049BB133111EBL);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) rng.nextGaussian() * WEIGHT_STD;
+    }
+    Quants.quantizeRow(type, x, 0, n, dst);
+  }
+}

@@ -1,0 +1,49 @@
+package org.glmmaas.worker.modelmaker;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A model shape. {@code tiny} and {@code small} are the shapes of the reference models;
+ * {@code 1b} is the bench model of PERF.md (GLM-4 proportions, 1.07 B parameters).
+ *
+ * @param name preset name
+ * @param embeddingLength n_embd
+ * @param numLayers n_layer
+ * @param numHeads n_head
+ * @param numKvHeads n_head_kv
+ * @param headDim per head
+ * @param numRot rotated dims per head
+ * @param feedForwardLength one half of the fused FFN
+ * @param contextLength training context
+ * @param vocabSize tokens (a small BPE vocabulary padded to this)
+ * @param ropeFreqBase RoPE base
+ * @param rmsNormEps RMSNorm epsilon
+ */
+public record ModelPreset(String name, int embeddingLength, int numLayers, int numHeads,
+    int numKvHeads, int headDim, int numRot, int feedForwardLength, int contextLength,
+    int vocabSize, float ropeFreqBase, float rmsNormEps) {
+
+  public static final ModelPreset TINY =
+      new ModelPreset("tiny", 128, 2, 4, 2, 32, 16, 352, 512, 1536, 10000f, 1e-5f);
+  public static final ModelPreset SMALL =
+      new ModelPreset("small", 256, 4, 4, 2, 64, 32, 768, 1024, 1536, 10000f, 1e-5f);
+  public static final ModelPreset ONE_B =
+      new ModelPreset("1b", 2048, 18, 16, 2, 128, 64, 6912, 4096, 32768, 10000f, 1e-5f);
+
+  public static final List<ModelPreset> ALL = List.of(TINY, SMALL, ONE_B);
+
+  public static ModelPreset parse(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    return ALL.stream().filter(p -> p.name.equals(n)).findFirst().orElseThrow(
+        () -> new IllegalArgumentException("unknown preset '" + name + "': tiny, small or 1b"));
+  }
+
+  public int qDim() {
+    return numHeads * headDim;
+  }
+
+  public int kvDim() {
+    return numKvHeads * headDim;
+  }
+}

@@ -1,0 +1,64 @@
+package org.glmmaas.worker.text;
+
+import java.util.List;
+import org.glmmaas.worker.gguf.GgufMetadata;
+
+/** The text side of one GLM model: tokenizer, chat template, samplers and stream decoders. */
+public final class GlmTextModel implements TextModel {
+
+  private final BpeTokenizer tokenizer;
+  private final JinjaChatTemplate chatTemplate;
+
+  public GlmTextModel(BpeTokenizer tokenizer, JinjaChatTemplate chatTemplate) {
+    this.tokenizer = tokenizer;
+    this.chatTemplate = chatTemplate;
+  }
+
+  /**
+   * Builds it from GGUF metadata: the vocabulary, and {@code tokenizer.chat_template} or the GLM-4
+   * fallback when the file has none.
+   *
+   * @throws IllegalArgumentException when the vocabulary is not supported or the template does not
+   *     parse ({@link TemplateException})
+   */
+  public static GlmTextModel of(GgufMetadata metadata) {
+    BpeTokenizer tokenizer = BpeTokenizer.fromMetadata(metadata);
+    String bos = tokenText(metadata, tokenizer, "tokenizer.ggml.bos_token_id");
+    String eos = tokenText(metadata, tokenizer, "tokenizer.ggml.eos_token_id");
+    JinjaChatTemplate template =
+        metadata
+            .string("tokenizer.chat_template")
+            .filter(s -> !s.isBlank())
+            .map(s -> new JinjaChatTemplate(s, bos, eos))
+            .orElseGet(JinjaChatTemplate::glm4Fallback);
+    return new GlmTextModel(tokenizer, template);
+  }
+
+  private static String tokenText(GgufMetadata metadata, BpeTokenizer tokenizer, String key) {
+    return metadata
+        .integer(key)
+        .filter(id -> id >= 0 && id < tokenizer.vocabSize())
+        .map(id -> new String(tokenizer.tokenBytes(id.intValue()), java.nio.charset.StandardCharsets.UTF_8))
+        .orElse("");
+  }
+
+  @Override
+  public BpeTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  @Override
+  public JinjaChatTemplate chatTemplate() {
+    return chatTemplate;
+  }
+
+  @Override
+  public Sampler newSampler(SamplingConfig config) {
+    return new LogitsSampler(config, tokenizer.vocabSize());
+  }
+
+  @Override
+  public StreamDecoder newStreamDecoder(List<String> stopStrings) {
+    return new StopStringDecoder(tokenizer, stopStrings);
+  }
+}

@@ -1,0 +1,202 @@
+package org.glmmaas.worker.text;
+
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A chat template rendered by a real Jinja engine (HubSpot's Jinjava), configured like Hugging
+ * Face's chat-template environment: {@code trim_blocks}, {@code lstrip_blocks}, no trailing newline
+ * kept, and the globals templates rely on ({@code raise_exception}, {@code bos_token}, {@code
+ * eos_token}). Message content is data, never re-interpreted as template code.
+ *
+ * <p>Role "tool" (OpenAI) and "observation" (GLM) are the same turn: when the template handles only
+ * one of the two names, the other is renamed to it.
+ */
+public final class JinjaChatTemplate implements ChatTemplate {
+
+  /**
+   * The GLM-4 template, used when a model file has none. It renders what llama.cpp's built-in
+   * "chatglm4" format renders ({@code [gMASK]<sop>}, {@code <|role|>\ncontent} per message, then
+   * {@code <|assistant|>\n}) and rejects roles it does not know.
+   */
+  public static final String GLM4_FALLBACK =
+      "[gMASK]<sop>{% for message in messages %}"
+          + "{% if message['role'] == 'system' %}<|system|>\n{{ message['content'] }}"
+          + "{% elif message['role'] == 'user' %}<|user|>\n{{ message['content'] }}"
+          + "{% elif message['role'] == 'assistant' %}<|assistant|>\n{{ message['content'] }}"
+          + "{% elif message['role'] == 'observation' %}<|observation|>\n{{ message['content'] }}"
+          + "{% else %}{{ raise_exception('unknown role: ' ~ message['role']"
+          + " ~ ' (expected system, user, assistant, tool or observation)') }}"
+          + "{% endif %}{% endfor %}"
+          + "{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
+
+  private static final long MAX_OUTPUT_CHARS = 64L * 1024 * 1024;
+
+  private final String source;
+  /** The source as Jinja's lexer sees it: one trailing newline dropped (keep_trailing_newline off). */
+  private final String renderSource;
+  private final Jinjava jinjava = Engine.INSTANCE;
+  private final Map<String, String> globals;
+  private final String toolRoleName;
+
+  /**
+   * @param source the template (Jinja)
+   * @param bosToken text of the BOS token, or "" (exposed as {@code bos_token})
+   * @param eosToken text of the EOS token, or "" (exposed as {@code eos_token})
+   * @throws TemplateException when the template does not parse
+   */
+  public JinjaChatTemplate(String source, String bosToken, String eosToken) {
+    this.source = Objects.requireNonNull(source, "source");
+    this.renderSource = source.endsWith("\r\n") ? source.substring(0, source.length() - 2)
+        : source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+    this.globals = Map.of("bos_token", bosToken == null ? "" : bosToken, "eos_token", eosToken == null ? "" : eosToken);
+    boolean knowsTool = mentionsRole(source, "tool");
+    boolean knowsObservation = mentionsRole(source, "observation");
+    this.toolRoleName = knowsObservation && !knowsTool ? "observation" : knowsTool && !knowsObservation ? "tool" : null;
+    checkSyntax();
+  }
+
+  /** The GLM-4 fallback template. */
+  public static JinjaChatTemplate glm4Fallback() {
+    return new JinjaChatTemplate(GLM4_FALLBACK, "", "<|endoftext|>");
+  }
+
+  /** The template's source. */
+  public String source() {
+    return source;
+  }
+
+  @Override
+  public String render(List<ChatTurn> messages, boolean addGenerationPrompt) {
+    Objects.requireNonNull(messages, "messages");
+    List<Map<String, Object>> list = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i++) {
+      ChatTurn turn = messages.get(i);
+      if (turn == null || turn.role() == null || turn.role().isBlank()) {
+        throw new TemplateException("messages[" + i + "]: role is missing", null);
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("role", roleFor(turn.role()));
+      m.put("content", turn.content() == null ? "" : turn.content());
+      list.add(m);
+    }
+    Map<String, Object> context = new HashMap<>(globals);
+    context.put("messages", list);
+    context.put("add_generation_prompt", addGenerationPrompt);
+    RenderResult result;
+    try {
+      result = jinjava.renderForResult(renderSource, context);
+    } catch (RuntimeException e) {
+      throw new TemplateException("chat template failed: " + describe(e), e);
+    }
+    for (TemplateError error : result.getErrors()) {
+      if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+        throw new TemplateException("chat template failed: " + describe(error), error.getException());
+      }
+    }
+    return result.getOutput();
+  }
+
+  private String roleFor(String role) {
+    if (toolRoleName != null && (role.equals("tool") || role.equals("observation"))) {
+      return toolRoleName;
+    }
+    return role;
+  }
+
+  private void checkSyntax() {
+    // parse only (no rendering): unclosed or unknown tags are reported here, at load
+    JinjavaInterpreter interpreter = jinjava.newInterpreter();
+    try {
+      interpreter.parse(renderSource);
+    } catch (RuntimeException e) {
+      throw new TemplateException("chat template does not parse: " + describe(e), e);
+    }
+    for (TemplateError error : interpreter.getErrors()) {
+      if (error.getSeverity() == TemplateError.ErrorType.FATAL
+          || error.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR) {
+        throw new TemplateException("chat template does not parse: " + describe(error), error.getException());
+      }
+    }
+  }
+
+  private static String describe(TemplateError error) {
+    String raised = raisedMessage(error.getException());
+    String message = raised != null ? raised : error.getMessage();
+    return message + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : "");
+  }
+
+  private static String describe(Throwable e) {
+    String raised = raisedMessage(e);
+    return raised != null ? raised : String.valueOf(e.getMessage());
+  }
+
+  private static String raisedMessage(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof RaisedException r) {
+        return r.getMessage();
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return null;
+  }
+
+  private static boolean mentionsRole(String source, String role) {
+    return source.contains("'" + role + "'") || source.contains("\"" + role + "\"");
+  }
+
+  /** One engine for all templates (building one takes seconds; rendering is thread-safe). */
+  private static final class Engine {
+    static final Jinjava INSTANCE = newEngine();
+  }
+
+  private static Jinjava newEngine() {
+    JinjavaConfig config =
+        JinjavaConfig.newBuilder()
+            .withTrimBlocks(true)
+            .withLstripBlocks(true)
+            .withKeepTrailingNewline(true) // handled on the source, as Jinja does
+            .withNestedInterpretationEnabled(false)
+            .withFailOnUnknownTokens(false)
+            .withMaxOutputSize(MAX_OUTPUT_CHARS)
+            .withLegacyOverrides(
+                LegacyOverrides.newBuilder()
+                    .withUseNaturalOperatorPrecedence(true)
+                    .withParseWhitespaceControlStrictly(true)
+                    .withUseTrimmingForNotesAndExpressions(true)
+                    .withKeepNullableLoopValues(true)
+                    .withUsePyishObjectMapper(true)
+                    .build())
+            .build();
+    Jinjava engine = new Jinjava(config);
+    engine
+        .getGlobalContext()
+        .registerFunction(new ELFunctionDefinition("", "raise_exception", JinjaChatTemplate.class, "raiseException", Object.class));
+    return engine;
+  }
+
+  /** Jinja global {@code raise_exception(message)}: fails the render with that message. */
+  public static Object raiseException(Object message) {
+    throw new RaisedException(String.valueOf(message));
+  }
+
+  /** What {@code raise_exception} throws; its message is the template author's. */
+  static final class RaisedException extends RuntimeException {
+    RaisedException(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+package org.glmmaas.worker.text;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import tools.jackson.databind.JsonNode;
+
+class JinjaChatTemplateTest {
+
+  static Stream<Arguments> chatPrompts() {
+    List<Arguments> cases = new ArrayList<>();
+    for (Path file : ReferenceFiles.goldenFiles("*.prompts-*.json")) {
+      JsonNode root = ReferenceFiles.json(file);
+      for (JsonNode p : root.get("prompts")) {
+        if (p.get("kind").asString().equals("chat")) {
+          cases.add(Arguments.of(Named.of(file.getFileName() + " " + p.get("id").asString(), p), root.get("model_file").asString()));
+        }
+      }
+    }
+    if (cases.isEmpty()) {
+      cases.add(Arguments.of(Named.of("no reference files", null), ""));
+    }
+    return cases.stream();
+  }
+
+  static List<ChatTurn> turns(JsonNode messages) {
+    List<ChatTurn> turns = new ArrayList<>();
+    for (JsonNode m : messages) {
+      turns.add(new ChatTurn(m.get("role").asString(), m.get("content").asString()));
+    }
+    return turns;
+  }
+
+  @ParameterizedTest
+  @MethodSource("chatPrompts")
+  void rendersTheModelsTemplateLikeTheReference(JsonNode p, String model) {
+    ReferenceFiles.assumeAvailable();
+    TextModel text = ReferenceFiles.textModel(model);
+
+    String rendered = text.chatTemplate().render(turns(p.get("messages")), true);
+
+    assertThat(rendered).isEqualTo(p.get("rendered_text").asString());
+    assertThat(text.tokenizer().encode(rendered, true)).containsExactly(ReferenceFiles.ints(p.get("prompt_ids")));
+  }
+
+  @ParameterizedTest
+  @MethodSource("chatPrompts")
+  void fallbackRendersTheSameAsTheReferenceTemplate(JsonNode p, String model) {
+    ReferenceFiles.assumeAvailable();
+    assertThat(JinjaChatTemplate.glm4Fallback().render(turns(p.get("messages")), true))
+        .isEqualTo(p.get("rendered_text").asString());
+  }
+
+  @Test
+  void fallbackRendersEveryRoleAndToolAsObservation() {
+    String out =
+        JinjaChatTemplate.glm4Fallback()
+            .render(
+                List.of(
+                    new ChatTurn("system", "S"),
+                    new ChatTurn("user", "U"),
+                    new ChatTurn("assistant", "A"),
+                    new ChatTurn("tool", "T"),
+                    new ChatTurn("observation", "O")),
+                false);
+    assertThat(out).isEqualTo("[gMASK]<sop><|system|>\nS<|user|>\nU<|assistant|>\nA<|observation|>\nT<|observation|>\nO");
+  }
+
+  @Test
+  void generationPromptOnlyWhenAsked() {
+    List<ChatTurn> m = List.of(new ChatTurn("user", "hi"));
+    assertThat(JinjaChatTemplate.glm4Fallback().render(m, true)).endsWith("<|assistant|>\n");
+    assertThat(JinjaChatTemplate.glm4Fallback().render(m, false)).isEqualTo("[gMASK]<sop><|user|>\nhi");
+  }
+
+  @Test
+  void contentIsDataNotTemplateCode() {
+    String out =
+        JinjaChatTemplate.glm4Fallback()
+            .render(List.of(new ChatTurn("user", "{{ 7 * 7 }} {% if true %}x{% endif %} <b>&")), false);
+    assertThat(out).isEqualTo("[gMASK]<sop><|user|>\n{{ 7 * 7 }} {% if true %}x{% endif %} <b>&");
+  }
+
+  @Test
+  void unknownRoleInFallbackIsAClearError() {
+    assertThatThrownBy(() -> JinjaChatTemplate.glm4Fallback().render(List.of(new ChatTurn("wizard", "x")), true))
+        .isInstanceOf(TemplateException.class)
+        .hasMessageContaining("unknown role: wizard");
+  }
+
+  @Test
+  void raiseExceptionInAUserTemplateGivesItsMessage() {
+    JinjaChatTemplate t =
+        new JinjaChatTemplate(
+            "{% if messages[0]['role'] != 'system' %}{{ raise_exception('first message must be system') }}{% endif %}ok",
+            "",
+            "");
+    assertThatThrownBy(() -> t.render(List.of(new ChatTurn("user", "x")), true))
+        .isInstanceOf(TemplateException.class)
+        .hasMessageContaining("first message must be system");
+    assertThat(t.render(List.of(new ChatTurn("system", "x")), true)).isEqualTo("ok");
+  }
+
+  @Test
+  void templateThatDoesNotParseIsRejectedAtLoad() {
+    assertThatThrownBy(() -> new JinjaChatTemplate("{% for m in messages %}{{ m['content'] }}", "", ""))
+        .isInstanceOf(TemplateException.class)
+        .hasMessageContaining("does not parse");
+    assertThatThrownBy(() -> new JinjaChatTemplate("{% endfor %}", "", ""))
+        .isInstanceOf(TemplateException.class)
+        .hasMessageContaining("Missing start tag");
+  }
+
+  @Test
+  void brokenExpressionIsAClearErrorWhenRendered() {
+    JinjaChatTemplate t = new JinjaChatTemplate("{{ messages[0]['content' }}", "", "");
+    assertThatThrownBy(() -> t.render(List.of(new ChatTurn("user", "x")), true))
+        .isInstanceOf(TemplateException.class)
+        .hasMessageStartingWith("chat template failed: ")
+        .hasMessageContaining("expected ']'");
+  }
+
+  @Test
+  void missingRoleIsAClearError() {
+    assertThatThrownBy(() -> JinjaChatTemplate.glm4Fallback().render(List.of(new ChatTurn(null, "x")), true))
+        .isInstanceOf(TemplateException.class)
+        .hasMessageContaining("messages[0]: role is missing");
+  }
+
+  @Test
+  void hfStyleTemplateWithWhitespaceControlAndLoopVariables() {
+    String src =
+        "{%- for message in messages -%}\n"
+            + "  {%- if loop.first and message.role != 'system' -%}[SYS]default[/SYS]\n{% endif -%}\n"
+            + "  <{{ message.role }}>{{ message.content | trim }}</{{ message.role }}>\n"
+            + "{%- endfor -%}\n"
+            + "{%- if add_generation_prompt %}<assistant>{% endif -%}\n";
+    JinjaChatTemplate t = new JinjaChatTemplate(src, "<s>", "</s>");
+    assertThat(t.render(List.of(new ChatTurn("user", "  hi  "), new ChatTurn("assistant", "yo")), true))
+        .isEqualTo("[SYS]default[/SYS]\n<user>hi</user><assistant>yo</assistant><assistant>");
+  }
+
+  @Test
+  void textModelFromMetadataUsesTheFilesTemplateOrTheFallback() {
+    ReferenceFiles.assumeAvailable();
+    var metadata = ReferenceFiles.metadata("tiny-chatglm-f32.gguf");
+    TextModel model = TextModel.fromMetadata(metadata);
+    assertThat(((JinjaChatTemplate) model.chatTemplate()).source()).isEqualTo(metadata.string("tokenizer.chat_template").orElseThrow());
+    var values = new java.util.HashMap<>(metadata.values());
+    values.remove("tokenizer.chat_template");
+    TextModel noTemplate = TextModel.fromMetadata(new org.glmmaas.worker.gguf.GgufMetadata(values));
+    assertThat(((JinjaChatTemplate) noTemplate.chatTemplate()).source()).isEqualTo(JinjaChatTemplate.GLM4_FALLBACK);
+  }
+}
