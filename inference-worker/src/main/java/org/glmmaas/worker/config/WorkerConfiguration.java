@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.glmmaas.worker.api.WorkerGrpcServer;
 import org.glmmaas.worker.lifecycle.ModelLoader;
-import org.glmmaas.worker.lifecycle.UnavailableModelLoader;
+import org.glmmaas.worker.lifecycle.NativeModelLoader;
 import org.glmmaas.worker.lifecycle.WorkerLifecycle;
 import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.glmmaas.worker.metrics.WorkerMetrics;
@@ -35,7 +35,7 @@ public class WorkerConfiguration {
   @Bean
   @ConditionalOnMissingBean
   ModelLoader modelLoader() {
-    return new UnavailableModelLoader();
+    return new NativeModelLoader();
   }
 
   @Bean
