@@ -1,0 +1,418 @@
+// Thread pool, context (KV pool, scratch) and the forward pass.
+#include "engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <immintrin.h>
+
+namespace glm {
+
+// ------------------------------------------------------------------------------ thread pool
+ThreadPool::ThreadPool(int n) : n_(std::max(1, n)) {
+    for (int i = 1; i < n_; i++) threads_.emplace_back([this, i] { worker(i); });
+}
+
+ThreadPool::~ThreadPool() {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        stop_.store(true);
+    }
+    cv_.notify_all();
+    for (auto &t : threads_) t.join();
+}
+
+void ThreadPool::work(uint32_t gen, int id) {
+    Slot &s = slots_[gen & 1];
+    for (;;) {
+        uint64_t st = state_.load(std::memory_order_acquire);
+        if ((uint32_t)(st >> 32) != gen) return;
+        const int64_t n = s.n.load(std::memory_order_relaxed);
+        const auto *fn = s.fn.load(std::memory_order_relaxed);
+        const uint32_t next = (uint32_t)st;
+        if ((int64_t)next >= n) return;
+        // The CAS succeeds only while the generation is still `gen`, so fn and n are its own.
+        if (state_.compare_exchange_weak(st, st + 1, std::memory_order_acq_rel)) {
+            (*fn)(next, id);
+            s.done.fetch_add(1, std::memory_order_release);
+        }
+    }
+}
+
+void ThreadPool::worker(int id) {
+    uint32_t seen = 0;
+    for (;;) {
+        int spins = 0;
+        while ((uint32_t)(state_.load(std::memory_order_acquire) >> 32) == seen && !stop_.load(std::memory_order_relaxed) && spins < 20000) {
+            _mm_pause();
+            spins++;
+        }
+        if ((uint32_t)(state_.load(std::memory_order_acquire) >> 32) == seen && !stop_.load()) {
+            std::unique_lock<std::mutex> lk(mu_);
+            cv_.wait(lk, [&] { return stop_.load() || (uint32_t)(state_.load(std::memory_order_acquire) >> 32) != seen; });
+        }
+        if (stop_.load()) return;
+        seen = (uint32_t)(state_.load(std::memory_order_acquire) >> 32);
+        work(seen, id);
+    }
+}
+
+void ThreadPool::parallel_for(int64_t n_tasks, const std::function<void(int64_t, int)> &fn) {
+    if (n_tasks <= 0) return;
+    if (n_ == 1 || n_tasks == 1) {
+        for (int64_t t = 0; t < n_tasks; t++) fn(t, 0);
+        return;
+    }
+    const uint32_t g = ++gen_;
+    Slot &s = slots_[g & 1];
+    s.fn.store(&fn, std::memory_order_relaxed);
+    s.n.store(n_tasks, std::memory_order_relaxed);
+    s.done.store(0, std::memory_order_relaxed);
+    {
+        std::lock_guard<std::mutex> lk(mu_);
+        state_.store((uint64_t)g << 32, std::memory_order_release);
+    }
+    cv_.notify_all();
+    work(g, 0);
+    int spins = 0;
+    while (s.done.load(std::memory_order_acquire) < n_tasks) {
+        if (++spins < 50000) _mm_pause();
+        else std::this_thread::yield();
+    }
+}
+
+// ------------------------------------------------------------------------------ context
+void Context::create(Model *m, const glm_context_params &p) {
+    model = m;
+    params = p;
+    k = &active_kernels();
+    const glm_model_hparams &hp = m->hp;
+    kv_elem = p.kv_type == GLM_KV_F32 ? 4 : 2;
+    n_slots = (int64_t)p.n_kv_blocks * p.kv_block_size;
+    const size_t kvdim = (size_t)hp.n_head_kv * hp.head_dim;
+    kv_half = (size_t)n_slots * kvdim * kv_elem;
+    kv_layer_stride = 2 * kv_half;
+    const size_t total = kv_layer_stride * (size_t)m->n_layer_run;
+    try {
+        kv.assign(total, 0);
+    } catch (...) {
+        fail(GLM_ERR_OUT_OF_MEMORY, "cannot allocate a KV pool of %zu bytes", total);
+    }
+    pool = std::make_unique<ThreadPool>(p.n_threads);
+    scores.resize(pool->size());
+    q16.resize(pool->size());
+}
+
+namespace {
+
+inline void rmsnorm_row(const float *x, const float *w, float *y, int64_t n, float eps) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
+    const float mean = (float)(sum / (double)n);
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale;
+    if (w) for (int64_t i = 0; i < n; i++) y[i] = y[i] * w[i];
+}
+
+void dequant_row(const Weight &w, int64_t row, float *out) {
+    const uint8_t *p = w.t->data + (size_t)row * w.row_bytes;
+    const int64_t K = w.in;
+    switch (w.t->type) {
+        case T_F32: std::memcpy(out, p, (size_t)K * 4); break;
+        case T_F16:
+            for (int64_t i = 0; i < K; i++) { uint16_t h; std::memcpy(&h, p + 2 * i, 2); out[i] = fp16_to_fp32(h); }
+            break;
+        case T_BF16:
+            for (int64_t i = 0; i < K; i++) { uint16_t h; std::memcpy(&h, p + 2 * i, 2); out[i] = bf16_to_fp32(h); }
+            break;
+        case T_Q8_0:
+            for (int64_t b = 0; b < K / 32; b++) {
+                const uint8_t *blk = p + b * 34;
+                uint16_t h; std::memcpy(&h, blk, 2);
+                const float d = fp16_to_fp32(h);
+                for (int j = 0; j < 32; j++) out[b * 32 + j] = (float)(int8_t)blk[2 + j] * d;
+            }
+            break;
+        case T_Q4_0:
+            for (int64_t b = 0; b < K / 32; b++) {
+                const uint8_t *blk = p + b * 18;
+                uint16_t h; std::memcpy(&h, blk, 2);
+                const float d = fp16_to_fp32(h);
+                for (int j = 0; j < 16; j++) {
+                    out[b * 32 + j] = (float)((int)(blk[2 + j] & 0x0f) - 8) * d;
+                    out[b * 32 + j + 16] = (float)((int)(blk[2 + j] >> 4) - 8) * d;
+                }
+            }
+            break;
+        case T_Q6_K:
+            for (int64_t b = 0; b < K / 256; b++) {
+                const uint8_t *blk = p + b * 210;
+                const uint8_t *ql = blk, *qh = blk + 128;
+                const int8_t *sc = reinterpret_cast<const int8_t *>(blk + 192);
+                uint16_t h; std::memcpy(&h, blk + 208, 2);
+                const float d = fp16_to_fp32(h);
+                float *y = out + b * 256;
+                for (int n = 0; n < 256; n += 128) {
+                    for (int l = 0; l < 32; l++) {
+                        const int is = l / 16;
+                        const int q1 = (int)((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                        const int q2 = (int)((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                        const int q3 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                        const int q4 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                        y[l + 0] = d * sc[is + 0] * q1;
+                        y[l + 32] = d * sc[is + 2] * q2;
+                        y[l + 64] = d * sc[is + 4] * q3;
+                        y[l + 96] = d * sc[is + 6] * q4;
+                    }
+                    y += 128; ql += 64; qh += 32; sc += 8;
+                }
+            }
+            break;
+        default: fail(GLM_ERR_INTERNAL, "no dequantiser for type %d", w.t->type);
+    }
+}
+
+struct Job {
+    const Weight *w;
+    const float *src;   // input rows, stride src_stride floats
+    int64_t src_stride;
+    float *dst;         // output rows, stride dst_stride floats
+    int64_t dst_stride;
+    const float *bias;  // optional
+};
+
+}  // namespace
+
+// Runs several matrix products over the same n rows as one parallel dispatch.
+static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
+    struct Prepared { MatmulArgs a; int64_t chunk; int64_t tasks; };
+    Prepared pj[4];
+    // Activation buffers, one per distinct (source, format).
+    struct ActBuf { const float *src; int fmt; size_t off; size_t stride; };
+    ActBuf bufs[4];
+    int nb = 0;
+    size_t need = 0;
+    for (int j = 0; j < nj; j++) {
+        const int fmt = act_type_of(jobs[j].w->kind);
+        bool found = false;
+        for (int b = 0; b < nb; b++) found |= (bufs[b].src == jobs[j].src && bufs[b].fmt == fmt);
+        if (!found) {
+            const size_t stride = act_row_bytes((ActType)fmt, jobs[j].w->in);
+            bufs[nb++] = {jobs[j].src, fmt, need, stride};
+            need += stride * (size_t)n;
+        }
+    }
+    if (c.act.size() < need + 64) c.act.resize(need + 64);
+    uint8_t *base = c.act.data() + ((64 - (reinterpret_cast<uintptr_t>(c.act.data()) & 63)) & 63);
+    // Quantise every needed activation row (in parallel when there are many rows).
+    int64_t quant_tasks = (int64_t)nb * n;
+    auto quant = [&](int64_t t, int) {
+        const ActBuf &b = bufs[t / n];
+        const int64_t r = t % n;
+        int64_t K = 0, stride = 0;
+        for (int j = 0; j < nj; j++)
+            if (jobs[j].src == b.src && act_type_of(jobs[j].w->kind) == b.fmt) { K = jobs[j].w->in; stride = jobs[j].src_stride; }
+        quantize_act((ActType)b.fmt, b.src + r * stride, base + b.off + (size_t)r * b.stride, K);
+    };
+    if (quant_tasks >= 16) c.pool->parallel_for(quant_tasks, quant);
+    else for (int64_t t = 0; t < quant_tasks; t++) quant(t, 0);
+
+    const int nthreads = c.pool->size();
+    int64_t total_tasks = 0;
+    for (int j = 0; j < nj; j++) {
+        const Weight &w = *jobs[j].w;
+        const int fmt = act_type_of(w.kind);
+        const ActBuf *ab = nullptr;
+        for (int b = 0; b < nb; b++) if (bufs[b].src == jobs[j].src && bufs[b].fmt == fmt) ab = &bufs[b];
+        MatmulArgs a{w.t->data, w.row_bytes, w.in, base + ab->off, ab->stride, n, jobs[j].dst, (size_t)jobs[j].dst_stride};
+        int64_t chunk = w.out / (nthreads * 8);
+        chunk = std::max<int64_t>(16, std::min<int64_t>(256, chunk)) & ~int64_t(3);
+        pj[j] = {a, chunk, (w.out + chunk - 1) / chunk};
+        total_tasks += pj[j].tasks;
+    }
+    const KernelSet *ks = c.k;
+    c.pool->parallel_for(total_tasks, [&](int64_t t, int) {
+        int j = 0;
+        while (t >= pj[j].tasks) { t -= pj[j].tasks; j++; }
+        const int64_t o0 = t * pj[j].chunk;
+        const int64_t o1 = std::min<int64_t>(o0 + pj[j].chunk, jobs[j].w->out);
+        ks->matmul[jobs[j].w->kind](pj[j].a, o0, o1);
+        if (const float *bias = jobs[j].bias) {
+            for (int64_t r = 0; r < n; r++) {
+                float *y = jobs[j].dst + r * jobs[j].dst_stride;
+                for (int64_t o = o0; o < o1; o++) y[o] = y[o] + bias[o];
+            }
+        }
+    });
+}
+
+void Context::forward(const glm_batch &b, float *logits) {
+    const glm_model_hparams &hp = model->hp;
+    const int64_t n = b.n_tokens;
+    const int64_t E = hp.n_embd, hd = hp.head_dim, nh = hp.n_head, nkv = hp.n_head_kv;
+    const int64_t qdim = nh * hd, kvdim = nkv * hd, ff = hp.n_ff;
+    const int64_t qkv_dim = qdim + 2 * kvdim;
+    const int64_t bs = params.kv_block_size;
+    const float eps = hp.rms_norm_eps;
+
+    x.resize((size_t)n * E);
+    h.resize((size_t)n * E);
+    q.resize((size_t)n * qkv_dim);
+    attn.resize((size_t)n * qdim);
+    tmp.resize((size_t)n * E);
+    ffn.resize((size_t)n * 2 * ff);
+    ffn2.resize((size_t)n * ff);
+    int64_t max_ctx = 0;
+    for (int32_t s = 0; s < b.n_seqs; s++) {
+        max_ctx = std::max<int64_t>(max_ctx, (int64_t)(b.block_table_offsets[s + 1] - b.block_table_offsets[s]) * bs);
+    }
+    for (auto &s : scores) if ((int64_t)s.size() < max_ctx) s.resize(max_ctx);
+    for (auto &s : q16) if ((int64_t)s.size() < hd) s.resize(hd);
+
+    for (int64_t r = 0; r < n; r++) dequant_row(model->tok_embd, b.token_ids[r], &x[(size_t)r * E]);
+
+    // RoPE tables per row: cos/sin for each rotated pair, theta built by repeated multiplication.
+    const int64_t npair = hp.n_rot / 2;
+    std::vector<float> rcos((size_t)n * npair), rsin((size_t)n * npair);
+    const float theta_scale = std::pow(hp.rope_freq_base, -2.0f / (float)hp.n_rot);
+    for (int64_t r = 0; r < n; r++) {
+        float theta = (float)b.positions[r];
+        for (int64_t i = 0; i < npair; i++) {
+            rcos[r * npair + i] = std::cos(theta);
+            rsin[r * npair + i] = std::sin(theta);
+            theta *= theta_scale;
+        }
+    }
+    const float kq_scale = 1.0f / std::sqrt((float)hd);
+    const bool f16kv = kv_elem == 2;
+    int64_t rows = n;  // rows still carried (the last layer keeps only logit rows)
+
+    for (int32_t il = 0; il < model->n_layer_run; il++) {
+        const Layer &L = model->layers[il];
+        const bool last = il == model->n_layer_run - 1;
+        for (int64_t r = 0; r < rows; r++) rmsnorm_row(&x[r * E], L.attn_norm, &h[r * E], E, eps);
+        // Q, K, V into q[r * qkv_dim + (0 | qdim | qdim + kvdim)]
+        if (L.wqkv) {
+            Job j{&L.wqkv, h.data(), E, q.data(), qkv_dim, L.bqkv};
+            run_jobs(*this, &j, 1, rows);
+        } else {
+            Job j[3] = {{&L.wq, h.data(), E, q.data(), qkv_dim, L.bq},
+                        {&L.wk, h.data(), E, q.data() + qdim, qkv_dim, L.bk},
+                        {&L.wv, h.data(), E, q.data() + qdim + kvdim, qkv_dim, L.bv}};
+            run_jobs(*this, j, 3, rows);
+        }
+        // RoPE (NORM mode: adjacent pairs) on q and k, then store k and v in their slots.
+        uint8_t *kl = kv.data() + (size_t)il * kv_layer_stride;
+        uint8_t *vl = kl + kv_half;
+        for (int64_t r = 0; r < rows; r++) {
+            float *qr = &q[r * qkv_dim];
+            const float *cs = &rcos[r * npair], *sn = &rsin[r * npair];
+            for (int64_t hh = 0; hh < nh + nkv; hh++) {
+                float *v = qr + hh * hd;
+                for (int64_t i = 0; i < npair; i++) {
+                    const float x0 = v[2 * i], x1 = v[2 * i + 1];
+                    v[2 * i] = x0 * cs[i] - x1 * sn[i];
+                    v[2 * i + 1] = x0 * sn[i] + x1 * cs[i];
+                }
+            }
+            const size_t slot = (size_t)b.slot_mapping[r];
+            const float *kr = qr + qdim, *vr = qr + qdim + kvdim;
+            if (f16kv) {
+                uint16_t *kd = reinterpret_cast<uint16_t *>(kl) + slot * kvdim;
+                uint16_t *vd = reinterpret_cast<uint16_t *>(vl) + slot * kvdim;
+                for (int64_t i = 0; i < kvdim; i++) { kd[i] = fp32_to_fp16(kr[i]); vd[i] = fp32_to_fp16(vr[i]); }
+            } else {
+                std::memcpy(reinterpret_cast<float *>(kl) + slot * kvdim, kr, (size_t)kvdim * 4);
+                std::memcpy(reinterpret_cast<float *>(vl) + slot * kvdim, vr, (size_t)kvdim * 4);
+            }
+        }
+        // Attention, one task per (row, head): softmax(q.k * scale) . v over positions 0..pos.
+        const int64_t group = nh / nkv;
+        pool->parallel_for(rows * nh, [&](int64_t t, int tid) {
+            const int64_t r = t / nh, hh = t % nh, kvh = hh / group;
+            const int32_t s = b.seq_idx[r];
+            const int32_t *table = b.block_tables + b.block_table_offsets[s];
+            const int64_t npos = (int64_t)b.positions[r] + 1;
+            const float *qv = &q[r * qkv_dim + hh * hd];
+            float *sc = scores[tid].data();
+            uint16_t *qh16 = q16[tid].data();
+            if (f16kv) for (int64_t i = 0; i < hd; i++) qh16[i] = fp32_to_fp16(qv[i]);
+            float mx = -INFINITY;
+            for (int64_t p = 0; p < npos; p++) {
+                const size_t slot = (size_t)table[p / bs] * bs + (size_t)(p % bs);
+                float d;
+                if (f16kv) d = k->dot_f16(reinterpret_cast<const uint16_t *>(kl) + slot * kvdim + kvh * hd, qh16, hd);
+                else d = k->dot_f32(reinterpret_cast<const float *>(kl) + slot * kvdim + kvh * hd, qv, hd);
+                d = d * kq_scale;
+                sc[p] = d;
+                mx = std::max(mx, d);
+            }
+            double sum = 0.0;
+            for (int64_t p = 0; p < npos; p++) {
+                const float e = std::exp(sc[p] - mx);
+                sum += (double)e;
+                sc[p] = e;
+            }
+            const float inv = (float)(1.0 / sum);
+            float *out = &attn[r * qdim + hh * hd];
+            for (int64_t i = 0; i < hd; i++) out[i] = 0.0f;
+            for (int64_t p = 0; p < npos; p++) {
+                const size_t slot = (size_t)table[p / bs] * bs + (size_t)(p % bs);
+                float w = sc[p] * inv;
+                if (f16kv) {
+                    w = fp16_to_fp32(fp32_to_fp16(w));
+                    const uint16_t *vv = reinterpret_cast<const uint16_t *>(vl) + slot * kvdim + kvh * hd;
+                    for (int64_t i = 0; i < hd; i++) out[i] = out[i] + w * fp16_to_fp32(vv[i]);
+                } else {
+                    const float *vv = reinterpret_cast<const float *>(vl) + slot * kvdim + kvh * hd;
+                    for (int64_t i = 0; i < hd; i++) out[i] = out[i] + w * vv[i];
+                }
+            }
+        });
+        if (last) {
+            // Only the rows that want logits go on (llama.cpp's inp_out_ids); values are unchanged.
+            std::vector<float> gx((size_t)b.n_logits * E), ga((size_t)b.n_logits * qdim);
+            for (int32_t i = 0; i < b.n_logits; i++) {
+                const int64_t src = b.logit_rows[i];
+                std::memcpy(&gx[(size_t)i * E], &x[(size_t)src * E], (size_t)E * 4);
+                std::memcpy(&ga[(size_t)i * qdim], &attn[(size_t)src * qdim], (size_t)qdim * 4);
+            }
+            std::copy(gx.begin(), gx.end(), x.begin());
+            std::copy(ga.begin(), ga.end(), attn.begin());
+            rows = b.n_logits;
+            if (rows == 0) return;
+        }
+        {
+            Job j{&L.wo, attn.data(), qdim, tmp.data(), E, nullptr};
+            run_jobs(*this, &j, 1, rows);
+        }
+        for (int64_t r = 0; r < rows; r++) {
+            float *xr = &x[r * E], *tr = &tmp[r * E];
+            if (L.post_attn_norm) rmsnorm_row(tr, L.post_attn_norm, tr, E, eps);
+            for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
+            rmsnorm_row(xr, L.ffn_norm, &h[r * E], E, eps);
+        }
+        {
+            Job j{&L.ffn_up, h.data(), E, ffn.data(), 2 * ff, nullptr};
+            run_jobs(*this, &j, 1, rows);
+        }
+        for (int64_t r = 0; r < rows; r++) {
+            const float *g = &ffn[r * 2 * ff], *u = g + ff;
+            float *m = &ffn2[r * ff];
+            for (int64_t i = 0; i < ff; i++) m[i] = (g[i] / (1.0f + std::exp(-g[i]))) * u[i];
+        }
+        {
+            Job j{&L.ffn_down, ffn2.data(), ff, tmp.data(), E, nullptr};
+            run_jobs(*this, &j, 1, rows);
+        }
+        for (int64_t r = 0; r < rows; r++) {
+            float *xr = &x[r * E], *tr = &tmp[r * E];
+            if (L.post_ffn_norm) rmsnorm_row(tr, L.post_ffn_norm, tr, E, eps);
+            for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
+        }
+    }
+    for (int64_t r = 0; r < rows; r++) rmsnorm_row(&x[r * E], model->output_norm, &h[r * E], E, eps);
+    Job j{&model->output, h.data(), E, logits, hp.n_vocab, nullptr};
+    run_jobs(*this, &j, 1, rows);
+}
+
+}  // namespace glm

@@ -1,0 +1,102 @@
+// Model and context internals behind the C API.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gguf.h"
+#include "kernels.h"
+
+namespace glm {
+
+struct Weight {
+    const TensorInfo *t = nullptr;
+    int32_t kind = -1;     // WeightKind
+    int64_t in = 0, out = 0;
+    size_t row_bytes = 0;
+    explicit operator bool() const { return t != nullptr; }
+};
+
+struct Layer {
+    const float *attn_norm = nullptr;
+    Weight wqkv, wq, wk, wv;
+    const float *bqkv = nullptr, *bq = nullptr, *bk = nullptr, *bv = nullptr;
+    Weight wo;
+    const float *post_attn_norm = nullptr;  // glm4
+    const float *ffn_norm = nullptr;
+    Weight ffn_up, ffn_down;
+    const float *post_ffn_norm = nullptr;   // glm4
+};
+
+struct Model {
+    GgufFile file;
+    glm_model_hparams hp{};
+    bool is_glm4 = false;
+    int32_t n_layer_run = 0;  // layers the forward pass runs (NextN layers excluded)
+    Weight tok_embd, output;
+    const float *output_norm = nullptr;
+    std::vector<Layer> layers;
+
+    void load(const char *path, const glm_model_params &p);
+};
+
+// A persistent pool: parallel_for runs fn(task, thread) for task in [0, n) on all threads,
+// including the caller. Results must not depend on which thread runs which task.
+class ThreadPool {
+  public:
+    explicit ThreadPool(int n_threads);
+    ~ThreadPool();
+    int size() const { return n_; }
+    // Tasks are claimed one at a time; the caller claims too and waits only for tasks that were
+    // claimed, never for a worker that has not woken up (robust on oversubscribed machines).
+    void parallel_for(int64_t n_tasks, const std::function<void(int64_t, int)> &fn);
+
+  private:
+    struct Slot {
+        std::atomic<const std::function<void(int64_t, int)> *> fn{nullptr};
+        std::atomic<int64_t> n{0};
+        std::atomic<int64_t> done{0};
+    };
+    void worker(int id);
+    void work(uint32_t gen, int id);
+    int n_;
+    std::vector<std::thread> threads_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::atomic<uint64_t> state_{0};  // generation << 32 | next task
+    std::atomic<bool> stop_{false};
+    uint32_t gen_ = 0;                // caller-side generation counter
+    Slot slots_[2];
+};
+
+struct Context {
+    Model *model = nullptr;
+    glm_context_params params{};
+    const KernelSet *k = nullptr;
+    std::unique_ptr<ThreadPool> pool;
+    // KV pool: per layer, K then V, each [n_kv_blocks * block_size][n_head_kv * head_dim].
+    std::vector<uint8_t> kv;
+    size_t kv_elem = 4;
+    size_t kv_layer_stride = 0;  // bytes per layer (K and V)
+    size_t kv_half = 0;          // bytes of the K part of a layer
+    int64_t n_slots = 0;
+
+    // scratch
+    std::vector<float> x, h, q, kbuf, vbuf, attn, tmp, ffn, ffn2;
+    std::vector<uint8_t> act;
+    int act_fmt = -1;  // which ActType `act` currently holds for `h`-like input
+    const float *act_src = nullptr;
+    std::vector<std::vector<float>> scores;    // per thread
+    std::vector<std::vector<uint16_t>> q16;    // per thread
+
+    void create(Model *m, const glm_context_params &p);
+    void forward(const glm_batch &b, float *logits);
+};
+
+}  // namespace glm

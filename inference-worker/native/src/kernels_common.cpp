@@ -1,0 +1,144 @@
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "common.h"
+#include "kernels.h"
+
+namespace glm {
+
+int32_t weight_kind(int32_t t) {
+    switch (t) {
+        case T_F32: return W_F32;
+        case T_F16: return W_F16;
+        case T_BF16: return W_BF16;
+        case T_Q8_0: return W_Q8_0;
+        case T_Q4_0: return W_Q4_0;
+        case T_Q6_K: return W_Q6_K;
+        default: return -1;
+    }
+}
+
+ActType act_type_of(int32_t kind) {
+    switch (kind) {
+        case W_F32: return ACT_F32;
+        case W_F16: return ACT_F16;
+        case W_BF16: return ACT_BF16;
+        case W_Q8_0: case W_Q4_0: return ACT_Q8_0;
+        case W_Q6_K: return ACT_Q8_K;
+        default: return ACT_F32;
+    }
+}
+
+static size_t round64(size_t n) { return (n + 63) & ~size_t(63); }
+
+size_t act_row_bytes(ActType act, int64_t K) {
+    switch (act) {
+        case ACT_F32: return round64((size_t)K * 4);
+        case ACT_F16: case ACT_BF16: return round64((size_t)K * 2);
+        case ACT_Q8_0: return round64((size_t)(K / 32) * 4 + (size_t)K);
+        case ACT_Q8_K: return round64((size_t)(K / 256) * 4 + (size_t)K + (size_t)(K / 16) * 2);
+        default: return 0;
+    }
+}
+
+void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K) {
+    switch (act) {
+        case ACT_F32: std::memcpy(out, x, (size_t)K * 4); return;
+        case ACT_F16: {
+            uint16_t *o = reinterpret_cast<uint16_t *>(out);
+            for (int64_t i = 0; i < K; i++) o[i] = fp32_to_fp16(x[i]);
+            return;
+        }
+        case ACT_BF16: {
+            uint16_t *o = reinterpret_cast<uint16_t *>(out);
+            for (int64_t i = 0; i < K; i++) o[i] = fp32_to_bf16(x[i]);
+            return;
+        }
+        case ACT_Q8_0: {
+            // llama.cpp's x86 quantize_row_q8_0: d = amax/127 stored as fp16, q = round_half_even(x*127/amax).
+            const int64_t nb = K / 32;
+            float *d = reinterpret_cast<float *>(out);
+            int8_t *q = reinterpret_cast<int8_t *>(out + nb * 4);
+            for (int64_t b = 0; b < nb; b++) {
+                const float *xb = x + b * 32;
+                float amax = 0.0f;
+                for (int j = 0; j < 32; j++) amax = std::fmax(amax, std::fabs(xb[j]));
+                const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+                d[b] = fp16_to_fp32(fp32_to_fp16(amax / 127.0f));
+                for (int j = 0; j < 32; j++) q[b * 32 + j] = (int8_t)std::nearbyint(xb[j] * id);
+            }
+            return;
+        }
+        case ACT_Q8_K: {
+            // llama.cpp's quantize_row_q8_K_ref (used on x86 too).
+            const int64_t nb = K / 256;
+            float *d = reinterpret_cast<float *>(out);
+            int8_t *q = reinterpret_cast<int8_t *>(out + nb * 4);
+            int16_t *bs = reinterpret_cast<int16_t *>(out + nb * 4 + K);
+            for (int64_t b = 0; b < nb; b++) {
+                const float *xb = x + b * 256;
+                int8_t *qb = q + b * 256;
+                float mx = 0.0f, amax = 0.0f;
+                for (int j = 0; j < 256; j++) {
+                    float ax = std::fabs(xb[j]);
+                    if (ax > amax) { amax = ax; mx = xb[j]; }
+                }
+                if (amax == 0.0f) {
+                    d[b] = 0.0f;
+                    std::memset(qb, 0, 256);
+                    for (int g = 0; g < 16; g++) bs[b * 16 + g] = 0;
+                    continue;
+                }
+                const float iscale = -127.0f / mx;
+                for (int j = 0; j < 256; j++) {
+                    // nearest_int: round half to even through the float magic number, as ggml does.
+                    float val = iscale * xb[j] + 12582912.0f;
+                    int32_t iv;
+                    std::memcpy(&iv, &val, 4);
+                    int v = (iv & 0x007fffff) - 0x00400000;
+                    qb[j] = (int8_t)(v < 127 ? v : 127);
+                }
+                for (int g = 0; g < 16; g++) {
+                    int s = 0;
+                    for (int j = 0; j < 16; j++) s += qb[g * 16 + j];
+                    bs[b * 16 + g] = (int16_t)s;
+                }
+                d[b] = 1.0f / iscale;
+            }
+            return;
+        }
+        default: return;
+    }
+}
+
+bool cpu_has_avx2() {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+bool cpu_has_avx512() {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+
+const KernelSet *kernels_by_name(const char *name) {
+    if (!name) return nullptr;
+    if (std::strcmp(name, "scalar") == 0) return &kernels_scalar();
+    if (std::strcmp(name, "avx2") == 0) return cpu_has_avx2() ? kernels_avx2() : nullptr;
+    if (std::strcmp(name, "avx512") == 0) return cpu_has_avx512() ? kernels_avx512() : nullptr;
+    return nullptr;
+}
+
+const KernelSet &active_kernels() {
+    static const KernelSet *chosen = [] {
+        const KernelSet *k = nullptr;
+        if (const char *env = std::getenv("GLM_CPU_PATH")) k = kernels_by_name(env);
+        if (!k && cpu_has_avx512()) k = kernels_avx512();
+        if (!k && cpu_has_avx2()) k = kernels_avx2();
+        if (!k) k = &kernels_scalar();
+        return k;
+    }();
+    return *chosen;
+}
+
+}  // namespace glm

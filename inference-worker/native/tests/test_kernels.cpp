@@ -1,0 +1,207 @@
+// Kernel tests: every SIMD path this CPU supports against the scalar reference, activation
+// quantisation against hand-checked values, and matrix-matrix vs matrix-vector bit identity.
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "common.h"
+#include "kernels.h"
+
+static int g_failures = 0;
+#include "gguf_writer.h"
+
+using namespace glm;
+
+static std::vector<const KernelSet *> paths() {
+    std::vector<const KernelSet *> p{&kernels_scalar()};
+    if (cpu_has_avx2() && kernels_avx2()) p.push_back(kernels_avx2());
+    if (cpu_has_avx512() && kernels_avx512()) p.push_back(kernels_avx512());
+    return p;
+}
+
+static void test_fp16() {
+    // Every half round-trips exactly; a few known roundings (ties to even, overflow, subnormals).
+    for (uint32_t h = 0; h < 65536; h++) {
+        if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff)) continue;  // NaN payloads
+        float f = fp16_to_fp32((uint16_t)h);
+        CHECK(fp32_to_fp16(f) == h, "half %04x -> %g -> %04x", h, f, fp32_to_fp16(f));
+    }
+    CHECK(fp32_to_fp16(1.0f + 1.0f / 2048) == 0x3c00, "tie rounds to even (down)");
+    CHECK(fp32_to_fp16(1.0f + 3.0f / 2048) == 0x3c02, "tie rounds to even (up)");
+    CHECK(fp32_to_fp16(65520.0f) == 0x7c00, "65520 overflows to inf");
+    CHECK(fp32_to_fp16(65519.0f) == 0x7bff, "65519 stays finite");
+    CHECK(fp32_to_fp16(std::ldexp(1.0f, -25)) == 0, "2^-25 ties to zero");
+    CHECK(fp32_to_fp16(std::ldexp(1.5f, -25)) == 1, "1.5*2^-25 rounds up to the least subnormal");
+    CHECK(fp32_to_bf16(1.0f) == 0x3f80, "bf16 of 1");
+}
+
+static void test_quantize() {
+    // Q8_0: d = fp16(amax/127); q = round_half_even(x * 127/amax).
+    std::vector<float> x(32, 0.0f);
+    x[0] = 127.0f; x[1] = 2.5f; x[2] = 3.5f; x[3] = -2.5f; x[4] = -126.5f; x[5] = 0.49f;
+    std::vector<uint8_t> buf(act_row_bytes(ACT_Q8_0, 32));
+    quantize_act(ACT_Q8_0, x.data(), buf.data(), 32);
+    float d; std::memcpy(&d, buf.data(), 4);
+    const int8_t *q = reinterpret_cast<const int8_t *>(buf.data() + 4);
+    CHECK(d == 1.0f, "d = %g", d);
+    CHECK(q[0] == 127 && q[1] == 2 && q[2] == 4 && q[3] == -2 && q[4] == -126 && q[5] == 0,
+          "q = %d %d %d %d %d %d", q[0], q[1], q[2], q[3], q[4], q[5]);
+    // All-zero block.
+    std::vector<float> z(32, 0.0f);
+    quantize_act(ACT_Q8_0, z.data(), buf.data(), 32);
+    std::memcpy(&d, buf.data(), 4);
+    CHECK(d == 0.0f && q[0] == 0, "zero block");
+    // Q8_K: iscale = -127/max (max = signed value of largest magnitude), q = min(127, round(iscale*x)).
+    std::vector<float> y(256, 0.0f);
+    y[0] = -127.0f; y[1] = 2.5f; y[2] = -3.5f; y[17] = 100.0f;
+    std::vector<uint8_t> kb(act_row_bytes(ACT_Q8_K, 256));
+    quantize_act(ACT_Q8_K, y.data(), kb.data(), 256);
+    std::memcpy(&d, kb.data(), 4);
+    const int8_t *kq = reinterpret_cast<const int8_t *>(kb.data() + 4);
+    const int16_t *bs = reinterpret_cast<const int16_t *>(kb.data() + 4 + 256);
+    CHECK(d == 1.0f, "q8_K d = %g", d);
+    CHECK(kq[0] == -127 && kq[1] == 2 && kq[2] == -4 && kq[17] == 100, "q8_K q = %d %d %d %d", kq[0], kq[1], kq[2], kq[17]);
+    CHECK(bs[0] == -127 + 2 - 4 && bs[1] == 100, "bsums %d %d", bs[0], bs[1]);
+    // A positive extreme flips the sign of the scale: iscale = -127/127 = -1.
+    y[0] = 127.0f;
+    quantize_act(ACT_Q8_K, y.data(), kb.data(), 256);
+    std::memcpy(&d, kb.data(), 4);
+    CHECK(d == -1.0f && kq[0] == -127 && kq[1] == -2 && kq[2] == 4 && kq[17] == -100, "q8_K negative scale: d %g q %d %d %d", d, kq[0], kq[1], kq[2]);
+    // Random rows: dequantised error stays within half a step.
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd(0, 1);
+    std::vector<float> r(512);
+    for (auto &v : r) v = nd(rng);
+    std::vector<uint8_t> rb(act_row_bytes(ACT_Q8_0, 512));
+    quantize_act(ACT_Q8_0, r.data(), rb.data(), 512);
+    const float *ds = reinterpret_cast<const float *>(rb.data());
+    const int8_t *qs = reinterpret_cast<const int8_t *>(rb.data() + 16 * 4);
+    for (int i = 0; i < 512; i++) {
+        CHECK(std::fabs(ds[i / 32] * qs[i] - r[i]) <= ds[i / 32] * 0.5f + 1e-3f * std::fabs(r[i]), "q8_0 error at %d", i);
+    }
+}
+
+struct Case { int32_t type; int kind; const char *name; int64_t K; };
+
+static void test_matmul() {
+    const Case cases[] = {{T_F32, W_F32, "f32", 96}, {T_F16, W_F16, "f16", 128}, {T_BF16, W_BF16, "bf16", 64},
+                          {T_Q8_0, W_Q8_0, "q8_0", 256}, {T_Q4_0, W_Q4_0, "q4_0", 320}, {T_Q6_K, W_Q6_K, "q6_k", 512}};
+    std::mt19937 rng(42);
+    std::normal_distribution<float> nd(0, 1);
+    for (const Case &c : cases) {
+        const int64_t K = c.K, O = 37, NX = 19;
+        std::vector<float> wf((size_t)(K * O));
+        for (auto &v : wf) v = nd(rng) * 0.1f;
+        std::vector<uint8_t> w = testgguf::encode(wf, K, c.type, rng);
+        const size_t wrow = w.size() / O;
+        // Dequantised weights for the float reference.
+        std::vector<float> xf((size_t)(K * NX));
+        for (auto &v : xf) v = nd(rng);
+        const ActType at = act_type_of(c.kind);
+        const size_t xs = act_row_bytes(at, K);
+        std::vector<uint8_t> xa(xs * NX);
+        for (int64_t r = 0; r < NX; r++) quantize_act(at, &xf[r * K], &xa[r * xs], K);
+        MatmulArgs base{w.data(), wrow, K, xa.data(), xs, NX, nullptr, (size_t)O};
+        std::vector<float> ref((size_t)(NX * O));
+        base.y = ref.data();
+        kernels_scalar().matmul[c.kind](base, 0, O);
+        // Scalar reference vs a double-precision dot over the same quantised operands.
+        for (const KernelSet *ks : paths()) {
+            std::vector<float> all((size_t)(NX * O), NAN), one((size_t)(NX * O), NAN), split((size_t)(NX * O), NAN);
+            MatmulArgs a = base;
+            a.y = all.data();
+            ks->matmul[c.kind](a, 0, O);
+            // Row by row (the matrix-vector case) and in odd output splits (thread chunks).
+            for (int64_t r = 0; r < NX; r++) {
+                MatmulArgs b = base;
+                b.x = xa.data() + r * xs;
+                b.nx = 1;
+                b.y = one.data() + r * O;
+                ks->matmul[c.kind](b, 0, O);
+            }
+            MatmulArgs s = base;
+            s.y = split.data();
+            ks->matmul[c.kind](s, 0, 5);
+            ks->matmul[c.kind](s, 5, 6);
+            ks->matmul[c.kind](s, 6, 23);
+            ks->matmul[c.kind](s, 23, O);
+            // Also 3 and 5 rows at a time (tile tails).
+            std::vector<float> part((size_t)(NX * O), NAN);
+            for (int64_t r = 0; r < NX;) {
+                const int64_t take = std::min<int64_t>(r % 2 ? 3 : 5, NX - r);
+                MatmulArgs b = base;
+                b.x = xa.data() + r * xs;
+                b.nx = take;
+                b.y = part.data() + r * O;
+                ks->matmul[c.kind](b, 0, O);
+                r += take;
+            }
+            double maxd = 0, maxref = 0;
+            for (size_t i = 0; i < all.size(); i++) {
+                maxd = std::max(maxd, (double)std::fabs(all[i] - ref[i]));
+                maxref = std::max(maxref, (double)std::fabs(ref[i]));
+            }
+            CHECK(maxd <= 1e-5 * (maxref + 1) * std::sqrt((double)K), "%s/%s vs scalar: max diff %g (max |ref| %g)", ks->name, c.name, maxd, maxref);
+            CHECK(std::memcmp(all.data(), one.data(), all.size() * 4) == 0, "%s/%s: gemm and gemv differ", ks->name, c.name);
+            CHECK(std::memcmp(all.data(), split.data(), all.size() * 4) == 0, "%s/%s: output split changes results", ks->name, c.name);
+            CHECK(std::memcmp(all.data(), part.data(), all.size() * 4) == 0, "%s/%s: row grouping changes results", ks->name, c.name);
+            std::printf("matmul %-6s %-4s max |path - scalar| = %.3g\n", ks->name, c.name, maxd);
+        }
+    }
+    // Scalar Q8_0 against an exact integer computation.
+    {
+        const int64_t K = 64;
+        std::vector<float> wf(K), xf(K);
+        for (auto &v : wf) v = nd(rng);
+        for (auto &v : xf) v = nd(rng);
+        std::vector<uint8_t> w = testgguf::encode(wf, K, T_Q8_0, rng);
+        std::vector<uint8_t> xa(act_row_bytes(ACT_Q8_0, K));
+        quantize_act(ACT_Q8_0, xf.data(), xa.data(), K);
+        double exact = 0;
+        for (int b = 0; b < 2; b++) {
+            uint16_t h; std::memcpy(&h, &w[b * 34], 2);
+            float dx; std::memcpy(&dx, &xa[b * 4], 4);
+            long isum = 0;
+            for (int j = 0; j < 32; j++) isum += (long)(int8_t)w[b * 34 + 2 + j] * (int8_t)xa[8 + b * 32 + j];
+            exact += (double)fp16_to_fp32(h) * dx * isum;
+        }
+        float y;
+        MatmulArgs a{w.data(), 68, K, xa.data(), xa.size(), 1, &y, 1};
+        kernels_scalar().matmul[W_Q8_0](a, 0, 1);
+        CHECK(std::fabs(y - exact) < 1e-4 * (std::fabs(exact) + 1), "q8_0 scalar %g vs exact %g", y, exact);
+    }
+}
+
+static void test_dots() {
+    std::mt19937 rng(3);
+    std::normal_distribution<float> nd(0, 1);
+    for (const KernelSet *ks : paths()) {
+        for (int n : {1, 7, 8, 32, 100, 128}) {
+            std::vector<float> a(n), b(n);
+            std::vector<uint16_t> ha(n), hb(n);
+            double ref = 0, href = 0;
+            for (int i = 0; i < n; i++) {
+                a[i] = nd(rng); b[i] = nd(rng);
+                ha[i] = fp32_to_fp16(a[i]); hb[i] = fp32_to_fp16(b[i]);
+                ref += (double)a[i] * b[i];
+                href += (double)fp16_to_fp32(ha[i]) * fp16_to_fp32(hb[i]);
+            }
+            CHECK(std::fabs(ks->dot_f32(a.data(), b.data(), n) - ref) < 1e-4 * n, "%s dot_f32 n=%d", ks->name, n);
+            CHECK(std::fabs(ks->dot_f16(ha.data(), hb.data(), n) - href) < 1e-4 * n, "%s dot_f16 n=%d", ks->name, n);
+        }
+    }
+}
+
+int main() {
+    std::printf("kernel paths on this CPU:");
+    for (const KernelSet *k : paths()) std::printf(" %s", k->name);
+    std::printf("\n");
+    test_fp16();
+    test_quantize();
+    test_matmul();
+    test_dots();
+    if (g_failures) { std::printf("%d check(s) failed\n", g_failures); return 1; }
+    std::printf("all kernel checks passed\n");
+    return 0;
+}
