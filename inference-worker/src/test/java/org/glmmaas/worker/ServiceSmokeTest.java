@@ -28,9 +28,13 @@ class ServiceSmokeTest {
 
   @Test
   void answersHealthAndPrometheus() throws Exception {
-    HttpResponse<String> health = get("/actuator/health");
+    // no model is configured here: the process is alive, but honestly not ready to serve
+    HttpResponse<String> health = get("/actuator/health/liveness");
     assertThat(health.statusCode()).isEqualTo(200);
     assertThat(health.body()).contains("\"status\":\"UP\"");
+    HttpResponse<String> readiness = get("/actuator/health/readiness");
+    assertThat(readiness.statusCode()).isEqualTo(503);
+    assertThat(readiness.body()).contains("no model configured");
 
     HttpResponse<String> prom = get("/actuator/prometheus");
     assertThat(prom.statusCode()).isEqualTo(200);

@@ -1,0 +1,55 @@
+package org.glmmaas.worker.api;
+
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import org.glmmaas.proto.common.v1.ErrorReason;
+
+/**
+ * An error of the shared taxonomy, mapped once to a gRPC status carrying a google.rpc.ErrorInfo
+ * (domain "glm-maas", reason = the ErrorReason name).
+ */
+public final class GlmStatusException extends RuntimeException {
+
+  public static final String DOMAIN = "glm-maas";
+
+  private final ErrorReason reason;
+
+  public GlmStatusException(ErrorReason reason, String message) {
+    super(message);
+    this.reason = reason;
+  }
+
+  public ErrorReason reason() {
+    return reason;
+  }
+
+  public static GlmStatusException invalid(String message) {
+    return new GlmStatusException(ErrorReason.INVALID_REQUEST, message);
+  }
+
+  public StatusRuntimeException toStatus() {
+    com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
+        .setCode(code(reason).getNumber())
+        .setMessage(getMessage())
+        .addDetails(com.google.protobuf.Any.pack(ErrorInfo.newBuilder()
+            .setReason(reason.name())
+            .setDomain(DOMAIN)
+            .build()))
+        .build();
+    return StatusProto.toStatusRuntimeException(status);
+  }
+
+  static Code code(ErrorReason reason) {
+    return switch (reason) {
+      case INVALID_REQUEST, CONTEXT_LENGTH_EXCEEDED -> Code.INVALID_ARGUMENT;
+      case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
+      case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
+      case MODEL_NOT_FOUND -> Code.NOT_FOUND;
+      case RATE_LIMITED, INSUFFICIENT_BALANCE, OVERLOADED -> Code.RESOURCE_EXHAUSTED;
+      case UNAVAILABLE -> Code.UNAVAILABLE;
+      default -> Code.INTERNAL;
+    };
+  }
+}
