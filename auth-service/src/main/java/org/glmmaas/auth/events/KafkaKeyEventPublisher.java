@@ -2,6 +2,9 @@ package org.glmmaas.auth.events;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
@@ -33,7 +36,8 @@ public class KafkaKeyEventPublisher {
 
   @Bean
   NewTopic keyEventsTopic(AuthProperties props) {
-    return new NewTopic(props.keyEvents().topic(), 1, (short) 1)
+    // partitions and replication from the broker's defaults (num.partitions, default.replication.factor)
+    return new NewTopic(props.keyEvents().topic(), Optional.empty(), Optional.empty())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
   }
 
@@ -53,10 +57,15 @@ public class KafkaKeyEventPublisher {
     return new Sender(keyEventsTemplate, props.keyEvents().topic());
   }
 
-  /** Sends after commit. */
-  public static final class Sender {
+  /**
+   * Sends after commit, off the admin request thread (a broker that is down must not hold an admin
+   * call for {@code max.block.ms}), on one thread so events keep their order.
+   */
+  public static final class Sender implements AutoCloseable {
     private final KafkaTemplate<String, byte[]> template;
     private final String topic;
+    private final ExecutorService executor =
+        Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("key-events").factory());
 
     Sender(KafkaTemplate<String, byte[]> template, String topic) {
       this.template = template;
@@ -65,6 +74,16 @@ public class KafkaKeyEventPublisher {
 
     @TransactionalEventListener(fallbackExecution = true)
     public void onChange(KeyChange change) {
+      executor.execute(() -> send(change));
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      executor.shutdown();
+      executor.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    private void send(KeyChange change) {
       try {
         template.send(topic, change.recordKey(), change.toProto().toByteArray()).whenComplete((r, e) -> {
           if (e != null) {
