@@ -84,6 +84,13 @@ class AdminApiTest extends AuthServiceTestBase {
     assertThat(admin.call("POST", "/admin/v1/keys/nosuchkey/revoke", null).status()).isEqualTo(404);
     assertThat(admin.call("POST", "/admin/v1/tenants/no-such-tenant/keys", Map.of("name", "k")).status()).isEqualTo(404);
 
+    r = admin.call("GET", "/admin/v1/nope", null);
+    assertThat(r.status()).isEqualTo(404);
+    assertThat(errorCode(r)).isEqualTo("not_found");
+    r = admin.call("DELETE", "/admin/v1/tenants", null);
+    assertThat(r.status()).isEqualTo(405);
+    assertThat(errorCode(r)).isEqualTo("method_not_allowed");
+
     String name = admin.ok("GET", "/admin/v1/tenants/" + tenant, null, 200).get("name").stringValue();
     r = admin.call("POST", "/admin/v1/tenants", Map.of("name", name));
     assertThat(r.status()).isEqualTo(409);

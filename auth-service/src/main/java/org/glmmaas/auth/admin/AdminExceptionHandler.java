@@ -8,11 +8,9 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
-import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
-import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 /** Every admin error as {@code {"error":{"code","message"}}}, with 400/404/405/409/415; never a stack trace. */
 @RestControllerAdvice(basePackageClasses = AdminExceptionHandler.class)
@@ -41,19 +39,9 @@ class AdminExceptionHandler {
     return error(HttpStatus.BAD_REQUEST, "invalid_request", "parameter " + e.getName() + " has the wrong type");
   }
 
-  @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
-  ResponseEntity<Map<String, Object>> method(HttpRequestMethodNotSupportedException e) {
-    return error(HttpStatus.METHOD_NOT_ALLOWED, "method_not_allowed", e.getMethod() + " is not supported here");
-  }
-
   @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
   ResponseEntity<Map<String, Object>> mediaType(HttpMediaTypeNotSupportedException e) {
     return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send Content-Type: application/json");
-  }
-
-  @ExceptionHandler(NoResourceFoundException.class)
-  ResponseEntity<Map<String, Object>> noRoute(NoResourceFoundException e) {
-    return error(HttpStatus.NOT_FOUND, "not_found", "no such admin endpoint: /" + e.getResourcePath());
   }
 
   @ExceptionHandler(Exception.class)
