@@ -13,7 +13,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** The service starts on its own and answers what an operator's probes and scrapers ask. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"glm.auth.embedded-db.dir=target/smoke-db"})
+    properties = {"glm.auth.embedded-db.dir=target/smoke-db", "glm.auth.data-dir=target/smoke-data",
+        "glm.auth.grpc.port=0"})
 @AutoConfigureMetrics
 class ServiceSmokeTest {
 
