@@ -1,0 +1,32 @@
+package org.glmmaas.gateway.async;
+
+import java.time.Duration;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import reactor.core.publisher.Mono;
+
+/** Tasks in Redis under {@code glm:async:{tenant}:{id}}, kept for {@code ttl}. */
+public final class RedisAsyncTaskStore implements AsyncTaskStore {
+
+  private final ReactiveStringRedisTemplate redis;
+  private final Duration ttl;
+
+  public RedisAsyncTaskStore(ReactiveStringRedisTemplate redis, Duration ttl) {
+    this.redis = redis;
+    this.ttl = ttl;
+  }
+
+  private static String key(String tenantId, String id) {
+    return "glm:async:{" + tenantId + "}:" + id;
+  }
+
+  @Override
+  public Mono<Void> put(AsyncTask task) {
+    return redis.opsForValue().set(key(task.tenantId(), task.id()), task.toJson(), ttl).then();
+  }
+
+  @Override
+  public Mono<AsyncTask> get(String tenantId, String id) {
+    return redis.opsForValue().get(key(tenantId, id)).map(AsyncTask::fromJson)
+        .filter(t -> tenantId.equals(t.tenantId()));
+  }
+}

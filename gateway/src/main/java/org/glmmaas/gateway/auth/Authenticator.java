@@ -1,0 +1,232 @@
+package org.glmmaas.gateway.auth;
+
+import io.grpc.ManagedChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.glmmaas.gateway.error.GlmError;
+import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.proto.auth.v1.AuthFailure;
+import org.glmmaas.proto.auth.v1.AuthServiceGrpc;
+import org.glmmaas.proto.auth.v1.AuthenticateRequest;
+import org.glmmaas.proto.auth.v1.AuthenticateResponse;
+import org.glmmaas.proto.auth.v1.Principal;
+import org.glmmaas.proto.auth.v1.TenantStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * Resolves the Authorization header to a {@link Principal}: from a local cache first (honouring
+ * the principal's cache_ttl_ms, a JWT's own expiry and key events), else through auth-service's
+ * gRPC Authenticate. Credentials never reach a log or an error body.
+ */
+public final class Authenticator {
+
+  private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
+  private static final int MAX_CREDENTIAL_LENGTH = 4096;
+  private static final long NEGATIVE_TTL_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  private final AuthServiceGrpc.AuthServiceFutureStub stub;
+  private final Duration timeout;
+  private final long maxTtlNanos;
+  private final int maxEntries;
+  private final LongSupplier nanoClock;
+  private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
+
+  /** A cached answer: a principal or a failure, valid until {@code expiresAtNanos}. */
+  private record Entry(Principal principal, GlmError failure, long expiresAtNanos) {}
+
+  public Authenticator(ManagedChannel channel, Duration timeout, Duration maxTtl, int maxEntries,
+      LongSupplier nanoClock) {
+    this.stub = channel == null ? null : AuthServiceGrpc.newFutureStub(channel);
+    this.timeout = timeout;
+    this.maxTtlNanos = maxTtl.toNanos();
+    this.maxEntries = maxEntries;
+    this.nanoClock = nanoClock;
+  }
+
+  /** Authenticates the raw Authorization header value (may be null). */
+  public Mono<Principal> authenticate(String header) {
+    String credential;
+    try {
+      credential = normalize(header);
+    } catch (GlmException e) {
+      return Mono.error(e);
+    }
+    Entry e = cache.get(credential);
+    if (e != null && e.expiresAtNanos - nanoClock.getAsLong() > 0) {
+      return e.principal != null ? check(e.principal) : Mono.error(new GlmException(e.failure));
+    }
+    return remote(credential);
+  }
+
+  /** Cached lookup only, for the benchmark: the principal or null. */
+  public Principal cached(String header) {
+    Entry e = cache.get(normalize(header));
+    return e != null && e.principal != null && e.expiresAtNanos - nanoClock.getAsLong() > 0
+        ? e.principal : null;
+  }
+
+  private Mono<Principal> remote(String credential) {
+    if (stub == null) {
+      return Mono.error(new GlmException(new GlmError.Unavailable(
+          "authentication is not configured on this gateway (glm.gateway.auth.address)",
+          Duration.ofSeconds(5))));
+    }
+    return Mono.fromFuture(() -> toCompletable(stub.withDeadlineAfter(timeout.toMillis(),
+            TimeUnit.MILLISECONDS)
+            .authenticate(AuthenticateRequest.newBuilder().setCredential(credential).build())))
+        .onErrorMap(t -> !(t instanceof GlmException), t -> {
+          log.warn("auth-service call failed: {}", t.toString());
+          return new GlmException(new GlmError.Unavailable(
+              "the authentication service is unavailable, retry shortly", Duration.ofSeconds(1)));
+        })
+        .flatMap(resp -> {
+          long now = nanoClock.getAsLong();
+          if (resp.getResultCase() == AuthenticateResponse.ResultCase.PRINCIPAL) {
+            Principal p = resp.getPrincipal();
+            long ttl = Math.min(maxTtlNanos, TimeUnit.MILLISECONDS.toNanos(
+                Math.max(0, p.getCacheTtlMs())));
+            ttl = Math.min(ttl, jwtRemainingNanos(credential));
+            if (ttl > 0) {
+              put(credential, new Entry(p, null, now + ttl));
+            }
+            return check(p);
+          }
+          GlmError err = failure(resp.getFailure());
+          put(credential, new Entry(null, err, now + NEGATIVE_TTL_NANOS));
+          return Mono.error(new GlmException(err));
+        });
+  }
+
+  private static java.util.concurrent.CompletableFuture<AuthenticateResponse> toCompletable(
+      com.google.common.util.concurrent.ListenableFuture<AuthenticateResponse> f) {
+    var cf = new java.util.concurrent.CompletableFuture<AuthenticateResponse>() {
+      @Override
+      public boolean cancel(boolean mayInterrupt) {
+        f.cancel(mayInterrupt);
+        return super.cancel(mayInterrupt);
+      }
+    };
+    f.addListener(() -> {
+      try {
+        cf.complete(f.get());
+      } catch (java.util.concurrent.ExecutionException ex) {
+        cf.completeExceptionally(ex.getCause());
+      } catch (Exception ex) {
+        cf.completeExceptionally(ex);
+      }
+    }, Runnable::run);
+    return cf;
+  }
+
+  private void put(String credential, Entry e) {
+    if (cache.size() >= maxEntries) {
+      long now = nanoClock.getAsLong();
+      cache.values().removeIf(x -> x.expiresAtNanos - now <= 0);
+      if (cache.size() >= maxEntries) {
+        cache.clear();
+      }
+    }
+    cache.put(credential, e);
+  }
+
+  private Mono<Principal> check(Principal p) {
+    if (p.getTenantStatus() == TenantStatus.SUSPENDED) {
+      return Mono.error(new GlmException(new GlmError.PermissionDenied(
+          "the account is locked; contact support", "1112")));
+    }
+    if (p.getKeyExpiresAtUnixMs() != 0 && p.getKeyExpiresAtUnixMs() < System.currentTimeMillis()) {
+      return Mono.error(new GlmException(new GlmError.Unauthenticated(
+          "the API key has expired", "1003")));
+    }
+    return Mono.just(p);
+  }
+
+  static GlmError failure(AuthFailure f) {
+    String msg = f.getMessage().isBlank() ? null : f.getMessage();
+    return switch (f.getReason()) {
+      case MISSING -> new GlmError.Unauthenticated(
+          msg != null ? msg : "no credential was sent", "1001");
+      case EXPIRED -> new GlmError.Unauthenticated(
+          msg != null ? msg : "the credential has expired", "1003");
+      case TENANT_SUSPENDED -> new GlmError.PermissionDenied(
+          msg != null ? msg : "the account is locked; contact support", "1112");
+      case MALFORMED -> new GlmError.Unauthenticated(
+          msg != null ? msg : "the credential is malformed", "1002");
+      default -> new GlmError.Unauthenticated(
+          msg != null ? msg : "the API key is invalid", "1002");
+    };
+  }
+
+  /** Strips "Bearer " and rejects shapes no key or JWT can have, without a remote call. */
+  static String normalize(String header) {
+    if (header == null || header.isBlank()) {
+      throw new GlmException(new GlmError.Unauthenticated(
+          "no Authorization header; send 'Authorization: Bearer <API key>'", "1001"));
+    }
+    String h = header.strip();
+    if (h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      h = h.substring(7).strip();
+    } else if (h.regionMatches(true, 0, "Bearer", 0, 6) && h.length() == 6) {
+      h = "";
+    }
+    if (h.isEmpty()) {
+      throw new GlmException(new GlmError.Unauthenticated(
+          "the Authorization header holds no credential after 'Bearer'", "1001"));
+    }
+    if (h.length() > MAX_CREDENTIAL_LENGTH) {
+      throw new GlmException(new GlmError.Unauthenticated(
+          "the credential is longer than " + MAX_CREDENTIAL_LENGTH + " characters", "1002"));
+    }
+    for (int i = 0; i < h.length(); i++) {
+      char c = h.charAt(i);
+      if (c <= 0x20 || c >= 0x7f) {
+        throw new GlmException(new GlmError.Unauthenticated(
+            "the credential contains characters no API key or token has", "1002"));
+      }
+    }
+    return h;
+  }
+
+  /** For a JWT with an "exp" claim (BigModel tokens use unix ms): time left; else unbounded. */
+  static long jwtRemainingNanos(String credential) {
+    int d1 = credential.indexOf('.');
+    int d2 = d1 < 0 ? -1 : credential.indexOf('.', d1 + 1);
+    if (d2 < 0) {
+      return Long.MAX_VALUE;
+    }
+    try {
+      String payload = new String(Base64.getUrlDecoder().decode(
+          credential.substring(d1 + 1, d2)), StandardCharsets.UTF_8);
+      var m = java.util.regex.Pattern.compile("\"exp\"\\s*:\\s*(\\d+)").matcher(payload);
+      if (!m.find()) {
+        return Long.MAX_VALUE;
+      }
+      long exp = Long.parseLong(m.group(1));
+      long expMs = exp < 100_000_000_000L ? exp * 1000 : exp;
+      return TimeUnit.MILLISECONDS.toNanos(expMs - System.currentTimeMillis());
+    } catch (IllegalArgumentException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /** Drops cached principals of a key (or of a whole tenant when keyId is null). */
+  public int invalidate(String keyId, String tenantId) {
+    int before = cache.size();
+    cache.values().removeIf(e -> e.principal != null
+        && ((keyId != null && !keyId.isEmpty() && keyId.equals(e.principal.getKeyId()))
+        || (tenantId != null && !tenantId.isEmpty() && keyId == null
+            && tenantId.equals(e.principal.getTenantId()))));
+    cache.values().removeIf(e -> e.principal == null);
+    return before - cache.size();
+  }
+
+  public int size() {
+    return cache.size();
+  }
+}

@@ -1,0 +1,219 @@
+package org.glmmaas.gateway.config;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.time.Duration;
+import org.glmmaas.gateway.api.Admission;
+import org.glmmaas.gateway.api.ApiErrorHandler;
+import org.glmmaas.gateway.api.ChatHandler;
+import org.glmmaas.gateway.api.ChatRequestParser;
+import org.glmmaas.gateway.api.ModelsHandler;
+import org.glmmaas.gateway.async.AsyncTaskStore;
+import org.glmmaas.gateway.async.FileAsyncTaskStore;
+import org.glmmaas.gateway.async.RedisAsyncTaskStore;
+import org.glmmaas.gateway.auth.Authenticator;
+import org.glmmaas.gateway.auth.TopicTailer;
+import org.glmmaas.gateway.billing.AccountStatuses;
+import org.glmmaas.gateway.billing.BillingClient;
+import org.glmmaas.gateway.billing.BillingHandler;
+import org.glmmaas.gateway.openai.OpenAiDialect;
+import org.glmmaas.gateway.ratelimit.InMemoryRateLimiter;
+import org.glmmaas.gateway.ratelimit.RateLimiter;
+import org.glmmaas.gateway.ratelimit.RedisRateLimiter;
+import org.glmmaas.gateway.routing.InferenceClient;
+import org.glmmaas.gateway.routing.WorkerPicker;
+import org.glmmaas.gateway.routing.WorkerPool;
+import org.glmmaas.gateway.zhipu.AsyncHandler;
+import org.glmmaas.gateway.zhipu.BigModelDialect;
+import org.glmmaas.proto.auth.v1.KeyEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.glmmaas.gateway.error.GlmError;
+import org.glmmaas.gateway.error.GlmException;
+import org.springframework.web.reactive.function.server.RequestPredicates;
+import org.springframework.web.reactive.function.server.RouterFunction;
+import org.springframework.web.reactive.function.server.RouterFunctions;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
+
+/** Wires the gateway's parts from {@link GatewayProperties}. */
+@Configuration(proxyBeanMethods = false)
+public class GatewayConfiguration {
+
+  private static final Logger log = LoggerFactory.getLogger(GatewayConfiguration.class);
+
+  /** Redis is used only when the operator configured it, never the localhost default. */
+  static boolean redisConfigured(Environment env) {
+    return env.containsProperty("spring.data.redis.host")
+        || env.containsProperty("spring.data.redis.url");
+  }
+
+  static String kafka(Environment env) {
+    String s = env.getProperty("spring.kafka.bootstrap-servers", "");
+    return s.isBlank() ? null : s;
+  }
+
+  static ManagedChannel channel(String address) {
+    int colon = address.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("'" + address + "' is not host:port");
+    }
+    return Grpc.newChannelBuilderForAddress(address.substring(0, colon),
+        Integer.parseInt(address.substring(colon + 1)), InsecureChannelCredentials.create())
+        .build();
+  }
+
+  @Bean
+  Authenticator authenticator(GatewayProperties p) {
+    ManagedChannel ch = p.auth().address().isBlank() ? null : channel(p.auth().address());
+    if (ch == null) {
+      log.warn("glm.gateway.auth.address is not set: every call will be refused");
+    }
+    return new Authenticator(ch, p.auth().timeout(), p.auth().maxCacheTtl(),
+        p.auth().maxCacheEntries(), System::nanoTime);
+  }
+
+  @Bean
+  BillingClient billingClient(GatewayProperties p) {
+    return p.billing().address().isBlank() ? null
+        : new BillingClient(channel(p.billing().address()), p.billing().timeout());
+  }
+
+  @Bean
+  AccountStatuses accountStatuses() {
+    return new AccountStatuses();
+  }
+
+  @Bean(destroyMethod = "close")
+  Tailers tailers(Environment env, Authenticator auth, AccountStatuses accounts) {
+    String bootstrap = kafka(env);
+    if (bootstrap == null) {
+      return new Tailers(null, null);
+    }
+    TopicTailer keys = new TopicTailer(bootstrap, "glm.key-events.v1", v -> {
+      try {
+        KeyEvent e = KeyEvent.parseFrom(v);
+        if (e.getKind() == KeyEvent.Kind.TENANT_UPDATED) {
+          auth.invalidate(null, e.getTenantId());
+        } else {
+          auth.invalidate(e.getKeyId(), null);
+        }
+      } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+        throw new IllegalArgumentException("not a KeyEvent", ex);
+      }
+    }).start();
+    TopicTailer status = new TopicTailer(bootstrap, "glm.account-status.v1", accounts::accept)
+        .start();
+    return new Tailers(keys, status);
+  }
+
+  /** The Kafka tailers (absent without spring.kafka.bootstrap-servers). */
+  public record Tailers(TopicTailer keys, TopicTailer status) implements AutoCloseable {
+    @Override public void close() {
+      if (keys != null) {
+        keys.close();
+      }
+      if (status != null) {
+        status.close();
+      }
+    }
+  }
+
+  @Bean(destroyMethod = "close")
+  WorkerPool workerPool(GatewayProperties p) {
+    return new WorkerPool(p.workers(), p.routing().watchMinInterval(),
+        p.routing().reconnectBackoff()).start();
+  }
+
+  @Bean
+  WorkerPicker workerPicker(WorkerPool pool, GatewayProperties p) {
+    return new WorkerPicker(pool.workers(), p.routing().affinitySlack());
+  }
+
+  @Bean
+  InferenceClient inferenceClient(WorkerPicker picker, GatewayProperties p) {
+    return new InferenceClient(picker, p.routing().maxAttempts());
+  }
+
+  @Bean
+  RateLimiter rateLimiter(Environment env, ObjectProvider<ReactiveStringRedisTemplate> redis) {
+    if (redisConfigured(env)) {
+      log.info("rate limits are shared through Redis");
+      return new RedisRateLimiter(redis.getObject(), "glm:rl:");
+    }
+    log.info("rate limits are kept in memory (no spring.data.redis.* configured)");
+    return new InMemoryRateLimiter(System::currentTimeMillis);
+  }
+
+  @Bean
+  AsyncTaskStore asyncTaskStore(Environment env, GatewayProperties p,
+      ObjectProvider<ReactiveStringRedisTemplate> redis) {
+    if (redisConfigured(env)) {
+      return new RedisAsyncTaskStore(redis.getObject(), Duration.ofDays(1));
+    }
+    return new FileAsyncTaskStore(p.dataDir());
+  }
+
+  @Bean
+  OpenAiDialect openAiDialect() {
+    return new OpenAiDialect();
+  }
+
+  @Bean
+  BigModelDialect bigModelDialect() {
+    return new BigModelDialect();
+  }
+
+  @Bean
+  Admission admission(GatewayProperties p, Authenticator auth, WorkerPicker picker,
+      AccountStatuses accounts, RateLimiter limiter, ObjectProvider<BillingClient> billing) {
+    return new Admission(p, auth, new ChatRequestParser(p.maxTokensLimit()), picker, accounts,
+        limiter, billing.getIfAvailable());
+  }
+
+  @Bean
+  @Order(-2)
+  ApiErrorHandler apiErrorHandler(OpenAiDialect o, BigModelDialect b) {
+    return new ApiErrorHandler(o, b);
+  }
+
+  @Bean
+  RouterFunction<ServerResponse> apiRoutes(GatewayProperties p, Admission admission,
+      InferenceClient inference, WorkerPicker picker, AsyncTaskStore store,
+      ObjectProvider<BillingClient> billingClient, OpenAiDialect openAi, BigModelDialect bigModel) {
+    ChatHandler chat = new ChatHandler(admission, inference, p.requestTimeout());
+    ModelsHandler models = new ModelsHandler(admission, picker);
+    AsyncHandler async = new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout());
+    BillingHandler billing = new BillingHandler(admission, billingClient.getIfAvailable());
+    return RouterFunctions.route()
+        .POST("/v1/chat/completions", r -> chat.chat(r, openAi))
+        .POST("/api/paas/v4/chat/completions", r -> chat.chat(r, bigModel))
+        .GET("/v1/models", r -> models.list(r, openAi))
+        .GET("/api/paas/v4/models", r -> models.list(r, bigModel))
+        .POST("/api/paas/v4/async/chat/completions", async::submit)
+        .GET("/api/paas/v4/async-result/{id}", async::result)
+        .GET("/v1/billing/balance", r -> billing.balance(r, openAi))
+        .GET("/v1/billing/usage", r -> billing.usage(r, openAi))
+        .GET("/api/paas/v4/billing/balance", r -> billing.balance(r, bigModel))
+        .GET("/api/paas/v4/billing/usage", r -> billing.usage(r, bigModel))
+        .route(RequestPredicates.path("/v1/chat/completions")
+            .or(RequestPredicates.path("/api/paas/v4/chat/completions"))
+            .or(RequestPredicates.path("/api/paas/v4/async/chat/completions")),
+            r -> Mono.error(new GlmException(new GlmError.MethodNotAllowed(
+                r.method().name() + " is not supported here; use POST"))))
+        .route(RequestPredicates.path("/v1/models").or(RequestPredicates.path("/v1/billing/*"))
+            .or(RequestPredicates.path("/api/paas/v4/models"))
+            .or(RequestPredicates.path("/api/paas/v4/billing/*"))
+            .or(RequestPredicates.path("/api/paas/v4/async-result/*")),
+            r -> Mono.error(new GlmException(new GlmError.MethodNotAllowed(
+                r.method().name() + " is not supported here; use GET"))))
+        .build();
+  }
+}

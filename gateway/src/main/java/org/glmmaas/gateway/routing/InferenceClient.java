@@ -1,0 +1,195 @@
+package org.glmmaas.gateway.routing;
+
+import com.google.rpc.ErrorInfo;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.glmmaas.gateway.error.GlmError;
+import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.proto.inference.v1.FinishReason;
+import org.glmmaas.proto.inference.v1.GenerateRequest;
+import org.glmmaas.proto.inference.v1.GenerateResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+
+/**
+ * Runs Generate on a picked worker. A worker that fails before its first delta is replaced by
+ * another (up to {@code maxAttempts} workers); after the first delta the error goes to the caller.
+ * Cancelling the returned Flux cancels the gRPC call at once, so the worker frees its KV blocks.
+ */
+public final class InferenceClient {
+
+  private static final Logger log = LoggerFactory.getLogger(InferenceClient.class);
+
+  private final WorkerPicker picker;
+  private final int maxAttempts;
+
+  public InferenceClient(WorkerPicker picker, int maxAttempts) {
+    this.picker = picker;
+    this.maxAttempts = Math.max(1, maxAttempts);
+  }
+
+  public WorkerPicker picker() {
+    return picker;
+  }
+
+  /** Streams the worker's responses; errors are {@link GlmException}s. */
+  public Flux<GenerateResponse> generate(GenerateRequest req, long affinity, Duration timeout) {
+    Deadline deadline = Deadline.after(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
+    return attempt(req, affinity, deadline, new HashSet<>(), 1);
+  }
+
+  private Flux<GenerateResponse> attempt(GenerateRequest req, long affinity, Deadline deadline,
+      Set<WorkerEndpoint> excluded, int n) {
+    return Flux.defer(() -> {
+      WorkerEndpoint w = picker.pick(req.getModel(), affinity, excluded);
+      AtomicBoolean started = new AtomicBoolean();
+      return call(w, req, deadline)
+          .handle((GenerateResponse r, reactor.core.publisher.SynchronousSink<GenerateResponse> s)
+              -> {
+            if (!started.get() && r.hasFinished()
+                && (r.getFinished().getFinishReason() == FinishReason.ERROR
+                || r.getFinished().getFinishReason() == FinishReason.ABORTED)) {
+              s.error(new WorkerFailed(r.getFinished().getFinishReason().name() + ": "
+                  + r.getFinished().getErrorMessage()));
+              return;
+            }
+            started.set(true);
+            s.next(r);
+          })
+          .onErrorResume(t -> {
+            GlmError mapped = map(t);
+            boolean retry = !started.get() && mapped.retryable() && n < maxAttempts
+                && !deadline.isExpired();
+            if (retry) {
+              log.warn("worker {} failed before the first token ({}); trying another",
+                  w.address(), t.toString());
+              excluded.add(w);
+              return attempt(req, affinity, deadline, excluded, n + 1);
+            }
+            return Flux.error(new GlmException(mapped));
+          });
+    });
+  }
+
+  private static Flux<GenerateResponse> call(WorkerEndpoint w, GenerateRequest req,
+      Deadline deadline) {
+    return Flux.create(sink -> {
+      AtomicBoolean released = new AtomicBoolean();
+      Runnable release = () -> {
+        if (released.compareAndSet(false, true)) {
+          w.release();
+        }
+      };
+      w.acquire();
+      ClientCallStreamObserver<?>[] holder = new ClientCallStreamObserver<?>[1];
+      w.stub().withDeadline(deadline).generate(req,
+          new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
+            @Override public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
+              call.disableAutoRequestWithInitial(0);
+              holder[0] = call;
+            }
+
+            @Override public void onNext(GenerateResponse value) {
+              sink.next(value);
+            }
+
+            @Override public void onError(Throwable t) {
+              release.run();
+              sink.error(t);
+            }
+
+            @Override public void onCompleted() {
+              release.run();
+              sink.complete();
+            }
+          });
+      ClientCallStreamObserver<?> call = holder[0];
+      // the call has started: demand and cancellation may now reach it
+      sink.onRequest(k -> call.request((int) Math.min(k, Integer.MAX_VALUE)));
+      sink.onCancel(() -> {
+        call.cancel("the client went away", null);
+        release.run();
+      });
+    }, FluxSink.OverflowStrategy.BUFFER);
+  }
+
+  /** A worker that ended with ERROR/ABORTED before producing anything: try another. */
+  static final class WorkerFailed extends RuntimeException {
+    WorkerFailed(String msg) {
+      super(msg, null, false, false);
+    }
+  }
+
+  /** The gateway's error for a worker-side failure (gRPC status + ErrorInfo reason). */
+  static GlmError map(Throwable t) {
+    if (t instanceof GlmException g) {
+      return g.error();
+    }
+    if (t instanceof WorkerFailed) {
+      return new GlmError.Internal("the inference worker failed while serving the request");
+    }
+    Status st = Status.fromThrowable(t);
+    String reason = reason(t);
+    String desc = st.getDescription() == null ? "" : st.getDescription();
+    if (reason != null) {
+      switch (reason) {
+        case "INVALID_REQUEST":
+          return new GlmError.InvalidRequest(desc.isEmpty() ? "invalid request" : desc, null);
+        case "CONTEXT_LENGTH_EXCEEDED":
+          return new GlmError.ContextLengthExceeded(desc.isEmpty()
+              ? "the prompt plus max_tokens exceeds the model's context length" : desc);
+        case "MODEL_NOT_FOUND":
+          return new GlmError.ModelNotFound(desc.isEmpty() ? "model not found" : desc);
+        case "OVERLOADED", "RATE_LIMITED":
+          return new GlmError.Overloaded("the model is overloaded; retry shortly",
+              Duration.ofSeconds(1));
+        case "UNAVAILABLE":
+          return new GlmError.Unavailable("the inference worker is unavailable; retry shortly",
+              Duration.ofSeconds(1));
+        default:
+          break;
+      }
+    }
+    return switch (st.getCode()) {
+      case INVALID_ARGUMENT -> new GlmError.InvalidRequest(desc.isEmpty() ? "invalid request"
+          : desc, null);
+      case RESOURCE_EXHAUSTED -> new GlmError.Overloaded("the model is overloaded; retry shortly",
+          Duration.ofSeconds(1));
+      case DEADLINE_EXCEEDED -> new GlmError.Unavailable("the request did not finish before its "
+          + "deadline", Duration.ofSeconds(1));
+      case UNAVAILABLE, CANCELLED, UNKNOWN, ABORTED -> new GlmError.Unavailable(
+          "the inference worker is unavailable; retry shortly", Duration.ofSeconds(1));
+      default -> {
+        log.warn("worker error {}: {}", st.getCode(), desc);
+        yield new GlmError.Internal("the inference worker failed while serving the request");
+      }
+    };
+  }
+
+  private static String reason(Throwable t) {
+    try {
+      com.google.rpc.Status s = StatusProto.fromThrowable(t);
+      if (s == null) {
+        return null;
+      }
+      for (var any : s.getDetailsList()) {
+        if (any.is(ErrorInfo.class)) {
+          return any.unpack(ErrorInfo.class).getReason();
+        }
+      }
+    } catch (Exception e) {
+      return null;
+    }
+    return null;
+  }
+}

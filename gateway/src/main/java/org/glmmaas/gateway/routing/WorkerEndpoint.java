@@ -1,0 +1,110 @@
+package org.glmmaas.gateway.routing;
+
+import io.grpc.ManagedChannel;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
+import org.glmmaas.proto.inference.v1.LoadReport;
+import org.glmmaas.proto.inference.v1.ModelInfo;
+import org.glmmaas.proto.inference.v1.WorkerState;
+
+/**
+ * One worker as this gateway sees it: its channel, its latest load report (null while its load
+ * stream is down) and the requests this gateway has in flight on it (reports lag behind those).
+ */
+public final class WorkerEndpoint {
+
+  private final String address;
+  private final ManagedChannel channel;
+  private final InferenceServiceGrpc.InferenceServiceStub stub;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile LoadReport load;
+  private volatile ModelInfo modelInfo;
+  private volatile String lastModel;
+
+  WorkerEndpoint(String address, ManagedChannel channel) {
+    this.address = address;
+    this.channel = channel;
+    this.stub = InferenceServiceGrpc.newStub(channel);
+  }
+
+  public String address() {
+    return address;
+  }
+
+  ManagedChannel channel() {
+    return channel;
+  }
+
+  public InferenceServiceGrpc.InferenceServiceStub stub() {
+    return stub;
+  }
+
+  public LoadReport load() {
+    return load;
+  }
+
+  void load(LoadReport r) {
+    this.load = r;
+    if (r != null && !r.getModel().isEmpty()) {
+      lastModel = r.getModel();
+    }
+  }
+
+  /** The model this worker served last time it was seen (kept while it is down). */
+  public String lastModel() {
+    return lastModel;
+  }
+
+  public ModelInfo modelInfo() {
+    return modelInfo;
+  }
+
+  void modelInfo(ModelInfo m) {
+    this.modelInfo = m;
+    if (m != null && !m.getId().isEmpty()) {
+      lastModel = m.getId();
+    }
+  }
+
+  /** True while its load stream is up and it reports READY. */
+  public boolean ready() {
+    LoadReport r = load;
+    return r != null && r.getState() == WorkerState.READY;
+  }
+
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  void acquire() {
+    inFlight.incrementAndGet();
+  }
+
+  void release() {
+    inFlight.decrementAndGet();
+  }
+
+  /**
+   * Routing load: a waiting request weighs 2, a running one 1, a full KV cache 4; requests this
+   * gateway sent since count too, since reports trail them.
+   */
+  public double score() {
+    LoadReport r = load;
+    if (r == null) {
+      return Double.MAX_VALUE;
+    }
+    double kv = r.getNumKvBlocksTotal() > 0
+        ? 1.0 - (double) r.getNumKvBlocksFree() / r.getNumKvBlocksTotal() : 0;
+    return 2.0 * r.getNumWaiting() + r.getNumRunning() + 4.0 * kv + inFlight.get();
+  }
+
+  public String workerId() {
+    LoadReport r = load;
+    return r != null && !r.getWorkerId().isEmpty() ? r.getWorkerId() : address;
+  }
+
+  @Override
+  public String toString() {
+    return address;
+  }
+}

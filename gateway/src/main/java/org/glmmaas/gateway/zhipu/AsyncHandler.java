@@ -1,0 +1,139 @@
+package org.glmmaas.gateway.zhipu;
+
+import java.time.Duration;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.glmmaas.gateway.api.Admission;
+import org.glmmaas.gateway.api.ChatHandler;
+import org.glmmaas.gateway.api.Dialect;
+import org.glmmaas.gateway.api.Responses;
+import org.glmmaas.gateway.async.AsyncTask;
+import org.glmmaas.gateway.async.AsyncTaskStore;
+import org.glmmaas.gateway.error.BigModelErrors;
+import org.glmmaas.gateway.error.GlmError;
+import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.gateway.error.Json;
+import org.glmmaas.proto.inference.v1.Finished;
+import org.glmmaas.proto.inference.v1.GenerateResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * BigModel's async pair: POST /api/paas/v4/async/chat/completions admits the call like a normal
+ * one, stores a PROCESSING task and answers at once; the generation runs on and stores SUCCESS
+ * (with the completion) or FAIL. GET /api/paas/v4/async-result/{id} reads the caller's own task.
+ */
+public final class AsyncHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(AsyncHandler.class);
+  private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+
+  private final Admission admission;
+  private final ChatHandler chat;
+  private final AsyncTaskStore store;
+  private final BigModelDialect dialect;
+  private final Duration staleAfter;
+
+  public AsyncHandler(Admission admission, ChatHandler chat, AsyncTaskStore store,
+      BigModelDialect dialect, Duration requestTimeout) {
+    this.admission = admission;
+    this.chat = chat;
+    this.store = store;
+    this.dialect = dialect;
+    this.staleAfter = requestTimeout.plus(Duration.ofMinutes(1));
+  }
+
+  public Mono<ServerResponse> submit(ServerRequest req) {
+    return admission.admit(req, dialect).flatMap(a -> {
+      if (a.chat().stream()) {
+        admission.finish(a, 0, false).subscribe();
+        return Mono.error(GlmException.invalid("async calls cannot stream; drop 'stream'",
+            "stream"));
+      }
+      String taskId = UUID.randomUUID().toString().replace("-", "");
+      AsyncTask task = new AsyncTask(taskId, a.responseId(), a.principal().getTenantId(),
+          a.chat().model(), "PROCESSING", System.currentTimeMillis(), null);
+      return store.put(task).then(Mono.fromRunnable(() -> runInBackground(a, task)))
+          .then(ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
+              .headers(h -> Responses.rateLimitHeaders(h, Responses.rateLimits(req.exchange())))
+              .bodyValue(Json.write(view(task))));
+    }).onErrorResume(GlmException.class, e -> Responses.error(req, dialect, e.error()));
+  }
+
+  private void runInBackground(Admission.Admitted a, AsyncTask task) {
+    StringBuilder text = new StringBuilder();
+    Dialect.StreamContext ctx = new Dialect.StreamContext(a.responseId(),
+        System.currentTimeMillis() / 1000, a.chat().model(), false);
+    chat.run(a)
+        .doOnNext(r -> {
+          if (r.hasDelta()) {
+            text.append(r.getDelta().getText());
+          }
+        })
+        .filter(GenerateResponse::hasFinished)
+        .next()
+        .map(r -> {
+          Finished f = r.getFinished();
+          return switch (f.getFinishReason()) {
+            case STOP, LENGTH -> task.finish("SUCCESS",
+                dialect.completionNode(ctx, text.toString(), f.getFinishReason(), f.getUsage()));
+            default -> task.finish("FAIL", BigModelErrors.body(new GlmError.Internal(
+                "the inference worker failed while serving the request")));
+          };
+        })
+        .switchIfEmpty(Mono.fromSupplier(() -> task.finish("FAIL", BigModelErrors.body(
+            new GlmError.Internal("the inference worker ended without finishing")))))
+        .onErrorResume(e -> Mono.just(task.finish("FAIL", BigModelErrors.body(
+            e instanceof GlmException g ? g.error() : new GlmError.Internal("internal error")))))
+        .flatMap(store::put)
+        .subscribe(null, e -> log.error("storing async task result failed: {}", e.toString()));
+  }
+
+  public Mono<ServerResponse> result(ServerRequest req) {
+    String id = req.pathVariable("id");
+    return admission.authenticate(req).flatMap(p -> {
+      if (!TASK_ID.matcher(id).matches()) {
+        return Mono.error(GlmException.invalid("task id must be 1-128 letters, digits, '-' or "
+            + "'_'", "id"));
+      }
+      return store.get(p.getTenantId(), id)
+          .switchIfEmpty(Mono.error(() -> new GlmException(new GlmError.NotFound(
+              "no async task with this id for this account"))));
+    }).flatMap(t -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(Json.write(view(stale(t)))))
+        .onErrorResume(GlmException.class, e -> Responses.error(req, dialect, e.error()));
+  }
+
+  private AsyncTask stale(AsyncTask t) {
+    if ("PROCESSING".equals(t.status())
+        && System.currentTimeMillis() - t.createdMs() > staleAfter.toMillis()) {
+      return t.finish("FAIL", BigModelErrors.body(new GlmError.Internal(
+          "the gateway running this task stopped before it finished")));
+    }
+    return t;
+  }
+
+  /** The client's view: BigModel's task shape. */
+  static ObjectNode view(AsyncTask t) {
+    ObjectNode n = Json.object();
+    n.put("id", t.id());
+    n.put("request_id", t.requestId());
+    n.put("model", t.model());
+    n.put("task_status", t.status());
+    JsonNode r = t.result();
+    if ("SUCCESS".equals(t.status()) && r != null) {
+      n.set("choices", r.get("choices"));
+      n.set("usage", r.get("usage"));
+      n.set("created", r.get("created"));
+    } else if ("FAIL".equals(t.status()) && r != null && r.has("error")) {
+      n.set("error", r.get("error"));
+    }
+    return n;
+  }
+}

@@ -1,0 +1,191 @@
+package org.glmmaas.gateway.support;
+
+import com.google.protobuf.Any;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.glmmaas.proto.inference.v1.Delta;
+import org.glmmaas.proto.inference.v1.FinishReason;
+import org.glmmaas.proto.inference.v1.Finished;
+import org.glmmaas.proto.inference.v1.GenerateRequest;
+import org.glmmaas.proto.inference.v1.GenerateResponse;
+import org.glmmaas.proto.inference.v1.GetInfoRequest;
+import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
+import org.glmmaas.proto.inference.v1.LoadReport;
+import org.glmmaas.proto.inference.v1.ModelInfo;
+import org.glmmaas.proto.inference.v1.Usage;
+import org.glmmaas.proto.inference.v1.WatchLoadRequest;
+import org.glmmaas.proto.inference.v1.WorkerInfo;
+import org.glmmaas.proto.inference.v1.WorkerState;
+
+/**
+ * An InferenceService gRPC server that streams scripted tokens. What it does is chosen by markers
+ * in the last message: "[slow]" (many tokens, 50 ms apart), "[fail-after-first]" (an error after
+ * one token), "[fail-before-first]" (UNAVAILABLE at once), "[ctx]" (CONTEXT_LENGTH_EXCEEDED),
+ * "[length]" (finish LENGTH). Its load report is settable; it records requests and cancellations.
+ */
+public final class FakeWorker implements AutoCloseable {
+
+  public static final List<String> TOKENS = List.of("Hello", ",", " world", "!");
+
+  private final String workerId;
+  private final String model;
+  private final Server server;
+  private final int port;
+  private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(2);
+  private final Set<StreamObserver<LoadReport>> watchers = ConcurrentHashMap.newKeySet();
+  private volatile LoadReport load;
+  public final AtomicInteger generateCalls = new AtomicInteger();
+  public final AtomicInteger cancellations = new AtomicInteger();
+  public final List<GenerateRequest> requests = new CopyOnWriteArrayList<>();
+  /** Delay before the first token of every request, ms (routing tests). */
+  public volatile long firstTokenDelayMs;
+  /** Tokens per default request. */
+  public volatile int numTokens = TOKENS.size();
+
+  public FakeWorker(String workerId, String model) throws IOException {
+    this.workerId = workerId;
+    this.model = model;
+    this.load = LoadReport.newBuilder().setWorkerId(workerId).setModel(model)
+        .setState(WorkerState.READY).setNumKvBlocksTotal(1000).setNumKvBlocksFree(1000).build();
+    this.server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+        .addService(new Service()).build().start();
+    this.port = server.getPort();
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String address() {
+    return "127.0.0.1:" + port();
+  }
+
+  /** Publishes a new load report to all watchers. */
+  public void setLoad(int numWaiting, int numRunning, WorkerState state) {
+    load = load.toBuilder().setNumWaiting(numWaiting).setNumRunning(numRunning).setState(state)
+        .setTimestampUnixMs(System.currentTimeMillis()).build();
+    for (StreamObserver<LoadReport> w : watchers) {
+      try {
+        w.onNext(load);
+      } catch (RuntimeException e) {
+        watchers.remove(w);
+      }
+    }
+  }
+
+  /** Kills the server: open streams break at once. */
+  public void kill() {
+    server.shutdownNow();
+  }
+
+  @Override
+  public void close() {
+    server.shutdownNow();
+    timer.shutdownNow();
+  }
+
+  private final class Service extends InferenceServiceGrpc.InferenceServiceImplBase {
+
+    @Override
+    public void getInfo(GetInfoRequest request, StreamObserver<WorkerInfo> out) {
+      out.onNext(WorkerInfo.newBuilder().setWorkerId(workerId).setDevice("cpu")
+          .setModel(ModelInfo.newBuilder().setId(model).setContextLength(8192)
+              .setOwnedBy("zhipuai").setCreatedUnixS(1_700_000_000L))
+          .setState(WorkerState.READY).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void watchLoad(WatchLoadRequest request, StreamObserver<LoadReport> out) {
+      watchers.add(out);
+      ((ServerCallStreamObserver<LoadReport>) out).setOnCancelHandler(() -> watchers.remove(out));
+      out.onNext(load);
+    }
+
+    @Override
+    public void generate(GenerateRequest req, StreamObserver<GenerateResponse> out) {
+      generateCalls.incrementAndGet();
+      requests.add(req);
+      var call = (ServerCallStreamObserver<GenerateResponse>) out;
+      String last = req.getChat().getMessagesCount() == 0 ? ""
+          : req.getChat().getMessages(req.getChat().getMessagesCount() - 1).getContent();
+      call.setOnCancelHandler(cancellations::incrementAndGet);
+      if (last.contains("[fail-before-first]")) {
+        out.onError(error(io.grpc.Status.Code.UNAVAILABLE, "UNAVAILABLE", "worker draining"));
+        return;
+      }
+      if (last.contains("[ctx]")) {
+        out.onError(error(io.grpc.Status.Code.INVALID_ARGUMENT, "CONTEXT_LENGTH_EXCEEDED",
+            "prompt is 9000 tokens, the model's context is 8192"));
+        return;
+      }
+      boolean slow = last.contains("[slow]");
+      int n = slow ? 200 : numTokens;
+      long gap = slow ? 50 : 0;
+      FinishReason reason = last.contains("[length]") ? FinishReason.LENGTH : FinishReason.STOP;
+      boolean failAfterFirst = last.contains("[fail-after-first]");
+      Runnable body = () -> {
+        for (int i = 0; i < n; i++) {
+          if (call.isCancelled()) {
+            return;
+          }
+          if (failAfterFirst && i == 1) {
+            out.onError(error(io.grpc.Status.Code.INTERNAL, "INTERNAL", "engine fault"));
+            return;
+          }
+          try {
+            synchronized (call) {
+              call.onNext(GenerateResponse.newBuilder().setDelta(Delta.newBuilder()
+                  .setText(TOKENS.get(i % TOKENS.size()))).build());
+            }
+          } catch (RuntimeException e) {
+            return;
+          }
+          if (gap > 0) {
+            try {
+              Thread.sleep(gap);
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        }
+        try {
+          out.onNext(GenerateResponse.newBuilder().setFinished(Finished.newBuilder()
+              .setFinishReason(reason).setWorkerId(workerId)
+              .setUsage(Usage.newBuilder().setPromptTokens(12).setCachedTokens(4)
+                  .setCompletionTokens(n).setTotalTokens(12 + n))).build());
+          out.onCompleted();
+        } catch (RuntimeException e) {
+          // cancelled meanwhile
+        }
+      };
+      long delay = firstTokenDelayMs;
+      if (delay > 0 || slow) {
+        timer.schedule(() -> Thread.ofVirtual().start(body), delay, TimeUnit.MILLISECONDS);
+      } else {
+        body.run();
+      }
+    }
+  }
+
+  static Throwable error(io.grpc.Status.Code code, String reason, String message) {
+    com.google.rpc.Status s = com.google.rpc.Status.newBuilder().setCode(code.value())
+        .setMessage(message).addDetails(Any.pack(ErrorInfo.newBuilder().setReason(reason)
+            .setDomain("glm-maas").build())).build();
+    return StatusProto.toStatusRuntimeException(s);
+  }
+}

@@ -1,0 +1,138 @@
+package org.glmmaas.gateway.support;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import org.glmmaas.gateway.GatewayApplication;
+import org.glmmaas.proto.auth.v1.Limits;
+import org.glmmaas.proto.auth.v1.Principal;
+import org.glmmaas.proto.auth.v1.TenantStatus;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * One gateway per test JVM (starting Spring costs seconds here), wired to a FakeWorker serving
+ * "glm-4-flash", a FakeAuthService and a FakeBillingService. Keys (id.secret) for each scenario.
+ */
+public final class TestGateway {
+
+  public static final String MODEL = "glm-4-flash";
+  public static final String KEY = "kmain.s3cretmain";
+  public static final String LIMITED_KEY = "klimited.s3cretlim";
+  public static final String CONC_KEY = "kconc.s3cretconc";
+  public static final String RESTRICTED_KEY = "krestricted.s3cretres";
+  public static final String BROKE_KEY = "kbroke.s3cretbroke";
+  public static final String POOR_KEY = "kpoor.s3cretpoor";
+  public static final String SUSPENDED_KEY = "ksusp.s3cretsusp";
+  public static final String OTHER_TENANT_KEY = "kother.s3cretother";
+  public static final String FUZZ_KEY = "kfuzz.s3cretfuzz";
+
+  private static TestGateway instance;
+
+  public final FakeWorker worker;
+  public final FakeAuthService auth;
+  public final FakeBillingService billing;
+  public final ConfigurableApplicationContext context;
+  public final int port;
+  public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+      .build();
+
+  public static synchronized TestGateway get() {
+    if (instance == null) {
+      try {
+        instance = new TestGateway();
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot start the test gateway", e);
+      }
+    }
+    return instance;
+  }
+
+  private static Principal.Builder principal(String tenant) {
+    return Principal.newBuilder().setTenantId(tenant).setTenantStatus(TenantStatus.ACTIVE)
+        .setCacheTtlMs(60_000);
+  }
+
+  private TestGateway() throws Exception {
+    worker = new FakeWorker("fake-worker-0", MODEL);
+    auth = new FakeAuthService();
+    billing = new FakeBillingService();
+    auth.addKey("kmain", "s3cretmain", principal("tmain"));
+    auth.addKey("klimited", "s3cretlim", principal("tlimited")
+        .setKeyLimits(Limits.newBuilder().setRequestsPerMinute(3)));
+    auth.addKey("kconc", "s3cretconc", principal("tconc")
+        .setKeyLimits(Limits.newBuilder().setMaxConcurrency(1)));
+    auth.addKey("krestricted", "s3cretres", principal("tres").addAllowedModels("glm-4-plus"));
+    auth.addKey("kbroke", "s3cretbroke", principal("tbroke"));
+    auth.addKey("kpoor", "s3cretpoor", principal("tpoor"));
+    auth.addKey("ksusp", "s3cretsusp", principal("tsusp")
+        .setTenantStatus(TenantStatus.SUSPENDED));
+    auth.addKey("kother", "s3cretother", principal("tother"));
+    auth.addKey("kfuzz", "s3cretfuzz", principal("tfuzz"));
+    billing.balances.put("tpoor", 10L);
+    billing.balances.put("tmain", 123_456_789L);
+    Path data = Path.of("target", "test-data", UUID.randomUUID().toString());
+    // command-line arguments outrank application.yaml (server.port 8080 there)
+    context = new SpringApplicationBuilder(GatewayApplication.class).run(
+        "--server.port=0",
+        "--glm.gateway.workers=" + worker.address(),
+        "--glm.gateway.auth.address=" + auth.address(),
+        "--glm.gateway.billing.address=" + billing.address(),
+        "--glm.gateway.data-dir=" + data.toAbsolutePath(),
+        "--glm.gateway.max-body-size=64KB",
+        "--logging.structured.format.console=",
+        "--logging.level.org.springframework.cloud.gateway=WARN",
+        "--spring.main.banner-mode=off");
+    port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+    context.getBean(org.glmmaas.gateway.billing.AccountStatuses.class).accept(
+        org.glmmaas.proto.billing.v1.AccountStatus.newBuilder().setTenantId("tbroke")
+            .setStatus(org.glmmaas.proto.billing.v1.AccountStatus.Status.INSUFFICIENT_BALANCE)
+            .build());
+    awaitWorker();
+  }
+
+  private void awaitWorker() throws Exception {
+    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < end) {
+      HttpResponse<String> r = post("/v1/chat/completions", KEY,
+          "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      if (r.statusCode() == 200) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the gateway never saw its worker");
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  public HttpResponse<String> post(String path, String key, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path)))
+        .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> get(String path, String key) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path)))
+        .timeout(Duration.ofSeconds(30)).GET();
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public static String chat(String content, String extra) {
+    return "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
+        + content + "\"}]" + (extra == null || extra.isEmpty() ? "" : "," + extra) + "}";
+  }
+}
