@@ -1,0 +1,34 @@
+package org.glmmaas.billing.api;
+
+import java.util.List;
+import org.glmmaas.billing.ledger.UsageRow;
+
+/** JSON bodies of the admin API (snake_case on the wire). */
+final class AdminDtos {
+
+  private AdminDtos() {}
+
+  record TopUpRequest(Long amountMicros, String currency) {}
+
+  record BalanceResponse(String tenantId, long balanceMicros, long reservedMicros, long availableMicros,
+      String currency) {}
+
+  record UsageRowDto(String date, String model, String keyId, long requests, long promptTokens,
+      long cachedTokens, long completionTokens, long costMicros) {
+    static UsageRowDto of(UsageRow r) {
+      return new UsageRowDto(r.date().toString(), r.model(), r.keyId(), r.requests(), r.promptTokens(),
+          r.cachedTokens(), r.completionTokens(), r.costMicros());
+    }
+  }
+
+  record UsageResponse(String tenantId, String from, String to, String currency, List<UsageRowDto> rows) {}
+
+  record StatementResponse(String tenantId, String month, String currency, List<UsageRowDto> rows,
+      long totalRequests, long totalPromptTokens, long totalCachedTokens, long totalCompletionTokens,
+      long totalCostMicros, long topUpsMicros, long balanceMicros) {}
+
+  record PriceDto(String model, Long inputMicrosPerMtok, Long cachedInputMicrosPerMtok,
+      Long outputMicrosPerMtok, String effectiveFrom) {}
+
+  record PricesResponse(String currency, List<PriceDto> prices) {}
+}
