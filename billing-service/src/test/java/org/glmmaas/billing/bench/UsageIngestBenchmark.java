@@ -59,12 +59,11 @@ public final class UsageIngestBenchmark {
       System.out.printf("produced %d events in %.1f s%n", drainEvents, (System.nanoTime() - t0) / 1e9);
 
       ConfigurableApplicationContext app = new SpringApplicationBuilder(BillingServiceApplication.class)
-          .properties("server.port=0", "glm.billing.grpc.port=0",
-              "spring.datasource.url=" + TestInfra.jdbcUrl(), "spring.datasource.username=postgres",
-              "spring.kafka.bootstrap-servers=" + bootstrap,
-              "glm.billing.kafka.usage-topic=" + TOPIC, "glm.billing.kafka.consumer-group=" + group,
-              "logging.level.root=WARN")
-          .run();
+          .run("--server.port=0", "--glm.billing.grpc.port=0",
+              "--spring.datasource.url=" + TestInfra.jdbcUrl(), "--spring.datasource.username=postgres",
+              "--spring.kafka.bootstrap-servers=" + bootstrap,
+              "--glm.billing.kafka.usage-topic=" + TOPIC, "--glm.billing.kafka.consumer-group=" + group,
+              "--logging.level.root=WARN", "--logging.structured.format.console=");
       JdbcClient jdbc = app.getBean(JdbcClient.class);
       for (int t = 0; t < TENANTS; t++) {
         jdbc.sql("insert into account (tenant_id, currency, balance_micros) values (?, 'CNY', 1000000000000)"
