@@ -17,6 +17,8 @@ import org.glmmaas.billing.pricing.PriceCatalogue;
 import org.glmmaas.proto.billing.v1.AccountStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
@@ -50,6 +52,15 @@ public class AccountStatusPublisher implements AutoCloseable {
     this.props = props;
     this.published = Counter.builder("glm.billing.account.status.published").register(meters);
     this.failed = Counter.builder("glm.billing.account.status.failed").register(meters);
+  }
+
+  /**
+   * At start, republishes every account's status, so the compacted topic reflects the database
+   * even if an earlier instance died between a commit and its status record.
+   */
+  @EventListener(ApplicationReadyEvent.class)
+  public void publishAll() {
+    publish(jdbc.sql("select tenant_id from account").query(String.class).list());
   }
 
   /** Schedules a status record for each tenant (after the caller's transaction committed). */

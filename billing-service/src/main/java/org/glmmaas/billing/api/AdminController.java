@@ -9,6 +9,7 @@ import org.glmmaas.billing.account.AccountBalance;
 import org.glmmaas.billing.account.AccountService;
 import org.glmmaas.billing.api.AdminDtos.BalanceResponse;
 import org.glmmaas.billing.api.AdminDtos.PriceDto;
+import org.glmmaas.billing.api.AdminDtos.PriceRequest;
 import org.glmmaas.billing.api.AdminDtos.PricesResponse;
 import org.glmmaas.billing.api.AdminDtos.StatementResponse;
 import org.glmmaas.billing.api.AdminDtos.TopUpRequest;
@@ -55,7 +56,8 @@ public class AdminController {
     if (body == null || body.amountMicros() == null) {
       throw new IllegalArgumentException("amount_micros is required");
     }
-    return toDto(accounts.topUp(tenantId, body.amountMicros(), body.currency()));
+    return toDto(accounts.topUp(tenantId, AdminDtos.micros(body.amountMicros(), "amount_micros"),
+        body.currency()));
   }
 
   @GetMapping("/accounts/{tenant_id}/balance")
@@ -112,16 +114,17 @@ public class AdminController {
   }
 
   @PutMapping("/prices/{model}")
-  public PriceDto putPrice(@PathVariable("model") String model, @RequestBody PriceDto body) {
+  public PriceDto putPrice(@PathVariable("model") String model, @RequestBody PriceRequest body) {
     if (body == null || body.inputMicrosPerMtok() == null || body.outputMicrosPerMtok() == null) {
       throw new IllegalArgumentException("input_micros_per_mtok and output_micros_per_mtok are required");
     }
+    long input = AdminDtos.micros(body.inputMicrosPerMtok(), "input_micros_per_mtok");
+    long output = AdminDtos.micros(body.outputMicrosPerMtok(), "output_micros_per_mtok");
     long cached = body.cachedInputMicrosPerMtok() == null
-        ? body.inputMicrosPerMtok() : body.cachedInputMicrosPerMtok();
+        ? input : AdminDtos.micros(body.cachedInputMicrosPerMtok(), "cached_input_micros_per_mtok");
     LocalDate from = body.effectiveFrom() == null
         ? LocalDate.now(ZoneOffset.UTC) : LocalDate.parse(body.effectiveFrom());
-    Price p = prices.put(new Price(model, from, body.inputMicrosPerMtok(), cached,
-        body.outputMicrosPerMtok()));
+    Price p = prices.put(new Price(model, from, input, cached, output));
     return new PriceDto(p.model(), p.inputMicrosPerMtok(), p.cachedInputMicrosPerMtok(),
         p.outputMicrosPerMtok(), p.effectiveFrom().toString());
   }

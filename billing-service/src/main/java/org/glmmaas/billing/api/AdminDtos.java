@@ -1,5 +1,6 @@
 package org.glmmaas.billing.api;
 
+import java.math.BigDecimal;
 import java.util.List;
 import org.glmmaas.billing.ledger.UsageRow;
 
@@ -8,7 +9,8 @@ final class AdminDtos {
 
   private AdminDtos() {}
 
-  record TopUpRequest(Long amountMicros, String currency) {}
+  /** Money arrives as a JSON number and must be a whole number of micro-units (1.5 is refused). */
+  record TopUpRequest(BigDecimal amountMicros, String currency) {}
 
   record BalanceResponse(String tenantId, long balanceMicros, long reservedMicros, long availableMicros,
       String currency) {}
@@ -29,6 +31,18 @@ final class AdminDtos {
 
   record PriceDto(String model, Long inputMicrosPerMtok, Long cachedInputMicrosPerMtok,
       Long outputMicrosPerMtok, String effectiveFrom) {}
+
+  record PriceRequest(BigDecimal inputMicrosPerMtok, BigDecimal cachedInputMicrosPerMtok,
+      BigDecimal outputMicrosPerMtok, String effectiveFrom) {}
+
+  /** A whole number of micro-units, or a 400 naming the field. */
+  static long micros(BigDecimal value, String field) {
+    try {
+      return value.longValueExact();
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(field + " must be a whole number of micro-units");
+    }
+  }
 
   record PricesResponse(String currency, List<PriceDto> prices) {}
 }

@@ -129,6 +129,8 @@ class AdminApiTest extends BillingIntegrationTest {
     assertThat(admin("POST", t + "/top-ups", "{\"amount_micros\":5,\"currency\":\"USD\"}").body())
         .contains("currency must be CNY");
     assertThat(admin("POST", t + "/top-ups", "{nope").statusCode()).isEqualTo(400);
+    assertThat(admin("POST", t + "/top-ups", "{\"amount_micros\":1.5}").body())
+        .contains("amount_micros must be a whole number of micro-units");
     assertThat(admin("GET", t + "/usage?from=2026-13-01&to=2026-01-01", null).body())
         .contains("invalid date '2026-13-01'");
     assertThat(admin("GET", t + "/usage?from=2026-02-01&to=2026-01-01", null).body())

@@ -62,6 +62,7 @@ class ConsumerRestartTest {
     String tenant = "tenant-restart-" + UUID.randomUUID();
     JdbcClient db = JdbcClient.create(TestInfra.postgres().getPostgresDatabase());
     long expectedCost = 0;
+    TestInfra.createTopic(topic, 1);
     try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
       for (int i = 0; i < N; i++) {
         UsageEvent e = Events.usage("rs-" + tenant + "-" + i, tenant, "restart-model", "k", 50 + i % 100,

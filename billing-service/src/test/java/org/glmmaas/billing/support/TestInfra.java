@@ -55,6 +55,14 @@ public final class TestInfra {
     return kafka().getBrokersAsString();
   }
 
+  /**
+   * Creates a topic before anything is produced to it: an idempotent producer racing the broker's
+   * auto-creation can be left retrying its first batch with OutOfOrderSequence.
+   */
+  public static void createTopic(String topic, int partitions) {
+    kafka().addTopics(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, (short) 1));
+  }
+
   public static KafkaProducer<String, byte[]> producer(String bootstrap) {
     return new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
