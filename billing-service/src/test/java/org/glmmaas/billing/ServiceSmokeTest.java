@@ -13,7 +13,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** The service starts on its own and answers what an operator's probes and scrapers ask. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"glm.billing.embedded-db.dir=target/smoke-db"})
+    properties = {"glm.billing.embedded-db.dir=target/smoke-db", "glm.billing.grpc.port=0",
+        "spring.kafka.admin.auto-create=false", "spring.kafka.listener.auto-startup=false"})
 @AutoConfigureMetrics
 class ServiceSmokeTest {
 

@@ -1,0 +1,44 @@
+package org.glmmaas.worker.usage;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Settings under {@code glm.worker.usage.*}.
+ *
+ * @param bootstrapServers Kafka brokers; empty falls back to {@code spring.kafka.bootstrap-servers}
+ * @param topic topic of UsageEvent records
+ * @param spoolDir where events wait on disk while Kafka is unreachable (default
+ *     {@code ${java.io.tmpdir}/glm-worker-usage-spool}; use a persistent volume in production)
+ * @param spoolMaxSize bound of the spool; beyond it events are refused loudly (error log + metric)
+ * @param spoolSegmentSize size of one spool segment file
+ * @param deliveryTimeout how long the producer tries a record before it is spooled instead
+ * @param maxBlock longest time publish() may wait for broker metadata before spooling
+ * @param resendInterval pause between attempts to re-send the spool while Kafka is away
+ */
+@ConfigurationProperties("glm.worker.usage")
+public record UsageProperties(
+    @DefaultValue("") String bootstrapServers,
+    @DefaultValue("glm.usage.v1") String topic,
+    Path spoolDir,
+    @DefaultValue("256MB") DataSize spoolMaxSize,
+    @DefaultValue("16MB") DataSize spoolSegmentSize,
+    @DefaultValue("15s") Duration deliveryTimeout,
+    @DefaultValue("500ms") Duration maxBlock,
+    @DefaultValue("1s") Duration resendInterval) {
+
+  public UsageProperties {
+    if (spoolDir == null) {
+      spoolDir = Path.of(System.getProperty("java.io.tmpdir"), "glm-worker-usage-spool");
+    }
+    if (spoolMaxSize.toBytes() < 1024 || spoolSegmentSize.toBytes() < 1024) {
+      throw new IllegalArgumentException("glm.worker.usage.spool-max-size and spool-segment-size must be >= 1KB");
+    }
+    if (deliveryTimeout.toMillis() < 1000) {
+      throw new IllegalArgumentException("glm.worker.usage.delivery-timeout must be >= 1s");
+    }
+  }
+}

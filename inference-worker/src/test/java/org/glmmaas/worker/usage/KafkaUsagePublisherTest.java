@@ -1,0 +1,153 @@
+package org.glmmaas.worker.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.glmmaas.proto.billing.v1.UsageEvent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import org.springframework.util.unit.DataSize;
+
+/** The worker's publisher against a real (in-process KRaft) broker that comes and goes. */
+class KafkaUsagePublisherTest {
+
+  static final String TOPIC = "glm.usage.v1";
+
+  @TempDir Path spoolDir;
+
+  private UsageProperties props(String bootstrap) {
+    return new UsageProperties(bootstrap, TOPIC, spoolDir, DataSize.ofMegabytes(8),
+        DataSize.ofMegabytes(1), Duration.ofSeconds(3), Duration.ofMillis(300), Duration.ofMillis(200));
+  }
+
+  private static UsageEvent event(String tenant, int i) {
+    return UsageEvent.newBuilder().setRequestId("req-" + i).setTenantId(tenant).setKeyId("key-1")
+        .setModel("glm-4").setPromptTokens(10 + i).setCompletionTokens(i).setFinishReason("stop")
+        .setWorkerId("w1").setStartTimeUnixMs(1).setEndTimeUnixMs(2)
+        .setTraceId("4bf92f3577b34da6a3ce929d0e0e4736").build();
+  }
+
+  private static List<ConsumerRecord<String, byte[]>> readAll(String bootstrap, int expected) {
+    List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        new StringDeserializer(), new ByteArrayDeserializer())) {
+      c.subscribe(List.of(TOPIC));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (seen.size() < expected && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(seen::add);
+      }
+    }
+    return seen;
+  }
+
+  private static List<String> requestIds(List<ConsumerRecord<String, byte[]>> records) {
+    return records.stream().map(r -> {
+      try {
+        return UsageEvent.parseFrom(r.value()).getRequestId();
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }).toList();
+  }
+
+  private static double count(MeterRegistry m, String name) {
+    return m.get(name).counter().count();
+  }
+
+  private static void awaitTrue(String what, java.util.function.BooleanSupplier c) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!c.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  @Test
+  void publishesKeyedByTenantWithTraceContext() throws Exception {
+    EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1, TOPIC);
+    broker.afterPropertiesSet();
+    try {
+      MeterRegistry meters = new SimpleMeterRegistry();
+      try (KafkaUsagePublisher p = KafkaUsagePublisher.create(props(broker.getBrokersAsString()), "", meters)) {
+        for (int i = 0; i < 20; i++) {
+          p.publish(event("tenant-a", i));
+        }
+      }   // close flushes
+      assertThat(count(meters, "glm.usage.events.published")).isEqualTo(20);
+      assertThat(count(meters, "glm.usage.events.spooled")).isZero();
+      List<ConsumerRecord<String, byte[]>> got = readAll(broker.getBrokersAsString(), 20);
+      assertThat(requestIds(got)).hasSize(20).doesNotHaveDuplicates();
+      assertThat(got).allSatisfy(r -> {
+        assertThat(r.key()).isEqualTo("tenant-a");
+        assertThat(new String(r.headers().lastHeader("traceparent").value(), StandardCharsets.US_ASCII))
+            .matches("00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01");
+      });
+    } finally {
+      broker.destroy();
+    }
+  }
+
+  /**
+   * Kafka is unreachable while the worker serves, and the worker restarts in between: events go to
+   * the spool, survive the restart, and all arrive, in order, once the broker can be reached.
+   */
+  @Test
+  void eventsPublishedWhileKafkaIsAwaySurviveARestartAndArriveInOrder() throws Exception {
+    EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1, TOPIC);
+    broker.afterPropertiesSet();
+    try (TcpGate gate = new TcpGate(broker.getBrokersAsString())) {
+      String bootstrap = gate.address();   // refused until the gate opens
+      MeterRegistry first = new SimpleMeterRegistry();
+      try (KafkaUsagePublisher p = KafkaUsagePublisher.create(props(bootstrap), "", first)) {
+        for (int i = 0; i < 30; i++) {
+          p.publish(event("tenant-b", i));
+        }
+        awaitTrue("30 events spooled", () -> p.spooledPending() == 30);
+      }
+      assertThat(count(first, "glm.usage.events.spooled")).isEqualTo(30);
+      assertThat(count(first, "glm.usage.events.published")).isZero();
+
+      MeterRegistry second = new SimpleMeterRegistry();   // the restarted worker
+      try (KafkaUsagePublisher p = KafkaUsagePublisher.create(props(bootstrap), "", second)) {
+        assertThat(p.spooledPending()).isEqualTo(30);
+        for (int i = 30; i < 50; i++) {
+          p.publish(event("tenant-b", i));   // a backlog exists: these queue behind it
+        }
+        assertThat(second.get("glm.usage.spool.bytes").gauge().value()).isPositive();
+        gate.open();
+        awaitTrue("spool drained", () -> p.spooledPending() == 0);
+        List<ConsumerRecord<String, byte[]>> got = readAll(broker.getBrokersAsString(), 50);
+        List<String> ids = requestIds(got).stream().distinct().toList();
+        assertThat(ids).containsExactlyElementsOf(
+            java.util.stream.IntStream.range(0, 50).mapToObj(i -> "req-" + i).toList());
+        assertThat(count(second, "glm.usage.events.resent")).isGreaterThanOrEqualTo(50);
+        assertThat(second.get("glm.usage.spool.bytes").gauge().value()).isZero();
+        // and the publisher is back on the direct path
+        p.publish(event("tenant-b", 50));
+        awaitTrue("direct publish acked", () -> count(second, "glm.usage.events.published") == 1);
+      }
+    } finally {
+      broker.destroy();
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package org.glmmaas.worker.usage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+
+/**
+ * A TCP forwarder on a fixed local port that is closed (connection refused) until {@link #open}:
+ * to a client configured with this address, the broker behind it is unreachable, then starts.
+ */
+final class TcpGate implements AutoCloseable {
+
+  private final int port;
+  private final String targetHost;
+  private final int targetPort;
+  private volatile ServerSocket server;
+
+  TcpGate(String target) throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      this.port = s.getLocalPort();
+    }
+    String[] hostPort = target.split(":");
+    this.targetHost = hostPort[0];
+    this.targetPort = Integer.parseInt(hostPort[1]);
+  }
+
+  String address() {
+    return "127.0.0.1:" + port;
+  }
+
+  void open() throws IOException {
+    ServerSocket s = new ServerSocket();
+    s.setReuseAddress(true);
+    s.bind(new InetSocketAddress("127.0.0.1", port));
+    server = s;
+    Thread.ofVirtual().start(() -> {
+      while (!s.isClosed()) {
+        try {
+          Socket client = s.accept();
+          Socket upstream = new Socket(targetHost, targetPort);
+          pump(client, upstream);
+          pump(upstream, client);
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+  }
+
+  private static void pump(Socket from, Socket to) {
+    Thread.ofVirtual().start(() -> {
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        in.transferTo(out);
+      } catch (IOException ignored) {
+        // one side closed
+      } finally {
+        try {
+          from.close();
+          to.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+    });
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (server != null) {
+      server.close();
+    }
+  }
+}
