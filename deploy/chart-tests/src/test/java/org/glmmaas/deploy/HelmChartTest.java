@@ -225,6 +225,19 @@ class HelmChartTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void productionShipsTheAlertRulesOfDeployPrometheus() throws IOException {
+        assertThat(RepoFiles.chart().resolve("files/alerts.yaml")).as("the chart's copy of the alert rules")
+                .hasSameTextualContentAs(RepoFiles.deploy("prometheus/alerts.yaml"));
+        Map<String, Object> rule = RenderedChart.gpuProduction().get("PrometheusRule", "glm-glm-maas");
+        assertThat(map(rule, "metadata", "labels")).containsEntry("release", "kube-prometheus-stack");
+        Map<String, Object> group = list(map(rule, "spec"), "groups").getFirst();
+        assertThat(list(group, "rules")).extracting(r -> r.get("alert"))
+                .contains("GlmWorkerDown", "GlmWorkerQueueGrowing", "GlmUsageSpoolNotEmpty", "GlmBillingConsumerLag");
+        assertThat(RenderedChart.defaults().ofKind("PrometheusRule")).isEmpty();
+    }
+
+    @Test
     void gpuResourceNameIsConfigurable() {
         RenderedChart chart = RenderedChart.render(List.of(), Map.of("inferenceWorker.gpu.resourceName", "nvidia.com/mig-3g.40gb"));
         Map<String, Object> container = list(podSpec(chart.get("Deployment", WORKER)), "containers").getFirst();

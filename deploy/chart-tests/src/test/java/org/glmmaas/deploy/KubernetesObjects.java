@@ -66,6 +66,13 @@ final class KubernetesObjects {
             checkServiceMonitor(id, manifest, problems);
             return problems;
         }
+        if ("monitoring.coreos.com/v1/PrometheusRule".equals(key)) {
+            List<Map<String, Object>> groups = RenderedChart.list(RenderedChart.map(manifest, "spec"), "groups");
+            if (groups.isEmpty() || groups.stream().anyMatch(g -> g.get("name") == null || RenderedChart.list(g, "rules").isEmpty())) {
+                problems.add(id + ": spec.groups[] need a name and rules");
+            }
+            return problems;
+        }
         Class<? extends HasMetadata> type = KNOWN.get(key);
         if (type == null) {
             problems.add(id + ": unknown or unexpected apiVersion/kind " + key);
