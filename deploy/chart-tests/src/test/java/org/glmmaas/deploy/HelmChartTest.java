@@ -205,6 +205,10 @@ class HelmChartTest {
         assertThat(map(startup, "httpGet")).containsEntry("path", "/actuator/health/readiness");
         assertThat(map(container, "lifecycle", "preStop", "sleep")).containsKey("seconds");
         assertThat((Integer) pod.get("terminationGracePeriodSeconds")).isGreaterThanOrEqualTo(60);
+        int grace = (Integer) pod.get("terminationGracePeriodSeconds");
+        int preStop = (Integer) map(container, "lifecycle", "preStop", "sleep").get("seconds");
+        int drain = Integer.parseInt(((String) env.get("GLM_WORKER_DRAINTIMEOUT")).replace("s", ""));
+        assertThat(preStop + drain).as("the worker finishes draining before the kubelet kills it").isLessThan(grace);
         assertThat(map(worker, "spec", "strategy", "rollingUpdate")).containsEntry("maxSurge", 0);
     }
 
