@@ -1,0 +1,142 @@
+package org.glmmaas.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Drives {@code ./glm up} the way the README does: start it on a fresh data folder with free ports, wait
+ * for the READY block and endpoints.json, stream a chat completion through the gateway with the printed
+ * key, stop it with SIGTERM (as Ctrl-C would), start it again and check the demo key still works.
+ *
+ * <p>Needs the real services (and builds them through the glm script when missing), so it runs only
+ * with {@code -Dglm.launcher.e2e=true}.
+ */
+@EnabledIfSystemProperty(named = "glm.launcher.e2e", matches = "true",
+        disabledReason = "end-to-end launcher test: run with -Dglm.launcher.e2e=true")
+class LauncherEndToEndTest {
+
+    private static final Duration READY_TIMEOUT = Duration.ofMinutes(12);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path data;
+
+    @Test
+    void glmUpServesAStreamingChatAndKeepsTheDemoKeyAcrossARestart() throws Exception {
+        Map<?, ?> first;
+        Running up = start();
+        try {
+            first = up.awaitReady();
+            assertThat(up.output()).contains("GLM MaaS is READY", "curl -N " + first.get("gateway_url") + "/v1/chat/completions",
+                    (String) first.get("api_key"));
+            assertThat(first.keySet().stream().map(Object::toString).toList()).contains("gateway_url", "admin_url", "admin_token", "api_key", "model");
+            assertStreamsTokens(first);
+        } finally {
+            up.stop();
+        }
+        assertThat(up.output()).contains("all services stopped");
+        assertThat(data.resolve("endpoints.json")).doesNotExist();
+
+        Running again = start();
+        try {
+            Map<?, ?> second = again.awaitReady();
+            assertThat(second.get("api_key")).as("the demo key survives a restart").isEqualTo(first.get("api_key"));
+            assertThat(again.output()).contains("postgres", "reused", "reusing tenant");
+            assertStreamsTokens(second);
+        } finally {
+            again.stop();
+        }
+    }
+
+    private static void assertStreamsTokens(Map<?, ?> endpoints) throws IOException, InterruptedException {
+        String body = "{\"model\":\"" + endpoints.get("model") + "\",\"stream\":true,\"max_tokens\":16,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
+        HttpRequest req = HttpRequest.newBuilder(URI.create(endpoints.get("gateway_url") + "/v1/chat/completions"))
+                .timeout(Duration.ofMinutes(2))
+                .header("Authorization", "Bearer " + endpoints.get("api_key"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(req, HttpResponse.BodyHandlers.ofLines());
+        List<String> events = r.body().filter(l -> l.startsWith("data:")).toList();
+        assertThat(r.statusCode()).as("events: %s", events).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+        assertThat(events.stream().filter(e -> e.contains("\"delta\"")).count()).as("token chunks").isGreaterThanOrEqualTo(2);
+        assertThat(events.getLast()).isEqualTo("data: [DONE]");
+    }
+
+    private Running start() throws IOException {
+        Path home = Path.of(System.getProperty("glm.home", "../.."));
+        Process p = new ProcessBuilder(home.resolve("glm").toString(), "up", "--data", data.toString(), "--ephemeral-ports")
+                .redirectErrorStream(true).start();
+        return new Running(p, data);
+    }
+
+    private static final class Running {
+        private final Process process;
+        private final Path data;
+        private final StringBuffer out = new StringBuffer();
+        private final Thread reader;
+
+        Running(Process process, Path data) {
+            this.process = process;
+            this.data = data;
+            this.reader = Thread.ofVirtual().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        out.append(line).append('\n');
+                        System.out.println("[glm up] " + line);
+                    }
+                } catch (IOException e) {
+                    // process ended
+                }
+            });
+        }
+
+        Map<?, ?> awaitReady() throws Exception {
+            long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+            Path endpoints = data.resolve("endpoints.json");
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    throw new AssertionError("./glm up exited with " + process.exitValue() + " before READY:\n" + out);
+                }
+                if (Files.isRegularFile(endpoints) && out.toString().contains("GLM MaaS is READY")) {
+                    return LauncherState.JSON.readValue(endpoints.toFile(), Map.class);
+                }
+                Thread.sleep(500);
+            }
+            throw new AssertionError("./glm up not READY within " + READY_TIMEOUT + ":\n" + out);
+        }
+
+        String output() {
+            return out.toString();
+        }
+
+        void stop() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(2, TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+                throw new AssertionError("./glm up did not stop within 2 minutes of SIGTERM:\n" + out);
+            }
+            reader.join(5000);
+        }
+    }
+}
