@@ -1,0 +1,98 @@
+package org.glmmaas.worker.models;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.glmmaas.worker.gguf.GgufFormatException;
+import org.glmmaas.worker.gguf.GgufMetadata;
+import org.glmmaas.worker.gguf.GgufReader;
+
+/**
+ * What is in a model folder: architecture, size, tensor types, context length and the memory each
+ * model needs to serve (weights, memory-mapped, plus an f16 KV cache for the whole context).
+ */
+public final class ModelInventory {
+
+  /**
+   * @param kvBytesFullContext an f16 KV cache for one sequence of the full training context
+   */
+  public record LocalModel(Path path, String name, String architecture, long numParameters,
+      Map<String, Integer> tensorTypes, long contextLength, long fileBytes,
+      long kvBytesFullContext, String error) {
+
+    public long memoryBytes() {
+      return fileBytes + kvBytesFullContext;
+    }
+  }
+
+  private ModelInventory() {}
+
+  public static List<LocalModel> scan(Path dir) throws IOException {
+    List<LocalModel> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".gguf")).sorted().toList()) {
+        out.add(describe(p));
+      }
+    }
+    return out;
+  }
+
+  public static LocalModel describe(Path p) throws IOException {
+    String name = p.getFileName().toString().replaceFirst("\\.gguf$", "");
+    long size = Files.size(p);
+    try {
+      GgufReader.GgufFile f = GgufReader.read(p);
+      GgufMetadata m = f.metadata();
+      String arch = m.string("general.architecture").orElse("?");
+      long params = 0;
+      Map<String, Integer> types = new TreeMap<>();
+      for (GgufReader.TensorInfo t : f.tensors()) {
+        long n = 1;
+        for (long d : t.dims()) {
+          n = Math.multiplyExact(n, d);
+        }
+        params += n;
+        types.merge(typeName(t.ggmlType()), 1, Integer::sum);
+      }
+      long ctx = m.integer(arch + ".context_length").orElse(0L);
+      long layers = m.integer(arch + ".block_count").orElse(0L);
+      long heads = m.integer(arch + ".attention.head_count").orElse(1L);
+      long kvHeads = m.integer(arch + ".attention.head_count_kv").orElse(heads);
+      long embd = m.integer(arch + ".embedding_length").orElse(0L);
+      long headDim = m.integer(arch + ".attention.key_length").orElse(heads > 0 ? embd / heads : 0);
+      long kv = 2L * layers * ctx * kvHeads * headDim * 2;
+      return new LocalModel(p, name, arch, params, types, ctx, size, kv, null);
+    } catch (GgufFormatException | ArithmeticException e) {
+      return new LocalModel(p, name, "?", 0, Map.of(), 0, size, 0, "not a valid GGUF: " + e.getMessage());
+    }
+  }
+
+  /** ggml type names of the numbers GGUF files use. */
+  static String typeName(int t) {
+    return switch (t) {
+      case 0 -> "F32";
+      case 1 -> "F16";
+      case 2 -> "Q4_0";
+      case 3 -> "Q4_1";
+      case 6 -> "Q5_0";
+      case 7 -> "Q5_1";
+      case 8 -> "Q8_0";
+      case 10 -> "Q2_K";
+      case 11 -> "Q3_K";
+      case 12 -> "Q4_K";
+      case 13 -> "Q5_K";
+      case 14 -> "Q6_K";
+      case 15 -> "Q8_K";
+      case 30 -> "BF16";
+      default -> "type" + t;
+    };
+  }
+}

@@ -1,0 +1,100 @@
+package org.glmmaas.worker.models;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** {@code glm models [--models-dir DIR] [--json]}: the local models and what they need. */
+public final class ModelsCommand {
+
+  private ModelsCommand() {}
+
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, System.getenv());
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    boolean json = false;
+    String dir = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--json" -> json = true;
+        case "--models-dir" -> {
+          if (++i >= args.length) {
+            err.println("glm models: --models-dir needs a value");
+            return 2;
+          }
+          dir = args[i];
+        }
+        default -> {
+          err.println("glm models: unknown option " + args[i]
+              + "\nusage: glm models [--models-dir DIR] [--json]");
+          return 2;
+        }
+      }
+    }
+    Path models = Path.of(dir != null ? dir : PullCommand.defaultModelsDir(env));
+    List<ModelInventory.LocalModel> found;
+    try {
+      found = ModelInventory.scan(models);
+    } catch (IOException e) {
+      err.println("glm models: cannot read " + models + ": " + e.getMessage());
+      return 1;
+    }
+    if (json) {
+      out.println(found.stream().map(ModelsCommand::json)
+          .collect(Collectors.joining(",", "{\"models_dir\":\"" + Json.escape(models.toString())
+              + "\",\"models\":[", "]}")));
+      return 0;
+    }
+    if (found.isEmpty()) {
+      out.println("no models in " + models + " (glm pull <name> downloads one; glm pull --help lists names)");
+      return 0;
+    }
+    out.printf(Locale.ROOT, "%-28s %-8s %9s %-22s %8s %10s %10s%n", "MODEL", "ARCH", "PARAMS",
+        "TENSOR TYPES", "CONTEXT", "FILE", "MEMORY");
+    for (ModelInventory.LocalModel m : found) {
+      if (m.error() != null) {
+        out.printf(Locale.ROOT, "%-28s %s%n", m.name(), m.error());
+        continue;
+      }
+      out.printf(Locale.ROOT, "%-28s %-8s %9s %-22s %8d %10s %10s%n", m.name(), m.architecture(),
+          params(m.numParameters()), types(m.tensorTypes()), m.contextLength(),
+          ModelDownloader.Progress.human(m.fileBytes()), ModelDownloader.Progress.human(m.memoryBytes()));
+    }
+    out.println("MEMORY = weights (memory-mapped) + an f16 KV cache for one full-context sequence;"
+        + " size the worker's glm.worker.kv-cache.memory for more sequences.");
+    return 0;
+  }
+
+  private static String json(ModelInventory.LocalModel m) {
+    String types = m.tensorTypes().entrySet().stream()
+        .map(e -> "\"" + e.getKey() + "\":" + e.getValue()).collect(Collectors.joining(",", "{", "}"));
+    return String.format(Locale.ROOT,
+        "{\"name\":\"%s\",\"path\":\"%s\",\"architecture\":\"%s\",\"parameters\":%d,"
+            + "\"tensor_types\":%s,\"context_length\":%d,\"file_bytes\":%d,"
+            + "\"kv_bytes_full_context\":%d,\"memory_bytes\":%d%s}",
+        Json.escape(m.name()), Json.escape(m.path().toString()), Json.escape(m.architecture()),
+        m.numParameters(), types, m.contextLength(), m.fileBytes(), m.kvBytesFullContext(),
+        m.memoryBytes(), m.error() == null ? "" : ",\"error\":\"" + Json.escape(m.error()) + "\"");
+  }
+
+  private static String params(long n) {
+    if (n >= 1_000_000_000L) {
+      return String.format(Locale.ROOT, "%.2fB", n / 1e9);
+    }
+    if (n >= 1_000_000L) {
+      return String.format(Locale.ROOT, "%.1fM", n / 1e6);
+    }
+    return String.format(Locale.ROOT, "%.1fK", n / 1e3);
+  }
+
+  private static String types(Map<String, Integer> t) {
+    return t.entrySet().stream().map(e -> e.getKey() + "x" + e.getValue())
+        .collect(Collectors.joining(" "));
+  }
+}
