@@ -38,7 +38,7 @@ public record AuthProperties(
     dataDir = dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir"), "glm-auth-service");
     grpc = grpc != null ? grpc : new Grpc(null, null);
     principalCacheTtl = positive(principalCacheTtl, Duration.ofSeconds(5), "principal-cache-ttl");
-    keyCacheTtl = positive(keyCacheTtl, Duration.ofSeconds(30), "key-cache-ttl");
+    keyCacheTtl = positive(keyCacheTtl, Duration.ofSeconds(5), "key-cache-ttl");
     keyCacheMaxEntries = keyCacheMaxEntries != null ? keyCacheMaxEntries : 100_000;
     if (keyCacheMaxEntries < 1) {
       throw new IllegalArgumentException("glm.auth.key-cache-max-entries must be >= 1");
