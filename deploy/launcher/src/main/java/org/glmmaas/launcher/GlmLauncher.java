@@ -304,7 +304,7 @@ public final class GlmLauncher {
                 "   Logs      " + options.dataDir().resolve("logs"),
                 "",
                 " Stream a chat completion:",
-                "   curl -N " + gatewayUrl + "/v1/chat/completions \\",
+                "   curl -N " + gatewayUrl + "/api/paas/v4/chat/completions \\",
                 "     -H \"Authorization: Bearer " + apiKey + "\" -H \"Content-Type: application/json\" \\",
                 "     -d '" + body + "'",
                 "",

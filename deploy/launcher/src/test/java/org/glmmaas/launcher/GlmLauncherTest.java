@@ -36,6 +36,6 @@ class GlmLauncherTest {
         GlmLauncher launcher = new GlmLauncher(LauncherOptions.parse(new String[0], home), new Console(System.out));
         String block = launcher.readyBlock("http://127.0.0.1:8080", "http://127.0.0.1:8081", "sk-demo.123");
         assertThat(block).contains("GLM MaaS is READY", "http://127.0.0.1:8080", "sk-demo.123", "random weights",
-                "curl -N http://127.0.0.1:8080/v1/chat/completions", "Bearer sk-demo.123", "\"stream\":true", "\"model\":\"glm-demo\"");
+                "curl -N http://127.0.0.1:8080/api/paas/v4/chat/completions", "Bearer sk-demo.123", "\"stream\":true", "\"model\":\"glm-demo\"");
     }
 }

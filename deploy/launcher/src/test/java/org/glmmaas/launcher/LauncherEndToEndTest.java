@@ -44,7 +44,7 @@ class LauncherEndToEndTest {
         Running up = start();
         try {
             first = up.awaitReady();
-            assertThat(up.output()).contains("GLM MaaS is READY", "curl -N " + first.get("gateway_url") + "/v1/chat/completions",
+            assertThat(up.output()).contains("GLM MaaS is READY", "curl -N " + first.get("gateway_url") + "/api/paas/v4/chat/completions",
                     (String) first.get("api_key"));
             assertThat(first.keySet().stream().map(Object::toString).toList()).contains("gateway_url", "admin_url", "admin_token", "api_key", "model");
             assertStreamsTokens(first);
@@ -65,10 +65,16 @@ class LauncherEndToEndTest {
         }
     }
 
-    private static void assertStreamsTokens(Map<?, ?> endpoints) throws IOException, InterruptedException {
+    /**
+     * The README's curl: a BigModel streaming chat through the gateway with the demo key. At least one
+     * content delta, a final chunk with usage, [DONE]; then the tenant's balance drops once billing has
+     * consumed the worker's usage event from Kafka.
+     */
+    private static void assertStreamsTokens(Map<?, ?> endpoints) throws Exception {
+        long before = balanceMicros(endpoints);
         String body = "{\"model\":\"" + endpoints.get("model") + "\",\"stream\":true,\"max_tokens\":16,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
-        HttpRequest req = HttpRequest.newBuilder(URI.create(endpoints.get("gateway_url") + "/v1/chat/completions"))
+        HttpRequest req = HttpRequest.newBuilder(URI.create(endpoints.get("gateway_url") + "/api/paas/v4/chat/completions"))
                 .timeout(Duration.ofMinutes(2))
                 .header("Authorization", "Bearer " + endpoints.get("api_key"))
                 .header("Content-Type", "application/json")
@@ -78,8 +84,36 @@ class LauncherEndToEndTest {
         List<String> events = r.body().filter(l -> l.startsWith("data:")).toList();
         assertThat(r.statusCode()).as("events: %s", events).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
-        assertThat(events.stream().filter(e -> e.contains("\"delta\"")).count()).as("token chunks").isGreaterThanOrEqualTo(2);
         assertThat(events.getLast()).isEqualTo("data: [DONE]");
+        List<Map<?, ?>> chunks = new java.util.ArrayList<>();
+        for (String e : events.subList(0, events.size() - 1)) {
+            chunks.add(LauncherState.JSON.readValue(e.substring("data:".length()).trim(), Map.class));
+        }
+        long contentDeltas = chunks.stream().filter(c -> c.get("choices") instanceof List<?> cs && cs.stream()
+                .anyMatch(ch -> ch instanceof Map<?, ?> m && m.get("delta") instanceof Map<?, ?> d
+                        && d.get("content") instanceof String t && !t.isEmpty())).count();
+        assertThat(contentDeltas).as("chunks with content: %s", events).isGreaterThanOrEqualTo(1);
+        Object usage = chunks.getLast().get("usage");
+        assertThat(usage).as("the final chunk carries usage: %s", events.getLast()).isInstanceOf(Map.class);
+        assertThat(((Number) ((Map<?, ?>) usage).get("completion_tokens")).longValue()).isPositive();
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long after = balanceMicros(endpoints);
+        while (after >= before && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            after = balanceMicros(endpoints);
+        }
+        assertThat(after).as("the demo tenant's balance after the call (before: %d)", before).isLessThan(before);
+    }
+
+    private static long balanceMicros(Map<?, ?> endpoints) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(endpoints.get("gateway_url") + "/v1/billing/balance"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + endpoints.get("api_key"))
+                .GET().build();
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("balance: %s", r.body()).isEqualTo(200);
+        return ((Number) LauncherState.JSON.readValue(r.body(), Map.class).get("balance_micros")).longValue();
     }
 
     private Running start() throws IOException {

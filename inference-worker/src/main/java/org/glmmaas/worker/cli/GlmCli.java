@@ -16,13 +16,24 @@ import java.util.Map;
  */
 public final class GlmCli {
 
-  /** name -> command; a name is "group sub", e.g. "engine generate". */
+  /** name -> command; a name is "group sub", e.g. "engine generate", or one word, e.g. "pull". */
   static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
   static {
     COMMANDS.put("engine generate", new EngineGenerateCommand());
     COMMANDS.put("engine bench", new EngineBenchCommand());
     COMMANDS.put("engine make-model", new MakeModelCommand());
+    COMMANDS.put("engine tokenize", new StaticCommand(
+        "encode text with a model's tokenizer", TokenizeCommand::run));
+    COMMANDS.put("engine chat", new StaticCommand(
+        "render a chat with the model's template and generate a reply", ChatCommand::run));
+    COMMANDS.put("bench serve", new StaticCommand(
+        "load-test an inference worker over gRPC", BenchServeCommand::run));
+    COMMANDS.put("pull", new StaticCommand(
+        "download a GLM GGUF model (resumable, verified)",
+        org.glmmaas.worker.models.PullCommand::run));
+    COMMANDS.put("models", new StaticCommand(
+        "list the downloaded models", org.glmmaas.worker.models.ModelsCommand::run));
   }
 
   private GlmCli() {}
@@ -35,6 +46,9 @@ public final class GlmCli {
 
   /** Runs a command line; returns the exit code (never throws). */
   public static int run(List<String> args, PrintStream out, PrintStream err) {
+    if (!args.isEmpty() && !args.getFirst().contains(" ") && COMMANDS.containsKey(args.getFirst())) {
+      return runCommand(args.getFirst(), args.subList(1, args.size()), out, err);
+    }
     if (args.size() < 2 || args.get(1).equals("help") || args.get(1).equals("--help")) {
       String group = args.isEmpty() ? "" : args.getFirst();
       err.print(help(group));
@@ -47,7 +61,11 @@ public final class GlmCli {
       err.print(help(args.get(0)));
       return 2;
     }
-    List<String> rest = args.subList(2, args.size());
+    return runCommand(name, args.subList(2, args.size()), out, err);
+  }
+
+  private static int runCommand(String name, List<String> rest, PrintStream out, PrintStream err) {
+    Command cmd = COMMANDS.get(name);
     if (rest.contains("--help") || rest.contains("-h")) {
       out.print(cmd.usage());
       return 0;

@@ -38,6 +38,25 @@ class GlmCliTest {
   }
 
   @Test
+  void wiresTheTextBenchAndModelCommandsIncludingOneWordNames() {
+    assertThat(GlmCli.names()).contains("engine tokenize", "engine chat", "bench serve", "pull",
+        "models");
+    Run r = run("engine", "tokenize", "--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("glm engine tokenize");
+    r = run("pull", "--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("glm pull");
+    r = run("models", "--models-dir", dir.toString());
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("no models in");
+    r = run("engine", "chat", "--model", dir.resolve("missing.gguf").toString(), "--messages",
+        "[]");
+    assertThat(r.code()).isNotZero();
+    assertThat(r.err()).doesNotContain("\tat ");
+  }
+
+  @Test
   void unknownCommandAndOptionsAreUsageErrorsWithoutStackTraces() throws Exception {
     Run r = run("engine", "frobnicate");
     assertThat(r.code()).isEqualTo(2);
