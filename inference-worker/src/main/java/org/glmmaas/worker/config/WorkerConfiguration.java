@@ -11,6 +11,7 @@ import org.glmmaas.worker.lifecycle.WorkerLifecycle;
 import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.glmmaas.worker.metrics.WorkerMetrics;
 import org.glmmaas.worker.usage.UsageSink;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -26,8 +27,15 @@ public class WorkerConfiguration {
     return Clock.systemUTC();
   }
 
+  /**
+   * Only without Kafka: user configurations are not ordered, so {@code @ConditionalOnMissingBean}
+   * alone cannot see {@link org.glmmaas.worker.usage.UsagePublisherConfig}'s Kafka sink; the
+   * expression is that configuration's condition negated.
+   */
   @Bean
   @ConditionalOnMissingBean(UsageSink.class)
+  @ConditionalOnExpression("'${glm.worker.usage.bootstrap-servers:}'.isEmpty()"
+      + " and '${spring.kafka.bootstrap-servers:}'.isEmpty()")
   LoggingUsageSink loggingUsageSink() {
     return new LoggingUsageSink();
   }
