@@ -102,6 +102,8 @@ int main(int argc, char **argv) {
         std::vector<float> logits(nv);
         Result total;
         int nprompts = 0;
+        std::vector<std::vector<int32_t>> all_ids, all_greedy;
+        std::vector<std::vector<float>> all_logits;  // per prompt: 32 steps x n_vocab, single-sequence run
         for (const Value &p : g["prompts"].arr) {
             std::vector<int32_t> ids;
             for (const Value &v : p["prompt_ids"].arr) ids.push_back((int32_t)v.num);
@@ -112,6 +114,9 @@ int main(int argc, char **argv) {
             for (size_t i = 0; i < table.size(); i++) table[i] = (int32_t)i;
             int32_t offs[2] = {0, (int32_t)table.size()};
             Result r;
+            all_ids.push_back(ids);
+            all_greedy.push_back(greedy);
+            all_logits.emplace_back();
             // Prefill: the whole prompt in one batch, logits of the last row.
             {
                 const int n = (int)ids.size();
@@ -134,6 +139,7 @@ int main(int argc, char **argv) {
                     glm_batch b{1, &tok, &seq, &pos, &slot, 1, offs, table.data(), 1, &lrow};
                     if (glm_forward(c, &b, logits.data()) != GLM_OK) { std::printf("forward: %s\n", glm_last_error()); failures++; break; }
                 }
+                all_logits.back().insert(all_logits.back().end(), logits.begin(), logits.end());
                 const Value &t5 = top5.arr[k];
                 for (const Value &e : t5.arr) {
                     r.max_top5 = std::max(r.max_top5, std::fabs((double)logits[(int)e.arr[0].num] - e.arr[1].num));
@@ -166,6 +172,51 @@ int main(int argc, char **argv) {
         std::printf("%-40s %s  prompts %d  top20 max|d| %.3g (tol %.0e)  top5/step max|d| %.3g  greedy %d/%d checked (argmax equal at %d/%d steps)\n",
                     fn.c_str(), total.pass ? "PASS" : "FAIL", nprompts, total.max_top20, tol, total.max_top5, total.greedy_ok, total.greedy_checked,
                     total.argmax_all, total.steps);
+        // Batch invariance on the real model: all prompts together (prefills of different lengths in
+        // one call, then one decode row per sequence per step) must give bit-identical logits.
+        {
+            const int ns = (int)all_ids.size();
+            int same = 0, steps = 0;
+            glm_context *cb = nullptr;
+            glm_context_params bp = cp;
+            int per = 0;
+            for (int q = 0; q < ns; q++) per = std::max(per, (int)((all_ids[q].size() + all_greedy[q].size() + 15) / 16));
+            bp.n_kv_blocks = per * ns;
+            if (glm_context_create(m, &bp, &cb) == GLM_OK) {
+                std::vector<int32_t> offs{0}, tables;
+                for (int q = 0; q < ns; q++) {
+                    for (int i = 0; i < per; i++) tables.push_back(q * per + i);
+                    offs.push_back((int32_t)tables.size());
+                }
+                std::vector<float> bl((size_t)ns * nv);
+                size_t nsteps = all_greedy.empty() ? 0 : all_greedy[0].size();
+                for (const auto &gq : all_greedy) nsteps = std::min(nsteps, gq.size());
+                for (size_t k = 0; k < nsteps; k++) {
+                    std::vector<int32_t> tok, sq, ps, sl, lr;
+                    for (int q = 0; q < ns; q++) {
+                        const int n0 = (int)all_ids[q].size();
+                        const int from = k == 0 ? 0 : n0 + (int)k - 1, to = k == 0 ? n0 : n0 + (int)k;
+                        for (int p = from; p < to; p++) {
+                            tok.push_back(k == 0 ? all_ids[q][p] : all_greedy[q][k - 1]);
+                            sq.push_back(q);
+                            ps.push_back(p);
+                            sl.push_back(tables[offs[q] + p / 16] * 16 + p % 16);
+                        }
+                        lr.push_back((int32_t)tok.size() - 1);
+                    }
+                    glm_batch b{(int32_t)tok.size(), tok.data(), sq.data(), ps.data(), sl.data(), ns, offs.data(), tables.data(), ns, lr.data()};
+                    if (glm_forward(cb, &b, bl.data()) != GLM_OK) { std::printf("batched forward: %s\n", glm_last_error()); break; }
+                    for (int q = 0; q < ns; q++) {
+                        steps++;
+                        if (std::memcmp(bl.data() + (size_t)q * nv, all_logits[q].data() + k * nv, (size_t)nv * 4) == 0) same++;
+                    }
+                }
+                glm_context_free(cb);
+            }
+            std::printf("%-40s batch of %d vs single: logits bit-identical at %d/%d steps%s\n", fn.c_str(), ns, same, steps,
+                        same == steps && steps > 0 ? "" : "  FAIL");
+            if (same != steps || steps == 0) failures++;
+        }
         if (!total.pass) failures++;
         glm_context_free(c);
         glm_model_free(m);

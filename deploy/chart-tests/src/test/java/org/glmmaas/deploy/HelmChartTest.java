@@ -30,7 +30,17 @@ class HelmChartTest {
     private static final String WORKER = "glm-glm-maas-inference-worker";
     private static final Pattern SECRET_ENV = Pattern.compile(".*(TOKEN|PASSWORD|SECRET|JAAS|MASTERKEY|API_KEY).*");
 
-    static Stream<Arguments> renders() {
+    private static List<Arguments> renders;
+
+    /** Rendered once per test class: each render is a native Helm call. */
+    static synchronized Stream<Arguments> renders() {
+        if (renders == null) {
+            renders = renderAll().toList();
+        }
+        return renders.stream();
+    }
+
+    private static Stream<Arguments> renderAll() {
         return Stream.of(
                 Arguments.of("defaults", RenderedChart.defaults()),
                 Arguments.of("gpu-production", RenderedChart.gpuProduction()),

@@ -61,9 +61,11 @@ public final class Admission {
    * @param affinity prefix-affinity hash (tenant + start of the conversation)
    * @param lease the rate-limit lease to release when the call ends
    * @param reserved whether billing holds a reservation for it
+   * @param timeout the call's deadline: request-timeout, or less when the client asks for less
    */
   public record Admitted(Principal principal, ChatRequest chat, String responseId,
-      GenerateRequest generate, long affinity, RateLimiter.Request lease, boolean reserved) {}
+      GenerateRequest generate, long affinity, RateLimiter.Request lease, boolean reserved,
+      Duration timeout) {}
 
   public Mono<Admitted> admit(ServerRequest req, Dialect d) {
     return body(req)
@@ -139,7 +141,8 @@ public final class Admission {
         return Mono.error(new GlmException(a.denied()));
       }
       Admitted adm = new Admitted(p, chat, chat.requestId() != null ? chat.requestId()
-          : d.newId(), generateRequest(internalId, p, chat), affinity(p, chat), lr, false);
+          : d.newId(), generateRequest(internalId, p, chat), affinity(p, chat), lr, false,
+          timeout(req));
       if (billing == null) {
         return Mono.just(adm);
       }
@@ -149,11 +152,31 @@ public final class Admission {
           .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)))
           .flatMap(r -> r.getGranted()
               ? Mono.just(new Admitted(adm.principal(), chat, adm.responseId(), adm.generate(),
-                  adm.affinity(), lr, true))
+                  adm.affinity(), lr, true, adm.timeout()))
               : limiter.release(lr, 0).then(Mono.error(new GlmException(
                   new GlmError.InsufficientBalance("the account balance cannot cover this call "
                       + "(prompt + max_tokens); please top up or lower max_tokens")))));
     });
+  }
+
+  /**
+   * The deadline propagated to the worker: glm.gateway.request-timeout, shortened by the
+   * client's own timeout when it sends one (the OpenAI SDKs send X-Stainless-Timeout, seconds).
+   */
+  private Duration timeout(ServerRequest req) {
+    Duration max = props.requestTimeout();
+    String h = req.headers().firstHeader("X-Stainless-Timeout");
+    if (h != null) {
+      try {
+        double s = Double.parseDouble(h.strip());
+        if (s > 0 && s * 1000 < max.toMillis()) {
+          return Duration.ofMillis((long) (s * 1000));
+        }
+      } catch (NumberFormatException e) {
+        // not a number: keep the gateway's own deadline
+      }
+    }
+    return max;
   }
 
   /** Ends the call's lease and, when it never reached a worker, its reservation. */

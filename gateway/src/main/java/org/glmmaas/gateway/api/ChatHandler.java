@@ -32,12 +32,9 @@ public final class ChatHandler {
 
   private final Admission admission;
   private final InferenceClient inference;
-  private final Duration timeout;
-
-  public ChatHandler(Admission admission, InferenceClient inference, Duration timeout) {
+  public ChatHandler(Admission admission, InferenceClient inference) {
     this.admission = admission;
     this.inference = inference;
-    this.timeout = timeout;
   }
 
   public Mono<ServerResponse> chat(ServerRequest req, Dialect d) {
@@ -50,7 +47,7 @@ public final class ChatHandler {
   public Flux<GenerateResponse> run(Admission.Admitted a) {
     AtomicLong actual = new AtomicLong(-1);
     AtomicBoolean reached = new AtomicBoolean();
-    return inference.generate(a.generate(), a.affinity(), timeout)
+    return inference.generate(a.generate(), a.affinity(), a.timeout())
         .doOnNext(r -> {
           reached.set(true);
           if (r.hasFinished()) {
@@ -106,7 +103,12 @@ public final class ChatHandler {
             out.getHeaders().setContentType(MediaType.TEXT_EVENT_STREAM);
             out.getHeaders().setCacheControl("no-cache");
             out.getHeaders().set("X-Accel-Buffering", "no");
-            return all.concatMapIterable(r -> events(d, ctx, r))
+            AtomicBoolean finished = new AtomicBoolean();
+            return all.doOnNext(r -> finished.compareAndSet(false, r.hasFinished()))
+                .concatMapIterable(r -> events(d, ctx, r))
+                .concatWith(Flux.defer(() -> finished.get() ? Flux.empty()
+                    : Flux.just(sse(d.errorEvent(new GlmError.Internal(
+                        "the inference worker ended the stream without finishing"))))))
                 .onErrorResume(t -> Flux.just(sse(d.errorEvent(
                     t instanceof GlmException g ? g.error() : internal(t)))));
           });

@@ -188,7 +188,7 @@ public class GatewayConfiguration {
   RouterFunction<ServerResponse> apiRoutes(GatewayProperties p, Admission admission,
       InferenceClient inference, WorkerPicker picker, AsyncTaskStore store,
       ObjectProvider<BillingClient> billingClient, OpenAiDialect openAi, BigModelDialect bigModel) {
-    ChatHandler chat = new ChatHandler(admission, inference, p.requestTimeout());
+    ChatHandler chat = new ChatHandler(admission, inference);
     ModelsHandler models = new ModelsHandler(admission, picker);
     AsyncHandler async = new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout());
     BillingHandler billing = new BillingHandler(admission, billingClient.getIfAvailable());

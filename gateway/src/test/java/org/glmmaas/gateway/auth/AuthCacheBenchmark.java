@@ -35,13 +35,18 @@ public class AuthCacheBenchmark {
     auth = new FakeAuthService();
     io.grpc.ManagedChannel ch = io.grpc.Grpc.newChannelBuilder(auth.address(),
         io.grpc.InsecureChannelCredentials.create()).build();
-    authenticator = new Authenticator(ch, Duration.ofSeconds(2), Duration.ofMinutes(5), 100_000,
+    authenticator = new Authenticator(ch, Duration.ofSeconds(30), Duration.ofMinutes(5), 100_000,
         System::nanoTime);
     headers = new String[1000];
     for (int k = 0; k < headers.length; k++) {
       headers[k] = "Bearer " + auth.addKey("key" + k, "secret" + k, Principal.newBuilder()
           .setTenantId("t" + (k % 10)).setCacheTtlMs(600_000));
-      authenticator.authenticate(headers[k]).block();
+      authenticator.authenticate(headers[k]).retry(3).block();
+    }
+    for (String h : headers) {
+      if (authenticator.cached(h) == null) {
+        throw new IllegalStateException("setup left a key uncached");
+      }
     }
   }
 

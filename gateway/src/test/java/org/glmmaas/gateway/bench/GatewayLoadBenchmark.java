@@ -32,13 +32,14 @@ import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
  * gateway non-streaming, the gateway streaming; then a closed-loop throughput run. The latency
  * the gateway adds = gateway percentile - direct percentile.
  *
- * <p>Args: rate (req/s, default 500), seconds per phase (default 20), concurrency for the
+ * <p>Args: rates (req/s, comma-separated, default 500), seconds per phase (default 20), concurrency for the
  * throughput run (default 64).
  */
 public final class GatewayLoadBenchmark {
 
   public static void main(String[] args) throws Exception {
-    int rate = args.length > 0 ? Integer.parseInt(args[0]) : 500;
+    int[] rates = java.util.Arrays.stream((args.length > 0 ? args[0] : "500").split(","))
+        .mapToInt(Integer::parseInt).toArray();
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     int conc = args.length > 2 ? Integer.parseInt(args[2]) : 64;
     TestGateway gw = TestGateway.get();
@@ -64,11 +65,23 @@ public final class GatewayLoadBenchmark {
         .thenApply(r -> r.body().endsWith("data: [DONE]\n\n") ? r.statusCode() : -1);
 
     System.out.println("warming up...");
-    openLoop(direct, rate, Math.max(5, seconds / 2));
-    openLoop(viaUnary, rate, Math.max(5, seconds / 2));
-    openLoop(viaStream, rate, Math.max(5, seconds / 2));
+    openLoop(direct, rates[0], Math.max(5, seconds / 2));
+    openLoop(viaUnary, rates[0], Math.max(5, seconds / 2));
+    openLoop(viaStream, rates[0], Math.max(5, seconds / 2));
     stub.getClass();
+    for (int rate : rates) {
+      phase(rate, seconds, direct, viaUnary, viaStream);
+    }
+    System.out.printf("%nclosed loop, %d concurrent clients, %d s each:%n", conc, seconds);
+    System.out.printf("gateway non-streaming: %.0f req/s%n", closedLoop(viaUnary, conc, seconds));
+    System.out.printf("gateway streaming:     %.0f req/s%n", closedLoop(viaStream, conc, seconds));
+    ch.shutdownNow();
+    gw.context.close();
+    System.exit(0);
+  }
 
+  static void phase(int rate, int seconds, Target direct, Target viaUnary, Target viaStream)
+      throws InterruptedException {
     long[] d = openLoop(direct, rate, seconds);
     long[] u = openLoop(viaUnary, rate, seconds);
     long[] s = openLoop(viaStream, rate, seconds);
@@ -81,12 +94,6 @@ public final class GatewayLoadBenchmark {
         (p(u, 50) - p(d, 50)) / 1e6, (p(u, 99) - p(d, 99)) / 1e6);
     System.out.printf("added by the gateway, streaming:     p50 %.2f ms, p99 %.2f ms%n",
         (p(s, 50) - p(d, 50)) / 1e6, (p(s, 99) - p(d, 99)) / 1e6);
-    System.out.printf("%nclosed loop, %d concurrent clients, %d s each:%n", conc, seconds);
-    System.out.printf("gateway non-streaming: %.0f req/s%n", closedLoop(viaUnary, conc, seconds));
-    System.out.printf("gateway streaming:     %.0f req/s%n", closedLoop(viaStream, conc, seconds));
-    ch.shutdownNow();
-    gw.context.close();
-    System.exit(0);
   }
 
   interface Target {

@@ -76,12 +76,14 @@ public final class TestGateway {
     billing.balances.put("tpoor", 10L);
     billing.balances.put("tmain", 123_456_789L);
     Path data = Path.of("target", "test-data", UUID.randomUUID().toString());
-    // command-line arguments outrank application.yaml (server.port 8080 there)
+    // command-line arguments outrank application.yaml (server.port 8080 there); the load
+    // benchmark may leave billing out (-Dtestgateway.billing=false) to time the gateway alone
+    boolean withBilling = Boolean.parseBoolean(System.getProperty("testgateway.billing", "true"));
     context = new SpringApplicationBuilder(GatewayApplication.class).run(
         "--server.port=0",
         "--glm.gateway.workers=" + worker.address(),
         "--glm.gateway.auth.address=" + auth.address(),
-        "--glm.gateway.billing.address=" + billing.address(),
+        "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
         "--glm.gateway.data-dir=" + data.toAbsolutePath(),
         "--glm.gateway.max-body-size=64KB",
         "--logging.structured.format.console=",

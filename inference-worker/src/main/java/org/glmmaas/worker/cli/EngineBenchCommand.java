@@ -83,12 +83,19 @@ final class EngineBenchCommand implements Command {
         t[i] = b.prefillSeconds(prompt);
       }
       prefill = prompt / median(t);
+      boolean progress = !a.flag("json");
+      if (progress) {
+        err.printf("  prefill %d tokens: %.1f tok/s%n", prompt, prefill);
+      }
       for (int batch : batches) {
         b.decodeSeconds(batch, prompt, gen);
         for (int i = 0; i < reps; i++) {
           t[i] = b.decodeSeconds(batch, prompt, gen);
         }
         decode.add(new double[] {batch, (double) batch * gen / median(t)});
+        if (progress) {
+          err.printf("  decode batch %d: %.1f tok/s%n", batch, decode.getLast()[1]);
+        }
       }
     }
     if (a.flag("json")) {

@@ -41,6 +41,8 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(KafkaUsagePublisher.class);
   static final int RESEND_BATCH = 500;
+  /** After this many failed resend attempts in a row the producer is rebuilt (fresh bootstrap). */
+  static final int RENEW_AFTER_FAILURES = 3;
 
   private final Supplier<Producer<String, byte[]>> producers;
   private final UsageSpool spool;
@@ -56,6 +58,7 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
   private volatile Producer<String, byte[]> producer;
   private volatile boolean spooling;
   private volatile boolean closed;
+  private int consecutiveFailures;
 
   public KafkaUsagePublisher(Supplier<Producer<String, byte[]>> producers, UsageSpool spool, String topic,
       Duration deliveryTimeout, Duration resendInterval, MeterRegistry meters) {
@@ -218,11 +221,17 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
       Throwable cause = ex.getCause() == null ? ex : ex.getCause();
       log.debug("Usage spool resend not acknowledged yet: {}", cause.toString());
-      if (!(cause instanceof RetriableException) && !(ex instanceof java.util.concurrent.TimeoutException)) {
+      consecutiveFailures++;
+      boolean fatal = !(cause instanceof RetriableException)
+          && !(ex instanceof java.util.concurrent.TimeoutException);
+      if (fatal || consecutiveFailures % RENEW_AFTER_FAILURES == 0) {
+        // a fatal producer state, or brokers that stay unreachable at the addresses the producer
+        // last learned (e.g. restarted elsewhere): start over from the bootstrap servers
         renewProducer(cause);
       }
       return false;
     }
+    consecutiveFailures = 0;
     spool.ack(batch.getLast().next(), batch.size());
     resent.increment(batch.size());
     return true;
@@ -238,9 +247,10 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
     return producer.send(record(event, e.payload()));
   }
 
-  /** A non-retriable producer error (e.g. fenced or sequence state lost): start a fresh producer. */
+  /** Replaces the producer; records still in the old one fail into the spool through their callbacks. */
   private void renewProducer(Throwable cause) {
-    log.warn("Recreating the usage producer after {}", cause.toString());
+    log.warn("Recreating the usage producer after {} failed resend attempts ({})", consecutiveFailures,
+        cause.toString());
     Producer<String, byte[]> old = producer;
     producer = producers.get();
     old.close(Duration.ZERO);

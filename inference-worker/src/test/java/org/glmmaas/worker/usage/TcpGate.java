@@ -14,14 +14,19 @@ import java.net.Socket;
 final class TcpGate implements AutoCloseable {
 
   private final int port;
-  private final String targetHost;
-  private final int targetPort;
+  private volatile String targetHost;
+  private volatile int targetPort;
   private volatile ServerSocket server;
 
   TcpGate(String target) throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       this.port = s.getLocalPort();
     }
+    retarget(target);
+  }
+
+  /** New connections go to {@code target} ("host:port") from now on. */
+  void retarget(String target) {
     String[] hostPort = target.split(":");
     this.targetHost = hostPort[0];
     this.targetPort = Integer.parseInt(hostPort[1]);
@@ -38,13 +43,22 @@ final class TcpGate implements AutoCloseable {
     server = s;
     Thread.ofVirtual().start(() -> {
       while (!s.isClosed()) {
+        Socket client;
         try {
-          Socket client = s.accept();
+          client = s.accept();
+        } catch (IOException e) {
+          return;   // gate closed
+        }
+        try {
           Socket upstream = new Socket(targetHost, targetPort);
           pump(client, upstream);
           pump(upstream, client);
-        } catch (IOException e) {
-          return;
+        } catch (IOException e) {   // target down: refuse this client, keep accepting
+          try {
+            client.close();
+          } catch (IOException ignored) {
+            // already gone
+          }
         }
       }
     });

@@ -8,6 +8,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
@@ -114,7 +115,7 @@ public final class NativeGlmEngine implements Engine {
 
   private MemorySegment loadModel(Path path) throws Throwable {
     try (Arena a = Arena.ofConfined()) {
-      MemorySegment params = (MemorySegment) n.modelDefaultParams.invokeExact((java.lang.foreign.SegmentAllocator) a);
+      MemorySegment params = (MemorySegment) n.modelDefaultParams.invokeExact((SegmentAllocator) a);
       MemorySegment out = a.allocate(ADDRESS);
       MemorySegment cpath = a.allocateFrom(path.toAbsolutePath().toString(), StandardCharsets.UTF_8);
       n.check((int) n.modelLoad.invokeExact(cpath, params, out), "loading " + path);
@@ -149,7 +150,7 @@ public final class NativeGlmEngine implements Engine {
 
   private MemorySegment createContext(EngineOptions o) throws Throwable {
     try (Arena a = Arena.ofConfined()) {
-      MemorySegment p = (MemorySegment) n.contextDefaultParams.invokeExact((java.lang.foreign.SegmentAllocator) a);
+      MemorySegment p = (MemorySegment) n.contextDefaultParams.invokeExact((SegmentAllocator) a);
       if (o.device() != null) {
         p.set(ADDRESS, cp("device"), a.allocateFrom(o.device(), StandardCharsets.UTF_8));
       }
