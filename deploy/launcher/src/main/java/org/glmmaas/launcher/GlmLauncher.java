@@ -154,6 +154,10 @@ public final class GlmLauncher {
         ServiceProcess gateway = service("gateway", jars.gateway(), ports.gateway(), List.of(
                 "--glm.gateway.auth.address=127.0.0.1:" + ports.authGrpc(),
                 "--glm.gateway.billing.address=127.0.0.1:" + ports.billingGrpc(),
+                // One machine runs everything here: the first calls into freshly started JVMs can take
+                // seconds, longer than the gateway's production 2 s deadline.
+                "--glm.gateway.auth.timeout=15s",
+                "--glm.gateway.billing.timeout=15s",
                 "--glm.gateway.workers=127.0.0.1:" + ports.workerGrpc(),
                 "--glm.gateway.data-dir=" + options.dataDir().resolve("gateway")),
                 Map.of());
