@@ -68,7 +68,8 @@ public final class ChatHandler {
           }
         })
         .filter(GenerateResponse::hasFinished)
-        .next()
+        // not next(): cancelling a call that is about to complete costs a gRPC cancellation
+        .singleOrEmpty()
         .switchIfEmpty(Mono.error(() -> new GlmException(new GlmError.Internal(
             "the inference worker ended the stream without finishing"))))
         .flatMap(r -> {

@@ -77,7 +77,8 @@ public final class AsyncHandler {
           }
         })
         .filter(GenerateResponse::hasFinished)
-        .next()
+        // not next(): cancelling a call that is about to complete costs a gRPC cancellation
+        .singleOrEmpty()
         .map(r -> {
           Finished f = r.getFinished();
           return switch (f.getFinishReason()) {

@@ -55,22 +55,26 @@ public final class LoadReporter implements AutoCloseable {
   void subscribe(WatchLoadRequest req, ServerCallStreamObserver<LoadReport> call) {
     long interval = req.getMinIntervalMs() == 0 ? defaultInterval.toMillis()
         : Math.max(MIN_INTERVAL_MS, req.getMinIntervalMs());
-    Subscriber sub = new Subscriber(call);
+    Subscriber sub = new Subscriber(call, TimeUnit.MILLISECONDS.toNanos(interval));
     synchronized (sub) {
       sub.send(report());
     }
-    ScheduledFuture<?> task = timer.scheduleAtFixedRate(sub::tick, interval, interval, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> task = timer.scheduleWithFixedDelay(sub::tick, interval, Math.max(1, interval / 4),
+        TimeUnit.MILLISECONDS);
     call.setOnCancelHandler(() -> task.cancel(false));
     sub.task = task;
   }
 
   private final class Subscriber {
     private final ServerCallStreamObserver<LoadReport> call;
+    private final long intervalNanos;
     private LoadReport last;
+    private long lastSentNanos;
     volatile ScheduledFuture<?> task;
 
-    Subscriber(ServerCallStreamObserver<LoadReport> call) {
+    Subscriber(ServerCallStreamObserver<LoadReport> call, long intervalNanos) {
       this.call = call;
+      this.intervalNanos = intervalNanos;
     }
 
     synchronized void tick() {
@@ -79,6 +83,9 @@ public final class LoadReporter implements AutoCloseable {
           task.cancel(false);
         }
         return;
+      }
+      if (System.nanoTime() - lastSentNanos < intervalNanos) {
+        return; // at most one report per interval
       }
       LoadReport now = report();
       if (worthRouting(last, now) && call.isReady()) {
@@ -100,6 +107,7 @@ public final class LoadReporter implements AutoCloseable {
       try {
         call.onNext(r);
         last = r;
+        lastSentNanos = System.nanoTime();
       } catch (RuntimeException e) {
         if (task != null) {
           task.cancel(false);

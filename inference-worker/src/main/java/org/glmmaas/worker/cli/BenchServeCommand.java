@@ -67,6 +67,13 @@ public final class BenchServeCommand {
   /** One concurrency level's figures. */
   record Row(int concurrency, double genTokS, double ttftP50, double ttftP99, double itlP50, double itlP99) {}
 
+  /** Runs without the {@code glm} dispatcher: {@code java ... BenchServeCommand --model FILE ...}. */
+  public static void main(String[] args) {
+    int code = run(args, System.out, System.err);
+    System.out.flush();
+    System.exit(code);
+  }
+
   public static int run(String[] args, PrintStream out, PrintStream err) {
     try {
       return runChecked(args, out, err);

@@ -39,7 +39,7 @@ public final class Scheduler {
   private long nextArrivalSeq;
   private long numPreemptionsTotal;
 
-  /** Called once per finished request, after its sink got the last output (usage publishing). */
+  /** Called once per finished request, just before its sink gets the last output (usage publishing). */
   @FunctionalInterface
   public interface FinishListener {
     void onFinished(Request request, FinishInfo finish, Instant end);
@@ -387,9 +387,10 @@ public final class Scheduler {
     FinishInfo info = new FinishInfo(reason, matchedStop, error, r.numPromptTokens(),
         r.numCachedTokens(), r.numOutputTokens(), r.consumedEngineWork, r.timings(now));
     RequestOutput o = new RequestOutput(r.requestId(), ids, samples, text, info);
-    deliver(r, o);
-    observer.onFinished(info);
+    // usage first: by the time a client sees its Finished, the event has been handed over
     finishListener.onFinished(r, info, now);
+    observer.onFinished(info);
+    deliver(r, o);
     return o;
   }
 
