@@ -84,16 +84,8 @@ public class ApiKeyService {
     if (k.revokedAt() != null) {
       throw new DomainException(DomainException.Kind.CONFLICT, "key '" + keyId + "' is revoked and cannot change");
     }
-    Limits l = k.limits();
-    Limits limits;
-    try {
-      limits = new Limits(
-          patch.requestsPerMinute() != null ? patch.requestsPerMinute() : l.requestsPerMinute(),
-          patch.tokensPerMinute() != null ? patch.tokensPerMinute() : l.tokensPerMinute(),
-          patch.maxConcurrency() != null ? patch.maxConcurrency() : l.maxConcurrency());
-    } catch (IllegalArgumentException e) {
-      throw DomainException.invalid(e.getMessage());
-    }
+    Limits limits = k.limits().patched(patch.requestsPerMinute(), patch.tokensPerMinute(),
+        patch.maxConcurrency());
     Instant expiresAt = patch.expiresAtSet() ? patch.expiresAt() : k.expiresAt();
     ApiKey changed = new ApiKey(k.id(), k.tenantId(), patch.name() != null ? checkName(patch.name()) : k.name(),
         patch.allowedModels() != null ? checkModels(patch.allowedModels()) : k.allowedModels(), limits,
@@ -106,7 +98,7 @@ public class ApiKeyService {
     if (!changed.allowedModels().equals(k.allowedModels())) {
       details.put("allowed_models", changed.allowedModels());
     }
-    if (!limits.equals(l)) {
+    if (!limits.equals(k.limits())) {
       details.put("limits", limits);
     }
     if (patch.expiresAtSet()) {

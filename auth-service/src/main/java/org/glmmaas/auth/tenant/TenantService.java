@@ -62,16 +62,8 @@ public class TenantService {
     if (!name.equals(t.name()) && tenants.nameTaken(name, id)) {
       throw new DomainException(DomainException.Kind.CONFLICT, "a tenant named '" + name + "' already exists");
     }
-    Limits l = t.limits();
-    Limits limits;
-    try {
-      limits = new Limits(
-          patch.requestsPerMinute() != null ? patch.requestsPerMinute() : l.requestsPerMinute(),
-          patch.tokensPerMinute() != null ? patch.tokensPerMinute() : l.tokensPerMinute(),
-          patch.maxConcurrency() != null ? patch.maxConcurrency() : l.maxConcurrency());
-    } catch (IllegalArgumentException e) {
-      throw DomainException.invalid(e.getMessage());
-    }
+    Limits limits = t.limits().patched(patch.requestsPerMinute(), patch.tokensPerMinute(),
+        patch.maxConcurrency());
     TenantStatus status = patch.status() != null ? patch.status() : t.status();
     tenants.update(new Tenant(id, name, status, limits, t.createdAt(), t.updatedAt()));
     Map<String, Object> details = new LinkedHashMap<>();
@@ -81,7 +73,7 @@ public class TenantService {
     if (status != t.status()) {
       details.put("status", status);
     }
-    if (!limits.equals(l)) {
+    if (!limits.equals(t.limits())) {
       details.put("limits", limits);
     }
     audit.record(actor, status == TenantStatus.SUSPENDED && t.status() != status ? "tenant.suspend"
