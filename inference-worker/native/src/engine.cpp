@@ -85,6 +85,7 @@ void Context::create(Model *m, const glm_context_params &p) {
     model = m;
     params = p;
     k = &active_kernels();
+    m->ensure_packed(*k);
     const glm_model_hparams &hp = m->hp;
     kv_elem = p.kv_type == GLM_KV_F32 ? 4 : 2;
     n_slots = (int64_t)p.n_kv_blocks * p.kv_block_size;
@@ -191,8 +192,10 @@ static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
     ActBuf bufs[4];
     int nb = 0;
     size_t need = 0;
+    const KernelSet *ks = c.k;
+    auto fmt_of = [&](const Weight &w) { return (int)(w.packed ? ks->packed_act[w.kind] : act_type_of(w.kind)); };
     for (int j = 0; j < nj; j++) {
-        const int fmt = act_type_of(jobs[j].w->kind);
+        const int fmt = fmt_of(*jobs[j].w);
         bool found = false;
         for (int b = 0; b < nb; b++) found |= (bufs[b].src == jobs[j].src && bufs[b].fmt == fmt);
         if (!found) {
@@ -210,7 +213,7 @@ static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
         const int64_t r = t % n;
         int64_t K = 0, stride = 0;
         for (int j = 0; j < nj; j++)
-            if (jobs[j].src == b.src && act_type_of(jobs[j].w->kind) == b.fmt) { K = jobs[j].w->in; stride = jobs[j].src_stride; }
+            if (jobs[j].src == b.src && fmt_of(*jobs[j].w) == b.fmt) { K = jobs[j].w->in; stride = jobs[j].src_stride; }
         quantize_act((ActType)b.fmt, b.src + r * stride, base + b.off + (size_t)r * b.stride, K);
     };
     if (quant_tasks >= 16) c.pool->parallel_for(quant_tasks, quant);
@@ -220,22 +223,25 @@ static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
     int64_t total_tasks = 0;
     for (int j = 0; j < nj; j++) {
         const Weight &w = *jobs[j].w;
-        const int fmt = act_type_of(w.kind);
+        const int fmt = fmt_of(w);
         const ActBuf *ab = nullptr;
         for (int b = 0; b < nb; b++) if (bufs[b].src == jobs[j].src && bufs[b].fmt == fmt) ab = &bufs[b];
-        MatmulArgs a{w.t->data, w.row_bytes, w.in, base + ab->off, ab->stride, n, jobs[j].dst, (size_t)jobs[j].dst_stride};
+        MatmulArgs a = w.packed ? MatmulArgs{w.packed, w.panel_bytes, w.in, base + ab->off, ab->stride, n, jobs[j].dst, (size_t)jobs[j].dst_stride, w.out}
+                                : MatmulArgs{w.t->data, w.row_bytes, w.in, base + ab->off, ab->stride, n, jobs[j].dst, (size_t)jobs[j].dst_stride, w.out};
+        // Chunks of output rows: about 8 per thread, panel-aligned for panel kernels. Outputs are
+        // computed whole by one task, so the split never changes a value.
         int64_t chunk = w.out / (nthreads * 8);
-        chunk = std::max<int64_t>(16, std::min<int64_t>(256, chunk)) & ~int64_t(3);
+        chunk = std::max<int64_t>(16, std::min<int64_t>(256, chunk)) & ~int64_t(w.packed ? kPanelRows - 1 : 3);
         pj[j] = {a, chunk, (w.out + chunk - 1) / chunk};
         total_tasks += pj[j].tasks;
     }
-    const KernelSet *ks = c.k;
     c.pool->parallel_for(total_tasks, [&](int64_t t, int) {
         int j = 0;
         while (t >= pj[j].tasks) { t -= pj[j].tasks; j++; }
         const int64_t o0 = t * pj[j].chunk;
         const int64_t o1 = std::min<int64_t>(o0 + pj[j].chunk, jobs[j].w->out);
-        ks->matmul[jobs[j].w->kind](pj[j].a, o0, o1);
+        const Weight &w = *jobs[j].w;
+        (w.packed ? ks->packed_matmul[w.kind] : ks->matmul[w.kind])(pj[j].a, o0, o1);
         if (const float *bias = jobs[j].bias) {
             for (int64_t r = 0; r < n; r++) {
                 float *y = jobs[j].dst + r * jobs[j].dst_stride;
@@ -365,11 +371,9 @@ void Context::forward(const glm_batch &b, float *logits) {
                 float w = sc[p] * inv;
                 if (f16kv) {
                     w = fp16_to_fp32(fp32_to_fp16(w));
-                    const uint16_t *vv = reinterpret_cast<const uint16_t *>(vl) + slot * kvdim + kvh * hd;
-                    for (int64_t i = 0; i < hd; i++) out[i] = out[i] + w * fp16_to_fp32(vv[i]);
+                    k->axpy_f16(out, w, reinterpret_cast<const uint16_t *>(vl) + slot * kvdim + kvh * hd, hd);
                 } else {
-                    const float *vv = reinterpret_cast<const float *>(vl) + slot * kvdim + kvh * hd;
-                    for (int64_t i = 0; i < hd; i++) out[i] = out[i] + w * vv[i];
+                    k->axpy_f32(out, w, reinterpret_cast<const float *>(vl) + slot * kvdim + kvh * hd, hd);
                 }
             }
         });

@@ -20,6 +20,8 @@ struct Weight {
     int32_t kind = -1;     // WeightKind
     int64_t in = 0, out = 0;
     size_t row_bytes = 0;
+    const uint8_t *packed = nullptr;  // panel layout for the active CPU path (Model::ensure_packed)
+    size_t panel_bytes = 0;
     explicit operator bool() const { return t != nullptr; }
 };
 
@@ -44,6 +46,15 @@ struct Model {
     std::vector<Layer> layers;
 
     void load(const char *path, const glm_model_params &p);
+    // Repacks every matrix the kernel path has a panel kernel for, once per model (the first CPU
+    // context does it; a CUDA-only model never pays). Thread-safe.
+    void ensure_packed(const KernelSet &k);
+    ~Model();
+
+  private:
+    std::mutex pack_mu_;
+    bool packed_done_ = false;
+    std::vector<uint8_t *> packed_bufs_;
 };
 
 // A persistent pool: parallel_for runs fn(task, thread) for task in [0, n) on all threads,

@@ -52,6 +52,8 @@ class GgufFile {
 
     const MetaEntry *find_meta(std::string_view key) const;
     const TensorInfo *find_tensor(std::string_view name) const;
+    // True when tensor data lives in a read-only file mapping (pages can be dropped and re-read).
+    bool mapped() const { return map_ != nullptr; }
 
   private:
     void parse();

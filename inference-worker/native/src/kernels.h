@@ -13,7 +13,7 @@
 namespace glm {
 
 // Activation formats: the "vec_dot type" a weight type multiplies with (as llama.cpp's CPU backend).
-enum ActType : int32_t { ACT_F32 = 0, ACT_F16 = 1, ACT_BF16 = 2, ACT_Q8_0 = 3, ACT_Q8_K = 4, ACT_COUNT = 5 };
+enum ActType : int32_t { ACT_F32 = 0, ACT_F16 = 1, ACT_BF16 = 2, ACT_Q8_0 = 3, ACT_Q8_K = 4, ACT_Q8_0S = 5, ACT_COUNT = 6 };
 
 // Weight kinds with a kernel. Adding Q4_K/Q5_K means a new entry here plus one function per path.
 enum WeightKind : int32_t { W_F32 = 0, W_F16, W_BF16, W_Q8_0, W_Q4_0, W_Q6_K, W_COUNT };
@@ -27,6 +27,7 @@ size_t act_row_bytes(ActType act, int64_t K);
 //  ACT_F32  K floats;  ACT_F16/ACT_BF16  K uint16
 //  ACT_Q8_0 K/32 float scales (each exactly an fp16 value), then K int8
 //  ACT_Q8_K K/256 float scales, then K int8, then K/16 int16 group sums
+//  ACT_Q8_0S as ACT_Q8_0, then K/32 int32 block sums (for unsigned-weight integer dot products)
 void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K);
 
 struct MatmulArgs {
@@ -38,15 +39,32 @@ struct MatmulArgs {
     int64_t nx;         // activation rows
     float *y;           // y[r * y_stride + o]
     size_t y_stride;
+    int64_t n_out = 0;  // output rows of the weight (panel kernels mask the last panel's tail)
 };
 // Computes outputs o in [o0, o1) for all nx rows.
 using MatmulFn = void (*)(const MatmulArgs &a, int64_t o0, int64_t o1);
 
+// Panel layout (optional per path and kind): weights repacked once, when a CPU context first uses
+// the model, into panels of kPanelRows output rows whose blocks interleave the rows, so one SIMD
+// register holds a slice of every row of the panel and an output element lives in one lane.
+// pack_bytes(kind, out, K) is 0 when the path has no panel kernel for the kind. pack() writes
+// panels [p0, p1). A panel kernel is called with a.w = panel 0, a.w_stride = bytes per panel,
+// o0 a multiple of kPanelRows and o1 a multiple of it or a.n_out; its activations are in
+// packed_act[kind] format.
+constexpr int64_t kPanelRows = 16;
+
 struct KernelSet {
     const char *name;
     MatmulFn matmul[W_COUNT];
+    size_t (*pack_bytes)(int32_t kind, int64_t out, int64_t K);
+    void (*pack)(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t K, uint8_t *dst, int64_t p0, int64_t p1);
+    MatmulFn packed_matmul[W_COUNT];
+    ActType packed_act[W_COUNT];
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     float (*dot_f16)(const uint16_t *a, const uint16_t *b, int64_t n);
+    // out[i] = out[i] + w * v[i] (a multiply then an add, element by element).
+    void (*axpy_f32)(float *out, float w, const float *v, int64_t n);
+    void (*axpy_f16)(float *out, float w, const uint16_t *v, int64_t n);
 };
 
 const KernelSet &kernels_scalar();

@@ -228,6 +228,25 @@ GLM_DRIVER(mm_q8_0, tile_q8, false,)
 GLM_DRIVER(mm_q4_0, tile_q8, true,)
 GLM_DRIVER(mm_q6_k, tile_q6k,)
 
+void axpy_f32_v(float *out, float w, const float *v, int64_t n) {
+    const __m256 wv = _mm256_set1_ps(w);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_loadu_ps(out + i), _mm256_mul_ps(wv, _mm256_loadu_ps(v + i))));
+    }
+    for (; i < n; i++) out[i] = out[i] + w * v[i];
+}
+
+void axpy_f16_v(float *out, float w, const uint16_t *v, int64_t n) {
+    const __m256 wv = _mm256_set1_ps(w);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 vf = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(v + i)));
+        _mm256_storeu_ps(out + i, _mm256_add_ps(_mm256_loadu_ps(out + i), _mm256_mul_ps(wv, vf)));
+    }
+    for (; i < n; i++) out[i] = out[i] + w * _cvtsh_ss(v[i]);
+}
+
 float dot_f32_v(const float *a, const float *b, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     int64_t i = 0;
@@ -252,8 +271,14 @@ float dot_f16_v(const uint16_t *a, const uint16_t *b, int64_t n) {
 const KernelSet kAvx2 = {
     "avx2",
     {mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q6_k},
+    nullptr,
+    nullptr,
+    {},
+    {},
     dot_f32_v,
     dot_f16_v,
+    axpy_f32_v,
+    axpy_f16_v,
 };
 
 }  // namespace

@@ -1,7 +1,277 @@
-// AVX-512 / VNNI kernels: not shipped in this version. The AVX2 path runs on AVX-512 machines;
-// GLM_CPU_PATH=avx512 falls back to it (see glm_system_info for the path in use).
+// AVX-512 + VNNI kernels over the panel layout (kernels.h). Compiled with AVX-512 flags only in
+// this file; chosen only when CPUID reports avx512f/bw/vl/vnni.
+//
+// Layout: a panel is kPanelRows = 16 output rows. Within a block of 32 inputs (Q4_0, Q8_0) or a
+// 16-input group of a 256-input super-block (Q6_K), vector v holds, in 32-bit lane o, four
+// consecutive inputs' quants of row o as unsigned bytes. One VPDPBUSD against four activation
+// bytes broadcast to every lane then advances all 16 rows' integer dot products at once; the
+// unsigned offset (8 for Q4_0, 128 for Q8_0, 32 for Q6_K) is taken back exactly through the
+// activation block sums. An output element is therefore computed in one lane by one fixed
+// sequence: per block, the exact integer dot, converted to float, times (weight scale * activation
+// scale), added with one FMA, blocks in order. Tiles of 1..8 activation rows only share loads, so
+// matrix-matrix and matrix-vector results are bit-identical, whatever the thread split.
+//
+// Float weights (F32/F16/BF16) have no panel kernel and use the AVX2 kernels.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "common.h"
 #include "kernels.h"
 
 namespace glm {
-const KernelSet *kernels_avx512() { return nullptr; }
+namespace {
+
+constexpr int P = (int)kPanelRows;
+constexpr size_t kQ4Block = 32 + 4 * 64;     // 16 fp16 scales, 4 vectors of paired nibbles
+constexpr size_t kQ8Block = 32 + 8 * 64;     // 16 fp16 scales, 8 vectors of biased bytes
+constexpr size_t kQ6Block = 32 + 256 + 16 * 4 * 64;  // 16 fp16 d, 16x16 int8 scales, 64 vectors
+
+// ------------------------------------------------------------------------------------ packing
+size_t block_bytes(int32_t kind) {
+    switch (kind) {
+        case W_Q4_0: return kQ4Block;
+        case W_Q8_0: return kQ8Block;
+        case W_Q6_K: return kQ6Block;
+        default: return 0;
+    }
+}
+
+int64_t block_len(int32_t kind) { return kind == W_Q6_K ? 256 : 32; }
+
+size_t pack_bytes(int32_t kind, int64_t out, int64_t K) {
+    const size_t bb = block_bytes(kind);
+    if (bb == 0 || K % block_len(kind) != 0) return 0;
+    return (size_t)((out + P - 1) / P) * (size_t)(K / block_len(kind)) * bb;
+}
+
+// Unsigned quant of input k (0..31) of a Q4_0 block.
+inline uint8_t q4_at(const uint8_t *blk, int k) { return k < 16 ? (blk[2 + k] & 0x0f) : (blk[2 + k - 16] >> 4); }
+
+// Quant (-32..31) of input e (0..255) of a Q6_K super-block.
+inline int q6_at(const uint8_t *blk, int e) {
+    const int h = e / 128, m = (e % 128) / 32, l = e % 32;
+    const uint8_t *ql = blk + 64 * h, *qh = blk + 128 + 32 * h;
+    const int lo = (m & 1) ? ql[l + 32] : ql[l];
+    const int nib = (m < 2) ? (lo & 0x0f) : (lo >> 4);
+    const int hi = (qh[l] >> (2 * m)) & 3;
+    return (nib | (hi << 4)) - 32;
+}
+
+void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t K, uint8_t *dst, int64_t p0, int64_t p1) {
+    const int64_t nb = K / block_len(kind);
+    const size_t bb = block_bytes(kind);
+    const size_t panel = (size_t)nb * bb;
+    static const uint8_t zero_blk[256] = {};
+    for (int64_t p = p0; p < p1; p++) {
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *d = dst + (size_t)p * panel + (size_t)b * bb;
+            std::memset(d, 0, bb);
+            for (int o = 0; o < P; o++) {
+                const int64_t row = p * P + o;
+                const bool real = row < out;
+                if (kind == W_Q4_0) {
+                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * 18 : zero_blk;
+                    std::memcpy(d + 2 * o, blk, 2);
+                    for (int v = 0; v < 4; v++)
+                        for (int i = 0; i < 4; i++) {
+                            const uint8_t lo = real ? q4_at(blk, 4 * v + i) : 8, hi = real ? q4_at(blk, 4 * (v + 4) + i) : 8;
+                            d[32 + v * 64 + o * 4 + i] = (uint8_t)(lo | (hi << 4));
+                        }
+                } else if (kind == W_Q8_0) {
+                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * 34 : zero_blk;
+                    std::memcpy(d + 2 * o, blk, 2);
+                    for (int g = 0; g < 8; g++)
+                        for (int i = 0; i < 4; i++) d[32 + g * 64 + o * 4 + i] = (uint8_t)(blk[2 + 4 * g + i] ^ 0x80);
+                } else {  // W_Q6_K
+                    if (!real) {
+                        for (int g = 0; g < 16; g++)
+                            for (int kk = 0; kk < 4; kk++)
+                                for (int i = 0; i < 4; i++) d[288 + g * 256 + kk * 64 + o * 4 + i] = 32;
+                        continue;
+                    }
+                    const uint8_t *blk = w + (size_t)row * w_stride + (size_t)b * 210;
+                    std::memcpy(d + 2 * o, blk + 208, 2);
+                    for (int g = 0; g < 16; g++) {
+                        d[32 + g * 16 + o] = blk[192 + g];
+                        for (int kk = 0; kk < 4; kk++)
+                            for (int i = 0; i < 4; i++) d[288 + g * 256 + kk * 64 + o * 4 + i] = (uint8_t)(q6_at(blk, 16 * g + 4 * kk + i) + 32);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------ kernels
+struct ActRow {
+    const float *d;      // block scales
+    const int8_t *q;     // quants
+    const int32_t *s32;  // Q8_0S block sums
+    const int16_t *s16;  // Q8_K group sums
+};
+
+inline ActRow act_q8_0s(const MatmulArgs &a, int64_t r) {
+    const uint8_t *x = a.x + (size_t)r * a.x_stride;
+    const int64_t nb = a.K / 32;
+    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4),
+            reinterpret_cast<const int32_t *>(x + nb * 4 + a.K), nullptr};
+}
+
+inline ActRow act_q8_k(const MatmulArgs &a, int64_t r) {
+    const uint8_t *x = a.x + (size_t)r * a.x_stride;
+    const int64_t nb = a.K / 256;
+    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4), nullptr,
+            reinterpret_cast<const int16_t *>(x + nb * 4 + a.K)};
+}
+
+inline __m512i bcast4(const int8_t *p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+inline void store_out(const MatmulArgs &a, int64_t r, int64_t o, __m512 v) {
+    float *y = a.y + (size_t)r * a.y_stride + o;
+    const int64_t left = a.n_out - o;
+    if (left >= P) _mm512_storeu_ps(y, v);
+    else _mm512_mask_storeu_ps(y, (__mmask16)((1u << left) - 1), v);
+}
+
+// Q4_0 and Q8_0 panels against Q8_0S activations. SHIFT: log2 of the unsigned offset.
+template <bool Q4, int NR>
+inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
+    constexpr size_t BB = Q4 ? kQ4Block : kQ8Block;
+    constexpr int SHIFT = Q4 ? 3 : 7;
+    const int64_t nb = a.K / 32;
+    ActRow x[NR];
+    for (int j = 0; j < NR; j++) x[j] = act_q8_0s(a, r + j);
+    __m512 acc[NR];
+    for (int j = 0; j < NR; j++) acc[j] = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = panel + (size_t)b * BB;
+        _mm_prefetch(reinterpret_cast<const char *>(blk + 8 * BB), _MM_HINT_T0);
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
+        __m512i wv[8];
+        if (Q4) {
+            for (int v = 0; v < 4; v++) {
+                const __m512i pk = _mm512_loadu_si512(blk + 32 + 64 * v);
+                wv[v] = _mm512_and_si512(pk, m4);
+                wv[v + 4] = _mm512_and_si512(_mm512_srli_epi16(pk, 4), m4);
+            }
+        } else {
+            for (int g = 0; g < 8; g++) wv[g] = _mm512_loadu_si512(blk + 32 + 64 * g);
+        }
+        for (int j = 0; j < NR; j++) {
+            const int8_t *xq = x[j].q + b * 32;
+            // Two independent chains (integer, so their sum is exact whatever the order).
+            __m512i s0 = _mm512_set1_epi32(-(x[j].s32[b] << SHIFT));
+            __m512i s1 = _mm512_setzero_si512();
+            s0 = _mm512_dpbusd_epi32(s0, wv[0], bcast4(xq + 0));
+            s1 = _mm512_dpbusd_epi32(s1, wv[1], bcast4(xq + 4));
+            s0 = _mm512_dpbusd_epi32(s0, wv[2], bcast4(xq + 8));
+            s1 = _mm512_dpbusd_epi32(s1, wv[3], bcast4(xq + 12));
+            s0 = _mm512_dpbusd_epi32(s0, wv[4], bcast4(xq + 16));
+            s1 = _mm512_dpbusd_epi32(s1, wv[5], bcast4(xq + 20));
+            s0 = _mm512_dpbusd_epi32(s0, wv[6], bcast4(xq + 24));
+            s1 = _mm512_dpbusd_epi32(s1, wv[7], bcast4(xq + 28));
+            const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
+            acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(x[j].d[b])), f, acc[j]);
+        }
+    }
+    for (int j = 0; j < NR; j++) store_out(a, r + j, o, acc[j]);
+}
+
+// Q6_K panels against Q8_K activations: per 16-input group the exact integer dot (biased by 32,
+// corrected with the group sum) times the row's 8-bit scale, summed over the super-block as
+// integers; then one FMA per super-block.
+template <int NR>
+inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
+    const int64_t nb = a.K / 256;
+    ActRow x[NR];
+    for (int j = 0; j < NR; j++) x[j] = act_q8_k(a, r + j);
+    __m512 acc[NR];
+    for (int j = 0; j < NR; j++) acc[j] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = panel + (size_t)b * kQ6Block;
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
+        __m512i isum[NR];
+        for (int j = 0; j < NR; j++) isum[j] = _mm512_setzero_si512();
+        for (int g = 0; g < 16; g++) {
+            const uint8_t *gd = blk + 288 + (size_t)g * 256;
+            _mm_prefetch(reinterpret_cast<const char *>(gd + 4 * kQ6Block / 4), _MM_HINT_T0);
+            const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g)));
+            const __m512i w0 = _mm512_loadu_si512(gd), w1 = _mm512_loadu_si512(gd + 64);
+            const __m512i w2 = _mm512_loadu_si512(gd + 128), w3 = _mm512_loadu_si512(gd + 192);
+            for (int j = 0; j < NR; j++) {
+                const int8_t *xq = x[j].q + b * 256 + g * 16;
+                __m512i t = _mm512_set1_epi32(-32 * (int32_t)x[j].s16[b * 16 + g]);
+                t = _mm512_dpbusd_epi32(t, w0, bcast4(xq + 0));
+                t = _mm512_dpbusd_epi32(t, w1, bcast4(xq + 4));
+                t = _mm512_dpbusd_epi32(t, w2, bcast4(xq + 8));
+                t = _mm512_dpbusd_epi32(t, w3, bcast4(xq + 12));
+                isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t, sc));
+            }
+        }
+        for (int j = 0; j < NR; j++) {
+            acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(x[j].d[b])), _mm512_cvtepi32_ps(isum[j]), acc[j]);
+        }
+    }
+    for (int j = 0; j < NR; j++) store_out(a, r + j, o, acc[j]);
+}
+
+// Panels outer (a panel stays in L1/L2 while every activation row passes), row tiles inner.
+template <void (*T8)(const MatmulArgs &, const uint8_t *, int64_t, int64_t),
+          void (*T4)(const MatmulArgs &, const uint8_t *, int64_t, int64_t),
+          void (*T2)(const MatmulArgs &, const uint8_t *, int64_t, int64_t),
+          void (*T1)(const MatmulArgs &, const uint8_t *, int64_t, int64_t)>
+void drive(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; o += P) {
+        const uint8_t *panel = a.w + (size_t)(o / P) * a.w_stride;
+        int64_t r = 0;
+        for (; r + 8 <= a.nx; r += 8) T8(a, panel, o, r);
+        for (; r + 4 <= a.nx; r += 4) T4(a, panel, o, r);
+        for (; r + 2 <= a.nx; r += 2) T2(a, panel, o, r);
+        for (; r < a.nx; r++) T1(a, panel, o, r);
+    }
+}
+
+void pm_q4_0(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive<tile_q<true, 8>, tile_q<true, 4>, tile_q<true, 2>, tile_q<true, 1>>(a, o0, o1);
+}
+void pm_q8_0(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive<tile_q<false, 8>, tile_q<false, 4>, tile_q<false, 2>, tile_q<false, 1>>(a, o0, o1);
+}
+void pm_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive<tile_q6k<8>, tile_q6k<4>, tile_q6k<2>, tile_q6k<1>>(a, o0, o1);
+}
+
+KernelSet make_set() {
+    const KernelSet *base = kernels_avx2();
+    KernelSet k = *base;
+    k.name = "avx512";
+    k.pack_bytes = pack_bytes;
+    k.pack = pack;
+    for (int i = 0; i < W_COUNT; i++) {
+        k.packed_matmul[i] = nullptr;
+        k.packed_act[i] = ACT_F32;
+    }
+    k.packed_matmul[W_Q4_0] = pm_q4_0;
+    k.packed_act[W_Q4_0] = ACT_Q8_0S;
+    k.packed_matmul[W_Q8_0] = pm_q8_0;
+    k.packed_act[W_Q8_0] = ACT_Q8_0S;
+    k.packed_matmul[W_Q6_K] = pm_q6_k;
+    k.packed_act[W_Q6_K] = ACT_Q8_K;
+    return k;
+}
+
+}  // namespace
+
+const KernelSet *kernels_avx512() {
+    if (!kernels_avx2()) return nullptr;
+    static const KernelSet k = make_set();
+    return &k;
+}
+
 }  // namespace glm

@@ -38,6 +38,7 @@ size_t act_row_bytes(ActType act, int64_t K) {
         case ACT_F16: case ACT_BF16: return round64((size_t)K * 2);
         case ACT_Q8_0: return round64((size_t)(K / 32) * 4 + (size_t)K);
         case ACT_Q8_K: return round64((size_t)(K / 256) * 4 + (size_t)K + (size_t)(K / 16) * 2);
+        case ACT_Q8_0S: return round64((size_t)(K / 32) * 8 + (size_t)K);
         default: return 0;
     }
 }
@@ -53,6 +54,18 @@ void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K) {
         case ACT_BF16: {
             uint16_t *o = reinterpret_cast<uint16_t *>(out);
             for (int64_t i = 0; i < K; i++) o[i] = fp32_to_bf16(x[i]);
+            return;
+        }
+        case ACT_Q8_0S: {
+            quantize_act(ACT_Q8_0, x, out, K);
+            const int64_t nb = K / 32;
+            const int8_t *q = reinterpret_cast<const int8_t *>(out + nb * 4);
+            int32_t *s = reinterpret_cast<int32_t *>(out + nb * 4 + K);
+            for (int64_t b = 0; b < nb; b++) {
+                int32_t t = 0;
+                for (int j = 0; j < 32; j++) t += q[b * 32 + j];
+                s[b] = t;
+            }
             return;
         }
         case ACT_Q8_0: {

@@ -15,6 +15,14 @@ void for_each_element(const MatmulArgs &a, int64_t o0, int64_t o1, RowDot dot) {
     }
 }
 
+void axpy_f32_s(float *out, float w, const float *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = out[i] + w * v[i];
+}
+
+void axpy_f16_s(float *out, float w, const uint16_t *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = out[i] + w * fp16_to_fp32(v[i]);
+}
+
 float dot_f32_s(const float *a, const float *b, int64_t n) {
     float s = 0.0f;
     for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
@@ -125,8 +133,14 @@ void mm_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
 const KernelSet kScalar = {
     "scalar",
     {mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q6_k},
+    nullptr,
+    nullptr,
+    {},
+    {},
     dot_f32_s,
     dot_f16_s,
+    axpy_f32_s,
+    axpy_f16_s,
 };
 
 }  // namespace

@@ -1,8 +1,15 @@
 // Model loading and validation: hyper-parameters from metadata, every tensor present with the shape
 // the hyper-parameters imply, types we can run.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "engine.h"
 
@@ -225,6 +232,79 @@ void Model::load(const char *path, const glm_model_params &p) {
             if (bad) fail(GLM_ERR_FORMAT, "tensor '%s' contains NaN or Inf", std::string(t.name).c_str());
         }
     }
+}
+
+Model::~Model() {
+    for (uint8_t *b : packed_bufs_) std::free(b);
+}
+
+void Model::ensure_packed(const KernelSet &k) {
+    std::lock_guard<std::mutex> g(pack_mu_);
+    if (packed_done_ || !k.pack_bytes) return;
+    std::vector<Weight *> ws;
+    auto add = [&](Weight &w) {
+        if (w && w.kind >= 0 && k.packed_matmul[w.kind] && k.pack_bytes(w.kind, w.out, w.in) > 0) ws.push_back(&w);
+    };
+    add(output);
+    for (Layer &L : layers) {
+        add(L.wqkv); add(L.wq); add(L.wk); add(L.wv); add(L.wo); add(L.ffn_up); add(L.ffn_down);
+    }
+    // One allocation for all panels, 2 MiB aligned and backed by huge pages where the kernel allows
+    // (a decode step streams every panel once: 4 KiB pages would cost a TLB miss every 4 KiB).
+    struct Job { Weight *w; uint8_t *dst; int64_t p0, p1; };
+    std::vector<Job> jobs;
+    std::vector<size_t> offs;
+    size_t total = 0;
+    for (Weight *w : ws) {
+        offs.push_back(total);
+        total += (k.pack_bytes(w->kind, w->out, w->in) + 4095) & ~size_t(4095);
+    }
+    if (ws.empty()) {
+        packed_done_ = true;
+        return;
+    }
+    constexpr size_t kHuge = 2u << 20;
+    const size_t alloc = (total + kHuge - 1) & ~(kHuge - 1);
+    void *mem = nullptr;
+    if (posix_memalign(&mem, kHuge, alloc) != 0) {
+        fail(GLM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for the repacked weights", alloc);
+    }
+#ifdef MADV_HUGEPAGE
+    madvise(mem, alloc, MADV_HUGEPAGE);
+#endif
+    packed_bufs_.push_back(static_cast<uint8_t *>(mem));
+    for (size_t i = 0; i < ws.size(); i++) {
+        Weight *w = ws[i];
+        uint8_t *dst = static_cast<uint8_t *>(mem) + offs[i];
+        const int64_t panels = (w->out + kPanelRows - 1) / kPanelRows;
+        for (int64_t p0 = 0; p0 < panels; p0 += 64) jobs.push_back({w, dst, p0, std::min<int64_t>(panels, p0 + 64)});
+    }
+    const unsigned nt = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+    std::atomic<size_t> next{0};
+    auto run = [&] {
+        for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+            const Job &jb = jobs[j];
+            k.pack(jb.w->kind, jb.w->t->data, jb.w->row_bytes, jb.w->out, jb.w->in, jb.dst, jb.p0, jb.p1);
+        }
+    };
+    std::vector<std::thread> th;
+    for (unsigned i = 1; i < nt; i++) th.emplace_back(run);
+    run();
+    for (auto &t : th) t.join();
+    const long page = sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < ws.size(); i++) {
+        Weight *w = ws[i];
+        w->packed = packed_bufs_[0] + offs[i];
+        w->panel_bytes = k.pack_bytes(w->kind, kPanelRows, w->in);
+        // The file pages of a repacked matrix are not read again by the CPU path: drop them from
+        // this process (they stay in the page cache, and re-fault if the CUDA path or the
+        // embedding lookup of a tied head reads them).
+        uintptr_t a0 = reinterpret_cast<uintptr_t>(w->t->data), a1 = a0 + w->t->nbytes;
+        a0 = (a0 + page - 1) & ~(uintptr_t)(page - 1);
+        a1 &= ~(uintptr_t)(page - 1);
+        if (file.mapped() && a1 > a0 && w->t != tok_embd.t) madvise(reinterpret_cast<void *>(a0), a1 - a0, MADV_DONTNEED);
+    }
+    packed_done_ = true;
 }
 
 }  // namespace glm

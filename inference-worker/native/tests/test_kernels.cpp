@@ -189,6 +189,92 @@ static void test_dots() {
             }
             CHECK(std::fabs(ks->dot_f32(a.data(), b.data(), n) - ref) < 1e-4 * n, "%s dot_f32 n=%d", ks->name, n);
             CHECK(std::fabs(ks->dot_f16(ha.data(), hb.data(), n) - href) < 1e-4 * n, "%s dot_f16 n=%d", ks->name, n);
+            // axpy is element-wise (multiply, then add): every path equals the scalar one exactly.
+            std::vector<float> o1(a), o2(a), o3(a), o4(a);
+            kernels_scalar().axpy_f32(o1.data(), 0.37f, b.data(), n);
+            ks->axpy_f32(o2.data(), 0.37f, b.data(), n);
+            kernels_scalar().axpy_f16(o3.data(), -1.25f, hb.data(), n);
+            ks->axpy_f16(o4.data(), -1.25f, hb.data(), n);
+            CHECK(std::memcmp(o1.data(), o2.data(), n * 4) == 0, "%s axpy_f32 n=%d differs from scalar", ks->name, n);
+            CHECK(std::memcmp(o3.data(), o4.data(), n * 4) == 0, "%s axpy_f16 n=%d differs from scalar", ks->name, n);
+        }
+    }
+}
+
+// Panel kernels: the packed layout against the scalar kernel on the raw rows, and the same bit
+// identities (gemm = gemv = any panel-aligned split = any row grouping). O = 37 leaves a partial
+// last panel, so the masked tail store is exercised.
+static void test_packed() {
+    const Case cases[] = {{T_Q8_0, W_Q8_0, "q8_0", 256}, {T_Q4_0, W_Q4_0, "q4_0", 320}, {T_Q6_K, W_Q6_K, "q6_k", 512}};
+    std::mt19937 rng(43);
+    std::normal_distribution<float> nd(0, 1);
+    for (const KernelSet *ks : paths()) {
+        if (!ks->pack_bytes) continue;
+        for (const Case &c : cases) {
+            if (!ks->packed_matmul[c.kind]) continue;
+            const int64_t K = c.K, O = 37, NX = 19;
+            std::vector<float> wf((size_t)(K * O));
+            for (auto &v : wf) v = nd(rng) * 0.1f;
+            std::vector<uint8_t> w = testgguf::encode(wf, K, c.type, rng);
+            const size_t wrow = w.size() / O;
+            std::vector<float> xf((size_t)(K * NX));
+            for (auto &v : xf) v = nd(rng);
+            // Reference: the scalar kernel on raw rows with its own activation format.
+            const ActType at = act_type_of(c.kind);
+            const size_t xs = act_row_bytes(at, K);
+            std::vector<uint8_t> xa(xs * NX);
+            for (int64_t r = 0; r < NX; r++) quantize_act(at, &xf[r * K], &xa[r * xs], K);
+            std::vector<float> ref((size_t)(NX * O));
+            MatmulArgs rb{w.data(), wrow, K, xa.data(), xs, NX, ref.data(), (size_t)O, O};
+            kernels_scalar().matmul[c.kind](rb, 0, O);
+            // Packed.
+            const size_t pb = ks->pack_bytes(c.kind, O, K);
+            CHECK(pb > 0, "%s/%s: no pack size", ks->name, c.name);
+            std::vector<uint8_t> packed(pb + 64);
+            uint8_t *pw = packed.data() + ((64 - (reinterpret_cast<uintptr_t>(packed.data()) & 63)) & 63);
+            const int64_t panels = (O + kPanelRows - 1) / kPanelRows;
+            ks->pack(c.kind, w.data(), wrow, O, K, pw, 0, 1);
+            ks->pack(c.kind, w.data(), wrow, O, K, pw, 1, panels);
+            const ActType pat = ks->packed_act[c.kind];
+            const size_t pxs = act_row_bytes(pat, K);
+            std::vector<uint8_t> pxa(pxs * NX);
+            for (int64_t r = 0; r < NX; r++) quantize_act(pat, &xf[r * K], &pxa[r * pxs], K);
+            MatmulArgs base{pw, ks->pack_bytes(c.kind, kPanelRows, K), K, pxa.data(), pxs, NX, nullptr, (size_t)O, O};
+            std::vector<float> all((size_t)(NX * O), NAN), one((size_t)(NX * O), NAN), split((size_t)(NX * O), NAN), part((size_t)(NX * O), NAN);
+            MatmulArgs a = base;
+            a.y = all.data();
+            ks->packed_matmul[c.kind](a, 0, O);
+            for (int64_t r = 0; r < NX; r++) {
+                MatmulArgs b = base;
+                b.x = pxa.data() + r * pxs;
+                b.nx = 1;
+                b.y = one.data() + r * O;
+                ks->packed_matmul[c.kind](b, 0, O);
+            }
+            MatmulArgs sp = base;
+            sp.y = split.data();
+            ks->packed_matmul[c.kind](sp, 0, 16);
+            ks->packed_matmul[c.kind](sp, 16, 32);
+            ks->packed_matmul[c.kind](sp, 32, O);
+            for (int64_t r = 0; r < NX;) {
+                const int64_t take = std::min<int64_t>(r % 2 ? 3 : 9, NX - r);
+                MatmulArgs b = base;
+                b.x = pxa.data() + r * pxs;
+                b.nx = take;
+                b.y = part.data() + r * O;
+                ks->packed_matmul[c.kind](b, 0, O);
+                r += take;
+            }
+            double maxd = 0, maxref = 0;
+            for (size_t i = 0; i < all.size(); i++) {
+                maxd = std::max(maxd, (double)std::fabs(all[i] - ref[i]));
+                maxref = std::max(maxref, (double)std::fabs(ref[i]));
+            }
+            CHECK(maxd <= 1e-5 * (maxref + 1) * std::sqrt((double)K), "%s/%s packed vs scalar: max diff %g (max |ref| %g)", ks->name, c.name, maxd, maxref);
+            CHECK(std::memcmp(all.data(), one.data(), all.size() * 4) == 0, "%s/%s packed: gemm and gemv differ", ks->name, c.name);
+            CHECK(std::memcmp(all.data(), split.data(), all.size() * 4) == 0, "%s/%s packed: output split changes results", ks->name, c.name);
+            CHECK(std::memcmp(all.data(), part.data(), all.size() * 4) == 0, "%s/%s packed: row grouping changes results", ks->name, c.name);
+            std::printf("packed %-6s %-4s max |path - scalar| = %.3g\n", ks->name, c.name, maxd);
         }
     }
 }
@@ -200,6 +286,7 @@ int main() {
     test_fp16();
     test_quantize();
     test_matmul();
+    test_packed();
     test_dots();
     if (g_failures) { std::printf("%d check(s) failed\n", g_failures); return 1; }
     std::printf("all kernel checks passed\n");
