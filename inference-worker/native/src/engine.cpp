@@ -214,7 +214,7 @@ static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
         int64_t K = 0, stride = 0;
         for (int j = 0; j < nj; j++)
             if (jobs[j].src == b.src && fmt_of(*jobs[j].w) == b.fmt) { K = jobs[j].w->in; stride = jobs[j].src_stride; }
-        quantize_act((ActType)b.fmt, b.src + r * stride, base + b.off + (size_t)r * b.stride, K);
+        ks->quantize((ActType)b.fmt, b.src + r * stride, base + b.off + (size_t)r * b.stride, K);
     };
     if (quant_tasks >= 16) c.pool->parallel_for(quant_tasks, quant);
     else for (int64_t t = 0; t < quant_tasks; t++) quant(t, 0);

@@ -65,6 +65,8 @@ struct KernelSet {
     // out[i] = out[i] + w * v[i] (a multiply then an add, element by element).
     void (*axpy_f32)(float *out, float w, const float *v, int64_t n);
     void (*axpy_f16)(float *out, float w, const uint16_t *v, int64_t n);
+    // quantize_act, possibly vectorised; the bytes written are identical to quantize_act's.
+    void (*quantize)(ActType act, const float *x, uint8_t *out, int64_t K);
 };
 
 const KernelSet &kernels_scalar();

@@ -279,6 +279,7 @@ const KernelSet kAvx2 = {
     dot_f16_v,
     axpy_f32_v,
     axpy_f16_v,
+    quantize_act,
 };
 
 }  // namespace

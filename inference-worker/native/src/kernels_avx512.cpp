@@ -14,6 +14,7 @@
 // Float weights (F32/F16/BF16) have no panel kernel and use the AVX2 kernels.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "common.h"
@@ -145,8 +146,10 @@ inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
     constexpr int SHIFT = Q4 ? 3 : 7;
     const int64_t nb = a.K / 32;
     ActRow x[NR];
+    #pragma GCC unroll 16
     for (int j = 0; j < NR; j++) x[j] = act_q8_0s(a, r + j);
     __m512 acc[NR];
+    #pragma GCC unroll 16
     for (int j = 0; j < NR; j++) acc[j] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     for (int64_t b = 0; b < nb; b++) {
@@ -155,14 +158,17 @@ inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
         __m512i wv[8];
         if (Q4) {
+            #pragma GCC unroll 16
             for (int v = 0; v < 4; v++) {
                 const __m512i pk = _mm512_loadu_si512(blk + 32 + 64 * v);
                 wv[v] = _mm512_and_si512(pk, m4);
                 wv[v + 4] = _mm512_and_si512(_mm512_srli_epi16(pk, 4), m4);
             }
         } else {
+            #pragma GCC unroll 16
             for (int g = 0; g < 8; g++) wv[g] = _mm512_loadu_si512(blk + 32 + 64 * g);
         }
+        #pragma GCC unroll 16
         for (int j = 0; j < NR; j++) {
             const int8_t *xq = x[j].q + b * 32;
             // Two independent chains (integer, so their sum is exact whatever the order).
@@ -180,6 +186,7 @@ inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
             acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(x[j].d[b])), f, acc[j]);
         }
     }
+    #pragma GCC unroll 16
     for (int j = 0; j < NR; j++) store_out(a, r + j, o, acc[j]);
 }
 
@@ -190,20 +197,25 @@ template <int NR>
 inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
     const int64_t nb = a.K / 256;
     ActRow x[NR];
+    #pragma GCC unroll 16
     for (int j = 0; j < NR; j++) x[j] = act_q8_k(a, r + j);
     __m512 acc[NR];
+    #pragma GCC unroll 16
     for (int j = 0; j < NR; j++) acc[j] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = panel + (size_t)b * kQ6Block;
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
         __m512i isum[NR];
+        #pragma GCC unroll 16
         for (int j = 0; j < NR; j++) isum[j] = _mm512_setzero_si512();
+        #pragma GCC unroll 16
         for (int g = 0; g < 16; g++) {
             const uint8_t *gd = blk + 288 + (size_t)g * 256;
             _mm_prefetch(reinterpret_cast<const char *>(gd + 4 * kQ6Block / 4), _MM_HINT_T0);
             const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g)));
             const __m512i w0 = _mm512_loadu_si512(gd), w1 = _mm512_loadu_si512(gd + 64);
             const __m512i w2 = _mm512_loadu_si512(gd + 128), w3 = _mm512_loadu_si512(gd + 192);
+            #pragma GCC unroll 16
             for (int j = 0; j < NR; j++) {
                 const int8_t *xq = x[j].q + b * 256 + g * 16;
                 __m512i t = _mm512_set1_epi32(-32 * (int32_t)x[j].s16[b * 16 + g]);
@@ -214,10 +226,12 @@ inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64
                 isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t, sc));
             }
         }
+        #pragma GCC unroll 16
         for (int j = 0; j < NR; j++) {
             acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(x[j].d[b])), _mm512_cvtepi32_ps(isum[j]), acc[j]);
         }
     }
+    #pragma GCC unroll 16
     for (int j = 0; j < NR; j++) store_out(a, r + j, o, acc[j]);
 }
 
@@ -247,12 +261,80 @@ void pm_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
     drive<tile_q6k<8>, tile_q6k<4>, tile_q6k<2>, tile_q6k<1>>(a, o0, o1);
 }
 
+// ------------------------------------------------------------------------------------ activations
+inline float hmax16(__m512 v) { return _mm512_reduce_max_ps(v); }
+
+// Same bytes as quantize_act: d = fp16(amax / 127), q = round-half-even(x * (127 / amax)).
+void quantize_q8_0(const float *x, uint8_t *out, int64_t K, bool sums) {
+    const int64_t nb = K / 32;
+    float *d = reinterpret_cast<float *>(out);
+    int8_t *q = reinterpret_cast<int8_t *>(out + nb * 4);
+    int32_t *s = reinterpret_cast<int32_t *>(out + nb * 4 + K);
+    const __m512 sign = _mm512_set1_ps(-0.0f);
+    for (int64_t b = 0; b < nb; b++) {
+        const __m512 v0 = _mm512_loadu_ps(x + b * 32), v1 = _mm512_loadu_ps(x + b * 32 + 16);
+        const float amax = hmax16(_mm512_max_ps(_mm512_andnot_ps(sign, v0), _mm512_andnot_ps(sign, v1)));
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        d[b] = _cvtsh_ss(_cvtss_sh(amax / 127.0f, 0));
+        const __m512 idv = _mm512_set1_ps(id);
+        const __m512i i0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m512i i1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(q + b * 32), _mm512_cvtepi32_epi8(i0));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(q + b * 32 + 16), _mm512_cvtepi32_epi8(i1));
+        if (sums) s[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+    }
+}
+
+// Same bytes as quantize_act's Q8_K (llama.cpp's quantize_row_q8_K_ref).
+void quantize_q8_k(const float *x, uint8_t *out, int64_t K) {
+    const int64_t nb = K / 256;
+    float *d = reinterpret_cast<float *>(out);
+    int8_t *q = reinterpret_cast<int8_t *>(out + nb * 4);
+    int16_t *bs = reinterpret_cast<int16_t *>(out + nb * 4 + K);
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + b * 256;
+        // The signed value of largest magnitude, the first one on ties (as the scalar loop keeps it).
+        float mx = 0.0f, amax = 0.0f;
+        for (int j = 0; j < 256; j++) {
+            const float ax = std::fabs(xb[j]);
+            if (ax > amax) { amax = ax; mx = xb[j]; }
+        }
+        int8_t *qb = q + b * 256;
+        if (amax == 0.0f) {
+            d[b] = 0.0f;
+            std::memset(qb, 0, 256);
+            for (int g = 0; g < 16; g++) bs[b * 16 + g] = 0;
+            continue;
+        }
+        const float iscale = -127.0f / mx;
+        const __m512 is = _mm512_set1_ps(iscale);
+        const __m512i hi = _mm512_set1_epi32(127);
+        for (int g = 0; g < 16; g++) {
+            const __m512 v = _mm512_mul_ps(is, _mm512_loadu_ps(xb + 16 * g));
+            const __m512i iv = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), hi);
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(qb + 16 * g), _mm512_cvtepi32_epi8(iv));
+            bs[b * 16 + g] = (int16_t)_mm512_reduce_add_epi32(iv);
+        }
+        d[b] = 1.0f / iscale;
+    }
+}
+
+void quantize(ActType act, const float *x, uint8_t *out, int64_t K) {
+    switch (act) {
+        case ACT_Q8_0: quantize_q8_0(x, out, K, false); return;
+        case ACT_Q8_0S: quantize_q8_0(x, out, K, true); return;
+        case ACT_Q8_K: quantize_q8_k(x, out, K); return;
+        default: quantize_act(act, x, out, K);
+    }
+}
+
 KernelSet make_set() {
     const KernelSet *base = kernels_avx2();
     KernelSet k = *base;
     k.name = "avx512";
     k.pack_bytes = pack_bytes;
     k.pack = pack;
+    k.quantize = quantize;
     for (int i = 0; i < W_COUNT; i++) {
         k.packed_matmul[i] = nullptr;
         k.packed_act[i] = ACT_F32;

@@ -141,6 +141,7 @@ const KernelSet kScalar = {
     dot_f16_s,
     axpy_f32_s,
     axpy_f16_s,
+    quantize_act,
 };
 
 }  // namespace

@@ -173,6 +173,29 @@ static void test_matmul() {
     }
 }
 
+// Every path's (possibly vectorised) quantiser writes exactly quantize_act's bytes.
+static void test_quantize_paths() {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> nd(0, 1);
+    const int64_t K = 1024;
+    for (const KernelSet *ks : paths()) {
+        for (int trial = 0; trial < 50; trial++) {
+            std::vector<float> x(K);
+            for (auto &v : x) v = nd(rng) * (trial % 5 == 0 ? 1e-3f : 3.0f);
+            if (trial % 7 == 1) for (int64_t i = 0; i < 256; i++) x[i] = 0.0f;             // zero blocks
+            if (trial % 7 == 2) for (int64_t i = 0; i < K; i++) x[i] = (float)((i % 9) - 4) * 0.5f;  // ties
+            if (trial % 7 == 3) { x[5] = 7.0f; x[9] = -7.0f; }                               // equal magnitudes
+            for (ActType at : {ACT_Q8_0, ACT_Q8_0S, ACT_Q8_K, ACT_F16}) {
+                const size_t n = act_row_bytes(at, K);
+                std::vector<uint8_t> a(n, 0xAB), b(n, 0xAB);
+                quantize_act(at, x.data(), a.data(), K);
+                ks->quantize(at, x.data(), b.data(), K);
+                CHECK(std::memcmp(a.data(), b.data(), n) == 0, "%s quantize format %d trial %d differs from quantize_act", ks->name, (int)at, trial);
+            }
+        }
+    }
+}
+
 static void test_dots() {
     std::mt19937 rng(3);
     std::normal_distribution<float> nd(0, 1);
@@ -287,6 +310,7 @@ int main() {
     test_quantize();
     test_matmul();
     test_packed();
+    test_quantize_paths();
     test_dots();
     if (g_failures) { std::printf("%d check(s) failed\n", g_failures); return 1; }
     std::printf("all kernel checks passed\n");
