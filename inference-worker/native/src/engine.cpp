@@ -338,44 +338,25 @@ void Context::forward(const glm_batch &b, float *logits) {
         }
         // Attention, one task per (row, head): softmax(q.k * scale) . v over positions 0..pos.
         const int64_t group = nh / nkv;
+        const size_t slot_bytes = (size_t)kvdim * kv_elem;
         pool->parallel_for(rows * nh, [&](int64_t t, int tid) {
             const int64_t r = t / nh, hh = t % nh, kvh = hh / group;
             const int32_t s = b.seq_idx[r];
-            const int32_t *table = b.block_tables + b.block_table_offsets[s];
-            const int64_t npos = (int64_t)b.positions[r] + 1;
-            const float *qv = &q[r * qkv_dim + hh * hd];
-            float *sc = scores[tid].data();
-            uint16_t *qh16 = q16[tid].data();
-            if (f16kv) for (int64_t i = 0; i < hd; i++) qh16[i] = fp32_to_fp16(qv[i]);
-            float mx = -INFINITY;
-            for (int64_t p = 0; p < npos; p++) {
-                const size_t slot = (size_t)table[p / bs] * bs + (size_t)(p % bs);
-                float d;
-                if (f16kv) d = k->dot_f16(reinterpret_cast<const uint16_t *>(kl) + slot * kvdim + kvh * hd, qh16, hd);
-                else d = k->dot_f32(reinterpret_cast<const float *>(kl) + slot * kvdim + kvh * hd, qv, hd);
-                d = d * kq_scale;
-                sc[p] = d;
-                mx = std::max(mx, d);
-            }
-            double sum = 0.0;
-            for (int64_t p = 0; p < npos; p++) {
-                const float e = std::exp(sc[p] - mx);
-                sum += (double)e;
-                sc[p] = e;
-            }
-            const float inv = (float)(1.0 / sum);
-            float *out = &attn[r * qdim + hh * hd];
-            for (int64_t i = 0; i < hd; i++) out[i] = 0.0f;
-            for (int64_t p = 0; p < npos; p++) {
-                const size_t slot = (size_t)table[p / bs] * bs + (size_t)(p % bs);
-                float w = sc[p] * inv;
-                if (f16kv) {
-                    w = fp16_to_fp32(fp32_to_fp16(w));
-                    k->axpy_f16(out, w, reinterpret_cast<const uint16_t *>(vl) + slot * kvdim + kvh * hd, hd);
-                } else {
-                    k->axpy_f32(out, w, reinterpret_cast<const float *>(vl) + slot * kvdim + kvh * hd, hd);
-                }
-            }
+            AttnArgs a;
+            a.q = &q[r * qkv_dim + hh * hd];
+            a.k = kl + (size_t)kvh * hd * kv_elem;
+            a.v = vl + (size_t)kvh * hd * kv_elem;
+            a.slot_bytes = slot_bytes;
+            a.table = b.block_tables + b.block_table_offsets[s];
+            a.block_size = bs;
+            a.npos = (int64_t)b.positions[r] + 1;
+            a.head_dim = hd;
+            a.scale = kq_scale;
+            a.f16 = f16kv;
+            a.out = &attn[r * qdim + hh * hd];
+            a.scratch = scores[tid].data();
+            a.q16 = q16[tid].data();
+            k->attend(*k, a);
         });
         if (last) {
             // Only the rows that want logits go on (llama.cpp's inp_out_ids); values are unchanged.
@@ -407,7 +388,7 @@ void Context::forward(const glm_batch &b, float *logits) {
         per_row(rows, [&](int64_t r) {
             const float *g = &ffn[r * 2 * ff], *u = g + ff;
             float *m = &ffn2[r * ff];
-            for (int64_t i = 0; i < ff; i++) m[i] = (g[i] / (1.0f + std::exp(-g[i]))) * u[i];
+            k->silu_mul(m, g, u, ff);
         });
         {
             Job j{&L.ffn_down, ffn2.data(), ff, tmp.data(), E, nullptr};

@@ -53,6 +53,27 @@ using MatmulFn = void (*)(const MatmulArgs &a, int64_t o0, int64_t o1);
 // packed_act[kind] format.
 constexpr int64_t kPanelRows = 16;
 
+// One query head of one token: softmax(q.k * scale) . v over positions 0..npos-1 of its sequence,
+// K and V read through the block table. f16 KV: q is rounded to f16 for the dots and each softmax
+// weight is rounded to f16 before it scales V (as llama.cpp's f16 path does).
+struct AttnArgs {
+    const float *q;          // head_dim floats
+    const uint8_t *k, *v;    // this layer's K / V pools, at this head's offset within a slot
+    size_t slot_bytes;       // bytes per slot (all KV heads)
+    const int32_t *table;    // block table of the sequence
+    int64_t block_size, npos, head_dim;
+    float scale;
+    bool f16;
+    float *out;              // head_dim floats (overwritten)
+    float *scratch;          // npos floats
+    uint16_t *q16;           // head_dim halves of scratch
+};
+
+struct KernelSet;
+void attend_generic(const KernelSet &k, const AttnArgs &a);
+// out[i] = silu(g[i]) * u[i], silu(x) = x / (1 + exp(-x)).
+void silu_mul_generic(float *out, const float *g, const float *u, int64_t n);
+
 struct KernelSet {
     const char *name;
     MatmulFn matmul[W_COUNT];
@@ -67,6 +88,8 @@ struct KernelSet {
     void (*axpy_f16)(float *out, float w, const uint16_t *v, int64_t n);
     // quantize_act, possibly vectorised; the bytes written are identical to quantize_act's.
     void (*quantize)(ActType act, const float *x, uint8_t *out, int64_t K);
+    void (*attend)(const KernelSet &k, const AttnArgs &a);
+    void (*silu_mul)(float *out, const float *g, const float *u, int64_t n);
 };
 
 const KernelSet &kernels_scalar();

@@ -280,6 +280,8 @@ const KernelSet kAvx2 = {
     axpy_f32_v,
     axpy_f16_v,
     quantize_act,
+    attend_generic,
+    silu_mul_generic,
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 // Float weights (F32/F16/BF16) have no panel kernel and use the AVX2 kernels.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -351,6 +352,103 @@ void quantize(ActType act, const float *x, uint8_t *out, int64_t K) {
     }
 }
 
+// ------------------------------------------------------------------------------------ attention, SiLU
+// exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 in two parts, exp(r) by a degree-7
+// polynomial (Horner, FMA): within 2 ulp of expf on the range that matters (x <= 88.7).
+inline __m512 exp512(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(88.7f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 5040);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+void silu_mul(float *out, const float *g, const float *u, int64_t n) {
+    const __m512 one = _mm512_set1_ps(1.0f), neg = _mm512_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 gv = _mm512_maskz_loadu_ps(m, g + i), uv = _mm512_maskz_loadu_ps(m, u + i);
+        const __m512 e = exp512(_mm512_xor_ps(gv, neg));
+        _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_div_ps(gv, _mm512_add_ps(one, e)), uv));
+    }
+}
+
+inline __m512 load16(const uint8_t *p, bool f16) {
+    return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))) : _mm512_loadu_ps(reinterpret_cast<const float *>(p));
+}
+
+// Positions are walked block by block (no division per position); q and the output stay in
+// registers. Element order is fixed per (token, head), so batching never changes a value.
+template <bool F16>
+void attend_t(const AttnArgs &a) {
+    constexpr size_t E = F16 ? 2 : 4;
+    const int64_t nv = a.head_dim / 16, bs = a.block_size;
+    __m512 qv[16];
+    for (int64_t v = 0; v < nv; v++) {
+        __m512 x = _mm512_loadu_ps(a.q + 16 * v);
+        if (F16) x = _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        qv[v] = x;
+    }
+    float *sc = a.scratch;
+    __m512 mxv = _mm512_set1_ps(-INFINITY);
+    for (int64_t p0 = 0; p0 < a.npos; p0 += bs) {
+        const uint8_t *kb = a.k + (size_t)a.table[p0 / bs] * bs * a.slot_bytes;
+        const int64_t m = std::min(bs, a.npos - p0);
+        for (int64_t i = 0; i < m; i++) {
+            const uint8_t *kp = kb + (size_t)i * a.slot_bytes;
+            __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+            for (int64_t v = 0; v + 1 < nv; v += 2) {
+                s0 = _mm512_fmadd_ps(load16(kp + 16 * E * v, F16), qv[v], s0);
+                s1 = _mm512_fmadd_ps(load16(kp + 16 * E * (v + 1), F16), qv[v + 1], s1);
+            }
+            if (nv & 1) s0 = _mm512_fmadd_ps(load16(kp + 16 * E * (nv - 1), F16), qv[nv - 1], s0);
+            const float d = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) * a.scale;
+            sc[p0 + i] = d;
+        }
+    }
+    for (int64_t p = 0; p < a.npos; p += 16) {
+        const __mmask16 m = a.npos - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (a.npos - p)) - 1);
+        mxv = _mm512_mask_max_ps(mxv, m, mxv, _mm512_maskz_loadu_ps(m, sc + p));
+    }
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(mxv));
+    __m512 sumv = _mm512_setzero_ps();
+    for (int64_t p = 0; p < a.npos; p += 16) {
+        const __mmask16 m = a.npos - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (a.npos - p)) - 1);
+        const __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, sc + p), mx));
+        _mm512_mask_storeu_ps(sc + p, m, e);
+        sumv = _mm512_add_ps(sumv, _mm512_maskz_mov_ps(m, e));
+    }
+    const float inv = 1.0f / _mm512_reduce_add_ps(sumv);
+    __m512 ov[16];
+    for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_setzero_ps();
+    for (int64_t p0 = 0; p0 < a.npos; p0 += bs) {
+        const uint8_t *vb = a.v + (size_t)a.table[p0 / bs] * bs * a.slot_bytes;
+        const int64_t m = std::min(bs, a.npos - p0);
+        for (int64_t i = 0; i < m; i++) {
+            float w = sc[p0 + i] * inv;
+            if (F16) w = _cvtsh_ss(_cvtss_sh(w, 0));
+            const __m512 wv = _mm512_set1_ps(w);
+            const uint8_t *vp = vb + (size_t)i * a.slot_bytes;
+            for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_fmadd_ps(wv, load16(vp + 16 * E * v, F16), ov[v]);
+        }
+    }
+    for (int64_t v = 0; v < nv; v++) _mm512_storeu_ps(a.out + 16 * v, ov[v]);
+}
+
+void attend(const KernelSet &k, const AttnArgs &a) {
+    if (a.head_dim % 16 != 0 || a.head_dim > 256) return attend_generic(k, a);
+    if (a.f16) attend_t<true>(a);
+    else attend_t<false>(a);
+}
+
 KernelSet make_set() {
     const KernelSet *base = kernels_avx2();
     KernelSet k = *base;
@@ -358,6 +456,8 @@ KernelSet make_set() {
     k.pack_bytes = pack_bytes;
     k.pack = pack;
     k.quantize = quantize;
+    k.attend = attend;
+    k.silu_mul = silu_mul;
     for (int i = 0; i < W_COUNT; i++) {
         k.packed_matmul[i] = nullptr;
         k.packed_act[i] = ACT_F32;

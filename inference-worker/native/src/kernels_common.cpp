@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -123,6 +124,44 @@ void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K) {
         }
         default: return;
     }
+}
+
+void attend_generic(const KernelSet &k, const AttnArgs &a) {
+    const int64_t bs = a.block_size, hd = a.head_dim;
+    float *sc = a.scratch;
+    if (a.f16) for (int64_t i = 0; i < hd; i++) a.q16[i] = fp32_to_fp16(a.q[i]);
+    float mx = -INFINITY;
+    for (int64_t p = 0; p < a.npos; p++) {
+        const size_t slot = (size_t)a.table[p / bs] * bs + (size_t)(p % bs);
+        float d;
+        if (a.f16) d = k.dot_f16(reinterpret_cast<const uint16_t *>(a.k + slot * a.slot_bytes), a.q16, hd);
+        else d = k.dot_f32(reinterpret_cast<const float *>(a.k + slot * a.slot_bytes), a.q, hd);
+        d = d * a.scale;
+        sc[p] = d;
+        mx = std::max(mx, d);
+    }
+    double sum = 0.0;
+    for (int64_t p = 0; p < a.npos; p++) {
+        const float e = std::exp(sc[p] - mx);
+        sum += (double)e;
+        sc[p] = e;
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int64_t i = 0; i < hd; i++) a.out[i] = 0.0f;
+    for (int64_t p = 0; p < a.npos; p++) {
+        const size_t slot = (size_t)a.table[p / bs] * bs + (size_t)(p % bs);
+        float w = sc[p] * inv;
+        if (a.f16) {
+            w = fp16_to_fp32(fp32_to_fp16(w));
+            k.axpy_f16(a.out, w, reinterpret_cast<const uint16_t *>(a.v + slot * a.slot_bytes), hd);
+        } else {
+            k.axpy_f32(a.out, w, reinterpret_cast<const float *>(a.v + slot * a.slot_bytes), hd);
+        }
+    }
+}
+
+void silu_mul_generic(float *out, const float *g, const float *u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) out[i] = (g[i] / (1.0f + std::exp(-g[i]))) * u[i];
 }
 
 bool cpu_has_avx2() {

@@ -142,6 +142,8 @@ const KernelSet kScalar = {
     axpy_f32_s,
     axpy_f16_s,
     quantize_act,
+    attend_generic,
+    silu_mul_generic,
 };
 
 }  // namespace
