@@ -168,6 +168,27 @@ void dequant_row(const Weight &w, int64_t row, float *out) {
                 }
             }
             break;
+        case T_Q4_K:
+        case T_Q5_K: {
+            const bool q5 = w.t->type == T_Q5_K;
+            const int64_t bb = q5 ? 176 : 144;
+            for (int64_t b = 0; b < K / 256; b++) {
+                const uint8_t *blk = p + b * bb;
+                uint16_t h; std::memcpy(&h, blk, 2);
+                const float d = fp16_to_fp32(h);
+                std::memcpy(&h, blk + 2, 2);
+                const float dmin = fp16_to_fp32(h);
+                uint8_t q[256];
+                k_unpack(blk, q5, q);
+                for (int j = 0; j < 8; j++) {
+                    int sc, m;
+                    k_scale_min(j, blk + 4, &sc, &m);
+                    const float d1 = d * (float)sc, m1 = dmin * (float)m;
+                    for (int l = 0; l < 32; l++) out[b * 256 + 32 * j + l] = d1 * (float)q[32 * j + l] - m1;
+                }
+            }
+            break;
+        }
         default: fail(GLM_ERR_INTERNAL, "no dequantiser for type %d", w.t->type);
     }
 }

@@ -76,8 +76,8 @@ TypeInfo type_info(int32_t type) {
         case T_Q8_1: return {"Q8_1", 32, 36, false};
         case T_Q2_K: return {"Q2_K", 256, 84, false};
         case T_Q3_K: return {"Q3_K", 256, 110, false};
-        case T_Q4_K: return {"Q4_K", 256, 144, false};
-        case T_Q5_K: return {"Q5_K", 256, 176, false};
+        case T_Q4_K: return {"Q4_K", 256, 144, true};
+        case T_Q5_K: return {"Q5_K", 256, 176, true};
         case T_Q6_K: return {"Q6_K", 256, 210, true};
         case T_Q8_K: return {"Q8_K", 256, 292, false};
         case 16: return {"IQ2_XXS", 256, 66, false};

@@ -16,7 +16,7 @@ namespace glm {
 enum ActType : int32_t { ACT_F32 = 0, ACT_F16 = 1, ACT_BF16 = 2, ACT_Q8_0 = 3, ACT_Q8_K = 4, ACT_Q8_0S = 5, ACT_COUNT = 6 };
 
 // Weight kinds with a kernel. Adding Q4_K/Q5_K means a new entry here plus one function per path.
-enum WeightKind : int32_t { W_F32 = 0, W_F16, W_BF16, W_Q8_0, W_Q4_0, W_Q6_K, W_COUNT };
+enum WeightKind : int32_t { W_F32 = 0, W_F16, W_BF16, W_Q8_0, W_Q4_0, W_Q6_K, W_Q4_K, W_Q5_K, W_COUNT };
 
 int32_t weight_kind(int32_t ggml_type);  // -1 when no kernel exists
 ActType act_type_of(int32_t weight_kind);
@@ -91,6 +91,16 @@ struct KernelSet {
     void (*attend)(const KernelSet &k, const AttnArgs &a);
     void (*silu_mul)(float *out, const float *g, const float *u, int64_t n);
 };
+
+// K-quant helpers shared by every path (llama.cpp's block layouts, ggml-common.h):
+// Q4_K = f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales and mins, 128 bytes of nibbles;
+// Q5_K adds 32 bytes of high bits before the nibbles. value = d*sc*q - dmin*m per 32-value sub-block.
+void k_scale_min(int j, const uint8_t *scales, int *sc, int *m);
+// Unsigned quants of a Q4_K (0..15) or Q5_K (0..31) super-block in element order.
+void k_unpack(const uint8_t *blk, bool q5, uint8_t q[256]);
+// Scalar K-quant kernels (also used by the AVX2 path).
+void mm_q4_k_scalar(const MatmulArgs &a, int64_t o0, int64_t o1);
+void mm_q5_k_scalar(const MatmulArgs &a, int64_t o0, int64_t o1);
 
 const KernelSet &kernels_scalar();
 const KernelSet *kernels_avx2();    // nullptr when not compiled in

@@ -270,7 +270,7 @@ float dot_f16_v(const uint16_t *a, const uint16_t *b, int64_t n) {
 
 const KernelSet kAvx2 = {
     "avx2",
-    {mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q6_k},
+    {mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q6_k, mm_q4_k_scalar, mm_q5_k_scalar},
     nullptr,
     nullptr,
     {},

@@ -29,6 +29,11 @@ constexpr size_t kQ4Block = 32 + 4 * 64;     // 16 fp16 scales, 4 vectors of pai
 constexpr size_t kQ8Block = 32 + 8 * 64;     // 16 fp16 scales, 8 vectors of biased bytes
 constexpr int64_t kPrefetch = 16;  // blocks ahead (measured: 16 beats 4, 8 and 32 when panels stream from DRAM)
 constexpr size_t kQ6Block = 32 + 256 + 16 * 4 * 64;  // 16 fp16 d, 16x16 int8 scales, 64 vectors
+// Q4_K / Q5_K: 16 fp16 d, 16 fp16 dmin, 8x16 u8 scales, 4x16 int16 pairs of mins, then per
+// 32-value sub-block 4 vectors of paired nibbles (Q4_K) or 8 vectors of bytes (Q5_K).
+constexpr size_t kKHead = 32 + 32 + 128 + 256;
+constexpr size_t kQ4KBlock = kKHead + 8 * 4 * 64;
+constexpr size_t kQ5KBlock = kKHead + 8 * 8 * 64;
 
 // ------------------------------------------------------------------------------------ packing
 size_t block_bytes(int32_t kind) {
@@ -36,11 +41,13 @@ size_t block_bytes(int32_t kind) {
         case W_Q4_0: return kQ4Block;
         case W_Q8_0: return kQ8Block;
         case W_Q6_K: return kQ6Block;
+        case W_Q4_K: return kQ4KBlock;
+        case W_Q5_K: return kQ5KBlock;
         default: return 0;
     }
 }
 
-int64_t block_len(int32_t kind) { return kind == W_Q6_K ? 256 : 32; }
+int64_t block_len(int32_t kind) { return (kind == W_Q6_K || kind == W_Q4_K || kind == W_Q5_K) ? 256 : 32; }
 
 size_t pack_bytes(int32_t kind, int64_t out, int64_t K) {
     const size_t bb = block_bytes(kind);
@@ -86,6 +93,28 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                     std::memcpy(d + 2 * o, blk, 2);
                     for (int g = 0; g < 8; g++)
                         for (int i = 0; i < 4; i++) d[32 + g * 64 + o * 4 + i] = (uint8_t)(blk[2 + 4 * g + i] ^ 0x80);
+                } else if (kind == W_Q4_K || kind == W_Q5_K) {
+                    const bool q5 = kind == W_Q5_K;
+                    uint8_t q[256] = {};
+                    int sc[8] = {}, mn[8] = {};
+                    if (real) {
+                        const uint8_t *blk = w + (size_t)row * w_stride + (size_t)b * (q5 ? 176 : 144);
+                        std::memcpy(d + 2 * o, blk, 2);
+                        std::memcpy(d + 32 + 2 * o, blk + 2, 2);
+                        k_unpack(blk, q5, q);
+                        for (int j = 0; j < 8; j++) k_scale_min(j, blk + 4, &sc[j], &mn[j]);
+                    }
+                    for (int j = 0; j < 8; j++) {
+                        d[64 + 16 * j + o] = (uint8_t)sc[j];
+                        const int16_t m16 = (int16_t)mn[j];
+                        std::memcpy(d + 192 + 64 * (j / 2) + 4 * o + 2 * (j % 2), &m16, 2);
+                        uint8_t *sd = d + kKHead + (size_t)j * (q5 ? 512 : 256);
+                        for (int v = 0; v < (q5 ? 8 : 4); v++)
+                            for (int i = 0; i < 4; i++) {
+                                if (q5) sd[v * 64 + o * 4 + i] = q[32 * j + 4 * v + i];
+                                else sd[v * 64 + o * 4 + i] = (uint8_t)(q[32 * j + 4 * v + i] | (q[32 * j + 4 * (v + 4) + i] << 4));
+                            }
+                    }
                 } else {  // W_Q6_K
                     if (!real) {
                         for (int g = 0; g < 16; g++)
@@ -251,6 +280,88 @@ inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64
     for (int j = 0; j < NR; j++) store_out(a, r + j, o, acc[j]);
 }
 
+// Q4_K / Q5_K panels against Q8_K activations: per 32-value sub-block the exact unsigned dot times
+// the row's 6-bit scale, summed as integers over the super-block; the mins term sum_j m_j * xsum_j
+// by VPDPWSSD on (m, m) pairs; then two FMAs per super-block (scale, then minus the mins term).
+template <bool Q5, int NR>
+inline void tile_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
+    constexpr size_t BB = Q5 ? kQ5KBlock : kQ4KBlock;
+    const int64_t nb = a.K / 256;
+    ActRow x[NR];
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; j++) x[j] = act_q8_k(a, r + j);
+    __m512 acc[NR];
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; j++) acc[j] = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = panel + (size_t)b * BB;
+        __m512i isum[NR];
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; j++) isum[j] = _mm512_setzero_si512();
+        for (int sb = 0; sb < 8; sb++) {
+            const uint8_t *sd = blk + kKHead + (size_t)sb * (Q5 ? 512 : 256);
+            const char *pf = reinterpret_cast<const char *>(sd + 4 * BB);
+#pragma GCC unroll 8
+            for (int l = 0; l < (Q5 ? 512 : 256); l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+            __m512i wv[8];
+            if (Q5) {
+#pragma GCC unroll 8
+                for (int v = 0; v < 8; v++) wv[v] = _mm512_loadu_si512(sd + 64 * v);
+            } else {
+#pragma GCC unroll 4
+                for (int v = 0; v < 4; v++) {
+                    const __m512i pk = _mm512_loadu_si512(sd + 64 * v);
+                    wv[v] = _mm512_and_si512(pk, m4);
+                    wv[v + 4] = _mm512_and_si512(_mm512_srli_epi16(pk, 4), m4);
+                }
+            }
+            const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 64 + 16 * sb)));
+#pragma GCC unroll 16
+            for (int j = 0; j < NR; j++) {
+                const int8_t *xq = x[j].q + b * 256 + 32 * sb;
+                __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+                s0 = dpbusd_b(s0, wv[0], xq + 0);
+                s1 = dpbusd_b(s1, wv[1], xq + 4);
+                s0 = dpbusd_b(s0, wv[2], xq + 8);
+                s1 = dpbusd_b(s1, wv[3], xq + 12);
+                s0 = dpbusd_b(s0, wv[4], xq + 16);
+                s1 = dpbusd_b(s1, wv[5], xq + 20);
+                s0 = dpbusd_b(s0, wv[6], xq + 24);
+                s1 = dpbusd_b(s1, wv[7], xq + 28);
+                isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(_mm512_add_epi32(s0, s1), sc));
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
+        const __m512 dmw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk + 32)));
+        const __m512i mp0 = _mm512_loadu_si512(blk + 192), mp1 = _mm512_loadu_si512(blk + 256);
+        const __m512i mp2 = _mm512_loadu_si512(blk + 320), mp3 = _mm512_loadu_si512(blk + 384);
+#pragma GCC unroll 16
+        for (int j = 0; j < NR; j++) {
+            const int16_t *bs = x[j].s16 + b * 16;
+            auto pair = [&](int jp) {
+                const int32_t lo = (int32_t)bs[4 * jp] + bs[4 * jp + 1], hi = (int32_t)bs[4 * jp + 2] + bs[4 * jp + 3];
+                return _mm512_set1_epi32((int32_t)(((uint32_t)(uint16_t)lo) | ((uint32_t)(uint16_t)hi << 16)));
+            };
+            __m512i ms = _mm512_dpwssd_epi32(_mm512_setzero_si512(), mp0, pair(0));
+            ms = _mm512_dpwssd_epi32(ms, mp1, pair(1));
+            ms = _mm512_dpwssd_epi32(ms, mp2, pair(2));
+            ms = _mm512_dpwssd_epi32(ms, mp3, pair(3));
+            const __m512 dx = _mm512_set1_ps(x[j].d[b]);
+            acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, dx), _mm512_cvtepi32_ps(isum[j]), acc[j]);
+            acc[j] = _mm512_fnmadd_ps(_mm512_mul_ps(dmw, dx), _mm512_cvtepi32_ps(ms), acc[j]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; j++) store_out(a, r + j, o, acc[j]);
+}
+
+template <bool Q5>
+inline void tile_k16(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
+    tile_k<Q5, 8>(a, panel, o, r);
+    tile_k<Q5, 8>(a, panel, o, r + 8);
+}
+
 // 16 rows as two tiles of 8 (sixteen integer and sixteen float accumulators would not fit).
 inline void tile_q6k_16(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
     tile_q6k<8>(a, panel, o, r);
@@ -280,6 +391,12 @@ void pm_q4_0(const MatmulArgs &a, int64_t o0, int64_t o1) {
 }
 void pm_q8_0(const MatmulArgs &a, int64_t o0, int64_t o1) {
     drive<tile_q<false, 16>, tile_q<false, 8>, tile_q<false, 4>, tile_q<false, 2>, tile_q<false, 1>>(a, o0, o1);
+}
+void pm_q4_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive<tile_k16<false>, tile_k<false, 8>, tile_k<false, 4>, tile_k<false, 2>, tile_k<false, 1>>(a, o0, o1);
+}
+void pm_q5_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive<tile_k16<true>, tile_k<true, 8>, tile_k<true, 4>, tile_k<true, 2>, tile_k<true, 1>>(a, o0, o1);
 }
 void pm_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
     drive<tile_q6k_16, tile_q6k<8>, tile_q6k<4>, tile_q6k<2>, tile_q6k<1>>(a, o0, o1);
@@ -468,6 +585,10 @@ KernelSet make_set() {
     k.packed_act[W_Q8_0] = ACT_Q8_0S;
     k.packed_matmul[W_Q6_K] = pm_q6_k;
     k.packed_act[W_Q6_K] = ACT_Q8_K;
+    k.packed_matmul[W_Q4_K] = pm_q4_k;
+    k.packed_act[W_Q4_K] = ACT_Q8_K;
+    k.packed_matmul[W_Q5_K] = pm_q5_k;
+    k.packed_act[W_Q5_K] = ACT_Q8_K;
     return k;
 }
 

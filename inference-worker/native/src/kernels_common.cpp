@@ -16,6 +16,8 @@ int32_t weight_kind(int32_t t) {
         case T_Q8_0: return W_Q8_0;
         case T_Q4_0: return W_Q4_0;
         case T_Q6_K: return W_Q6_K;
+        case T_Q4_K: return W_Q4_K;
+        case T_Q5_K: return W_Q5_K;
         default: return -1;
     }
 }
@@ -26,7 +28,7 @@ ActType act_type_of(int32_t kind) {
         case W_F16: return ACT_F16;
         case W_BF16: return ACT_BF16;
         case W_Q8_0: case W_Q4_0: return ACT_Q8_0;
-        case W_Q6_K: return ACT_Q8_K;
+        case W_Q6_K: case W_Q4_K: case W_Q5_K: return ACT_Q8_K;
         default: return ACT_F32;
     }
 }
@@ -162,6 +164,31 @@ void attend_generic(const KernelSet &k, const AttnArgs &a) {
 
 void silu_mul_generic(float *out, const float *g, const float *u, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = (g[i] / (1.0f + std::exp(-g[i]))) * u[i];
+}
+
+void k_scale_min(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+void k_unpack(const uint8_t *blk, bool q5, uint8_t q[256]) {
+    const uint8_t *qh = blk + 16, *qs = blk + 16 + (q5 ? 32 : 0);
+    for (int j = 0; j < 4; j++) {
+        for (int l = 0; l < 32; l++) {
+            int lo = qs[32 * j + l] & 0x0f, hi = qs[32 * j + l] >> 4;
+            if (q5) {
+                lo |= ((qh[l] >> (2 * j)) & 1) << 4;
+                hi |= ((qh[l] >> (2 * j + 1)) & 1) << 4;
+            }
+            q[64 * j + l] = (uint8_t)lo;
+            q[64 * j + 32 + l] = (uint8_t)hi;
+        }
+    }
 }
 
 bool cpu_has_avx2() {

@@ -130,9 +130,10 @@ void mm_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
     });
 }
 
+
 const KernelSet kScalar = {
     "scalar",
-    {mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q6_k},
+    {mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q6_k, mm_q4_k_scalar, mm_q5_k_scalar},
     nullptr,
     nullptr,
     {},
@@ -147,6 +148,37 @@ const KernelSet kScalar = {
 };
 
 }  // namespace
+
+// Per super-block: d*dx*sum_j(sc_j * dot_j) - dmin*dx*sum_j(m_j * xsum_j), integers exact.
+template <bool Q5>
+static float dot_k(const uint8_t *w, const uint8_t *x, int64_t K) {
+    const int64_t nb = K / 256;
+    constexpr int BB = Q5 ? 176 : 144;
+    const float *xd = reinterpret_cast<const float *>(x);
+    const int8_t *xq = reinterpret_cast<const int8_t *>(x + nb * 4);
+    const int16_t *bs = reinterpret_cast<const int16_t *>(x + nb * 4 + K);
+    float s = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = w + b * BB;
+        uint8_t q[256];
+        k_unpack(blk, Q5, q);
+        const int8_t *xb = xq + b * 256;
+        int32_t isum = 0, msum = 0;
+        for (int j = 0; j < 8; j++) {
+            int sc, m;
+            k_scale_min(j, blk + 4, &sc, &m);
+            int32_t t = 0;
+            for (int l = 0; l < 32; l++) t += (int32_t)q[32 * j + l] * xb[32 * j + l];
+            isum += sc * t;
+            msum += m * ((int32_t)bs[b * 16 + 2 * j] + bs[b * 16 + 2 * j + 1]);
+        }
+        s = s + (fp16_to_fp32(rd16(blk)) * xd[b]) * (float)isum;
+        s = s - (fp16_to_fp32(rd16(blk + 2)) * xd[b]) * (float)msum;
+    }
+    return s;
+}
+void mm_q4_k_scalar(const MatmulArgs &a, int64_t o0, int64_t o1) { for_each_element(a, o0, o1, dot_k<false>); }
+void mm_q5_k_scalar(const MatmulArgs &a, int64_t o0, int64_t o1) { for_each_element(a, o0, o1, dot_k<true>); }
 
 const KernelSet &kernels_scalar() { return kScalar; }
 

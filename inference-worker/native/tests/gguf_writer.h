@@ -119,6 +119,21 @@ inline std::vector<uint8_t> encode(const std::vector<float> &v, int64_t in, int3
             (void)in;
             return b;
         }
+        case glm::T_Q4_K:
+        case glm::T_Q5_K: {
+            // Random but valid super-blocks (6-bit scales and mins in their 12 packed bytes),
+            // scaled so values stay near N(0, 0.05).
+            const bool q5 = type == glm::T_Q5_K;
+            std::uniform_int_distribution<int> byte(0, 255);
+            for (int64_t i = 0; i < n; i += 256) {
+                h16(q5 ? 0.0004f : 0.0008f);
+                h16(q5 ? 0.0008f : 0.0008f);
+                for (int j = 0; j < 12; j++) b.push_back((uint8_t)byte(rng));
+                for (int j = 0; j < (q5 ? 160 : 128); j++) b.push_back((uint8_t)byte(rng));
+            }
+            (void)in;
+            return b;
+        }
         default: return b;
     }
 }

@@ -194,7 +194,7 @@ int main() {
     }
     expect_load(with([](Writer &x) {
                     for (auto &t : x.tensors)
-                        if (t.name == "blk.1.ffn_down.weight") { t.type = T_Q4_K; t.data.assign((size_t)(t.ne[0] * t.ne[1] / 256 * 144), 0); }
+                        if (t.name == "blk.1.ffn_down.weight") { t.type = T_Q2_K; t.data.assign((size_t)(t.ne[0] * t.ne[1] / 256 * 84), 0); }
                 }),
                 GLM_ERR_FORMAT, "not a multiple", "Q4_K with a row of 32 is malformed");
     {
@@ -203,9 +203,9 @@ int main() {
         expect_load(with([&](Writer &x) {
                         x = testgguf::make_model(s);
                         for (auto &t : x.tensors)
-                            if (t.name == "blk.1.ffn_down.weight") { t.type = T_Q4_K; t.data.assign((size_t)(t.ne[0] * t.ne[1] / 256 * 144), 0); }
+                            if (t.name == "blk.1.ffn_down.weight") { t.type = T_Q2_K; t.data.assign((size_t)(t.ne[0] * t.ne[1] / 256 * 84), 0); }
                     }),
-                    GLM_ERR_UNSUPPORTED, "'blk.1.ffn_down.weight' has type Q4_K", "unsupported type");
+                    GLM_ERR_UNSUPPORTED, "'blk.1.ffn_down.weight' has type Q2_K", "unsupported type");
     }
     expect_load(with([](Writer &x) {
                     for (auto &t : x.tensors)

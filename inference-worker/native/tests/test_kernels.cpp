@@ -86,7 +86,8 @@ struct Case { int32_t type; int kind; const char *name; int64_t K; };
 
 static void test_matmul() {
     const Case cases[] = {{T_F32, W_F32, "f32", 96}, {T_F16, W_F16, "f16", 128}, {T_BF16, W_BF16, "bf16", 64},
-                          {T_Q8_0, W_Q8_0, "q8_0", 256}, {T_Q4_0, W_Q4_0, "q4_0", 320}, {T_Q6_K, W_Q6_K, "q6_k", 512}};
+                          {T_Q8_0, W_Q8_0, "q8_0", 256}, {T_Q4_0, W_Q4_0, "q4_0", 320}, {T_Q6_K, W_Q6_K, "q6_k", 512},
+                          {T_Q4_K, W_Q4_K, "q4_k", 512}, {T_Q5_K, W_Q5_K, "q5_k", 768}};
     std::mt19937 rng(42);
     std::normal_distribution<float> nd(0, 1);
     for (const Case &c : cases) {
@@ -228,7 +229,8 @@ static void test_dots() {
 // identities (gemm = gemv = any panel-aligned split = any row grouping). O = 37 leaves a partial
 // last panel, so the masked tail store is exercised.
 static void test_packed() {
-    const Case cases[] = {{T_Q8_0, W_Q8_0, "q8_0", 256}, {T_Q4_0, W_Q4_0, "q4_0", 320}, {T_Q6_K, W_Q6_K, "q6_k", 512}};
+    const Case cases[] = {{T_Q8_0, W_Q8_0, "q8_0", 256}, {T_Q4_0, W_Q4_0, "q4_0", 320}, {T_Q6_K, W_Q6_K, "q6_k", 512},
+                         {T_Q4_K, W_Q4_K, "q4_k", 512}, {T_Q5_K, W_Q5_K, "q5_k", 768}};
     std::mt19937 rng(43);
     std::normal_distribution<float> nd(0, 1);
     for (const KernelSet *ks : paths()) {

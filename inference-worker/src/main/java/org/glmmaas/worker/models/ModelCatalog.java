@@ -32,9 +32,8 @@ public final class ModelCatalog {
         "glm-4-9b-chat.Q6_K.gguf", 0, "", "about 9.3 GB (8.26 GB weights + KV)"));
     add(new Entry("glm-4-9b-chat:q4_0", "second-state/glm-4-9b-chat-GGUF",
         "glm-4-9b-chat-Q4_0.gguf", 0, "", "about 6.5 GB (5.5 GB weights + KV)"));
-    // K-quant files need the Q4_K/Q5_K kernels (not in this engine yet): pull works, load refuses.
     add(new Entry("glm-4-9b-chat:q4_k_m", "second-state/glm-4-9b-chat-GGUF",
-        "glm-4-9b-chat-Q4_K_M.gguf", 0, "", "about 7.3 GB (6.3 GB weights + KV); needs K-quant kernels"));
+        "glm-4-9b-chat-Q4_K_M.gguf", 0, "", "about 7.3 GB (6.3 GB weights + KV)"));
   }
 
   private ModelCatalog() {}
