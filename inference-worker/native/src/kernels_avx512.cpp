@@ -179,7 +179,7 @@ inline void store_out(const MatmulArgs &a, int64_t r, int64_t o, __m512 v) {
 }
 
 // Q4_0 and Q8_0 panels against Q8_0S activations. SHIFT: log2 of the unsigned offset.
-template <bool Q4, int NR, bool PF = true>
+template <bool Q4, int NR>
 inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
     constexpr size_t BB = Q4 ? kQ4Block : kQ8Block;
     constexpr int SHIFT = Q4 ? 3 : 7;
@@ -193,7 +193,7 @@ inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = panel + (size_t)b * BB;
-        if (PF) {
+        {
             // Every cache line of the block kPrefetch blocks ahead (only the first row tile of a
             // panel reads from DRAM; the others find the panel in L1/L2).
             const char *pf = reinterpret_cast<const char *>(blk + kPrefetch * BB);
