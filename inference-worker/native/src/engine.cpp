@@ -105,14 +105,6 @@ void Context::create(Model *m, const glm_context_params &p) {
 
 namespace {
 
-inline void rmsnorm_row(const float *x, const float *w, float *y, int64_t n, float eps) {
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
-    const float mean = (float)(sum / (double)n);
-    const float scale = 1.0f / std::sqrt(mean + eps);
-    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale;
-    if (w) for (int64_t i = 0; i < n; i++) y[i] = y[i] * w[i];
-}
 
 void dequant_row(const Weight &w, int64_t row, float *out) {
     const uint8_t *p = w.t->data + (size_t)row * w.row_bytes;
@@ -321,7 +313,7 @@ void Context::forward(const glm_batch &b, float *logits) {
     for (int32_t il = 0; il < model->n_layer_run; il++) {
         const Layer &L = model->layers[il];
         const bool last = il == model->n_layer_run - 1;
-        per_row(rows, [&](int64_t r) { rmsnorm_row(&x[r * E], L.attn_norm, &h[r * E], E, eps); });
+        per_row(rows, [&](int64_t r) { k->rmsnorm(&x[r * E], L.attn_norm, &h[r * E], E, eps); });
         // Q, K, V into q[r * qkv_dim + (0 | qdim | qdim + kvdim)]
         if (L.wqkv) {
             Job j{&L.wqkv, h.data(), E, q.data(), qkv_dim, L.bqkv};
@@ -398,9 +390,9 @@ void Context::forward(const glm_batch &b, float *logits) {
         }
         per_row(rows, [&](int64_t r) {
             float *xr = &x[r * E], *tr = &tmp[r * E];
-            if (L.post_attn_norm) rmsnorm_row(tr, L.post_attn_norm, tr, E, eps);
+            if (L.post_attn_norm) k->rmsnorm(tr, L.post_attn_norm, tr, E, eps);
             for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
-            rmsnorm_row(xr, L.ffn_norm, &h[r * E], E, eps);
+            k->rmsnorm(xr, L.ffn_norm, &h[r * E], E, eps);
         });
         {
             Job j{&L.ffn_up, h.data(), E, ffn.data(), 2 * ff, nullptr};
@@ -417,11 +409,11 @@ void Context::forward(const glm_batch &b, float *logits) {
         }
         per_row(rows, [&](int64_t r) {
             float *xr = &x[r * E], *tr = &tmp[r * E];
-            if (L.post_ffn_norm) rmsnorm_row(tr, L.post_ffn_norm, tr, E, eps);
+            if (L.post_ffn_norm) k->rmsnorm(tr, L.post_ffn_norm, tr, E, eps);
             for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
         });
     }
-    per_row(rows, [&](int64_t r) { rmsnorm_row(&x[r * E], model->output_norm, &h[r * E], E, eps); });
+    per_row(rows, [&](int64_t r) { k->rmsnorm(&x[r * E], model->output_norm, &h[r * E], E, eps); });
     Job j{&model->output, h.data(), E, logits, hp.n_vocab, nullptr};
     run_jobs(*this, &j, 1, rows);
 }

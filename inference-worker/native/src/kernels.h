@@ -73,6 +73,8 @@ struct KernelSet;
 void attend_generic(const KernelSet &k, const AttnArgs &a);
 // out[i] = silu(g[i]) * u[i], silu(x) = x / (1 + exp(-x)).
 void silu_mul_generic(float *out, const float *g, const float *u, int64_t n);
+// y = x / sqrt(mean(x^2) + eps) (* w when w is given); y may alias x. Squares summed in double.
+void rmsnorm_generic(const float *x, const float *w, float *y, int64_t n, float eps);
 
 struct KernelSet {
     const char *name;
@@ -90,6 +92,7 @@ struct KernelSet {
     void (*quantize)(ActType act, const float *x, uint8_t *out, int64_t K);
     void (*attend)(const KernelSet &k, const AttnArgs &a);
     void (*silu_mul)(float *out, const float *g, const float *u, int64_t n);
+    void (*rmsnorm)(const float *x, const float *w, float *y, int64_t n, float eps);
 };
 
 // K-quant helpers shared by every path (llama.cpp's block layouts, ggml-common.h):

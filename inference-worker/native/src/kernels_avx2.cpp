@@ -282,6 +282,7 @@ const KernelSet kAvx2 = {
     quantize_act,
     attend_generic,
     silu_mul_generic,
+    rmsnorm_generic,
 };
 
 }  // namespace

@@ -191,6 +191,15 @@ void k_unpack(const uint8_t *blk, bool q5, uint8_t q[256]) {
     }
 }
 
+void rmsnorm_generic(const float *x, const float *w, float *y, int64_t n, float eps) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++) sum += (double)(x[i] * x[i]);
+    const float mean = (float)(sum / (double)n);
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale;
+    if (w) for (int64_t i = 0; i < n; i++) y[i] = y[i] * w[i];
+}
+
 bool cpu_has_avx2() {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }

@@ -145,6 +145,7 @@ const KernelSet kScalar = {
     quantize_act,
     attend_generic,
     silu_mul_generic,
+    rmsnorm_generic,
 };
 
 }  // namespace

@@ -364,6 +364,16 @@ static void test_attention() {
         double maxr = 0;
         for (int i = 0; i < 999; i++) maxr = std::max(maxr, (double)std::fabs(o1[i] - o2[i]) / (std::fabs(o1[i]) + 1e-30));
         CHECK(maxr < 1e-6, "%s silu_mul: max relative diff %g", ks->name, maxr);
+        // RMS norm: within float rounding of the generic one (only the order of the double sum differs).
+        std::vector<float> xn(2048), wn(2048), y1(2048), y2(2048);
+        for (int i = 0; i < 2048; i++) { xn[i] = nd(rng) * 3.0f; wn[i] = 1.0f + 0.1f * nd(rng); }
+        rmsnorm_generic(xn.data(), wn.data(), y1.data(), 2048, 1e-5f);
+        ks->rmsnorm(xn.data(), wn.data(), y2.data(), 2048, 1e-5f);
+        double maxn = 0;
+        for (int i = 0; i < 2048; i++) maxn = std::max(maxn, (double)std::fabs(y1[i] - y2[i]) / (std::fabs(y1[i]) + 1e-30));
+        CHECK(maxn < 1e-6, "%s rmsnorm: max relative diff %g", ks->name, maxn);
+        ks->rmsnorm(xn.data(), nullptr, xn.data(), 2048, 1e-5f);  // in place, no weight
+        rmsnorm_generic(y1.data(), nullptr, y1.data(), 0, 1e-5f);  // n = 0 is a no-op
         std::printf("attention/silu %-6s ok (silu max rel diff %.2g)\n", ks->name, maxr);
     }
 }
