@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * atomically) and deletes segments wholly before it. A crash therefore re-delivers at most the
  * records acknowledged since the last checkpoint: delivery is at-least-once and the consumer
  * deduplicates. On open, a torn or corrupt tail of the last segment (a crash mid-append) is cut
- * off; earlier records are kept. Every public method but {@link #sync} holds the monitor; sync
- * forces outside it, so appends never wait for a disk flush.
+ * off; earlier records are kept. Thread-safe: {@link #sync} and {@link #checkpoint} do their disk
+ * flushes outside the monitor, so appends never wait for an fsync (only a segment roll forces
+ * under it, once per segment).
  */
 public final class UsageSpool implements AutoCloseable {
 
@@ -55,6 +56,7 @@ public final class UsageSpool implements AutoCloseable {
   private final long maxBytes;
   private final long segmentBytes;
   private final TreeMap<Long, Long> segments = new TreeMap<>();   // id -> size
+  private final Object checkpointLock = new Object();
   private FileChannel active;
   private long activeId;
   private Position cursor;
@@ -340,30 +342,45 @@ public final class UsageSpool implements AutoCloseable {
 
   /**
    * Persists the delivered cursor (if it moved) and deletes the segments wholly before it. Until
-   * then a crash re-sends what was acknowledged after the previous checkpoint.
+   * then a crash re-sends what was acknowledged after the previous checkpoint. The file writes and
+   * fsyncs run outside the monitor, so appends and acks do not wait for them.
    */
-  public synchronized void checkpoint() {
-    ensureOpen();
-    if (cursor.equals(persistedCursor)) {
-      return;
-    }
-    try {
-      writeCursor();
-      persistedCursor = cursor;
-      for (Long id : new ArrayList<>(segments.headMap(cursor.segment()).keySet())) {
-        Files.deleteIfExists(segment(id));
-        segments.remove(id);
+  public void checkpoint() {
+    synchronized (checkpointLock) {
+      Position at;
+      synchronized (this) {
+        ensureOpen();
+        if (cursor.equals(persistedCursor)) {
+          return;
+        }
+        at = cursor;
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("usage spool cursor update failed", e);
+      List<Long> obsolete;
+      try {
+        writeCursor(at);
+      } catch (IOException e) {
+        throw new UncheckedIOException("usage spool cursor update failed", e);
+      }
+      synchronized (this) {
+        persistedCursor = at;
+        obsolete = new ArrayList<>(segments.headMap(at.segment()).keySet());
+        obsolete.forEach(segments::remove);
+      }
+      for (Long id : obsolete) {
+        try {
+          Files.deleteIfExists(segment(id));
+        } catch (IOException e) {
+          log.warn("Usage spool: cannot delete delivered {}: {}", segment(id).getFileName(), e.toString());
+        }
+      }
     }
   }
 
-  private void writeCursor() throws IOException {
+  private void writeCursor(Position at) throws IOException {
     Path tmp = dir.resolve("cursor.tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      ch.write(ByteBuffer.wrap((cursor.segment() + " " + cursor.offset() + "\n")
+      ch.write(ByteBuffer.wrap((at.segment() + " " + at.offset() + "\n")
           .getBytes(StandardCharsets.US_ASCII)));
       ch.force(true);
     }
@@ -414,13 +431,21 @@ public final class UsageSpool implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
+    try {
+      checkpoint();   // outside the monitor: it takes the checkpoint lock first
+    } catch (UncheckedIOException e) {
+      log.warn("Usage spool: last checkpoint failed ({}); delivered records may be re-sent", e.toString());
+    } catch (IllegalStateException alreadyClosed) {
+      return;
+    }
+    synchronized (this) {
+      closeFiles();
+    }
+  }
+
+  private void closeFiles() {
     if (!closed) {
-      try {
-        checkpoint();
-      } catch (UncheckedIOException e) {
-        log.warn("Usage spool: last checkpoint failed ({}); delivered records may be re-sent", e.toString());
-      }
       closed = true;
       try {
         active.force(false);
