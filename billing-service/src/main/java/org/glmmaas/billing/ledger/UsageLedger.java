@@ -67,7 +67,7 @@ public class UsageLedger {
   /** Prices and bills valid events (see {@link UsageValidation}) in one transaction. */
   public IngestResult ingest(List<UsageEvent> events) {
     if (events.isEmpty()) {
-      return new IngestResult(0, 0, java.util.Set.of());
+      return new IngestResult(0, 0, java.util.Set.of(), List.of());
     }
     Map<String, Priced> byRequest = new LinkedHashMap<>();
     for (UsageEvent e : events) {
@@ -94,7 +94,8 @@ public class UsageLedger {
         upsertRollups(con, rollups);
       }
       return new IngestResult(inserted.size(), events.size() - inserted.size(),
-          new TreeSet<>(perTenant.keySet()));
+          new TreeSet<>(perTenant.keySet()),
+          inserted.stream().map(p -> new IngestResult.Billed(p.event(), p.costMicros())).toList());
     }));
   }
 

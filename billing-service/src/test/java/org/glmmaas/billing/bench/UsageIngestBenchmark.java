@@ -63,22 +63,32 @@ public final class UsageIngestBenchmark {
               "--spring.datasource.url=" + TestInfra.jdbcUrl(), "--spring.datasource.username=postgres",
               "--spring.kafka.bootstrap-servers=" + bootstrap,
               "--glm.billing.kafka.usage-topic=" + TOPIC, "--glm.billing.kafka.consumer-group=" + group,
-              "--logging.level.root=WARN", "--logging.structured.format.console=");
+              "--logging.level.root=WARN", "--logging.structured.format.console=",
+              "--spring.kafka.listener.auto-startup=false");
       JdbcClient jdbc = app.getBean(JdbcClient.class);
-      for (int t = 0; t < TENANTS; t++) {
+      for (int t = 0; t < TENANTS; t++) {   // before the listener starts: every balance starts at 10^12
         jdbc.sql("insert into account (tenant_id, currency, balance_micros) values (?, 'CNY', 1000000000000)"
             + " on conflict do nothing").param(tenant(run, t)).update();
       }
       io.micrometer.core.instrument.Counter billedCounter = app.getBean(
           io.micrometer.core.instrument.MeterRegistry.class).get("glm.billing.usage.events.billed").counter();
       long start = System.nanoTime();
+      app.getBean(org.springframework.kafka.config.KafkaListenerEndpointRegistry.class)
+          .getListenerContainer("usage-ledger").start();
+      long firstBilled = 0;
       long billed;
       while ((billed = (long) billedCounter.count()) < drainEvents) {
-        Thread.sleep(100);
+        if (firstBilled == 0 && billed > 0) {
+          firstBilled = System.nanoTime();
+        }
+        Thread.sleep(10);
       }
-      double drainSecs = (System.nanoTime() - start) / 1e9;
-      System.out.printf("DRAIN: %d events billed in %.2f s = %.0f events/s%n", billed, drainSecs,
-          billed / drainSecs);
+      long end = System.nanoTime();
+      double drainSecs = (end - start) / 1e9;
+      double billingSecs = (end - (firstBilled == 0 ? start : firstBilled)) / 1e9;
+      System.out.printf("DRAIN: %d events billed in %.2f s from listener start = %.0f events/s"
+          + " (%.0f events/s from the first billed batch; the rest is the consumer group join)%n",
+          billed, drainSecs, billed / drainSecs, billed / billingSecs);
 
       // steady phase at a fixed rate
       List<Long> lags = new ArrayList<>();

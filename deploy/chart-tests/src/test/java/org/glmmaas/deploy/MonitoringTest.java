@@ -29,10 +29,10 @@ class MonitoringTest {
             "glm_num_requests_running", "glm_num_requests_waiting", "glm_kv_cache_usage_ratio",
             "glm_prompt_tokens_total", "glm_generation_tokens_total", "glm_request_success_total",
             "glm_usage_events_spooled_total", "glm_usage_spool_bytes", "glm_usage_events_published_total",
-            // billing-service
+            "glm_usage_events_resent_total", "glm_usage_events_dropped_total", "glm_usage_events_unacked",
+            // billing-service (UsageListener); spend is tagged with the tenant id
             "glm_billing_usage_events_billed_total", "glm_billing_usage_events_dead_lettered_total",
-            // requested from billing-service for the "spend per tenant" panel, not exported yet (README "Dashboards")
-            "glm_billing_spend_micros_total",
+            "glm_billing_usage_events_duplicate_total", "glm_billing_spend_micros_total",
             // Spring Boot / Prometheus / Kafka client
             "http_server_requests_seconds", "up", "kafka_consumer_fetch_manager_records_lag_max");
     static final Set<String> LABELS = Set.of("model", "worker", "device", "finish_reason", "status", "uri", "application",

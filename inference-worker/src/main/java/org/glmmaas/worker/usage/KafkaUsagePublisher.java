@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -27,14 +28,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The production {@link UsageSink}: an idempotent Kafka producer (acks=all, key = tenant id, value =
- * UsageEvent bytes, W3C {@code traceparent} header when the event has a trace id) with a disk spool.
+ * UsageEvent bytes, W3C {@code traceparent} header when the event has a trace id) behind a
+ * write-ahead disk spool, so that no accepted event is lost, not even to a {@code kill -9}.
  *
- * <p>While Kafka answers, publish() hands the record to the producer and returns. When a record
- * cannot be delivered (no metadata within {@code max-block}, or no ack within
- * {@code delivery-timeout}) it is appended to the {@link UsageSpool} (fsync'd), and from then on
- * every publish() appends to the spool, so nothing overtakes the backlog. A resender thread sends
- * the spool oldest-first and switches back to direct sends once it is empty. A spool found at start
- * (a restart while Kafka was away) is re-sent the same way. If the spool is full the event is
+ * <p>publish() appends the event to the {@link UsageSpool} (written to the file: it survives the
+ * process dying from then on) and returns; it never waits for Kafka or for the disk. The
+ * {@code usage-spool-sync} thread takes what was appended, forces it to disk with ONE fdatasync
+ * (group commit) and only then hands the records to the producer. Each ack moves the spool's
+ * delivered cursor over the acknowledged prefix; the cursor is persisted every
+ * {@value #CHECKPOINT_MILLIS} ms. At start, records after the persisted cursor (unacknowledged, or
+ * acknowledged after the last checkpoint) are re-sent in order: at least once out, and billing's
+ * unique request id makes it exactly once in.
+ *
+ * <p>When a send fails (no metadata within {@code max-block}, no ack within
+ * {@code delivery-timeout}) the publisher enters backlog mode: direct sends stop, every event
+ * waits in the spool, and the {@code usage-resender} thread sends the spool oldest-first from the
+ * cursor, switching back to direct sends once it is empty. If the spool is full the event is
  * refused with an ERROR log and {@code glm_usage_events_dropped_total} — never silently.
  */
 public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
@@ -43,6 +52,21 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
   static final int RESEND_BATCH = 500;
   /** After this many failed resend attempts in a row the producer is rebuilt (fresh bootstrap). */
   static final int RENEW_AFTER_FAILURES = 3;
+  /** How often the delivered cursor is persisted (the most a crash re-sends is this much). */
+  static final long CHECKPOINT_MILLIS = 500;
+
+  /** An event written ahead, waiting for its fsync and its send; {@code next} is what to ack. */
+  private record Pending(UsageEvent event, byte[] value, UsageSpool.Position next, long epoch) {}
+
+  /** A record handed to the producer on the direct path, in spool order. */
+  private static final class InFlight {
+    final UsageSpool.Position next;
+    boolean acked;
+
+    InFlight(UsageSpool.Position next) {
+      this.next = next;
+    }
+  }
 
   private final Supplier<Producer<String, byte[]>> producers;
   private final UsageSpool spool;
@@ -54,10 +78,18 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
   private final Counter spooled;
   private final Counter resent;
   private final Counter dropped;
+  private final Thread syncer;
   private final Thread resender;
+  // guarded by lock: events appended on the direct path, not yet handed to the producer, and the
+  // ones handed over, not yet acknowledged; both in spool order and together exactly the records
+  // after the spool's cursor while !spooling
+  private final ArrayDeque<Pending> toSend = new ArrayDeque<>();
+  private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+  private long epoch;   // bumped on every mode switch: callbacks of an older epoch no longer ack
   private volatile Producer<String, byte[]> producer;
   private volatile boolean spooling;
   private volatile boolean closed;
+  private boolean closedSpool;   // guarded by lock: late acks after close() are dropped (re-sent at start)
   private int consecutiveFailures;
 
   public KafkaUsagePublisher(Supplier<Producer<String, byte[]>> producers, UsageSpool spool, String topic,
@@ -71,17 +103,23 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
     this.published = Counter.builder("glm.usage.events.published")
         .description("Usage events acknowledged by Kafka on the first try").register(meters);
     this.spooled = Counter.builder("glm.usage.events.spooled")
-        .description("Usage events written to the disk spool because Kafka was unreachable").register(meters);
+        .description("Usage events held back in the disk spool because Kafka did not take them").register(meters);
     this.resent = Counter.builder("glm.usage.events.resent")
-        .description("Spooled usage events later acknowledged by Kafka").register(meters);
+        .description("Usage events re-sent from the spool (backlog or left by a previous run) and acknowledged")
+        .register(meters);
     this.dropped = Counter.builder("glm.usage.events.dropped")
         .description("Usage events refused because the spool was full (lost revenue)").register(meters);
-    Gauge.builder("glm.usage.spool.bytes", spool, UsageSpool::bytes)
-        .description("Bytes in the usage spool").register(meters);
+    Gauge.builder("glm.usage.spool.bytes", this, p -> p.spooling ? p.spool.pendingBytes() : 0)
+        .description("Bytes of usage events waiting in the spool for Kafka to come back (0 while Kafka takes them)")
+        .register(meters);
+    Gauge.builder("glm.usage.events.unacked", spool, UsageSpool::pendingRecords)
+        .description("Usage events written ahead to the spool and not yet acknowledged by Kafka").register(meters);
     this.spooling = !spool.isEmpty();
     if (spooling) {
-      log.info("Usage spool holds {} events from an earlier run; re-sending them", spool.pendingRecords());
+      log.info("Usage spool holds {} events not acknowledged by Kafka in an earlier run; re-sending them",
+          spool.pendingRecords());
     }
+    this.syncer = Thread.ofPlatform().name("usage-spool-sync").daemon().start(this::syncLoop);
     this.resender = Thread.ofPlatform().name("usage-resender").daemon().start(this::resendLoop);
   }
 
@@ -115,47 +153,138 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
         spool, props.topic(), props.deliveryTimeout(), props.resendInterval(), meters);
   }
 
+  /**
+   * Writes the event ahead to the spool and queues it for the sync thread. Returns in
+   * microseconds: no Kafka call, no fsync. Once it returns the event survives the process being
+   * killed; within one fsync (about a millisecond) it survives a host crash too.
+   */
   @Override
   public void publish(UsageEvent event) {
     byte[] value = event.toByteArray();
     synchronized (lock) {
-      if (spooling || closed) {
-        toSpool(value);
+      UsageSpool.Position next;
+      try {
+        next = spool.append(value);
+      } catch (SpoolFullException | IllegalStateException | java.io.UncheckedIOException e) {
+        dropped.increment();
+        log.error("USAGE EVENT LOST: cannot spool ({}); {} bytes of unbilled usage refused. "
+            + "Restore Kafka or raise glm.worker.usage.spool-max-size", e.getMessage(), value.length);
         return;
       }
+      if (spooling || closed) {
+        spooled.increment();   // the resender sends it, behind the backlog
+        return;
+      }
+      toSend.add(new Pending(event, value, next, epoch));
+      lock.notifyAll();
+    }
+  }
+
+  /**
+   * Group commit: take everything appended on the direct path, one fsync, then hand it to the
+   * producer in spool order; checkpoint the cursor now and then.
+   */
+  private void syncLoop() {
+    long lastCheckpoint = System.nanoTime();
+    while (true) {
+      List<Pending> batch = new ArrayList<>();
+      boolean stop;
+      try {
+        synchronized (lock) {
+          if (toSend.isEmpty() && !closed) {
+            lock.wait(CHECKPOINT_MILLIS);
+          }
+          batch.addAll(toSend);
+          toSend.clear();
+          stop = closed && batch.isEmpty();
+        }
+        if (!batch.isEmpty()) {
+          spool.sync();   // on disk BEFORE Kafka may see it
+          for (Pending p : batch) {
+            sendDirect(p);
+          }
+        }
+        if (stop || System.nanoTime() - lastCheckpoint >= CHECKPOINT_MILLIS * 1_000_000) {
+          spool.checkpoint();
+          lastCheckpoint = System.nanoTime();
+        }
+        if (stop) {
+          return;
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {   // disk trouble: the records stay in the spool for the resender
+        if (closed) {
+          return;
+        }
+        log.error("Usage spool sync failed: {}", e.toString());
+        synchronized (lock) {
+          toBacklog(e, epoch);
+        }
+        sleepQuietly();
+      }
+    }
+  }
+
+  private void sendDirect(Pending p) {
+    InFlight f = new InFlight(p.next());
+    long sentEpoch;
+    synchronized (lock) {
+      if (spooling || p.epoch() != epoch) {
+        return;   // a failure came first: the resender sends it from the spool
+      }
+      inFlight.add(f);
+      sentEpoch = epoch;
     }
     try {
-      producer.send(record(event, value), (meta, error) -> {
+      producer.send(record(p.event(), p.value()), (meta, error) -> {
         if (error == null) {
           published.increment();
+          acked(f, sentEpoch);
         } else {
-          failedDirect(value, error);
+          toBacklog(error, sentEpoch);
         }
       });
-    } catch (RuntimeException e) {   // e.g. producer closed, serialization, buffer exhausted
-      failedDirect(value, e);
+    } catch (RuntimeException e) {   // no metadata within max-block, producer closed, buffer full
+      toBacklog(e, sentEpoch);
     }
   }
 
-  private void failedDirect(byte[] value, Exception error) {
+  /** Moves the spool cursor over the acknowledged prefix of the direct sends. */
+  private void acked(InFlight f, long sentEpoch) {
     synchronized (lock) {
-      if (!spooling) {
-        log.warn("Kafka unreachable for usage events ({}); spooling to disk", error.toString());
-        spooling = true;
-        lock.notifyAll();
+      if (sentEpoch != epoch) {
+        return;   // the backlog took over meanwhile; the resender moves the cursor
       }
-      toSpool(value);
+      f.acked = true;
+      UsageSpool.Position upTo = null;
+      int n = 0;
+      while (!inFlight.isEmpty() && inFlight.peekFirst().acked) {
+        upTo = inFlight.pollFirst().next;
+        n++;
+      }
+      if (upTo != null && !closedSpool) {
+        spool.ack(upTo, n);
+      }
     }
   }
 
-  private void toSpool(byte[] value) {
-    try {
-      spool.append(value);
-      spooled.increment();
-    } catch (SpoolFullException | IllegalStateException | java.io.UncheckedIOException e) {
-      dropped.increment();
-      log.error("USAGE EVENT LOST: cannot spool ({}); {} bytes of unbilled usage refused. "
-          + "Restore Kafka or raise glm.worker.usage.spool-max-size", e.getMessage(), value.length);
+  /**
+   * Kafka did not take a record sent in {@code sentEpoch}: from now on everything after the cursor
+   * goes by the resender. A failure from an older epoch (before the backlog last drained) is stale.
+   */
+  private void toBacklog(Throwable error, long sentEpoch) {
+    synchronized (lock) {
+      if (spooling || sentEpoch != epoch) {
+        return;
+      }
+      log.warn("Kafka unreachable for usage events ({}); holding them in the disk spool", error.toString());
+      spooling = true;
+      epoch++;
+      spooled.increment(spool.pendingRecords());
+      toSend.clear();
+      inFlight.clear();
+      lock.notifyAll();
     }
   }
 
@@ -202,11 +331,13 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
       synchronized (lock) {
         if (spool.isEmpty()) {
           spooling = false;
+          epoch++;
           log.info("Usage spool drained; publishing directly to Kafka again");
         }
       }
       return true;
     }
+    spool.sync();   // records appended in backlog mode: on disk before Kafka may see them
     try {
       // the oldest record goes alone first: only once Kafka acked it (metadata known, broker up)
       // are the others pipelined, so a half-failed batch cannot put later events before it
@@ -264,14 +395,20 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
     }
   }
 
-  /** Events waiting in the spool. */
+  /** Events in the spool not yet acknowledged by Kafka (in flight or waiting in the backlog). */
   public long spooledPending() {
     return spool.pendingRecords();
   }
 
+  /** True while events wait in the spool for Kafka (backlog mode) instead of going straight out. */
+  public boolean isSpooling() {
+    return spooling;
+  }
+
   /**
-   * Flushes what the producer holds (waiting up to the delivery timeout); records it cannot deliver
-   * land in the spool through their callbacks, so a graceful stop loses nothing.
+   * Hands what was appended to the producer, waits for its acks (up to the delivery timeout) and
+   * persists the cursor. Whatever stays unacknowledged is still in the spool and is re-sent at the
+   * next start, so a graceful stop loses nothing.
    */
   @Override
   public void close() {
@@ -281,11 +418,18 @@ public final class KafkaUsagePublisher implements UsageSink, AutoCloseable {
     }
     resender.interrupt();
     try {
+      syncer.join(deliveryTimeout.toMillis() + 5_000);
       resender.join(deliveryTimeout.toMillis() + 5_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     producer.close(deliveryTimeout.plusSeconds(1));
-    spool.close();
+    synchronized (lock) {
+      if (!spooling && !spool.isEmpty()) {   // Kafka did not ack them in time: they wait for the next start
+        spooled.increment(spool.pendingRecords());
+      }
+      closedSpool = true;
+      spool.close();   // last checkpoint: the acks the producer got while closing
+    }
   }
 }

@@ -11,11 +11,15 @@ import org.springframework.util.unit.DataSize;
  *
  * @param bootstrapServers Kafka brokers; empty falls back to {@code spring.kafka.bootstrap-servers}
  * @param topic topic of UsageEvent records
- * @param spoolDir where events wait on disk while Kafka is unreachable (default
- *     {@code ${java.io.tmpdir}/glm-worker-usage-spool}; use a persistent volume in production)
- * @param spoolMaxSize bound of the spool; beyond it events are refused loudly (error log + metric)
- * @param spoolSegmentSize size of one spool segment file
- * @param deliveryTimeout how long the producer tries a record before it is spooled instead
+ * @param spoolDir the write-ahead spool: every event is written here before Kafka sees it, and
+ *     waits here while Kafka is unreachable (default {@code ${java.io.tmpdir}/glm-worker-usage-spool};
+ *     use a persistent volume in production, or a restart loses what was not yet acknowledged)
+ * @param spoolMaxSize bound of the spool on disk; beyond it events are refused loudly (error log +
+ *     {@code glm_usage_events_dropped_total})
+ * @param spoolSegmentSize size of one spool segment file (disk use may pass the acknowledged
+ *     records by up to one segment until it rolls)
+ * @param deliveryTimeout how long the producer tries a record before the publisher switches to the
+ *     backlog (re-sending from the spool)
  * @param maxBlock longest time publish() may wait for broker metadata before spooling
  * @param resendInterval pause between attempts to re-send the spool while Kafka is away
  */

@@ -18,15 +18,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A bounded, append-only, crash-safe queue of byte records on local disk.
+ * A bounded, append-only, crash-safe queue of byte records on local disk: the usage publisher's
+ * write-ahead log.
  *
  * <p>Records live in segment files {@code segment-<id>.log}; each record is
- * {@code [int length][int crc32c(payload)][payload]}, and {@link #append} returns only after the
- * bytes are forced to disk. A separate {@code cursor} file (replaced atomically) says how far the
- * records have been delivered; segments wholly before it are deleted. On open, a torn or corrupt
- * tail of the last segment (a crash mid-append) is cut off; earlier records are kept. Delivery is
- * at-least-once: a crash between a send and {@link #ack} re-sends, which the consumer deduplicates.
- * Not thread-safe by itself beyond the monitor: every public method is synchronized.
+ * {@code [int length][int crc32c(payload)][payload]}. Durability is in two steps:
+ * {@link #append} returns once the bytes are written to the file (the OS page cache: the record
+ * survives the JVM being killed), and {@link #sync} forces everything appended so far to disk with
+ * one fdatasync (group commit: it survives a host crash too). {@link #ack} moves the delivered
+ * cursor in memory only; {@link #checkpoint} persists it in a {@code cursor} file (replaced
+ * atomically) and deletes segments wholly before it. A crash therefore re-delivers at most the
+ * records acknowledged since the last checkpoint: delivery is at-least-once and the consumer
+ * deduplicates. On open, a torn or corrupt tail of the last segment (a crash mid-append) is cut
+ * off; earlier records are kept. Thread-safe: {@link #sync} and {@link #checkpoint} do their disk
+ * flushes outside the monitor, so appends never wait for an fsync (only a segment roll forces
+ * under it, once per segment).
  */
 public final class UsageSpool implements AutoCloseable {
 
@@ -35,7 +41,13 @@ public final class UsageSpool implements AutoCloseable {
   static final int MAX_RECORD = 1 << 20;
 
   /** A position: segment id and byte offset in it. */
-  public record Position(long segment, long offset) {}
+  public record Position(long segment, long offset) implements Comparable<Position> {
+    @Override
+    public int compareTo(Position o) {
+      int c = Long.compare(segment, o.segment);
+      return c != 0 ? c : Long.compare(offset, o.offset);
+    }
+  }
 
   /** A stored record and the position just after it (what to {@link #ack}). */
   public record Entry(byte[] payload, Position next) {}
@@ -44,10 +56,15 @@ public final class UsageSpool implements AutoCloseable {
   private final long maxBytes;
   private final long segmentBytes;
   private final TreeMap<Long, Long> segments = new TreeMap<>();   // id -> size
+  private final Object checkpointLock = new Object();
   private FileChannel active;
   private long activeId;
   private Position cursor;
+  private Position persistedCursor;
   private long pendingRecords;
+  private long numAppended;   // records appended since open
+  private volatile long numSynced;   // records appended since open and known forced to disk
+  private long numSyncs;
   private boolean closed;
 
   public UsageSpool(Path dir, long maxBytes, long segmentBytes) {
@@ -96,6 +113,14 @@ public final class UsageSpool implements AutoCloseable {
       cursor = new Position(segments.firstKey(), 0);
     }
     pendingRecords = countFrom(cursor);
+    persistedCursor = cursor;
+    if (pendingRecords == 0 && bytes() > 0) {
+      if (segments.get(activeId) > 0) {
+        roll();   // everything was delivered: start afresh so the old segments can go
+      }
+      cursor = new Position(activeId, 0);
+      checkpoint();
+    }
   }
 
   private Path segment(long id) {
@@ -175,11 +200,13 @@ public final class UsageSpool implements AutoCloseable {
   }
 
   /**
-   * Appends one record and forces it to disk.
+   * Appends one record: written to the file (it survives the process being killed) but not yet
+   * forced to disk; call {@link #sync} for that.
    *
+   * @return the position just after the record (what to {@link #ack} once it is delivered)
    * @throws SpoolFullException when the spool would pass its size limit (the record is not stored)
    */
-  public synchronized void append(byte[] payload) {
+  public synchronized Position append(byte[] payload) {
     ensureOpen();
     if (payload.length > MAX_RECORD) {
       throw new IllegalArgumentException("record of " + payload.length + " bytes is too large");
@@ -200,15 +227,60 @@ public final class UsageSpool implements AutoCloseable {
       while (buf.hasRemaining()) {
         pos += active.write(buf, pos);
       }
-      active.force(false);
       segments.put(activeId, pos);
       pendingRecords++;
+      numAppended++;
+      return new Position(activeId, pos);
     } catch (IOException e) {
       throw new UncheckedIOException("usage spool append failed", e);
     }
   }
 
+  /**
+   * Forces every record appended so far to disk. Concurrent and repeated calls share one fdatasync
+   * (group commit); it runs outside the monitor, so appends go on meanwhile.
+   */
+  public void sync() {
+    FileChannel ch;
+    long upTo;
+    synchronized (this) {
+      ensureOpen();
+      if (numSynced == numAppended) {
+        return;
+      }
+      ch = active;
+      upTo = numAppended;
+    }
+    try {
+      ch.force(false);
+    } catch (java.nio.channels.ClosedChannelException e) {
+      synchronized (this) {   // rolled meanwhile (roll forces the old segment) or closed
+        if (closed) {
+          return;
+        }
+        ch = active;
+      }
+      try {
+        ch.force(false);
+      } catch (IOException again) {
+        throw new UncheckedIOException("usage spool sync failed", again);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("usage spool sync failed", e);
+    }
+    synchronized (this) {
+      numSynced = Math.max(numSynced, upTo);
+      numSyncs++;
+    }
+  }
+
+  /** fdatasync calls made by {@link #sync} since open (records per sync = the group-commit size). */
+  public synchronized long numSyncs() {
+    return numSyncs;
+  }
+
   private void roll() throws IOException {
+    active.force(false);
     active.close();
     activeId++;
     segments.put(activeId, 0L);
@@ -255,32 +327,60 @@ public final class UsageSpool implements AutoCloseable {
     return out;
   }
 
-  /** Marks every record before {@code next} as delivered; deletes segments no longer needed. */
+  /**
+   * Marks every record before {@code next} as delivered, in memory; {@link #checkpoint} persists
+   * it. A position at or before the cursor is ignored (acks may arrive late or twice).
+   */
   public synchronized void ack(Position next, int numRecords) {
     ensureOpen();
-    try {
-      cursor = next;
-      pendingRecords = Math.max(0, pendingRecords - numRecords);
-      if (next.segment() == activeId && next.offset() >= segments.get(activeId)
-          && segments.get(activeId) > 0) {
-        roll();   // everything delivered: start a fresh segment so the old ones can go
-        cursor = new Position(activeId, 0);
+    if (next.compareTo(cursor) <= 0) {
+      return;
+    }
+    cursor = next;
+    pendingRecords = Math.max(0, pendingRecords - numRecords);
+  }
+
+  /**
+   * Persists the delivered cursor (if it moved) and deletes the segments wholly before it. Until
+   * then a crash re-sends what was acknowledged after the previous checkpoint. The file writes and
+   * fsyncs run outside the monitor, so appends and acks do not wait for them.
+   */
+  public void checkpoint() {
+    synchronized (checkpointLock) {
+      Position at;
+      synchronized (this) {
+        ensureOpen();
+        if (cursor.equals(persistedCursor)) {
+          return;
+        }
+        at = cursor;
       }
-      writeCursor();
-      for (Long id : new ArrayList<>(segments.headMap(cursor.segment()).keySet())) {
-        Files.deleteIfExists(segment(id));
-        segments.remove(id);
+      List<Long> obsolete;
+      try {
+        writeCursor(at);
+      } catch (IOException e) {
+        throw new UncheckedIOException("usage spool cursor update failed", e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("usage spool cursor update failed", e);
+      synchronized (this) {
+        persistedCursor = at;
+        obsolete = new ArrayList<>(segments.headMap(at.segment()).keySet());
+        obsolete.forEach(segments::remove);
+      }
+      for (Long id : obsolete) {
+        try {
+          Files.deleteIfExists(segment(id));
+        } catch (IOException e) {
+          log.warn("Usage spool: cannot delete delivered {}: {}", segment(id).getFileName(), e.toString());
+        }
+      }
     }
   }
 
-  private void writeCursor() throws IOException {
+  private void writeCursor(Position at) throws IOException {
     Path tmp = dir.resolve("cursor.tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      ch.write(ByteBuffer.wrap((cursor.segment() + " " + cursor.offset() + "\n")
+      ch.write(ByteBuffer.wrap((at.segment() + " " + at.offset() + "\n")
           .getBytes(StandardCharsets.US_ASCII)));
       ch.force(true);
     }
@@ -306,6 +406,15 @@ public final class UsageSpool implements AutoCloseable {
     return segments.values().stream().mapToLong(Long::longValue).sum();
   }
 
+  /** Bytes of the undelivered records (from the cursor to the end). */
+  public synchronized long pendingBytes() {
+    long total = 0;
+    for (var e : segments.tailMap(cursor.segment()).entrySet()) {
+      total += e.getValue();
+    }
+    return Math.max(0, total - cursor.offset());
+  }
+
   /** Undelivered records. */
   public synchronized long pendingRecords() {
     return pendingRecords;
@@ -322,10 +431,24 @@ public final class UsageSpool implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
+    try {
+      checkpoint();   // outside the monitor: it takes the checkpoint lock first
+    } catch (UncheckedIOException e) {
+      log.warn("Usage spool: last checkpoint failed ({}); delivered records may be re-sent", e.toString());
+    } catch (IllegalStateException alreadyClosed) {
+      return;
+    }
+    synchronized (this) {
+      closeFiles();
+    }
+  }
+
+  private void closeFiles() {
     if (!closed) {
       closed = true;
       try {
+        active.force(false);
         active.close();
       } catch (IOException e) {
         log.warn("Usage spool close failed: {}", e.toString());

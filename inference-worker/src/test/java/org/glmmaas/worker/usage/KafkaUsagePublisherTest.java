@@ -35,14 +35,14 @@ class KafkaUsagePublisherTest {
         DataSize.ofMegabytes(1), Duration.ofSeconds(3), Duration.ofMillis(300), Duration.ofMillis(200));
   }
 
-  private static UsageEvent event(String tenant, int i) {
+  static UsageEvent event(String tenant, int i) {
     return UsageEvent.newBuilder().setRequestId("req-" + i).setTenantId(tenant).setKeyId("key-1")
         .setModel("glm-4").setPromptTokens(10 + i).setCompletionTokens(i).setFinishReason("stop")
         .setWorkerId("w1").setStartTimeUnixMs(1).setEndTimeUnixMs(2)
         .setTraceId("4bf92f3577b34da6a3ce929d0e0e4736").build();
   }
 
-  private static List<ConsumerRecord<String, byte[]>> readAll(String bootstrap, int expected) {
+  static List<ConsumerRecord<String, byte[]>> readAll(String bootstrap, int expected) {
     List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -58,7 +58,7 @@ class KafkaUsagePublisherTest {
     return seen;
   }
 
-  private static List<String> requestIds(List<ConsumerRecord<String, byte[]>> records) {
+  static List<String> requestIds(List<ConsumerRecord<String, byte[]>> records) {
     return records.stream().map(r -> {
       try {
         return UsageEvent.parseFrom(r.value()).getRequestId();
@@ -72,7 +72,7 @@ class KafkaUsagePublisherTest {
     return m.get(name).counter().count();
   }
 
-  private static void awaitTrue(String what, java.util.function.BooleanSupplier c) throws InterruptedException {
+  static void awaitTrue(String what, java.util.function.BooleanSupplier c) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!c.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -122,7 +122,8 @@ class KafkaUsagePublisherTest {
         for (int i = 0; i < 30; i++) {
           p.publish(event("tenant-b", i));
         }
-        awaitTrue("30 events spooled", () -> p.spooledPending() == 30);
+        assertThat(p.spooledPending()).isEqualTo(30);   // written ahead before publish() returned
+        awaitTrue("backlog mode", p::isSpooling);
       }
       assertThat(count(first, "glm.usage.events.spooled")).isEqualTo(30);
       assertThat(count(first, "glm.usage.events.published")).isZero();
@@ -179,8 +180,11 @@ class KafkaUsagePublisherTest {
         for (int i = 20; i < 40; i++) {
           p.publish(event("tenant-c", i));
         }
-        awaitTrue("20 spooled", () -> p.spooledPending() == 20);
+        // written ahead at once; held back as a backlog once the producer gives up on them
+        assertThat(p.spooledPending()).isEqualTo(20);
+        awaitTrue("backlog mode", p::isSpooling);
         assertThat(count(meters, "glm.usage.events.spooled") - spooledBefore).isEqualTo(20);
+        assertThat(meters.get("glm.usage.spool.bytes").gauge().value()).isPositive();
 
         second = new EmbeddedKafkaKraftBroker(1, 1, TOPIC);
         second.afterPropertiesSet();
@@ -195,6 +199,44 @@ class KafkaUsagePublisherTest {
       if (second != null) {
         second.destroy();
       }
+    }
+  }
+
+  /**
+   * Kafka is away long enough for the spool to fill: further events are refused, counted in
+   * glm.usage.events.dropped and logged as USAGE EVENT LOST; what the spool holds is kept.
+   */
+  @Test
+  void aFullSpoolRefusesEventsLoudly() throws Exception {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+        org.slf4j.LoggerFactory.getLogger(KafkaUsagePublisher.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    try (TcpGate gate = new TcpGate("127.0.0.1:1")) {   // never opened: connection refused
+      MeterRegistry meters = new SimpleMeterRegistry();
+      UsageProperties tiny = new UsageProperties(gate.address(), TOPIC, spoolDir, DataSize.ofKilobytes(1),
+          DataSize.ofKilobytes(1), Duration.ofSeconds(3), Duration.ofMillis(100), Duration.ofMillis(200));
+      try (KafkaUsagePublisher p = KafkaUsagePublisher.create(tiny, "", meters)) {
+        for (int i = 0; i < 40; i++) {
+          p.publish(event("tenant-d", i));
+        }
+        long kept = p.spooledPending();
+        double dropped = count(meters, "glm.usage.events.dropped");
+        assertThat(kept).isBetween(5L, 30L);
+        assertThat(dropped).isEqualTo(40 - kept);
+        awaitTrue("backlog mode", p::isSpooling);
+        assertThat(count(meters, "glm.usage.events.spooled")).isEqualTo(kept);
+      }
+      assertThat(logs.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR)
+          .hasSizeGreaterThanOrEqualTo(1)
+          .allSatisfy(e -> assertThat(e.getFormattedMessage()).contains("USAGE EVENT LOST", "spool-max-size"));
+    } finally {
+      logger.detachAppender(logs);
+    }
+    try (UsageSpool again = new UsageSpool(spoolDir, 1024, 1024)) {
+      assertThat(again.pendingRecords()).as("what the full spool held survives").isPositive();
     }
   }
 }

@@ -10,6 +10,8 @@ import java.net.Socket;
 /**
  * A TCP forwarder on a fixed local port that is closed (connection refused) until {@link #open}:
  * to a client configured with this address, the broker behind it is unreachable, then starts.
+ * {@link #pause} makes it a stalled broker instead: connections stay up but no byte moves (requests
+ * sit unanswered, records stay unacknowledged in the producer) until {@link #resume}.
  */
 final class TcpGate implements AutoCloseable {
 
@@ -17,6 +19,7 @@ final class TcpGate implements AutoCloseable {
   private volatile String targetHost;
   private volatile int targetPort;
   private volatile ServerSocket server;
+  private volatile boolean paused;
 
   TcpGate(String target) throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -64,11 +67,28 @@ final class TcpGate implements AutoCloseable {
     });
   }
 
-  private static void pump(Socket from, Socket to) {
+  /** Stops forwarding bytes in both directions; connections stay open. */
+  void pause() {
+    paused = true;
+  }
+
+  void resume() {
+    paused = false;
+  }
+
+  private void pump(Socket from, Socket to) {
     Thread.ofVirtual().start(() -> {
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        in.transferTo(out);
-      } catch (IOException ignored) {
+        byte[] buf = new byte[16384];
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+          while (paused) {
+            Thread.sleep(5);
+          }
+          out.write(buf, 0, n);
+          out.flush();
+        }
+      } catch (IOException | InterruptedException ignored) {
         // one side closed
       } finally {
         try {

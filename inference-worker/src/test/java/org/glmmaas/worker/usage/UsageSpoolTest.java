@@ -104,4 +104,36 @@ class UsageSpoolTest {
       assertThatThrownBy(() -> spool.append(big)).isInstanceOf(SpoolFullException.class);
     }
   }
+
+  /**
+   * A crash (no close) before the cursor was checkpointed re-delivers what was acknowledged since
+   * the last checkpoint — at least once, never less — and appended records survive without sync.
+   */
+  @Test
+  void acksAreDurableOnlyFromTheCheckpointOnAndAppendsSurviveACrash() {
+    UsageSpool crashed = new UsageSpool(dir, 1 << 20, 1 << 16);
+    UsageSpool.Position fifth = null;
+    for (int i = 0; i < 10; i++) {
+      UsageSpool.Position p = crashed.append(rec(i));
+      if (i == 4) {
+        fifth = p;
+      }
+    }
+    crashed.ack(fifth, 5);
+    assertThat(crashed.pendingRecords()).isEqualTo(5);
+    assertThat(crashed.pendingBytes()).isEqualTo(5L * (UsageSpool.HEADER + rec(9).length));
+    crashed.ack(new UsageSpool.Position(0, 0), 1);   // a late ack behind the cursor changes nothing
+    assertThat(crashed.pendingRecords()).isEqualTo(5);
+    // the process dies here: no sync, no checkpoint, no close
+    try (UsageSpool reopened = new UsageSpool(dir, 1 << 20, 1 << 16)) {
+      assertThat(payloads(reopened.peek(100))).hasSize(10).first().isEqualTo("event-0");
+      List<UsageSpool.Entry> all = reopened.peek(5);
+      reopened.ack(all.getLast().next(), all.size());
+      reopened.checkpoint();
+    }
+    try (UsageSpool again = new UsageSpool(dir, 1 << 20, 1 << 16)) {
+      assertThat(payloads(again.peek(100))).containsExactlyElementsOf(
+          IntStream.range(5, 10).mapToObj(i -> "event-" + i).toList());
+    }
+  }
 }
