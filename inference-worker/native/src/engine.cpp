@@ -327,7 +327,7 @@ void Context::forward(const glm_batch &b, float *logits) {
         // RoPE (NORM mode: adjacent pairs) on q and k, then store k and v in their slots.
         uint8_t *kl = kv.data() + (size_t)il * kv_layer_stride;
         uint8_t *vl = kl + kv_half;
-        for (int64_t r = 0; r < rows; r++) {
+        per_row(rows, [&](int64_t r) {
             float *qr = &q[r * qkv_dim];
             const float *cs = &rcos[r * npair], *sn = &rsin[r * npair];
             for (int64_t hh = 0; hh < nh + nkv; hh++) {
@@ -343,12 +343,13 @@ void Context::forward(const glm_batch &b, float *logits) {
             if (f16kv) {
                 uint16_t *kd = reinterpret_cast<uint16_t *>(kl) + slot * kvdim;
                 uint16_t *vd = reinterpret_cast<uint16_t *>(vl) + slot * kvdim;
-                for (int64_t i = 0; i < kvdim; i++) { kd[i] = fp32_to_fp16(kr[i]); vd[i] = fp32_to_fp16(vr[i]); }
+                k->to_f16(kr, kd, kvdim);
+                k->to_f16(vr, vd, kvdim);
             } else {
                 std::memcpy(reinterpret_cast<float *>(kl) + slot * kvdim, kr, (size_t)kvdim * 4);
                 std::memcpy(reinterpret_cast<float *>(vl) + slot * kvdim, vr, (size_t)kvdim * 4);
             }
-        }
+        });
         // Attention, one task per (row, head): softmax(q.k * scale) . v over positions 0..pos.
         const int64_t group = nh / nkv;
         const size_t slot_bytes = (size_t)kvdim * kv_elem;

@@ -75,6 +75,7 @@ void attend_generic(const KernelSet &k, const AttnArgs &a);
 void silu_mul_generic(float *out, const float *g, const float *u, int64_t n);
 // y = x / sqrt(mean(x^2) + eps) (* w when w is given); y may alias x. Squares summed in double.
 void rmsnorm_generic(const float *x, const float *w, float *y, int64_t n, float eps);
+void to_f16_generic(const float *x, uint16_t *y, int64_t n);
 
 struct KernelSet {
     const char *name;
@@ -93,6 +94,8 @@ struct KernelSet {
     void (*attend)(const KernelSet &k, const AttnArgs &a);
     void (*silu_mul)(float *out, const float *g, const float *u, int64_t n);
     void (*rmsnorm)(const float *x, const float *w, float *y, int64_t n, float eps);
+    // Round to nearest even halves (the bits of fp32_to_fp16).
+    void (*to_f16)(const float *x, uint16_t *y, int64_t n);
 };
 
 // K-quant helpers shared by every path (llama.cpp's block layouts, ggml-common.h):

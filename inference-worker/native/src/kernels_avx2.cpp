@@ -247,6 +247,14 @@ void axpy_f16_v(float *out, float w, const uint16_t *v, int64_t n) {
     for (; i < n; i++) out[i] = out[i] + w * _cvtsh_ss(v[i]);
 }
 
+void to_f16_v(const float *x, uint16_t *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    for (; i < n; i++) y[i] = fp32_to_fp16(x[i]);
+}
+
 float dot_f32_v(const float *a, const float *b, int64_t n) {
     __m256 acc = _mm256_setzero_ps();
     int64_t i = 0;
@@ -283,6 +291,7 @@ const KernelSet kAvx2 = {
     attend_generic,
     silu_mul_generic,
     rmsnorm_generic,
+    to_f16_v,
 };
 
 }  // namespace

@@ -519,6 +519,13 @@ void rmsnorm(const float *x, const float *w, float *y, int64_t n, float eps) {
     }
 }
 
+void to_f16(const float *x, uint16_t *y, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        _mm256_mask_storeu_epi16(y + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+}
+
 inline __m512 load16(const uint8_t *p, bool f16) {
     return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))) : _mm512_loadu_ps(reinterpret_cast<const float *>(p));
 }
@@ -597,6 +604,7 @@ KernelSet make_set() {
     k.attend = attend;
     k.silu_mul = silu_mul;
     k.rmsnorm = rmsnorm;
+    k.to_f16 = to_f16;
     for (int i = 0; i < W_COUNT; i++) {
         k.packed_matmul[i] = nullptr;
         k.packed_act[i] = ACT_F32;

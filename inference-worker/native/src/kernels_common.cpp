@@ -200,6 +200,10 @@ void rmsnorm_generic(const float *x, const float *w, float *y, int64_t n, float 
     if (w) for (int64_t i = 0; i < n; i++) y[i] = y[i] * w[i];
 }
 
+void to_f16_generic(const float *x, uint16_t *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = fp32_to_fp16(x[i]);
+}
+
 bool cpu_has_avx2() {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }

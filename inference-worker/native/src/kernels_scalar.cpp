@@ -146,6 +146,7 @@ const KernelSet kScalar = {
     attend_generic,
     silu_mul_generic,
     rmsnorm_generic,
+    to_f16_generic,
 };
 
 }  // namespace

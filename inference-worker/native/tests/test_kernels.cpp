@@ -374,6 +374,14 @@ static void test_attention() {
         CHECK(maxn < 1e-6, "%s rmsnorm: max relative diff %g", ks->name, maxn);
         ks->rmsnorm(xn.data(), nullptr, xn.data(), 2048, 1e-5f);  // in place, no weight
         rmsnorm_generic(y1.data(), nullptr, y1.data(), 0, 1e-5f);  // n = 0 is a no-op
+        // Half conversion: exactly fp32_to_fp16 on every path (ties, subnormals, overflow included).
+        std::vector<float> hx(1003);
+        for (size_t i = 0; i < hx.size(); i++) hx[i] = nd(rng) * (i % 3 == 0 ? 1e-6f : (i % 3 == 1 ? 1.0f : 3e4f));
+        hx[0] = 1.0f + 1.0f / 2048; hx[1] = 65520.0f; hx[2] = std::ldexp(1.5f, -25); hx[3] = -0.0f;
+        std::vector<uint16_t> h1(hx.size()), h2(hx.size());
+        to_f16_generic(hx.data(), h1.data(), (int64_t)hx.size());
+        ks->to_f16(hx.data(), h2.data(), (int64_t)hx.size());
+        CHECK(h1 == h2, "%s to_f16 differs from fp32_to_fp16", ks->name);
         std::printf("attention/silu %-6s ok (silu max rel diff %.2g)\n", ks->name, maxr);
     }
 }
