@@ -251,7 +251,7 @@ void Model::ensure_packed(const KernelSet &k) {
     }
     // One allocation for all panels, 2 MiB aligned and backed by huge pages where the kernel allows
     // (a decode step streams every panel once: 4 KiB pages would cost a TLB miss every 4 KiB).
-    struct Job { Weight *w; uint8_t *dst; int64_t p0, p1; };
+    struct Job { size_t wi; uint8_t *dst; int64_t p0, p1; };
     std::vector<Job> jobs;
     std::vector<size_t> offs;
     size_t total = 0;
@@ -277,32 +277,38 @@ void Model::ensure_packed(const KernelSet &k) {
         Weight *w = ws[i];
         uint8_t *dst = static_cast<uint8_t *>(mem) + offs[i];
         const int64_t panels = (w->out + kPanelRows - 1) / kPanelRows;
-        for (int64_t p0 = 0; p0 < panels; p0 += 64) jobs.push_back({w, dst, p0, std::min<int64_t>(panels, p0 + 64)});
+        for (int64_t p0 = 0; p0 < panels; p0 += 64) jobs.push_back({i, dst, p0, std::min<int64_t>(panels, p0 + 64)});
     }
+    // The file pages of a repacked matrix are not read again by the CPU path: drop them from this
+    // process as soon as the matrix is done (they stay in the page cache and re-fault if the CUDA
+    // path or the embedding lookup of a tied head reads them), so the peak is about one copy.
+    const long page = sysconf(_SC_PAGESIZE);
+    auto release = [&](const Weight *w) {
+        uintptr_t a0 = reinterpret_cast<uintptr_t>(w->t->data), a1 = a0 + w->t->nbytes;
+        a0 = (a0 + page - 1) & ~(uintptr_t)(page - 1);
+        a1 &= ~(uintptr_t)(page - 1);
+        if (file.mapped() && a1 > a0 && w->t != tok_embd.t) madvise(reinterpret_cast<void *>(a0), a1 - a0, MADV_DONTNEED);
+    };
+    std::vector<std::atomic<int64_t>> left(ws.size());
+    for (auto &l : left) l.store(0);
+    for (const Job &jb : jobs) left[jb.wi].fetch_add(1);
     const unsigned nt = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
     std::atomic<size_t> next{0};
     auto run = [&] {
         for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
             const Job &jb = jobs[j];
-            k.pack(jb.w->kind, jb.w->t->data, jb.w->row_bytes, jb.w->out, jb.w->in, jb.dst, jb.p0, jb.p1);
+            const Weight *w = ws[jb.wi];
+            k.pack(w->kind, w->t->data, w->row_bytes, w->out, w->in, jb.dst, jb.p0, jb.p1);
+            if (left[jb.wi].fetch_sub(1) == 1) release(w);
         }
     };
     std::vector<std::thread> th;
     for (unsigned i = 1; i < nt; i++) th.emplace_back(run);
     run();
     for (auto &t : th) t.join();
-    const long page = sysconf(_SC_PAGESIZE);
     for (size_t i = 0; i < ws.size(); i++) {
-        Weight *w = ws[i];
-        w->packed = packed_bufs_[0] + offs[i];
-        w->panel_bytes = k.pack_bytes(w->kind, kPanelRows, w->in);
-        // The file pages of a repacked matrix are not read again by the CPU path: drop them from
-        // this process (they stay in the page cache, and re-fault if the CUDA path or the
-        // embedding lookup of a tied head reads them).
-        uintptr_t a0 = reinterpret_cast<uintptr_t>(w->t->data), a1 = a0 + w->t->nbytes;
-        a0 = (a0 + page - 1) & ~(uintptr_t)(page - 1);
-        a1 &= ~(uintptr_t)(page - 1);
-        if (file.mapped() && a1 > a0 && w->t != tok_embd.t) madvise(reinterpret_cast<void *>(a0), a1 - a0, MADV_DONTNEED);
+        ws[i]->packed = packed_bufs_[0] + offs[i];
+        ws[i]->panel_bytes = k.pack_bytes(ws[i]->kind, kPanelRows, ws[i]->in);
     }
     packed_done_ = true;
 }
