@@ -257,7 +257,9 @@ inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64
         #pragma GCC unroll 16
         for (int g = 0; g < 16; g++) {
             const uint8_t *gd = blk + 288 + (size_t)g * 256;
-            _mm_prefetch(reinterpret_cast<const char *>(gd + 4 * kQ6Block / 4), _MM_HINT_T0);
+            const char *pf = reinterpret_cast<const char *>(gd + (NR == 1 ? 4 : 2) * kQ6Block);
+#pragma GCC unroll 4
+            for (int l = 0; l < 256; l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
             const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g)));
             const __m512i w0 = _mm512_loadu_si512(gd), w1 = _mm512_loadu_si512(gd + 64);
             const __m512i w2 = _mm512_loadu_si512(gd + 128), w3 = _mm512_loadu_si512(gd + 192);
@@ -302,7 +304,7 @@ inline void tile_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
         for (int j = 0; j < NR; j++) isum[j] = _mm512_setzero_si512();
         for (int sb = 0; sb < 8; sb++) {
             const uint8_t *sd = blk + kKHead + (size_t)sb * (Q5 ? 512 : 256);
-            const char *pf = reinterpret_cast<const char *>(sd + 4 * BB);
+            const char *pf = reinterpret_cast<const char *>(sd + (NR == 1 ? 8 : 4) * BB);
 #pragma GCC unroll 8
             for (int l = 0; l < (Q5 ? 512 : 256); l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
             __m512i wv[8];
