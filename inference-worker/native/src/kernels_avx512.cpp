@@ -29,10 +29,12 @@ constexpr size_t kQ4Block = 32 + 4 * 64;     // 16 fp16 scales, 4 vectors of pai
 constexpr size_t kQ8Block = 32 + 8 * 64;     // 16 fp16 scales, 8 vectors of biased bytes
 constexpr int64_t kPrefetch1 = 64;  // single-row tiles stream faster; measured 64 > 32 > 16
 constexpr int64_t kPrefetch = 16;  // blocks ahead (measured: 16 beats 4, 8 and 32 when panels stream from DRAM)
-constexpr size_t kQ6Block = 32 + 256 + 16 * 4 * 64;  // 16 fp16 d, 16x16 int8 scales, 64 vectors
-// Q4_K / Q5_K: 16 fp16 d, 16 fp16 dmin, 8x16 u8 scales, 4x16 int16 pairs of mins, then per
+// Q6_K: 16 fp16 d, 16x16 int8 scales, then per 16-value group two vectors of paired low nibbles
+// and one vector of the four 2-bit high parts: 3,360 bytes, exactly the 16 rows' Q6_K size.
+constexpr size_t kQ6Block = 32 + 256 + 16 * 3 * 64;
+// Q4_K / Q5_K: 16 fp16 d, 16 fp16 dmin, 8x16 u8 scales, 4x16 u8 pairs of mins, then per
 // 32-value sub-block 4 vectors of paired nibbles (Q4_K) or 8 vectors of bytes (Q5_K).
-constexpr size_t kKHead = 32 + 32 + 128 + 256;
+constexpr size_t kKHead = 32 + 32 + 128 + 128;
 constexpr size_t kQ4KBlock = kKHead + 8 * 4 * 64;
 constexpr size_t kQ5KBlock = kKHead + 8 * 8 * 64;
 
@@ -107,8 +109,7 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                     }
                     for (int j = 0; j < 8; j++) {
                         d[64 + 16 * j + o] = (uint8_t)sc[j];
-                        const int16_t m16 = (int16_t)mn[j];
-                        std::memcpy(d + 192 + 64 * (j / 2) + 4 * o + 2 * (j % 2), &m16, 2);
+                        d[192 + 32 * (j / 2) + 2 * o + (j % 2)] = (uint8_t)mn[j];
                         uint8_t *sd = d + kKHead + (size_t)j * (q5 ? 512 : 256);
                         for (int v = 0; v < (q5 ? 8 : 4); v++)
                             for (int i = 0; i < 4; i++) {
@@ -117,18 +118,18 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                             }
                     }
                 } else {  // W_Q6_K
-                    if (!real) {
-                        for (int g = 0; g < 16; g++)
-                            for (int kk = 0; kk < 4; kk++)
-                                for (int i = 0; i < 4; i++) d[288 + g * 256 + kk * 64 + o * 4 + i] = 32;
-                        continue;
-                    }
-                    const uint8_t *blk = w + (size_t)row * w_stride + (size_t)b * 210;
-                    std::memcpy(d + 2 * o, blk + 208, 2);
+                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * 210 : nullptr;
+                    if (real) std::memcpy(d + 2 * o, blk + 208, 2);
                     for (int g = 0; g < 16; g++) {
-                        d[32 + g * 16 + o] = blk[192 + g];
-                        for (int kk = 0; kk < 4; kk++)
-                            for (int i = 0; i < 4; i++) d[288 + g * 256 + kk * 64 + o * 4 + i] = (uint8_t)(q6_at(blk, 16 * g + 4 * kk + i) + 32);
+                        d[32 + g * 16 + o] = real ? blk[192 + g] : 0;
+                        uint8_t *gd = d + 288 + (size_t)g * 192;
+                        for (int i = 0; i < 4; i++) {
+                            uint8_t qv[4];  // q + 32 of inputs 16g + 4kk + i
+                            for (int kk = 0; kk < 4; kk++) qv[kk] = (uint8_t)(real ? q6_at(blk, 16 * g + 4 * kk + i) + 32 : 32);
+                            gd[0 * 64 + o * 4 + i] = (uint8_t)((qv[0] & 15) | ((qv[2] & 15) << 4));
+                            gd[1 * 64 + o * 4 + i] = (uint8_t)((qv[1] & 15) | ((qv[3] & 15) << 4));
+                            gd[2 * 64 + o * 4 + i] = (uint8_t)((qv[0] >> 4) | ((qv[1] >> 4) << 2) | ((qv[2] >> 4) << 4) | ((qv[3] >> 4) << 6));
+                        }
                     }
                 }
             }
@@ -256,13 +257,19 @@ inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64
         for (int j = 0; j < NR; j++) isum[j] = _mm512_setzero_si512();
         #pragma GCC unroll 16
         for (int g = 0; g < 16; g++) {
-            const uint8_t *gd = blk + 288 + (size_t)g * 256;
+            const uint8_t *gd = blk + 288 + (size_t)g * 192;
             const char *pf = reinterpret_cast<const char *>(gd + (NR == 1 ? 4 : 2) * kQ6Block);
-#pragma GCC unroll 4
-            for (int l = 0; l < 256; l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+#pragma GCC unroll 3
+            for (int l = 0; l < 192; l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
             const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g)));
-            const __m512i w0 = _mm512_loadu_si512(gd), w1 = _mm512_loadu_si512(gd + 64);
-            const __m512i w2 = _mm512_loadu_si512(gd + 128), w3 = _mm512_loadu_si512(gd + 192);
+            // Rebuild the four vectors of q + 32: low nibble | (2-bit high part << 4).
+            const __m512i p0 = _mm512_loadu_si512(gd), p1 = _mm512_loadu_si512(gd + 64), h = _mm512_loadu_si512(gd + 128);
+            const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+            // ternlog 0xEA: (a & b) | c, with a = nibbles, b = 0x0f, c = high bits already masked.
+            const __m512i w0 = _mm512_ternarylogic_epi32(p0, m4, _mm512_and_si512(_mm512_slli_epi16(h, 4), m30), 0xEA);
+            const __m512i w1 = _mm512_ternarylogic_epi32(p1, m4, _mm512_and_si512(_mm512_slli_epi16(h, 2), m30), 0xEA);
+            const __m512i w2 = _mm512_ternarylogic_epi32(_mm512_srli_epi16(p0, 4), m4, _mm512_and_si512(h, m30), 0xEA);
+            const __m512i w3 = _mm512_ternarylogic_epi32(_mm512_srli_epi16(p1, 4), m4, _mm512_and_si512(_mm512_srli_epi16(h, 2), m30), 0xEA);
             #pragma GCC unroll 16
             for (int j = 0; j < NR; j++) {
                 const int8_t *xq = x[j].q + b * 256 + g * 16;
@@ -337,8 +344,8 @@ inline void tile_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
         }
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
         const __m512 dmw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk + 32)));
-        const __m512i mp0 = _mm512_loadu_si512(blk + 192), mp1 = _mm512_loadu_si512(blk + 256);
-        const __m512i mp2 = _mm512_loadu_si512(blk + 320), mp3 = _mm512_loadu_si512(blk + 384);
+        auto mins = [&](int jp) { return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk + 192 + 32 * jp))); };
+        const __m512i mp0 = mins(0), mp1 = mins(1), mp2 = mins(2), mp3 = mins(3);
 #pragma GCC unroll 16
         for (int j = 0; j < NR; j++) {
             const int16_t *bs = x[j].s16 + b * 16;
