@@ -33,10 +33,10 @@ constexpr int64_t kPrefetch = 16;  // blocks ahead (measured: 16 beats 4, 8 and 
 // and one vector of the four 2-bit high parts: 3,360 bytes, exactly the 16 rows' Q6_K size.
 constexpr size_t kQ6Block = 32 + 256 + 16 * 3 * 64;
 // Q4_K / Q5_K: 16 fp16 d, 16 fp16 dmin, 8x16 u8 scales, 4x16 u8 pairs of mins, then per
-// 32-value sub-block 4 vectors of paired nibbles (Q4_K) or 8 vectors of bytes (Q5_K).
+// 32-value sub-block 4 vectors of paired nibbles, and for Q5_K one vector of the fifth bits.
 constexpr size_t kKHead = 32 + 32 + 128 + 128;
 constexpr size_t kQ4KBlock = kKHead + 8 * 4 * 64;
-constexpr size_t kQ5KBlock = kKHead + 8 * 8 * 64;
+constexpr size_t kQ5KBlock = kKHead + 8 * 5 * 64;  // + one vector of high bits per sub-block
 
 // ------------------------------------------------------------------------------------ packing
 size_t block_bytes(int32_t kind) {
@@ -110,12 +110,17 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                     for (int j = 0; j < 8; j++) {
                         d[64 + 16 * j + o] = (uint8_t)sc[j];
                         d[192 + 32 * (j / 2) + 2 * o + (j % 2)] = (uint8_t)mn[j];
-                        uint8_t *sd = d + kKHead + (size_t)j * (q5 ? 512 : 256);
-                        for (int v = 0; v < (q5 ? 8 : 4); v++)
+                        uint8_t *sd = d + kKHead + (size_t)j * (q5 ? 320 : 256);
+                        for (int v = 0; v < 4; v++)
+                            for (int i = 0; i < 4; i++)
+                                sd[v * 64 + o * 4 + i] = (uint8_t)((q[32 * j + 4 * v + i] & 15) | ((q[32 * j + 4 * (v + 4) + i] & 15) << 4));
+                        if (q5) {
                             for (int i = 0; i < 4; i++) {
-                                if (q5) sd[v * 64 + o * 4 + i] = q[32 * j + 4 * v + i];
-                                else sd[v * 64 + o * 4 + i] = (uint8_t)(q[32 * j + 4 * v + i] | (q[32 * j + 4 * (v + 4) + i] << 4));
+                                uint8_t hb = 0;  // bit kk: the fifth bit of input 4kk + i
+                                for (int kk = 0; kk < 8; kk++) hb |= (uint8_t)(((q[32 * j + 4 * kk + i] >> 4) & 1) << kk);
+                                sd[256 + o * 4 + i] = hb;
                             }
+                        }
                     }
                 } else {  // W_Q6_K
                     const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * 210 : nullptr;
@@ -310,21 +315,29 @@ inline void tile_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
 #pragma GCC unroll 16
         for (int j = 0; j < NR; j++) isum[j] = _mm512_setzero_si512();
         for (int sb = 0; sb < 8; sb++) {
-            const uint8_t *sd = blk + kKHead + (size_t)sb * (Q5 ? 512 : 256);
+            const uint8_t *sd = blk + kKHead + (size_t)sb * (Q5 ? 320 : 256);
             const char *pf = reinterpret_cast<const char *>(sd + (NR == 1 ? 8 : 4) * BB);
 #pragma GCC unroll 8
-            for (int l = 0; l < (Q5 ? 512 : 256); l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+            for (int l = 0; l < (Q5 ? 320 : 256); l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
             __m512i wv[8];
-            if (Q5) {
-#pragma GCC unroll 8
-                for (int v = 0; v < 8; v++) wv[v] = _mm512_loadu_si512(sd + 64 * v);
-            } else {
 #pragma GCC unroll 4
-                for (int v = 0; v < 4; v++) {
-                    const __m512i pk = _mm512_loadu_si512(sd + 64 * v);
-                    wv[v] = _mm512_and_si512(pk, m4);
-                    wv[v + 4] = _mm512_and_si512(_mm512_srli_epi16(pk, 4), m4);
-                }
+            for (int v = 0; v < 4; v++) {
+                const __m512i pk = _mm512_loadu_si512(sd + 64 * v);
+                wv[v] = _mm512_and_si512(pk, m4);
+                wv[v + 4] = _mm512_and_si512(_mm512_srli_epi16(pk, 4), m4);
+            }
+            if (Q5) {
+                // Bit kk of each byte is the fifth bit of k-group kk: move it to bit 4 (16-bit
+                // shifts by at most 4 never carry a neighbour's bit into bit 4).
+                const __m512i h = _mm512_loadu_si512(sd + 256), m10 = _mm512_set1_epi8(0x10);
+                wv[0] = _mm512_or_si512(wv[0], _mm512_and_si512(_mm512_slli_epi16(h, 4), m10));
+                wv[1] = _mm512_or_si512(wv[1], _mm512_and_si512(_mm512_slli_epi16(h, 3), m10));
+                wv[2] = _mm512_or_si512(wv[2], _mm512_and_si512(_mm512_slli_epi16(h, 2), m10));
+                wv[3] = _mm512_or_si512(wv[3], _mm512_and_si512(_mm512_slli_epi16(h, 1), m10));
+                wv[4] = _mm512_or_si512(wv[4], _mm512_and_si512(h, m10));
+                wv[5] = _mm512_or_si512(wv[5], _mm512_and_si512(_mm512_srli_epi16(h, 1), m10));
+                wv[6] = _mm512_or_si512(wv[6], _mm512_and_si512(_mm512_srli_epi16(h, 2), m10));
+                wv[7] = _mm512_or_si512(wv[7], _mm512_and_si512(_mm512_srli_epi16(h, 3), m10));
             }
             const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 64 + 16 * sb)));
 #pragma GCC unroll 16
