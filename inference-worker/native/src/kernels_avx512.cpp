@@ -594,20 +594,35 @@ void attend_t(const AttnArgs &a) {
         sumv = _mm512_add_ps(sumv, _mm512_maskz_mov_ps(m, e));
     }
     const float inv = 1.0f / _mm512_reduce_add_ps(sumv);
-    __m512 ov[16];
-    for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_setzero_ps();
+    // Softmax weights first (rounded to halves for f16 KV), then V summed in two accumulator sets
+    // (even and odd positions) so consecutive positions do not wait on each other's FMA.
+    for (int64_t p = 0; p < a.npos; p += 16) {
+        const __mmask16 m = a.npos - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (a.npos - p)) - 1);
+        __m512 w = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, sc + p), _mm512_set1_ps(inv));
+        if (F16) w = _mm512_cvtph_ps(_mm512_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm512_mask_storeu_ps(sc + p, m, w);
+    }
+    __m512 ov[16], ow[16];
+    for (int64_t v = 0; v < nv; v++) ov[v] = ow[v] = _mm512_setzero_ps();
     for (int64_t p0 = 0; p0 < a.npos; p0 += bs) {
         const uint8_t *vb = a.v + (size_t)a.table[p0 / bs] * bs * a.slot_bytes;
         const int64_t m = std::min(bs, a.npos - p0);
-        for (int64_t i = 0; i < m; i++) {
-            float w = sc[p0 + i] * inv;
-            if (F16) w = _cvtsh_ss(_cvtss_sh(w, 0));
-            const __m512 wv = _mm512_set1_ps(w);
+        int64_t i = 0;
+        for (; i + 2 <= m; i += 2) {
+            const __m512 w0 = _mm512_set1_ps(sc[p0 + i]), w1 = _mm512_set1_ps(sc[p0 + i + 1]);
             const uint8_t *vp = vb + (size_t)i * a.slot_bytes;
-            for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_fmadd_ps(wv, load16(vp + 16 * E * v, F16), ov[v]);
+            for (int64_t v = 0; v < nv; v++) {
+                ov[v] = _mm512_fmadd_ps(w0, load16(vp + 16 * E * v, F16), ov[v]);
+                ow[v] = _mm512_fmadd_ps(w1, load16(vp + a.slot_bytes + 16 * E * v, F16), ow[v]);
+            }
+        }
+        if (i < m) {
+            const __m512 w0 = _mm512_set1_ps(sc[p0 + i]);
+            const uint8_t *vp = vb + (size_t)i * a.slot_bytes;
+            for (int64_t v = 0; v < nv; v++) ov[v] = _mm512_fmadd_ps(w0, load16(vp + 16 * E * v, F16), ov[v]);
         }
     }
-    for (int64_t v = 0; v < nv; v++) _mm512_storeu_ps(a.out + 16 * v, ov[v]);
+    for (int64_t v = 0; v < nv; v++) _mm512_storeu_ps(a.out + 16 * v, _mm512_add_ps(ov[v], ow[v]));
 }
 
 void attend(const KernelSet &k, const AttnArgs &a) {
