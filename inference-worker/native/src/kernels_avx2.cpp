@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "panels.h"
 
 namespace glm {
 namespace {
@@ -228,6 +229,238 @@ GLM_DRIVER(mm_q8_0, tile_q8, false,)
 GLM_DRIVER(mm_q4_0, tile_q8, true,)
 GLM_DRIVER(mm_q6_k, tile_q6k,)
 
+
+// ---------------------------------------------------------------- panel kernels (AVX2)
+// The AVX-512 path's panel layouts (panels.h), read as two 8-row halves. Without VNNI the 4-byte
+// dot is VPMADDUBSW (u8 x s8 -> pairs of int16) summed in int16 while it cannot overflow (the
+// unsigned quants are at most 15, 31 or 63 and activations within +-127), then VPMADDWD to
+// int32. Per output the sequence is fixed (exact integer block dot, one multiply of the scales,
+// one FMA per block), so gemm = gemv bit for bit. Q8_0 (biased bytes up to 255 would overflow
+// the int16 pairs) keeps the row kernel above.
+using namespace panel;
+
+struct ActRow2 {
+    const float *d;
+    const int8_t *q;
+    const int32_t *s32;
+    const int16_t *s16;
+};
+
+inline ActRow2 act2_q8_0s(const MatmulArgs &a, int64_t r) {
+    const uint8_t *x = a.x + (size_t)r * a.x_stride;
+    const int64_t nb = a.K / 32;
+    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4),
+            reinterpret_cast<const int32_t *>(x + nb * 4 + a.K), nullptr};
+}
+
+inline ActRow2 act2_q8_k(const MatmulArgs &a, int64_t r) {
+    const uint8_t *x = a.x + (size_t)r * a.x_stride;
+    const int64_t nb = a.K / 256;
+    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4), nullptr,
+            reinterpret_cast<const int16_t *>(x + nb * 4 + a.K)};
+}
+
+inline __m256i bc4(const int8_t *p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+inline __m256i mub(__m256i w, const int8_t *x) { return _mm256_maddubs_epi16(w, bc4(x)); }
+
+inline void store8(const MatmulArgs &a, int64_t r, int64_t o, __m256 v) {
+    float *y = a.y + (size_t)r * a.y_stride + o;
+    const int64_t left = a.n_out - o;
+    if (left >= 8) {
+        _mm256_storeu_ps(y, v);
+    } else if (left > 0) {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, v);
+        for (int64_t i = 0; i < left; i++) y[i] = t[i];
+    }
+}
+
+template <int NR>
+inline void tile2_q4_0(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
+    const int64_t nb = a.K / 32;
+    ActRow2 x[NR];
+    for (int j = 0; j < NR; j++) x[j] = act2_q8_0s(a, r + j);
+    const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+    for (int half = 0; half < 2; half++) {
+        __m256 acc[NR];
+        for (int j = 0; j < NR; j++) acc[j] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *blk = panel + (size_t)b * kQ4Block;
+            _mm_prefetch(reinterpret_cast<const char *>(blk + 16 * kQ4Block + 64 * half), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char *>(blk + 16 * kQ4Block + 64 * half + 128), _MM_HINT_T0);
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 16 * half)));
+            __m256i w[8];
+            for (int v = 0; v < 4; v++) {
+                const __m256i pk = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk + 32 + 64 * v + 32 * half));
+                w[v] = _mm256_and_si256(pk, m4);
+                w[v + 4] = _mm256_and_si256(_mm256_srli_epi16(pk, 4), m4);
+            }
+            for (int j = 0; j < NR; j++) {
+                const int8_t *xq = x[j].q + b * 32;
+                __m256i p = mub(w[0], xq);
+                p = _mm256_add_epi16(p, mub(w[1], xq + 4));
+                p = _mm256_add_epi16(p, mub(w[2], xq + 8));
+                p = _mm256_add_epi16(p, mub(w[3], xq + 12));
+                p = _mm256_add_epi16(p, mub(w[4], xq + 16));
+                p = _mm256_add_epi16(p, mub(w[5], xq + 20));
+                p = _mm256_add_epi16(p, mub(w[6], xq + 24));
+                p = _mm256_add_epi16(p, mub(w[7], xq + 28));
+                const __m256i i32 = _mm256_sub_epi32(_mm256_madd_epi16(p, ones), _mm256_set1_epi32(x[j].s32[b] << 3));
+                acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x[j].d[b])), _mm256_cvtepi32_ps(i32), acc[j]);
+            }
+        }
+        for (int j = 0; j < NR; j++) store8(a, r + j, o + 8 * half, acc[j]);
+    }
+}
+
+template <int NR>
+inline void tile2_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
+    const int64_t nb = a.K / 256;
+    ActRow2 x[NR];
+    for (int j = 0; j < NR; j++) x[j] = act2_q8_k(a, r + j);
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
+    for (int half = 0; half < 2; half++) {
+        __m256 acc[NR];
+        for (int j = 0; j < NR; j++) acc[j] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *blk = panel + (size_t)b * kQ6Block;
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 16 * half)));
+            __m256i isum[NR];
+            for (int j = 0; j < NR; j++) isum[j] = _mm256_setzero_si256();
+            for (int g = 0; g < 16; g++) {
+                const uint8_t *gd = blk + 288 + (size_t)g * 192 + 32 * half;
+                _mm_prefetch(reinterpret_cast<const char *>(gd + 2 * kQ6Block), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char *>(gd + 2 * kQ6Block + 64), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char *>(gd + 2 * kQ6Block + 128), _MM_HINT_T0);
+                const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g + 8 * half)));
+                const __m256i p0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(gd));
+                const __m256i p1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(gd + 64));
+                const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(gd + 128));
+                const __m256i w0 = _mm256_or_si256(_mm256_and_si256(p0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+                const __m256i w1 = _mm256_or_si256(_mm256_and_si256(p1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+                const __m256i w2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p0, 4), m4), _mm256_and_si256(h, m30));
+                const __m256i w3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                for (int j = 0; j < NR; j++) {
+                    const int8_t *xq = x[j].q + b * 256 + g * 16;
+                    // Pairs of at most 2 * 63 * 127: two of them still fit in int16.
+                    const __m256i pa = _mm256_add_epi16(mub(w0, xq), mub(w1, xq + 4));
+                    const __m256i pb = _mm256_add_epi16(mub(w2, xq + 8), mub(w3, xq + 12));
+                    __m256i t = _mm256_add_epi32(_mm256_madd_epi16(pa, ones), _mm256_madd_epi16(pb, ones));
+                    t = _mm256_sub_epi32(t, _mm256_set1_epi32(32 * (int32_t)x[j].s16[b * 16 + g]));
+                    isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(t, sc));
+                }
+            }
+            for (int j = 0; j < NR; j++) {
+                acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x[j].d[b])), _mm256_cvtepi32_ps(isum[j]), acc[j]);
+            }
+        }
+        for (int j = 0; j < NR; j++) store8(a, r + j, o + 8 * half, acc[j]);
+    }
+}
+
+template <bool Q5, int NR>
+inline void tile2_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
+    constexpr size_t BB = Q5 ? kQ5KBlock : kQ4KBlock;
+    const int64_t nb = a.K / 256;
+    ActRow2 x[NR];
+    for (int j = 0; j < NR; j++) x[j] = act2_q8_k(a, r + j);
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m10 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
+    for (int half = 0; half < 2; half++) {
+        __m256 acc[NR];
+        for (int j = 0; j < NR; j++) acc[j] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *blk = panel + (size_t)b * BB;
+            __m256i isum[NR];
+            for (int j = 0; j < NR; j++) isum[j] = _mm256_setzero_si256();
+            for (int sb = 0; sb < 8; sb++) {
+                const uint8_t *sd = blk + kKHead + (size_t)sb * (Q5 ? 320 : 256) + 32 * half;
+                for (int l = 0; l < (Q5 ? 5 : 4); l++) _mm_prefetch(reinterpret_cast<const char *>(sd + 2 * BB + 64 * l), _MM_HINT_T0);
+                const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(blk + 64 + 16 * sb + 8 * half)));
+                __m256i w[8];
+                for (int v = 0; v < 4; v++) {
+                    const __m256i pk = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sd + 64 * v));
+                    w[v] = _mm256_and_si256(pk, m4);
+                    w[v + 4] = _mm256_and_si256(_mm256_srli_epi16(pk, 4), m4);
+                }
+                if (Q5) {
+                    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sd + 256));
+                    w[0] = _mm256_or_si256(w[0], _mm256_and_si256(_mm256_slli_epi16(h, 4), m10));
+                    w[1] = _mm256_or_si256(w[1], _mm256_and_si256(_mm256_slli_epi16(h, 3), m10));
+                    w[2] = _mm256_or_si256(w[2], _mm256_and_si256(_mm256_slli_epi16(h, 2), m10));
+                    w[3] = _mm256_or_si256(w[3], _mm256_and_si256(_mm256_slli_epi16(h, 1), m10));
+                    w[4] = _mm256_or_si256(w[4], _mm256_and_si256(h, m10));
+                    w[5] = _mm256_or_si256(w[5], _mm256_and_si256(_mm256_srli_epi16(h, 1), m10));
+                    w[6] = _mm256_or_si256(w[6], _mm256_and_si256(_mm256_srli_epi16(h, 2), m10));
+                    w[7] = _mm256_or_si256(w[7], _mm256_and_si256(_mm256_srli_epi16(h, 3), m10));
+                }
+                for (int j = 0; j < NR; j++) {
+                    const int8_t *xq = x[j].q + b * 256 + 32 * sb;
+                    // Q4_K pairs are at most 2 * 15 * 127 (eight fit in int16), Q5_K 2 * 31 * 127 (four).
+                    __m256i t;
+                    if (Q5) {
+                        __m256i pa = _mm256_add_epi16(_mm256_add_epi16(mub(w[0], xq), mub(w[1], xq + 4)),
+                                                      _mm256_add_epi16(mub(w[2], xq + 8), mub(w[3], xq + 12)));
+                        __m256i pb = _mm256_add_epi16(_mm256_add_epi16(mub(w[4], xq + 16), mub(w[5], xq + 20)),
+                                                      _mm256_add_epi16(mub(w[6], xq + 24), mub(w[7], xq + 28)));
+                        t = _mm256_add_epi32(_mm256_madd_epi16(pa, ones), _mm256_madd_epi16(pb, ones));
+                    } else {
+                        __m256i p = mub(w[0], xq);
+                        for (int v = 1; v < 8; v++) p = _mm256_add_epi16(p, mub(w[v], xq + 4 * v));
+                        t = _mm256_madd_epi16(p, ones);
+                    }
+                    isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(t, sc));
+                }
+            }
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 16 * half)));
+            const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * half)));
+            for (int j = 0; j < NR; j++) {
+                const int16_t *bs = x[j].s16 + b * 16;
+                __m256i ms = _mm256_setzero_si256();
+                for (int jp = 0; jp < 4; jp++) {
+                    const int32_t lo = (int32_t)bs[4 * jp] + bs[4 * jp + 1], hi = (int32_t)bs[4 * jp + 2] + bs[4 * jp + 3];
+                    const __m256i pr = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)lo) | ((uint32_t)(uint16_t)hi << 16)));
+                    const __m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 192 + 32 * jp + 16 * half)));
+                    ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mn, pr));
+                }
+                const __m256 dx = _mm256_set1_ps(x[j].d[b]);
+                acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(isum[j]), acc[j]);
+                acc[j] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, dx), _mm256_cvtepi32_ps(ms), acc[j]);
+            }
+        }
+        for (int j = 0; j < NR; j++) store8(a, r + j, o + 8 * half, acc[j]);
+    }
+}
+
+template <void (*T4)(const MatmulArgs &, const uint8_t *, int64_t, int64_t),
+          void (*T2)(const MatmulArgs &, const uint8_t *, int64_t, int64_t),
+          void (*T1)(const MatmulArgs &, const uint8_t *, int64_t, int64_t)>
+void drive_panels(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; o += kPanelRows) {
+        const uint8_t *panel = a.w + (size_t)(o / kPanelRows) * a.w_stride;
+        int64_t r = 0;
+        for (; r + 4 <= a.nx; r += 4) T4(a, panel, o, r);
+        for (; r + 2 <= a.nx; r += 2) T2(a, panel, o, r);
+        for (; r < a.nx; r++) T1(a, panel, o, r);
+    }
+}
+
+template <int NR>
+inline void tile2_q4_k(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) { tile2_k<false, NR>(a, p, o, r); }
+template <int NR>
+inline void tile2_q5_k(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) { tile2_k<true, NR>(a, p, o, r); }
+inline void tile2_q4_k4(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) { tile2_k<false, 2>(a, p, o, r); tile2_k<false, 2>(a, p, o, r + 2); }
+inline void tile2_q5_k4(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) { tile2_k<true, 2>(a, p, o, r); tile2_k<true, 2>(a, p, o, r + 2); }
+
+void pm2_q4_0(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q4_0<4>, tile2_q4_0<2>, tile2_q4_0<1>>(a, o0, o1); }
+void pm2_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q6k<4>, tile2_q6k<2>, tile2_q6k<1>>(a, o0, o1); }
+void pm2_q4_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q4_k4, tile2_q4_k<2>, tile2_q4_k<1>>(a, o0, o1); }
+void pm2_q5_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q5_k4, tile2_q5_k<2>, tile2_q5_k<1>>(a, o0, o1); }
+
 void axpy_f32_v(float *out, float w, const float *v, int64_t n) {
     const __m256 wv = _mm256_set1_ps(w);
     int64_t i = 0;
@@ -279,10 +512,10 @@ float dot_f16_v(const uint16_t *a, const uint16_t *b, int64_t n) {
 const KernelSet kAvx2 = {
     "avx2",
     {mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q6_k, mm_q4_k_scalar, mm_q5_k_scalar},
-    nullptr,
-    nullptr,
-    {},
-    {},
+    panel::pack_bytes,
+    panel::pack,
+    {nullptr, nullptr, nullptr, nullptr, pm2_q4_0, pm2_q6_k, pm2_q4_k, pm2_q5_k},
+    {ACT_F32, ACT_F32, ACT_F32, ACT_F32, ACT_Q8_0S, ACT_Q8_K, ACT_Q8_K, ACT_Q8_K},
     dot_f32_v,
     dot_f16_v,
     axpy_f32_v,
