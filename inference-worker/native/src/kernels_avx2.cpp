@@ -6,6 +6,9 @@
 // whatever the tile shape: matrix-matrix and matrix-vector results are bit-identical.
 #include <immintrin.h>
 
+#include <cmath>
+#include <cstring>
+
 #include "common.h"
 #include "kernels.h"
 #include "panels.h"
@@ -461,6 +464,99 @@ void pm2_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_
 void pm2_q4_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q4_k4, tile2_q4_k<2>, tile2_q4_k<1>>(a, o0, o1); }
 void pm2_q5_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q5_k4, tile2_q5_k<2>, tile2_q5_k<1>>(a, o0, o1); }
 
+
+// ---------------------------------------------------------------- activation quantisers (AVX2)
+// Same bytes as quantize_act (tested): round-half-even through VROUNDPS, int32 -> int8 packs
+// with the lane-crossing fixed by one permute.
+inline float hmax8(__m256 v) {
+    __m128 r = _mm_max_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    r = _mm_max_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_max_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+inline int32_t hsum8i(__m256i v) {
+    __m128i r = _mm_add_epi32(_mm256_extracti128_si256(v, 1), _mm256_castsi256_si128(v));
+    r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4e));
+    r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xb1));
+    return _mm_cvtsi128_si32(r);
+}
+
+// 32 int32 (4 vectors, element order) -> 32 int8 in order.
+inline __m256i pack32(__m256i i0, __m256i i1, __m256i i2, __m256i i3) {
+    const __m256i a = _mm256_packs_epi32(i0, i1), b = _mm256_packs_epi32(i2, i3);
+    return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+void quantize_q8_0_v(const float *x, uint8_t *out, int64_t K, bool sums) {
+    const int64_t nb = K / 32;
+    float *d = reinterpret_cast<float *>(out);
+    int8_t *q = reinterpret_cast<int8_t *>(out + nb * 4);
+    int32_t *s = reinterpret_cast<int32_t *>(out + nb * 4 + K);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t b = 0; b < nb; b++) {
+        __m256 v[4];
+        __m256 mx = _mm256_setzero_ps();
+        for (int i = 0; i < 4; i++) {
+            v[i] = _mm256_loadu_ps(x + b * 32 + 8 * i);
+            mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v[i]));
+        }
+        const float amax = hmax8(mx);
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        d[b] = _cvtsh_ss(_cvtss_sh(amax / 127.0f, 0));
+        const __m256 idv = _mm256_set1_ps(id);
+        __m256i iv[4];
+        for (int i = 0; i < 4; i++) iv[i] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[i], idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + b * 32), pack32(iv[0], iv[1], iv[2], iv[3]));
+        if (sums) s[b] = hsum8i(_mm256_add_epi32(_mm256_add_epi32(iv[0], iv[1]), _mm256_add_epi32(iv[2], iv[3])));
+    }
+}
+
+void quantize_q8_k_v(const float *x, uint8_t *out, int64_t K) {
+    const int64_t nb = K / 256;
+    float *d = reinterpret_cast<float *>(out);
+    int8_t *q = reinterpret_cast<int8_t *>(out + nb * 4);
+    int16_t *bs = reinterpret_cast<int16_t *>(out + nb * 4 + K);
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + b * 256;
+        float mx = 0.0f, amax = 0.0f;
+        for (int j = 0; j < 256; j++) {
+            const float ax = std::fabs(xb[j]);
+            if (ax > amax) { amax = ax; mx = xb[j]; }
+        }
+        int8_t *qb = q + b * 256;
+        if (amax == 0.0f) {
+            d[b] = 0.0f;
+            std::memset(qb, 0, 256);
+            for (int g = 0; g < 16; g++) bs[b * 16 + g] = 0;
+            continue;
+        }
+        const float iscale = -127.0f / mx;
+        const __m256 is = _mm256_set1_ps(iscale);
+        const __m256i hi = _mm256_set1_epi32(127);
+        for (int g = 0; g < 8; g++) {  // 32 values per pass = two groups of 16
+            __m256i iv[4];
+            for (int i = 0; i < 4; i++) {
+                const __m256 v = _mm256_mul_ps(is, _mm256_loadu_ps(xb + 32 * g + 8 * i));
+                iv[i] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), hi);
+            }
+            _mm256_storeu_si256(reinterpret_cast<__m256i *>(qb + 32 * g), pack32(iv[0], iv[1], iv[2], iv[3]));
+            bs[b * 16 + 2 * g] = (int16_t)hsum8i(_mm256_add_epi32(iv[0], iv[1]));
+            bs[b * 16 + 2 * g + 1] = (int16_t)hsum8i(_mm256_add_epi32(iv[2], iv[3]));
+        }
+        d[b] = 1.0f / iscale;
+    }
+}
+
+void quantize_v(ActType act, const float *x, uint8_t *out, int64_t K) {
+    switch (act) {
+        case ACT_Q8_0: quantize_q8_0_v(x, out, K, false); return;
+        case ACT_Q8_0S: quantize_q8_0_v(x, out, K, true); return;
+        case ACT_Q8_K: quantize_q8_k_v(x, out, K); return;
+        default: quantize_act(act, x, out, K);
+    }
+}
+
 void axpy_f32_v(float *out, float w, const float *v, int64_t n) {
     const __m256 wv = _mm256_set1_ps(w);
     int64_t i = 0;
@@ -520,7 +616,7 @@ const KernelSet kAvx2 = {
     dot_f16_v,
     axpy_f32_v,
     axpy_f16_v,
-    quantize_act,
+    quantize_v,
     attend_generic,
     silu_mul_generic,
     rmsnorm_generic,
