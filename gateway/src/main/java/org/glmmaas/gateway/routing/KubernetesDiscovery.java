@@ -6,10 +6,13 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +33,9 @@ public final class KubernetesDiscovery implements AutoCloseable {
   private final String namespace;
   private final String service;
   private final String portName;
+  private static final Duration RETRY = Duration.ofSeconds(5);
   private SharedIndexInformer<EndpointSlice> informer;
+  private boolean closed;
 
   public KubernetesDiscovery(KubernetesClient client, WorkerPool pool, String namespace,
       String service, String portName) {
@@ -45,31 +50,52 @@ public final class KubernetesDiscovery implements AutoCloseable {
     }
   }
 
+  /** Starts watching without waiting for the first list (it follows within the informer). */
   public KubernetesDiscovery start() {
     log.info("discovering workers from the EndpointSlices of service {}/{} (port '{}')",
         namespace, service, portName);
-    informer = client.discovery().v1().endpointSlices().inNamespace(namespace)
-        .withLabel(SERVICE_LABEL, service)
-        .inform(new ResourceEventHandler<>() {
-          @Override public void onAdd(EndpointSlice s) {
-            refresh();
-          }
-
-          @Override public void onUpdate(EndpointSlice old, EndpointSlice now) {
-            refresh();
-          }
-
-          @Override public void onDelete(EndpointSlice s, boolean unknownFinalState) {
-            refresh();
-          }
-        }, 0);
-    refresh();
+    startInformer();
     return this;
   }
 
-  private synchronized void refresh() {
-    Set<String> addresses = addresses(informer.getStore().list(), portName);
-    pool.setAddresses(addresses);
+  private synchronized void startInformer() {
+    if (closed) {
+      return;
+    }
+    SharedIndexInformer<EndpointSlice> inf = client.discovery().v1().endpointSlices()
+        .inNamespace(namespace).withLabel(SERVICE_LABEL, service).runnableInformer(0);
+    inf.addEventHandler(new ResourceEventHandler<>() {
+      @Override public void onAdd(EndpointSlice s) {
+        refresh(inf);
+      }
+
+      @Override public void onUpdate(EndpointSlice old, EndpointSlice now) {
+        refresh(inf);
+      }
+
+      @Override public void onDelete(EndpointSlice s, boolean unknownFinalState) {
+        refresh(inf);
+      }
+    });
+    informer = inf;
+    // the informer re-establishes broken watches itself; a failed first list stops it, so retry
+    inf.start().whenComplete((ok, e) -> {
+      if (e != null && !closed) {
+        log.warn("listing EndpointSlices of {}/{} failed ({}); retrying in {} s", namespace,
+            service, e.toString(), RETRY.toSeconds());
+        inf.close();
+        CompletableFuture.delayedExecutor(RETRY.toMillis(), TimeUnit.MILLISECONDS)
+            .execute(this::startInformer);
+      } else if (e == null) {
+        refresh(inf);
+      }
+    });
+  }
+
+  private synchronized void refresh(SharedIndexInformer<EndpointSlice> inf) {
+    if (!closed && inf == informer) {
+      pool.setAddresses(addresses(inf.getStore().list(), portName));
+    }
   }
 
   /** "host:port" of every ready endpoint address on the named port (or the only/first port). */
@@ -107,8 +133,11 @@ public final class KubernetesDiscovery implements AutoCloseable {
 
   @Override
   public void close() {
-    if (informer != null) {
-      informer.close();
+    synchronized (this) {
+      closed = true;
+      if (informer != null) {
+        informer.close();
+      }
     }
     client.close();
   }
