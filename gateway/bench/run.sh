@@ -33,7 +33,8 @@ PIDS+=($!)
 for _ in $(seq 100); do grep -q '^BACKENDS' "$OUT/backends.log" && break; sleep 0.2; done
 read -r WORKER AUTH BASE < <(sed -n 's/^BACKENDS worker=\(\S*\) auth=\(\S*\) baseline=\(\S*\)/\1 \2 \3/p' "$OUT/backends.log")
 GW_PORT=${BENCH_GATEWAY_PORT:-18080}
-"$JAVA" -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED -jar target/gateway-*.jar \
+# BENCH_GATEWAY_JVM_OPTS: extra gateway JVM flags, e.g. -XX:StartFlightRecording=filename=target/bench/gw.jfr
+"$JAVA" -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED ${BENCH_GATEWAY_JVM_OPTS:-} -jar target/gateway-*.jar \
   --server.port="$GW_PORT" --glm.gateway.workers="$WORKER" --glm.gateway.auth.address="$AUTH" \
   --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN > "$OUT/gateway.log" 2>&1 &
 PIDS+=($!)

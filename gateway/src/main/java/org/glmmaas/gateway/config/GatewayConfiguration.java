@@ -75,6 +75,7 @@ public class GatewayConfiguration {
     }
     return Grpc.newChannelBuilderForAddress(address.substring(0, colon),
         Integer.parseInt(address.substring(colon + 1)), InsecureChannelCredentials.create())
+        .directExecutor() // non-blocking callbacks: no hop to gRPC's default executor
         .build();
   }
 

@@ -126,6 +126,9 @@ public final class WorkerPool implements AutoCloseable {
     ManagedChannel ch = Grpc.newChannelBuilderForAddress(host,
             Integer.parseInt(addr.substring(colon + 1)), InsecureChannelCredentials.create())
         .maxInboundMessageSize(16 << 20)
+        // callbacks only hand responses to Reactor (never block), so run them on the transport
+        // thread instead of hopping to gRPC's default executor: one thread switch less per message
+        .directExecutor()
         .build();
     WorkerEndpoint e = new WorkerEndpoint(addr, ch);
     Watch w = new Watch(e);
