@@ -131,11 +131,13 @@ class HelmChartTest {
     void everyPodRunsAsNonRootWithoutPrivilegeEscalation(String profile, RenderedChart chart) {
         List<Map<String, Object>> pods = new ArrayList<>(chart.ofKind("Deployment").stream().map(RenderedChart::podSpec).toList());
         chart.ofKind("Pod").forEach(p -> pods.add(map(p, "spec")));
+        String gatewayAccount = "glm-glm-maas-gateway";
         for (Map<String, Object> pod : pods) {
             Map<String, Object> podSecurity = map(pod, "securityContext");
             assertThat(podSecurity).containsEntry("runAsNonRoot", true);
             assertThat((Integer) podSecurity.get("runAsUser")).isPositive();
-            assertThat(pod).containsEntry("automountServiceAccountToken", false);
+            // only the gateway holds an API token, under its own account (EndpointSlice discovery)
+            assertThat(pod).containsEntry("automountServiceAccountToken", gatewayAccount.equals(pod.get("serviceAccountName")));
             for (Map<String, Object> c : RenderedChart.allContainers(pod)) {
                 Map<String, Object> sc = map(c, "securityContext");
                 assertThat(sc).as("container %s", c.get("name"))
@@ -284,6 +286,40 @@ class HelmChartTest {
         assertThat(list(grpcRule, "ports")).extracting(p -> p.get("port")).containsExactly(9083);
         assertThat(map(list(grpcRule, "from").getFirst(), "podSelector", "matchLabels"))
                 .containsEntry("app.kubernetes.io/component", "gateway");
+    }
+
+    @Test
+    void gatewayDiscoversWorkersFromEndpointSlicesWithReadOnlyRbacByDefault() {
+        RenderedChart chart = RenderedChart.defaults();
+        String gw = "glm-glm-maas-gateway";
+        Map<String, Object> pod = podSpec(chart.get("Deployment", gw));
+        assertThat(pod).containsEntry("serviceAccountName", gw).containsEntry("automountServiceAccountToken", true);
+        Map<String, Object> env = envValues(RenderedChart.allContainers(pod).getFirst());
+        assertThat(env).containsEntry("GLM_GATEWAY_DISCOVERY_MODE", "kubernetes")
+                .containsEntry("GLM_GATEWAY_DISCOVERY_KUBERNETES_SERVICE", WORKER + "-headless")
+                .containsEntry("GLM_GATEWAY_DISCOVERY_KUBERNETES_PORTNAME", "grpc")
+                .doesNotContainKey("GLM_GATEWAY_WORKERS");
+        // the port name the gateway looks for is the worker Service's gRPC port
+        assertThat(list(map(chart.get("Service", WORKER + "-headless"), "spec"), "ports"))
+                .anySatisfy(p -> assertThat(p).containsEntry("name", "grpc"));
+        assertThat(chart.get("ServiceAccount", gw)).isNotNull();
+        List<Map<String, Object>> rules = list(chart.get("Role", gw + "-discovery"), "rules");
+        assertThat(rules).hasSize(2).allSatisfy(r -> assertThat(r.get("verbs")).isEqualTo(List.of("get", "list", "watch")));
+        assertThat(rules).extracting(r -> r.get("resources")).containsExactlyInAnyOrder(List.of("endpointslices"), List.of("endpoints"));
+        Map<String, Object> binding = chart.get("RoleBinding", gw + "-discovery");
+        assertThat(map(binding, "roleRef")).containsEntry("kind", "Role").containsEntry("name", gw + "-discovery");
+        assertThat(list(binding, "subjects").getFirst()).containsEntry("kind", "ServiceAccount").containsEntry("name", gw);
+        // and the default-deny policy lets it reach the API server
+        assertThat(list(map(chart.get("NetworkPolicy", gw), "spec"), "egress"))
+                .anySatisfy(r -> assertThat(list(r, "ports")).extracting(p -> p.get("port")).contains(443, 6443));
+
+        RenderedChart fixed = RenderedChart.render(List.of(), Map.of("gateway.discovery.mode", "static"));
+        Map<String, Object> staticPod = podSpec(fixed.get("Deployment", gw));
+        assertThat(staticPod).containsEntry("automountServiceAccountToken", false);
+        assertThat(envValues(RenderedChart.allContainers(staticPod).getFirst()))
+                .containsEntry("GLM_GATEWAY_WORKERS", WORKER + "-headless:9083").doesNotContainKey("GLM_GATEWAY_DISCOVERY_MODE");
+        assertThat(fixed.ofKind("Role")).isEmpty();
+        assertThat(fixed.ofKind("RoleBinding")).isEmpty();
     }
 
     @Test

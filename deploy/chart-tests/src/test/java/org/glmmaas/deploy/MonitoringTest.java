@@ -30,12 +30,16 @@ class MonitoringTest {
             "glm_prompt_tokens_total", "glm_generation_tokens_total", "glm_request_success_total",
             "glm_usage_events_spooled_total", "glm_usage_spool_bytes", "glm_usage_events_published_total",
             "glm_usage_events_resent_total", "glm_usage_events_dropped_total", "glm_usage_events_unacked",
+            // gateway (GatewayMetrics): tags dialect, model, status, limit, state
+            "glm_gateway_requests_total", "glm_gateway_added_latency_seconds", "glm_gateway_time_to_first_token_seconds",
+            "glm_gateway_requests_in_flight", "glm_gateway_rate_limit_rejections_total", "glm_gateway_workers",
             // billing-service (UsageListener); spend is tagged with the tenant id
             "glm_billing_usage_events_billed_total", "glm_billing_usage_events_dead_lettered_total",
             "glm_billing_usage_events_duplicate_total", "glm_billing_spend_micros_total",
             // Spring Boot / Prometheus / Kafka client
             "http_server_requests_seconds", "up", "kafka_consumer_fetch_manager_records_lag_max");
     static final Set<String> LABELS = Set.of("model", "worker", "device", "finish_reason", "status", "uri", "application",
+            "dialect", "limit", "state",
             "tenant", "le", "instance", "job", "client_id", "topic", "partition");
     private static final Pattern METRIC = Pattern.compile("\\b((?:glm|http_server|kafka)_[a-z0-9_]+|up)\\b(?=\\s*[{\\[)]|\\s*$|\\s*[<>=!])");
     private static final Pattern BY = Pattern.compile("\\b(?:by|without)\\s*\\(([^)]*)\\)");

@@ -9,6 +9,8 @@ import org.glmmaas.gateway.billing.BillingClient;
 import org.glmmaas.gateway.config.GatewayProperties;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.gateway.metrics.GatewayMetrics;
+import org.glmmaas.gateway.metrics.RequestTiming;
 import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.glmmaas.gateway.routing.WorkerEndpoint;
 import org.glmmaas.gateway.routing.WorkerPicker;
@@ -39,9 +41,12 @@ public final class Admission {
   private final AccountStatuses accounts;
   private final RateLimiter limiter;
   private final BillingClient billing;
+  private final GatewayMetrics metrics;
 
   public Admission(GatewayProperties props, Authenticator auth, ChatRequestParser parser,
-      WorkerPicker picker, AccountStatuses accounts, RateLimiter limiter, BillingClient billing) {
+      WorkerPicker picker, AccountStatuses accounts, RateLimiter limiter, BillingClient billing,
+      GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.props = props;
     this.auth = auth;
     this.parser = parser;
@@ -62,10 +67,11 @@ public final class Admission {
    * @param lease the rate-limit lease to release when the call ends
    * @param reserved whether billing holds a reservation for it
    * @param timeout the call's deadline: request-timeout, or less when the client asks for less
+   * @param timing the call's timing for metrics (a detached one for calls outside a request)
    */
   public record Admitted(Principal principal, ChatRequest chat, String responseId,
       GenerateRequest generate, long affinity, RateLimiter.Request lease, boolean reserved,
-      Duration timeout) {}
+      Duration timeout, RequestTiming timing) {}
 
   public Mono<Admitted> admit(ServerRequest req, Dialect d) {
     return body(req)
@@ -104,6 +110,7 @@ public final class Admission {
           + chat.model().replaceAll("[^\\x20-\\x7e]", "?") + "'", "1220"));
     }
     picker.checkModel(chat.model());
+    timing(req).model(chat.model());
     if (accounts.insufficient(p.getTenantId())) {
       throw new GlmException(new GlmError.InsufficientBalance(
           "the account balance is insufficient; please top up"));
@@ -138,11 +145,12 @@ public final class Admission {
         req.exchange().getAttributes().put(Responses.RATE_LIMIT_ATTR, a.headers());
       }
       if (!a.admitted()) {
+        metrics.rateLimited(a.denied());
         return Mono.error(new GlmException(a.denied()));
       }
       Admitted adm = new Admitted(p, chat, chat.requestId() != null ? chat.requestId()
           : d.newId(), generateRequest(internalId, p, chat), affinity(p, chat), lr, false,
-          timeout(req));
+          timeout(req), timing(req));
       if (billing == null) {
         return Mono.just(adm);
       }
@@ -152,11 +160,21 @@ public final class Admission {
           .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)))
           .flatMap(r -> r.getGranted()
               ? Mono.just(new Admitted(adm.principal(), chat, adm.responseId(), adm.generate(),
-                  adm.affinity(), lr, true, adm.timeout()))
+                  adm.affinity(), lr, true, adm.timeout(), adm.timing()))
               : limiter.release(lr, 0).then(Mono.error(new GlmException(
                   new GlmError.InsufficientBalance("the account balance cannot cover this call "
                       + "(prompt + max_tokens); please top up or lower max_tokens")))));
     });
+  }
+
+  /** The call's timing (from the metrics filter; a fresh one when called outside it). */
+  private static RequestTiming timing(ServerRequest req) {
+    RequestTiming t = req.exchange().getAttribute(RequestTiming.ATTR);
+    if (t == null) {
+      t = new RequestTiming(System.nanoTime());
+      req.exchange().getAttributes().put(RequestTiming.ATTR, t);
+    }
+    return t;
   }
 
   /**

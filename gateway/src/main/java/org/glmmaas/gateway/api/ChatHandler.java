@@ -6,6 +6,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.gateway.metrics.GatewayMetrics;
+import org.glmmaas.gateway.metrics.RequestTiming;
 import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.proto.inference.v1.Finished;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
@@ -32,9 +34,12 @@ public final class ChatHandler {
 
   private final Admission admission;
   private final InferenceClient inference;
-  public ChatHandler(Admission admission, InferenceClient inference) {
+  private final GatewayMetrics metrics;
+
+  public ChatHandler(Admission admission, InferenceClient inference, GatewayMetrics metrics) {
     this.admission = admission;
     this.inference = inference;
+    this.metrics = metrics;
   }
 
   public Mono<ServerResponse> chat(ServerRequest req, Dialect d) {
@@ -47,15 +52,30 @@ public final class ChatHandler {
   public Flux<GenerateResponse> run(Admission.Admitted a) {
     AtomicLong actual = new AtomicLong(-1);
     AtomicBoolean reached = new AtomicBoolean();
+    RequestTiming timing = a.timing();
     return inference.generate(a.generate(), a.affinity(), a.timeout())
+        .doOnSubscribe(s -> {
+          timing.workerStarted(System.nanoTime());
+          metrics.callStarted();
+        })
         .doOnNext(r -> {
-          reached.set(true);
+          if (!reached.get()) {
+            reached.set(true);
+            if (r.hasDelta()) {
+              metrics.timeToFirstToken(timing.model(), System.nanoTime() - timing.startNanos());
+            }
+          }
           if (r.hasFinished()) {
+            timing.workerEnded(System.nanoTime());
             var u = r.getFinished().getUsage();
             actual.set((long) u.getPromptTokens() + u.getCompletionTokens());
           }
         })
-        .doFinally(sig -> admission.finish(a, actual.get(), reached.get()).subscribe());
+        .doFinally(sig -> {
+          timing.workerEnded(System.nanoTime());
+          metrics.callEnded();
+          admission.finish(a, actual.get(), reached.get()).subscribe();
+        });
   }
 
   private Mono<ServerResponse> unary(ServerRequest req, Dialect d, Admission.Admitted a) {

@@ -4,7 +4,11 @@ import java.time.Duration;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import reactor.core.publisher.Mono;
 
-/** Tasks in Redis under {@code glm:async:{tenant}:{id}}, kept for {@code ttl}. */
+/**
+ * Tasks in Redis under {@code glm:async:{tenant}:{id}}, each written with an expiry of {@code ttl}
+ * (every write restarts it), so Redis itself removes old results and {@link #sweep()} has nothing
+ * to do.
+ */
 public final class RedisAsyncTaskStore implements AsyncTaskStore {
 
   private final ReactiveStringRedisTemplate redis;
@@ -15,7 +19,7 @@ public final class RedisAsyncTaskStore implements AsyncTaskStore {
     this.ttl = ttl;
   }
 
-  private static String key(String tenantId, String id) {
+  static String key(String tenantId, String id) {
     return "glm:async:{" + tenantId + "}:" + id;
   }
 
@@ -28,5 +32,10 @@ public final class RedisAsyncTaskStore implements AsyncTaskStore {
   public Mono<AsyncTask> get(String tenantId, String id) {
     return redis.opsForValue().get(key(tenantId, id)).map(AsyncTask::fromJson)
         .filter(t -> tenantId.equals(t.tenantId()));
+  }
+
+  @Override
+  public Mono<Integer> sweep() {
+    return Mono.just(0);
   }
 }

@@ -3,6 +3,8 @@ package org.glmmaas.gateway.config;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import org.glmmaas.gateway.api.Admission;
 import org.glmmaas.gateway.api.ApiErrorHandler;
@@ -21,7 +23,10 @@ import org.glmmaas.gateway.openai.OpenAiDialect;
 import org.glmmaas.gateway.ratelimit.InMemoryRateLimiter;
 import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.glmmaas.gateway.ratelimit.RedisRateLimiter;
+import org.glmmaas.gateway.metrics.GatewayMetrics;
+import org.glmmaas.gateway.metrics.RequestMetricsFilter;
 import org.glmmaas.gateway.routing.InferenceClient;
+import org.glmmaas.gateway.routing.KubernetesDiscovery;
 import org.glmmaas.gateway.routing.WorkerPicker;
 import org.glmmaas.gateway.routing.WorkerPool;
 import org.glmmaas.gateway.zhipu.AsyncHandler;
@@ -41,7 +46,10 @@ import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /** Wires the gateway's parts from {@link GatewayProperties}. */
 @Configuration(proxyBeanMethods = false)
@@ -67,6 +75,7 @@ public class GatewayConfiguration {
     }
     return Grpc.newChannelBuilderForAddress(address.substring(0, colon),
         Integer.parseInt(address.substring(colon + 1)), InsecureChannelCredentials.create())
+        .directExecutor() // non-blocking callbacks: no hop to gRPC's default executor
         .build();
   }
 
@@ -128,8 +137,44 @@ public class GatewayConfiguration {
 
   @Bean(destroyMethod = "close")
   WorkerPool workerPool(GatewayProperties p) {
-    return new WorkerPool(p.workers(), p.routing().watchMinInterval(),
-        p.routing().reconnectBackoff()).start();
+    boolean k8s = p.discovery().mode() == GatewayProperties.DiscoveryMode.KUBERNETES;
+    if (k8s && !p.workers().isEmpty()) {
+      log.warn("glm.gateway.workers is ignored: discovery mode is kubernetes");
+    }
+    return new WorkerPool(k8s ? java.util.List.of() : p.workers(),
+        p.routing().watchMinInterval(), p.routing().reconnectBackoff(),
+        p.routing().loadReportTimeout()).start();
+  }
+
+  /** Kubernetes endpoint discovery, when glm.gateway.discovery.mode=kubernetes. */
+  @Bean(destroyMethod = "close")
+  Discovery discovery(GatewayProperties p, WorkerPool pool) {
+    if (p.discovery().mode() != GatewayProperties.DiscoveryMode.KUBERNETES) {
+      return new Discovery(null);
+    }
+    var k = p.discovery().kubernetes();
+    return new Discovery(new KubernetesDiscovery(
+        new io.fabric8.kubernetes.client.KubernetesClientBuilder().build(), pool, k.namespace(),
+        k.service(), k.portName()).start());
+  }
+
+  /** Holds the discovery in use (none in static mode). */
+  public record Discovery(KubernetesDiscovery kubernetes) implements AutoCloseable {
+    @Override public void close() {
+      if (kubernetes != null) {
+        kubernetes.close();
+      }
+    }
+  }
+
+  @Bean
+  GatewayMetrics gatewayMetrics(MeterRegistry registry, WorkerPool pool) {
+    return new GatewayMetrics(registry, pool.workers());
+  }
+
+  @Bean
+  RequestMetricsFilter requestMetricsFilter(GatewayMetrics metrics, ApiErrorHandler errors) {
+    return new RequestMetricsFilter(metrics, errors);
   }
 
   @Bean
@@ -139,7 +184,8 @@ public class GatewayConfiguration {
 
   @Bean
   InferenceClient inferenceClient(WorkerPicker picker, GatewayProperties p) {
-    return new InferenceClient(picker, p.routing().maxAttempts());
+    return new InferenceClient(picker, p.routing().maxAttempts(),
+        p.routing().firstTokenTimeout(), p.routing().quarantine());
   }
 
   @Bean
@@ -156,9 +202,21 @@ public class GatewayConfiguration {
   AsyncTaskStore asyncTaskStore(Environment env, GatewayProperties p,
       ObjectProvider<ReactiveStringRedisTemplate> redis) {
     if (redisConfigured(env)) {
-      return new RedisAsyncTaskStore(redis.getObject(), Duration.ofDays(1));
+      return new RedisAsyncTaskStore(redis.getObject(), p.async().resultTtl());
     }
-    return new FileAsyncTaskStore(p.dataDir());
+    return new FileAsyncTaskStore(p.dataDir(), p.async().resultTtl(), Clock.systemUTC());
+  }
+
+  /** Deletes expired async results every sweep-interval (a no-op for Redis, which expires them). */
+  @Bean(destroyMethod = "dispose")
+  Disposable asyncTaskSweeper(AsyncTaskStore store, GatewayProperties p) {
+    Duration every = p.async().sweepInterval();
+    return Flux.interval(every, every, Schedulers.boundedElastic())
+        .concatMap(i -> store.sweep().onErrorResume(e -> {
+          log.warn("sweeping expired async task results failed: {}", e.toString());
+          return Mono.empty();
+        }))
+        .subscribe();
   }
 
   @Bean
@@ -173,9 +231,10 @@ public class GatewayConfiguration {
 
   @Bean
   Admission admission(GatewayProperties p, Authenticator auth, WorkerPicker picker,
-      AccountStatuses accounts, RateLimiter limiter, ObjectProvider<BillingClient> billing) {
+      AccountStatuses accounts, RateLimiter limiter, ObjectProvider<BillingClient> billing,
+      GatewayMetrics metrics) {
     return new Admission(p, auth, new ChatRequestParser(p.maxTokensLimit()), picker, accounts,
-        limiter, billing.getIfAvailable());
+        limiter, billing.getIfAvailable(), metrics);
   }
 
   @Bean
@@ -187,8 +246,9 @@ public class GatewayConfiguration {
   @Bean
   RouterFunction<ServerResponse> apiRoutes(GatewayProperties p, Admission admission,
       InferenceClient inference, WorkerPicker picker, AsyncTaskStore store,
-      ObjectProvider<BillingClient> billingClient, OpenAiDialect openAi, BigModelDialect bigModel) {
-    ChatHandler chat = new ChatHandler(admission, inference);
+      ObjectProvider<BillingClient> billingClient, OpenAiDialect openAi, BigModelDialect bigModel,
+      GatewayMetrics metrics) {
+    ChatHandler chat = new ChatHandler(admission, inference, metrics);
     ModelsHandler models = new ModelsHandler(admission, picker);
     AsyncHandler async = new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout());
     BillingHandler billing = new BillingHandler(admission, billingClient.getIfAvailable());

@@ -18,7 +18,9 @@ import org.springframework.util.unit.DataSize;
  * @param dataDir where async task results are kept when no Redis is configured
  * @param auth auth-service client
  * @param billing billing-service client
- * @param routing worker selection
+ * @param routing worker selection and health
+ * @param discovery where the worker list comes from
+ * @param async BigModel async task results
  */
 @ConfigurationProperties("glm.gateway")
 public record GatewayProperties(
@@ -30,7 +32,9 @@ public record GatewayProperties(
     @DefaultValue("data/gateway") Path dataDir,
     @DefaultValue Auth auth,
     @DefaultValue Billing billing,
-    @DefaultValue Routing routing) {
+    @DefaultValue Routing routing,
+    @DefaultValue Discovery discovery,
+    @DefaultValue Async async) {
 
   /**
    * @param address auth-service gRPC "host:port"; empty means every call is refused with 1000
@@ -55,9 +59,46 @@ public record GatewayProperties(
    * @param maxAttempts workers tried for one request when they fail before the first token
    * @param watchMinInterval minimum spacing of load reports asked of each worker
    * @param reconnectBackoff delay before re-opening a broken load stream (doubles up to 5 s)
+   * @param loadReportTimeout a worker sends load reports only on change, so after this much silence
+   *     the gateway re-subscribes (the contract answers a new WatchLoad with a report at once); a
+   *     worker that does not answer that within the same time is marked unhealthy (no traffic)
+   * @param firstTokenTimeout a Generate call with no response after this long is cancelled, retried
+   *     on another worker, and its worker is quarantined
+   * @param quarantine how long a worker that stalled before the first token gets no traffic
    */
   public record Routing(@DefaultValue("512") int affinityPrefixChars,
       @DefaultValue("4") double affinitySlack, @DefaultValue("3") int maxAttempts,
       @DefaultValue("100ms") Duration watchMinInterval,
-      @DefaultValue("250ms") Duration reconnectBackoff) {}
+      @DefaultValue("250ms") Duration reconnectBackoff,
+      @DefaultValue("2s") Duration loadReportTimeout,
+      @DefaultValue("30s") Duration firstTokenTimeout,
+      @DefaultValue("10s") Duration quarantine) {}
+
+  /** Worker discovery modes. */
+  public enum DiscoveryMode { STATIC, KUBERNETES }
+
+  /**
+   * @param mode {@code static}: the {@code glm.gateway.workers} list; {@code kubernetes}: the ready
+   *     endpoints of a Service, watched through its EndpointSlices
+   * @param kubernetes settings of the kubernetes mode
+   */
+  public record Discovery(@DefaultValue("static") DiscoveryMode mode,
+      @DefaultValue Kubernetes kubernetes) {}
+
+  /**
+   * @param namespace namespace of the worker Service; empty: the gateway's own (from the service
+   *     account, else the kube config)
+   * @param service name of the worker Service (EndpointSlices labelled
+   *     {@code kubernetes.io/service-name=<service>})
+   * @param portName the gRPC port's name in the slices; empty: the first port
+   */
+  public record Kubernetes(@DefaultValue("") String namespace,
+      @DefaultValue("inference-worker") String service, @DefaultValue("grpc") String portName) {}
+
+  /**
+   * @param resultTtl how long a task result is kept after its last write (BigModel keeps a day)
+   * @param sweepInterval how often expired file-store results are deleted (Redis expires its own)
+   */
+  public record Async(@DefaultValue("24h") Duration resultTtl,
+      @DefaultValue("10m") Duration sweepInterval) {}
 }

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.proto.inference.v1.FinishReason;
@@ -18,8 +19,10 @@ import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Runs Generate on a picked worker. A worker that fails before its first delta is replaced by
@@ -32,10 +35,23 @@ public final class InferenceClient {
 
   private final WorkerPicker picker;
   private final int maxAttempts;
+  private final Duration firstTokenTimeout;
+  private final Duration quarantine;
 
   public InferenceClient(WorkerPicker picker, int maxAttempts) {
+    this(picker, maxAttempts, Duration.ofSeconds(30), Duration.ofSeconds(10));
+  }
+
+  /**
+   * @param firstTokenTimeout a call with no response after this long is cancelled and retried
+   *     elsewhere, and its worker quarantined for {@code quarantine}
+   */
+  public InferenceClient(WorkerPicker picker, int maxAttempts, Duration firstTokenTimeout,
+      Duration quarantine) {
     this.picker = picker;
     this.maxAttempts = Math.max(1, maxAttempts);
+    this.firstTokenTimeout = firstTokenTimeout;
+    this.quarantine = quarantine;
   }
 
   public WorkerPicker picker() {
@@ -81,9 +97,12 @@ public final class InferenceClient {
     });
   }
 
-  private static Flux<GenerateResponse> call(WorkerEndpoint w, GenerateRequest req,
+  private Flux<GenerateResponse> call(WorkerEndpoint w, GenerateRequest req,
       Deadline deadline) {
     return Flux.create(sink -> {
+      // 0: waiting for the first response, 1: streaming, 2: gave up waiting (first-token timeout)
+      AtomicInteger phase = new AtomicInteger();
+      Disposable[] stallTimer = new Disposable[1];
       AtomicBoolean released = new AtomicBoolean();
       Runnable release = () -> {
         if (released.compareAndSet(false, true)) {
@@ -92,6 +111,17 @@ public final class InferenceClient {
       };
       w.acquire();
       ClientCallStreamObserver<?>[] holder = new ClientCallStreamObserver<?>[1];
+      stallTimer[0] = firstTokenTimeout.isZero() ? reactor.core.Disposables.disposed()
+          : Schedulers.parallel().schedule(() -> {
+        if (phase.compareAndSet(0, 2)) {
+          w.quarantine(quarantine);
+          log.warn("worker {} sent nothing within the first-token timeout of {} ms; quarantined "
+              + "for {} s", w.address(), firstTokenTimeout.toMillis(), quarantine.toSeconds());
+          holder[0].cancel("no first token in time", null);
+          release.run();
+          sink.error(new FirstTokenTimeout());
+        }
+      }, firstTokenTimeout.toMillis(), TimeUnit.MILLISECONDS);
       w.stub().withDeadline(deadline).generate(req,
           new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
             @Override public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
@@ -100,27 +130,47 @@ public final class InferenceClient {
             }
 
             @Override public void onNext(GenerateResponse value) {
-              sink.next(value);
+              if (phase.get() == 1) {
+                sink.next(value);
+              } else if (phase.compareAndSet(0, 1)) {
+                stallTimer[0].dispose();
+                sink.next(value);
+              }
             }
 
             @Override public void onError(Throwable t) {
               release.run();
-              sink.error(t);
+              if (phase.getAndSet(1) != 2) {
+                stallTimer[0].dispose();
+                sink.error(t);
+              }
             }
 
             @Override public void onCompleted() {
               release.run();
-              sink.complete();
+              if (phase.getAndSet(1) != 2) {
+                stallTimer[0].dispose();
+                sink.complete();
+              }
             }
           });
       ClientCallStreamObserver<?> call = holder[0];
       // the call has started: demand and cancellation may now reach it
       sink.onRequest(k -> call.request((int) Math.min(k, Integer.MAX_VALUE)));
       sink.onCancel(() -> {
+        phase.compareAndSet(0, 1);
+        stallTimer[0].dispose();
         call.cancel("the client went away", null);
         release.run();
       });
     }, FluxSink.OverflowStrategy.BUFFER);
+  }
+
+  /** A worker that sent nothing within the first-token timeout: try another. */
+  static final class FirstTokenTimeout extends RuntimeException {
+    FirstTokenTimeout() {
+      super("no first token within the timeout", null, false, false);
+    }
   }
 
   /** A worker that ended with ERROR/ABORTED before producing anything: try another. */
@@ -134,6 +184,10 @@ public final class InferenceClient {
   static GlmError map(Throwable t) {
     if (t instanceof GlmException g) {
       return g.error();
+    }
+    if (t instanceof FirstTokenTimeout) {
+      return new GlmError.Unavailable("the inference worker did not start answering in time",
+          Duration.ofSeconds(1));
     }
     if (t instanceof WorkerFailed) {
       return new GlmError.Internal("the inference worker failed while serving the request");

@@ -20,6 +20,7 @@ public final class WorkerEndpoint {
   private volatile LoadReport load;
   private volatile ModelInfo modelInfo;
   private volatile String lastModel;
+  private volatile long quarantinedUntilNanos = System.nanoTime();
 
   WorkerEndpoint(String address, ManagedChannel channel) {
     this.address = address;
@@ -66,10 +67,21 @@ public final class WorkerEndpoint {
     }
   }
 
-  /** True while its load stream is up and it reports READY. */
+  /** True while its load stream is up, it reports READY, and it is not quarantined. */
   public boolean ready() {
     LoadReport r = load;
-    return r != null && r.getState() == WorkerState.READY;
+    return r != null && r.getState() == WorkerState.READY
+        && System.nanoTime() - quarantinedUntilNanos >= 0;
+  }
+
+  /** Takes the worker out of routing for {@code d} (it stalled before a first token). */
+  void quarantine(java.time.Duration d) {
+    quarantinedUntilNanos = System.nanoTime() + d.toNanos();
+  }
+
+  /** Up (load stream alive) but out of routing after a stall. */
+  public boolean quarantined() {
+    return System.nanoTime() - quarantinedUntilNanos < 0;
   }
 
   public int inFlight() {

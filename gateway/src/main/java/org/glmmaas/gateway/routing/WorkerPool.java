@@ -7,7 +7,13 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -19,24 +25,83 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The workers of the static list, each watched through one WatchLoad stream. A broken stream marks
- * the worker down at once (no traffic goes there) and is re-opened with backoff.
+ * The known workers, each watched through one WatchLoad stream. The set changes with discovery
+ * ({@link #setAddresses}): a new address gets a channel and a stream, a gone one is drained.
+ *
+ * <p>Health: a broken stream marks the worker down at once (no traffic goes there) and is re-opened
+ * with backoff. A worker reports only on change, so silence alone is no fault; after
+ * {@code loadReportTimeout} of silence the pool opens a fresh WatchLoad (the contract answers one
+ * with a report at once). Answered: it replaces the old stream. Not answered within the same time:
+ * the worker is hung-but-open, so it is marked down and reconnected with backoff.
  */
 public final class WorkerPool implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
   private static final long MAX_BACKOFF_MS = 5000;
 
-  private final List<WorkerEndpoint> workers = new ArrayList<>();
+  private final List<WorkerEndpoint> workers = new CopyOnWriteArrayList<>();
+  private final Map<String, Watch> watches = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().daemon().name("worker-watch").factory());
   private final int minIntervalMs;
   private final long baseBackoffMs;
+  private final long silenceNanos;
+  private volatile boolean started;
   private volatile boolean closed;
 
   public WorkerPool(List<String> addresses, Duration minInterval, Duration backoff) {
+    this(addresses, minInterval, backoff, Duration.ofSeconds(2));
+  }
+
+  public WorkerPool(Collection<String> addresses, Duration minInterval, Duration backoff,
+      Duration loadReportTimeout) {
     this.minIntervalMs = (int) minInterval.toMillis();
     this.baseBackoffMs = Math.max(10, backoff.toMillis());
+    this.silenceNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(50), loadReportTimeout.toNanos());
+    for (String a : normalize(addresses)) {
+      add(a);
+    }
+  }
+
+  public WorkerPool start() {
+    started = true;
+    for (Watch w : watches.values()) {
+      w.probe();
+    }
+    long tick = Math.max(10, TimeUnit.NANOSECONDS.toMillis(silenceNanos) / 4);
+    timer.scheduleWithFixedDelay(this::check, tick, tick, TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  /** A live view, in the order workers were added. */
+  public List<WorkerEndpoint> workers() {
+    return workers;
+  }
+
+  /** Makes the pool hold exactly these "host:port" workers (discovery calls this on change). */
+  public synchronized void setAddresses(Collection<String> addresses) {
+    Set<String> want = normalize(addresses);
+    for (String a : want) {
+      if (!watches.containsKey(a)) {
+        log.info("worker {} discovered", a);
+        Watch w = add(a);
+        if (started) {
+          w.probe();
+        }
+      }
+    }
+    for (String a : new ArrayList<>(watches.keySet())) {
+      if (!want.contains(a)) {
+        log.info("worker {} removed", a);
+        Watch w = watches.remove(a);
+        workers.remove(w.endpoint);
+        w.stop();
+      }
+    }
+  }
+
+  private static Set<String> normalize(Collection<String> addresses) {
+    Set<String> out = new LinkedHashSet<>();
     for (String a : addresses) {
       String addr = a.strip();
       if (addr.isEmpty()) {
@@ -44,87 +109,225 @@ public final class WorkerPool implements AutoCloseable {
       }
       int colon = addr.lastIndexOf(':');
       if (colon <= 0) {
-        throw new IllegalArgumentException("glm.gateway.workers entry '" + addr
-            + "' is not host:port");
+        throw new IllegalArgumentException("worker address '" + addr + "' is not host:port");
       }
-      ManagedChannel ch = Grpc.newChannelBuilderForAddress(addr.substring(0, colon),
-              Integer.parseInt(addr.substring(colon + 1)), InsecureChannelCredentials.create())
-          .maxInboundMessageSize(16 << 20)
-          .build();
-      workers.add(new WorkerEndpoint(addr, ch));
+      Integer.parseInt(addr.substring(colon + 1));
+      out.add(addr);
     }
+    return out;
   }
 
-  public WorkerPool start() {
-    for (WorkerEndpoint w : workers) {
-      watch(w, baseBackoffMs);
+  private Watch add(String addr) {
+    int colon = addr.lastIndexOf(':');
+    String host = addr.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1); // IPv6 literal
     }
-    return this;
+    ManagedChannel ch = Grpc.newChannelBuilderForAddress(host,
+            Integer.parseInt(addr.substring(colon + 1)), InsecureChannelCredentials.create())
+        .maxInboundMessageSize(16 << 20)
+        // callbacks only hand responses to Reactor (never block), so run them on the transport
+        // thread instead of hopping to gRPC's default executor: one thread switch less per message
+        .directExecutor()
+        .build();
+    WorkerEndpoint e = new WorkerEndpoint(addr, ch);
+    Watch w = new Watch(e);
+    watches.put(addr, w);
+    workers.add(e);
+    return w;
   }
 
-  public List<WorkerEndpoint> workers() {
-    return workers;
-  }
-
-  private void watch(WorkerEndpoint w, long backoff) {
-    if (closed) {
-      return;
+  private void check() {
+    try {
+      long now = System.nanoTime();
+      for (Watch w : watches.values()) {
+        w.check(now);
+      }
+    } catch (RuntimeException e) {
+      log.warn("worker health check failed: {}", e.toString());
     }
-    w.stub().getInfo(GetInfoRequest.getDefaultInstance(), new io.grpc.stub.StreamObserver<>() {
-      @Override public void onNext(WorkerInfo info) {
-        w.modelInfo(info.getModel());
-      }
-
-      @Override public void onError(Throwable t) {
-        // load reports still name the model; GetInfo only adds detail
-      }
-
-      @Override public void onCompleted() {}
-    });
-    w.stub().watchLoad(WatchLoadRequest.newBuilder().setMinIntervalMs(minIntervalMs).build(),
-        new ClientResponseObserver<WatchLoadRequest, LoadReport>() {
-          boolean seen;
-
-          @Override public void beforeStart(ClientCallStreamObserver<WatchLoadRequest> s) {}
-
-          @Override public void onNext(LoadReport r) {
-            if (!seen) {
-              seen = true;
-              log.info("worker {} up: model {} state {}", w.address(), r.getModel(),
-                  r.getState());
-            }
-            w.load(r);
-          }
-
-          @Override public void onError(Throwable t) {
-            down(t.toString());
-          }
-
-          @Override public void onCompleted() {
-            down("load stream closed");
-          }
-
-          private void down(String why) {
-            boolean wasUp = w.load() != null;
-            w.load(null);
-            if (wasUp) {
-              log.warn("worker {} down: {}", w.address(), why);
-            }
-            long next = seen ? baseBackoffMs : Math.min(MAX_BACKOFF_MS, backoff * 2);
-            if (!closed) {
-              timer.schedule(() -> watch(w, next), seen ? baseBackoffMs : backoff,
-                  TimeUnit.MILLISECONDS);
-            }
-          }
-        });
   }
 
   @Override
   public void close() {
     closed = true;
     timer.shutdownNow();
-    for (WorkerEndpoint w : workers) {
-      w.channel().shutdownNow();
+    for (Watch w : watches.values()) {
+      w.stop();
+    }
+  }
+
+  /** The load streams of one worker: the live one and at most one probe (a fresh subscription). */
+  private final class Watch {
+    final WorkerEndpoint endpoint;
+    private ClientCallStreamObserver<?> live;
+    private ClientCallStreamObserver<?> probe;
+    private long probeStarted;
+    private long lastHeard = System.nanoTime();
+    private long backoffMs = baseBackoffMs;
+    private boolean reconnectScheduled;
+    private boolean stopped;
+
+    Watch(WorkerEndpoint endpoint) {
+      this.endpoint = endpoint;
+    }
+
+    /** Opens a fresh WatchLoad stream; its first report promotes it to the live one. */
+    synchronized void probe() {
+      reconnectScheduled = false;
+      if (stopped || closed || probe != null) {
+        return;
+      }
+      probeStarted = System.nanoTime();
+      endpoint.stub().watchLoad(WatchLoadRequest.newBuilder().setMinIntervalMs(minIntervalMs)
+          .build(), new Observer());
+    }
+
+    synchronized void check(long now) {
+      if (stopped) {
+        return;
+      }
+      if (probe != null && now - probeStarted > silenceNanos) {
+        cancel(probe);
+        probe = null;
+        failed("no load report within " + TimeUnit.NANOSECONDS.toMillis(silenceNanos)
+            + " ms of subscribing (hung worker?)");
+      } else if (probe == null && live != null && now - lastHeard > silenceNanos) {
+        probe();
+      }
+    }
+
+    private final class Observer
+        implements ClientResponseObserver<WatchLoadRequest, LoadReport> {
+      private ClientCallStreamObserver<WatchLoadRequest> call;
+
+      @Override public void beforeStart(ClientCallStreamObserver<WatchLoadRequest> c) {
+        call = c;
+        probe = c; // beforeStart runs inside probe(), which holds the lock
+      }
+
+      @Override public void onNext(LoadReport r) {
+        synchronized (Watch.this) {
+          if (stopped) {
+            cancel(call);
+            return;
+          }
+          if (call == probe) {
+            probe = null;
+            if (live != null) {
+              cancel(live);
+            }
+            live = call;
+          } else if (call != live) {
+            cancel(call);
+            return;
+          }
+          lastHeard = System.nanoTime();
+          backoffMs = baseBackoffMs;
+          boolean wasDown = endpoint.load() == null;
+          endpoint.load(r);
+          if (wasDown) {
+            log.info("worker {} up: model {} state {}", endpoint.address(), r.getModel(),
+                r.getState());
+            fetchInfo();
+          }
+        }
+      }
+
+      @Override public void onError(Throwable t) {
+        ended(t.toString());
+      }
+
+      @Override public void onCompleted() {
+        ended("load stream closed");
+      }
+
+      private void ended(String why) {
+        synchronized (Watch.this) {
+          if (call == probe) {
+            probe = null;
+            if (live != null) {
+              cancel(live);
+              live = null;
+            }
+            failed(why);
+          } else if (call == live) {
+            live = null;
+            if (probe == null) {
+              failed(why);
+            }
+          }
+        }
+      }
+    }
+
+    /** The worker is not usable: no traffic, reconnect with backoff. Holds the lock. */
+    private void failed(String why) {
+      if (live != null) {
+        cancel(live);
+        live = null;
+      }
+      boolean wasUp = endpoint.load() != null;
+      endpoint.load(null);
+      if (wasUp) {
+        log.warn("worker {} down: {}", endpoint.address(), why);
+      }
+      if (stopped || closed || reconnectScheduled || !started) {
+        return;
+      }
+      long delay = wasUp ? baseBackoffMs : backoffMs;
+      backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+      reconnectScheduled = true;
+      try {
+        timer.schedule(this::probe, delay, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closing
+      }
+    }
+
+    private void fetchInfo() {
+      endpoint.stub().withDeadlineAfter(5, TimeUnit.SECONDS).getInfo(
+          GetInfoRequest.getDefaultInstance(), new io.grpc.stub.StreamObserver<>() {
+            @Override public void onNext(WorkerInfo info) {
+              endpoint.modelInfo(info.getModel());
+            }
+
+            @Override public void onError(Throwable t) {
+              // load reports still name the model; GetInfo only adds detail
+            }
+
+            @Override public void onCompleted() {}
+          });
+    }
+
+    synchronized void stop() {
+      stopped = true;
+      cancel(live);
+      cancel(probe);
+      live = null;
+      probe = null;
+      endpoint.load(null);
+      // in-flight calls finish; new ones are refused by the channel
+      if (closed) {
+        endpoint.channel().shutdownNow();
+        return;
+      }
+      endpoint.channel().shutdown();
+      try {
+        timer.schedule(() -> endpoint.channel().shutdownNow(), 30, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        endpoint.channel().shutdownNow();
+      }
+    }
+
+    private void cancel(ClientCallStreamObserver<?> c) {
+      if (c != null) {
+        try {
+          c.cancel("replaced", null);
+        } catch (RuntimeException e) {
+          // already closed
+        }
+      }
     }
   }
 }

@@ -55,14 +55,23 @@ public final class FakeWorker implements AutoCloseable {
   public volatile long firstTokenDelayMs;
   /** Tokens per default request. */
   public volatile int numTokens = TOKENS.size();
+  /**
+   * Hung but open: every stream stays open and nothing is sent — no load reports (not even the
+   * first one of a new WatchLoad) and no Generate responses.
+   */
+  public volatile boolean hung;
+  /** Generate calls stay open and silent (load reports still flow). */
+  public volatile boolean generateHangs;
 
   public FakeWorker(String workerId, String model) throws IOException {
     this.workerId = workerId;
     this.model = model;
     this.load = LoadReport.newBuilder().setWorkerId(workerId).setModel(model)
         .setState(WorkerState.READY).setNumKvBlocksTotal(1000).setNumKvBlocksFree(1000).build();
+    // handlers never block (delays run on the timer), so they run on the transport thread: the
+    // fake answers "at once" and benchmarks measure the gateway, not executor hops in the fake
     this.server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
-        .addService(new Service()).build().start();
+        .directExecutor().addService(new Service()).build().start();
     this.port = server.getPort();
   }
 
@@ -78,6 +87,9 @@ public final class FakeWorker implements AutoCloseable {
   public void setLoad(int numWaiting, int numRunning, WorkerState state) {
     load = load.toBuilder().setNumWaiting(numWaiting).setNumRunning(numRunning).setState(state)
         .setTimestampUnixMs(System.currentTimeMillis()).build();
+    if (hung) {
+      return;
+    }
     for (StreamObserver<LoadReport> w : watchers) {
       try {
         w.onNext(load);
@@ -111,6 +123,9 @@ public final class FakeWorker implements AutoCloseable {
 
     @Override
     public void watchLoad(WatchLoadRequest request, StreamObserver<LoadReport> out) {
+      if (hung) {
+        return; // open and silent
+      }
       watchers.add(out);
       ((ServerCallStreamObserver<LoadReport>) out).setOnCancelHandler(() -> watchers.remove(out));
       out.onNext(load);
@@ -124,6 +139,9 @@ public final class FakeWorker implements AutoCloseable {
       String last = req.getChat().getMessagesCount() == 0 ? ""
           : req.getChat().getMessages(req.getChat().getMessagesCount() - 1).getContent();
       call.setOnCancelHandler(cancellations::incrementAndGet);
+      if (hung || generateHangs) {
+        return; // open and silent
+      }
       if (last.contains("[fail-before-first]")) {
         out.onError(error(io.grpc.Status.Code.UNAVAILABLE, "UNAVAILABLE", "worker draining"));
         return;

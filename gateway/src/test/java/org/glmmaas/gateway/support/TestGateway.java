@@ -30,6 +30,7 @@ public final class TestGateway {
   public static final String SUSPENDED_KEY = "ksusp.s3cretsusp";
   public static final String OTHER_TENANT_KEY = "kother.s3cretother";
   public static final String FUZZ_KEY = "kfuzz.s3cretfuzz";
+  public static final String METRICS_KEY = "kmetrics.s3cretmet";
 
   private static TestGateway instance;
 
@@ -73,6 +74,8 @@ public final class TestGateway {
         .setTenantStatus(TenantStatus.SUSPENDED));
     auth.addKey("kother", "s3cretother", principal("tother"));
     auth.addKey("kfuzz", "s3cretfuzz", principal("tfuzz"));
+    auth.addKey("kmetrics", "s3cretmet", principal("tmetrics")
+        .setKeyLimits(Limits.newBuilder().setRequestsPerMinute(2)));
     billing.balances.put("tpoor", 10L);
     billing.balances.put("tmain", 123_456_789L);
     Path data = Path.of("target", "test-data", UUID.randomUUID().toString());

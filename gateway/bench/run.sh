@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Gateway latency benchmark: wrk (Debian package `wrk`) against
+#   - the baseline: a trivial HTTP endpoint (reactor-netty) in the fake-backends process that
+#     answers the same chat call with a canned body of the same shape, and
+#   - the gateway (its own JVM, the real fat jar) routing to a FakeWorker that answers at once,
+#     authenticating against a FakeAuthService (both in the fake-backends process),
+# non-streaming and streaming, paced to a near-constant RATE req/s (chat.lua), RUNS times each,
+# then a closed-loop throughput run. Added latency = gateway percentile - baseline percentile.
+#
+# Usage: gateway/bench/run.sh [RATE=500] [SECONDS=20] [RUNS=3] [CONNECTIONS=50]
+#   BENCH_SKIP_BUILD=1 reuses target/; JAVA_HOME defaults to /usr/lib/jvm/temurin-25-jdk-amd64.
+set -euo pipefail
+RATE=${1:-500}; SECONDS_PER_RUN=${2:-20}; RUNS=${3:-3}; CONNS=${4:-50}
+HERE=$(cd "$(dirname "$0")" && pwd); GW=$(dirname "$HERE"); ROOT=$(dirname "$GW")
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+JAVA="$JAVA_HOME/bin/java"
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 2; }
+cd "$GW"
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  (cd "$ROOT" && ./mvnw -B -q -pl gateway -am install -DskipTests)
+  ../mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile=target/bench-cp.txt
+fi
+OUT=target/bench; mkdir -p "$OUT"; rm -rf "$OUT/data"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+"$JAVA" -Xmx256m --enable-native-access=ALL-UNNAMED -Dlogging.level.root=WARN \
+  -cp "target/test-classes:target/classes:$(cat target/bench-cp.txt)" \
+  org.glmmaas.gateway.bench.FakeBackends > "$OUT/backends.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q '^BACKENDS' "$OUT/backends.log" && break; sleep 0.2; done
+read -r WORKER AUTH BASE < <(sed -n 's/^BACKENDS worker=\(\S*\) auth=\(\S*\) baseline=\(\S*\)/\1 \2 \3/p' "$OUT/backends.log")
+GW_PORT=${BENCH_GATEWAY_PORT:-18080}
+# BENCH_GATEWAY_JVM_OPTS: extra gateway JVM flags, e.g. -XX:StartFlightRecording=filename=target/bench/gw.jfr
+"$JAVA" -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED ${BENCH_GATEWAY_JVM_OPTS:-} -jar target/gateway-*.jar \
+  --server.port="$GW_PORT" --glm.gateway.workers="$WORKER" --glm.gateway.auth.address="$AUTH" \
+  --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN > "$OUT/gateway.log" 2>&1 &
+PIDS+=($!)
+BODY='{"model":"glm-4-flash","messages":[{"role":"user","content":"hi"}]}'
+for _ in $(seq 200); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer kmain.s3cretmain' \
+    -H 'Content-Type: application/json' -d "$BODY" "http://127.0.0.1:$GW_PORT/v1/chat/completions" || true)
+  [ "$code" = 200 ] && break; sleep 0.3
+done
+[ "$code" = 200 ] || { echo "gateway did not come up; see $OUT/gateway.log" >&2; exit 1; }
+
+GATEWAY_URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+BASE_URL="http://127.0.0.1:$BASE/v1/chat/completions"
+# wrk: 2 threads; pacing per connection from chat.lua
+run() { # name url stream rate seconds connections
+  local r
+  r=$(BENCH_STREAM=$3 BENCH_RATE=$4 BENCH_CONNECTIONS=$6 wrk -t2 -c"$6" -d"$5"s --latency \
+    -s "$HERE/chat.lua" "$2" | grep '^RESULT')
+  echo "$1 $r" | tee -a "$OUT/results.txt"
+}
+: > "$OUT/results.txt"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/results.txt"
+echo "warming up (closed loop, then paced)..."
+for s in 0 1; do
+  run warm-gateway-$s "$GATEWAY_URL" $s 0 10 16 >/dev/null
+  run warm-baseline-$s "$BASE_URL" $s 0 5 16 >/dev/null
+  run warm-gateway-paced-$s "$GATEWAY_URL" $s "$RATE" 10 "$CONNS" >/dev/null
+done
+for i in $(seq "$RUNS"); do
+  for s in 0 1; do
+    run "baseline stream=$s run=$i" "$BASE_URL" $s "$RATE" "$SECONDS_PER_RUN" "$CONNS"
+    run "gateway stream=$s run=$i" "$GATEWAY_URL" $s "$RATE" "$SECONDS_PER_RUN" "$CONNS"
+  done
+done
+for s in 0 1; do
+  run "closed-loop gateway stream=$s" "$GATEWAY_URL" $s 0 "$SECONDS_PER_RUN" 32
+  run "closed-loop baseline stream=$s" "$BASE_URL" $s 0 "$SECONDS_PER_RUN" 32
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/results.txt"
+python3 - "$OUT/results.txt" <<'EOF'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r'(baseline|gateway) stream=(\d) run=\d+ RESULT (.*)', line)
+    if m:
+        kv = dict(x.split('=') for x in m.group(3).split())
+        rows.setdefault((m.group(1), m.group(2)), []).append(kv)
+for s, name in (('0', 'non-streaming'), ('1', 'streaming')):
+    b, g = rows.get(('baseline', s), []), rows.get(('gateway', s), [])
+    if not b or not g:
+        continue
+    med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
+    print(f"{name}: rate gateway {med(g,'rate'):.0f}/s baseline {med(b,'rate'):.0f}/s; "
+          f"p50 gateway {med(g,'p50_ms'):.3f} ms baseline {med(b,'p50_ms'):.3f} ms -> added "
+          f"{med(g,'p50_ms')-med(b,'p50_ms'):.3f} ms; p99 gateway {med(g,'p99_ms'):.3f} ms "
+          f"baseline {med(b,'p99_ms'):.3f} ms -> added {med(g,'p99_ms')-med(b,'p99_ms'):.3f} ms "
+          f"(medians of {len(g)} runs)")
+EOF

@@ -1,0 +1,102 @@
+package org.glmmaas.gateway.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import org.glmmaas.gateway.support.FakeWorker;
+import org.glmmaas.proto.inference.v1.GenerateResponse;
+import org.glmmaas.proto.inference.v1.WorkerState;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Workers that hang with their streams open are taken out of routing, and come back. */
+class WorkerHealthTest {
+
+  FakeWorker a;
+  FakeWorker b;
+  WorkerPool pool;
+  InferenceClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    a = new FakeWorker("a", RoutingTest.MODEL);
+    b = new FakeWorker("b", RoutingTest.MODEL);
+    pool = new WorkerPool(List.of(a.address(), b.address()), Duration.ofMillis(10),
+        Duration.ofMillis(50), Duration.ofMillis(300)).start();
+    client = new InferenceClient(new WorkerPicker(pool.workers(), 0), 3, Duration.ofMillis(400),
+        Duration.ofSeconds(30));
+    await(() -> pool.workers().stream().allMatch(WorkerEndpoint::ready), 10);
+    // a is the least loaded: it gets the traffic while it is healthy
+    b.setLoad(3, 3, WorkerState.READY);
+    await(() -> endpoint(b).load().getNumWaiting() == 3, 10);
+  }
+
+  @AfterEach
+  void stop() {
+    pool.close();
+    a.close();
+    b.close();
+  }
+
+  WorkerEndpoint endpoint(FakeWorker w) {
+    return pool.workers().stream().filter(e -> e.address().equals(w.address())).findFirst()
+        .orElseThrow();
+  }
+
+  static void await(BooleanSupplier cond, int seconds) throws InterruptedException {
+    long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+    while (!cond.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("condition not met in time").isLessThan(end);
+      Thread.sleep(10);
+    }
+  }
+
+  String served(long affinity) {
+    List<GenerateResponse> rs = client.generate(RoutingTest.req("t", "x"), affinity,
+        Duration.ofSeconds(10)).collectList().block();
+    return rs.getLast().getFinished().getWorkerId();
+  }
+
+  @Test
+  void aWorkerWhoseLoadStreamStaysOpenButSilentIsMarkedDownWithinSecondsAndComesBack()
+      throws Exception {
+    assertThat(served(1)).isEqualTo("a");
+    a.hung = true;
+    long t0 = System.nanoTime();
+    await(() -> !endpoint(a).ready(), 5);
+    long detectedMs = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(detectedMs).as("detection time, ms").isLessThan(3000);
+    Map<String, Integer> counts = new ConcurrentHashMap<>();
+    for (long i = 0; i < 10; i++) {
+      counts.merge(served(i), 1, Integer::sum);
+    }
+    assertThat(counts).containsOnlyKeys("b");
+
+    a.hung = false;
+    await(() -> endpoint(a).ready(), 10);
+    assertThat(served(1)).isEqualTo("a");
+  }
+
+  @Test
+  void aGenerateThatStallsBeforeTheFirstTokenIsRetriedElsewhereAndItsWorkerQuarantined()
+      throws Exception {
+    a.generateHangs = true;
+    long t0 = System.nanoTime();
+    assertThat(served(1)).isEqualTo("b");
+    assertThat((System.nanoTime() - t0) / 1_000_000).as("ms").isBetween(350L, 5000L);
+    assertThat(a.generateCalls.get()).isEqualTo(1);
+    await(() -> a.cancellations.get() == 1, 5);
+    assertThat(endpoint(a).ready()).isFalse();
+    assertThat(endpoint(a).quarantined()).isTrue();
+    // quarantined: the next calls go to b at once, without waiting on a again
+    for (long i = 0; i < 5; i++) {
+      assertThat(served(i)).isEqualTo("b");
+    }
+    assertThat(a.generateCalls.get()).isEqualTo(1);
+  }
+}
