@@ -2,6 +2,7 @@ package org.glmmaas.worker.config;
 
 import java.net.InetAddress;
 import java.time.Duration;
+import org.glmmaas.worker.engine.CpuList;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -15,7 +16,8 @@ import org.springframework.util.unit.DataSize;
  * @param modelId the model id callers use (default: the file name without ".gguf")
  * @param device "cpu" or "cuda:N"
  * @param threads CPU threads of the engine; 0: all available processors
- * @param cpuAffinity optional core list for the engine threads, e.g. "0-7" or "0,2,4"
+ * @param cpuAffinity optional core list the engine threads are pinned to, e.g. "0-7" or "0,2,4"
+ *     (Linux; the rest of the JVM stays unpinned)
  * @param drainTimeout how long a draining worker lets running streams finish before aborting them
  * @param grpc the gRPC server
  * @param scheduler batching limits
@@ -46,9 +48,13 @@ public record WorkerProperties(
     if (threads < 0) {
       throw new IllegalArgumentException("glm.worker.threads must be >= 0 (0 = all cores), got " + threads);
     }
-    if (!cpuAffinity.isBlank() && !cpuAffinity.matches("\\d+(-\\d+)?(,\\d+(-\\d+)?)*")) {
-      throw new IllegalArgumentException("glm.worker.cpu-affinity must be a core list like '0-7' or '0,2,4', got '"
-          + cpuAffinity + "'");
+    if (!cpuAffinity.isBlank()) {
+      try {
+        CpuList.parse(cpuAffinity);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("glm.worker.cpu-affinity must be a core list like '0-7' or '0,2,4', got '"
+            + cpuAffinity + "': " + e.getMessage());
+      }
     }
     if (drainTimeout.isNegative()) {
       throw new IllegalArgumentException("glm.worker.drain-timeout must not be negative");
@@ -59,9 +65,15 @@ public record WorkerProperties(
     }
   }
 
-  /** Engine threads to use: the configured number, or every available processor. */
+  /**
+   * Engine threads to use: the configured number; else one per core of {@code cpu-affinity} when
+   * set; else every available processor.
+   */
   public int effectiveThreads() {
-    return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+    if (threads > 0) {
+      return threads;
+    }
+    return cpuAffinity.isBlank() ? Runtime.getRuntime().availableProcessors() : CpuList.parse(cpuAffinity).size();
   }
 
   private static String defaultWorkerId() {

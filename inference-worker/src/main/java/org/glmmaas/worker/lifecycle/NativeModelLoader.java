@@ -2,22 +2,39 @@ package org.glmmaas.worker.lifecycle;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.glmmaas.worker.config.WorkerProperties;
+import org.glmmaas.worker.engine.CpuList;
 import org.glmmaas.worker.engine.Engine;
 import org.glmmaas.worker.engine.ffm.EngineOptions;
 import org.glmmaas.worker.engine.ffm.ModelHparams;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
-import org.glmmaas.worker.gguf.GgufMetadata;
+import org.glmmaas.worker.engine.ffm.NativeGlmModel;
+import org.glmmaas.worker.gguf.GgufFileType;
 import org.glmmaas.worker.text.TextModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Loads a GGUF file with the native engine. A small probe context reads the hyper-parameters,
- * the metadata (for the text model) and the bytes of one KV block; the serving context is then
- * created with the pool the memory budget allows.
+ * Loads a GGUF file with the native engine. The file is memory-mapped and validated first, with
+ * no context: the hyper-parameters, the metadata (for the text model) and the bytes of one KV
+ * block are read, the {@link MemoryPlan} is checked against the {@link AvailableMemory}, and only
+ * then does {@link LoadedModel#createEngine} create the serving context (repacked weights, KV
+ * pool, threads pinned to {@code glm.worker.cpu-affinity} when set) over the same mapping.
  */
 public final class NativeModelLoader implements ModelLoader {
 
-  private static final int PROBE_BLOCKS = 4;
+  private static final Logger log = LoggerFactory.getLogger(NativeModelLoader.class);
+
+  private final AvailableMemory available;
+
+  public NativeModelLoader() {
+    this(AvailableMemory.system());
+  }
+
+  public NativeModelLoader(AvailableMemory available) {
+    this.available = available;
+  }
 
   @Override
   public LoadedModel load(WorkerProperties props) {
@@ -28,6 +45,7 @@ public final class NativeModelLoader implements ModelLoader {
     if (!NativeGlmEngine.isAvailable()) {
       throw new IllegalStateException("the native engine library is not available: " + NativeGlmEngine.unavailableReason());
     }
+    CpuList affinity = props.cpuAffinity().isBlank() ? null : CpuList.parse(props.cpuAffinity());
     EngineOptions base = EngineOptions.defaults()
         .withDevice(props.device())
         .withThreads(props.effectiveThreads())
@@ -35,60 +53,89 @@ public final class NativeModelLoader implements ModelLoader {
         .withKvType(EngineOptions.KvType.parse(props.kvCache().dtype()))
         .withMaxBatchTokens(props.scheduler().maxNumBatchedTokens())
         .withMaxBatchSeqs(props.scheduler().maxNumSeqs());
-    ModelHparams hparams;
-    GgufMetadata metadata;
-    long blockBytes;
-    try (NativeGlmEngine probe = NativeGlmEngine.open(path, base.withKvBlocks(PROBE_BLOCKS))) {
-      hparams = probe.hparams();
-      metadata = probe.metadata();
-      blockBytes = probe.info().kvBlockBytes();
+    NativeGlmModel model = NativeGlmModel.open(path);
+    try {
+      ModelHparams hparams = model.hparams();
+      long blockBytes = model.kvBlockBytes(props.kvCache().blockSize(),
+          EngineOptions.KvType.parse(props.kvCache().dtype()));
+      checkMemory(props, path, hparams, blockBytes);
+      TextModel text = TextModel.fromMetadata(model.metadata());
+      ModelDescription description = new ModelDescription(hparams.architecture(), hparams.contextLength(),
+          hparams.vocabSize(), hparams.numParams(), quantization(hparams.fileType()));
+      return new Loaded(model, description, text, blockBytes, props, base, affinity);
+    } catch (RuntimeException | Error e) {
+      model.close();
+      throw e;
     }
-    TextModel text = TextModel.fromMetadata(metadata);
-    ModelDescription description = new ModelDescription(hparams.architecture(), hparams.contextLength(),
-        hparams.vocabSize(), hparams.numParams(), quantization(hparams.fileType()));
-    return new LoadedModel() {
-      @Override
-      public ModelDescription description() {
-        return description;
-      }
-
-      @Override
-      public TextModel textModel() {
-        return text;
-      }
-
-      @Override
-      public long kvBlockBytes(int blockSize, String dtype) {
-        if (blockSize != props.kvCache().blockSize() || !dtype.equals(props.kvCache().dtype())) {
-          throw new IllegalArgumentException("KV geometry differs from the probed one");
-        }
-        return blockBytes;
-      }
-
-      @Override
-      public Engine createEngine(int numKvBlocks, int blockSize, String dtype) {
-        return NativeGlmEngine.open(path, base.withKvBlocks(numKvBlocks).withKvBlockSize(blockSize)
-            .withKvType(EngineOptions.KvType.parse(dtype)));
-      }
-
-      @Override
-      public void close() {}
-    };
   }
 
-  /** The llama.cpp name of general.file_type. */
+  /** Refuses, with numbers, a KV budget below one block or a model that does not fit. */
+  private void checkMemory(WorkerProperties props, Path path, ModelHparams hp, long blockBytes) {
+    var kv = props.kvCache();
+    long budget = kv.memory().toBytes();
+    if (budget < blockBytes) {
+      throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+          "glm.worker.kv-cache.memory (%d bytes) is below one KV block of %s (%d tokens x %d layers"
+              + " x K and V = %d bytes); raise it to at least %d bytes (one %d-token sequence needs %d)",
+          budget, path.getFileName(), kv.blockSize(), hp.numLayers(), blockBytes, blockBytes,
+          hp.contextLength(), (long) Math.ceilDiv(hp.contextLength(), kv.blockSize()) * blockBytes));
+    }
+    long numBlocks = Math.min(budget / blockBytes, Integer.MAX_VALUE / kv.blockSize());
+    long kvBytes = numBlocks * blockBytes;
+    int wanted = props.scheduler().maxModelLen() > 0 ? props.scheduler().maxModelLen() : hp.contextLength();
+    long maxModelLen = Math.min(wanted, numBlocks * kv.blockSize());
+    long scratch = MemoryPlan.scratchBytes(hp.embeddingLength(), (long) hp.numHeads() * hp.headDim(),
+        (long) hp.numKvHeads() * hp.headDim(), hp.feedForwardLength(), hp.vocabSize(),
+        props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(), maxModelLen,
+        props.effectiveThreads());
+    MemoryPlan plan = new MemoryPlan(path.getFileName().toString(), hp.weightBytes(), kvBytes, scratch);
+    if (!props.device().equals("cpu")) {
+      log.info("memory plan (host side not checked on {}): {}", props.device(), plan.summary());
+      return;
+    }
+    Optional<AvailableMemory.Reading> avail = available.read();
+    if (avail.isEmpty()) {
+      log.info("memory plan (available memory unknown here, not checked): {}", plan.summary());
+      return;
+    }
+    String refusal = plan.refusal(avail.get());
+    if (refusal != null) {
+      throw new IllegalStateException(refusal);
+    }
+    String warning = plan.loadWarning(avail.get());
+    if (warning != null) {
+      log.warn(warning);
+    }
+    log.info("memory plan: {}; {} available ({})", plan.summary(), MemoryPlan.gb(avail.get().bytes()),
+        avail.get().source());
+  }
+
+  private record Loaded(NativeGlmModel model, ModelDescription description, TextModel textModel,
+      long blockBytes, WorkerProperties props, EngineOptions base, CpuList affinity)
+      implements LoadedModel {
+
+    @Override
+    public long kvBlockBytes(int blockSize, String dtype) {
+      if (blockSize != props.kvCache().blockSize() || !dtype.equals(props.kvCache().dtype())) {
+        return model.kvBlockBytes(blockSize, EngineOptions.KvType.parse(dtype));
+      }
+      return blockBytes;
+    }
+
+    @Override
+    public Engine createEngine(int numKvBlocks, int blockSize, String dtype) {
+      return model.newEngine(base.withKvBlocks(numKvBlocks).withKvBlockSize(blockSize)
+          .withKvType(EngineOptions.KvType.parse(dtype)), affinity);
+    }
+
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+
+  /** The llama.cpp name of general.file_type (enum llama_ftype). */
   static String quantization(int fileType) {
-    return switch (fileType) {
-      case 0 -> "F32";
-      case 1 -> "F16";
-      case 2 -> "Q4_0";
-      case 3 -> "Q4_1";
-      case 7 -> "Q8_0";
-      case 14 -> "Q4_K_S";
-      case 15 -> "Q4_K_M";
-      case 18 -> "Q6_K";
-      case 32 -> "BF16";
-      default -> fileType < 0 ? "unknown" : "type-" + fileType;
-    };
+    return GgufFileType.name(fileType);
   }
 }

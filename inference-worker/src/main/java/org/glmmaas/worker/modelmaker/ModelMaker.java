@@ -36,15 +36,27 @@ public final class ModelMaker {
   private ModelMaker() {}
 
   public static Result make(Spec spec, Path out) throws IOException {
+    return make(spec, BpeVocabulary.build(spec.preset().vocabSize(), BpeVocabulary.DEFAULT_MERGES), out);
+  }
+
+  /**
+   * As {@link #make(Spec, Path)} with a given vocabulary (e.g. a synthetic one at GLM-4's real
+   * size, 151,552 tokens with their merges); the preset's vocabSize must match it.
+   */
+  public static Result make(Spec spec, BpeVocabulary vocab, Path out) throws IOException {
+    if (vocab.tokens().size() != spec.preset().vocabSize()) {
+      throw new IllegalArgumentException("vocabulary has " + vocab.tokens().size()
+          + " tokens, the preset says " + spec.preset().vocabSize());
+    }
     GgufWriter w = new GgufWriter();
-    writeMetadata(w, spec);
+    writeMetadata(w, spec, vocab);
     Counter params = new Counter();
     addTensors(w, spec, params);
     long bytes = w.write(out);
     return new Result(out, bytes, params.params, params.tensors);
   }
 
-  private static void writeMetadata(GgufWriter w, Spec spec) {
+  private static void writeMetadata(GgufWriter w, Spec spec, BpeVocabulary v) {
     ModelPreset p = spec.preset();
     String a = spec.arch().ggufName;
     if (spec.arch() == ModelArch.CHATGLM && p.qDim() != p.embeddingLength()) {
@@ -69,7 +81,6 @@ public final class ModelMaker {
     if (spec.type() == WeightType.Q8_0 || spec.type() == WeightType.Q4_0) {
       w.putUint32("general.quantization_version", 2);
     }
-    BpeVocabulary v = BpeVocabulary.build(p.vocabSize(), BpeVocabulary.DEFAULT_MERGES);
     w.putString("tokenizer.ggml.model", "gpt2")
         .putString("tokenizer.ggml.pre", "glm4")
         .putStrings("tokenizer.ggml.tokens", v.tokens())

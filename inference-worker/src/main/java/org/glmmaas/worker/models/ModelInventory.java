@@ -6,27 +6,44 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
+import org.glmmaas.worker.gguf.GgufFileType;
 import org.glmmaas.worker.gguf.GgufFormatException;
 import org.glmmaas.worker.gguf.GgufMetadata;
 import org.glmmaas.worker.gguf.GgufReader;
 
 /**
  * What is in a model folder: architecture, size, tensor types, context length and the memory each
- * model needs to serve (weights, memory-mapped, plus an f16 KV cache for the whole context).
+ * model needs to serve (weights, about 1.1 x once loaded on the CPU engine, plus an f16 KV cache for
+ * the whole context), and whether the engine runs its tensor types.
  */
 public final class ModelInventory {
 
+  /** Tensor types the native engine runs (CPU kernels; K-quants since Q4_K/Q5_K landed). */
+  public static final Set<String> ENGINE_TYPES =
+      Set.of("F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K");
+
   /**
+   * @param fileType general.file_type by name ("Q4_K_M"; a K-quant file mixes tensor types)
    * @param kvBytesFullContext an f16 KV cache for one sequence of the full training context
    */
   public record LocalModel(Path path, String name, String architecture, long numParameters,
-      Map<String, Integer> tensorTypes, long contextLength, long fileBytes,
+      String fileType, Map<String, Integer> tensorTypes, long contextLength, long fileBytes,
       long kvBytesFullContext, String error) {
 
+    /** Memory to serve one full-context sequence, once loaded (the weights about 1.1 x, see MemoryPlan). */
     public long memoryBytes() {
-      return fileBytes + kvBytesFullContext;
+      return (long) (fileBytes * 1.1) + kvBytesFullContext;
+    }
+
+    /** Tensor types of this file the engine cannot run (empty: it loads). */
+    public Set<String> unsupportedTypes() {
+      Set<String> out = new TreeSet<>(tensorTypes.keySet());
+      out.removeAll(ENGINE_TYPES);
+      return out;
     }
   }
 
@@ -69,9 +86,10 @@ public final class ModelInventory {
       long embd = m.integer(arch + ".embedding_length").orElse(0L);
       long headDim = m.integer(arch + ".attention.key_length").orElse(heads > 0 ? embd / heads : 0);
       long kv = 2L * layers * ctx * kvHeads * headDim * 2;
-      return new LocalModel(p, name, arch, params, types, ctx, size, kv, null);
+      String fileType = GgufFileType.name(m.integer("general.file_type").orElse(-1L));
+      return new LocalModel(p, name, arch, params, fileType, types, ctx, size, kv, null);
     } catch (GgufFormatException | ArithmeticException e) {
-      return new LocalModel(p, name, "?", 0, Map.of(), 0, size, 0, "not a valid GGUF: " + e.getMessage());
+      return new LocalModel(p, name, "?", 0, "?", Map.of(), 0, size, 0, "not a valid GGUF: " + e.getMessage());
     }
   }
 

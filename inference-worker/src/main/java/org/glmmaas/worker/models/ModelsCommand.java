@@ -55,19 +55,20 @@ public final class ModelsCommand {
       out.println("no models in " + models + " (glm pull <name> downloads one; glm pull --help lists names)");
       return 0;
     }
-    out.printf(Locale.ROOT, "%-28s %-8s %9s %-22s %8s %10s %10s%n", "MODEL", "ARCH", "PARAMS",
-        "TENSOR TYPES", "CONTEXT", "FILE", "MEMORY");
+    out.printf(Locale.ROOT, "%-28s %-8s %9s %-7s %-22s %8s %10s %10s%n", "MODEL", "ARCH", "PARAMS",
+        "TYPE", "TENSOR TYPES", "CONTEXT", "FILE", "MEMORY");
     for (ModelInventory.LocalModel m : found) {
       if (m.error() != null) {
         out.printf(Locale.ROOT, "%-28s %s%n", m.name(), m.error());
         continue;
       }
-      out.printf(Locale.ROOT, "%-28s %-8s %9s %-22s %8d %10s %10s%n", m.name(), m.architecture(),
-          params(m.numParameters()), types(m.tensorTypes()), m.contextLength(),
-          ModelDownloader.Progress.human(m.fileBytes()), ModelDownloader.Progress.human(m.memoryBytes()));
+      out.printf(Locale.ROOT, "%-28s %-8s %9s %-7s %-22s %8d %10s %10s%s%n", m.name(), m.architecture(),
+          params(m.numParameters()), m.fileType(), types(m.tensorTypes()), m.contextLength(),
+          ModelDownloader.Progress.human(m.fileBytes()), ModelDownloader.Progress.human(m.memoryBytes()),
+          m.unsupportedTypes().isEmpty() ? "" : "  (the engine cannot run " + String.join(", ", m.unsupportedTypes()) + ")");
     }
-    out.println("MEMORY = weights (memory-mapped) + an f16 KV cache for one full-context sequence;"
-        + " size the worker's glm.worker.kv-cache.memory for more sequences.");
+    out.println("MEMORY = weights x 1.1 (the CPU engine repacks them; x 2 at the peak while loading) + an f16 KV"
+        + " cache for one full-context sequence; size the worker's glm.worker.kv-cache.memory for more sequences.");
     return 0;
   }
 
@@ -76,10 +77,11 @@ public final class ModelsCommand {
         .map(e -> "\"" + e.getKey() + "\":" + e.getValue()).collect(Collectors.joining(",", "{", "}"));
     return String.format(Locale.ROOT,
         "{\"name\":\"%s\",\"path\":\"%s\",\"architecture\":\"%s\",\"parameters\":%d,"
-            + "\"tensor_types\":%s,\"context_length\":%d,\"file_bytes\":%d,"
+            + "\"file_type\":\"%s\",\"tensor_types\":%s,\"runs\":%b,\"context_length\":%d,\"file_bytes\":%d,"
             + "\"kv_bytes_full_context\":%d,\"memory_bytes\":%d%s}",
         Json.escape(m.name()), Json.escape(m.path().toString()), Json.escape(m.architecture()),
-        m.numParameters(), types, m.contextLength(), m.fileBytes(), m.kvBytesFullContext(),
+        m.numParameters(), Json.escape(m.fileType()), types, m.error() == null && m.unsupportedTypes().isEmpty(),
+        m.contextLength(), m.fileBytes(), m.kvBytesFullContext(),
         m.memoryBytes(), m.error() == null ? "" : ",\"error\":\"" + Json.escape(m.error()) + "\"");
   }
 

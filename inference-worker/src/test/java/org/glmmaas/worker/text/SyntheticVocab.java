@@ -114,6 +114,20 @@ public final class SyntheticVocab {
     return v;
   }
 
+  /** The same vocabulary for the model maker, to write it into a GGUF file. */
+  public org.glmmaas.worker.modelmaker.BpeVocabulary toBpeVocabulary() {
+    return new org.glmmaas.worker.modelmaker.BpeVocabulary(List.copyOf(tokens), types.clone(),
+        List.copyOf(merges), tokens.indexOf("<|endoftext|>"), tokens.indexOf("<|user|>"));
+  }
+
+  public int size() {
+    return tokens.size();
+  }
+
+  public int numMerges() {
+    return merges.size();
+  }
+
   public BpeTokenizer tokenizer() {
     int eos = tokens.indexOf("<|endoftext|>");
     int eot = tokens.indexOf("<|user|>");

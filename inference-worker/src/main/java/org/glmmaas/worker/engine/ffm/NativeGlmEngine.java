@@ -1,10 +1,7 @@
 package org.glmmaas.worker.engine.ffm;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,8 +10,9 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.glmmaas.worker.engine.CpuList;
 import org.glmmaas.worker.engine.Engine;
 import org.glmmaas.worker.engine.EngineException;
 import org.glmmaas.worker.engine.EngineInfo;
@@ -32,8 +30,12 @@ import org.glmmaas.worker.gguf.GgufMetadata;
  */
 public final class NativeGlmEngine implements Engine {
 
+  private static final AtomicLong CONTEXTS_CREATED = new AtomicLong();
+
   private final GlmNative n;
   private final Arena arena = Arena.ofShared();
+  private final NativeGlmModel owner;
+  private final boolean ownsModel;
   private MemorySegment model;
   private MemorySegment context;
   private final ModelHparams hparams;
@@ -54,17 +56,20 @@ public final class NativeGlmEngine implements Engine {
   private FloatBuffer logitsView;
   private boolean closed;
 
-  private NativeGlmEngine(Path path, EngineOptions options) {
-    this.n = GlmNative.get();
-    this.modelPath = path.toString();
+  private NativeGlmEngine(NativeGlmModel owner, boolean ownsModel, EngineOptions options,
+      CpuList cpuAffinity) {
+    this.n = owner.n;
+    this.owner = owner;
+    this.ownsModel = ownsModel;
+    this.modelPath = owner.path();
+    this.model = owner.handle();
+    this.hparams = owner.hparams();
     try {
-      model = loadModel(path);
-      hparams = readHparams();
-      context = createContext(options);
+      context = CpuAffinity.callPinned(cpuAffinity, () -> createContext(options));
+      CONTEXTS_CREATED.incrementAndGet();
       effective = readParams();
       batch = arena.allocate(GlmNative.BATCH);
-      long blockBytes = (long) n.kvBlockBytes.invokeExact(model, effective.kvBlockSize(),
-          effective.kvType().code);
+      long blockBytes = owner.kvBlockBytes(effective.kvBlockSize(), effective.kvType());
       info = new EngineInfo(hparams.architecture(), hparams.vocabSize(), hparams.contextLength(),
           effective.kvBlockSize(), effective.numKvBlocks(), blockBytes,
           effective.device() == null ? "cpu" : effective.device());
@@ -74,18 +79,39 @@ public final class NativeGlmEngine implements Engine {
       throw e;
     } catch (Throwable t) {
       close();
-      throw new EngineException("opening " + path + " failed: " + t, t);
+      throw new EngineException("opening " + modelPath + " failed: " + t, t);
     }
   }
 
+  static NativeGlmEngine over(NativeGlmModel model, boolean ownsModel, EngineOptions options,
+      CpuList cpuAffinity) {
+    return new NativeGlmEngine(model, ownsModel, options, cpuAffinity);
+  }
+
   /**
-   * Loads the GGUF model at {@code path} and creates a context over it.
+   * Loads the GGUF model at {@code path} and creates a context over it; the engine owns the
+   * model and frees it on {@link #close()}.
    *
    * @throws EngineException when the library is missing, the file is invalid or unsupported, or
    *     the context cannot be created; the message is the native one
    */
   public static NativeGlmEngine open(Path path, EngineOptions options) {
-    return new NativeGlmEngine(path, options);
+    NativeGlmModel m = NativeGlmModel.open(path);
+    try {
+      return new NativeGlmEngine(m, true, options, null);
+    } catch (RuntimeException | Error e) {
+      m.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Engine contexts this JVM has created so far. A context is where the large allocations
+   * happen (repacked weights, KV pool, thread pool), so tests use this to check that a refusal
+   * came before any of them.
+   */
+  public static long numContextsCreated() {
+    return CONTEXTS_CREATED.get();
   }
 
   /** Whether libglm can be loaded in this JVM (tests assume it). */
@@ -113,42 +139,8 @@ public final class NativeGlmEngine implements Engine {
     return GlmNative.get().systemInfoString();
   }
 
-  private MemorySegment loadModel(Path path) throws Throwable {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment params = (MemorySegment) n.modelDefaultParams.invokeExact((SegmentAllocator) a);
-      MemorySegment out = a.allocate(ADDRESS);
-      MemorySegment cpath = a.allocateFrom(path.toAbsolutePath().toString(), StandardCharsets.UTF_8);
-      n.check((int) n.modelLoad.invokeExact(cpath, params, out), "loading " + path);
-      return out.get(ADDRESS, 0);
-    }
-  }
-
-  private ModelHparams readHparams() throws Throwable {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment h = a.allocate(GlmNative.HPARAMS);
-      n.check((int) n.modelGetHparams.invokeExact(model, h), "glm_model_get_hparams");
-      byte[] archBytes = h.asSlice(0, 32).toArray(JAVA_BYTE);
-      int end = 0;
-      while (end < archBytes.length && archBytes[end] != 0) {
-        end++;
-      }
-      String arch = new String(archBytes, 0, end, StandardCharsets.UTF_8);
-      return new ModelHparams(arch, hi(h, "n_vocab"), hi(h, "n_ctx_train"), hi(h, "n_embd"),
-          hi(h, "n_layer"), hi(h, "n_head"), hi(h, "n_head_kv"), hi(h, "head_dim"),
-          hi(h, "n_rot"), hi(h, "n_ff"),
-          h.get(JAVA_FLOAT, GlmNative.offset(GlmNative.HPARAMS, "rope_freq_base")),
-          h.get(JAVA_FLOAT, GlmNative.offset(GlmNative.HPARAMS, "rms_norm_eps")),
-          hi(h, "file_type"),
-          h.get(JAVA_LONG, GlmNative.offset(GlmNative.HPARAMS, "n_params")),
-          h.get(JAVA_LONG, GlmNative.offset(GlmNative.HPARAMS, "n_weight_bytes")));
-    }
-  }
-
-  private static int hi(MemorySegment h, String field) {
-    return h.get(JAVA_INT, GlmNative.offset(GlmNative.HPARAMS, field));
-  }
-
-  private MemorySegment createContext(EngineOptions o) throws Throwable {
+  /** Runs on the (possibly pinned) creating thread; glm_last_error is read on that thread. */
+  private MemorySegment createContext(EngineOptions o) {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment p = (MemorySegment) n.contextDefaultParams.invokeExact((SegmentAllocator) a);
       if (o.device() != null) {
@@ -165,6 +157,10 @@ public final class NativeGlmEngine implements Engine {
       MemorySegment out = a.allocate(ADDRESS);
       n.check((int) n.contextCreate.invokeExact(model, p, out), "glm_context_create");
       return out.get(ADDRESS, 0);
+    } catch (EngineException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new EngineException("glm_context_create failed: " + t, t);
     }
   }
 
@@ -213,35 +209,13 @@ public final class NativeGlmEngine implements Engine {
   /** Every metadata key/value of the file, typed as {@link GgufMetadata} describes. */
   public GgufMetadata metadata() {
     ensureOpen();
-    return new NativeMetadata(n, model).read();
+    return owner.metadata();
   }
 
   /** The model's tensors in file order. */
   public List<NativeTensorInfo> tensors() {
     ensureOpen();
-    try (Arena a = Arena.ofConfined()) {
-      long count = (long) n.tensorCount.invokeExact(model);
-      MemorySegment name = a.allocate(ADDRESS);
-      MemorySegment type = a.allocate(JAVA_INT);
-      MemorySegment dims = a.allocate(JAVA_INT);
-      MemorySegment ne = a.allocate(JAVA_LONG, 4);
-      List<NativeTensorInfo> out = new ArrayList<>();
-      for (long i = 0; i < count; i++) {
-        n.check((int) n.tensorInfo.invokeExact(model, i, name, type, dims, ne), "glm_tensor_info");
-        int nd = Math.clamp(dims.get(JAVA_INT, 0), 0, 4);
-        long[] d = new long[nd];
-        for (int k = 0; k < nd; k++) {
-          d[k] = ne.getAtIndex(JAVA_LONG, k);
-        }
-        String nm = name.get(ADDRESS, 0).reinterpret(4096).getString(0);
-        out.add(new NativeTensorInfo(nm, type.get(JAVA_INT, 0), d));
-      }
-      return List.copyOf(out);
-    } catch (EngineException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new EngineException("listing tensors failed: " + t, t);
-    }
+    return owner.tensors();
   }
 
   // ---- the step ----
@@ -333,8 +307,8 @@ public final class NativeGlmEngine implements Engine {
       if (context != null && !context.equals(MemorySegment.NULL)) {
         n.contextFree.invokeExact(context);
       }
-      if (model != null && !model.equals(MemorySegment.NULL)) {
-        n.modelFree.invokeExact(model);
+      if (ownsModel) {
+        owner.close();
       }
     } catch (Throwable t) {
       throw new EngineException("freeing the native engine failed: " + t, t);

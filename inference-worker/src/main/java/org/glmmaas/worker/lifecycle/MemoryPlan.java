@@ -1,0 +1,118 @@
+package org.glmmaas.worker.lifecycle;
+
+import java.util.Locale;
+
+/**
+ * What serving one model takes in host memory, worked out before anything large is allocated:
+ *
+ * <ul>
+ *   <li>weights: the tensor bytes of the file, memory-mapped. The CPU engine repacks the quantised
+ *       matrices into its kernels' panel layout when the context is created (about the weights'
+ *       size again) while the file pages it has copied are dropped (madvise DONTNEED), so the
+ *       <b>peak during load counts the weights twice</b>, and about 1.1 x at steady state. A
+ *       model is refused when its steady state does not fit; a peak that does not fit only warns
+ *       (the second copy is the file's clean page cache, which the kernel reclaims);
+ *   <li>KV: the pool, sized from the budget {@code glm.worker.kv-cache.memory};
+ *   <li>scratch: one step's activations at {@code max-num-batched-tokens}, attention scores per
+ *       thread, the logits of {@code max-num-seqs} rows, and a fixed runtime margin.
+ * </ul>
+ *
+ * @param model the file name, for messages
+ * @param weightBytes tensor data of the file
+ * @param kvBytes the KV pool (the budget rounded down to whole blocks)
+ * @param scratchBytes per-step buffers and margin
+ */
+public record MemoryPlan(String model, long weightBytes, long kvBytes, long scratchBytes) {
+
+  /** Peak weights / file weights during load: file pages plus the repacked copy. */
+  public static final double LOAD_PEAK_FACTOR = 2.0;
+
+  /** Steady-state weights / file weights: the repacked copy plus the pages still read. */
+  public static final double STEADY_FACTOR = 1.1;
+
+  /** Thread stacks, allocator slack, the sampler's per-request arrays. */
+  static final long RUNTIME_MARGIN = 64L << 20;
+
+  /**
+   * The scratch of one engine context.
+   *
+   * @param embd n_embd
+   * @param qDim n_head x head_dim
+   * @param kvDim n_head_kv x head_dim
+   * @param ff one half of the fused FFN
+   * @param vocab logits per row
+   * @param maxBatchTokens rows per step
+   * @param maxSeqs logit rows per step at most
+   * @param maxModelLen longest attention span
+   * @param threads engine threads
+   */
+  public static long scratchBytes(long embd, long qDim, long kvDim, long ff, long vocab,
+      long maxBatchTokens, long maxSeqs, long maxModelLen, long threads) {
+    long floatsPerRow = 3 * embd + (qDim + 2 * kvDim) + qDim + 3 * ff;
+    long activations = maxBatchTokens * floatsPerRow * Float.BYTES;
+    long quantisedInputs = maxBatchTokens * (embd + qDim + ff) * 2;
+    long scores = threads * maxModelLen * Float.BYTES;
+    long logits = maxSeqs * vocab * Float.BYTES;
+    return activations + quantisedInputs + scores + logits + RUNTIME_MARGIN;
+  }
+
+  /** Peak during load: weights counted twice (file pages and repacked copy) + KV + scratch. */
+  public long peakBytes() {
+    return (long) (weightBytes * LOAD_PEAK_FACTOR) + kvBytes + scratchBytes;
+  }
+
+  /** Steady state: about 1.1 x the weights + KV + scratch. */
+  public long steadyBytes() {
+    return (long) (weightBytes * STEADY_FACTOR) + kvBytes + scratchBytes;
+  }
+
+  /**
+   * Null when the model fits {@code available}; otherwise the refusal, with the numbers and what
+   * to change. The bar is the steady state: of the load's peak, the second copy of the weights is
+   * the file's pages, clean page cache the kernel reclaims under pressure (also inside a cgroup)
+   * rather than an out-of-memory kill, so a model whose steady state fits does load (see
+   * {@link #loadWarning}).
+   */
+  public String refusal(AvailableMemory.Reading available) {
+    if (steadyBytes() <= available.bytes()) {
+      return null;
+    }
+    return String.format(Locale.ROOT,
+        "model %s needs %s of weights x 1.1 = %s once loaded (the CPU engine keeps a repacked copy;"
+            + " x 2 = %s at the peak while loading) + %s KV (glm.worker.kv-cache.memory) + %s"
+            + " scratch = %s (%s at the peak), but %s is available (%s); lower"
+            + " glm.worker.kv-cache.memory or use a smaller quantisation",
+        model, gb(weightBytes), gb((long) (weightBytes * STEADY_FACTOR)),
+        gb((long) (weightBytes * LOAD_PEAK_FACTOR)), gb(kvBytes), gb(scratchBytes),
+        gb(steadyBytes()), gb(peakBytes()), gb(available.bytes()), available.source());
+  }
+
+  /**
+   * Null when even the load's peak fits; otherwise a warning that loading will push the file's
+   * pages out of the page cache (slower, other processes' cache evicted) though the model fits.
+   */
+  public String loadWarning(AvailableMemory.Reading available) {
+    if (peakBytes() <= available.bytes() || refusal(available) != null) {
+      return null;
+    }
+    return String.format(Locale.ROOT,
+        "model %s: the load's peak (%s: weights x 2 while the CPU engine repacks them, + KV +"
+            + " scratch) exceeds the %s available (%s); it fits once loaded (%s), so the kernel"
+            + " will reclaim the file's page cache while loading",
+        model, gb(peakBytes()), gb(available.bytes()), available.source(), gb(steadyBytes()));
+  }
+
+  /** One line for the log. */
+  public String summary() {
+    return String.format(Locale.ROOT,
+        "%s: weights %s (x 1.1 steady, x 2 = %s at the peak while loading) + KV %s + scratch %s"
+            + " = %s steady, %s peak",
+        model, gb(weightBytes), gb((long) (weightBytes * LOAD_PEAK_FACTOR)), gb(kvBytes),
+        gb(scratchBytes), gb(steadyBytes()), gb(peakBytes()));
+  }
+
+  /** Decimal gigabytes with two decimals, the unit model cards use ("9.99 GB"). */
+  static String gb(long bytes) {
+    return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
+  }
+}

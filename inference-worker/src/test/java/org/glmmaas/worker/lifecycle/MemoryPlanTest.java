@@ -1,0 +1,77 @@
+package org.glmmaas.worker.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The plan's arithmetic and message, and where the available figure comes from. No native code. */
+class MemoryPlanTest {
+
+  @TempDir Path root;
+
+  @Test
+  void aModelThatDoesNotFitIsRefusedWithItsNumbersAndWhatToChange() {
+    // glm-4-9b-chat Q8_0: 9.99 GB of tensors, a 1 GB KV budget, 0.4 GB scratch
+    MemoryPlan plan = new MemoryPlan("glm-4-9b-chat-Q8_0.gguf", 9_990_000_000L, 1_000_000_000L, 400_000_000L);
+    assertThat(plan.peakBytes()).isEqualTo(2 * 9_990_000_000L + 1_400_000_000L);
+    assertThat(plan.steadyBytes()).isEqualTo(10_989_000_000L + 1_400_000_000L);
+
+    String refusal = plan.refusal(new AvailableMemory.Reading(7_800_000_000L, "MemAvailable"));
+
+    assertThat(refusal).isEqualTo("model glm-4-9b-chat-Q8_0.gguf needs 9.99 GB of weights x 1.1 ="
+        + " 10.99 GB once loaded (the CPU engine keeps a repacked copy; x 2 = 19.98 GB at the peak"
+        + " while loading) + 1.00 GB KV (glm.worker.kv-cache.memory) + 0.40 GB scratch = 12.39 GB"
+        + " (21.38 GB at the peak), but 7.80 GB is available (MemAvailable); lower"
+        + " glm.worker.kv-cache.memory or use a smaller quantisation");
+    assertThat(plan.loadWarning(new AvailableMemory.Reading(7_800_000_000L, "MemAvailable"))).isNull();
+  }
+
+  @Test
+  void aModelWhoseSteadyStateFitsLoadsAndOnlyAPeakBeyondTheAvailableWarns() {
+    MemoryPlan plan = new MemoryPlan("glm-4-9b-chat-Q8_0.gguf", 9_990_000_000L, 1_073_741_824L, 200_000_000L);
+    // a 24 GB machine that also runs the rest of the platform: steady 12.26 GB, peak 21.25 GB
+    AvailableMemory.Reading here = new AvailableMemory.Reading(20_000_000_000L, "MemAvailable");
+    assertThat(plan.refusal(here)).isNull();
+    assertThat(plan.loadWarning(here)).contains("the load's peak (21.25 GB")
+        .contains("exceeds the 20.00 GB available (MemAvailable)")
+        .contains("it fits once loaded (12.26 GB)");
+    AvailableMemory.Reading plenty = new AvailableMemory.Reading(plan.peakBytes(), "MemAvailable");
+    assertThat(plan.refusal(plenty)).isNull();
+    assertThat(plan.loadWarning(plenty)).isNull();
+  }
+
+  @Test
+  void scratchGrowsWithTheBatchAndTheLogitRows() {
+    long one = MemoryPlan.scratchBytes(4096, 4096, 256, 13696, 151_552, 512, 16, 8192, 8);
+    long twice = MemoryPlan.scratchBytes(4096, 4096, 256, 13696, 151_552, 1024, 32, 8192, 8);
+    assertThat(one).isBetween(100L << 20, 400L << 20);
+    assertThat(twice).isGreaterThan(one + (100L << 20));
+  }
+
+  @Test
+  void availableMemoryIsMemAvailableOrTheCgroupHeadroomWhicheverIsLess() throws IOException {
+    Files.createDirectories(root.resolve("proc"));
+    Files.writeString(root.resolve("proc/meminfo"),
+        "MemTotal:       24000000 kB\nMemFree:         1000000 kB\nMemAvailable:    8000000 kB\n");
+    AvailableMemory mem = AvailableMemory.under(root);
+    assertThat(mem.read()).contains(new AvailableMemory.Reading(8_192_000_000L, "MemAvailable"));
+
+    Path cg = Files.createDirectories(root.resolve("sys/fs/cgroup"));
+    Files.writeString(cg.resolve("memory.max"), "max\n");
+    assertThat(mem.read().orElseThrow().source()).isEqualTo("MemAvailable");
+
+    Files.writeString(cg.resolve("memory.max"), "4294967296\n");
+    Files.writeString(cg.resolve("memory.current"), "1073741824\n");
+    assertThat(mem.read()).contains(
+        new AvailableMemory.Reading(3_221_225_472L, "cgroup memory.max - memory.current"));
+  }
+
+  @Test
+  void withoutProcNothingIsClaimed() {
+    assertThat(AvailableMemory.under(root).read()).isEmpty();
+  }
+}
