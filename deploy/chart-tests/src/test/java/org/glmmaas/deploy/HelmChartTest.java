@@ -82,14 +82,15 @@ class HelmChartTest {
         assertThat(problems).isEmpty();
         assertThat(chart.manifests()).hasSizeGreaterThan(10);
         assertThat(chart.ofKind("Deployment")).extracting(RenderedChart::name).containsExactlyInAnyOrder(
-                "glm-glm-maas-gateway", "glm-glm-maas-auth-service", "glm-glm-maas-billing-service", WORKER);
+                "glm-glm-maas-gateway", "glm-glm-maas-auth-service", "glm-glm-maas-billing-service");
+        assertThat(chart.ofKind("StatefulSet")).extracting(RenderedChart::name).containsExactly(WORKER);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("renders")
     void selectorsMatchThePodsTheyTarget(String profile, RenderedChart chart) {
         List<Map<String, Object>> podLabels = new ArrayList<>();
-        for (Map<String, Object> d : chart.ofKind("Deployment")) {
+        for (Map<String, Object> d : workloads(chart)) {
             Map<String, Object> selector = map(d, "spec", "selector", "matchLabels");
             Map<String, Object> labels = map(d, "spec", "template", "metadata", "labels");
             assertThat(labels).as("%s template labels", RenderedChart.name(d)).containsAllEntriesOf(selector);
@@ -129,7 +130,7 @@ class HelmChartTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("renders")
     void everyPodRunsAsNonRootWithoutPrivilegeEscalation(String profile, RenderedChart chart) {
-        List<Map<String, Object>> pods = new ArrayList<>(chart.ofKind("Deployment").stream().map(RenderedChart::podSpec).toList());
+        List<Map<String, Object>> pods = new ArrayList<>(workloads(chart).stream().map(RenderedChart::podSpec).toList());
         chart.ofKind("Pod").forEach(p -> pods.add(map(p, "spec")));
         String gatewayAccount = "glm-glm-maas-gateway";
         for (Map<String, Object> pod : pods) {
@@ -153,7 +154,7 @@ class HelmChartTest {
     void secretsComeFromSecretsNeverFromLiterals(String profile, RenderedChart chart) {
         List<String> secretNames = chart.ofKind("Secret").stream().map(RenderedChart::name).toList();
         int secretRefs = 0;
-        List<Map<String, Object>> pods = new ArrayList<>(chart.ofKind("Deployment").stream().map(RenderedChart::podSpec).toList());
+        List<Map<String, Object>> pods = new ArrayList<>(workloads(chart).stream().map(RenderedChart::podSpec).toList());
         chart.ofKind("Pod").forEach(p -> pods.add(map(p, "spec")));
         for (Map<String, Object> pod : pods) {
             for (Map<String, Object> c : RenderedChart.allContainers(pod)) {
@@ -195,7 +196,7 @@ class HelmChartTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("renders")
     void workerIsOnePodPerGpuWithModelVolumeAndSizedStartup(String profile, RenderedChart chart) {
-        Map<String, Object> worker = chart.get("Deployment", WORKER);
+        Map<String, Object> worker = chart.get("StatefulSet", WORKER);
         Map<String, Object> pod = podSpec(worker);
         Map<String, Object> container = list(pod, "containers").getFirst();
         Map<String, Object> env = envValues(container);
@@ -221,7 +222,34 @@ class HelmChartTest {
         int preStop = (Integer) map(container, "lifecycle", "preStop", "sleep").get("seconds");
         int drain = Integer.parseInt(((String) env.get("GLM_WORKER_DRAINTIMEOUT")).replace("s", ""));
         assertThat(preStop + drain).as("the worker finishes draining before the kubelet kills it").isLessThan(grace);
-        assertThat(map(worker, "spec", "strategy", "rollingUpdate")).containsEntry("maxSurge", 0);
+        // A StatefulSet never surges (a new worker never needs a GPU the release does not hold) and
+        // keeps each worker's usage spool on its own claim across pod deletion.
+        assertThat(map(worker, "spec")).containsEntry("podManagementPolicy", "Parallel")
+                .containsEntry("serviceName", WORKER + "-headless");
+        assertThat(chart.find("Service", WORKER + "-headless")).isPresent();
+        assertThat(map(worker, "spec", "updateStrategy")).containsEntry("type", "RollingUpdate");
+        assertThat(list(container, "volumeMounts")).anySatisfy(m -> assertThat(m)
+                .containsEntry("name", "spool").containsEntry("mountPath", "/var/lib/glm/spool"));
+        assertThat(list(map(worker, "spec"), "volumeClaimTemplates")).singleElement().satisfies(claim -> {
+            assertThat(map(claim, "metadata")).containsEntry("name", "spool");
+            assertThat(map(claim, "spec", "resources", "requests")).containsEntry("storage", "1Gi");
+        });
+        assertThat(list(pod, "volumes")).noneSatisfy(v -> assertThat(v).containsEntry("name", "spool"));
+    }
+
+    @Test
+    void workerSpoolWithoutPersistenceIsAnEmptyDir() {
+        RenderedChart chart = RenderedChart.render(List.of(), Map.of("inferenceWorker.spool.persistence.enabled", "false"));
+        Map<String, Object> worker = chart.get("StatefulSet", WORKER);
+        assertThat(map(worker, "spec")).doesNotContainKey("volumeClaimTemplates");
+        assertThat(list(podSpec(worker), "volumes")).anySatisfy(v -> assertThat(v)
+                .containsEntry("name", "spool").containsKey("emptyDir"));
+    }
+
+    private static List<Map<String, Object>> workloads(RenderedChart chart) {
+        List<Map<String, Object>> all = new ArrayList<>(chart.ofKind("Deployment"));
+        all.addAll(chart.ofKind("StatefulSet"));
+        return all;
     }
 
     @Test
@@ -231,7 +259,7 @@ class HelmChartTest {
         Map<String, Object> metric = list(map(hpa, "spec"), "metrics").getFirst();
         assertThat(metric).containsEntry("type", "Pods");
         assertThat(map(metric, "pods", "metric")).containsEntry("name", "glm_num_requests_waiting");
-        Map<String, Object> pod = podSpec(chart.get("Deployment", WORKER));
+        Map<String, Object> pod = podSpec(chart.get("StatefulSet", WORKER));
         assertThat(map(pod, "nodeSelector")).containsEntry("nvidia.com/gpu.present", "true");
         Map<String, Object> startup = map(list(pod, "containers").getFirst(), "startupProbe");
         assertThat((Integer) startup.get("periodSeconds") * (Integer) startup.get("failureThreshold")).isEqualTo(1800);
@@ -256,7 +284,7 @@ class HelmChartTest {
     @Test
     void gpuResourceNameIsConfigurable() {
         RenderedChart chart = RenderedChart.render(List.of(), Map.of("inferenceWorker.gpu.resourceName", "nvidia.com/mig-3g.40gb"));
-        Map<String, Object> container = list(podSpec(chart.get("Deployment", WORKER)), "containers").getFirst();
+        Map<String, Object> container = list(podSpec(chart.get("StatefulSet", WORKER)), "containers").getFirst();
         assertThat(map(container, "resources", "limits")).containsEntry("nvidia.com/mig-3g.40gb", 1).doesNotContainKey("nvidia.com/gpu");
     }
 
@@ -268,7 +296,7 @@ class HelmChartTest {
                 "inferenceWorker.model.pull.url", "https://huggingface.co/THUDM/glm/resolve/main/glm.gguf",
                 "inferenceWorker.model.pull.sha256", sha,
                 "inferenceWorker.model.pull.tokenSecret", "hf-token"));
-        Map<String, Object> init = list(podSpec(chart.get("Deployment", WORKER)), "initContainers").getFirst();
+        Map<String, Object> init = list(podSpec(chart.get("StatefulSet", WORKER)), "initContainers").getFirst();
         assertThat(init).containsEntry("name", "pull-model");
         assertThat(list(init, "args").toString()).contains("curl -fL", "-C -", "sha256sum -c");
         assertThat(envValues(init)).containsEntry("MODEL_SHA256", sha);
