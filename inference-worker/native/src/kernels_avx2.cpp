@@ -242,27 +242,6 @@ GLM_DRIVER(mm_q6_k, tile_q6k,)
 // the int16 pairs) keeps the row kernel above.
 using namespace panel;
 
-struct ActRow2 {
-    const float *d;
-    const int8_t *q;
-    const int32_t *s32;
-    const int16_t *s16;
-};
-
-inline ActRow2 act2_q8_0s(const MatmulArgs &a, int64_t r) {
-    const uint8_t *x = a.x + (size_t)r * a.x_stride;
-    const int64_t nb = a.K / 32;
-    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4),
-            reinterpret_cast<const int32_t *>(x + nb * 4 + a.K), nullptr};
-}
-
-inline ActRow2 act2_q8_k(const MatmulArgs &a, int64_t r) {
-    const uint8_t *x = a.x + (size_t)r * a.x_stride;
-    const int64_t nb = a.K / 256;
-    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4), nullptr,
-            reinterpret_cast<const int16_t *>(x + nb * 4 + a.K)};
-}
-
 inline __m256i bc4(const int8_t *p) {
     int32_t v;
     std::memcpy(&v, p, 4);
@@ -286,8 +265,8 @@ inline void store8(const MatmulArgs &a, int64_t r, int64_t o, __m256 v) {
 template <int NR>
 inline void tile2_q4_0(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
     const int64_t nb = a.K / 32;
-    ActRow2 x[NR];
-    for (int j = 0; j < NR; j++) x[j] = act2_q8_0s(a, r + j);
+    ActRow x[NR];
+    for (int j = 0; j < NR; j++) x[j] = act_q8_0s(a, r + j);
     const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     for (int half = 0; half < 2; half++) {
         __m256 acc[NR];
@@ -324,8 +303,8 @@ inline void tile2_q4_0(const MatmulArgs &a, const uint8_t *panel, int64_t o, int
 template <int NR>
 inline void tile2_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
     const int64_t nb = a.K / 256;
-    ActRow2 x[NR];
-    for (int j = 0; j < NR; j++) x[j] = act2_q8_k(a, r + j);
+    ActRow x[NR];
+    for (int j = 0; j < NR; j++) x[j] = act_q8_k(a, r + j);
     const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30), ones = _mm256_set1_epi16(1);
     for (int half = 0; half < 2; half++) {
         __m256 acc[NR];
@@ -370,8 +349,8 @@ template <bool Q5, int NR>
 inline void tile2_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
     constexpr size_t BB = Q5 ? kQ5KBlock : kQ4KBlock;
     const int64_t nb = a.K / 256;
-    ActRow2 x[NR];
-    for (int j = 0; j < NR; j++) x[j] = act2_q8_k(a, r + j);
+    ActRow x[NR];
+    for (int j = 0; j < NR; j++) x[j] = act_q8_k(a, r + j);
     const __m256i m4 = _mm256_set1_epi8(0x0f), m10 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
     for (int half = 0; half < 2; half++) {
         __m256 acc[NR];

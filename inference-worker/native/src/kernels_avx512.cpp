@@ -31,33 +31,6 @@ constexpr int64_t kPrefetch = 16;  // blocks ahead (measured: 16 beats 4, 8 and 
 using namespace panel;
 
 // ------------------------------------------------------------------------------------ kernels
-struct ActRow {
-    const float *d;      // block scales
-    const int8_t *q;     // quants
-    const int32_t *s32;  // Q8_0S block sums
-    const int16_t *s16;  // Q8_K group sums
-};
-
-inline ActRow act_q8_0s(const MatmulArgs &a, int64_t r) {
-    const uint8_t *x = a.x + (size_t)r * a.x_stride;
-    const int64_t nb = a.K / 32;
-    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4),
-            reinterpret_cast<const int32_t *>(x + nb * 4 + a.K), nullptr};
-}
-
-inline ActRow act_q8_k(const MatmulArgs &a, int64_t r) {
-    const uint8_t *x = a.x + (size_t)r * a.x_stride;
-    const int64_t nb = a.K / 256;
-    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4), nullptr,
-            reinterpret_cast<const int16_t *>(x + nb * 4 + a.K)};
-}
-
-inline __m512i bcast4(const int8_t *p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
-
 // acc += dpbusd(w, four activation bytes at p broadcast to every lane). Written as asm so the
 // broadcast is the instruction's own {1to16} memory operand (GCC 12 emits a separate
 // VPBROADCASTD for the intrinsic): one uop instead of two in the innermost loop.
@@ -319,8 +292,6 @@ void pm_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
 }
 
 // ------------------------------------------------------------------------------------ activations
-inline float hmax16(__m512 v) { return _mm512_reduce_max_ps(v); }
-
 // Same bytes as quantize_act: d = fp16(amax / 127), q = round-half-even(x * (127 / amax)).
 void quantize_q8_0(const float *x, uint8_t *out, int64_t K, bool sums) {
     const int64_t nb = K / 32;
@@ -330,7 +301,7 @@ void quantize_q8_0(const float *x, uint8_t *out, int64_t K, bool sums) {
     const __m512 sign = _mm512_set1_ps(-0.0f);
     for (int64_t b = 0; b < nb; b++) {
         const __m512 v0 = _mm512_loadu_ps(x + b * 32), v1 = _mm512_loadu_ps(x + b * 32 + 16);
-        const float amax = hmax16(_mm512_max_ps(_mm512_andnot_ps(sign, v0), _mm512_andnot_ps(sign, v1)));
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, v0), _mm512_andnot_ps(sign, v1)));
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         d[b] = _cvtsh_ss(_cvtss_sh(amax / 127.0f, 0));
         const __m512 idv = _mm512_set1_ps(id);

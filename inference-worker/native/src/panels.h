@@ -25,5 +25,30 @@ inline constexpr size_t kQ5KBlock = kKHead + 8 * 5 * 64;  // + one vector of hig
 size_t pack_bytes(int32_t kind, int64_t out, int64_t K);
 void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t K, uint8_t *dst, int64_t p0, int64_t p1);
 
+// One activation row as the panel kernels read it. Internal linkage: each SIMD file compiles its
+// own copy with its own ISA flags (a shared inline copy could carry AVX-512 code into the AVX2 path).
+namespace {
+struct ActRow {
+    const float *d;      // block scales
+    const int8_t *q;     // quants
+    const int32_t *s32;  // ACT_Q8_0S block sums
+    const int16_t *s16;  // ACT_Q8_K group sums of 16
+};
+
+inline ActRow act_q8_0s(const MatmulArgs &a, int64_t r) {
+    const uint8_t *x = a.x + (size_t)r * a.x_stride;
+    const int64_t nb = a.K / 32;
+    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4),
+            reinterpret_cast<const int32_t *>(x + nb * 4 + a.K), nullptr};
+}
+
+inline ActRow act_q8_k(const MatmulArgs &a, int64_t r) {
+    const uint8_t *x = a.x + (size_t)r * a.x_stride;
+    const int64_t nb = a.K / 256;
+    return {reinterpret_cast<const float *>(x), reinterpret_cast<const int8_t *>(x + nb * 4), nullptr,
+            reinterpret_cast<const int16_t *>(x + nb * 4 + a.K)};
+}
+}  // namespace
+
 }  // namespace panel
 }  // namespace glm
