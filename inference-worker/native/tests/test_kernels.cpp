@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "common.h"
@@ -84,6 +85,53 @@ static void test_quantize() {
 
 struct Case { int32_t type; int kind; const char *name; int64_t K; };
 
+// Runs `fn` over all rows at once, row by row (matrix-vector), over the outputs split at `cuts`
+// (thread chunks) and in row groups of alternating sizes (tile tails). Checks the first against
+// `ref` within float tolerance and that all four agree bit for bit. Returns the max difference.
+static double check_matmul(const std::string &label, MatmulFn fn, const MatmulArgs &base, const std::vector<float> &ref,
+                           std::initializer_list<int64_t> cuts, int64_t even_group) {
+    const int64_t O = (int64_t)base.y_stride, NX = base.nx, K = base.K;
+    std::vector<float> all((size_t)(NX * O), NAN), one((size_t)(NX * O), NAN), split((size_t)(NX * O), NAN), part((size_t)(NX * O), NAN);
+    MatmulArgs a = base;
+    a.y = all.data();
+    fn(a, 0, O);
+    for (int64_t r = 0; r < NX; r++) {
+        MatmulArgs b = base;
+        b.x = base.x + r * base.x_stride;
+        b.nx = 1;
+        b.y = one.data() + r * O;
+        fn(b, 0, O);
+    }
+    MatmulArgs sp = base;
+    sp.y = split.data();
+    int64_t from = 0;
+    for (int64_t cut : cuts) {
+        fn(sp, from, cut);
+        from = cut;
+    }
+    fn(sp, from, O);
+    for (int64_t r = 0; r < NX;) {
+        const int64_t take = std::min<int64_t>(r % 2 ? 3 : even_group, NX - r);
+        MatmulArgs b = base;
+        b.x = base.x + r * base.x_stride;
+        b.nx = take;
+        b.y = part.data() + r * O;
+        fn(b, 0, O);
+        r += take;
+    }
+    double maxd = 0, maxref = 0;
+    for (size_t i = 0; i < all.size(); i++) {
+        maxd = std::max(maxd, (double)std::fabs(all[i] - ref[i]));
+        maxref = std::max(maxref, (double)std::fabs(ref[i]));
+    }
+    const char *l = label.c_str();
+    CHECK(maxd <= 1e-5 * (maxref + 1) * std::sqrt((double)K), "%s vs scalar: max diff %g (max |ref| %g)", l, maxd, maxref);
+    CHECK(std::memcmp(all.data(), one.data(), all.size() * 4) == 0, "%s: gemm and gemv differ", l);
+    CHECK(std::memcmp(all.data(), split.data(), all.size() * 4) == 0, "%s: output split changes results", l);
+    CHECK(std::memcmp(all.data(), part.data(), all.size() * 4) == 0, "%s: row grouping changes results", l);
+    return maxd;
+}
+
 static void test_matmul() {
     const Case cases[] = {{T_F32, W_F32, "f32", 96}, {T_F16, W_F16, "f16", 128}, {T_BF16, W_BF16, "bf16", 64},
                           {T_Q8_0, W_Q8_0, "q8_0", 256}, {T_Q4_0, W_Q4_0, "q4_0", 320}, {T_Q6_K, W_Q6_K, "q6_k", 512},
@@ -109,44 +157,7 @@ static void test_matmul() {
         kernels_scalar().matmul[c.kind](base, 0, O);
         // Scalar reference vs a double-precision dot over the same quantised operands.
         for (const KernelSet *ks : paths()) {
-            std::vector<float> all((size_t)(NX * O), NAN), one((size_t)(NX * O), NAN), split((size_t)(NX * O), NAN);
-            MatmulArgs a = base;
-            a.y = all.data();
-            ks->matmul[c.kind](a, 0, O);
-            // Row by row (the matrix-vector case) and in odd output splits (thread chunks).
-            for (int64_t r = 0; r < NX; r++) {
-                MatmulArgs b = base;
-                b.x = xa.data() + r * xs;
-                b.nx = 1;
-                b.y = one.data() + r * O;
-                ks->matmul[c.kind](b, 0, O);
-            }
-            MatmulArgs s = base;
-            s.y = split.data();
-            ks->matmul[c.kind](s, 0, 5);
-            ks->matmul[c.kind](s, 5, 6);
-            ks->matmul[c.kind](s, 6, 23);
-            ks->matmul[c.kind](s, 23, O);
-            // Also 3 and 5 rows at a time (tile tails).
-            std::vector<float> part((size_t)(NX * O), NAN);
-            for (int64_t r = 0; r < NX;) {
-                const int64_t take = std::min<int64_t>(r % 2 ? 3 : 5, NX - r);
-                MatmulArgs b = base;
-                b.x = xa.data() + r * xs;
-                b.nx = take;
-                b.y = part.data() + r * O;
-                ks->matmul[c.kind](b, 0, O);
-                r += take;
-            }
-            double maxd = 0, maxref = 0;
-            for (size_t i = 0; i < all.size(); i++) {
-                maxd = std::max(maxd, (double)std::fabs(all[i] - ref[i]));
-                maxref = std::max(maxref, (double)std::fabs(ref[i]));
-            }
-            CHECK(maxd <= 1e-5 * (maxref + 1) * std::sqrt((double)K), "%s/%s vs scalar: max diff %g (max |ref| %g)", ks->name, c.name, maxd, maxref);
-            CHECK(std::memcmp(all.data(), one.data(), all.size() * 4) == 0, "%s/%s: gemm and gemv differ", ks->name, c.name);
-            CHECK(std::memcmp(all.data(), split.data(), all.size() * 4) == 0, "%s/%s: output split changes results", ks->name, c.name);
-            CHECK(std::memcmp(all.data(), part.data(), all.size() * 4) == 0, "%s/%s: row grouping changes results", ks->name, c.name);
+            const double maxd = check_matmul(std::string(ks->name) + "/" + c.name, ks->matmul[c.kind], base, ref, {5, 6, 23}, 5);
             std::printf("matmul %-6s %-4s max |path - scalar| = %.3g\n", ks->name, c.name, maxd);
         }
     }
@@ -265,40 +276,7 @@ static void test_packed() {
             std::vector<uint8_t> pxa(pxs * NX);
             for (int64_t r = 0; r < NX; r++) quantize_act(pat, &xf[r * K], &pxa[r * pxs], K);
             MatmulArgs base{pw, ks->pack_bytes(c.kind, kPanelRows, K), K, pxa.data(), pxs, NX, nullptr, (size_t)O, O};
-            std::vector<float> all((size_t)(NX * O), NAN), one((size_t)(NX * O), NAN), split((size_t)(NX * O), NAN), part((size_t)(NX * O), NAN);
-            MatmulArgs a = base;
-            a.y = all.data();
-            ks->packed_matmul[c.kind](a, 0, O);
-            for (int64_t r = 0; r < NX; r++) {
-                MatmulArgs b = base;
-                b.x = pxa.data() + r * pxs;
-                b.nx = 1;
-                b.y = one.data() + r * O;
-                ks->packed_matmul[c.kind](b, 0, O);
-            }
-            MatmulArgs sp = base;
-            sp.y = split.data();
-            ks->packed_matmul[c.kind](sp, 0, 16);
-            ks->packed_matmul[c.kind](sp, 16, 32);
-            ks->packed_matmul[c.kind](sp, 32, O);
-            for (int64_t r = 0; r < NX;) {
-                const int64_t take = std::min<int64_t>(r % 2 ? 3 : 9, NX - r);
-                MatmulArgs b = base;
-                b.x = pxa.data() + r * pxs;
-                b.nx = take;
-                b.y = part.data() + r * O;
-                ks->packed_matmul[c.kind](b, 0, O);
-                r += take;
-            }
-            double maxd = 0, maxref = 0;
-            for (size_t i = 0; i < all.size(); i++) {
-                maxd = std::max(maxd, (double)std::fabs(all[i] - ref[i]));
-                maxref = std::max(maxref, (double)std::fabs(ref[i]));
-            }
-            CHECK(maxd <= 1e-5 * (maxref + 1) * std::sqrt((double)K), "%s/%s packed vs scalar: max diff %g (max |ref| %g)", ks->name, c.name, maxd, maxref);
-            CHECK(std::memcmp(all.data(), one.data(), all.size() * 4) == 0, "%s/%s packed: gemm and gemv differ", ks->name, c.name);
-            CHECK(std::memcmp(all.data(), split.data(), all.size() * 4) == 0, "%s/%s packed: output split changes results", ks->name, c.name);
-            CHECK(std::memcmp(all.data(), part.data(), all.size() * 4) == 0, "%s/%s packed: row grouping changes results", ks->name, c.name);
+            const double maxd = check_matmul(std::string(ks->name) + "/" + c.name + " packed", ks->packed_matmul[c.kind], base, ref, {16, 32}, 9);
             std::printf("packed %-6s %-4s max |path - scalar| = %.3g\n", ks->name, c.name, maxd);
         }
     }
