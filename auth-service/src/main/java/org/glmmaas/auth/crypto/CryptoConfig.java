@@ -94,6 +94,8 @@ public class CryptoConfig {
     } catch (FileAlreadyExistsException raced) {
       return Files.readString(file, StandardCharsets.US_ASCII).trim();
     } catch (UnsupportedOperationException notPosix) {
+      // A file system without POSIX permissions (e.g. Windows): create it plainly; the data
+      // directory's own access control is what protects it there.
       Files.createFile(file);
     }
     Files.writeString(file, value + "\n", StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
