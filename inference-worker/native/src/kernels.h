@@ -29,6 +29,10 @@ size_t act_row_bytes(ActType act, int64_t K);
 //  ACT_Q8_K K/256 float scales, then K int8, then K/16 int16 group sums
 //  ACT_Q8_0S as ACT_Q8_0, then K/32 int32 block sums (for unsigned-weight integer dot products)
 void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K);
+// The Q8_K block preamble every quantiser shares: the signed value of largest magnitude in the 256
+// values at xb (the first one on ties). 0 means an all-zero block, whose scale, quants and group
+// sums it has already written.
+float q8k_block_max(const float *xb, float *d, int8_t *qb, int16_t *bs);
 
 struct MatmulArgs {
     const uint8_t *w;   // weight rows

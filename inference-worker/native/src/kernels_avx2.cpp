@@ -498,18 +498,9 @@ void quantize_q8_k_v(const float *x, uint8_t *out, int64_t K) {
     int16_t *bs = reinterpret_cast<int16_t *>(out + nb * 4 + K);
     for (int64_t b = 0; b < nb; b++) {
         const float *xb = x + b * 256;
-        float mx = 0.0f, amax = 0.0f;
-        for (int j = 0; j < 256; j++) {
-            const float ax = std::fabs(xb[j]);
-            if (ax > amax) { amax = ax; mx = xb[j]; }
-        }
         int8_t *qb = q + b * 256;
-        if (amax == 0.0f) {
-            d[b] = 0.0f;
-            std::memset(qb, 0, 256);
-            for (int g = 0; g < 16; g++) bs[b * 16 + g] = 0;
-            continue;
-        }
+        const float mx = q8k_block_max(xb, &d[b], qb, bs + b * 16);
+        if (mx == 0.0f) continue;
         const float iscale = -127.0f / mx;
         const __m256 is = _mm256_set1_ps(iscale);
         const __m256i hi = _mm256_set1_epi32(127);

@@ -46,6 +46,20 @@ size_t act_row_bytes(ActType act, int64_t K) {
     }
 }
 
+float q8k_block_max(const float *xb, float *d, int8_t *qb, int16_t *bs) {
+    float mx = 0.0f, amax = 0.0f;
+    for (int j = 0; j < 256; j++) {
+        const float ax = std::fabs(xb[j]);
+        if (ax > amax) { amax = ax; mx = xb[j]; }
+    }
+    if (amax == 0.0f) {
+        *d = 0.0f;
+        std::memset(qb, 0, 256);
+        for (int g = 0; g < 16; g++) bs[g] = 0;
+    }
+    return amax == 0.0f ? 0.0f : mx;
+}
+
 void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K) {
     switch (act) {
         case ACT_F32: std::memcpy(out, x, (size_t)K * 4); return;
@@ -95,17 +109,8 @@ void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K) {
             for (int64_t b = 0; b < nb; b++) {
                 const float *xb = x + b * 256;
                 int8_t *qb = q + b * 256;
-                float mx = 0.0f, amax = 0.0f;
-                for (int j = 0; j < 256; j++) {
-                    float ax = std::fabs(xb[j]);
-                    if (ax > amax) { amax = ax; mx = xb[j]; }
-                }
-                if (amax == 0.0f) {
-                    d[b] = 0.0f;
-                    std::memset(qb, 0, 256);
-                    for (int g = 0; g < 16; g++) bs[b * 16 + g] = 0;
-                    continue;
-                }
+                const float mx = q8k_block_max(xb, &d[b], qb, bs + b * 16);
+                if (mx == 0.0f) continue;
                 const float iscale = -127.0f / mx;
                 for (int j = 0; j < 256; j++) {
                     // nearest_int: round half to even through the float magic number, as ggml does.
