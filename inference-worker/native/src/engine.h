@@ -54,7 +54,7 @@ struct Model {
   private:
     std::mutex pack_mu_;
     bool packed_done_ = false;
-    std::vector<uint8_t *> packed_bufs_;
+    uint8_t *packed_ = nullptr;  // every repacked matrix, one 2 MiB-aligned allocation
 };
 
 // A persistent pool: parallel_for runs fn(task, thread) for task in [0, n) on all threads,

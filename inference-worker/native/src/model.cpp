@@ -235,7 +235,7 @@ void Model::load(const char *path, const glm_model_params &p) {
 }
 
 Model::~Model() {
-    for (uint8_t *b : packed_bufs_) std::free(b);
+    std::free(packed_);
 }
 
 void Model::ensure_packed(const KernelSet &k) {
@@ -272,7 +272,7 @@ void Model::ensure_packed(const KernelSet &k) {
 #ifdef MADV_HUGEPAGE
     madvise(mem, alloc, MADV_HUGEPAGE);
 #endif
-    packed_bufs_.push_back(static_cast<uint8_t *>(mem));
+    packed_ = static_cast<uint8_t *>(mem);
     for (size_t i = 0; i < ws.size(); i++) {
         Weight *w = ws[i];
         uint8_t *dst = static_cast<uint8_t *>(mem) + offs[i];
@@ -307,7 +307,7 @@ void Model::ensure_packed(const KernelSet &k) {
     run();
     for (auto &t : th) t.join();
     for (size_t i = 0; i < ws.size(); i++) {
-        ws[i]->packed = packed_bufs_[0] + offs[i];
+        ws[i]->packed = packed_ + offs[i];
         ws[i]->panel_bytes = k.pack_bytes(ws[i]->kind, kPanelRows, ws[i]->in);
     }
     packed_done_ = true;
