@@ -99,10 +99,8 @@ struct Context {
     int64_t n_slots = 0;
 
     // scratch
-    std::vector<float> x, h, q, kbuf, vbuf, attn, tmp, ffn, ffn2;
+    std::vector<float> x, h, q, attn, tmp, ffn, ffn2;
     std::vector<uint8_t> act;
-    int act_fmt = -1;  // which ActType `act` currently holds for `h`-like input
-    const float *act_src = nullptr;
     std::vector<std::vector<float>> scores;    // per thread
     std::vector<std::vector<uint16_t>> q16;    // per thread
 
