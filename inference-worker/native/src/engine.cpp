@@ -291,7 +291,8 @@ void Context::forward(const glm_batch &b, float *logits) {
 
     // RoPE tables per row: cos/sin for each rotated pair, theta built by repeated multiplication.
     const int64_t npair = hp.n_rot / 2;
-    std::vector<float> rcos((size_t)n * npair), rsin((size_t)n * npair);
+    rcos.resize((size_t)n * npair);
+    rsin.resize((size_t)n * npair);
     const float theta_scale = std::pow(hp.rope_freq_base, -2.0f / (float)hp.n_rot);
     for (int64_t r = 0; r < n; r++) {
         float theta = (float)b.positions[r];
@@ -374,14 +375,15 @@ void Context::forward(const glm_batch &b, float *logits) {
         });
         if (last) {
             // Only the rows that want logits go on (llama.cpp's inp_out_ids); values are unchanged.
-            std::vector<float> gx((size_t)b.n_logits * E), ga((size_t)b.n_logits * qdim);
+            gx.resize((size_t)b.n_logits * E);
+            ga.resize((size_t)b.n_logits * qdim);
             for (int32_t i = 0; i < b.n_logits; i++) {
                 const int64_t src = b.logit_rows[i];
                 std::memcpy(&gx[(size_t)i * E], &x[(size_t)src * E], (size_t)E * 4);
                 std::memcpy(&ga[(size_t)i * qdim], &attn[(size_t)src * qdim], (size_t)qdim * 4);
             }
-            std::copy(gx.begin(), gx.end(), x.begin());
-            std::copy(ga.begin(), ga.end(), attn.begin());
+            std::copy(gx.begin(), gx.begin() + (ptrdiff_t)b.n_logits * E, x.begin());
+            std::copy(ga.begin(), ga.begin() + (ptrdiff_t)b.n_logits * qdim, attn.begin());
             rows = b.n_logits;
             if (rows == 0) return;
         }

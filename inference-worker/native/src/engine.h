@@ -100,6 +100,7 @@ struct Context {
 
     // scratch
     std::vector<float> x, h, q, attn, tmp, ffn, ffn2;
+    std::vector<float> rcos, rsin, gx, ga;  // RoPE tables per row; logit rows gathered at the last layer
     std::vector<uint8_t> act;
     std::vector<std::vector<float>> scores;    // per thread
     std::vector<std::vector<uint16_t>> q16;    // per thread
