@@ -129,7 +129,8 @@ static int64_t dequant_mismatches(int32_t type, const std::vector<uint8_t> &w, c
     return bad;
 }
 
-// Q4_K/Q5_K row r times one Q8_K activation row, with the kernel's unit formulas in the CPU's order.
+// Q4_K/Q5_K row r times one Q8_K activation row, with the kernel's per-unit loads and integer
+// terms (what each lane computes) summed per super-block and accumulated in the CPU's order.
 static float device_dot(const Converted &c, int64_t K, int64_t r, const uint8_t *x) {
     const int64_t nb = K / 256, nu = K / 32;
     const float *xd = reinterpret_cast<const float *>(x);
@@ -137,14 +138,14 @@ static float device_dot(const Converted &c, int64_t K, int64_t r, const uint8_t 
     float acc = 0.0f;
     for (int64_t b = 0; b < nb; b++) {
         int isum = 0, msum = 0;
-        for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < 8; j++) {  // the 8 lanes of a super-block, then their integer sum
             const int64_t u = b * 8 + j;
-            int wq[4], av[8];
-            std::memcpy(wq, &c.q[(size_t)(r * (K / 2) + u * 16)], 16);
-            std::memcpy(av, xq + u * 32, 32);
-            const uint32_t hb = c.qh.empty() ? 0u : c.qh[(size_t)(r * nu + u)];
-            isum += c.sc[(size_t)(r * nu + u)] * L::kq_unit_dot(wq, hb, av);
-            msum += c.mn[(size_t)(r * nu + u)] * L::kq_unit_asum(av);
+            const L::KqUnit k = L::kq_load_unit(&c.q[(size_t)(r * (K / 2))], c.qh.empty() ? nullptr : &c.qh[(size_t)(r * nu)],
+                                                &c.sc[(size_t)(r * nu)], &c.mn[(size_t)(r * nu)], u);
+            int is, ms;
+            L::kq_unit_sums(k, xq, u, &is, &ms);
+            isum += is;
+            msum += ms;
         }
         acc = L::kq_accumulate(acc, c.d[(size_t)(r * nb + b)], c.dmin[(size_t)(r * nb + b)], xd[b], isum, msum);
     }

@@ -582,16 +582,11 @@ __global__ void k_matmul_kq(DevWeight w, DevAct a, int T, float * y, int64_t ldy
     for (int64_t base = 0; base < nu; base += 32) {
         const int64_t u = base + lane;
         const bool live = u < nu;
-        int wq[4] = {0, 0, 0, 0};
-        uint32_t hb = 0;
-        int sc = 0, mn = 0;
+        layout::KqUnit wu{};
         float dw = 0.0f, dmw = 0.0f;
         if (live) {
-            const int4 wv = *(const int4 *) ((const uint8_t *) w.q + o * (K / 2) + u * 16);
-            wq[0] = wv.x; wq[1] = wv.y; wq[2] = wv.z; wq[3] = wv.w;
-            if constexpr (WT == T_Q5_K) hb = w.qh[o * nu + u];
-            sc = w.ksc[o * nu + u];
-            mn = w.kmn[o * nu + u];
+            wu = layout::kq_load_unit((const uint8_t *) w.q + o * (K / 2), WT == T_Q5_K ? w.qh + o * nu : nullptr,
+                                      w.ksc + o * nu, w.kmn + o * nu, u);
             dw = w.s[o * nb + u / 8];
             dmw = w.dmin[o * nb + u / 8];
         }
@@ -599,13 +594,7 @@ __global__ void k_matmul_kq(DevWeight w, DevAct a, int T, float * y, int64_t ldy
         for (int t = 0; t < TT; t++) {
             if (t < nt) {
                 int isum = 0, msum = 0;
-                if (live) {
-                    const int4 * ap = (const int4 *) (a.q8 + (int64_t) (t0 + t) * K + u * 32);
-                    const int4 a0 = ap[0], a1 = ap[1];
-                    const int av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-                    isum = sc * layout::kq_unit_dot(wq, hb, av);
-                    msum = mn * layout::kq_unit_asum(av);
-                }
+                if (live) layout::kq_unit_sums(wu, a.q8 + (int64_t) (t0 + t) * K, u, &isum, &msum);
 #pragma unroll
                 for (int off = 1; off < 8; off <<= 1) {
                     isum += __shfl_xor_sync(0xffffffffu, isum, off);

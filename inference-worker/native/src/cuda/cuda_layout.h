@@ -235,6 +235,42 @@ GLM_HD int kq_unit_asum(const int a[8]) {
     return s;
 }
 
+// 16 bytes at p (16-byte aligned on the device: one vector load) as four little-endian ints.
+GLM_HD void load16(const void * p, int out[4]) {
+#if defined(__CUDA_ARCH__)
+    const int4 v = *(const int4 *) p;
+    out[0] = v.x; out[1] = v.y; out[2] = v.z; out[3] = v.w;
+#else
+    std::memcpy(out, p, 16);
+#endif
+}
+
+// The weight side of unit u of a converted row (qh == nullptr for Q4_K).
+struct KqUnit {
+    int w[4];
+    uint32_t hb;
+    int sc, mn;
+};
+
+GLM_HD KqUnit kq_load_unit(const uint8_t * q, const uint32_t * qh, const uint8_t * sc, const uint8_t * mn, int64_t u) {
+    KqUnit k;
+    load16(q + u * 16, k.w);
+    k.hb = qh ? qh[u] : 0u;
+    k.sc = sc[u];
+    k.mn = mn[u];
+    return k;
+}
+
+// Unit u's exact integer terms against a Q8_K activation row's quants a (K int8):
+// *isum = sc * dot(v, a_u), *msum = mn * sum(a_u).
+GLM_HD void kq_unit_sums(const KqUnit & k, const int8_t * a, int64_t u, int * isum, int * msum) {
+    int av[8];
+    load16(a + u * 32, av);
+    load16(a + u * 32 + 16, av + 4);
+    *isum = k.sc * kq_unit_dot(k.w, k.hb, av);
+    *msum = k.mn * kq_unit_asum(av);
+}
+
 // One super-block's contribution, in the CPU reference's order.
 GLM_HD float kq_accumulate(float acc, float d, float dmin, float da, int isum, int msum) {
     acc = fadd(acc, fmul(fmul(d, da), (float) isum));
