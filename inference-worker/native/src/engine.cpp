@@ -103,13 +103,8 @@ void Context::create(Model *m, const glm_context_params &p) {
     q16.resize(pool->size());
 }
 
-namespace {
-
-
-void dequant_row(const Weight &w, int64_t row, float *out) {
-    const uint8_t *p = w.t->data + (size_t)row * w.row_bytes;
-    const int64_t K = w.in;
-    switch (w.t->type) {
+void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out) {
+    switch (type) {
         case T_F32: std::memcpy(out, p, (size_t)K * 4); break;
         case T_F16:
             for (int64_t i = 0; i < K; i++) { uint16_t h; std::memcpy(&h, p + 2 * i, 2); out[i] = fp16_to_fp32(h); }
@@ -162,7 +157,7 @@ void dequant_row(const Weight &w, int64_t row, float *out) {
             break;
         case T_Q4_K:
         case T_Q5_K: {
-            const bool q5 = w.t->type == T_Q5_K;
+            const bool q5 = type == T_Q5_K;
             const int64_t bb = q5 ? 176 : 144;
             for (int64_t b = 0; b < K / 256; b++) {
                 const uint8_t *blk = p + b * bb;
@@ -181,8 +176,14 @@ void dequant_row(const Weight &w, int64_t row, float *out) {
             }
             break;
         }
-        default: fail(GLM_ERR_INTERNAL, "no dequantiser for type %d", w.t->type);
+        default: fail(GLM_ERR_INTERNAL, "no dequantiser for type %d", type);
     }
+}
+
+namespace {
+
+void dequant_row(const Weight &w, int64_t row, float *out) {
+    dequant_row_bytes(w.t->type, w.t->data + (size_t)row * w.row_bytes, w.in, out);
 }
 
 struct Job {

@@ -57,6 +57,10 @@ struct Model {
     uint8_t *packed_ = nullptr;  // every repacked matrix, one 2 MiB-aligned allocation
 };
 
+// One row of K inputs of a weight of ggml type `type` (block bytes at p) as floats: the CPU
+// engine's dequantisation (embedding rows; the reference the CUDA layout test checks against).
+void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out);
+
 // A persistent pool: parallel_for runs fn(task, thread) for task in [0, n) on all threads,
 // including the caller. Results must not depend on which thread runs which task.
 class ThreadPool {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check of the engine (issue 11), in one run on a CUDA machine: build the native library
 # with the CUDA backend, run the C++ tests on that host's CPU, compare CPU and CUDA against the
-# llama.cpp goldens, check batch invariance on the GPU, and bench the 1B model (Q8_0, Q4_0).
+# llama.cpp goldens (small-glm4-q4_k_m covers Q4_K + Q6_K), check batch invariance on the GPU,
+# compare CPU and CUDA on random 1B K-quant models (Q4_K_M, Q5_K_M: real row lengths, no golden),
+# and bench the 1B model (Q8_0, Q4_0, Q4_K_M, Q5_K_M).
 #   usage: gpu_check.sh REFERENCE_DIR OUT_DIR
 set -uo pipefail
 REF="$1"; OUT="$2"
@@ -28,17 +30,25 @@ echo "== goldens: CUDA"
 python3 "$NATIVE/tools/compare_golden.py" "$REF" "$B/glm-devcheck" cuda:0 1e-3 2>&1 | tee "$OUT/golden-cuda.jsonl"
 
 echo "== batch invariance on the GPU"
-for m in small-glm4-q8_0 small-glm4-q4_0 small-glm4-f16 tiny-chatglm-f32; do
+for m in small-glm4-q8_0 small-glm4-q4_0 small-glm4-q4_k_m small-glm4-f16 tiny-chatglm-f32; do
   "$B/glm-devcheck" invariance "$REF/models/$m.gguf" cuda:0 1 2>&1
 done | tee "$OUT/invariance-cuda.jsonl"
 
 echo "== 1B bench models"
 python3 "$NATIVE/tools/make_bench_model.py" --type q8_0 --out /tmp/b1-q8_0.gguf --seed 1 &
 python3 "$NATIVE/tools/make_bench_model.py" --type q4_0 --out /tmp/b1-q4_0.gguf --seed 1 &
+python3 "$NATIVE/tools/make_bench_model.py" --type q4_k_m --out /tmp/b1-q4_k_m.gguf --seed 1 &
+python3 "$NATIVE/tools/make_bench_model.py" --type q5_k_m --out /tmp/b1-q5_k_m.gguf --seed 1 &
+python3 "$NATIVE/tools/make_bench_model.py" --type q5_k_m --out /tmp/b2-q5_k_m.gguf --seed 2 --layers 2 &
 wait
-ls -la /tmp/b1-*.gguf
+ls -la /tmp/b1-*.gguf /tmp/b2-*.gguf
+echo "== CPU vs CUDA on K-quant models without a golden (Q5_K has no llama.cpp golden)"
+for f in /tmp/b2-q5_k_m.gguf /tmp/b1-q4_k_m.gguf; do
+  python3 "$NATIVE/tools/compare_devices.py" "$B/glm-devcheck" "$f" cpu cuda:0 2>&1
+done | tee "$OUT/cpu-vs-cuda.jsonl"
+"$B/glm-devcheck" invariance /tmp/b2-q5_k_m.gguf cuda:0 1 2>&1 | tee -a "$OUT/invariance-cuda.jsonl"
 "$B/glm-devcheck" bandwidth 2>&1 | tee "$OUT/bandwidth.json"
-for t in q8_0 q4_0; do
+for t in q8_0 q4_0 q4_k_m q5_k_m; do
   "$B/glm-devcheck" bench /tmp/b1-$t.gguf cuda:0 1 2>&1 | sed "s/^/$t /"
 done | tee "$OUT/bench-cuda.txt"
 echo "total: $(( $(date +%s) - t0 )) s"

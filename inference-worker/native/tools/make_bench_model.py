@@ -3,10 +3,11 @@
 weights 1) as GGUF v3, for glm-bench during development. The Java `glm engine make-model --preset 1b`
 is the product's maker; this script only needs numpy.
 
-  make_bench_model.py --type q8_0|q4_0|q4_k_m|f16 --out FILE [--seed N] [--layers 18]
+  make_bench_model.py --type q8_0|q4_0|q4_k_m|q5_k_m|f16 --out FILE [--seed N] [--layers 18]
 
 q4_0 keeps the output head in Q6_K (as llama.cpp's Q4_0 files do); its Q6_K blocks are random but
-valid super-blocks of the same magnitude (the bench measures speed, not quality).
+valid super-blocks of the same magnitude (the bench measures speed, not quality). q4_k_m / q5_k_m
+are random Q4_K / Q5_K super-blocks with llama.cpp's *_K_M choice of Q6_K tensors.
 """
 import argparse
 import struct
@@ -15,7 +16,7 @@ import numpy as np
 
 ARCH = "glm4"
 E, LAYERS, HEADS, KV_HEADS, HD, ROT, FF, VOCAB, CTX = 2048, 18, 16, 2, 128, 64, 6912, 32768, 4096
-F32, F16, Q4_0, Q8_0, Q4_K, Q6_K = 0, 1, 2, 8, 12, 14
+F32, F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K = 0, 1, 2, 8, 12, 13, 14
 
 
 def q8_0(x):
@@ -63,6 +64,17 @@ def q4_k_random(n, rng):
     return out.tobytes()
 
 
+def q5_k_random(n, rng):
+    nb = n // 256
+    out = np.zeros(nb, dtype=[("d", "<f2"), ("dmin", "<f2"), ("sc", "u1", 12), ("qh", "u1", 32), ("qs", "u1", 128)])
+    out["d"] = np.float16(0.02 / (32.0 * 15.5))
+    out["dmin"] = np.float16(0.02 / (32.0 * 15.5))
+    out["sc"] = rng.integers(0, 256, size=(nb, 12), dtype=np.uint8)
+    out["qh"] = rng.integers(0, 256, size=(nb, 32), dtype=np.uint8)
+    out["qs"] = rng.integers(0, 256, size=(nb, 128), dtype=np.uint8)
+    return out.tobytes()
+
+
 def encode(x, t, rng):
     if t == F32:
         return x.astype("<f4").tobytes()
@@ -76,11 +88,13 @@ def encode(x, t, rng):
         return q6_k_random(x.size, rng)
     if t == Q4_K:
         return q4_k_random(x.size, rng)
+    if t == Q5_K:
+        return q5_k_random(x.size, rng)
     raise ValueError(t)
 
 
 def size_of(n, t):
-    return {F32: 4 * n, F16: 2 * n, Q8_0: n // 32 * 34, Q4_0: n // 32 * 18, Q4_K: n // 256 * 144, Q6_K: n // 256 * 210}[t]
+    return {F32: 4 * n, F16: 2 * n, Q8_0: n // 32 * 34, Q4_0: n // 32 * 18, Q4_K: n // 256 * 144, Q5_K: n // 256 * 176, Q6_K: n // 256 * 210}[t]
 
 
 def gguf_str(s):
@@ -90,23 +104,23 @@ def gguf_str(s):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--type", choices=["q8_0", "q4_0", "q4_k_m", "f16"], required=True)
+    ap.add_argument("--type", choices=["q8_0", "q4_0", "q4_k_m", "q5_k_m", "f16"], required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--layers", type=int, default=LAYERS)
     a = ap.parse_args()
-    wt = {"q8_0": Q8_0, "q4_0": Q4_0, "q4_k_m": Q4_K, "f16": F16}[a.type]
-    out_t = Q6_K if wt in (Q4_0, Q4_K) else wt
-    ftype = {Q8_0: 7, Q4_0: 2, Q4_K: 15, F16: 1}[wt]
+    wt = {"q8_0": Q8_0, "q4_0": Q4_0, "q4_k_m": Q4_K, "q5_k_m": Q5_K, "f16": F16}[a.type]
+    out_t = Q6_K if wt in (Q4_0, Q4_K, Q5_K) else wt
+    ftype = {Q8_0: 7, Q4_0: 2, Q4_K: 15, Q5_K: 17, F16: 1}[wt]
 
     def more_bits(i):
-        # llama.cpp's Q4_K_M rule: attn_v and ffn_down of the first and last eighth of the layers
+        # llama.cpp's Q4_K_M / Q5_K_M rule: attn_v and ffn_down of the first and last eighth of the layers
         # and every third layer between them are Q6_K.
         n = a.layers
         return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
 
     def mixed(i):
-        return Q6_K if wt == Q4_K and more_bits(i) else wt
+        return Q6_K if wt in (Q4_K, Q5_K) and more_bits(i) else wt
     rng = np.random.default_rng(a.seed)
 
     tensors = [("token_embd.weight", [E, VOCAB], wt), ("output_norm.weight", [E], F32), ("output.weight", [E, VOCAB], out_t)]

@@ -2,7 +2,7 @@
 //
 // Numerics follow the CPU backend (and llama.cpp's CPU backend, which made the golden files):
 // activations are quantised before each quantised matmul (Q8_0 blocks of 32 for Q8_0/Q4_0 weights,
-// Q8_K blocks of 256 for Q6_K), rounded to F16/BF16 for F16/BF16 weights, and kept F32 for F32
+// Q8_K blocks of 256 for Q6_K/Q4_K/Q5_K), rounded to F16/BF16 for F16/BF16 weights, and kept F32 for F32
 // weights; RMSNorm sums squares in double; RoPE angles by repeated float multiplication.
 //
 // Batch invariance: every output element of every kernel is computed by the same instruction
@@ -11,6 +11,7 @@
 // cannot contract differently in different instantiations.
 
 #include "cuda_backend.h"
+#include "cuda_layout.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -27,7 +28,7 @@ namespace glm_cuda {
 
 namespace {
 
-enum : int32_t { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q8_0 = 8, T_Q6_K = 14, T_BF16 = 30 };
+enum : int32_t { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_BF16 = 30 };
 
 // Activation formats a weight type consumes.
 enum ActKind : int { ACT_F32 = 0, ACT_F16 = 1, ACT_BF16 = 2, ACT_Q8_0 = 3, ACT_Q8_K = 4 };
@@ -39,7 +40,9 @@ int act_kind_for(int32_t wtype) {
         case T_BF16: return ACT_BF16;
         case T_Q8_0:
         case T_Q4_0: return ACT_Q8_0;
-        case T_Q6_K: return ACT_Q8_K;
+        case T_Q6_K:
+        case T_Q4_K:
+        case T_Q5_K: return ACT_Q8_K;
         default: return -1;
     }
 }
@@ -63,12 +66,18 @@ struct CudaError {
 //  Q8_0: q = int8 rows x K, s = float rows x K/32 (the fp16 scale, widened).
 //  Q4_0: q = uint8 rows x K/2 (each 32-block's 16 bytes as in the file), s = float rows x K/32.
 //  Q6_K: q = int8 rows x K (value - 32), sc = int8 rows x K/16, s = float rows x K/256 (d).
+//  Q4_K/Q5_K: q = uint8 rows x K/2 (16 nibble bytes per 32-input unit), qh = uint32 rows x K/32
+//        (Q5_K's fifth bits), ksc/kmn = uint8 rows x K/32, s = d and dmin = float rows x K/256.
+//  Q6_K and Q4_K/Q5_K rows are converted by cuda_layout.h, which documents them exactly.
 struct DevWeight {
     int32_t type = -1;
     int64_t K = 0, N = 0;
     void * q = nullptr;
     float * s = nullptr;
     int8_t * sc = nullptr;
+    uint32_t * qh = nullptr;
+    uint8_t *ksc = nullptr, *kmn = nullptr;
+    float * dmin = nullptr;
 };
 
 struct DevLayer {
@@ -208,27 +217,7 @@ DevWeight upload_weight(Context & c, const HostTensor & t) {
             std::vector<float> s(nb * N);
             const uint8_t * src = (const uint8_t *) t.data;
             for (int64_t r = 0; r < N; r++) {
-                for (int64_t b = 0; b < nb; b++) {
-                    const uint8_t * blk = src + (r * nb + b) * 210;
-                    const uint8_t * ql = blk;
-                    const uint8_t * qh = blk + 128;
-                    const int8_t * scales = (const int8_t *) (blk + 192);
-                    uint16_t d;
-                    memcpy(&d, blk + 208, 2);
-                    s[r * nb + b] = h2f_host(d);
-                    int8_t * out = &q[r * K + b * 256];
-                    for (int n = 0; n < 256; n += 128) {
-                        const uint8_t * l8 = ql + n / 2;
-                        const uint8_t * h8 = qh + n / 4;
-                        for (int l = 0; l < 32; l++) {
-                            out[n + l + 0] = (int8_t) (((l8[l] & 0xF) | (((h8[l] >> 0) & 3) << 4)) - 32);
-                            out[n + l + 32] = (int8_t) (((l8[l + 32] & 0xF) | (((h8[l] >> 2) & 3) << 4)) - 32);
-                            out[n + l + 64] = (int8_t) (((l8[l] >> 4) | (((h8[l] >> 4) & 3) << 4)) - 32);
-                            out[n + l + 96] = (int8_t) (((l8[l + 32] >> 4) | (((h8[l] >> 6) & 3) << 4)) - 32);
-                        }
-                    }
-                    memcpy(&sc[r * (K / 16) + b * 16], scales, 16);
-                }
+                layout::q6k_convert_row(src + r * nb * layout::kQ6KBytes, K, &q[r * K], &sc[r * (K / 16)], &s[r * nb]);
             }
             w.q = c.alloc(q.size());
             w.sc = (int8_t *) c.alloc(sc.size());
@@ -236,6 +225,35 @@ DevWeight upload_weight(Context & c, const HostTensor & t) {
             upload(c, w.q, q.data(), q.size());
             upload(c, w.sc, sc.data(), sc.size());
             upload(c, w.s, s.data(), sizeof(float) * s.size());
+            break;
+        }
+        case T_Q4_K:
+        case T_Q5_K: {
+            const bool q5 = t.type == T_Q5_K;
+            const int64_t nb = K / 256, nu = K / 32;
+            const int64_t bb = q5 ? layout::kQ5KBytes : layout::kQ4KBytes;
+            std::vector<uint8_t> q(K / 2 * N), sc(nu * N), mn(nu * N);
+            std::vector<uint32_t> qh(q5 ? nu * N : 0);
+            std::vector<float> d(nb * N), dmin(nb * N);
+            const uint8_t * src = (const uint8_t *) t.data;
+            for (int64_t r = 0; r < N; r++) {
+                layout::kq_convert_row(src + r * nb * bb, q5, K, &q[r * (K / 2)], q5 ? &qh[r * nu] : nullptr,
+                                       &sc[r * nu], &mn[r * nu], &d[r * nb], &dmin[r * nb]);
+            }
+            w.q = c.alloc(q.size());
+            w.ksc = (uint8_t *) c.alloc(sc.size());
+            w.kmn = (uint8_t *) c.alloc(mn.size());
+            w.s = (float *) c.alloc(sizeof(float) * d.size());
+            w.dmin = (float *) c.alloc(sizeof(float) * dmin.size());
+            upload(c, w.q, q.data(), q.size());
+            upload(c, w.ksc, sc.data(), sc.size());
+            upload(c, w.kmn, mn.data(), mn.size());
+            upload(c, w.s, d.data(), sizeof(float) * d.size());
+            upload(c, w.dmin, dmin.data(), sizeof(float) * dmin.size());
+            if (q5) {
+                w.qh = (uint32_t *) c.alloc(sizeof(uint32_t) * qh.size());
+                upload(c, w.qh, qh.data(), sizeof(uint32_t) * qh.size());
+            }
             break;
         }
         default:
@@ -292,11 +310,15 @@ __global__ void k_get_rows(DevWeight w, const int32_t * ids, float * x, int64_t 
                 v = __fmul_rn((float) (nib - 8), w.s[r * (K / 32) + b]);
                 break;
             }
-            case T_Q6_K: {
-                const float dsc = __fmul_rn(w.s[r * (K / 256) + i / 256], (float) w.sc[r * (K / 16) + i / 16]);
-                v = __fmul_rn(dsc, (float) ((const int8_t *) w.q)[r * K + i]);
+            case T_Q6_K:
+                v = layout::q6k_value((const int8_t *) w.q + r * K, w.sc + r * (K / 16), w.s + r * (K / 256), i);
                 break;
-            }
+            case T_Q4_K:
+            case T_Q5_K:
+                v = layout::kq_value((const uint8_t *) w.q + r * (K / 2), w.qh ? w.qh + r * (K / 32) : nullptr,
+                                     w.ksc + r * (K / 32), w.kmn + r * (K / 32), w.s + r * (K / 256),
+                                     w.dmin + r * (K / 256), i);
+                break;
             default: v = 0.0f;
         }
         out[i] = v;
@@ -539,6 +561,59 @@ __global__ void k_matmul(DevWeight w, DevAct a, int T, float * y, int64_t ldy, c
     }
 }
 
+// Q4_K / Q5_K against Q8_K activations, same grid and batch-invariance contract as k_matmul.
+// Lane l takes unit base + l (32 inputs, one sub-block); the 8 lanes of a super-block (an aligned
+// group of 8, as K/32 is a multiple of 8) add its exact integer sums with shuffles, and the
+// group's first lane adds the super-block's two float terms in the CPU reference's order
+// (cuda_layout.h). Every lane runs every iteration so that the shuffles see the whole warp.
+template <int WT, int TT>
+__global__ void k_matmul_kq(DevWeight w, DevAct a, int T, float * y, int64_t ldy, const float * bias) {
+    const int lane = threadIdx.x & 31;
+    const int64_t o = (int64_t) blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    const int t0 = blockIdx.y * TT;
+    if (o >= w.N) return;  // whole warps
+    const int nt = min(TT, T - t0);
+    const int64_t K = w.K;
+    const int64_t nu = K / 32, nb = K / 256;
+    float acc[TT];
+#pragma unroll
+    for (int t = 0; t < TT; t++) acc[t] = 0.0f;
+
+    for (int64_t base = 0; base < nu; base += 32) {
+        const int64_t u = base + lane;
+        const bool live = u < nu;
+        layout::KqUnit wu{};
+        float dw = 0.0f, dmw = 0.0f;
+        if (live) {
+            wu = layout::kq_load_unit((const uint8_t *) w.q + o * (K / 2), WT == T_Q5_K ? w.qh + o * nu : nullptr,
+                                      w.ksc + o * nu, w.kmn + o * nu, u);
+            dw = w.s[o * nb + u / 8];
+            dmw = w.dmin[o * nb + u / 8];
+        }
+#pragma unroll
+        for (int t = 0; t < TT; t++) {
+            if (t < nt) {
+                int isum = 0, msum = 0;
+                if (live) layout::kq_unit_sums(wu, a.q8 + (int64_t) (t0 + t) * K, u, &isum, &msum);
+#pragma unroll
+                for (int off = 1; off < 8; off <<= 1) {
+                    isum += __shfl_xor_sync(0xffffffffu, isum, off);
+                    msum += __shfl_xor_sync(0xffffffffu, msum, off);
+                }
+                if (live && (lane & 7) == 0) {
+                    const float da = a.d[(int64_t) (t0 + t) * nb + u / 8];
+                    acc[t] = layout::kq_accumulate(acc[t], dw, dmw, da, isum, msum);
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < TT; t++) {
+        const float v = warp_sum(acc[t]);
+        if (lane == 0 && t < nt) y[(int64_t) (t0 + t) * ldy + o] = bias ? __fadd_rn(v, bias[o]) : v;
+    }
+}
+
 // RoPE (NORM mode: adjacent pairs over the first n_rot dims) on q and k in place, then K/V written
 // to their slots. One block per token; threads over (head, pair).
 template <typename KV>
@@ -682,16 +757,25 @@ void prepare_act(Context & c, const float * x, int T, int64_t K, int kind) {
     }
 }
 
+template <int WT, int TT>
+void launch_tile(Context & c, const DevWeight & w, int T, float * y, int64_t ldy, const float * bias, int warps) {
+    const dim3 grid(blocks_for(w.N, warps), blocks_for(T, TT)), block(32 * warps);
+    if constexpr (WT == T_Q4_K || WT == T_Q5_K) {
+        k_matmul_kq<WT, TT><<<grid, block, 0, c.stream>>>(w, c.act, T, y, ldy, bias);
+    } else {
+        k_matmul<WT, TT><<<grid, block, 0, c.stream>>>(w, c.act, T, y, ldy, bias);
+    }
+}
+
 template <int WT>
 void launch_matmul_t(Context & c, const DevWeight & w, int T, float * y, int64_t ldy, const float * bias) {
     constexpr int WARPS = 4;
-    const dim3 block(32 * WARPS);
     if (T >= 16) {
-        k_matmul<WT, 16><<<dim3(blocks_for(w.N, WARPS), blocks_for(T, 16)), block, 0, c.stream>>>(w, c.act, T, y, ldy, bias);
+        launch_tile<WT, 16>(c, w, T, y, ldy, bias, WARPS);
     } else if (T >= 4) {
-        k_matmul<WT, 4><<<dim3(blocks_for(w.N, WARPS), blocks_for(T, 4)), block, 0, c.stream>>>(w, c.act, T, y, ldy, bias);
+        launch_tile<WT, 4>(c, w, T, y, ldy, bias, WARPS);
     } else {
-        k_matmul<WT, 1><<<dim3(blocks_for(w.N, WARPS), T), block, 0, c.stream>>>(w, c.act, T, y, ldy, bias);
+        launch_tile<WT, 1>(c, w, T, y, ldy, bias, WARPS);
     }
 }
 
@@ -709,6 +793,8 @@ void matmul(Context & c, const DevWeight & w, const float * x, int T, float * y,
         case T_Q8_0: launch_matmul_t<T_Q8_0>(c, w, T, y, ldy, bias); break;
         case T_Q4_0: launch_matmul_t<T_Q4_0>(c, w, T, y, ldy, bias); break;
         case T_Q6_K: launch_matmul_t<T_Q6_K>(c, w, T, y, ldy, bias); break;
+        case T_Q4_K: launch_matmul_t<T_Q4_K>(c, w, T, y, ldy, bias); break;
+        case T_Q5_K: launch_matmul_t<T_Q5_K>(c, w, T, y, ldy, bias); break;
     }
 }
 
@@ -719,7 +805,7 @@ void check_shape(const HostTensor & t, int64_t ne0, int64_t ne1, const char * wh
     if (t.ne0 != ne0 || t.ne1 != ne1) throw CudaError{std::string("tensor ") + what + " has an unexpected shape"};
     if (t.type == T_Q8_0 || t.type == T_Q4_0) {
         if (ne0 % 32) throw CudaError{std::string("tensor ") + what + ": row length not a multiple of 32"};
-    } else if (t.type == T_Q6_K) {
+    } else if (t.type == T_Q6_K || t.type == T_Q4_K || t.type == T_Q5_K) {
         if (ne0 % 256) throw CudaError{std::string("tensor ") + what + ": row length not a multiple of 256"};
     } else if (ne0 % 32) {
         throw CudaError{std::string("tensor ") + what + ": the CUDA backend needs row lengths that are multiples of 32"};
