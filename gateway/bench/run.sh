@@ -21,7 +21,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   ../mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile=target/bench-cp.txt
 fi
-OUT=target/bench; mkdir -p "$OUT"; rm -rf "$OUT/data"
+OUT=target/bench; mkdir -p "$OUT"; rm -rf "$OUT/data" "$OUT/backends.log"  # no stale BACKENDS line
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT

@@ -61,7 +61,7 @@ class ChatApiTest {
     assertThat(b.get("request_id").asString()).isEqualTo("my-req-42");
     assertThat(b.at("/choices/0/message/content").asString()).isEqualTo("Hello, world!");
     assertThat(b.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isEqualTo(4);
-    var sent = gw.worker.requests.get(gw.worker.requests.size() - 1);
+    var sent = gw.worker.lastRequest;
     assertThat(sent.getSampling().getDoSample()).isFalse();
     assertThat(sent.getUserId()).isEqualTo("u1");
     assertThat(sent.getTenantId()).isEqualTo("tmain");

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +49,8 @@ public final class FakeWorker implements AutoCloseable {
   private volatile LoadReport load;
   public final AtomicInteger generateCalls = new AtomicInteger();
   public final AtomicInteger cancellations = new AtomicInteger();
-  public final List<GenerateRequest> requests = new CopyOnWriteArrayList<>();
+  /** The latest Generate request (only the latest: the load benchmark sends millions). */
+  public volatile GenerateRequest lastRequest;
   /** Delay before the first token of every request, ms (routing tests). */
   public volatile long firstTokenDelayMs;
   /** Tokens per default request. */
@@ -134,7 +134,7 @@ public final class FakeWorker implements AutoCloseable {
     @Override
     public void generate(GenerateRequest req, StreamObserver<GenerateResponse> out) {
       generateCalls.incrementAndGet();
-      requests.add(req);
+      lastRequest = req;
       var call = (ServerCallStreamObserver<GenerateResponse>) out;
       String last = req.getChat().getMessagesCount() == 0 ? ""
           : req.getChat().getMessages(req.getChat().getMessagesCount() - 1).getContent();
