@@ -136,14 +136,32 @@ public class GatewayConfiguration {
   }
 
   @Bean(destroyMethod = "close")
-  WorkerPool workerPool(GatewayProperties p) {
+  WorkerPool workerPool(GatewayProperties p,
+      org.springframework.beans.factory.ObjectProvider<
+          org.springframework.http.client.ReactorResourceFactory> resources) {
     boolean k8s = p.discovery().mode() == GatewayProperties.DiscoveryMode.KUBERNETES;
     if (k8s && !p.workers().isEmpty()) {
       log.warn("glm.gateway.workers is ignored: discovery mode is kubernetes");
     }
     return new WorkerPool(k8s ? java.util.List.of() : p.workers(),
         p.routing().watchMinInterval(), p.routing().reconnectBackoff(),
-        p.routing().loadReportTimeout()).start();
+        p.routing().loadReportTimeout(), httpLoops(p, resources.getIfAvailable())).start();
+  }
+
+  /** The HTTP server's event loops (Reactor Netty's server group), for loop-affine channels. */
+  static WorkerPool.EventLoops httpLoops(GatewayProperties p,
+      org.springframework.http.client.ReactorResourceFactory resources) {
+    if (!p.routing().loopAffineChannels() || resources == null) {
+      return null;
+    }
+    reactor.netty.resources.LoopResources lr = resources.getLoopResources();
+    io.netty.channel.EventLoopGroup group = lr.onServer(reactor.netty.resources.LoopResources
+        .DEFAULT_NATIVE && reactor.netty.resources.LoopResources.hasNativeSupport());
+    var type = lr.onChannelClass(io.netty.channel.socket.SocketChannel.class, group);
+    log.info("worker channels: one per HTTP event loop ({} loops, {})",
+        java.util.stream.StreamSupport.stream(group.spliterator(), false).count(),
+        type.getSimpleName());
+    return new WorkerPool.EventLoops(group, type);
   }
 
   /** Kubernetes endpoint discovery, when glm.gateway.discovery.mode=kubernetes. */

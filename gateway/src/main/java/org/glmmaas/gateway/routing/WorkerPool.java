@@ -43,6 +43,7 @@ public final class WorkerPool implements AutoCloseable {
   private final Map<String, Watch> watches = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().daemon().name("worker-watch").factory());
+  private final EventLoops loops;
   private final int minIntervalMs;
   private final long baseBackoffMs;
   private final long silenceNanos;
@@ -55,6 +56,20 @@ public final class WorkerPool implements AutoCloseable {
 
   public WorkerPool(Collection<String> addresses, Duration minInterval, Duration backoff,
       Duration loadReportTimeout) {
+    this(addresses, minInterval, backoff, loadReportTimeout, null);
+  }
+
+  /**
+   * The event loops the gateway's HTTP server runs on and the socket channel type they take: each
+   * worker then gets one channel per loop (see {@link WorkerEndpoint}).
+   */
+  public record EventLoops(io.netty.channel.EventLoopGroup group,
+      Class<? extends io.netty.channel.Channel> channelType) {}
+
+  /** {@code loops} null: one channel per worker on gRPC's own transport threads. */
+  public WorkerPool(Collection<String> addresses, Duration minInterval, Duration backoff,
+      Duration loadReportTimeout, EventLoops loops) {
+    this.loops = loops;
     this.minIntervalMs = (int) minInterval.toMillis();
     this.baseBackoffMs = Math.max(10, backoff.toMillis());
     this.silenceNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(50), loadReportTimeout.toNanos());
@@ -79,6 +94,13 @@ public final class WorkerPool implements AutoCloseable {
   }
 
   /** Makes the pool hold exactly these "host:port" workers (discovery calls this on change). */
+  private static io.grpc.ManagedChannelBuilder<?> tuned(io.grpc.ManagedChannelBuilder<?> b) {
+    return b.maxInboundMessageSize(16 << 20)
+        // callbacks only hand responses to Reactor (never block), so run them on the transport
+        // thread instead of hopping to gRPC's default executor: one thread switch less per message
+        .directExecutor();
+  }
+
   public synchronized void setAddresses(Collection<String> addresses) {
     Set<String> want = normalize(addresses);
     for (String a : want) {
@@ -123,14 +145,22 @@ public final class WorkerPool implements AutoCloseable {
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1); // IPv6 literal
     }
-    ManagedChannel ch = Grpc.newChannelBuilderForAddress(host,
-            Integer.parseInt(addr.substring(colon + 1)), InsecureChannelCredentials.create())
-        .maxInboundMessageSize(16 << 20)
-        // callbacks only hand responses to Reactor (never block), so run them on the transport
-        // thread instead of hopping to gRPC's default executor: one thread switch less per message
-        .directExecutor()
-        .build();
-    WorkerEndpoint e = new WorkerEndpoint(addr, ch);
+    int port = Integer.parseInt(addr.substring(colon + 1));
+    WorkerEndpoint e;
+    if (loops == null) {
+      e = new WorkerEndpoint(addr, tuned(Grpc.newChannelBuilderForAddress(host, port,
+          InsecureChannelCredentials.create())).build());
+    } else {
+      List<ManagedChannel> chs = new ArrayList<>();
+      List<io.netty.util.concurrent.EventExecutor> ls = new ArrayList<>();
+      for (io.netty.util.concurrent.EventExecutor loop : loops.group()) {
+        ls.add(loop);
+        chs.add(tuned(io.grpc.netty.NettyChannelBuilder.forAddress(host, port).usePlaintext()
+            .eventLoopGroup((io.netty.channel.EventLoop) loop)
+            .channelType(loops.channelType())).build());
+      }
+      e = new WorkerEndpoint(addr, chs, ls);
+    }
     Watch w = new Watch(e);
     watches.put(addr, w);
     workers.add(e);
@@ -179,7 +209,7 @@ public final class WorkerPool implements AutoCloseable {
         return;
       }
       probeStarted = System.nanoTime();
-      endpoint.stub().watchLoad(WatchLoadRequest.newBuilder().setMinIntervalMs(minIntervalMs)
+      endpoint.mainStub().watchLoad(WatchLoadRequest.newBuilder().setMinIntervalMs(minIntervalMs)
           .build(), new Observer());
     }
 
@@ -286,7 +316,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private void fetchInfo() {
-      endpoint.stub().withDeadlineAfter(5, TimeUnit.SECONDS).getInfo(
+      endpoint.mainStub().withDeadlineAfter(5, TimeUnit.SECONDS).getInfo(
           GetInfoRequest.getDefaultInstance(), new io.grpc.stub.StreamObserver<>() {
             @Override public void onNext(WorkerInfo info) {
               endpoint.modelInfo(info.getModel());
@@ -308,15 +338,16 @@ public final class WorkerPool implements AutoCloseable {
       probe = null;
       endpoint.load(null);
       // in-flight calls finish; new ones are refused by the channel
+      List<ManagedChannel> chs = endpoint.channels();
       if (closed) {
-        endpoint.channel().shutdownNow();
+        chs.forEach(ManagedChannel::shutdownNow);
         return;
       }
-      endpoint.channel().shutdown();
+      chs.forEach(ManagedChannel::shutdown);
       try {
-        timer.schedule(() -> endpoint.channel().shutdownNow(), 30, TimeUnit.SECONDS);
+        timer.schedule(() -> chs.forEach(ManagedChannel::shutdownNow), 30, TimeUnit.SECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
-        endpoint.channel().shutdownNow();
+        chs.forEach(ManagedChannel::shutdownNow);
       }
     }
 
