@@ -34,9 +34,10 @@ for _ in $(seq 100); do grep -q '^BACKENDS' "$OUT/backends.log" && break; sleep 
 read -r WORKER AUTH BASE < <(sed -n 's/^BACKENDS worker=\(\S*\) auth=\(\S*\) baseline=\(\S*\)/\1 \2 \3/p' "$OUT/backends.log")
 GW_PORT=${BENCH_GATEWAY_PORT:-18080}
 # BENCH_GATEWAY_JVM_OPTS: extra gateway JVM flags, e.g. -XX:StartFlightRecording=filename=target/bench/gw.jfr
+# BENCH_GATEWAY_ARGS: extra gateway arguments, e.g. --glm.gateway.routing.loop-affine-channels=false
 "$JAVA" -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED ${BENCH_GATEWAY_JVM_OPTS:-} -jar target/gateway-*.jar \
   --server.port="$GW_PORT" --glm.gateway.workers="$WORKER" --glm.gateway.auth.address="$AUTH" \
-  --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN > "$OUT/gateway.log" 2>&1 &
+  --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN ${BENCH_GATEWAY_ARGS:-} > "$OUT/gateway.log" 2>&1 &
 PIDS+=($!)
 BODY='{"model":"glm-4-flash","messages":[{"role":"user","content":"hi"}]}'
 for _ in $(seq 200); do

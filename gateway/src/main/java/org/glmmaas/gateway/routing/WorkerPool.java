@@ -160,6 +160,8 @@ public final class WorkerPool implements AutoCloseable {
             .channelType(loops.channelType())).build());
       }
       e = new WorkerEndpoint(addr, chs, ls);
+      // connect now, so the first call on each loop does not wait for a TCP and HTTP/2 handshake
+      chs.forEach(ch -> ch.getState(true));
     }
     Watch w = new Watch(e);
     watches.put(addr, w);
