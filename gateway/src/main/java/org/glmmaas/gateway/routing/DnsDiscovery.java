@@ -160,7 +160,7 @@ public final class DnsDiscovery implements AutoCloseable {
     if (why == null) {
       known.put(host, out);
       if (failing.remove(host)) {
-        log.info("worker name {} resolves again: {}", host, out);
+        log.info("worker name {} resolves (again): {}", host, out);
       }
       return out;
     }
