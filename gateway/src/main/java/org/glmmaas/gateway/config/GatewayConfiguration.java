@@ -25,6 +25,7 @@ import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.glmmaas.gateway.ratelimit.RedisRateLimiter;
 import org.glmmaas.gateway.metrics.GatewayMetrics;
 import org.glmmaas.gateway.metrics.RequestMetricsFilter;
+import org.glmmaas.gateway.routing.DnsDiscovery;
 import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.gateway.routing.KubernetesDiscovery;
 import org.glmmaas.gateway.routing.WorkerPicker;
@@ -143,7 +144,9 @@ public class GatewayConfiguration {
     if (k8s && !p.workers().isEmpty()) {
       log.warn("glm.gateway.workers is ignored: discovery mode is kubernetes");
     }
-    return new WorkerPool(k8s ? java.util.List.of() : p.workers(),
+    // empty at first in both modes: the discovery bean fills it (static: names resolved to
+    // every address they have)
+    return new WorkerPool(java.util.List.of(),
         p.routing().watchMinInterval(), p.routing().reconnectBackoff(),
         p.routing().loadReportTimeout(), httpLoops(p, resources.getIfAvailable())).start();
   }
@@ -164,23 +167,32 @@ public class GatewayConfiguration {
     return new WorkerPool.EventLoops(group, type);
   }
 
-  /** Kubernetes endpoint discovery, when glm.gateway.discovery.mode=kubernetes. */
+  /**
+   * Keeps the pool's workers current: the EndpointSlices of the worker Service in kubernetes mode,
+   * the {@code glm.gateway.workers} list with its names resolved to all their addresses in static
+   * mode.
+   */
   @Bean(destroyMethod = "close")
   Discovery discovery(GatewayProperties p, WorkerPool pool) {
     if (p.discovery().mode() != GatewayProperties.DiscoveryMode.KUBERNETES) {
-      return new Discovery(null);
+      return new Discovery(null, new DnsDiscovery(p.workers(), pool, p.discovery().dnsRefresh(),
+          DnsDiscovery.Resolver.SYSTEM).start());
     }
     var k = p.discovery().kubernetes();
     return new Discovery(new KubernetesDiscovery(
         new io.fabric8.kubernetes.client.KubernetesClientBuilder().build(), pool, k.namespace(),
-        k.service(), k.portName()).start());
+        k.service(), k.portName()).start(), null);
   }
 
-  /** Holds the discovery in use (none in static mode). */
-  public record Discovery(KubernetesDiscovery kubernetes) implements AutoCloseable {
+  /** Holds the discovery in use: one of the two is set. */
+  public record Discovery(KubernetesDiscovery kubernetes, DnsDiscovery dns)
+      implements AutoCloseable {
     @Override public void close() {
       if (kubernetes != null) {
         kubernetes.close();
+      }
+      if (dns != null) {
+        dns.close();
       }
     }
   }

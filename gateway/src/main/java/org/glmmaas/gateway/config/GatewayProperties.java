@@ -10,7 +10,8 @@ import org.springframework.util.unit.DataSize;
 /**
  * Settings of the gateway, under {@code glm.gateway.*}.
  *
- * @param workers static worker list, "host:port" gRPC addresses
+ * @param workers static worker list, "host:port" gRPC addresses (IPv6 as "[addr]:port"); a host
+ *     name becomes one worker per address it resolves to
  * @param requestTimeout deadline of a chat call end to end (the gRPC deadline sent to the worker)
  * @param maxBodySize largest accepted request body
  * @param maxTokensLimit largest accepted max_tokens (absurd values are a 400)
@@ -82,11 +83,16 @@ public record GatewayProperties(
   public enum DiscoveryMode { STATIC, KUBERNETES }
 
   /**
-   * @param mode {@code static}: the {@code glm.gateway.workers} list; {@code kubernetes}: the ready
-   *     endpoints of a Service, watched through its EndpointSlices
+   * @param mode {@code static}: the {@code glm.gateway.workers} list, where a host name stands for
+   *     every address it resolves to (a headless Service, a scaled compose service); {@code
+   *     kubernetes}: the ready endpoints of a Service, watched through its EndpointSlices
+   * @param dnsRefresh static mode: how often the names in {@code glm.gateway.workers} are
+   *     resolved again (the JDK's own cache, {@code networkaddress.cache.ttl}, 30 s by default,
+   *     comes on top); a name that fails to resolve keeps its last addresses
    * @param kubernetes settings of the kubernetes mode
    */
   public record Discovery(@DefaultValue("static") DiscoveryMode mode,
+      @DefaultValue("5s") Duration dnsRefresh,
       @DefaultValue Kubernetes kubernetes) {}
 
   /**

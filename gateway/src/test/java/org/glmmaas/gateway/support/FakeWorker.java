@@ -44,6 +44,7 @@ public final class FakeWorker implements AutoCloseable {
   private final String model;
   private final Server server;
   private final int port;
+  private final String host;
   private final ScheduledExecutorService timer = Executors.newScheduledThreadPool(2);
   private final Set<StreamObserver<LoadReport>> watchers = ConcurrentHashMap.newKeySet();
   private volatile LoadReport load;
@@ -64,15 +65,28 @@ public final class FakeWorker implements AutoCloseable {
   public volatile boolean generateHangs;
 
   public FakeWorker(String workerId, String model) throws IOException {
+    this(workerId, model, null);
+  }
+
+  /**
+   * Listens on {@code bind} only (e.g. 127.0.0.2 and a port another fake uses on 127.0.0.1: one
+   * port, several addresses, as behind a DNS name); null: all interfaces, a free port.
+   */
+  public FakeWorker(String workerId, String model, java.net.InetSocketAddress bind)
+      throws IOException {
     this.workerId = workerId;
     this.model = model;
     this.load = LoadReport.newBuilder().setWorkerId(workerId).setModel(model)
         .setState(WorkerState.READY).setNumKvBlocksTotal(1000).setNumKvBlocksFree(1000).build();
     // handlers never block (delays run on the timer), so they run on the transport thread: the
     // fake answers "at once" and benchmarks measure the gateway, not executor hops in the fake
-    this.server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+    io.grpc.ServerBuilder<?> builder = bind == null
+        ? Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+        : io.grpc.netty.NettyServerBuilder.forAddress(bind, InsecureServerCredentials.create());
+    this.server = builder
         .directExecutor().addService(new Service()).build().start();
     this.port = server.getPort();
+    this.host = bind == null ? "127.0.0.1" : bind.getAddress().getHostAddress();
   }
 
   public int port() {
@@ -80,7 +94,7 @@ public final class FakeWorker implements AutoCloseable {
   }
 
   public String address() {
-    return "127.0.0.1:" + port();
+    return host + ":" + port();
   }
 
   /** Publishes a new load report to all watchers. */

@@ -84,7 +84,9 @@ public final class TestGateway {
     boolean withBilling = Boolean.parseBoolean(System.getProperty("testgateway.billing", "true"));
     context = new SpringApplicationBuilder(GatewayApplication.class).run(
         "--server.port=0",
-        "--glm.gateway.workers=" + worker.address(),
+        // a name, as in compose and the chart's static mode: the real resolver and the static
+        // discovery wiring fill the pool (the fake listens on all interfaces)
+        "--glm.gateway.workers=localhost:" + worker.port(),
         "--glm.gateway.auth.address=" + auth.address(),
         "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
         "--glm.gateway.data-dir=" + data.toAbsolutePath(),
