@@ -38,7 +38,7 @@ GW_PORT=${BENCH_GATEWAY_PORT:-18080}
 "$JAVA" -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED ${BENCH_GATEWAY_JVM_OPTS:-} -jar target/gateway-*.jar \
   --server.port="$GW_PORT" --glm.gateway.workers="$WORKER" --glm.gateway.auth.address="$AUTH" \
   --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN ${BENCH_GATEWAY_ARGS:-} > "$OUT/gateway.log" 2>&1 &
-PIDS+=($!)
+PIDS+=($!); GW_PID=$!
 BODY='{"model":"glm-4-flash","messages":[{"role":"user","content":"hi"}]}'
 for _ in $(seq 200); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer kmain.s3cretmain' \
@@ -51,9 +51,15 @@ GATEWAY_URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
 BASE_URL="http://127.0.0.1:$BASE/v1/chat/completions"
 # wrk: 2 threads; pacing per connection from chat.lua
 run() { # name url stream rate seconds connections
-  local r
+  local r c0 c1
+  c0=$(awk '{print $14+$15}' "/proc/$GW_PID/stat")
   r=$(BENCH_STREAM=$3 BENCH_RATE=$4 BENCH_CONNECTIONS=$6 wrk -t2 -c"$6" -d"$5"s --latency \
     -s "$HERE/chat.lua" "$2" | grep '^RESULT')
+  c1=$(awk '{print $14+$15}' "/proc/$GW_PID/stat")
+  if [ "$2" = "$GATEWAY_URL" ]; then # CPU the gateway JVM spent per request (clock ticks -> ms)
+    r="$r gateway_cpu_ms=$(awk -v c=$((c1 - c0)) -v t="$(getconf CLK_TCK)" \
+      -v n="$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$r")" 'BEGIN{printf "%.3f", c*1000/t/n}')"
+  fi
   echo "$1 $r" | tee -a "$OUT/results.txt"
 }
 : > "$OUT/results.txt"
@@ -91,6 +97,6 @@ for s, name in (('0', 'non-streaming'), ('1', 'streaming')):
     print(f"{name}: rate gateway {med(g,'rate'):.0f}/s baseline {med(b,'rate'):.0f}/s; "
           f"p50 gateway {med(g,'p50_ms'):.3f} ms baseline {med(b,'p50_ms'):.3f} ms -> added "
           f"{med(g,'p50_ms')-med(b,'p50_ms'):.3f} ms; p99 gateway {med(g,'p99_ms'):.3f} ms "
-          f"baseline {med(b,'p99_ms'):.3f} ms -> added {med(g,'p99_ms')-med(b,'p99_ms'):.3f} ms "
-          f"(medians of {len(g)} runs)")
+          f"baseline {med(b,'p99_ms'):.3f} ms -> added {med(g,'p99_ms')-med(b,'p99_ms'):.3f} ms; "
+          f"gateway CPU {med(g,'gateway_cpu_ms'):.3f} ms per request (medians of {len(g)} runs)")
 EOF
