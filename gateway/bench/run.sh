@@ -64,11 +64,15 @@ run() { # name url stream rate seconds connections
 }
 : > "$OUT/results.txt"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/results.txt"
-echo "warming up (closed loop, then paced)..."
-for s in 0 1; do
-  run warm-gateway-$s "$GATEWAY_URL" $s 0 10 16 >/dev/null
-  run warm-baseline-$s "$BASE_URL" $s 0 5 16 >/dev/null
-  run warm-gateway-paced-$s "$GATEWAY_URL" $s "$RATE" 10 "$CONNS" >/dev/null
+echo "warming up (closed loop, then paced; both kinds of call, twice)..."
+# The modes alternate: warming one and then the other left the JIT to recompile the first one's
+# path (about 90 deoptimisations) inside the first measured run, the worst run of every sitting.
+for round in 1 2; do
+  for s in 0 1; do
+    run warm-gateway-$s "$GATEWAY_URL" $s 0 5 16 >/dev/null
+    run warm-baseline-$s "$BASE_URL" $s 0 3 16 >/dev/null
+    run warm-gateway-paced-$s "$GATEWAY_URL" $s "$RATE" 5 "$CONNS" >/dev/null
+  done
 done
 for i in $(seq "$RUNS"); do
   for s in 0 1; do
