@@ -8,6 +8,7 @@
 # then a closed-loop throughput run. Added latency = gateway percentile - baseline percentile.
 #
 # Usage: gateway/bench/run.sh [RATE=500] [SECONDS=20] [RUNS=3] [CONNECTIONS=50]
+#   BENCH_BILLING=1 adds the billing reservation (a FakeBillingService) to every call.
 #   BENCH_SKIP_BUILD=1 reuses target/; JAVA_HOME defaults to /usr/lib/jvm/temurin-25-jdk-amd64.
 set -euo pipefail
 RATE=${1:-500}; SECONDS_PER_RUN=${2:-20}; RUNS=${3:-3}; CONNS=${4:-50}
@@ -31,13 +32,15 @@ trap cleanup EXIT
   org.glmmaas.gateway.bench.FakeBackends > "$OUT/backends.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q '^BACKENDS' "$OUT/backends.log" && break; sleep 0.2; done
-read -r WORKER AUTH BASE < <(sed -n 's/^BACKENDS worker=\(\S*\) auth=\(\S*\) baseline=\(\S*\)/\1 \2 \3/p' "$OUT/backends.log")
+read -r WORKER AUTH BASE BILLING < <(sed -n 's/^BACKENDS worker=\(\S*\) auth=\(\S*\) baseline=\(\S*\) billing=\(\S*\)/\1 \2 \3 \4/p' "$OUT/backends.log")
+# BENCH_BILLING=1: the gateway reserves with a (fake) billing-service on every call, as deployed
+BILLING_ARG=""; [ "${BENCH_BILLING:-0}" = 1 ] && BILLING_ARG="--glm.gateway.billing.address=$BILLING"
 GW_PORT=${BENCH_GATEWAY_PORT:-18080}
 # BENCH_GATEWAY_JVM_OPTS: extra gateway JVM flags, e.g. -XX:StartFlightRecording=filename=target/bench/gw.jfr
 # BENCH_GATEWAY_ARGS: extra gateway arguments, e.g. --glm.gateway.routing.loop-affine-channels=false
 "$JAVA" -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED ${BENCH_GATEWAY_JVM_OPTS:-} -jar target/gateway-*.jar \
   --server.port="$GW_PORT" --glm.gateway.workers="$WORKER" --glm.gateway.auth.address="$AUTH" \
-  --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN ${BENCH_GATEWAY_ARGS:-} > "$OUT/gateway.log" 2>&1 &
+  --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN $BILLING_ARG ${BENCH_GATEWAY_ARGS:-} > "$OUT/gateway.log" 2>&1 &
 PIDS+=($!); GW_PID=$!
 BODY='{"model":"glm-4-flash","messages":[{"role":"user","content":"hi"}]}'
 for _ in $(seq 200); do

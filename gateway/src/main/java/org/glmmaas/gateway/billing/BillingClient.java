@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.gateway.routing.LoopChannels;
 import org.glmmaas.proto.billing.v1.Balance;
 import org.glmmaas.proto.billing.v1.BillingServiceGrpc;
 import org.glmmaas.proto.billing.v1.GetBalanceRequest;
@@ -26,16 +27,29 @@ public final class BillingClient {
 
   private static final Logger log = LoggerFactory.getLogger(BillingClient.class);
 
-  private final BillingServiceGrpc.BillingServiceFutureStub stub;
+  private final LoopChannels channels;
+  private final BillingServiceGrpc.BillingServiceFutureStub[] stubs;
   private final Duration timeout;
 
   public BillingClient(ManagedChannel channel, Duration timeout) {
-    this.stub = BillingServiceGrpc.newFutureStub(channel);
+    this(LoopChannels.of(channel), timeout);
+  }
+
+  /**
+   * @param channels one per HTTP event loop where the gateway has them: a reservation made on a
+   *     loop is answered on it, so the worker call that follows leaves from the same loop
+   */
+  public BillingClient(LoopChannels channels, Duration timeout) {
+    this.channels = channels;
+    this.stubs = new BillingServiceGrpc.BillingServiceFutureStub[channels.size()];
+    for (int i = 0; i < stubs.length; i++) {
+      stubs[i] = BillingServiceGrpc.newFutureStub(channels.get(i));
+    }
     this.timeout = timeout;
   }
 
   private BillingServiceGrpc.BillingServiceFutureStub s() {
-    return stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return stubs[channels.index()].withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   public Mono<Balance> balance(String tenantId) {

@@ -28,6 +28,7 @@ import org.glmmaas.gateway.metrics.RequestMetricsFilter;
 import org.glmmaas.gateway.routing.DnsDiscovery;
 import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.gateway.routing.KubernetesDiscovery;
+import org.glmmaas.gateway.routing.LoopChannels;
 import org.glmmaas.gateway.routing.WorkerPicker;
 import org.glmmaas.gateway.routing.WorkerPool;
 import org.glmmaas.gateway.zhipu.AsyncHandler;
@@ -91,9 +92,22 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  BillingClient billingClient(GatewayProperties p) {
-    return p.billing().address().isBlank() ? null
-        : new BillingClient(channel(p.billing().address()), p.billing().timeout());
+  BillingClient billingClient(GatewayProperties p,
+      org.springframework.beans.factory.ObjectProvider<
+          org.springframework.http.client.ReactorResourceFactory> resources) {
+    if (p.billing().address().isBlank()) {
+      return null;
+    }
+    String a = p.billing().address();
+    int colon = a.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("'" + a + "' is not host:port");
+    }
+    // loop-affine like the worker channels: the reservation is on every call's path, and the
+    // worker call that follows it leaves from the loop the reservation was answered on
+    return new BillingClient(LoopChannels.connect(a.substring(0, colon),
+        Integer.parseInt(a.substring(colon + 1)), httpLoops(p, resources.getIfAvailable()),
+        4 << 20), p.billing().timeout());
   }
 
   @Bean
@@ -146,13 +160,19 @@ public class GatewayConfiguration {
     }
     // empty at first in both modes: the discovery bean fills it (static: names resolved to
     // every address they have)
+    LoopChannels.EventLoops loops = httpLoops(p, resources.getIfAvailable());
+    if (loops != null) {
+      log.info("worker and billing channels: one per HTTP event loop ({} loops, {})",
+          java.util.stream.StreamSupport.stream(loops.group().spliterator(), false).count(),
+          loops.channelType().getSimpleName());
+    }
     return new WorkerPool(java.util.List.of(),
         p.routing().watchMinInterval(), p.routing().reconnectBackoff(),
-        p.routing().loadReportTimeout(), httpLoops(p, resources.getIfAvailable())).start();
+        p.routing().loadReportTimeout(), loops).start();
   }
 
   /** The HTTP server's event loops (Reactor Netty's server group), for loop-affine channels. */
-  static WorkerPool.EventLoops httpLoops(GatewayProperties p,
+  static LoopChannels.EventLoops httpLoops(GatewayProperties p,
       org.springframework.http.client.ReactorResourceFactory resources) {
     if (!p.routing().loopAffineChannels() || resources == null) {
       return null;
@@ -160,11 +180,8 @@ public class GatewayConfiguration {
     reactor.netty.resources.LoopResources lr = resources.getLoopResources();
     io.netty.channel.EventLoopGroup group = lr.onServer(reactor.netty.resources.LoopResources
         .DEFAULT_NATIVE && reactor.netty.resources.LoopResources.hasNativeSupport());
-    var type = lr.onChannelClass(io.netty.channel.socket.SocketChannel.class, group);
-    log.info("worker channels: one per HTTP event loop ({} loops, {})",
-        java.util.stream.StreamSupport.stream(group.spliterator(), false).count(),
-        type.getSimpleName());
-    return new WorkerPool.EventLoops(group, type);
+    return new LoopChannels.EventLoops(group,
+        lr.onChannelClass(io.netty.channel.socket.SocketChannel.class, group));
   }
 
   /**

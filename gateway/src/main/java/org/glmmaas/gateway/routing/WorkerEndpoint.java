@@ -1,7 +1,6 @@
 package org.glmmaas.gateway.routing;
 
 import io.grpc.ManagedChannel;
-import io.netty.util.concurrent.EventExecutor;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
@@ -12,19 +11,14 @@ import org.glmmaas.proto.inference.v1.WorkerState;
 /**
  * One worker as this gateway sees it: its channels, its latest load report (null while its load
  * stream is down) and the requests this gateway has in flight on it (reports lag behind those).
- *
- * <p>With the HTTP server's event loops given, the worker has one channel per loop, each running on
- * that loop: a call made from loop i goes out on channel i, so its request, the worker's responses
- * and the HTTP answer stay on one thread. On a machine with few cores every cross-thread hand-off
- * is a wake-up that can wait for a core; this removes three of them per call. Without loops (tests,
- * calls from other threads) channel 0 serves; it also carries the load stream.
+ * Calls go out on the channel of the calling thread's event loop ({@link LoopChannels}); channel
+ * 0 also carries the load stream.
  */
 public final class WorkerEndpoint {
 
   private final String address;
-  private final ManagedChannel[] channels;
+  private final LoopChannels channels;
   private final InferenceServiceGrpc.InferenceServiceStub[] stubs;
-  private final EventExecutor[] loops;
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile LoadReport load;
   private volatile ModelInfo modelInfo;
@@ -32,20 +26,15 @@ public final class WorkerEndpoint {
   private volatile long quarantinedUntilNanos = System.nanoTime();
 
   WorkerEndpoint(String address, ManagedChannel channel) {
-    this(address, List.of(channel), List.of());
+    this(address, LoopChannels.of(channel));
   }
 
-  /** {@code channels.get(i)} runs on {@code loops.get(i)}; loops may be empty (one channel). */
-  WorkerEndpoint(String address, List<ManagedChannel> channels, List<EventExecutor> loops) {
-    if (channels.isEmpty() || (!loops.isEmpty() && loops.size() != channels.size())) {
-      throw new IllegalArgumentException("one channel per event loop");
-    }
+  WorkerEndpoint(String address, LoopChannels channels) {
     this.address = address;
-    this.channels = channels.toArray(ManagedChannel[]::new);
-    this.loops = loops.toArray(EventExecutor[]::new);
-    this.stubs = new InferenceServiceGrpc.InferenceServiceStub[this.channels.length];
-    for (int i = 0; i < this.channels.length; i++) {
-      stubs[i] = InferenceServiceGrpc.newStub(this.channels[i]);
+    this.channels = channels;
+    this.stubs = new InferenceServiceGrpc.InferenceServiceStub[channels.size()];
+    for (int i = 0; i < stubs.length; i++) {
+      stubs[i] = InferenceServiceGrpc.newStub(channels.get(i));
     }
   }
 
@@ -54,17 +43,12 @@ public final class WorkerEndpoint {
   }
 
   List<ManagedChannel> channels() {
-    return List.of(channels);
+    return channels.all();
   }
 
   /** The stub of the channel on the calling thread's event loop, else channel 0's. */
   public InferenceServiceGrpc.InferenceServiceStub stub() {
-    for (int i = 0; i < loops.length; i++) {
-      if (loops[i].inEventLoop()) {
-        return stubs[i];
-      }
-    }
-    return stubs[0];
+    return stubs[channels.index()];
   }
 
   /** Channel 0's stub: long-lived streams (load reports) and calls from outside the loops. */

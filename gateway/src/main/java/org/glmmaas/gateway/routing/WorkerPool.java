@@ -1,7 +1,5 @@
 package org.glmmaas.gateway.routing;
 
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -43,7 +41,7 @@ public final class WorkerPool implements AutoCloseable {
   private final Map<String, Watch> watches = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().daemon().name("worker-watch").factory());
-  private final EventLoops loops;
+  private final LoopChannels.EventLoops loops;
   private final int minIntervalMs;
   private final long baseBackoffMs;
   private final long silenceNanos;
@@ -60,15 +58,11 @@ public final class WorkerPool implements AutoCloseable {
   }
 
   /**
-   * The event loops the gateway's HTTP server runs on and the socket channel type they take: each
-   * worker then gets one channel per loop (see {@link WorkerEndpoint}).
+   * @param loops the HTTP server's event loops: each worker gets one channel per loop (see
+   *     {@link LoopChannels}); null: one channel per worker on gRPC's own transport threads
    */
-  public record EventLoops(io.netty.channel.EventLoopGroup group,
-      Class<? extends io.netty.channel.Channel> channelType) {}
-
-  /** {@code loops} null: one channel per worker on gRPC's own transport threads. */
   public WorkerPool(Collection<String> addresses, Duration minInterval, Duration backoff,
-      Duration loadReportTimeout, EventLoops loops) {
+      Duration loadReportTimeout, LoopChannels.EventLoops loops) {
     this.loops = loops;
     this.minIntervalMs = (int) minInterval.toMillis();
     this.baseBackoffMs = Math.max(10, backoff.toMillis());
@@ -94,13 +88,6 @@ public final class WorkerPool implements AutoCloseable {
   }
 
   /** Makes the pool hold exactly these "host:port" workers (discovery calls this on change). */
-  private static io.grpc.ManagedChannelBuilder<?> tuned(io.grpc.ManagedChannelBuilder<?> b) {
-    return b.maxInboundMessageSize(16 << 20)
-        // callbacks only hand responses to Reactor (never block), so run them on the transport
-        // thread instead of hopping to gRPC's default executor: one thread switch less per message
-        .directExecutor();
-  }
-
   public synchronized void setAddresses(Collection<String> addresses) {
     Set<String> want = normalize(addresses);
     for (String a : want) {
@@ -145,24 +132,8 @@ public final class WorkerPool implements AutoCloseable {
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1); // IPv6 literal
     }
-    int port = Integer.parseInt(addr.substring(colon + 1));
-    WorkerEndpoint e;
-    if (loops == null) {
-      e = new WorkerEndpoint(addr, tuned(Grpc.newChannelBuilderForAddress(host, port,
-          InsecureChannelCredentials.create())).build());
-    } else {
-      List<ManagedChannel> chs = new ArrayList<>();
-      List<io.netty.util.concurrent.EventExecutor> ls = new ArrayList<>();
-      for (io.netty.util.concurrent.EventExecutor loop : loops.group()) {
-        ls.add(loop);
-        chs.add(tuned(io.grpc.netty.NettyChannelBuilder.forAddress(host, port).usePlaintext()
-            .eventLoopGroup((io.netty.channel.EventLoop) loop)
-            .channelType(loops.channelType())).build());
-      }
-      e = new WorkerEndpoint(addr, chs, ls);
-      // connect now, so the first call on each loop does not wait for a TCP and HTTP/2 handshake
-      chs.forEach(ch -> ch.getState(true));
-    }
+    WorkerEndpoint e = new WorkerEndpoint(addr, LoopChannels.connect(host,
+        Integer.parseInt(addr.substring(colon + 1)), loops, 16 << 20));
     Watch w = new Watch(e);
     watches.put(addr, w);
     workers.add(e);

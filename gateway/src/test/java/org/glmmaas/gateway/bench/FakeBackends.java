@@ -3,6 +3,7 @@ package org.glmmaas.gateway.bench;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import org.glmmaas.gateway.support.FakeAuthService;
+import org.glmmaas.gateway.support.FakeBillingService;
 import org.glmmaas.gateway.support.FakeWorker;
 import org.glmmaas.proto.auth.v1.Principal;
 import org.glmmaas.proto.auth.v1.TenantStatus;
@@ -16,8 +17,10 @@ import reactor.netty.http.server.HttpServer;
  * server (reactor-netty, the gateway's own HTTP stack) that answers the same chat calls with a
  * canned body of the same shape, so "added latency" = through the gateway - straight at this.
  *
- * <p>Prints one line {@code BACKENDS worker=host:port auth=host:port baseline=port} and runs until
- * killed. Args: baseline HTTP port (default 0 = any).
+ * <p>Also a FakeBillingService, for runs with the billing reservation on the call's path.
+ *
+ * <p>Prints one line {@code BACKENDS worker=host:port auth=host:port baseline=port
+ * billing=host:port} and runs until killed. Args: baseline HTTP port (default 0 = any).
  */
 public final class FakeBackends {
 
@@ -45,6 +48,7 @@ public final class FakeBackends {
     int baselinePort = args.length > 0 ? Integer.parseInt(args[0]) : 0;
     FakeWorker worker = new FakeWorker("bench-worker", "glm-4-flash");
     FakeAuthService auth = new FakeAuthService();
+    FakeBillingService billing = new FakeBillingService();
     auth.addKey("kmain", "s3cretmain", Principal.newBuilder().setTenantId("tmain")
         .setTenantStatus(TenantStatus.ACTIVE).setCacheTtlMs(60_000));
     byte[] unary = UNARY.getBytes(StandardCharsets.UTF_8);
@@ -58,7 +62,7 @@ public final class FakeBackends {
             })))
         .bindNow();
     System.out.println("BACKENDS worker=" + worker.address() + " auth=" + auth.address()
-        + " baseline=" + baseline.port());
+        + " baseline=" + baseline.port() + " billing=" + billing.address());
     System.out.flush();
     Thread.sleep(Long.MAX_VALUE);
   }

@@ -14,7 +14,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.glmmaas.gateway.billing.BillingClient;
+import org.glmmaas.gateway.support.FakeBillingService;
 import org.glmmaas.gateway.support.FakeWorker;
+import org.glmmaas.proto.billing.v1.ReserveRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,7 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * With the HTTP server's event loops given, a call made on loop i is answered on loop i: the
  * worker's responses reach the handler on the thread that received the HTTP request, with no
- * hand-off to another thread. Calls from elsewhere still work (channel 0).
+ * hand-off to another thread; the same for a billing reservation. Calls from elsewhere still work
+ * (channel 0).
  */
 class LoopAffineChannelsTest {
 
@@ -37,7 +41,7 @@ class LoopAffineChannelsTest {
     loops = new MultiThreadIoEventLoopGroup(3, NioIoHandler.newFactory());
     worker = new FakeWorker("w", RoutingTest.MODEL);
     pool = new WorkerPool(List.of(worker.address()), Duration.ofMillis(10), Duration.ofMillis(50),
-        Duration.ofSeconds(2), new WorkerPool.EventLoops(loops, NioSocketChannel.class)).start();
+        Duration.ofSeconds(2), new LoopChannels.EventLoops(loops, NioSocketChannel.class)).start();
     client = new InferenceClient(new WorkerPicker(pool.workers(), 0), 3);
     WorkerHealthTest.await(() -> pool.workers().getFirst().ready(), 10);
   }
@@ -66,6 +70,33 @@ class LoopAffineChannelsTest {
         assertThat(rs.getLast().hasFinished()).isTrue();
         assertThat(rs).hasSize(FakeWorker.TOKENS.size() + 1);
         assertThat(seen).as("threads the responses arrived on").containsExactly(loopThread);
+      }
+    }
+  }
+
+  @Test
+  void aBillingReservationIsAnsweredOnTheLoopThatAskedForIt() throws Exception {
+    try (FakeBillingService billing = new FakeBillingService()) {
+      int colon = billing.address().lastIndexOf(':');
+      LoopChannels chs = LoopChannels.connect(billing.address().substring(0, colon),
+          Integer.parseInt(billing.address().substring(colon + 1)),
+          new LoopChannels.EventLoops(loops, NioSocketChannel.class), 4 << 20);
+      BillingClient client = new BillingClient(chs, Duration.ofSeconds(5));
+      try {
+        int i = 0;
+        for (EventExecutor loop : loops) {
+          Thread loopThread = loop.submit(Thread::currentThread).get(5, TimeUnit.SECONDS);
+          CompletableFuture<Thread> answeredOn = new CompletableFuture<>();
+          ReserveRequest r = ReserveRequest.newBuilder().setRequestId("r" + i++)
+              .setTenantId("t").setModel(RoutingTest.MODEL).setPromptTokens(5).setMaxTokens(5)
+              .build();
+          loop.execute(() -> client.reserve(r).subscribe(
+              ok -> answeredOn.complete(Thread.currentThread()),
+              answeredOn::completeExceptionally));
+          assertThat(answeredOn.get(10, TimeUnit.SECONDS)).isSameAs(loopThread);
+        }
+      } finally {
+        chs.all().forEach(ManagedChannel::shutdownNow);
       }
     }
   }
