@@ -49,6 +49,11 @@ public final class FakeBackends {
     FakeWorker worker = new FakeWorker("bench-worker", "glm-4-flash");
     FakeAuthService auth = new FakeAuthService();
     FakeBillingService billing = new FakeBillingService();
+    // the fake records every reservation for the tests; a benchmark makes millions, so forget
+    // them (as the FakeWorker keeps only its last request) lest the map's growth be measured
+    java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().factory()).scheduleWithFixedDelay(
+            billing.reservations::clear, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     auth.addKey("kmain", "s3cretmain", Principal.newBuilder().setTenantId("tmain")
         .setTenantStatus(TenantStatus.ACTIVE).setCacheTtlMs(60_000));
     byte[] unary = UNARY.getBytes(StandardCharsets.UTF_8);
