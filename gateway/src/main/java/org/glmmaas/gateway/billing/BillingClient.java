@@ -1,7 +1,6 @@
 package org.glmmaas.gateway.billing;
 
 import com.google.common.util.concurrent.ListenableFuture;
-import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -30,10 +29,6 @@ public final class BillingClient {
   private final LoopChannels channels;
   private final BillingServiceGrpc.BillingServiceFutureStub[] stubs;
   private final Duration timeout;
-
-  public BillingClient(ManagedChannel channel, Duration timeout) {
-    this(LoopChannels.of(channel), timeout);
-  }
 
   /**
    * @param channels one per HTTP event loop where the gateway has them: a reservation made on a

@@ -1,7 +1,5 @@
 package org.glmmaas.gateway.config;
 
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -70,15 +68,9 @@ public class GatewayConfiguration {
     return s.isBlank() ? null : s;
   }
 
+  /** One plaintext channel to "host:port" (auth: calls are rare, the principal cache answers). */
   static ManagedChannel channel(String address) {
-    int colon = address.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("'" + address + "' is not host:port");
-    }
-    return Grpc.newChannelBuilderForAddress(address.substring(0, colon),
-        Integer.parseInt(address.substring(colon + 1)), InsecureChannelCredentials.create())
-        .directExecutor() // non-blocking callbacks: no hop to gRPC's default executor
-        .build();
+    return LoopChannels.connect(address, null, 4 << 20).get(0);
   }
 
   @Bean
@@ -98,16 +90,10 @@ public class GatewayConfiguration {
     if (p.billing().address().isBlank()) {
       return null;
     }
-    String a = p.billing().address();
-    int colon = a.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("'" + a + "' is not host:port");
-    }
     // loop-affine like the worker channels: the reservation is on every call's path, and the
     // worker call that follows it leaves from the loop the reservation was answered on
-    return new BillingClient(LoopChannels.connect(a.substring(0, colon),
-        Integer.parseInt(a.substring(colon + 1)), httpLoops(p, resources.getIfAvailable()),
-        4 << 20), p.billing().timeout());
+    return new BillingClient(LoopChannels.connect(p.billing().address(),
+        httpLoops(p, resources.getIfAvailable()), 4 << 20), p.billing().timeout());
   }
 
   @Bean

@@ -33,20 +33,28 @@ public final class LoopChannels {
     this.loops = loops.toArray(EventExecutor[]::new);
   }
 
-  /** One channel, no loops: every call uses it. */
-  public static LoopChannels of(ManagedChannel channel) {
-    return new LoopChannels(List.of(channel), List.of());
-  }
-
   /**
-   * Plaintext channels to host:port with non-blocking callbacks run on the transport thread, one
-   * per loop of {@code loops} (connecting at once), or a single one when {@code loops} is null.
+   * Plaintext channels to {@code address} ("host:port", IPv6 as "[addr]:port") with non-blocking
+   * callbacks run on the transport thread, one per loop of {@code loops} (connecting at once), or a
+   * single one when {@code loops} is null.
+   *
+   * @throws IllegalArgumentException when the address is not host:port
    */
-  public static LoopChannels connect(String host, int port, EventLoops loops,
+  public static LoopChannels connect(String address, EventLoops loops,
       int maxInboundMessageBytes) {
+    int colon = address.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("'" + address + "' is not host:port");
+    }
+    String host = address.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1); // IPv6 literal
+    }
+    int port = Integer.parseInt(address.substring(colon + 1));
     if (loops == null) {
-      return of(tuned(Grpc.newChannelBuilderForAddress(host, port,
-          InsecureChannelCredentials.create()), maxInboundMessageBytes).build());
+      ManagedChannel ch = tuned(Grpc.newChannelBuilderForAddress(host, port,
+          InsecureChannelCredentials.create()), maxInboundMessageBytes).build();
+      return new LoopChannels(List.of(ch), List.of());
     }
     List<ManagedChannel> chs = new ArrayList<>();
     List<EventExecutor> ls = new ArrayList<>();

@@ -25,10 +25,6 @@ public final class WorkerEndpoint {
   private volatile String lastModel;
   private volatile long quarantinedUntilNanos = System.nanoTime();
 
-  WorkerEndpoint(String address, ManagedChannel channel) {
-    this(address, LoopChannels.of(channel));
-  }
-
   WorkerEndpoint(String address, LoopChannels channels) {
     this.address = address;
     this.channels = channels;

@@ -127,13 +127,7 @@ public final class WorkerPool implements AutoCloseable {
   }
 
   private Watch add(String addr) {
-    int colon = addr.lastIndexOf(':');
-    String host = addr.substring(0, colon);
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1); // IPv6 literal
-    }
-    WorkerEndpoint e = new WorkerEndpoint(addr, LoopChannels.connect(host,
-        Integer.parseInt(addr.substring(colon + 1)), loops, 16 << 20));
+    WorkerEndpoint e = new WorkerEndpoint(addr, LoopChannels.connect(addr, loops, 16 << 20));
     Watch w = new Watch(e);
     watches.put(addr, w);
     workers.add(e);

@@ -77,9 +77,7 @@ class LoopAffineChannelsTest {
   @Test
   void aBillingReservationIsAnsweredOnTheLoopThatAskedForIt() throws Exception {
     try (FakeBillingService billing = new FakeBillingService()) {
-      int colon = billing.address().lastIndexOf(':');
-      LoopChannels chs = LoopChannels.connect(billing.address().substring(0, colon),
-          Integer.parseInt(billing.address().substring(colon + 1)),
+      LoopChannels chs = LoopChannels.connect(billing.address(),
           new LoopChannels.EventLoops(loops, NioSocketChannel.class), 4 << 20);
       BillingClient client = new BillingClient(chs, Duration.ofSeconds(5));
       try {
