@@ -66,9 +66,9 @@ public record GatewayProperties(
    * @param firstTokenTimeout a Generate call with no response after this long is cancelled, retried
    *     on another worker, and its worker is quarantined
    * @param quarantine how long a worker that stalled before the first token gets no traffic
-   * @param loopAffineChannels one gRPC channel per worker and HTTP event loop, so a call stays on
-   *     the thread that received it (fewer thread wake-ups: lower latency, most of all on small
-   *     machines); false: one channel per worker on gRPC's own threads
+   * @param loopAffineChannels one gRPC channel per worker (and to billing) and HTTP event loop, so
+   *     a call stays on the thread that received it (fewer thread wake-ups: lower latency, most of
+   *     all on small machines); false: one channel each on gRPC's own threads
    */
   public record Routing(@DefaultValue("512") int affinityPrefixChars,
       @DefaultValue("4") double affinitySlack, @DefaultValue("3") int maxAttempts,

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The known workers, each watched through one WatchLoad stream. The set changes with discovery
- * ({@link #setAddresses}): a new address gets a channel and a stream, a gone one is drained.
+ * ({@link #setAddresses}): a new address gets its channels and a stream, a gone one is drained.
  *
  * <p>Health: a broken stream marks the worker down at once (no traffic goes there) and is re-opened
  * with backoff. A worker reports only on change, so silence alone is no fault; after
