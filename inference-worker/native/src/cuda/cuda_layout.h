@@ -29,6 +29,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../kernels.h"  // k_unpack, k_scale_min: the file's Q4_K/Q5_K blocks, read as the CPU does
+
 #if defined(__CUDACC__)
 #define GLM_HD __host__ __device__ __forceinline__
 #else
@@ -135,17 +137,6 @@ GLM_HD float q6k_value(const int8_t * q, const int8_t * sc, const float * d, int
 
 constexpr int kQ4KBytes = 144, kQ5KBytes = 176;
 
-// Scale and min of sub-block j (0..7) from the 12 packed bytes.
-inline void kq_scale_min(int j, const uint8_t * s, int * sc, int * mn) {
-    if (j < 4) {
-        *sc = s[j] & 63;
-        *mn = s[j + 4] & 63;
-    } else {
-        *sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
-        *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
-}
-
 // One row of K inputs (K/256 blocks at src) into q[K/2], qh[K/32] (Q5_K; ignored when !q5),
 // sc[K/32], mn[K/32], d[K/256], dmin[K/256].
 inline void kq_convert_row(const uint8_t * src, bool q5, int64_t K, uint8_t * q, uint32_t * qh, uint8_t * sc,
@@ -155,24 +146,12 @@ inline void kq_convert_row(const uint8_t * src, bool q5, int64_t K, uint8_t * q,
         const uint8_t * blk = src + b * bb;
         d[b] = half_to_float(rd16(blk));
         dmin[b] = half_to_float(rd16(blk + 2));
-        const uint8_t * hbits = blk + 16;
-        const uint8_t * qs = blk + 16 + (q5 ? 32 : 0);
-        uint8_t v[256];
-        for (int c = 0; c < 4; c++) {
-            for (int l = 0; l < 32; l++) {
-                int lo = qs[32 * c + l] & 0x0F, hi = qs[32 * c + l] >> 4;
-                if (q5) {
-                    lo |= ((hbits[l] >> (2 * c)) & 1) << 4;
-                    hi |= ((hbits[l] >> (2 * c + 1)) & 1) << 4;
-                }
-                v[64 * c + l] = (uint8_t) lo;
-                v[64 * c + 32 + l] = (uint8_t) hi;
-            }
-        }
+        uint8_t v[256];  // the unsigned quants in input order: the CPU engine's unpacking
+        glm::k_unpack(blk, q5, v);
         for (int j = 0; j < 8; j++) {
             const int64_t u = b * 8 + j;
             int s, m;
-            kq_scale_min(j, blk + 4, &s, &m);
+            glm::k_scale_min(j, blk + 4, &s, &m);
             sc[u] = (uint8_t) s;
             mn[u] = (uint8_t) m;
             const uint8_t * vu = v + 32 * j;
