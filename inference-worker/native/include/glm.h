@@ -35,38 +35,44 @@ extern "C" {
 
 /* Status codes. On failure, glm_last_error() describes it and out-parameters are untouched. */
 enum glm_status {
-    GLM_OK                   = 0,
+    GLM_OK = 0,
     GLM_ERR_INVALID_ARGUMENT = 1, /* a null pointer, a bad id, a batch that breaks its own rules */
-    GLM_ERR_IO               = 2, /* the file cannot be opened or mapped                          */
-    GLM_ERR_FORMAT           = 3, /* not a valid GGUF v3 file, or a field out of bounds           */
-    GLM_ERR_UNSUPPORTED      = 4, /* valid file, but an architecture or tensor type we do not run */
-    GLM_ERR_OUT_OF_MEMORY    = 5,
-    GLM_ERR_INTERNAL         = 6,
-    GLM_ERR_NOT_FOUND        = 7  /* a metadata key or tensor that is not there                   */
+    GLM_ERR_IO = 2,               /* the file cannot be opened or mapped                          */
+    GLM_ERR_FORMAT = 3,           /* not a valid GGUF v3 file, or a field out of bounds           */
+    GLM_ERR_UNSUPPORTED = 4,      /* valid file, but an architecture or tensor type we do not run */
+    GLM_ERR_OUT_OF_MEMORY = 5,
+    GLM_ERR_INTERNAL = 6,
+    GLM_ERR_NOT_FOUND = 7 /* a metadata key or tensor that is not there                   */
 };
 
 /* GGUF metadata value types (the numbers of the GGUF specification). */
 enum glm_meta_type {
-    GLM_META_UINT8 = 0, GLM_META_INT8 = 1, GLM_META_UINT16 = 2, GLM_META_INT16 = 3,
-    GLM_META_UINT32 = 4, GLM_META_INT32 = 5, GLM_META_FLOAT32 = 6, GLM_META_BOOL = 7,
-    GLM_META_STRING = 8, GLM_META_ARRAY = 9, GLM_META_UINT64 = 10, GLM_META_INT64 = 11,
+    GLM_META_UINT8 = 0,
+    GLM_META_INT8 = 1,
+    GLM_META_UINT16 = 2,
+    GLM_META_INT16 = 3,
+    GLM_META_UINT32 = 4,
+    GLM_META_INT32 = 5,
+    GLM_META_FLOAT32 = 6,
+    GLM_META_BOOL = 7,
+    GLM_META_STRING = 8,
+    GLM_META_ARRAY = 9,
+    GLM_META_UINT64 = 10,
+    GLM_META_INT64 = 11,
     GLM_META_FLOAT64 = 12
 };
 
 /* KV-cache storage types. */
-enum glm_kv_type {
-    GLM_KV_F16 = 0,
-    GLM_KV_F32 = 1
-};
+enum glm_kv_type { GLM_KV_F16 = 0, GLM_KV_F32 = 1 };
 
-typedef struct glm_model   glm_model;
+typedef struct glm_model glm_model;
 typedef struct glm_context glm_context;
 
-GLM_API int32_t      glm_abi_version(void);
+GLM_API int32_t glm_abi_version(void);
 /* Message of the last failed call on this thread ("" if none). Valid until the next call. */
-GLM_API const char * glm_last_error(void);
+GLM_API const char *glm_last_error(void);
 /* Build and CPU facts, e.g. "cpu: avx2 fma f16c avx512f avx512vnni; cuda: no". */
-GLM_API const char * glm_system_info(void);
+GLM_API const char *glm_system_info(void);
 
 /* ---- model ------------------------------------------------------------------------------- */
 
@@ -80,76 +86,76 @@ GLM_API glm_model_params glm_model_default_params(void);
 /* Loads and validates a GGUF v3 file. Every offset and size is checked against the file; any
  * inconsistency (truncation, absurd counts, overlapping tensors, shapes that disagree with the
  * hyper-parameters, unknown architecture or tensor type) fails with a message, never a crash. */
-GLM_API int32_t glm_model_load(const char * path, const glm_model_params * params, glm_model ** out);
-GLM_API void    glm_model_free(glm_model * model);
+GLM_API int32_t glm_model_load(const char *path, const glm_model_params *params, glm_model **out);
+GLM_API void glm_model_free(glm_model *model);
 
 typedef struct glm_model_hparams {
-    char     architecture[32]; /* "chatglm" or "glm4", NUL-terminated */
-    int32_t  n_vocab;          /* tokens                               */
-    int32_t  n_ctx_train;      /* tokens                               */
-    int32_t  n_embd;
-    int32_t  n_layer;
-    int32_t  n_head;
-    int32_t  n_head_kv;
-    int32_t  head_dim;
-    int32_t  n_rot;            /* rotated dims per head                */
-    int32_t  n_ff;             /* width of one half of the fused FFN   */
-    float    rope_freq_base;
-    float    rms_norm_eps;
-    int32_t  file_type;        /* general.file_type, -1 when absent    */
-    int64_t  n_params;         /* parameters, count                    */
-    int64_t  n_weight_bytes;   /* bytes of all tensor data             */
+    char architecture[32]; /* "chatglm" or "glm4", NUL-terminated */
+    int32_t n_vocab;       /* tokens                               */
+    int32_t n_ctx_train;   /* tokens                               */
+    int32_t n_embd;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t head_dim;
+    int32_t n_rot; /* rotated dims per head                */
+    int32_t n_ff;  /* width of one half of the fused FFN   */
+    float rope_freq_base;
+    float rms_norm_eps;
+    int32_t file_type;      /* general.file_type, -1 when absent    */
+    int64_t n_params;       /* parameters, count                    */
+    int64_t n_weight_bytes; /* bytes of all tensor data             */
 } glm_model_hparams;
 
-GLM_API int32_t glm_model_get_hparams(const glm_model * model, glm_model_hparams * out);
+GLM_API int32_t glm_model_get_hparams(const glm_model *model, glm_model_hparams *out);
 
 /* Metadata: every key/value pair of the file, by index (file order) or by key. Strings are
  * returned as pointer + length into the mapping (not NUL-terminated), valid while the model lives. */
-GLM_API int64_t glm_meta_count(const glm_model * model);
-GLM_API int32_t glm_meta_key(const glm_model * model, int64_t index, const char ** key, int64_t * key_len);
+GLM_API int64_t glm_meta_count(const glm_model *model);
+GLM_API int32_t glm_meta_key(const glm_model *model, int64_t index, const char **key, int64_t *key_len);
 /* Index of `key` (NUL-terminated), or -1 when absent. */
-GLM_API int64_t glm_meta_find(const glm_model * model, const char * key);
+GLM_API int64_t glm_meta_find(const glm_model *model, const char *key);
 /* Value type (enum glm_meta_type) of entry `index`, or -1 for a bad index. */
-GLM_API int32_t glm_meta_type(const glm_model * model, int64_t index);
+GLM_API int32_t glm_meta_type(const glm_model *model, int64_t index);
 /* Scalars. Integer types of any width read through get_i64 (uint64 values above INT64_MAX fail),
  * float32/float64 through get_f64, bool through get_i64 (0 or 1). */
-GLM_API int32_t glm_meta_get_i64(const glm_model * model, int64_t index, int64_t * out);
-GLM_API int32_t glm_meta_get_f64(const glm_model * model, int64_t index, double * out);
-GLM_API int32_t glm_meta_get_str(const glm_model * model, int64_t index, const char ** str, int64_t * len);
+GLM_API int32_t glm_meta_get_i64(const glm_model *model, int64_t index, int64_t *out);
+GLM_API int32_t glm_meta_get_f64(const glm_model *model, int64_t index, double *out);
+GLM_API int32_t glm_meta_get_str(const glm_model *model, int64_t index, const char **str, int64_t *len);
 /* Arrays: element type and length; elements of string arrays one by one; numeric arrays as a
  * pointer to their packed little-endian data (element size from the type). */
-GLM_API int32_t glm_meta_arr_info(const glm_model * model, int64_t index, int32_t * elem_type, int64_t * len);
-GLM_API int32_t glm_meta_arr_str(const glm_model * model, int64_t index, int64_t i, const char ** str, int64_t * len);
-GLM_API int32_t glm_meta_arr_data(const glm_model * model, int64_t index, const void ** data);
+GLM_API int32_t glm_meta_arr_info(const glm_model *model, int64_t index, int32_t *elem_type, int64_t *len);
+GLM_API int32_t glm_meta_arr_str(const glm_model *model, int64_t index, int64_t i, const char **str, int64_t *len);
+GLM_API int32_t glm_meta_arr_data(const glm_model *model, int64_t index, const void **data);
 
 /* Tensors, for listing tools. type is the ggml type number (0 F32, 1 F16, 2 Q4_0, 8 Q8_0,
  * 12 Q4_K, 13 Q5_K, 14 Q6_K, 30 BF16). */
-GLM_API int64_t glm_tensor_count(const glm_model * model);
-GLM_API int32_t glm_tensor_info(const glm_model * model, int64_t index, const char ** name,
-                                int32_t * type, int32_t * n_dims, int64_t ne[4]);
+GLM_API int64_t glm_tensor_count(const glm_model *model);
+GLM_API int32_t glm_tensor_info(const glm_model *model, int64_t index, const char **name, int32_t *type,
+                                int32_t *n_dims, int64_t ne[4]);
 
 /* ---- context ------------------------------------------------------------------------------ */
 
 typedef struct glm_context_params {
-    const char * device;          /* "cpu" (default) or "cuda:N"                                 */
-    int32_t n_threads;            /* compute threads of the persistent pool; default: 1 per core */
-    int32_t kv_block_size;        /* tokens per KV block; default 16                              */
-    int32_t n_kv_blocks;          /* blocks in the KV pool; default: enough for n_ctx_train       */
-    int32_t kv_type;              /* enum glm_kv_type; default GLM_KV_F16                         */
-    int32_t max_batch_tokens;     /* most tokens one glm_forward call may carry; default 2048     */
-    int32_t max_batch_seqs;       /* most sequences one call may carry; default 256               */
+    const char *device;       /* "cpu" (default) or "cuda:N"                                 */
+    int32_t n_threads;        /* compute threads of the persistent pool; default: 1 per core */
+    int32_t kv_block_size;    /* tokens per KV block; default 16                              */
+    int32_t n_kv_blocks;      /* blocks in the KV pool; default: enough for n_ctx_train       */
+    int32_t kv_type;          /* enum glm_kv_type; default GLM_KV_F16                         */
+    int32_t max_batch_tokens; /* most tokens one glm_forward call may carry; default 2048     */
+    int32_t max_batch_seqs;   /* most sequences one call may carry; default 256               */
 } glm_context_params;
 
 GLM_API glm_context_params glm_context_default_params(void);
 
 /* Bytes of one KV block (K and V, all layers) for this model, block size and kv_type: the unit of
  * sizing a pool from a memory budget. */
-GLM_API int64_t glm_kv_block_bytes(const glm_model * model, int32_t kv_block_size, int32_t kv_type);
+GLM_API int64_t glm_kv_block_bytes(const glm_model *model, int32_t kv_block_size, int32_t kv_type);
 
-GLM_API int32_t glm_context_create(glm_model * model, const glm_context_params * params, glm_context ** out);
-GLM_API void    glm_context_free(glm_context * ctx);
+GLM_API int32_t glm_context_create(glm_model *model, const glm_context_params *params, glm_context **out);
+GLM_API void glm_context_free(glm_context *ctx);
 /* The effective parameters (defaults resolved). */
-GLM_API int32_t glm_context_get_params(const glm_context * ctx, glm_context_params * out);
+GLM_API int32_t glm_context_get_params(const glm_context *ctx, glm_context_params *out);
 
 /* One forward step over a mixed batch (prefill chunks and decode tokens of many sequences).
  *
@@ -170,19 +176,19 @@ GLM_API int32_t glm_context_get_params(const glm_context * ctx, glm_context_para
  * of range, a slot or block outside the pool, a position past the block table, more rows or
  * sequences than the context was created for. */
 typedef struct glm_batch {
-    int32_t         n_tokens;
-    const int32_t * token_ids;           /* [n_tokens]    */
-    const int32_t * seq_idx;             /* [n_tokens]    */
-    const int32_t * positions;           /* [n_tokens]    */
-    const int32_t * slot_mapping;        /* [n_tokens]    */
-    int32_t         n_seqs;
-    const int32_t * block_table_offsets; /* [n_seqs + 1]  */
-    const int32_t * block_tables;        /* [block_table_offsets[n_seqs]] */
-    int32_t         n_logits;
-    const int32_t * logit_rows;          /* [n_logits]    */
+    int32_t n_tokens;
+    const int32_t *token_ids;    /* [n_tokens]    */
+    const int32_t *seq_idx;      /* [n_tokens]    */
+    const int32_t *positions;    /* [n_tokens]    */
+    const int32_t *slot_mapping; /* [n_tokens]    */
+    int32_t n_seqs;
+    const int32_t *block_table_offsets; /* [n_seqs + 1]  */
+    const int32_t *block_tables;        /* [block_table_offsets[n_seqs]] */
+    int32_t n_logits;
+    const int32_t *logit_rows; /* [n_logits]    */
 } glm_batch;
 
-GLM_API int32_t glm_forward(glm_context * ctx, const glm_batch * batch, float * logits);
+GLM_API int32_t glm_forward(glm_context *ctx, const glm_batch *batch, float *logits);
 
 #ifdef __cplusplus
 }

@@ -11,11 +11,13 @@
 #include "cuda/cuda_glue.h"
 #endif
 
-struct glm_model { glm::Model m; };
+struct glm_model {
+    glm::Model m;
+};
 struct glm_context {
     glm::Context c;
 #ifdef GLM_HAVE_CUDA
-    glm_cuda::Context *cuda = nullptr;  // set when the context runs on a CUDA device
+    glm_cuda::Context *cuda = nullptr; // set when the context runs on a CUDA device
     ~glm_context() { glm_cuda::destroy(cuda); }
 #endif
 };
@@ -46,20 +48,30 @@ void fail(int32_t status, const char *fmt, ...) {
 void clear_error() { tl_error.clear(); }
 const char *last_error() { return tl_error.c_str(); }
 
-}  // namespace glm
+} // namespace glm
 
 using namespace glm;
 
 #define GLM_GUARD_BEGIN try {
-#define GLM_GUARD_END                                                                     \
-    }                                                                                     \
-    catch (const glm::Error &e) { return set_error(e.status, "%s", e.message.c_str()); } \
-    catch (const std::bad_alloc &) { return set_error(GLM_ERR_OUT_OF_MEMORY, "out of memory"); } \
-    catch (const std::exception &e) { return set_error(GLM_ERR_INTERNAL, "internal error: %s", e.what()); } \
-    catch (...) { return set_error(GLM_ERR_INTERNAL, "internal error"); }
+#define GLM_GUARD_END                                                                                                  \
+    }                                                                                                                  \
+    catch (const glm::Error &e) {                                                                                      \
+        return set_error(e.status, "%s", e.message.c_str());                                                           \
+    }                                                                                                                  \
+    catch (const std::bad_alloc &) {                                                                                   \
+        return set_error(GLM_ERR_OUT_OF_MEMORY, "out of memory");                                                      \
+    }                                                                                                                  \
+    catch (const std::exception &e) {                                                                                  \
+        return set_error(GLM_ERR_INTERNAL, "internal error: %s", e.what());                                            \
+    }                                                                                                                  \
+    catch (...) {                                                                                                      \
+        return set_error(GLM_ERR_INTERNAL, "internal error");                                                          \
+    }
 
-#define CHECK_ARG(cond, ...) \
-    do { if (!(cond)) return set_error(GLM_ERR_INVALID_ARGUMENT, __VA_ARGS__); } while (0)
+#define CHECK_ARG(cond, ...)                                                                                           \
+    do {                                                                                                               \
+        if (!(cond)) return set_error(GLM_ERR_INVALID_ARGUMENT, __VA_ARGS__);                                          \
+    } while (0)
 
 extern "C" {
 
@@ -109,7 +121,9 @@ int32_t glm_model_load(const char *path, const glm_model_params *params, glm_mod
 }
 
 void glm_model_free(glm_model *model) {
-    try { delete model; } catch (...) {}
+    try {
+        delete model;
+    } catch (...) {}
 }
 
 int32_t glm_model_get_hparams(const glm_model *model, glm_model_hparams *out) {
@@ -155,8 +169,11 @@ int32_t glm_meta_get_i64(const glm_model *model, int64_t index, int64_t *out) {
     CHECK_ARG(out, "out is null");
     int64_t v;
     if (!meta_int(*e, &v)) {
-        if (e->type == GLM_META_UINT64) return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' exceeds INT64_MAX", (int)e->key.size(), e->key.data());
-        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not an integer (type %d)", (int)e->key.size(), e->key.data(), e->type);
+        if (e->type == GLM_META_UINT64)
+            return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' exceeds INT64_MAX", (int)e->key.size(),
+                             e->key.data());
+        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not an integer (type %d)", (int)e->key.size(),
+                         e->key.data(), e->type);
     }
     *out = v;
     return GLM_OK;
@@ -167,7 +184,9 @@ int32_t glm_meta_get_f64(const glm_model *model, int64_t index, double *out) {
     CHECK_ARG(e, "metadata index %lld out of range", (long long)index);
     CHECK_ARG(out, "out is null");
     double v;
-    if (!meta_float(*e, &v)) return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not a float (type %d)", (int)e->key.size(), e->key.data(), e->type);
+    if (!meta_float(*e, &v))
+        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not a float (type %d)", (int)e->key.size(),
+                         e->key.data(), e->type);
     *out = v;
     return GLM_OK;
 }
@@ -176,7 +195,9 @@ int32_t glm_meta_get_str(const glm_model *model, int64_t index, const char **str
     const MetaEntry *e = entry(model, index);
     CHECK_ARG(e, "metadata index %lld out of range", (long long)index);
     CHECK_ARG(str && len, "str or len is null");
-    if (e->type != GLM_META_STRING) return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not a string (type %d)", (int)e->key.size(), e->key.data(), e->type);
+    if (e->type != GLM_META_STRING)
+        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not a string (type %d)", (int)e->key.size(),
+                         e->key.data(), e->type);
     *str = e->str.data();
     *len = (int64_t)e->str.size();
     return GLM_OK;
@@ -186,7 +207,9 @@ int32_t glm_meta_arr_info(const glm_model *model, int64_t index, int32_t *elem_t
     const MetaEntry *e = entry(model, index);
     CHECK_ARG(e, "metadata index %lld out of range", (long long)index);
     CHECK_ARG(elem_type && len, "elem_type or len is null");
-    if (e->type != GLM_META_ARRAY) return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not an array", (int)e->key.size(), e->key.data());
+    if (e->type != GLM_META_ARRAY)
+        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not an array", (int)e->key.size(),
+                         e->key.data());
     *elem_type = e->arr_type;
     *len = (int64_t)e->arr_len;
     return GLM_OK;
@@ -197,7 +220,8 @@ int32_t glm_meta_arr_str(const glm_model *model, int64_t index, int64_t i, const
     CHECK_ARG(e, "metadata index %lld out of range", (long long)index);
     CHECK_ARG(str && len, "str or len is null");
     if (e->type != GLM_META_ARRAY || e->arr_type != GLM_META_STRING) {
-        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not a string array", (int)e->key.size(), e->key.data());
+        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not a string array", (int)e->key.size(),
+                         e->key.data());
     }
     CHECK_ARG(i >= 0 && i < (int64_t)e->arr_strings.size(), "array index %lld out of range", (long long)i);
     *str = e->arr_strings[(size_t)i].data();
@@ -210,7 +234,8 @@ int32_t glm_meta_arr_data(const glm_model *model, int64_t index, const void **da
     CHECK_ARG(e, "metadata index %lld out of range", (long long)index);
     CHECK_ARG(data, "data is null");
     if (e->type != GLM_META_ARRAY || e->arr_type == GLM_META_STRING) {
-        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not a numeric array", (int)e->key.size(), e->key.data());
+        return set_error(GLM_ERR_INVALID_ARGUMENT, "metadata '%.*s' is not a numeric array", (int)e->key.size(),
+                         e->key.data());
     }
     *data = e->arr_data;
     return GLM_OK;
@@ -218,14 +243,17 @@ int32_t glm_meta_arr_data(const glm_model *model, int64_t index, const void **da
 
 int64_t glm_tensor_count(const glm_model *model) { return model ? (int64_t)model->m.file.tensors.size() : 0; }
 
-int32_t glm_tensor_info(const glm_model *model, int64_t index, const char **name, int32_t *type, int32_t *n_dims, int64_t ne[4]) {
+int32_t glm_tensor_info(const glm_model *model, int64_t index, const char **name, int32_t *type, int32_t *n_dims,
+                        int64_t ne[4]) {
     CHECK_ARG(model, "model is null");
-    CHECK_ARG(index >= 0 && index < (int64_t)model->m.file.tensors.size(), "tensor index %lld out of range", (long long)index);
+    CHECK_ARG(index >= 0 && index < (int64_t)model->m.file.tensors.size(), "tensor index %lld out of range",
+              (long long)index);
     const TensorInfo &t = model->m.file.tensors[(size_t)index];
-    if (name) *name = t.name_z.c_str();  // NUL-terminated copy, lives as long as the model
+    if (name) *name = t.name_z.c_str(); // NUL-terminated copy, lives as long as the model
     if (type) *type = t.type;
     if (n_dims) *n_dims = t.n_dims;
-    if (ne) for (int d = 0; d < 4; d++) ne[d] = t.ne[d];
+    if (ne)
+        for (int d = 0; d < 4; d++) ne[d] = t.ne[d];
     return GLM_OK;
 }
 
@@ -235,7 +263,7 @@ glm_context_params glm_context_default_params(void) {
     unsigned hc = std::thread::hardware_concurrency();
     p.n_threads = hc ? (int32_t)hc : 1;
     p.kv_block_size = 16;
-    p.n_kv_blocks = 0;  // resolved from the model at create
+    p.n_kv_blocks = 0; // resolved from the model at create
     p.kv_type = GLM_KV_F16;
     p.max_batch_tokens = 2048;
     p.max_batch_seqs = 256;
@@ -269,7 +297,8 @@ int32_t glm_context_create(glm_model *model, const glm_context_params *params, g
         cuda_device = (int32_t)n;
         p.device = "cuda";
 #else
-        return set_error(GLM_ERR_UNSUPPORTED, "device '%.32s' is not available (this build has no CUDA backend)", p.device);
+        return set_error(GLM_ERR_UNSUPPORTED, "device '%.32s' is not available (this build has no CUDA backend)",
+                         p.device);
 #endif
     } else if (p.device && std::strcmp(p.device, "cpu") != 0) {
         return set_error(GLM_ERR_INVALID_ARGUMENT, "device '%.32s' is neither cpu nor cuda:N", p.device);
@@ -280,9 +309,11 @@ int32_t glm_context_create(glm_model *model, const glm_context_params *params, g
     CHECK_ARG(p.n_threads <= 512, "n_threads %d is absurd", p.n_threads);
     if (p.kv_block_size <= 0) p.kv_block_size = 16;
     CHECK_ARG(p.kv_block_size <= 65536, "kv_block_size %d is too large", p.kv_block_size);
-    CHECK_ARG(p.kv_type == GLM_KV_F16 || p.kv_type == GLM_KV_F32, "kv_type %d is neither GLM_KV_F16 nor GLM_KV_F32", p.kv_type);
+    CHECK_ARG(p.kv_type == GLM_KV_F16 || p.kv_type == GLM_KV_F32, "kv_type %d is neither GLM_KV_F16 nor GLM_KV_F32",
+              p.kv_type);
     if (p.n_kv_blocks <= 0) p.n_kv_blocks = (model->m.hp.n_ctx_train + p.kv_block_size - 1) / p.kv_block_size;
-    CHECK_ARG((int64_t)p.n_kv_blocks * p.kv_block_size <= (1LL << 30), "KV pool of %d blocks x %d tokens is too large", p.n_kv_blocks, p.kv_block_size);
+    CHECK_ARG((int64_t)p.n_kv_blocks * p.kv_block_size <= (1LL << 30), "KV pool of %d blocks x %d tokens is too large",
+              p.n_kv_blocks, p.kv_block_size);
     if (p.max_batch_tokens <= 0) p.max_batch_tokens = 2048;
     if (p.max_batch_seqs <= 0) p.max_batch_seqs = 256;
     std::unique_ptr<glm_context> c(new glm_context());
@@ -316,7 +347,9 @@ int32_t glm_context_create(glm_model *model, const glm_context_params *params, g
 }
 
 void glm_context_free(glm_context *ctx) {
-    try { delete ctx; } catch (...) {}
+    try {
+        delete ctx;
+    } catch (...) {}
 }
 
 int32_t glm_context_get_params(const glm_context *ctx, glm_context_params *out) {
@@ -332,38 +365,47 @@ int32_t glm_forward(glm_context *ctx, const glm_batch *b, float *logits) {
     const glm_model_hparams &hp = c.model->hp;
     const int64_t bs = c.params.kv_block_size;
     CHECK_ARG(b->n_tokens >= 1, "n_tokens %d must be >= 1", b->n_tokens);
-    CHECK_ARG(b->n_tokens <= c.params.max_batch_tokens, "n_tokens %d exceeds max_batch_tokens %d", b->n_tokens, c.params.max_batch_tokens);
+    CHECK_ARG(b->n_tokens <= c.params.max_batch_tokens, "n_tokens %d exceeds max_batch_tokens %d", b->n_tokens,
+              c.params.max_batch_tokens);
     CHECK_ARG(b->n_seqs >= 1, "n_seqs %d must be >= 1", b->n_seqs);
-    CHECK_ARG(b->n_seqs <= c.params.max_batch_seqs, "n_seqs %d exceeds max_batch_seqs %d", b->n_seqs, c.params.max_batch_seqs);
+    CHECK_ARG(b->n_seqs <= c.params.max_batch_seqs, "n_seqs %d exceeds max_batch_seqs %d", b->n_seqs,
+              c.params.max_batch_seqs);
     CHECK_ARG(b->token_ids && b->seq_idx && b->positions && b->slot_mapping && b->block_table_offsets,
               "a per-token array or block_table_offsets is null");
     CHECK_ARG(b->n_logits >= 0 && b->n_logits <= b->n_tokens, "n_logits %d is outside 0..n_tokens", b->n_logits);
     CHECK_ARG(b->n_logits == 0 || (b->logit_rows && logits), "logit_rows or logits is null");
     CHECK_ARG(b->block_table_offsets[0] == 0, "block_table_offsets[0] must be 0");
     for (int32_t s = 0; s < b->n_seqs; s++) {
-        CHECK_ARG(b->block_table_offsets[s + 1] >= b->block_table_offsets[s], "block_table_offsets decrease at sequence %d", s);
+        CHECK_ARG(b->block_table_offsets[s + 1] >= b->block_table_offsets[s],
+                  "block_table_offsets decrease at sequence %d", s);
     }
     const int32_t n_entries = b->block_table_offsets[b->n_seqs];
     CHECK_ARG(n_entries == 0 || b->block_tables, "block_tables is null");
     for (int32_t i = 0; i < n_entries; i++) {
         CHECK_ARG(b->block_tables[i] >= 0 && b->block_tables[i] < c.params.n_kv_blocks,
-                  "block_tables[%d] = %d is outside the pool of %d blocks", i, b->block_tables[i], c.params.n_kv_blocks);
+                  "block_tables[%d] = %d is outside the pool of %d blocks", i, b->block_tables[i],
+                  c.params.n_kv_blocks);
     }
     try {
         std::vector<int64_t> slots((size_t)b->n_tokens);
         for (int32_t r = 0; r < b->n_tokens; r++) {
-            CHECK_ARG(b->token_ids[r] >= 0 && b->token_ids[r] < hp.n_vocab, "token_ids[%d] = %d is outside 0..%d", r, b->token_ids[r], hp.n_vocab - 1);
+            CHECK_ARG(b->token_ids[r] >= 0 && b->token_ids[r] < hp.n_vocab, "token_ids[%d] = %d is outside 0..%d", r,
+                      b->token_ids[r], hp.n_vocab - 1);
             const int32_t s = b->seq_idx[r];
             CHECK_ARG(s >= 0 && s < b->n_seqs, "seq_idx[%d] = %d is outside 0..%d", r, s, b->n_seqs - 1);
             const int64_t pos = b->positions[r];
             const int64_t tlen = b->block_table_offsets[s + 1] - b->block_table_offsets[s];
-            CHECK_ARG(pos >= 0 && pos < tlen * bs, "positions[%d] = %lld is past the block table of sequence %d (%lld blocks of %lld)",
-                      r, (long long)pos, s, (long long)tlen, (long long)bs);
+            CHECK_ARG(pos >= 0 && pos < tlen * bs,
+                      "positions[%d] = %lld is past the block table of sequence %d (%lld blocks of %lld)", r,
+                      (long long)pos, s, (long long)tlen, (long long)bs);
             const int64_t slot = b->slot_mapping[r];
-            CHECK_ARG(slot >= 0 && slot < c.n_slots, "slot_mapping[%d] = %lld is outside the pool of %lld slots", r, (long long)slot, (long long)c.n_slots);
+            CHECK_ARG(slot >= 0 && slot < c.n_slots, "slot_mapping[%d] = %lld is outside the pool of %lld slots", r,
+                      (long long)slot, (long long)c.n_slots);
             const int64_t expect = (int64_t)b->block_tables[b->block_table_offsets[s] + pos / bs] * bs + pos % bs;
-            CHECK_ARG(slot == expect, "slot_mapping[%d] = %lld disagrees with the block table of sequence %d at position %lld (slot %lld)",
-                      r, (long long)slot, s, (long long)pos, (long long)expect);
+            CHECK_ARG(
+                slot == expect,
+                "slot_mapping[%d] = %lld disagrees with the block table of sequence %d at position %lld (slot %lld)", r,
+                (long long)slot, s, (long long)pos, (long long)expect);
             slots[(size_t)r] = slot;
         }
         std::sort(slots.begin(), slots.end());
@@ -371,7 +413,8 @@ int32_t glm_forward(glm_context *ctx, const glm_batch *b, float *logits) {
             CHECK_ARG(slots[i] != slots[i - 1], "slot %lld is written by two rows of the batch", (long long)slots[i]);
         }
         for (int32_t i = 0; i < b->n_logits; i++) {
-            CHECK_ARG(b->logit_rows[i] >= 0 && b->logit_rows[i] < b->n_tokens, "logit_rows[%d] = %d is outside 0..%d", i, b->logit_rows[i], b->n_tokens - 1);
+            CHECK_ARG(b->logit_rows[i] >= 0 && b->logit_rows[i] < b->n_tokens, "logit_rows[%d] = %d is outside 0..%d",
+                      i, b->logit_rows[i], b->n_tokens - 1);
         }
     } catch (const std::bad_alloc &) {
         return set_error(GLM_ERR_OUT_OF_MEMORY, "out of memory");
@@ -392,4 +435,4 @@ int32_t glm_forward(glm_context *ctx, const glm_batch *b, float *logits) {
     GLM_GUARD_END
 }
 
-}  // extern "C"
+} // extern "C"

@@ -31,9 +31,12 @@ static inline float fp16_to_fp32(uint16_t h) {
     if (exp == 0) {
         if (mant == 0) {
             bits = sign;
-        } else {  // subnormal: renormalise
+        } else { // subnormal: renormalise
             int e = -1;
-            do { e++; mant <<= 1; } while ((mant & 0x400) == 0);
+            do {
+                e++;
+                mant <<= 1;
+            } while ((mant & 0x400) == 0);
             mant &= 0x3ff;
             bits = sign | ((uint32_t)(127 - 15 - e) << 23) | (mant << 13);
         }
@@ -53,14 +56,14 @@ static inline uint16_t fp32_to_fp16(float f) {
     std::memcpy(&x, &f, 4);
     uint32_t sign = (x >> 16) & 0x8000;
     uint32_t absx = x & 0x7fffffffu;
-    if (absx >= 0x7f800000u) {  // inf or nan
+    if (absx >= 0x7f800000u) { // inf or nan
         return (uint16_t)(sign | 0x7c00 | (absx > 0x7f800000u ? 0x200 : 0));
     }
-    if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);  // rounds to inf
-    if (absx < 0x38800000u) {                                    // result subnormal or zero
-        if (absx < 0x33000000u) return (uint16_t)sign;           // < half of min subnormal
+    if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00); // rounds to inf
+    if (absx < 0x38800000u) {                                  // result subnormal or zero
+        if (absx < 0x33000000u) return (uint16_t)sign;         // < half of min subnormal
         uint32_t mant = (absx & 0x7fffff) | 0x800000;
-        int shift = 126 - (int)(absx >> 23);  // result unit is 2^-24; shift is 14..24
+        int shift = 126 - (int)(absx >> 23); // result unit is 2^-24; shift is 14..24
         uint32_t res = mant >> shift;
         uint32_t rem = mant & ((1u << shift) - 1);
         uint32_t half = 1u << (shift - 1);
@@ -90,8 +93,21 @@ static inline uint16_t fp32_to_bf16(float f) {
 
 // ---- ggml tensor types this engine knows ----
 enum GgmlType : int32_t {
-    T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8, T_Q8_1 = 9,
-    T_Q2_K = 10, T_Q3_K = 11, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_Q8_K = 15, T_BF16 = 30,
+    T_F32 = 0,
+    T_F16 = 1,
+    T_Q4_0 = 2,
+    T_Q4_1 = 3,
+    T_Q5_0 = 6,
+    T_Q5_1 = 7,
+    T_Q8_0 = 8,
+    T_Q8_1 = 9,
+    T_Q2_K = 10,
+    T_Q3_K = 11,
+    T_Q4_K = 12,
+    T_Q5_K = 13,
+    T_Q6_K = 14,
+    T_Q8_K = 15,
+    T_BF16 = 30,
 };
 
 constexpr int QK8_0 = 32;
@@ -108,4 +124,4 @@ struct TypeInfo {
 };
 TypeInfo type_info(int32_t type);
 
-}  // namespace glm
+} // namespace glm

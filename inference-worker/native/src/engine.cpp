@@ -42,13 +42,15 @@ void ThreadPool::worker(int id) {
     uint32_t seen = 0;
     for (;;) {
         int spins = 0;
-        while ((uint32_t)(state_.load(std::memory_order_acquire) >> 32) == seen && !stop_.load(std::memory_order_relaxed) && spins < 20000) {
+        while ((uint32_t)(state_.load(std::memory_order_acquire) >> 32) == seen &&
+               !stop_.load(std::memory_order_relaxed) && spins < 20000) {
             _mm_pause();
             spins++;
         }
         if ((uint32_t)(state_.load(std::memory_order_acquire) >> 32) == seen && !stop_.load()) {
             std::unique_lock<std::mutex> lk(mu_);
-            cv_.wait(lk, [&] { return stop_.load() || (uint32_t)(state_.load(std::memory_order_acquire) >> 32) != seen; });
+            cv_.wait(lk,
+                     [&] { return stop_.load() || (uint32_t)(state_.load(std::memory_order_acquire) >> 32) != seen; });
         }
         if (stop_.load()) return;
         seen = (uint32_t)(state_.load(std::memory_order_acquire) >> 32);
@@ -75,8 +77,10 @@ void ThreadPool::parallel_for(int64_t n_tasks, const std::function<void(int64_t,
     work(g, 0);
     int spins = 0;
     while (s.done.load(std::memory_order_acquire) < n_tasks) {
-        if (++spins < 50000) _mm_pause();
-        else std::this_thread::yield();
+        if (++spins < 50000)
+            _mm_pause();
+        else
+            std::this_thread::yield();
     }
 }
 
@@ -105,17 +109,28 @@ void Context::create(Model *m, const glm_context_params &p) {
 
 void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out) {
     switch (type) {
-        case T_F32: std::memcpy(out, p, (size_t)K * 4); break;
+        case T_F32:
+            std::memcpy(out, p, (size_t)K * 4);
+            break;
         case T_F16:
-            for (int64_t i = 0; i < K; i++) { uint16_t h; std::memcpy(&h, p + 2 * i, 2); out[i] = fp16_to_fp32(h); }
+            for (int64_t i = 0; i < K; i++) {
+                uint16_t h;
+                std::memcpy(&h, p + 2 * i, 2);
+                out[i] = fp16_to_fp32(h);
+            }
             break;
         case T_BF16:
-            for (int64_t i = 0; i < K; i++) { uint16_t h; std::memcpy(&h, p + 2 * i, 2); out[i] = bf16_to_fp32(h); }
+            for (int64_t i = 0; i < K; i++) {
+                uint16_t h;
+                std::memcpy(&h, p + 2 * i, 2);
+                out[i] = bf16_to_fp32(h);
+            }
             break;
         case T_Q8_0:
             for (int64_t b = 0; b < K / 32; b++) {
                 const uint8_t *blk = p + b * 34;
-                uint16_t h; std::memcpy(&h, blk, 2);
+                uint16_t h;
+                std::memcpy(&h, blk, 2);
                 const float d = fp16_to_fp32(h);
                 for (int j = 0; j < 32; j++) out[b * 32 + j] = (float)(int8_t)blk[2 + j] * d;
             }
@@ -123,7 +138,8 @@ void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out) {
         case T_Q4_0:
             for (int64_t b = 0; b < K / 32; b++) {
                 const uint8_t *blk = p + b * 18;
-                uint16_t h; std::memcpy(&h, blk, 2);
+                uint16_t h;
+                std::memcpy(&h, blk, 2);
                 const float d = fp16_to_fp32(h);
                 for (int j = 0; j < 16; j++) {
                     out[b * 32 + j] = (float)((int)(blk[2 + j] & 0x0f) - 8) * d;
@@ -136,7 +152,8 @@ void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out) {
                 const uint8_t *blk = p + b * 210;
                 const uint8_t *ql = blk, *qh = blk + 128;
                 const int8_t *sc = reinterpret_cast<const int8_t *>(blk + 192);
-                uint16_t h; std::memcpy(&h, blk + 208, 2);
+                uint16_t h;
+                std::memcpy(&h, blk + 208, 2);
                 const float d = fp16_to_fp32(h);
                 float *y = out + b * 256;
                 for (int n = 0; n < 256; n += 128) {
@@ -151,7 +168,10 @@ void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out) {
                         y[l + 64] = d * sc[is + 4] * q3;
                         y[l + 96] = d * sc[is + 6] * q4;
                     }
-                    y += 128; ql += 64; qh += 32; sc += 8;
+                    y += 128;
+                    ql += 64;
+                    qh += 32;
+                    sc += 8;
                 }
             }
             break;
@@ -161,7 +181,8 @@ void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out) {
             const int64_t bb = q5 ? 176 : 144;
             for (int64_t b = 0; b < K / 256; b++) {
                 const uint8_t *blk = p + b * bb;
-                uint16_t h; std::memcpy(&h, blk, 2);
+                uint16_t h;
+                std::memcpy(&h, blk, 2);
                 const float d = fp16_to_fp32(h);
                 std::memcpy(&h, blk + 2, 2);
                 const float dmin = fp16_to_fp32(h);
@@ -176,7 +197,8 @@ void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out) {
             }
             break;
         }
-        default: fail(GLM_ERR_INTERNAL, "no dequantiser for type %d", type);
+        default:
+            fail(GLM_ERR_INTERNAL, "no dequantiser for type %d", type);
     }
 }
 
@@ -188,21 +210,30 @@ void dequant_row(const Weight &w, int64_t row, float *out) {
 
 struct Job {
     const Weight *w;
-    const float *src;   // input rows, stride src_stride floats
+    const float *src; // input rows, stride src_stride floats
     int64_t src_stride;
-    float *dst;         // output rows, stride dst_stride floats
+    float *dst; // output rows, stride dst_stride floats
     int64_t dst_stride;
-    const float *bias;  // optional
+    const float *bias; // optional
 };
 
-}  // namespace
+} // namespace
 
 // Runs several matrix products over the same n rows as one parallel dispatch.
 static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
-    struct Prepared { MatmulArgs a; int64_t chunk; int64_t tasks; };
+    struct Prepared {
+        MatmulArgs a;
+        int64_t chunk;
+        int64_t tasks;
+    };
     Prepared pj[4];
     // Activation buffers, one per distinct (source, format).
-    struct ActBuf { const float *src; int fmt; size_t off; size_t stride; };
+    struct ActBuf {
+        const float *src;
+        int fmt;
+        size_t off;
+        size_t stride;
+    };
     ActBuf bufs[4];
     int nb = 0;
     size_t need = 0;
@@ -227,11 +258,16 @@ static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
         const int64_t r = t % n;
         int64_t K = 0, stride = 0;
         for (int j = 0; j < nj; j++)
-            if (jobs[j].src == b.src && fmt_of(*jobs[j].w) == b.fmt) { K = jobs[j].w->in; stride = jobs[j].src_stride; }
+            if (jobs[j].src == b.src && fmt_of(*jobs[j].w) == b.fmt) {
+                K = jobs[j].w->in;
+                stride = jobs[j].src_stride;
+            }
         ks->quantize((ActType)b.fmt, b.src + r * stride, base + b.off + (size_t)r * b.stride, K);
     };
-    if (quant_tasks >= 16) c.pool->parallel_for(quant_tasks, quant);
-    else for (int64_t t = 0; t < quant_tasks; t++) quant(t, 0);
+    if (quant_tasks >= 16)
+        c.pool->parallel_for(quant_tasks, quant);
+    else
+        for (int64_t t = 0; t < quant_tasks; t++) quant(t, 0);
 
     const int nthreads = c.pool->size();
     int64_t total_tasks = 0;
@@ -239,9 +275,16 @@ static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
         const Weight &w = *jobs[j].w;
         const int fmt = fmt_of(w);
         const ActBuf *ab = nullptr;
-        for (int b = 0; b < nb; b++) if (bufs[b].src == jobs[j].src && bufs[b].fmt == fmt) ab = &bufs[b];
-        MatmulArgs a = w.packed ? MatmulArgs{w.packed, w.panel_bytes, w.in, base + ab->off, ab->stride, n, jobs[j].dst, (size_t)jobs[j].dst_stride, w.out}
-                                : MatmulArgs{w.t->data, w.row_bytes, w.in, base + ab->off, ab->stride, n, jobs[j].dst, (size_t)jobs[j].dst_stride, w.out};
+        for (int b = 0; b < nb; b++)
+            if (bufs[b].src == jobs[j].src && bufs[b].fmt == fmt) ab = &bufs[b];
+        MatmulArgs a = w.packed ? MatmulArgs{w.packed,    w.panel_bytes,
+                                             w.in,        base + ab->off,
+                                             ab->stride,  n,
+                                             jobs[j].dst, (size_t)jobs[j].dst_stride,
+                                             w.out}
+                                : MatmulArgs{w.t->data,  w.row_bytes, w.in,        base + ab->off,
+                                             ab->stride, n,           jobs[j].dst, (size_t)jobs[j].dst_stride,
+                                             w.out};
         // Chunks of output rows: about 8 per thread, panel-aligned for panel kernels. Outputs are
         // computed whole by one task, so the split never changes a value.
         int64_t chunk = w.out / (nthreads * 8);
@@ -251,7 +294,10 @@ static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
     }
     c.pool->parallel_for(total_tasks, [&](int64_t t, int) {
         int j = 0;
-        while (t >= pj[j].tasks) { t -= pj[j].tasks; j++; }
+        while (t >= pj[j].tasks) {
+            t -= pj[j].tasks;
+            j++;
+        }
         const int64_t o0 = t * pj[j].chunk;
         const int64_t o1 = std::min<int64_t>(o0 + pj[j].chunk, jobs[j].w->out);
         const Weight &w = *jobs[j].w;
@@ -285,8 +331,10 @@ void Context::forward(const glm_batch &b, float *logits) {
     for (int32_t s = 0; s < b.n_seqs; s++) {
         max_ctx = std::max<int64_t>(max_ctx, (int64_t)(b.block_table_offsets[s + 1] - b.block_table_offsets[s]) * bs);
     }
-    for (auto &s : scores) if ((int64_t)s.size() < max_ctx) s.resize(max_ctx);
-    for (auto &s : q16) if ((int64_t)s.size() < hd) s.resize(hd);
+    for (auto &s : scores)
+        if ((int64_t)s.size() < max_ctx) s.resize(max_ctx);
+    for (auto &s : q16)
+        if ((int64_t)s.size() < hd) s.resize(hd);
 
     for (int64_t r = 0; r < n; r++) dequant_row(model->tok_embd, b.token_ids[r], &x[(size_t)r * E]);
 
@@ -306,11 +354,13 @@ void Context::forward(const glm_batch &b, float *logits) {
     const float kq_scale = 1.0f / std::sqrt((float)hd);
     // Row-wise element work (norms, residuals, SiLU) in parallel when there are enough rows.
     auto per_row = [&](int64_t nrows, const std::function<void(int64_t)> &fn) {
-        if (nrows >= 4) pool->parallel_for(nrows, [&](int64_t r, int) { fn(r); });
-        else for (int64_t r = 0; r < nrows; r++) fn(r);
+        if (nrows >= 4)
+            pool->parallel_for(nrows, [&](int64_t r, int) { fn(r); });
+        else
+            for (int64_t r = 0; r < nrows; r++) fn(r);
     };
     const bool f16kv = kv_elem == 2;
-    int64_t rows = n;  // rows still carried (the last layer keeps only logit rows)
+    int64_t rows = n; // rows still carried (the last layer keeps only logit rows)
 
     for (int32_t il = 0; il < model->n_layer_run; il++) {
         const Layer &L = model->layers[il];
@@ -422,4 +472,4 @@ void Context::forward(const glm_batch &b, float *logits) {
     run_jobs(*this, &j, 1, rows);
 }
 
-}  // namespace glm
+} // namespace glm

@@ -17,10 +17,10 @@ namespace glm {
 
 struct Weight {
     const TensorInfo *t = nullptr;
-    int32_t kind = -1;     // WeightKind
+    int32_t kind = -1; // WeightKind
     int64_t in = 0, out = 0;
     size_t row_bytes = 0;
-    const uint8_t *packed = nullptr;  // panel layout for the active CPU path (Model::ensure_packed)
+    const uint8_t *packed = nullptr; // panel layout for the active CPU path (Model::ensure_packed)
     size_t panel_bytes = 0;
     explicit operator bool() const { return t != nullptr; }
 };
@@ -30,17 +30,17 @@ struct Layer {
     Weight wqkv, wq, wk, wv;
     const float *bqkv = nullptr, *bq = nullptr, *bk = nullptr, *bv = nullptr;
     Weight wo;
-    const float *post_attn_norm = nullptr;  // glm4
+    const float *post_attn_norm = nullptr; // glm4
     const float *ffn_norm = nullptr;
     Weight ffn_up, ffn_down;
-    const float *post_ffn_norm = nullptr;   // glm4
+    const float *post_ffn_norm = nullptr; // glm4
 };
 
 struct Model {
     GgufFile file;
     glm_model_hparams hp{};
     bool is_glm4 = false;
-    int32_t n_layer_run = 0;  // layers the forward pass runs (NextN layers excluded)
+    int32_t n_layer_run = 0; // layers the forward pass runs (NextN layers excluded)
     Weight tok_embd, output;
     const float *output_norm = nullptr;
     std::vector<Layer> layers;
@@ -51,10 +51,10 @@ struct Model {
     void ensure_packed(const KernelSet &k);
     ~Model();
 
-  private:
+private:
     std::mutex pack_mu_;
     bool packed_done_ = false;
-    uint8_t *packed_ = nullptr;  // every repacked matrix, one 2 MiB-aligned allocation
+    uint8_t *packed_ = nullptr; // every repacked matrix, one 2 MiB-aligned allocation
 };
 
 // One row of K inputs of a weight of ggml type `type` (block bytes at p) as floats: the CPU
@@ -64,7 +64,7 @@ void dequant_row_bytes(int32_t type, const uint8_t *p, int64_t K, float *out);
 // A persistent pool: parallel_for runs fn(task, thread) for task in [0, n) on all threads,
 // including the caller. Results must not depend on which thread runs which task.
 class ThreadPool {
-  public:
+public:
     explicit ThreadPool(int n_threads);
     ~ThreadPool();
     int size() const { return n_; }
@@ -72,7 +72,7 @@ class ThreadPool {
     // claimed, never for a worker that has not woken up (robust on oversubscribed machines).
     void parallel_for(int64_t n_tasks, const std::function<void(int64_t, int)> &fn);
 
-  private:
+private:
     struct Slot {
         std::atomic<const std::function<void(int64_t, int)> *> fn{nullptr};
         std::atomic<int64_t> n{0};
@@ -84,9 +84,9 @@ class ThreadPool {
     std::vector<std::thread> threads_;
     std::mutex mu_;
     std::condition_variable cv_;
-    std::atomic<uint64_t> state_{0};  // generation << 32 | next task
+    std::atomic<uint64_t> state_{0}; // generation << 32 | next task
     std::atomic<bool> stop_{false};
-    uint32_t gen_ = 0;                // caller-side generation counter
+    uint32_t gen_ = 0; // caller-side generation counter
     Slot slots_[2];
 };
 
@@ -98,19 +98,19 @@ struct Context {
     // KV pool: per layer, K then V, each [n_kv_blocks * block_size][n_head_kv * head_dim].
     std::vector<uint8_t> kv;
     size_t kv_elem = 4;
-    size_t kv_layer_stride = 0;  // bytes per layer (K and V)
-    size_t kv_half = 0;          // bytes of the K part of a layer
+    size_t kv_layer_stride = 0; // bytes per layer (K and V)
+    size_t kv_half = 0;         // bytes of the K part of a layer
     int64_t n_slots = 0;
 
     // scratch
     std::vector<float> x, h, q, attn, tmp, ffn, ffn2;
-    std::vector<float> rcos, rsin, gx, ga;  // RoPE tables per row; logit rows gathered at the last layer
+    std::vector<float> rcos, rsin, gx, ga; // RoPE tables per row; logit rows gathered at the last layer
     std::vector<uint8_t> act;
-    std::vector<std::vector<float>> scores;    // per thread
-    std::vector<std::vector<uint16_t>> q16;    // per thread
+    std::vector<std::vector<float>> scores; // per thread
+    std::vector<std::vector<uint16_t>> q16; // per thread
 
     void create(Model *m, const glm_context_params &p);
     void forward(const glm_batch &b, float *logits);
 };
 
-}  // namespace glm
+} // namespace glm

@@ -11,23 +11,35 @@ namespace glm {
 
 namespace {
 
-constexpr uint64_t kMaxStringLen = 1ull << 30;  // 1 GiB: no sane key or value is longer
-constexpr uint64_t kMaxTensorName = 64;          // GGML_MAX_NAME
-constexpr int kMaxDepth = 2;                     // arrays of arrays are not used by GLM files
+constexpr uint64_t kMaxStringLen = 1ull << 30; // 1 GiB: no sane key or value is longer
+constexpr uint64_t kMaxTensorName = 64;        // GGML_MAX_NAME
+constexpr int kMaxDepth = 2;                   // arrays of arrays are not used by GLM files
 
 const char *meta_type_name(int32_t t) {
-    static const char *names[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32",
-                                  "bool", "string", "array", "uint64", "int64", "float64"};
+    static const char *names[] = {"uint8", "int8",   "uint16", "int16",  "uint32", "int32",  "float32",
+                                  "bool",  "string", "array",  "uint64", "int64",  "float64"};
     return (t >= 0 && t <= 12) ? names[t] : "unknown";
 }
 
 int64_t scalar_size(int32_t t) {
     switch (t) {
-        case GLM_META_UINT8: case GLM_META_INT8: case GLM_META_BOOL: return 1;
-        case GLM_META_UINT16: case GLM_META_INT16: return 2;
-        case GLM_META_UINT32: case GLM_META_INT32: case GLM_META_FLOAT32: return 4;
-        case GLM_META_UINT64: case GLM_META_INT64: case GLM_META_FLOAT64: return 8;
-        default: return -1;
+        case GLM_META_UINT8:
+        case GLM_META_INT8:
+        case GLM_META_BOOL:
+            return 1;
+        case GLM_META_UINT16:
+        case GLM_META_INT16:
+            return 2;
+        case GLM_META_UINT32:
+        case GLM_META_INT32:
+        case GLM_META_FLOAT32:
+            return 4;
+        case GLM_META_UINT64:
+        case GLM_META_INT64:
+        case GLM_META_FLOAT64:
+            return 8;
+        default:
+            return -1;
     }
 }
 
@@ -38,11 +50,12 @@ struct Cursor {
 
     void need(uint64_t n, const char *what) {
         if (n > size - pos) {
-            fail(GLM_ERR_FORMAT, "truncated GGUF file: %s at byte %llu needs %llu bytes, only %llu left",
-                 what, (unsigned long long)pos, (unsigned long long)n, (unsigned long long)(size - pos));
+            fail(GLM_ERR_FORMAT, "truncated GGUF file: %s at byte %llu needs %llu bytes, only %llu left", what,
+                 (unsigned long long)pos, (unsigned long long)n, (unsigned long long)(size - pos));
         }
     }
-    template <class T> T rd(const char *what) {
+    template <class T>
+    T rd(const char *what) {
         need(sizeof(T), what);
         T v;
         std::memcpy(&v, base + pos, sizeof(T));
@@ -52,8 +65,8 @@ struct Cursor {
     std::string_view str(const char *what) {
         uint64_t len = rd<uint64_t>(what);
         if (len > kMaxStringLen) {
-            fail(GLM_ERR_FORMAT, "absurd string length %llu for %s at byte %llu", (unsigned long long)len,
-                 what, (unsigned long long)(pos - 8));
+            fail(GLM_ERR_FORMAT, "absurd string length %llu for %s at byte %llu", (unsigned long long)len, what,
+                 (unsigned long long)(pos - 8));
         }
         need(len, what);
         std::string_view s(reinterpret_cast<const char *>(base + pos), (size_t)len);
@@ -62,43 +75,76 @@ struct Cursor {
     }
 };
 
-}  // namespace
+} // namespace
 
 TypeInfo type_info(int32_t type) {
     switch (type) {
-        case T_F32: return {"F32", 1, 4, true};
-        case T_F16: return {"F16", 1, 2, true};
-        case T_Q4_0: return {"Q4_0", 32, 18, true};
-        case T_Q4_1: return {"Q4_1", 32, 20, false};
-        case T_Q5_0: return {"Q5_0", 32, 22, false};
-        case T_Q5_1: return {"Q5_1", 32, 24, false};
-        case T_Q8_0: return {"Q8_0", 32, 34, true};
-        case T_Q8_1: return {"Q8_1", 32, 36, false};
-        case T_Q2_K: return {"Q2_K", 256, 84, false};
-        case T_Q3_K: return {"Q3_K", 256, 110, false};
-        case T_Q4_K: return {"Q4_K", 256, 144, true};
-        case T_Q5_K: return {"Q5_K", 256, 176, true};
-        case T_Q6_K: return {"Q6_K", 256, 210, true};
-        case T_Q8_K: return {"Q8_K", 256, 292, false};
-        case 16: return {"IQ2_XXS", 256, 66, false};
-        case 17: return {"IQ2_XS", 256, 74, false};
-        case 18: return {"IQ3_XXS", 256, 98, false};
-        case 19: return {"IQ1_S", 256, 50, false};
-        case 20: return {"IQ4_NL", 32, 18, false};
-        case 21: return {"IQ3_S", 256, 110, false};
-        case 22: return {"IQ2_S", 256, 82, false};
-        case 23: return {"IQ4_XS", 256, 136, false};
-        case 24: return {"I8", 1, 1, false};
-        case 25: return {"I16", 1, 2, false};
-        case 26: return {"I32", 1, 4, false};
-        case 27: return {"I64", 1, 8, false};
-        case 28: return {"F64", 1, 8, false};
-        case 29: return {"IQ1_M", 256, 56, false};
-        case T_BF16: return {"BF16", 1, 2, true};
-        case 34: return {"TQ1_0", 256, 54, false};
-        case 35: return {"TQ2_0", 256, 66, false};
-        case 39: return {"MXFP4", 32, 17, false};
-        default: return {nullptr, 0, 0, false};
+        case T_F32:
+            return {"F32", 1, 4, true};
+        case T_F16:
+            return {"F16", 1, 2, true};
+        case T_Q4_0:
+            return {"Q4_0", 32, 18, true};
+        case T_Q4_1:
+            return {"Q4_1", 32, 20, false};
+        case T_Q5_0:
+            return {"Q5_0", 32, 22, false};
+        case T_Q5_1:
+            return {"Q5_1", 32, 24, false};
+        case T_Q8_0:
+            return {"Q8_0", 32, 34, true};
+        case T_Q8_1:
+            return {"Q8_1", 32, 36, false};
+        case T_Q2_K:
+            return {"Q2_K", 256, 84, false};
+        case T_Q3_K:
+            return {"Q3_K", 256, 110, false};
+        case T_Q4_K:
+            return {"Q4_K", 256, 144, true};
+        case T_Q5_K:
+            return {"Q5_K", 256, 176, true};
+        case T_Q6_K:
+            return {"Q6_K", 256, 210, true};
+        case T_Q8_K:
+            return {"Q8_K", 256, 292, false};
+        case 16:
+            return {"IQ2_XXS", 256, 66, false};
+        case 17:
+            return {"IQ2_XS", 256, 74, false};
+        case 18:
+            return {"IQ3_XXS", 256, 98, false};
+        case 19:
+            return {"IQ1_S", 256, 50, false};
+        case 20:
+            return {"IQ4_NL", 32, 18, false};
+        case 21:
+            return {"IQ3_S", 256, 110, false};
+        case 22:
+            return {"IQ2_S", 256, 82, false};
+        case 23:
+            return {"IQ4_XS", 256, 136, false};
+        case 24:
+            return {"I8", 1, 1, false};
+        case 25:
+            return {"I16", 1, 2, false};
+        case 26:
+            return {"I32", 1, 4, false};
+        case 27:
+            return {"I64", 1, 8, false};
+        case 28:
+            return {"F64", 1, 8, false};
+        case 29:
+            return {"IQ1_M", 256, 56, false};
+        case T_BF16:
+            return {"BF16", 1, 2, true};
+        case 34:
+            return {"TQ1_0", 256, 54, false};
+        case 35:
+            return {"TQ2_0", 256, 66, false};
+        case 39:
+            return {"MXFP4", 32, 17, false};
+        default:
+            return {nullptr, 0, 0, false};
     }
 }
 
@@ -203,21 +249,41 @@ void GgufFile::parse() {
         e.type = (int32_t)c.rd<uint32_t>("metadata value type");
         const std::string k(e.key);
         switch (e.type) {
-            case GLM_META_UINT8: e.raw = c.rd<uint8_t>("value"); break;
-            case GLM_META_INT8: e.raw = (uint64_t)(int64_t)c.rd<int8_t>("value"); break;
-            case GLM_META_UINT16: e.raw = c.rd<uint16_t>("value"); break;
-            case GLM_META_INT16: e.raw = (uint64_t)(int64_t)c.rd<int16_t>("value"); break;
-            case GLM_META_UINT32: e.raw = c.rd<uint32_t>("value"); break;
-            case GLM_META_INT32: e.raw = (uint64_t)(int64_t)c.rd<int32_t>("value"); break;
-            case GLM_META_FLOAT32: e.raw = c.rd<uint32_t>("value"); break;
+            case GLM_META_UINT8:
+                e.raw = c.rd<uint8_t>("value");
+                break;
+            case GLM_META_INT8:
+                e.raw = (uint64_t)(int64_t)c.rd<int8_t>("value");
+                break;
+            case GLM_META_UINT16:
+                e.raw = c.rd<uint16_t>("value");
+                break;
+            case GLM_META_INT16:
+                e.raw = (uint64_t)(int64_t)c.rd<int16_t>("value");
+                break;
+            case GLM_META_UINT32:
+                e.raw = c.rd<uint32_t>("value");
+                break;
+            case GLM_META_INT32:
+                e.raw = (uint64_t)(int64_t)c.rd<int32_t>("value");
+                break;
+            case GLM_META_FLOAT32:
+                e.raw = c.rd<uint32_t>("value");
+                break;
             case GLM_META_BOOL: {
                 uint8_t b = c.rd<uint8_t>("value");
                 if (b > 1) fail(GLM_ERR_FORMAT, "metadata '%s': bool value %u is neither 0 nor 1", k.c_str(), b);
                 e.raw = b;
                 break;
             }
-            case GLM_META_STRING: e.str = c.str("string value"); break;
-            case GLM_META_UINT64: case GLM_META_INT64: case GLM_META_FLOAT64: e.raw = c.rd<uint64_t>("value"); break;
+            case GLM_META_STRING:
+                e.str = c.str("string value");
+                break;
+            case GLM_META_UINT64:
+            case GLM_META_INT64:
+            case GLM_META_FLOAT64:
+                e.raw = c.rd<uint64_t>("value");
+                break;
             case GLM_META_ARRAY: {
                 e.arr_type = (int32_t)c.rd<uint32_t>("array element type");
                 e.arr_len = c.rd<uint64_t>("array length");
@@ -243,7 +309,9 @@ void GgufFile::parse() {
                     e.arr_data = base_ + c.pos;
                     if (e.arr_type == GLM_META_BOOL) {
                         for (uint64_t j = 0; j < e.arr_len; j++) {
-                            if (e.arr_data[j] > 1) fail(GLM_ERR_FORMAT, "metadata '%s': bool element %llu is not 0/1", k.c_str(), (unsigned long long)j);
+                            if (e.arr_data[j] > 1)
+                                fail(GLM_ERR_FORMAT, "metadata '%s': bool element %llu is not 0/1", k.c_str(),
+                                     (unsigned long long)j);
                         }
                     }
                     c.pos += e.arr_len * (uint64_t)es;
@@ -261,7 +329,8 @@ void GgufFile::parse() {
     // Rebuild the index: string_views point into the file, so moves do not invalidate them.
     alignment = 32;
     if (const MetaEntry *a = find_meta("general.alignment")) {
-        if (a->type != GLM_META_UINT32) fail(GLM_ERR_FORMAT, "general.alignment must be uint32, is %s", meta_type_name(a->type));
+        if (a->type != GLM_META_UINT32)
+            fail(GLM_ERR_FORMAT, "general.alignment must be uint32, is %s", meta_type_name(a->type));
         if (a->raw == 0 || (a->raw & (a->raw - 1)) != 0) {
             fail(GLM_ERR_FORMAT, "general.alignment %llu is not a power of two", (unsigned long long)a->raw);
         }
@@ -284,7 +353,8 @@ void GgufFile::parse() {
         for (uint32_t d = 0; d < nd; d++) {
             uint64_t ne = c.rd<uint64_t>("tensor dimension");
             if (ne == 0 || ne > (1ull << 40)) {
-                fail(GLM_ERR_FORMAT, "tensor '%s': dimension %u has absurd size %llu", nm.c_str(), d, (unsigned long long)ne);
+                fail(GLM_ERR_FORMAT, "tensor '%s': dimension %u has absurd size %llu", nm.c_str(), d,
+                     (unsigned long long)ne);
             }
             if (total > (1ull << 50) / ne) fail(GLM_ERR_FORMAT, "tensor '%s': element count overflows", nm.c_str());
             total *= ne;
@@ -312,16 +382,19 @@ void GgufFile::parse() {
     uint64_t pad = (alignment - c.pos % alignment) % alignment;
     data_offset = c.pos + pad;
     if (data_offset > size_) {
-        if (n_tensors == 0) data_offset = size_;
-        else fail(GLM_ERR_FORMAT, "truncated GGUF file: the data section would start at byte %llu, past the end (%llu)",
-                  (unsigned long long)data_offset, (unsigned long long)size_);
+        if (n_tensors == 0)
+            data_offset = size_;
+        else
+            fail(GLM_ERR_FORMAT, "truncated GGUF file: the data section would start at byte %llu, past the end (%llu)",
+                 (unsigned long long)data_offset, (unsigned long long)size_);
     }
     const uint64_t data_size = size_ - data_offset;
     std::vector<size_t> order(tensors.size());
     for (size_t i = 0; i < order.size(); i++) order[i] = i;
     for (TensorInfo &t : tensors) {
         if (t.offset > data_size || t.nbytes > data_size - t.offset) {
-            fail(GLM_ERR_FORMAT, "tensor '%s': data [%llu, +%llu) runs past the end of the file (data section holds %llu bytes)",
+            fail(GLM_ERR_FORMAT,
+                 "tensor '%s': data [%llu, +%llu) runs past the end of the file (data section holds %llu bytes)",
                  std::string(t.name).c_str(), (unsigned long long)t.offset, (unsigned long long)t.nbytes,
                  (unsigned long long)data_size);
         }
@@ -340,15 +413,22 @@ void GgufFile::parse() {
 
 bool meta_int(const MetaEntry &e, int64_t *out) {
     switch (e.type) {
-        case GLM_META_UINT8: case GLM_META_UINT16: case GLM_META_UINT32: case GLM_META_BOOL:
-        case GLM_META_INT8: case GLM_META_INT16: case GLM_META_INT32: case GLM_META_INT64:
+        case GLM_META_UINT8:
+        case GLM_META_UINT16:
+        case GLM_META_UINT32:
+        case GLM_META_BOOL:
+        case GLM_META_INT8:
+        case GLM_META_INT16:
+        case GLM_META_INT32:
+        case GLM_META_INT64:
             *out = (int64_t)e.raw;
             return true;
         case GLM_META_UINT64:
             if (e.raw > (uint64_t)INT64_MAX) return false;
             *out = (int64_t)e.raw;
             return true;
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -367,4 +447,4 @@ bool meta_float(const MetaEntry &e, double *out) {
     return false;
 }
 
-}  // namespace glm
+} // namespace glm

@@ -14,28 +14,28 @@ namespace glm {
 
 struct MetaEntry {
     std::string_view key;
-    int32_t type = 0;         // glm_meta_type
-    uint64_t raw = 0;         // scalar bits (integers zero/sign-extended per type, floats as bits)
-    std::string_view str;     // STRING
-    int32_t arr_type = -1;    // ARRAY element type
+    int32_t type = 0;      // glm_meta_type
+    uint64_t raw = 0;      // scalar bits (integers zero/sign-extended per type, floats as bits)
+    std::string_view str;  // STRING
+    int32_t arr_type = -1; // ARRAY element type
     uint64_t arr_len = 0;
-    const uint8_t *arr_data = nullptr;           // numeric arrays: packed data
-    std::vector<std::string_view> arr_strings;  // string arrays
+    const uint8_t *arr_data = nullptr;         // numeric arrays: packed data
+    std::vector<std::string_view> arr_strings; // string arrays
 };
 
 struct TensorInfo {
     std::string_view name;
-    std::string name_z;  // NUL-terminated copy for the C API
+    std::string name_z; // NUL-terminated copy for the C API
     int32_t type = 0;
     int32_t n_dims = 0;
     int64_t ne[4] = {1, 1, 1, 1};
-    uint64_t offset = 0;  // relative to the data section
+    uint64_t offset = 0; // relative to the data section
     uint64_t nbytes = 0;
     const uint8_t *data = nullptr;
 };
 
 class GgufFile {
-  public:
+public:
     // Opens and parses `path`. use_mmap=false reads the file into memory instead.
     void open(const char *path, bool use_mmap);
     // Parses an in-memory buffer (not owned; must outlive this object). For tests.
@@ -55,7 +55,7 @@ class GgufFile {
     // True when tensor data lives in a read-only file mapping (pages can be dropped and re-read).
     bool mapped() const { return map_ != nullptr; }
 
-  private:
+private:
     void parse();
     const uint8_t *base_ = nullptr;
     uint64_t size_ = 0;
@@ -68,4 +68,4 @@ class GgufFile {
 bool meta_int(const MetaEntry &e, int64_t *out);
 bool meta_float(const MetaEntry &e, double *out);
 
-}  // namespace glm
+} // namespace glm

@@ -13,12 +13,20 @@
 namespace glm {
 
 // Activation formats: the "vec_dot type" a weight type multiplies with (as llama.cpp's CPU backend).
-enum ActType : int32_t { ACT_F32 = 0, ACT_F16 = 1, ACT_BF16 = 2, ACT_Q8_0 = 3, ACT_Q8_K = 4, ACT_Q8_0S = 5, ACT_COUNT = 6 };
+enum ActType : int32_t {
+    ACT_F32 = 0,
+    ACT_F16 = 1,
+    ACT_BF16 = 2,
+    ACT_Q8_0 = 3,
+    ACT_Q8_K = 4,
+    ACT_Q8_0S = 5,
+    ACT_COUNT = 6
+};
 
 // Weight kinds with a kernel. Adding Q4_K/Q5_K means a new entry here plus one function per path.
 enum WeightKind : int32_t { W_F32 = 0, W_F16, W_BF16, W_Q8_0, W_Q4_0, W_Q6_K, W_Q4_K, W_Q5_K, W_COUNT };
 
-int32_t weight_kind(int32_t ggml_type);  // -1 when no kernel exists
+int32_t weight_kind(int32_t ggml_type); // -1 when no kernel exists
 ActType act_type_of(int32_t weight_kind);
 // Bytes of one activation row of K elements in `act` format (64-byte multiple).
 size_t act_row_bytes(ActType act, int64_t K);
@@ -35,15 +43,15 @@ void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K);
 float q8k_block_max(const float *xb, float *d, int8_t *qb, int16_t *bs);
 
 struct MatmulArgs {
-    const uint8_t *w;   // weight rows
-    size_t w_stride;    // bytes per weight row
-    int64_t K;          // inner dimension
-    const uint8_t *x;   // activation rows in act_type_of(kind) format
-    size_t x_stride;    // bytes per activation row
-    int64_t nx;         // activation rows
-    float *y;           // y[r * y_stride + o]
+    const uint8_t *w; // weight rows
+    size_t w_stride;  // bytes per weight row
+    int64_t K;        // inner dimension
+    const uint8_t *x; // activation rows in act_type_of(kind) format
+    size_t x_stride;  // bytes per activation row
+    int64_t nx;       // activation rows
+    float *y;         // y[r * y_stride + o]
     size_t y_stride;
-    int64_t n_out = 0;  // output rows of the weight (panel kernels mask the last panel's tail)
+    int64_t n_out = 0; // output rows of the weight (panel kernels mask the last panel's tail)
 };
 // Computes outputs o in [o0, o1) for all nx rows.
 using MatmulFn = void (*)(const MatmulArgs &a, int64_t o0, int64_t o1);
@@ -61,16 +69,16 @@ constexpr int64_t kPanelRows = 16;
 // K and V read through the block table. f16 KV: q is rounded to f16 for the dots and each softmax
 // weight is rounded to f16 before it scales V (as llama.cpp's f16 path does).
 struct AttnArgs {
-    const float *q;          // head_dim floats
-    const uint8_t *k, *v;    // this layer's K / V pools, at this head's offset within a slot
-    size_t slot_bytes;       // bytes per slot (all KV heads)
-    const int32_t *table;    // block table of the sequence
+    const float *q;       // head_dim floats
+    const uint8_t *k, *v; // this layer's K / V pools, at this head's offset within a slot
+    size_t slot_bytes;    // bytes per slot (all KV heads)
+    const int32_t *table; // block table of the sequence
     int64_t block_size, npos, head_dim;
     float scale;
     bool f16;
-    float *out;              // head_dim floats (overwritten)
-    float *scratch;          // npos floats
-    uint16_t *q16;           // head_dim halves of scratch
+    float *out;     // head_dim floats (overwritten)
+    float *scratch; // npos floats
+    uint16_t *q16;  // head_dim halves of scratch
 };
 
 struct KernelSet;
@@ -85,7 +93,8 @@ struct KernelSet {
     const char *name;
     MatmulFn matmul[W_COUNT];
     size_t (*pack_bytes)(int32_t kind, int64_t out, int64_t K);
-    void (*pack)(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t K, uint8_t *dst, int64_t p0, int64_t p1);
+    void (*pack)(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t K, uint8_t *dst, int64_t p0,
+                 int64_t p1);
     MatmulFn packed_matmul[W_COUNT];
     ActType packed_act[W_COUNT];
     float (*dot_f32)(const float *a, const float *b, int64_t n);
@@ -113,8 +122,8 @@ void mm_q4_k_scalar(const MatmulArgs &a, int64_t o0, int64_t o1);
 void mm_q5_k_scalar(const MatmulArgs &a, int64_t o0, int64_t o1);
 
 const KernelSet &kernels_scalar();
-const KernelSet *kernels_avx2();    // nullptr when not compiled in
-const KernelSet *kernels_avx512();  // nullptr when not compiled in
+const KernelSet *kernels_avx2();   // nullptr when not compiled in
+const KernelSet *kernels_avx512(); // nullptr when not compiled in
 bool cpu_has_avx2();
 bool cpu_has_avx512();
 // The path chosen for this process (CPUID, then GLM_CPU_PATH). Never null.
@@ -122,4 +131,4 @@ const KernelSet &active_kernels();
 // Kernel path by name ("scalar", "avx2", "avx512"), or nullptr when unavailable here.
 const KernelSet *kernels_by_name(const char *name);
 
-}  // namespace glm
+} // namespace glm

@@ -35,7 +35,8 @@ struct LoadF32 {
 };
 struct LoadF16 {
     static __m256 ld(const uint8_t *p, int64_t i) {
-        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(reinterpret_cast<const uint16_t *>(p) + i)));
+        return _mm256_cvtph_ps(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(reinterpret_cast<const uint16_t *>(p) + i)));
     }
 };
 struct LoadBF16 {
@@ -123,8 +124,8 @@ inline void tile_q8(const MatmulArgs &a, int64_t o, int64_t r) {
 
 // ---------------------------------------------------------------- Q6_K x Q8_K
 struct Q6Unpacked {
-    __m256i q[8];   // 256 values (q - 32), 32 per vector
-    __m256i sc[8];  // per vector: 8 x scale of its first 16, 8 x scale of its second 16 (int16)
+    __m256i q[8];  // 256 values (q - 32), 32 per vector
+    __m256i sc[8]; // per vector: 8 x scale of its first 16, 8 x scale of its second 16 (int16)
     float d;
 };
 
@@ -180,7 +181,8 @@ inline void tile_q6k(const MatmulArgs &a, int64_t o, int64_t r) {
                 __m256i isum = _mm256_setzero_si256();
                 for (int c = 0; c < 8; c++) {
                     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(xb + 32 * c));
-                    const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(u.q[c], u.q[c]), _mm256_sign_epi8(xv, u.q[c]));
+                    const __m256i p16 =
+                        _mm256_maddubs_epi16(_mm256_sign_epi8(u.q[c], u.q[c]), _mm256_sign_epi8(xv, u.q[c]));
                     isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p16, u.sc[c]));
                 }
                 acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(u.d * xd[j][b]), _mm256_cvtepi32_ps(isum), acc[i][j]);
@@ -219,19 +221,18 @@ void drive(const MatmulArgs &a, int64_t o0, int64_t o1) {
     }
 }
 
-#define GLM_DRIVER(NAME, TILE, ...)                                                                              \
-    void NAME(const MatmulArgs &a, int64_t o0, int64_t o1) {                                                    \
-        drive<TILE<__VA_ARGS__ 4, 1>, TILE<__VA_ARGS__ 1, 1>, TILE<__VA_ARGS__ 2, 4>, TILE<__VA_ARGS__ 1, 4>,     \
-              TILE<__VA_ARGS__ 2, 1>>(a, o0, o1);                                                               \
+#define GLM_DRIVER(NAME, TILE, ...)                                                                                    \
+    void NAME(const MatmulArgs &a, int64_t o0, int64_t o1) {                                                           \
+        drive<TILE<__VA_ARGS__ 4, 1>, TILE<__VA_ARGS__ 1, 1>, TILE<__VA_ARGS__ 2, 4>, TILE<__VA_ARGS__ 1, 4>,          \
+              TILE<__VA_ARGS__ 2, 1>>(a, o0, o1);                                                                      \
     }
 
-GLM_DRIVER(mm_f32, tile_float, LoadF32,)
-GLM_DRIVER(mm_f16, tile_float, LoadF16,)
-GLM_DRIVER(mm_bf16, tile_float, LoadBF16,)
-GLM_DRIVER(mm_q8_0, tile_q8, false,)
-GLM_DRIVER(mm_q4_0, tile_q8, true,)
-GLM_DRIVER(mm_q6_k, tile_q6k,)
-
+GLM_DRIVER(mm_f32, tile_float, LoadF32, )
+GLM_DRIVER(mm_f16, tile_float, LoadF16, )
+GLM_DRIVER(mm_bf16, tile_float, LoadBF16, )
+GLM_DRIVER(mm_q8_0, tile_q8, false, )
+GLM_DRIVER(mm_q4_0, tile_q8, true, )
+GLM_DRIVER(mm_q6_k, tile_q6k, )
 
 // ---------------------------------------------------------------- panel kernels (AVX2)
 // The AVX-512 path's panel layouts (panels.h), read as two 8-row halves. Without VNNI the 4-byte
@@ -319,14 +320,19 @@ inline void tile2_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int6
                 _mm_prefetch(reinterpret_cast<const char *>(gd + 2 * kQ6Block), _MM_HINT_T0);
                 _mm_prefetch(reinterpret_cast<const char *>(gd + 2 * kQ6Block + 64), _MM_HINT_T0);
                 _mm_prefetch(reinterpret_cast<const char *>(gd + 2 * kQ6Block + 128), _MM_HINT_T0);
-                const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g + 8 * half)));
+                const __m256i sc = _mm256_cvtepi8_epi32(
+                    _mm_loadl_epi64(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g + 8 * half)));
                 const __m256i p0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(gd));
                 const __m256i p1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(gd + 64));
                 const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(gd + 128));
-                const __m256i w0 = _mm256_or_si256(_mm256_and_si256(p0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
-                const __m256i w1 = _mm256_or_si256(_mm256_and_si256(p1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
-                const __m256i w2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p0, 4), m4), _mm256_and_si256(h, m30));
-                const __m256i w3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                const __m256i w0 =
+                    _mm256_or_si256(_mm256_and_si256(p0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+                const __m256i w1 =
+                    _mm256_or_si256(_mm256_and_si256(p1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+                const __m256i w2 =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p0, 4), m4), _mm256_and_si256(h, m30));
+                const __m256i w3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p1, 4), m4),
+                                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
                 for (int j = 0; j < NR; j++) {
                     const int8_t *xq = x[j].q + b * 256 + g * 16;
                     // Pairs of at most 2 * 63 * 127: two of them still fit in int16.
@@ -338,7 +344,8 @@ inline void tile2_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int6
                 }
             }
             for (int j = 0; j < NR; j++) {
-                acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x[j].d[b])), _mm256_cvtepi32_ps(isum[j]), acc[j]);
+                acc[j] =
+                    _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x[j].d[b])), _mm256_cvtepi32_ps(isum[j]), acc[j]);
             }
         }
         for (int j = 0; j < NR; j++) store8(a, r + j, o + 8 * half, acc[j]);
@@ -361,8 +368,10 @@ inline void tile2_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_
             for (int j = 0; j < NR; j++) isum[j] = _mm256_setzero_si256();
             for (int sb = 0; sb < 8; sb++) {
                 const uint8_t *sd = blk + kKHead + (size_t)sb * (Q5 ? 320 : 256) + 32 * half;
-                for (int l = 0; l < (Q5 ? 5 : 4); l++) _mm_prefetch(reinterpret_cast<const char *>(sd + 2 * BB + 64 * l), _MM_HINT_T0);
-                const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(blk + 64 + 16 * sb + 8 * half)));
+                for (int l = 0; l < (Q5 ? 5 : 4); l++)
+                    _mm_prefetch(reinterpret_cast<const char *>(sd + 2 * BB + 64 * l), _MM_HINT_T0);
+                const __m256i sc = _mm256_cvtepu8_epi32(
+                    _mm_loadl_epi64(reinterpret_cast<const __m128i *>(blk + 64 + 16 * sb + 8 * half)));
                 __m256i w[8];
                 for (int v = 0; v < 4; v++) {
                     const __m256i pk = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sd + 64 * v));
@@ -399,14 +408,18 @@ inline void tile2_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_
                 }
             }
             const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 16 * half)));
-            const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * half)));
+            const __m256 dmw =
+                _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * half)));
             for (int j = 0; j < NR; j++) {
                 const int16_t *bs = x[j].s16 + b * 16;
                 __m256i ms = _mm256_setzero_si256();
                 for (int jp = 0; jp < 4; jp++) {
-                    const int32_t lo = (int32_t)bs[4 * jp] + bs[4 * jp + 1], hi = (int32_t)bs[4 * jp + 2] + bs[4 * jp + 3];
-                    const __m256i pr = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)lo) | ((uint32_t)(uint16_t)hi << 16)));
-                    const __m256i mn = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 192 + 32 * jp + 16 * half)));
+                    const int32_t lo = (int32_t)bs[4 * jp] + bs[4 * jp + 1],
+                                  hi = (int32_t)bs[4 * jp + 2] + bs[4 * jp + 3];
+                    const __m256i pr =
+                        _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)lo) | ((uint32_t)(uint16_t)hi << 16)));
+                    const __m256i mn = _mm256_cvtepu8_epi16(
+                        _mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 192 + 32 * jp + 16 * half)));
                     ms = _mm256_add_epi32(ms, _mm256_madd_epi16(mn, pr));
                 }
                 const __m256 dx = _mm256_set1_ps(x[j].d[b]);
@@ -432,17 +445,34 @@ void drive_panels(const MatmulArgs &a, int64_t o0, int64_t o1) {
 }
 
 template <int NR>
-inline void tile2_q4_k(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) { tile2_k<false, NR>(a, p, o, r); }
+inline void tile2_q4_k(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) {
+    tile2_k<false, NR>(a, p, o, r);
+}
 template <int NR>
-inline void tile2_q5_k(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) { tile2_k<true, NR>(a, p, o, r); }
-inline void tile2_q4_k4(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) { tile2_k<false, 2>(a, p, o, r); tile2_k<false, 2>(a, p, o, r + 2); }
-inline void tile2_q5_k4(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) { tile2_k<true, 2>(a, p, o, r); tile2_k<true, 2>(a, p, o, r + 2); }
+inline void tile2_q5_k(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) {
+    tile2_k<true, NR>(a, p, o, r);
+}
+inline void tile2_q4_k4(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) {
+    tile2_k<false, 2>(a, p, o, r);
+    tile2_k<false, 2>(a, p, o, r + 2);
+}
+inline void tile2_q5_k4(const MatmulArgs &a, const uint8_t *p, int64_t o, int64_t r) {
+    tile2_k<true, 2>(a, p, o, r);
+    tile2_k<true, 2>(a, p, o, r + 2);
+}
 
-void pm2_q4_0(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q4_0<4>, tile2_q4_0<2>, tile2_q4_0<1>>(a, o0, o1); }
-void pm2_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q6k<4>, tile2_q6k<2>, tile2_q6k<1>>(a, o0, o1); }
-void pm2_q4_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q4_k4, tile2_q4_k<2>, tile2_q4_k<1>>(a, o0, o1); }
-void pm2_q5_k(const MatmulArgs &a, int64_t o0, int64_t o1) { drive_panels<tile2_q5_k4, tile2_q5_k<2>, tile2_q5_k<1>>(a, o0, o1); }
-
+void pm2_q4_0(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive_panels<tile2_q4_0<4>, tile2_q4_0<2>, tile2_q4_0<1>>(a, o0, o1);
+}
+void pm2_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive_panels<tile2_q6k<4>, tile2_q6k<2>, tile2_q6k<1>>(a, o0, o1);
+}
+void pm2_q4_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive_panels<tile2_q4_k4, tile2_q4_k<2>, tile2_q4_k<1>>(a, o0, o1);
+}
+void pm2_q5_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
+    drive_panels<tile2_q5_k4, tile2_q5_k<2>, tile2_q5_k<1>>(a, o0, o1);
+}
 
 // ---------------------------------------------------------------- activation quantisers (AVX2)
 // Same bytes as quantize_act (tested): round-half-even through VROUNDPS, int32 -> int8 packs
@@ -485,7 +515,9 @@ void quantize_q8_0_v(const float *x, uint8_t *out, int64_t K, bool sums) {
         d[b] = _cvtsh_ss(_cvtss_sh(amax / 127.0f, 0));
         const __m256 idv = _mm256_set1_ps(id);
         __m256i iv[4];
-        for (int i = 0; i < 4; i++) iv[i] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[i], idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        for (int i = 0; i < 4; i++)
+            iv[i] = _mm256_cvtps_epi32(
+                _mm256_round_ps(_mm256_mul_ps(v[i], idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + b * 32), pack32(iv[0], iv[1], iv[2], iv[3]));
         if (sums) s[b] = hsum8i(_mm256_add_epi32(_mm256_add_epi32(iv[0], iv[1]), _mm256_add_epi32(iv[2], iv[3])));
     }
@@ -504,11 +536,12 @@ void quantize_q8_k_v(const float *x, uint8_t *out, int64_t K) {
         const float iscale = -127.0f / mx;
         const __m256 is = _mm256_set1_ps(iscale);
         const __m256i hi = _mm256_set1_epi32(127);
-        for (int g = 0; g < 8; g++) {  // 32 values per pass = two groups of 16
+        for (int g = 0; g < 8; g++) { // 32 values per pass = two groups of 16
             __m256i iv[4];
             for (int i = 0; i < 4; i++) {
                 const __m256 v = _mm256_mul_ps(is, _mm256_loadu_ps(xb + 32 * g + 8 * i));
-                iv[i] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), hi);
+                iv[i] = _mm256_min_epi32(
+                    _mm256_cvtps_epi32(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), hi);
             }
             _mm256_storeu_si256(reinterpret_cast<__m256i *>(qb + 32 * g), pack32(iv[0], iv[1], iv[2], iv[3]));
             bs[b * 16 + 2 * g] = (int16_t)hsum8i(_mm256_add_epi32(iv[0], iv[1]));
@@ -520,10 +553,17 @@ void quantize_q8_k_v(const float *x, uint8_t *out, int64_t K) {
 
 void quantize_v(ActType act, const float *x, uint8_t *out, int64_t K) {
     switch (act) {
-        case ACT_Q8_0: quantize_q8_0_v(x, out, K, false); return;
-        case ACT_Q8_0S: quantize_q8_0_v(x, out, K, true); return;
-        case ACT_Q8_K: quantize_q8_k_v(x, out, K); return;
-        default: quantize_act(act, x, out, K);
+        case ACT_Q8_0:
+            quantize_q8_0_v(x, out, K, false);
+            return;
+        case ACT_Q8_0S:
+            quantize_q8_0_v(x, out, K, true);
+            return;
+        case ACT_Q8_K:
+            quantize_q8_k_v(x, out, K);
+            return;
+        default:
+            quantize_act(act, x, out, K);
     }
 }
 
@@ -549,7 +589,8 @@ void axpy_f16_v(float *out, float w, const uint16_t *v, int64_t n) {
 void to_f16_v(const float *x, uint16_t *y, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(y + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     }
     for (; i < n; i++) y[i] = fp32_to_fp16(x[i]);
 }
@@ -593,8 +634,8 @@ const KernelSet kAvx2 = {
     to_f16_v,
 };
 
-}  // namespace
+} // namespace
 
 const KernelSet *kernels_avx2() { return &kAvx2; }
 
-}  // namespace glm
+} // namespace glm

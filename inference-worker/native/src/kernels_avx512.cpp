@@ -26,7 +26,7 @@ namespace glm {
 namespace {
 
 constexpr int P = (int)kPanelRows;
-constexpr int64_t kPrefetch1 = 64;  // single-row tiles stream faster; measured 64 > 32 > 16
+constexpr int64_t kPrefetch1 = 64; // single-row tiles stream faster; measured 64 > 32 > 16
 constexpr int64_t kPrefetch = 16;  // blocks ahead (measured: 16 beats 4, 8 and 32 when panels stream from DRAM)
 using namespace panel;
 
@@ -42,8 +42,10 @@ inline __m512i dpbusd_b(__m512i acc, __m512i w, const int8_t *p) {
 inline void store_out(const MatmulArgs &a, int64_t r, int64_t o, __m512 v) {
     float *y = a.y + (size_t)r * a.y_stride + o;
     const int64_t left = a.n_out - o;
-    if (left >= P) _mm512_storeu_ps(y, v);
-    else _mm512_mask_storeu_ps(y, (__mmask16)((1u << left) - 1), v);
+    if (left >= P)
+        _mm512_storeu_ps(y, v);
+    else
+        _mm512_mask_storeu_ps(y, (__mmask16)((1u << left) - 1), v);
 }
 
 // Q4_0 and Q8_0 panels against Q8_0S activations. SHIFT: log2 of the unsigned offset.
@@ -53,10 +55,10 @@ inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
     constexpr int SHIFT = Q4 ? 3 : 7;
     const int64_t nb = a.K / 32;
     ActRow x[NR];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < NR; j++) x[j] = act_q8_0s(a, r + j);
     __m512 acc[NR];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < NR; j++) acc[j] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0x0f);
     for (int64_t b = 0; b < nb; b++) {
@@ -71,17 +73,17 @@ inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
         __m512i wv[8];
         if (Q4) {
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int v = 0; v < 4; v++) {
                 const __m512i pk = _mm512_loadu_si512(blk + 32 + 64 * v);
                 wv[v] = _mm512_and_si512(pk, m4);
                 wv[v + 4] = _mm512_and_si512(_mm512_srli_epi16(pk, 4), m4);
             }
         } else {
-            #pragma GCC unroll 16
+#pragma GCC unroll 16
             for (int g = 0; g < 8; g++) wv[g] = _mm512_loadu_si512(blk + 32 + 64 * g);
         }
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < NR; j++) {
             const int8_t *xq = x[j].q + b * 32;
             // Two independent chains (integer, so their sum is exact whatever the order).
@@ -99,7 +101,7 @@ inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
             acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(x[j].d[b])), f, acc[j]);
         }
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < NR; j++) store_out(a, r + j, o, acc[j]);
 }
 
@@ -110,33 +112,36 @@ template <int NR>
 inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t r) {
     const int64_t nb = a.K / 256;
     ActRow x[NR];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < NR; j++) x[j] = act_q8_k(a, r + j);
     __m512 acc[NR];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < NR; j++) acc[j] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = panel + (size_t)b * kQ6Block;
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
         __m512i isum[NR];
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < NR; j++) isum[j] = _mm512_setzero_si512();
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int g = 0; g < 16; g++) {
             const uint8_t *gd = blk + 288 + (size_t)g * 192;
             const char *pf = reinterpret_cast<const char *>(gd + (NR == 1 ? 4 : 2) * kQ6Block);
 #pragma GCC unroll 3
             for (int l = 0; l < 192; l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
-            const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g)));
+            const __m512i sc =
+                _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g)));
             // Rebuild the four vectors of q + 32: low nibble | (2-bit high part << 4).
-            const __m512i p0 = _mm512_loadu_si512(gd), p1 = _mm512_loadu_si512(gd + 64), h = _mm512_loadu_si512(gd + 128);
+            const __m512i p0 = _mm512_loadu_si512(gd), p1 = _mm512_loadu_si512(gd + 64),
+                          h = _mm512_loadu_si512(gd + 128);
             const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
             // ternlog 0xEA: (a & b) | c, with a = nibbles, b = 0x0f, c = high bits already masked.
             const __m512i w0 = _mm512_ternarylogic_epi32(p0, m4, _mm512_and_si512(_mm512_slli_epi16(h, 4), m30), 0xEA);
             const __m512i w1 = _mm512_ternarylogic_epi32(p1, m4, _mm512_and_si512(_mm512_slli_epi16(h, 2), m30), 0xEA);
             const __m512i w2 = _mm512_ternarylogic_epi32(_mm512_srli_epi16(p0, 4), m4, _mm512_and_si512(h, m30), 0xEA);
-            const __m512i w3 = _mm512_ternarylogic_epi32(_mm512_srli_epi16(p1, 4), m4, _mm512_and_si512(_mm512_srli_epi16(h, 2), m30), 0xEA);
-            #pragma GCC unroll 16
+            const __m512i w3 = _mm512_ternarylogic_epi32(_mm512_srli_epi16(p1, 4), m4,
+                                                         _mm512_and_si512(_mm512_srli_epi16(h, 2), m30), 0xEA);
+#pragma GCC unroll 16
             for (int j = 0; j < NR; j++) {
                 const int8_t *xq = x[j].q + b * 256 + g * 16;
                 __m512i t = _mm512_set1_epi32(-32 * (int32_t)x[j].s16[b * 16 + g]);
@@ -147,12 +152,12 @@ inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64
                 isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(t, sc));
             }
         }
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int j = 0; j < NR; j++) {
             acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(x[j].d[b])), _mm512_cvtepi32_ps(isum[j]), acc[j]);
         }
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < NR; j++) store_out(a, r + j, o, acc[j]);
 }
 
@@ -200,7 +205,8 @@ inline void tile_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
                 wv[6] = _mm512_or_si512(wv[6], _mm512_and_si512(_mm512_srli_epi16(h, 2), m10));
                 wv[7] = _mm512_or_si512(wv[7], _mm512_and_si512(_mm512_srli_epi16(h, 3), m10));
             }
-            const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 64 + 16 * sb)));
+            const __m512i sc =
+                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 64 + 16 * sb)));
 #pragma GCC unroll 16
             for (int j = 0; j < NR; j++) {
                 const int8_t *xq = x[j].q + b * 256 + 32 * sb;
@@ -218,7 +224,9 @@ inline void tile_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
         }
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
         const __m512 dmw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk + 32)));
-        auto mins = [&](int jp) { return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk + 192 + 32 * jp))); };
+        auto mins = [&](int jp) {
+            return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk + 192 + 32 * jp)));
+        };
         const __m512i mp0 = mins(0), mp1 = mins(1), mp2 = mins(2), mp3 = mins(3);
 #pragma GCC unroll 16
         for (int j = 0; j < NR; j++) {
@@ -305,8 +313,10 @@ void quantize_q8_0(const float *x, uint8_t *out, int64_t K, bool sums) {
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         d[b] = _cvtsh_ss(_cvtss_sh(amax / 127.0f, 0));
         const __m512 idv = _mm512_set1_ps(id);
-        const __m512i i0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        const __m512i i1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m512i i0 = _mm512_cvtps_epi32(
+            _mm512_roundscale_ps(_mm512_mul_ps(v0, idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m512i i1 = _mm512_cvtps_epi32(
+            _mm512_roundscale_ps(_mm512_mul_ps(v1, idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         _mm_storeu_si128(reinterpret_cast<__m128i *>(q + b * 32), _mm512_cvtepi32_epi8(i0));
         _mm_storeu_si128(reinterpret_cast<__m128i *>(q + b * 32 + 16), _mm512_cvtepi32_epi8(i1));
         if (sums) s[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
@@ -329,7 +339,8 @@ void quantize_q8_k(const float *x, uint8_t *out, int64_t K) {
         const __m512i hi = _mm512_set1_epi32(127);
         for (int g = 0; g < 16; g++) {
             const __m512 v = _mm512_mul_ps(is, _mm512_loadu_ps(xb + 16 * g));
-            const __m512i iv = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), hi);
+            const __m512i iv = _mm512_min_epi32(
+                _mm512_cvtps_epi32(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)), hi);
             _mm_storeu_si128(reinterpret_cast<__m128i *>(qb + 16 * g), _mm512_cvtepi32_epi8(iv));
             bs[b * 16 + g] = (int16_t)_mm512_reduce_add_epi32(iv);
         }
@@ -339,10 +350,17 @@ void quantize_q8_k(const float *x, uint8_t *out, int64_t K) {
 
 void quantize(ActType act, const float *x, uint8_t *out, int64_t K) {
     switch (act) {
-        case ACT_Q8_0: quantize_q8_0(x, out, K, false); return;
-        case ACT_Q8_0S: quantize_q8_0(x, out, K, true); return;
-        case ACT_Q8_K: quantize_q8_k(x, out, K); return;
-        default: quantize_act(act, x, out, K);
+        case ACT_Q8_0:
+            quantize_q8_0(x, out, K, false);
+            return;
+        case ACT_Q8_0S:
+            quantize_q8_0(x, out, K, true);
+            return;
+        case ACT_Q8_K:
+            quantize_q8_k(x, out, K);
+            return;
+        default:
+            quantize_act(act, x, out, K);
     }
 }
 
@@ -351,7 +369,8 @@ void quantize(ActType act, const float *x, uint8_t *out, int64_t K) {
 // polynomial (Horner, FMA): within 2 ulp of expf on the range that matters (x <= 88.7).
 inline __m512 exp512(__m512 x) {
     x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(88.7f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
     r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
     __m512 p = _mm512_set1_ps(1.0f / 5040);
@@ -398,12 +417,14 @@ void rmsnorm(const float *x, const float *w, float *y, int64_t n, float eps) {
 void to_f16(const float *x, uint16_t *y, int64_t n) {
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        _mm256_mask_storeu_epi16(y + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm256_mask_storeu_epi16(
+            y + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     }
 }
 
 inline __m512 load16(const uint8_t *p, bool f16) {
-    return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))) : _mm512_loadu_ps(reinterpret_cast<const float *>(p));
+    return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)))
+               : _mm512_loadu_ps(reinterpret_cast<const float *>(p));
 }
 
 // Positions are walked block by block (no division per position); q and the output stay in
@@ -481,8 +502,10 @@ void attend_t(const AttnArgs &a) {
 
 void attend(const KernelSet &k, const AttnArgs &a) {
     if (a.head_dim % 16 != 0 || a.head_dim > 256) return attend_generic(k, a);
-    if (a.f16) attend_t<true>(a);
-    else attend_t<false>(a);
+    if (a.f16)
+        attend_t<true>(a);
+    else
+        attend_t<false>(a);
 }
 
 KernelSet make_set() {
@@ -513,7 +536,7 @@ KernelSet make_set() {
     return k;
 }
 
-}  // namespace
+} // namespace
 
 const KernelSet *kernels_avx512() {
     if (!kernels_avx2()) return nullptr;
@@ -521,4 +544,4 @@ const KernelSet *kernels_avx512() {
     return &k;
 }
 
-}  // namespace glm
+} // namespace glm

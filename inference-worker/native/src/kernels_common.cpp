@@ -10,26 +10,44 @@ namespace glm {
 
 int32_t weight_kind(int32_t t) {
     switch (t) {
-        case T_F32: return W_F32;
-        case T_F16: return W_F16;
-        case T_BF16: return W_BF16;
-        case T_Q8_0: return W_Q8_0;
-        case T_Q4_0: return W_Q4_0;
-        case T_Q6_K: return W_Q6_K;
-        case T_Q4_K: return W_Q4_K;
-        case T_Q5_K: return W_Q5_K;
-        default: return -1;
+        case T_F32:
+            return W_F32;
+        case T_F16:
+            return W_F16;
+        case T_BF16:
+            return W_BF16;
+        case T_Q8_0:
+            return W_Q8_0;
+        case T_Q4_0:
+            return W_Q4_0;
+        case T_Q6_K:
+            return W_Q6_K;
+        case T_Q4_K:
+            return W_Q4_K;
+        case T_Q5_K:
+            return W_Q5_K;
+        default:
+            return -1;
     }
 }
 
 ActType act_type_of(int32_t kind) {
     switch (kind) {
-        case W_F32: return ACT_F32;
-        case W_F16: return ACT_F16;
-        case W_BF16: return ACT_BF16;
-        case W_Q8_0: case W_Q4_0: return ACT_Q8_0;
-        case W_Q6_K: case W_Q4_K: case W_Q5_K: return ACT_Q8_K;
-        default: return ACT_F32;
+        case W_F32:
+            return ACT_F32;
+        case W_F16:
+            return ACT_F16;
+        case W_BF16:
+            return ACT_BF16;
+        case W_Q8_0:
+        case W_Q4_0:
+            return ACT_Q8_0;
+        case W_Q6_K:
+        case W_Q4_K:
+        case W_Q5_K:
+            return ACT_Q8_K;
+        default:
+            return ACT_F32;
     }
 }
 
@@ -37,12 +55,19 @@ static size_t round64(size_t n) { return (n + 63) & ~size_t(63); }
 
 size_t act_row_bytes(ActType act, int64_t K) {
     switch (act) {
-        case ACT_F32: return round64((size_t)K * 4);
-        case ACT_F16: case ACT_BF16: return round64((size_t)K * 2);
-        case ACT_Q8_0: return round64((size_t)(K / 32) * 4 + (size_t)K);
-        case ACT_Q8_K: return round64((size_t)(K / 256) * 4 + (size_t)K + (size_t)(K / 16) * 2);
-        case ACT_Q8_0S: return round64((size_t)(K / 32) * 8 + (size_t)K);
-        default: return 0;
+        case ACT_F32:
+            return round64((size_t)K * 4);
+        case ACT_F16:
+        case ACT_BF16:
+            return round64((size_t)K * 2);
+        case ACT_Q8_0:
+            return round64((size_t)(K / 32) * 4 + (size_t)K);
+        case ACT_Q8_K:
+            return round64((size_t)(K / 256) * 4 + (size_t)K + (size_t)(K / 16) * 2);
+        case ACT_Q8_0S:
+            return round64((size_t)(K / 32) * 8 + (size_t)K);
+        default:
+            return 0;
     }
 }
 
@@ -50,7 +75,10 @@ float q8k_block_max(const float *xb, float *d, int8_t *qb, int16_t *bs) {
     float mx = 0.0f, amax = 0.0f;
     for (int j = 0; j < 256; j++) {
         const float ax = std::fabs(xb[j]);
-        if (ax > amax) { amax = ax; mx = xb[j]; }
+        if (ax > amax) {
+            amax = ax;
+            mx = xb[j];
+        }
     }
     if (amax == 0.0f) {
         *d = 0.0f;
@@ -62,7 +90,9 @@ float q8k_block_max(const float *xb, float *d, int8_t *qb, int16_t *bs) {
 
 void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K) {
     switch (act) {
-        case ACT_F32: std::memcpy(out, x, (size_t)K * 4); return;
+        case ACT_F32:
+            std::memcpy(out, x, (size_t)K * 4);
+            return;
         case ACT_F16: {
             uint16_t *o = reinterpret_cast<uint16_t *>(out);
             for (int64_t i = 0; i < K; i++) o[i] = fp32_to_fp16(x[i]);
@@ -129,20 +159,24 @@ void quantize_act(ActType act, const float *x, uint8_t *out, int64_t K) {
             }
             return;
         }
-        default: return;
+        default:
+            return;
     }
 }
 
 void attend_generic(const KernelSet &k, const AttnArgs &a) {
     const int64_t bs = a.block_size, hd = a.head_dim;
     float *sc = a.scratch;
-    if (a.f16) for (int64_t i = 0; i < hd; i++) a.q16[i] = fp32_to_fp16(a.q[i]);
+    if (a.f16)
+        for (int64_t i = 0; i < hd; i++) a.q16[i] = fp32_to_fp16(a.q[i]);
     float mx = -INFINITY;
     for (int64_t p = 0; p < a.npos; p++) {
         const size_t slot = (size_t)a.table[p / bs] * bs + (size_t)(p % bs);
         float d;
-        if (a.f16) d = k.dot_f16(reinterpret_cast<const uint16_t *>(a.k + slot * a.slot_bytes), a.q16, hd);
-        else d = k.dot_f32(reinterpret_cast<const float *>(a.k + slot * a.slot_bytes), a.q, hd);
+        if (a.f16)
+            d = k.dot_f16(reinterpret_cast<const uint16_t *>(a.k + slot * a.slot_bytes), a.q16, hd);
+        else
+            d = k.dot_f32(reinterpret_cast<const float *>(a.k + slot * a.slot_bytes), a.q, hd);
         d = d * a.scale;
         sc[p] = d;
         mx = std::max(mx, d);
@@ -202,7 +236,8 @@ void rmsnorm_generic(const float *x, const float *w, float *y, int64_t n, float 
     const float mean = (float)(sum / (double)n);
     const float scale = 1.0f / std::sqrt(mean + eps);
     for (int64_t i = 0; i < n; i++) y[i] = x[i] * scale;
-    if (w) for (int64_t i = 0; i < n; i++) y[i] = y[i] * w[i];
+    if (w)
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] * w[i];
 }
 
 void to_f16_generic(const float *x, uint16_t *y, int64_t n) {
@@ -238,4 +273,4 @@ const KernelSet &active_kernels() {
     return *chosen;
 }
 
-}  // namespace glm
+} // namespace glm

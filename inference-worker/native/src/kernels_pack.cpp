@@ -11,18 +11,24 @@ constexpr int P = (int)kPanelRows;
 // ------------------------------------------------------------------------------------ packing
 size_t block_bytes(int32_t kind) {
     switch (kind) {
-        case W_Q4_0: return kQ4Block;
-        case W_Q8_0: return kQ8Block;
-        case W_Q6_K: return kQ6Block;
-        case W_Q4_K: return kQ4KBlock;
-        case W_Q5_K: return kQ5KBlock;
-        default: return 0;
+        case W_Q4_0:
+            return kQ4Block;
+        case W_Q8_0:
+            return kQ8Block;
+        case W_Q6_K:
+            return kQ6Block;
+        case W_Q4_K:
+            return kQ4KBlock;
+        case W_Q5_K:
+            return kQ5KBlock;
+        default:
+            return 0;
     }
 }
 
 int64_t block_len(int32_t kind) { return (kind == W_Q6_K || kind == W_Q4_K || kind == W_Q5_K) ? 256 : 32; }
 
-}  // namespace
+} // namespace
 
 size_t pack_bytes(int32_t kind, int64_t out, int64_t K) {
     const size_t bb = block_bytes(kind);
@@ -43,7 +49,8 @@ inline int q6_at(const uint8_t *blk, int e) {
     return (nib | (hi << 4)) - 32;
 }
 
-void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t K, uint8_t *dst, int64_t p0, int64_t p1) {
+void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t K, uint8_t *dst, int64_t p0,
+          int64_t p1) {
     const int64_t nb = K / block_len(kind);
     const size_t bb = block_bytes(kind);
     const size_t panel = (size_t)nb * bb;
@@ -60,7 +67,8 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                     std::memcpy(d + 2 * o, blk, 2);
                     for (int v = 0; v < 4; v++)
                         for (int i = 0; i < 4; i++) {
-                            const uint8_t lo = real ? q4_at(blk, 4 * v + i) : 8, hi = real ? q4_at(blk, 4 * (v + 4) + i) : 8;
+                            const uint8_t lo = real ? q4_at(blk, 4 * v + i) : 8,
+                                          hi = real ? q4_at(blk, 4 * (v + 4) + i) : 8;
                             d[32 + v * 64 + o * 4 + i] = (uint8_t)(lo | (hi << 4));
                         }
                 } else if (kind == W_Q8_0) {
@@ -85,27 +93,31 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                         uint8_t *sd = d + kKHead + (size_t)j * (q5 ? 320 : 256);
                         for (int v = 0; v < 4; v++)
                             for (int i = 0; i < 4; i++)
-                                sd[v * 64 + o * 4 + i] = (uint8_t)((q[32 * j + 4 * v + i] & 15) | ((q[32 * j + 4 * (v + 4) + i] & 15) << 4));
+                                sd[v * 64 + o * 4 + i] =
+                                    (uint8_t)((q[32 * j + 4 * v + i] & 15) | ((q[32 * j + 4 * (v + 4) + i] & 15) << 4));
                         if (q5) {
                             for (int i = 0; i < 4; i++) {
-                                uint8_t hb = 0;  // bit kk: the fifth bit of input 4kk + i
-                                for (int kk = 0; kk < 8; kk++) hb |= (uint8_t)(((q[32 * j + 4 * kk + i] >> 4) & 1) << kk);
+                                uint8_t hb = 0; // bit kk: the fifth bit of input 4kk + i
+                                for (int kk = 0; kk < 8; kk++)
+                                    hb |= (uint8_t)(((q[32 * j + 4 * kk + i] >> 4) & 1) << kk);
                                 sd[256 + o * 4 + i] = hb;
                             }
                         }
                     }
-                } else {  // W_Q6_K
+                } else { // W_Q6_K
                     const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * 210 : nullptr;
                     if (real) std::memcpy(d + 2 * o, blk + 208, 2);
                     for (int g = 0; g < 16; g++) {
                         d[32 + g * 16 + o] = real ? blk[192 + g] : 0;
                         uint8_t *gd = d + 288 + (size_t)g * 192;
                         for (int i = 0; i < 4; i++) {
-                            uint8_t qv[4];  // q + 32 of inputs 16g + 4kk + i
-                            for (int kk = 0; kk < 4; kk++) qv[kk] = (uint8_t)(real ? q6_at(blk, 16 * g + 4 * kk + i) + 32 : 32);
+                            uint8_t qv[4]; // q + 32 of inputs 16g + 4kk + i
+                            for (int kk = 0; kk < 4; kk++)
+                                qv[kk] = (uint8_t)(real ? q6_at(blk, 16 * g + 4 * kk + i) + 32 : 32);
                             gd[0 * 64 + o * 4 + i] = (uint8_t)((qv[0] & 15) | ((qv[2] & 15) << 4));
                             gd[1 * 64 + o * 4 + i] = (uint8_t)((qv[1] & 15) | ((qv[3] & 15) << 4));
-                            gd[2 * 64 + o * 4 + i] = (uint8_t)((qv[0] >> 4) | ((qv[1] >> 4) << 2) | ((qv[2] >> 4) << 4) | ((qv[3] >> 4) << 6));
+                            gd[2 * 64 + o * 4 + i] = (uint8_t)((qv[0] >> 4) | ((qv[1] >> 4) << 2) |
+                                                               ((qv[2] >> 4) << 4) | ((qv[3] >> 4) << 6));
                         }
                     }
                 }
@@ -114,5 +126,5 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
     }
 }
 
-}  // namespace panel
-}  // namespace glm
+} // namespace panel
+} // namespace glm

@@ -57,7 +57,11 @@ void mm_bf16(const MatmulArgs &a, int64_t o0, int64_t o1) {
     });
 }
 
-inline uint16_t rd16(const uint8_t *p) { uint16_t v; std::memcpy(&v, p, 2); return v; }
+inline uint16_t rd16(const uint8_t *p) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+}
 
 void mm_q8_0(const MatmulArgs &a, int64_t o0, int64_t o1) {
     for_each_element(a, o0, o1, [](const uint8_t *w, const uint8_t *x, int64_t K) {
@@ -130,7 +134,6 @@ void mm_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
     });
 }
 
-
 const KernelSet kScalar = {
     "scalar",
     {mm_f32, mm_f16, mm_bf16, mm_q8_0, mm_q4_0, mm_q6_k, mm_q4_k_scalar, mm_q5_k_scalar},
@@ -149,7 +152,7 @@ const KernelSet kScalar = {
     to_f16_generic,
 };
 
-}  // namespace
+} // namespace
 
 // Per super-block: d*dx*sum_j(sc_j * dot_j) - dmin*dx*sum_j(m_j * xsum_j), integers exact.
 template <bool Q5>
@@ -184,4 +187,4 @@ void mm_q5_k_scalar(const MatmulArgs &a, int64_t o0, int64_t o1) { for_each_elem
 
 const KernelSet &kernels_scalar() { return kScalar; }
 
-}  // namespace glm
+} // namespace glm

@@ -3,12 +3,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <algorithm>
-#include <atomic>
 #include <thread>
 
 #include "engine.h"
@@ -42,7 +42,8 @@ double get_float(const GgufFile &f, const std::string &k, bool required, double 
 
 int32_t in_range(int64_t v, int64_t lo, int64_t hi, const std::string &k) {
     if (v < lo || v > hi) {
-        fail(GLM_ERR_FORMAT, "metadata '%s' = %lld is outside %lld..%lld", k.c_str(), (long long)v, (long long)lo, (long long)hi);
+        fail(GLM_ERR_FORMAT, "metadata '%s' = %lld is outside %lld..%lld", k.c_str(), (long long)v, (long long)lo,
+             (long long)hi);
     }
     return (int32_t)v;
 }
@@ -63,8 +64,9 @@ void check_shape(const TensorInfo &t, int64_t n0, int64_t n1) {
     const bool ok = (n1 == 0) ? (t.ne[0] == n0 && t.ne[1] == 1 && t.ne[2] == 1 && t.ne[3] == 1)
                               : (t.ne[0] == n0 && t.ne[1] == n1 && t.ne[2] == 1 && t.ne[3] == 1);
     if (!ok) {
-        fail(GLM_ERR_FORMAT, "tensor '%s' has shape %s, the hyper-parameters imply [%lld%s%s]", std::string(t.name).c_str(),
-             shape_str(t).c_str(), (long long)n0, n1 ? ", " : "", n1 ? std::to_string(n1).c_str() : "");
+        fail(GLM_ERR_FORMAT, "tensor '%s' has shape %s, the hyper-parameters imply [%lld%s%s]",
+             std::string(t.name).c_str(), shape_str(t).c_str(), (long long)n0, n1 ? ", " : "",
+             n1 ? std::to_string(n1).c_str() : "");
     }
 }
 
@@ -74,7 +76,8 @@ const float *vec_f32(const GgufFile &f, const std::string &name, int64_t n, bool
     check_shape(*t, n, 0);
     if (t->type != T_F32) {
         TypeInfo ti = type_info(t->type);
-        fail(GLM_ERR_UNSUPPORTED, "tensor '%s' has type %s; norm weights and biases must be F32", name.c_str(), ti.name);
+        fail(GLM_ERR_UNSUPPORTED, "tensor '%s' has type %s; norm weights and biases must be F32", name.c_str(),
+             ti.name);
     }
     if (reinterpret_cast<uintptr_t>(t->data) % 4 != 0) fail(GLM_ERR_FORMAT, "tensor '%s' is misaligned", name.c_str());
     return reinterpret_cast<const float *>(t->data);
@@ -87,9 +90,11 @@ Weight matrix(const GgufFile &f, const std::string &name, int64_t in, int64_t ou
     check_shape(*t, in, out);
     w.kind = weight_kind(t->type);
     TypeInfo ti = type_info(t->type);
-    if (w.kind < 0) fail(GLM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which this engine does not run", name.c_str(), ti.name);
+    if (w.kind < 0)
+        fail(GLM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which this engine does not run", name.c_str(), ti.name);
     // Quantised rows are whole blocks (checked by the reader); the float kernels step by 8.
-    if (in % 8 != 0) fail(GLM_ERR_UNSUPPORTED, "tensor '%s': input width %lld is not a multiple of 8", name.c_str(), (long long)in);
+    if (in % 8 != 0)
+        fail(GLM_ERR_UNSUPPORTED, "tensor '%s': input width %lld is not a multiple of 8", name.c_str(), (long long)in);
     w.t = t;
     w.in = in;
     w.out = out;
@@ -97,7 +102,7 @@ Weight matrix(const GgufFile &f, const std::string &name, int64_t in, int64_t ou
     return w;
 }
 
-}  // namespace
+} // namespace
 
 void Model::load(const char *path, const glm_model_params &p) {
     file.open(path, p.use_mmap != 0);
@@ -113,21 +118,26 @@ void Model::load(const char *path, const glm_model_params &p) {
     std::snprintf(hp.architecture, sizeof hp.architecture, "%s", arch.c_str());
 
     const int32_t kMax = 1 << 20;
-    hp.n_ctx_train = in_range(get_int(file, key(arch, "context_length"), true, 0), 1, 1 << 24, key(arch, "context_length"));
+    hp.n_ctx_train =
+        in_range(get_int(file, key(arch, "context_length"), true, 0), 1, 1 << 24, key(arch, "context_length"));
     hp.n_embd = in_range(get_int(file, key(arch, "embedding_length"), true, 0), 1, kMax, key(arch, "embedding_length"));
     hp.n_layer = in_range(get_int(file, key(arch, "block_count"), true, 0), 1, 4096, key(arch, "block_count"));
-    hp.n_ff = in_range(get_int(file, key(arch, "feed_forward_length"), true, 0), 1, kMax, key(arch, "feed_forward_length"));
-    hp.n_head = in_range(get_int(file, key(arch, "attention.head_count"), true, 0), 1, 4096, key(arch, "attention.head_count"));
+    hp.n_ff =
+        in_range(get_int(file, key(arch, "feed_forward_length"), true, 0), 1, kMax, key(arch, "feed_forward_length"));
+    hp.n_head =
+        in_range(get_int(file, key(arch, "attention.head_count"), true, 0), 1, 4096, key(arch, "attention.head_count"));
     hp.n_head_kv = in_range(get_int(file, key(arch, "attention.head_count_kv"), false, hp.n_head), 1, hp.n_head,
                             key(arch, "attention.head_count_kv"));
     if (hp.n_head % hp.n_head_kv != 0) {
         fail(GLM_ERR_FORMAT, "head_count %d is not a multiple of head_count_kv %d", hp.n_head, hp.n_head_kv);
     }
     const int64_t hd_default = hp.n_embd / hp.n_head;
-    hp.head_dim = in_range(get_int(file, key(arch, "attention.key_length"), false, hd_default), 1, 4096, key(arch, "attention.key_length"));
+    hp.head_dim = in_range(get_int(file, key(arch, "attention.key_length"), false, hd_default), 1, 4096,
+                           key(arch, "attention.key_length"));
     const int64_t vlen = get_int(file, key(arch, "attention.value_length"), false, hp.head_dim);
     if (vlen != hp.head_dim) {
-        fail(GLM_ERR_UNSUPPORTED, "attention.value_length %lld differs from key_length %d", (long long)vlen, hp.head_dim);
+        fail(GLM_ERR_UNSUPPORTED, "attention.value_length %lld differs from key_length %d", (long long)vlen,
+             hp.head_dim);
     }
     if (hp.head_dim % 2 != 0) fail(GLM_ERR_UNSUPPORTED, "head_dim %d is odd", hp.head_dim);
     hp.n_rot = in_range(get_int(file, key(arch, "rope.dimension_count"), false, hp.head_dim), 0, hp.head_dim,
@@ -135,8 +145,10 @@ void Model::load(const char *path, const glm_model_params &p) {
     if (hp.n_rot % 2 != 0) fail(GLM_ERR_FORMAT, "rope.dimension_count %d is odd", hp.n_rot);
     hp.rope_freq_base = (float)get_float(file, key(arch, "rope.freq_base"), false, 10000.0);
     hp.rms_norm_eps = (float)get_float(file, key(arch, "attention.layer_norm_rms_epsilon"), true, 0.0);
-    if (!(hp.rope_freq_base > 0.0f) || !std::isfinite(hp.rope_freq_base)) fail(GLM_ERR_FORMAT, "rope.freq_base must be positive");
-    if (!(hp.rms_norm_eps >= 0.0f) || !std::isfinite(hp.rms_norm_eps)) fail(GLM_ERR_FORMAT, "layer_norm_rms_epsilon must be >= 0");
+    if (!(hp.rope_freq_base > 0.0f) || !std::isfinite(hp.rope_freq_base))
+        fail(GLM_ERR_FORMAT, "rope.freq_base must be positive");
+    if (!(hp.rms_norm_eps >= 0.0f) || !std::isfinite(hp.rms_norm_eps))
+        fail(GLM_ERR_FORMAT, "layer_norm_rms_epsilon must be >= 0");
     if (const MetaEntry *rs = file.find_meta(key(arch, "rope.scaling.type"))) {
         if (rs->type == GLM_META_STRING && rs->str != "none" && rs->str != "linear") {
             fail(GLM_ERR_UNSUPPORTED, "rope scaling '%.32s' is not supported", std::string(rs->str).c_str());
@@ -150,29 +162,34 @@ void Model::load(const char *path, const glm_model_params &p) {
                 int32_t s0, s1;
                 std::memcpy(&s0, sec->arr_data, 4);
                 std::memcpy(&s1, sec->arr_data + 4, 4);
-                if (s0 > 0 && s1 > 0) fail(GLM_ERR_UNSUPPORTED, "glm4 with M-RoPE (rope.dimension_sections) is not supported");
+                if (s0 > 0 && s1 > 0)
+                    fail(GLM_ERR_UNSUPPORTED, "glm4 with M-RoPE (rope.dimension_sections) is not supported");
             }
         }
     }
     const int64_t nextn = is_glm4 ? get_int(file, key(arch, "nextn_predict_layers"), false, 0) : 0;
-    if (nextn < 0 || nextn >= hp.n_layer) fail(GLM_ERR_FORMAT, "nextn_predict_layers %lld is out of range", (long long)nextn);
+    if (nextn < 0 || nextn >= hp.n_layer)
+        fail(GLM_ERR_FORMAT, "nextn_predict_layers %lld is out of range", (long long)nextn);
     n_layer_run = hp.n_layer - (int32_t)nextn;
     hp.file_type = (int32_t)get_int(file, "general.file_type", false, -1);
 
     const int64_t E = hp.n_embd, hd = hp.head_dim;
     const int64_t qdim = (int64_t)hp.n_head * hd, kvdim = (int64_t)hp.n_head_kv * hd;
     if (!is_glm4 && qdim != E) {
-        fail(GLM_ERR_FORMAT, "chatglm requires head_count x head_dim (%lld) == embedding_length (%lld)", (long long)qdim, (long long)E);
+        fail(GLM_ERR_FORMAT, "chatglm requires head_count x head_dim (%lld) == embedding_length (%lld)",
+             (long long)qdim, (long long)E);
     }
     const TensorInfo *te = tensor(file, "token_embd.weight", true);
     if (te->n_dims != 2 || te->ne[0] != E) {
-        fail(GLM_ERR_FORMAT, "tensor 'token_embd.weight' has shape %s, expected [%lld, n_vocab]", shape_str(*te).c_str(), (long long)E);
+        fail(GLM_ERR_FORMAT, "tensor 'token_embd.weight' has shape %s, expected [%lld, n_vocab]",
+             shape_str(*te).c_str(), (long long)E);
     }
     if (te->ne[1] > (1 << 24)) fail(GLM_ERR_FORMAT, "vocabulary of %lld tokens is absurd", (long long)te->ne[1]);
     hp.n_vocab = (int32_t)te->ne[1];
     if (const MetaEntry *tok = file.find_meta("tokenizer.ggml.tokens")) {
         if (tok->type == GLM_META_ARRAY && tok->arr_len != (uint64_t)hp.n_vocab) {
-            fail(GLM_ERR_FORMAT, "tokenizer has %llu tokens but token_embd has %d rows", (unsigned long long)tok->arr_len, hp.n_vocab);
+            fail(GLM_ERR_FORMAT, "tokenizer has %llu tokens but token_embd has %d rows",
+                 (unsigned long long)tok->arr_len, hp.n_vocab);
         }
     }
     tok_embd = matrix(file, "token_embd.weight", E, hp.n_vocab, true);
@@ -190,7 +207,8 @@ void Model::load(const char *path, const glm_model_params &p) {
             L.bqkv = vec_f32(file, p + "attn_qkv.bias", qdim + 2 * kvdim, false);
         } else {
             if (!file.find_tensor(p + "attn_q.weight")) {
-                fail(GLM_ERR_FORMAT, "layer %d has neither '%sattn_qkv.weight' nor '%sattn_q.weight'", il, p.c_str(), p.c_str());
+                fail(GLM_ERR_FORMAT, "layer %d has neither '%sattn_qkv.weight' nor '%sattn_q.weight'", il, p.c_str(),
+                     p.c_str());
             }
             L.wq = matrix(file, p + "attn_q.weight", E, qdim, true);
             L.wk = matrix(file, p + "attn_k.weight", E, kvdim, true);
@@ -219,24 +237,32 @@ void Model::load(const char *path, const glm_model_params &p) {
             const int64_t n = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
             bool bad = false;
             if (t.type == T_F32) {
-                for (int64_t i = 0; i < n && !bad; i++) { float v; std::memcpy(&v, t.data + i * 4, 4); bad = !std::isfinite(v); }
+                for (int64_t i = 0; i < n && !bad; i++) {
+                    float v;
+                    std::memcpy(&v, t.data + i * 4, 4);
+                    bad = !std::isfinite(v);
+                }
             } else if (t.type == T_F16 || t.type == T_Q8_0 || t.type == T_Q4_0) {
                 const int64_t step = t.type == T_F16 ? 2 : (t.type == T_Q8_0 ? 34 : 18);
                 const int64_t cnt = t.type == T_F16 ? n : n / 32;
                 for (int64_t i = 0; i < cnt && !bad; i++) {
-                    uint16_t h; std::memcpy(&h, t.data + i * step, 2); bad = (h & 0x7c00) == 0x7c00;
+                    uint16_t h;
+                    std::memcpy(&h, t.data + i * step, 2);
+                    bad = (h & 0x7c00) == 0x7c00;
                 }
             } else if (t.type == T_BF16) {
-                for (int64_t i = 0; i < n && !bad; i++) { uint16_t h; std::memcpy(&h, t.data + i * 2, 2); bad = (h & 0x7f80) == 0x7f80; }
+                for (int64_t i = 0; i < n && !bad; i++) {
+                    uint16_t h;
+                    std::memcpy(&h, t.data + i * 2, 2);
+                    bad = (h & 0x7f80) == 0x7f80;
+                }
             }
             if (bad) fail(GLM_ERR_FORMAT, "tensor '%s' contains NaN or Inf", std::string(t.name).c_str());
         }
     }
 }
 
-Model::~Model() {
-    std::free(packed_);
-}
+Model::~Model() { std::free(packed_); }
 
 void Model::ensure_packed(const KernelSet &k) {
     std::lock_guard<std::mutex> g(pack_mu_);
@@ -247,11 +273,21 @@ void Model::ensure_packed(const KernelSet &k) {
     };
     add(output);
     for (Layer &L : layers) {
-        add(L.wqkv); add(L.wq); add(L.wk); add(L.wv); add(L.wo); add(L.ffn_up); add(L.ffn_down);
+        add(L.wqkv);
+        add(L.wq);
+        add(L.wk);
+        add(L.wv);
+        add(L.wo);
+        add(L.ffn_up);
+        add(L.ffn_down);
     }
     // One allocation for all panels, 2 MiB aligned and backed by huge pages where the kernel allows
     // (a decode step streams every panel once: 4 KiB pages would cost a TLB miss every 4 KiB).
-    struct Job { size_t wi; uint8_t *dst; int64_t p0, p1; };
+    struct Job {
+        size_t wi;
+        uint8_t *dst;
+        int64_t p0, p1;
+    };
     std::vector<Job> jobs;
     std::vector<size_t> offs;
     size_t total = 0;
@@ -287,7 +323,8 @@ void Model::ensure_packed(const KernelSet &k) {
         uintptr_t a0 = reinterpret_cast<uintptr_t>(w->t->data), a1 = a0 + w->t->nbytes;
         a0 = (a0 + page - 1) & ~(uintptr_t)(page - 1);
         a1 &= ~(uintptr_t)(page - 1);
-        if (file.mapped() && a1 > a0 && w->t != tok_embd.t) madvise(reinterpret_cast<void *>(a0), a1 - a0, MADV_DONTNEED);
+        if (file.mapped() && a1 > a0 && w->t != tok_embd.t)
+            madvise(reinterpret_cast<void *>(a0), a1 - a0, MADV_DONTNEED);
     };
     std::vector<std::atomic<int64_t>> left(ws.size());
     for (auto &l : left) l.store(0);
@@ -313,4 +350,4 @@ void Model::ensure_packed(const KernelSet &k) {
     packed_done_ = true;
 }
 
-}  // namespace glm
+} // namespace glm

@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unistd.h>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "common.h"
@@ -16,25 +16,57 @@
 namespace testgguf {
 
 struct Writer {
-    std::vector<uint8_t> kv;  // key/value section
+    std::vector<uint8_t> kv; // key/value section
     uint64_t n_kv = 0;
-    struct T { std::string name; std::vector<int64_t> ne; int32_t type; std::vector<uint8_t> data; };
+    struct T {
+        std::string name;
+        std::vector<int64_t> ne;
+        int32_t type;
+        std::vector<uint8_t> data;
+    };
     std::vector<T> tensors;
     uint32_t alignment = 32;
 
-    template <class V> void put(std::vector<uint8_t> &b, V v) { const uint8_t *p = reinterpret_cast<const uint8_t *>(&v); b.insert(b.end(), p, p + sizeof v); }
-    void put_str(std::vector<uint8_t> &b, const std::string &s) { put<uint64_t>(b, s.size()); b.insert(b.end(), s.begin(), s.end()); }
-    void key(const std::string &k, uint32_t type) { put_str(kv, k); put<uint32_t>(kv, type); n_kv++; }
-    void u32(const std::string &k, uint32_t v) { key(k, 4); put(kv, v); }
-    void i32(const std::string &k, int32_t v) { key(k, 5); put(kv, v); }
-    void f32(const std::string &k, float v) { key(k, 6); put(kv, v); }
-    void str(const std::string &k, const std::string &v) { key(k, 8); put_str(kv, v); }
+    template <class V>
+    void put(std::vector<uint8_t> &b, V v) {
+        const uint8_t *p = reinterpret_cast<const uint8_t *>(&v);
+        b.insert(b.end(), p, p + sizeof v);
+    }
+    void put_str(std::vector<uint8_t> &b, const std::string &s) {
+        put<uint64_t>(b, s.size());
+        b.insert(b.end(), s.begin(), s.end());
+    }
+    void key(const std::string &k, uint32_t type) {
+        put_str(kv, k);
+        put<uint32_t>(kv, type);
+        n_kv++;
+    }
+    void u32(const std::string &k, uint32_t v) {
+        key(k, 4);
+        put(kv, v);
+    }
+    void i32(const std::string &k, int32_t v) {
+        key(k, 5);
+        put(kv, v);
+    }
+    void f32(const std::string &k, float v) {
+        key(k, 6);
+        put(kv, v);
+    }
+    void str(const std::string &k, const std::string &v) {
+        key(k, 8);
+        put_str(kv, v);
+    }
     void arr_str(const std::string &k, const std::vector<std::string> &v) {
-        key(k, 9); put<uint32_t>(kv, 8); put<uint64_t>(kv, v.size());
+        key(k, 9);
+        put<uint32_t>(kv, 8);
+        put<uint64_t>(kv, v.size());
         for (auto &s : v) put_str(kv, s);
     }
     void arr_i32(const std::string &k, const std::vector<int32_t> &v) {
-        key(k, 9); put<uint32_t>(kv, 5); put<uint64_t>(kv, v.size());
+        key(k, 9);
+        put<uint32_t>(kv, 5);
+        put<uint64_t>(kv, v.size());
         for (int32_t x : v) put(kv, x);
     }
     void tensor(const std::string &name, std::vector<int64_t> ne, int32_t type, std::vector<uint8_t> data) {
@@ -83,14 +115,28 @@ inline std::vector<uint8_t> f32_bytes(const std::vector<float> &v) {
 inline std::vector<uint8_t> encode(const std::vector<float> &v, int64_t in, int32_t type, std::mt19937 &rng) {
     const int64_t n = (int64_t)v.size();
     std::vector<uint8_t> b;
-    auto h16 = [&](float f) { uint16_t h = glm::fp32_to_fp16(f); b.push_back(h & 0xff); b.push_back(h >> 8); };
+    auto h16 = [&](float f) {
+        uint16_t h = glm::fp32_to_fp16(f);
+        b.push_back(h & 0xff);
+        b.push_back(h >> 8);
+    };
     switch (type) {
-        case glm::T_F32: return f32_bytes(v);
-        case glm::T_F16: for (float f : v) h16(f); return b;
-        case glm::T_BF16: for (float f : v) { uint16_t h = glm::fp32_to_bf16(f); b.push_back(h & 0xff); b.push_back(h >> 8); } return b;
+        case glm::T_F32:
+            return f32_bytes(v);
+        case glm::T_F16:
+            for (float f : v) h16(f);
+            return b;
+        case glm::T_BF16:
+            for (float f : v) {
+                uint16_t h = glm::fp32_to_bf16(f);
+                b.push_back(h & 0xff);
+                b.push_back(h >> 8);
+            }
+            return b;
         case glm::T_Q8_0:
             for (int64_t i = 0; i < n; i += 32) {
-                float amax = 0; for (int j = 0; j < 32; j++) amax = std::fmax(amax, std::fabs(v[i + j]));
+                float amax = 0;
+                for (int j = 0; j < 32; j++) amax = std::fmax(amax, std::fabs(v[i + j]));
                 float d = amax / 127, id = d ? 1 / d : 0;
                 h16(d);
                 for (int j = 0; j < 32; j++) b.push_back((uint8_t)(int8_t)std::lround(v[i + j] * id));
@@ -99,11 +145,16 @@ inline std::vector<uint8_t> encode(const std::vector<float> &v, int64_t in, int3
         case glm::T_Q4_0:
             for (int64_t i = 0; i < n; i += 32) {
                 float amax = 0, mx = 0;
-                for (int j = 0; j < 32; j++) if (std::fabs(v[i + j]) > amax) { amax = std::fabs(v[i + j]); mx = v[i + j]; }
+                for (int j = 0; j < 32; j++)
+                    if (std::fabs(v[i + j]) > amax) {
+                        amax = std::fabs(v[i + j]);
+                        mx = v[i + j];
+                    }
                 float d = mx / -8, id = d ? 1 / d : 0;
                 h16(d);
                 for (int j = 0; j < 16; j++) {
-                    int a = std::min(15, (int)(v[i + j] * id + 8.5f)), c = std::min(15, (int)(v[i + j + 16] * id + 8.5f));
+                    int a = std::min(15, (int)(v[i + j] * id + 8.5f)),
+                        c = std::min(15, (int)(v[i + j + 16] * id + 8.5f));
                     b.push_back((uint8_t)(a | (c << 4)));
                 }
             }
@@ -134,15 +185,17 @@ inline std::vector<uint8_t> encode(const std::vector<float> &v, int64_t in, int3
             (void)in;
             return b;
         }
-        default: return b;
+        default:
+            return b;
     }
 }
 
 struct ModelSpec {
     std::string arch = "glm4";
-    int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, head_dim = 16, n_rot = 8, n_ff = 96, n_vocab = 96, n_ctx = 256;
+    int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, head_dim = 16, n_rot = 8, n_ff = 96, n_vocab = 96,
+        n_ctx = 256;
     int32_t wtype = glm::T_F32;
-    int32_t out_type = -1;  // -1: same as wtype
+    int32_t out_type = -1; // -1: same as wtype
     bool fused_qkv = false, tied = false;
     uint32_t seed = 1;
 };
@@ -150,8 +203,16 @@ struct ModelSpec {
 inline Writer make_model(const ModelSpec &s) {
     std::mt19937 rng(s.seed);
     std::normal_distribution<float> nd(0.0f, 0.05f);
-    auto randv = [&](int64_t n) { std::vector<float> v((size_t)n); for (auto &x : v) x = nd(rng); return v; };
-    auto onesish = [&](int64_t n) { std::vector<float> v((size_t)n); for (auto &x : v) x = 1.0f + 0.1f * nd(rng); return v; };
+    auto randv = [&](int64_t n) {
+        std::vector<float> v((size_t)n);
+        for (auto &x : v) x = nd(rng);
+        return v;
+    };
+    auto onesish = [&](int64_t n) {
+        std::vector<float> v((size_t)n);
+        for (auto &x : v) x = 1.0f + 0.1f * nd(rng);
+        return v;
+    };
     Writer w;
     const std::string a = s.arch;
     w.str("general.architecture", a);
@@ -210,14 +271,14 @@ inline std::string write_temp(const std::vector<uint8_t> &b, const std::string &
     return path;
 }
 
-}  // namespace testgguf
+} // namespace testgguf
 
-#define CHECK(cond, ...)                                                          \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-            std::fprintf(stderr, __VA_ARGS__);                                    \
-            std::fprintf(stderr, "\n");                                           \
-            g_failures++;                                                         \
-        }                                                                         \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            std::fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);                              \
+            std::fprintf(stderr, __VA_ARGS__);                                                                         \
+            std::fprintf(stderr, "\n");                                                                                \
+            g_failures++;                                                                                              \
+        }                                                                                                              \
     } while (0)

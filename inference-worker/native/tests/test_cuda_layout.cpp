@@ -21,14 +21,14 @@
 namespace L = glm_cuda::layout;
 
 static int g_failures = 0;
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (!(cond)) {                                                \
-            std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            std::fprintf(stderr, __VA_ARGS__);                        \
-            std::fprintf(stderr, "\n");                               \
-            g_failures++;                                             \
-        }                                                             \
+#define CHECK(cond, ...)                                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                  \
+            std::fprintf(stderr, __VA_ARGS__);                                                                         \
+            std::fprintf(stderr, "\n");                                                                                \
+            g_failures++;                                                                                              \
+        }                                                                                                              \
     } while (0)
 
 static int block_bytes(int32_t type) {
@@ -46,9 +46,12 @@ static std::vector<uint8_t> random_rows(int32_t type, int64_t K, int64_t N, std:
     std::normal_distribution<float> nd(0.0f, 0.05f);
     auto f16 = [&](int k) -> uint16_t {
         switch (k % 17) {
-            case 3: return 0x0000;                       // zero
-            case 7: return (uint16_t)(1 + byte(rng));    // subnormal
-            default: return glm::fp32_to_fp16(nd(rng));  // normal, either sign
+            case 3:
+                return 0x0000; // zero
+            case 7:
+                return (uint16_t)(1 + byte(rng)); // subnormal
+            default:
+                return glm::fp32_to_fp16(nd(rng)); // normal, either sign
         }
     };
     for (size_t i = 0; i < w.size(); i++) w[i] = (uint8_t)byte(rng);
@@ -61,7 +64,8 @@ static std::vector<uint8_t> random_rows(int32_t type, int64_t K, int64_t N, std:
                 const uint16_t d = r == N - 1 ? one : f16((int)(r * nb + b));
                 std::memcpy(blk + 208, &d, 2);
             } else {
-                const uint16_t d = r == N - 1 ? one : f16((int)(r * nb + b)), dm = r == N - 1 ? one : f16((int)(r * nb + b) + 5);
+                const uint16_t d = r == N - 1 ? one : f16((int)(r * nb + b)),
+                               dm = r == N - 1 ? one : f16((int)(r * nb + b) + 5);
                 std::memcpy(blk, &d, 2);
                 std::memcpy(blk + 2, &dm, 2);
             }
@@ -121,7 +125,9 @@ static int64_t dequant_mismatches(int32_t type, const std::vector<uint8_t> &w, c
         for (int64_t i = 0; i < K; i++) {
             const float v = device_value(type, c, K, r, i);
             if (std::memcmp(&v, &ref[(size_t)i], 4) != 0) {
-                if (report && bad < 5) std::fprintf(stderr, "  type %d row %lld input %lld: layout %.9g cpu %.9g\n", type, (long long)r, (long long)i, v, ref[(size_t)i]);
+                if (report && bad < 5)
+                    std::fprintf(stderr, "  type %d row %lld input %lld: layout %.9g cpu %.9g\n", type, (long long)r,
+                                 (long long)i, v, ref[(size_t)i]);
                 bad++;
             }
         }
@@ -138,10 +144,11 @@ static float device_dot(const Converted &c, int64_t K, int64_t r, const uint8_t 
     float acc = 0.0f;
     for (int64_t b = 0; b < nb; b++) {
         int isum = 0, msum = 0;
-        for (int j = 0; j < 8; j++) {  // the 8 lanes of a super-block, then their integer sum
+        for (int j = 0; j < 8; j++) { // the 8 lanes of a super-block, then their integer sum
             const int64_t u = b * 8 + j;
-            const L::KqUnit k = L::kq_load_unit(&c.q[(size_t)(r * (K / 2))], c.qh.empty() ? nullptr : &c.qh[(size_t)(r * nu)],
-                                                &c.sc[(size_t)(r * nu)], &c.mn[(size_t)(r * nu)], u);
+            const L::KqUnit k =
+                L::kq_load_unit(&c.q[(size_t)(r * (K / 2))], c.qh.empty() ? nullptr : &c.qh[(size_t)(r * nu)],
+                                &c.sc[(size_t)(r * nu)], &c.mn[(size_t)(r * nu)], u);
             int is, ms;
             L::kq_unit_sums(k, xq, u, &is, &ms);
             isum += is;
@@ -164,7 +171,9 @@ static int64_t matmul_mismatches(int32_t type, const std::vector<uint8_t> &w, co
             const float v = device_dot(c, K, o, &xa[(size_t)t * xs]);
             const float e = ref[(size_t)(t * N + o)];
             if (std::memcmp(&v, &e, 4) != 0) {
-                if (report && bad < 5) std::fprintf(stderr, "  type %d row %lld token %lld: layout %.9g cpu %.9g\n", type, (long long)o, (long long)t, v, e);
+                if (report && bad < 5)
+                    std::fprintf(stderr, "  type %d row %lld token %lld: layout %.9g cpu %.9g\n", type, (long long)o,
+                                 (long long)t, v, e);
                 bad++;
             }
         }
@@ -184,21 +193,29 @@ int main() {
         std::vector<float> xf((size_t)K);
         for (int64_t t = 0; t < NX; t++) {
             for (int64_t i = 0; i < K; i++) xf[(size_t)i] = t == 1 ? 0.0f : nd(rng);
-            if (t == 2) for (int64_t b = 0; b < K / 256; b++) xf[(size_t)(b * 256 + 7)] = b % 2 ? 40.0f : -40.0f;
+            if (t == 2)
+                for (int64_t b = 0; b < K / 256; b++) xf[(size_t)(b * 256 + 7)] = b % 2 ? 40.0f : -40.0f;
             glm::quantize_act(glm::ACT_Q8_K, xf.data(), &xa[(size_t)t * xs], K);
         }
     }
-    const struct { int32_t type; const char *name; } types[] = {{glm::T_Q4_K, "q4_k"}, {glm::T_Q5_K, "q5_k"}, {glm::T_Q6_K, "q6_k"}};
+    const struct {
+        int32_t type;
+        const char *name;
+    } types[] = {{glm::T_Q4_K, "q4_k"}, {glm::T_Q5_K, "q5_k"}, {glm::T_Q6_K, "q6_k"}};
     for (const auto &ty : types) {
         const std::vector<uint8_t> w = random_rows(ty.type, K, N, rng);
         Converted c = convert(ty.type, w, K, N);
         const int64_t bad = dequant_mismatches(ty.type, w, c, K, N, true);
-        CHECK(bad == 0, "%s: %lld of %lld dequantised values differ from the CPU engine's", ty.name, (long long)bad, (long long)(K * N));
-        std::printf("%s: layout dequantisation vs CPU engine: %lld / %lld differ\n", ty.name, (long long)bad, (long long)(K * N));
+        CHECK(bad == 0, "%s: %lld of %lld dequantised values differ from the CPU engine's", ty.name, (long long)bad,
+              (long long)(K * N));
+        std::printf("%s: layout dequantisation vs CPU engine: %lld / %lld differ\n", ty.name, (long long)bad,
+                    (long long)(K * N));
         if (ty.type != glm::T_Q6_K) {
             const int64_t mbad = matmul_mismatches(ty.type, w, c, K, N, xa, xs, NX, true);
-            CHECK(mbad == 0, "%s: %lld of %lld dot products differ from the CPU scalar kernel", ty.name, (long long)mbad, (long long)(N * NX));
-            std::printf("%s: layout unit dots vs CPU scalar matmul: %lld / %lld differ\n", ty.name, (long long)mbad, (long long)(N * NX));
+            CHECK(mbad == 0, "%s: %lld of %lld dot products differ from the CPU scalar kernel", ty.name,
+                  (long long)mbad, (long long)(N * NX));
+            std::printf("%s: layout unit dots vs CPU scalar matmul: %lld / %lld differ\n", ty.name, (long long)mbad,
+                        (long long)(N * NX));
         }
         // Negative controls: a flipped quant bit and swapped scale/min arrays must be caught.
         {
@@ -211,13 +228,17 @@ int main() {
             } else {
                 bad_c.q[(size_t)((N - 1) * (K / 2) + 21)] ^= 0x10;
             }
-            CHECK(dequant_mismatches(ty.type, w, bad_c, K, N, false) > 0, "%s: a corrupted quant went unnoticed", ty.name);
+            CHECK(dequant_mismatches(ty.type, w, bad_c, K, N, false) > 0, "%s: a corrupted quant went unnoticed",
+                  ty.name);
             if (ty.type != glm::T_Q6_K) {
-                CHECK(matmul_mismatches(ty.type, w, bad_c, K, N, xa, xs, NX, false) > 0, "%s: a corrupted quant went unnoticed by the dot check", ty.name);
+                CHECK(matmul_mismatches(ty.type, w, bad_c, K, N, xa, xs, NX, false) > 0,
+                      "%s: a corrupted quant went unnoticed by the dot check", ty.name);
                 Converted swapped = c;
                 std::swap(swapped.sc, swapped.mn);
-                CHECK(dequant_mismatches(ty.type, w, swapped, K, N, false) > 0, "%s: swapped scales and mins went unnoticed", ty.name);
-                CHECK(matmul_mismatches(ty.type, w, swapped, K, N, xa, xs, NX, false) > 0, "%s: swapped scales and mins went unnoticed by the dot check", ty.name);
+                CHECK(dequant_mismatches(ty.type, w, swapped, K, N, false) > 0,
+                      "%s: swapped scales and mins went unnoticed", ty.name);
+                CHECK(matmul_mismatches(ty.type, w, swapped, K, N, xa, xs, NX, false) > 0,
+                      "%s: swapped scales and mins went unnoticed by the dot check", ty.name);
             }
         }
     }
@@ -229,11 +250,13 @@ int main() {
         int8_t a8[32];
         for (int i = 0; i < 32; i++) a8[i] = (int8_t)(i + 1);
         std::memcpy(av, a8, 32);
-        CHECK(L::kq_unit_dot(wq, 0xFFFFFFFFu, av) == 31 * 528, "all-31 unit dot %d", L::kq_unit_dot(wq, 0xFFFFFFFFu, av));
+        CHECK(L::kq_unit_dot(wq, 0xFFFFFFFFu, av) == 31 * 528, "all-31 unit dot %d",
+              L::kq_unit_dot(wq, 0xFFFFFFFFu, av));
         CHECK(L::kq_unit_asum(av) == 528, "unit activation sum %d", L::kq_unit_asum(av));
         std::memset(wq, 0, 16);
         for (int i = 0; i < 32; i++)
-            CHECK(L::kq_unit_dot(wq, 1u << i, av) == 16 * (i + 1), "fifth bit %d: %d", i, L::kq_unit_dot(wq, 1u << i, av));
+            CHECK(L::kq_unit_dot(wq, 1u << i, av) == 16 * (i + 1), "fifth bit %d: %d", i,
+                  L::kq_unit_dot(wq, 1u << i, av));
         for (int i = 0; i < 32; i++) a8[i] = -127;
         std::memcpy(av, a8, 32);
         CHECK(L::dp4((int)0x7F7F7F7F, av[0], 5) == 5 - 4 * 127 * 127, "dp4 signed bytes");

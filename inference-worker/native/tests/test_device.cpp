@@ -11,14 +11,14 @@
 #include "glm.h"
 
 static int failures = 0;
-#define EXPECT(cond, ...)                      \
-    do {                                       \
-        if (!(cond)) {                         \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);      \
-            fprintf(stderr, "\n");             \
-            failures++;                        \
-        }                                      \
+#define EXPECT(cond, ...)                                                                                              \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                       \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fprintf(stderr, "\n");                                                                                     \
+            failures++;                                                                                                \
+        }                                                                                                              \
     } while (0)
 
 static glm_context *make(glm_model *m, const char *device, int32_t *status) {
@@ -36,8 +36,16 @@ static std::vector<float> run(glm_context *c, int n_vocab) {
     const int32_t ids[4] = {1, 2, 3, 4}, seq[4] = {0, 0, 0, 0}, pos[4] = {0, 1, 2, 3}, slots[4] = {16, 17, 18, 19};
     const int32_t off[2] = {0, 1}, table[1] = {1}, rows[1] = {3};
     glm_batch b{};
-    b.n_tokens = 4; b.token_ids = ids; b.seq_idx = seq; b.positions = pos; b.slot_mapping = slots;
-    b.n_seqs = 1; b.block_table_offsets = off; b.block_tables = table; b.n_logits = 1; b.logit_rows = rows;
+    b.n_tokens = 4;
+    b.token_ids = ids;
+    b.seq_idx = seq;
+    b.positions = pos;
+    b.slot_mapping = slots;
+    b.n_seqs = 1;
+    b.block_table_offsets = off;
+    b.block_tables = table;
+    b.n_logits = 1;
+    b.logit_rows = rows;
     std::vector<float> out((size_t)n_vocab);
     if (glm_forward(c, &b, out.data()) != GLM_OK) {
         fprintf(stderr, "forward failed: %s\n", glm_last_error());
@@ -47,13 +55,22 @@ static std::vector<float> run(glm_context *c, int n_vocab) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: test_device MODEL\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_device MODEL\n");
+        return 2;
+    }
     FILE *f = fopen(argv[1], "rb");
-    if (!f) { printf("test_device: %s absent, skipped\n", argv[1]); return 0; }
+    if (!f) {
+        printf("test_device: %s absent, skipped\n", argv[1]);
+        return 0;
+    }
     fclose(f);
     glm_model *m = nullptr;
     glm_model_params mp = glm_model_default_params();
-    if (glm_model_load(argv[1], &mp, &m) != GLM_OK) { fprintf(stderr, "load: %s\n", glm_last_error()); return 1; }
+    if (glm_model_load(argv[1], &mp, &m) != GLM_OK) {
+        fprintf(stderr, "load: %s\n", glm_last_error());
+        return 1;
+    }
     glm_model_hparams hp;
     glm_model_get_hparams(m, &hp);
 
@@ -84,7 +101,10 @@ int main(int argc, char **argv) {
     EXPECT(st != GLM_OK && far == nullptr, "cuda:999 gave status %d", st);
     glm_context_free(cpu);
     glm_model_free(m);
-    if (failures) { fprintf(stderr, "test_device: %d failure(s)\n", failures); return 1; }
+    if (failures) {
+        fprintf(stderr, "test_device: %d failure(s)\n", failures);
+        return 1;
+    }
     printf("test_device: ok\n");
     return 0;
 }

@@ -22,11 +22,19 @@ constexpr int BS = 16;
 
 // Runs `steps` as a list of (seq, first position, count) chunks in one forward call; returns the
 // logits of the last row of every chunk.
-struct Chunk { int seq; int pos; int count; };
+struct Chunk {
+    int seq;
+    int pos;
+    int count;
+};
 
-int32_t run(glm_context *c, const std::vector<Seq> &seqs, const std::vector<Chunk> &chunks, int nv, std::vector<float> &out) {
+int32_t run(glm_context *c, const std::vector<Seq> &seqs, const std::vector<Chunk> &chunks, int nv,
+            std::vector<float> &out) {
     std::vector<int32_t> tok, sidx, pos, slot, offs{0}, tables, lrows;
-    for (const Seq &s : seqs) { tables.insert(tables.end(), s.table.begin(), s.table.end()); offs.push_back((int32_t)tables.size()); }
+    for (const Seq &s : seqs) {
+        tables.insert(tables.end(), s.table.begin(), s.table.end());
+        offs.push_back((int32_t)tables.size());
+    }
     for (size_t k = 0; k < chunks.size(); k++) {
         const Chunk &ch = chunks[k];
         for (int i = 0; i < ch.count; i++) {
@@ -39,7 +47,8 @@ int32_t run(glm_context *c, const std::vector<Seq> &seqs, const std::vector<Chun
         lrows.push_back((int32_t)tok.size() - 1);
     }
     out.assign(lrows.size() * (size_t)nv, 0.0f);
-    glm_batch b{(int32_t)tok.size(), tok.data(), sidx.data(), pos.data(), slot.data(), (int32_t)seqs.size(), offs.data(), tables.data(),
+    glm_batch b{(int32_t)tok.size(),   tok.data(),           sidx.data(), pos.data(),
+                slot.data(),           (int32_t)seqs.size(), offs.data(), tables.data(),
                 (int32_t)lrows.size(), lrows.data()};
     return glm_forward(c, &b, out.data());
 }
@@ -58,7 +67,10 @@ glm_context *make_ctx(glm_model *m, int threads, int kv_type, int blocks = 64) {
 void batch_invariance(const char *label, const testgguf::ModelSpec &spec) {
     std::string path = testgguf::write_temp(testgguf::make_model(spec).bytes(), label);
     glm_model *m = nullptr;
-    if (glm_model_load(path.c_str(), nullptr, &m) != GLM_OK) { CHECK(false, "%s load: %s", label, glm_last_error()); return; }
+    if (glm_model_load(path.c_str(), nullptr, &m) != GLM_OK) {
+        CHECK(false, "%s load: %s", label, glm_last_error());
+        return;
+    }
     glm_model_hparams hp;
     glm_model_get_hparams(m, &hp);
     const int nv = hp.n_vocab;
@@ -96,7 +108,11 @@ void batch_invariance(const char *label, const testgguf::ModelSpec &spec) {
             std::vector<int> done(17, 0);
             // Other sequences start with prefills of different lengths in the first step.
             std::vector<Chunk> first{{0, 0, pre}};
-            for (int s = 1; s < 17; s++) { const int n = 3 + s % 7; first.push_back({s, 0, n}); done[s] = n; }
+            for (int s = 1; s < 17; s++) {
+                const int n = 3 + s % 7;
+                first.push_back({s, 0, n});
+                done[s] = n;
+            }
             CHECK(run(c, seqs, first, nv, out) == GLM_OK, "mixed prefill: %s", glm_last_error());
             got.insert(got.end(), out.begin(), out.begin() + nv);
             for (int p = pre; p < (int)seqs[0].ids.size(); p++) {
@@ -105,14 +121,19 @@ void batch_invariance(const char *label, const testgguf::ModelSpec &spec) {
                 for (int s = 1; s < 17; s++) {
                     if (s == 9) step.push_back({0, p, 1});
                     const int n = 1 + (s + p) % 2;
-                    if (done[s] + n <= (int)seqs[s].ids.size()) { step.push_back({s, done[s], n}); done[s] += n; }
+                    if (done[s] + n <= (int)seqs[s].ids.size()) {
+                        step.push_back({s, done[s], n});
+                        done[s] += n;
+                    }
                 }
                 CHECK(run(c, seqs, step, nv, out) == GLM_OK, "mixed decode: %s", glm_last_error());
                 for (size_t k = 0; k < step.size(); k++)
-                    if (step[k].seq == 0) got.insert(got.end(), out.begin() + (long)k * nv, out.begin() + (long)(k + 1) * nv);
+                    if (step[k].seq == 0)
+                        got.insert(got.end(), out.begin() + (long)k * nv, out.begin() + (long)(k + 1) * nv);
             }
             CHECK(got.size() == ref.size() && std::memcmp(got.data(), ref.data(), ref.size() * 4) == 0,
-                  "%s kv%d threads %d: logits in a batch of 17 differ from the sequence alone", label, kv_type, threads);
+                  "%s kv%d threads %d: logits in a batch of 17 differ from the sequence alone", label, kv_type,
+                  threads);
             glm_context_free(c);
         }
         // Prefill vs token-by-token: same values up to rounding (not required bit-identical).
@@ -146,23 +167,67 @@ void validation() {
     std::vector<float> out, ref, again;
     CHECK(run(c, seqs, {{0, 0, 20}}, nv, ref) == GLM_OK, "valid batch: %s", glm_last_error());
     // Bad batches: each must fail with INVALID_ARGUMENT and leave the KV pool untouched.
-    int32_t tok[2] = {1, 2}, seq[2] = {0, 0}, pos[2] = {20, 21}, slot[2] = {4, 5}, offs[2] = {0, 3}, table[3] = {2, 0, 1}, lrow[1] = {1};
+    int32_t tok[2] = {1, 2}, seq[2] = {0, 0}, pos[2] = {20, 21}, slot[2] = {4, 5}, offs[2] = {0, 3},
+            table[3] = {2, 0, 1}, lrow[1] = {1};
     auto try_batch = [&](glm_batch b, const char *what, const char *sub) {
         std::vector<float> lg(nv * 2);
         int32_t st = glm_forward(c, &b, lg.data());
-        CHECK(st == GLM_ERR_INVALID_ARGUMENT && std::string(glm_last_error()).find(sub) != std::string::npos, "%s: status %d '%s'", what, st,
-              glm_last_error());
+        CHECK(st == GLM_ERR_INVALID_ARGUMENT && std::string(glm_last_error()).find(sub) != std::string::npos,
+              "%s: status %d '%s'", what, st, glm_last_error());
     };
     glm_batch good{2, tok, seq, pos, slot, 1, offs, table, 1, lrow};
-    { glm_batch b = good; int32_t t2[2] = {1, nv}; b.token_ids = t2; try_batch(b, "token id", "token_ids[1]"); }
-    { glm_batch b = good; int32_t s2[2] = {0, 1}; b.seq_idx = s2; try_batch(b, "seq idx", "seq_idx[1]"); }
-    { glm_batch b = good; int32_t p2[2] = {20, 48}; b.positions = p2; try_batch(b, "position past table", "past the block table"); }
-    { glm_batch b = good; int32_t sl[2] = {4, 64}; b.slot_mapping = sl; try_batch(b, "slot outside pool", "outside the pool"); }
-    { glm_batch b = good; int32_t sl[2] = {4, 4}; b.slot_mapping = sl; try_batch(b, "slot disagrees", "disagrees"); }
-    { glm_batch b = good; int32_t tb[3] = {2, 0, 9}; b.block_tables = tb; try_batch(b, "block outside pool", "block_tables[2]"); }
-    { glm_batch b = good; int32_t lr[1] = {2}; b.logit_rows = lr; try_batch(b, "logit row", "logit_rows[0]"); }
-    { glm_batch b = good; b.n_tokens = 0; try_batch(b, "empty", "n_tokens"); }
-    { glm_batch b = good; b.token_ids = nullptr; try_batch(b, "null", "null"); }
+    {
+        glm_batch b = good;
+        int32_t t2[2] = {1, nv};
+        b.token_ids = t2;
+        try_batch(b, "token id", "token_ids[1]");
+    }
+    {
+        glm_batch b = good;
+        int32_t s2[2] = {0, 1};
+        b.seq_idx = s2;
+        try_batch(b, "seq idx", "seq_idx[1]");
+    }
+    {
+        glm_batch b = good;
+        int32_t p2[2] = {20, 48};
+        b.positions = p2;
+        try_batch(b, "position past table", "past the block table");
+    }
+    {
+        glm_batch b = good;
+        int32_t sl[2] = {4, 64};
+        b.slot_mapping = sl;
+        try_batch(b, "slot outside pool", "outside the pool");
+    }
+    {
+        glm_batch b = good;
+        int32_t sl[2] = {4, 4};
+        b.slot_mapping = sl;
+        try_batch(b, "slot disagrees", "disagrees");
+    }
+    {
+        glm_batch b = good;
+        int32_t tb[3] = {2, 0, 9};
+        b.block_tables = tb;
+        try_batch(b, "block outside pool", "block_tables[2]");
+    }
+    {
+        glm_batch b = good;
+        int32_t lr[1] = {2};
+        b.logit_rows = lr;
+        try_batch(b, "logit row", "logit_rows[0]");
+    }
+    {
+        glm_batch b = good;
+        b.n_tokens = 0;
+        try_batch(b, "empty", "n_tokens");
+    }
+    {
+        glm_batch b = good;
+        b.token_ids = nullptr;
+        try_batch(b, "null", "null");
+    }
     CHECK(glm_forward(c, nullptr, nullptr) == GLM_ERR_INVALID_ARGUMENT, "null batch");
     // The KV pool is untouched: decoding position 20 after a fresh prefill matches.
     std::vector<float> a, b2;
@@ -172,40 +237,60 @@ void validation() {
     CHECK(a == b2, "rejected batches changed the KV pool");
     // Context parameters.
     glm_context_params p;
-    CHECK(glm_context_get_params(c, &p) == GLM_OK && p.n_kv_blocks == 4 && p.kv_block_size == BS && p.n_threads == 2, "params");
-    CHECK(glm_kv_block_bytes(m, 16, GLM_KV_F16) == 2LL * spec.n_layer * 16 * spec.n_head_kv * spec.head_dim * 2, "block bytes");
+    CHECK(glm_context_get_params(c, &p) == GLM_OK && p.n_kv_blocks == 4 && p.kv_block_size == BS && p.n_threads == 2,
+          "params");
+    CHECK(glm_kv_block_bytes(m, 16, GLM_KV_F16) == 2LL * spec.n_layer * 16 * spec.n_head_kv * spec.head_dim * 2,
+          "block bytes");
     glm_context_params bad = glm_context_default_params();
     bad.device = "cuda:0";
     glm_context *c3 = nullptr;
-    CHECK(glm_context_create(m, &bad, &c3) == GLM_ERR_UNSUPPORTED && c3 == nullptr, "cuda is unsupported in this build");
+    CHECK(glm_context_create(m, &bad, &c3) == GLM_ERR_UNSUPPORTED && c3 == nullptr,
+          "cuda is unsupported in this build");
     glm_context_free(c2);
     glm_context_free(c);
     glm_model_free(m);
     std::remove(path.c_str());
 }
 
-}  // namespace
+} // namespace
 
 int main() {
     std::printf("%s\n", glm_system_info());
     testgguf::ModelSpec s;
     batch_invariance("glm4-f32", s);
     {
-        testgguf::ModelSpec odd = s;  // widths that are multiples of 8 but not of 32
-        odd.n_ff = 40; odd.head_dim = 24; odd.n_rot = 8;
+        testgguf::ModelSpec odd = s; // widths that are multiples of 8 but not of 32
+        odd.n_ff = 40;
+        odd.head_dim = 24;
+        odd.n_rot = 8;
         batch_invariance("glm4-f32-odd-widths", odd);
     }
     s.wtype = glm::T_Q8_0;
     batch_invariance("glm4-q8_0", s);
-    s.arch = "chatglm"; s.fused_qkv = true; s.n_embd = 64; s.n_head = 4; s.head_dim = 16; s.wtype = glm::T_Q4_0;
-    s.n_embd = 256; s.head_dim = 64; s.n_rot = 32; s.out_type = glm::T_Q6_K;
+    s.arch = "chatglm";
+    s.fused_qkv = true;
+    s.n_embd = 64;
+    s.n_head = 4;
+    s.head_dim = 16;
+    s.wtype = glm::T_Q4_0;
+    s.n_embd = 256;
+    s.head_dim = 64;
+    s.n_rot = 32;
+    s.out_type = glm::T_Q6_K;
     batch_invariance("chatglm-q4_0-q6k-head", s);
-    s.arch = "glm4"; s.fused_qkv = false; s.wtype = glm::T_F16; s.tied = true; s.out_type = -1;
+    s.arch = "glm4";
+    s.fused_qkv = false;
+    s.wtype = glm::T_F16;
+    s.tied = true;
+    s.out_type = -1;
     batch_invariance("glm4-f16-tied", s);
     s.wtype = glm::T_BF16;
     batch_invariance("glm4-bf16-tied", s);
     validation();
-    if (g_failures) { std::printf("%d check(s) failed\n", g_failures); return 1; }
+    if (g_failures) {
+        std::printf("%d check(s) failed\n", g_failures);
+        return 1;
+    }
     std::printf("all engine checks passed\n");
     return 0;
 }

@@ -11,10 +11,10 @@
 // the second is what the engine does when its threads own their cores.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -37,7 +37,7 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
     std::string model;
@@ -47,24 +47,52 @@ int main(int argc, char **argv) {
     int kv_type = GLM_KV_F16;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
-        auto next = [&]() -> const char * { if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", a.c_str()); std::exit(2); } return argv[++i]; };
-        if (a == "--model") model = next();
-        else if (a == "--threads") threads = std::atoi(next());
-        else if (a == "--prompt") prompt = std::atoi(next());
-        else if (a == "--gen") gen = std::atoi(next());
-        else if (a == "--reps") reps = std::atoi(next());
-        else if (a == "--json") json = true;
-        else if (a == "--kv") kv_type = std::strcmp(next(), "f32") == 0 ? GLM_KV_F32 : GLM_KV_F16;
+        auto next = [&]() -> const char * {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "%s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--model")
+            model = next();
+        else if (a == "--threads")
+            threads = std::atoi(next());
+        else if (a == "--prompt")
+            prompt = std::atoi(next());
+        else if (a == "--gen")
+            gen = std::atoi(next());
+        else if (a == "--reps")
+            reps = std::atoi(next());
+        else if (a == "--json")
+            json = true;
+        else if (a == "--kv")
+            kv_type = std::strcmp(next(), "f32") == 0 ? GLM_KV_F32 : GLM_KV_F16;
         else if (a == "--batch") {
             batches.clear();
             std::string s = next();
             size_t p = 0;
-            while (p < s.size()) { size_t q = s.find(',', p); if (q == std::string::npos) q = s.size(); batches.push_back(std::atoi(s.substr(p, q - p).c_str())); p = q + 1; }
-        } else { std::fprintf(stderr, "usage: glm-bench --model FILE [--threads N] [--prompt N] [--gen N] [--batch 1,4,16] [--reps N] [--kv f16|f32] [--json]\n"); return 2; }
+            while (p < s.size()) {
+                size_t q = s.find(',', p);
+                if (q == std::string::npos) q = s.size();
+                batches.push_back(std::atoi(s.substr(p, q - p).c_str()));
+                p = q + 1;
+            }
+        } else {
+            std::fprintf(stderr, "usage: glm-bench --model FILE [--threads N] [--prompt N] [--gen N] [--batch 1,4,16] "
+                                 "[--reps N] [--kv f16|f32] [--json]\n");
+            return 2;
+        }
     }
-    if (model.empty() || prompt < 1 || gen < 1 || reps < 1 || threads < 1) { std::fprintf(stderr, "glm-bench: --model is required; counts must be >= 1\n"); return 2; }
+    if (model.empty() || prompt < 1 || gen < 1 || reps < 1 || threads < 1) {
+        std::fprintf(stderr, "glm-bench: --model is required; counts must be >= 1\n");
+        return 2;
+    }
     glm_model *m = nullptr;
-    if (glm_model_load(model.c_str(), nullptr, &m) != GLM_OK) { std::fprintf(stderr, "glm-bench: %s\n", glm_last_error()); return 1; }
+    if (glm_model_load(model.c_str(), nullptr, &m) != GLM_OK) {
+        std::fprintf(stderr, "glm-bench: %s\n", glm_last_error());
+        return 1;
+    }
     glm_model_hparams hp;
     glm_model_get_hparams(m, &hp);
     const int bs = 16, nv = hp.n_vocab;
@@ -78,13 +106,21 @@ int main(int argc, char **argv) {
     cp.n_kv_blocks = prefix_blocks + maxb * gen_blocks + 1;
     cp.max_batch_tokens = std::max(prompt, maxb);
     glm_context *c = nullptr;
-    if (glm_context_create(m, &cp, &c) != GLM_OK) { std::fprintf(stderr, "glm-bench: %s\n", glm_last_error()); return 1; }
-    if (!json) std::printf("%s\nmodel %s: %s, %d layers, n_embd %d, %.2f GB of weights; %d threads\n", glm_system_info(), model.c_str(), hp.architecture,
-                           hp.n_layer, hp.n_embd, hp.n_weight_bytes / 1e9, threads);
+    if (glm_context_create(m, &cp, &c) != GLM_OK) {
+        std::fprintf(stderr, "glm-bench: %s\n", glm_last_error());
+        return 1;
+    }
+    if (!json)
+        std::printf("%s\nmodel %s: %s, %d layers, n_embd %d, %.2f GB of weights; %d threads\n", glm_system_info(),
+                    model.c_str(), hp.architecture, hp.n_layer, hp.n_embd, hp.n_weight_bytes / 1e9, threads);
 
     // Prefill of the shared prefix (blocks 0..prefix_blocks-1).
     std::vector<int32_t> ids(prompt), seq(prompt, 0), pos(prompt), slot(prompt), table(prefix_blocks);
-    for (int i = 0; i < prompt; i++) { ids[i] = (int32_t)((i * 7919 + 13) % nv); pos[i] = i; slot[i] = i; }
+    for (int i = 0; i < prompt; i++) {
+        ids[i] = (int32_t)((i * 7919 + 13) % nv);
+        pos[i] = i;
+        slot[i] = i;
+    }
     for (int b = 0; b < prefix_blocks; b++) table[b] = b;
     int32_t offs[2] = {0, prefix_blocks}, lrow = prompt - 1;
     std::vector<float> logits((size_t)maxb * nv);
@@ -92,12 +128,17 @@ int main(int argc, char **argv) {
     for (int r = 0; r < reps; r++) {
         glm_batch b{prompt, ids.data(), seq.data(), pos.data(), slot.data(), 1, offs, table.data(), 1, &lrow};
         const double t0 = now(), c0 = cpu_now();
-        if (glm_forward(c, &b, logits.data()) != GLM_OK) { std::fprintf(stderr, "glm-bench: %s\n", glm_last_error()); return 1; }
+        if (glm_forward(c, &b, logits.data()) != GLM_OK) {
+            std::fprintf(stderr, "glm-bench: %s\n", glm_last_error());
+            return 1;
+        }
         pre_t.push_back(now() - t0);
         pre_c.push_back((cpu_now() - c0) / threads);
     }
     const double prefill_tok_s = prompt / median(pre_t), prefill_cpu = prompt / median(pre_c);
-    if (!json) std::printf("prefill %d tokens: %.1f tok/s wall, %.1f tok/s per CPU-time (median of %d)\n", prompt, prefill_tok_s, prefill_cpu, reps);
+    if (!json)
+        std::printf("prefill %d tokens: %.1f tok/s wall, %.1f tok/s per CPU-time (median of %d)\n", prompt,
+                    prefill_tok_s, prefill_cpu, reps);
 
     std::vector<std::pair<int, double>> dec;
     std::vector<double> dec_cpu;
@@ -112,7 +153,10 @@ int main(int argc, char **argv) {
         std::vector<double> times, ctimes;
         for (int r = 0; r < reps; r++) {
             std::vector<int32_t> tok(B, ids[prompt - 1]), sq(B), ps(B), sl(B), lr(B);
-            for (int s = 0; s < B; s++) { sq[s] = s; lr[s] = s; }
+            for (int s = 0; s < B; s++) {
+                sq[s] = s;
+                lr[s] = s;
+            }
             const double t0 = now(), c0 = cpu_now();
             for (int g = 0; g < gen; g++) {
                 const int p = prompt + g;
@@ -121,7 +165,10 @@ int main(int argc, char **argv) {
                     sl[s] = tabs[toffs[s] + p / bs] * bs + p % bs;
                 }
                 glm_batch b{B, tok.data(), sq.data(), ps.data(), sl.data(), B, toffs.data(), tabs.data(), B, lr.data()};
-                if (glm_forward(c, &b, logits.data()) != GLM_OK) { std::fprintf(stderr, "glm-bench: %s\n", glm_last_error()); return 1; }
+                if (glm_forward(c, &b, logits.data()) != GLM_OK) {
+                    std::fprintf(stderr, "glm-bench: %s\n", glm_last_error());
+                    return 1;
+                }
                 for (int s = 0; s < B; s++) {
                     const float *l = logits.data() + (size_t)s * nv;
                     tok[s] = (int32_t)(std::max_element(l, l + nv) - l);
@@ -133,12 +180,15 @@ int main(int argc, char **argv) {
         const double tps = (double)B * gen / median(times), cps = (double)B * gen / median(ctimes);
         dec.push_back({B, tps});
         dec_cpu.push_back(cps);
-        if (!json) std::printf("decode batch %2d: %.1f tok/s aggregate wall, %.1f per CPU-time (%d steps, median of %d)\n", B, tps, cps, gen, reps);
+        if (!json)
+            std::printf("decode batch %2d: %.1f tok/s aggregate wall, %.1f per CPU-time (%d steps, median of %d)\n", B,
+                        tps, cps, gen, reps);
     }
     if (json) {
         std::printf("{\"prefill_tok_s\":%.2f,\"prefill_tok_s_cpu\":%.2f,\"decode\":[", prefill_tok_s, prefill_cpu);
         for (size_t i = 0; i < dec.size(); i++)
-            std::printf("%s{\"batch\":%d,\"tok_s\":%.2f,\"tok_s_cpu\":%.2f}", i ? "," : "", dec[i].first, dec[i].second, dec_cpu[i]);
+            std::printf("%s{\"batch\":%d,\"tok_s\":%.2f,\"tok_s_cpu\":%.2f}", i ? "," : "", dec[i].first, dec[i].second,
+                        dec_cpu[i]);
         std::printf("]}\n");
     }
     glm_context_free(c);

@@ -27,20 +27,20 @@
 
 namespace {
 
-[[noreturn]] void die(const std::string & what) {
+[[noreturn]] void die(const std::string &what) {
     fprintf(stderr, "glm-devcheck: %s: %s\n", what.c_str(), glm_last_error());
     exit(1);
 }
 
 struct Runner {
-    glm_model * model = nullptr;
-    glm_context * ctx = nullptr;
+    glm_model *model = nullptr;
+    glm_context *ctx = nullptr;
     glm_model_hparams hp{};
     int bs = 16;
     int max_blocks_per_seq = 0;
     std::vector<float> logits;
 
-    Runner(const char * path, const char * device, int kv_type, int threads, int n_seqs, int max_ctx, int max_tokens) {
+    Runner(const char *path, const char *device, int kv_type, int threads, int n_seqs, int max_ctx, int max_tokens) {
         glm_model_params mp = glm_model_default_params();
         if (glm_model_load(path, &mp, &model) != GLM_OK) die("load");
         if (glm_model_get_hparams(model, &hp) != GLM_OK) die("hparams");
@@ -54,7 +54,7 @@ struct Runner {
         cp.max_batch_tokens = max_tokens;
         cp.max_batch_seqs = n_seqs;
         if (glm_context_create(model, &cp, &ctx) != GLM_OK) die("context");
-        logits.resize((size_t) max_tokens * hp.n_vocab);
+        logits.resize((size_t)max_tokens * hp.n_vocab);
     }
     ~Runner() {
         glm_context_free(ctx);
@@ -63,50 +63,49 @@ struct Runner {
 
     // One step. rows: (seq, token, pos); logits for rows listed in want. Sequence s owns blocks
     // [s*max_blocks_per_seq, (s+1)*max_blocks_per_seq).
-    const float * step(const std::vector<int> & seqs_in_batch, const std::vector<std::array<int, 3>> & rows,
-                       const std::vector<int> & want) {
+    const float *step(const std::vector<int> &seqs_in_batch, const std::vector<std::array<int, 3>> &rows,
+                      const std::vector<int> &want) {
         std::vector<int32_t> ids, sidx, pos, slots, off, tables, lr(want.begin(), want.end());
         off.push_back(0);
         for (int s : seqs_in_batch) {
             for (int b = 0; b < max_blocks_per_seq; b++) tables.push_back(s * max_blocks_per_seq + b);
-            off.push_back((int32_t) tables.size());
+            off.push_back((int32_t)tables.size());
         }
-        for (auto & r : rows) {
-            int si = (int) (std::find(seqs_in_batch.begin(), seqs_in_batch.end(), r[0]) - seqs_in_batch.begin());
+        for (auto &r : rows) {
+            int si = (int)(std::find(seqs_in_batch.begin(), seqs_in_batch.end(), r[0]) - seqs_in_batch.begin());
             ids.push_back(r[1]);
             sidx.push_back(si);
             pos.push_back(r[2]);
             slots.push_back((r[0] * max_blocks_per_seq + r[2] / bs) * bs + r[2] % bs);
         }
         glm_batch b{};
-        b.n_tokens = (int32_t) rows.size();
+        b.n_tokens = (int32_t)rows.size();
         b.token_ids = ids.data();
         b.seq_idx = sidx.data();
         b.positions = pos.data();
         b.slot_mapping = slots.data();
-        b.n_seqs = (int32_t) seqs_in_batch.size();
+        b.n_seqs = (int32_t)seqs_in_batch.size();
         b.block_table_offsets = off.data();
         b.block_tables = tables.data();
-        b.n_logits = (int32_t) lr.size();
+        b.n_logits = (int32_t)lr.size();
         b.logit_rows = lr.data();
         if (glm_forward(ctx, &b, logits.data()) != GLM_OK) die("forward");
         return logits.data();
     }
 };
 
-int argmax(const float * l, int n) {
+int argmax(const float *l, int n) {
     int best = 0;
     for (int i = 1; i < n; i++)
         if (l[i] > l[best]) best = i;
     return best;
 }
 
-std::string topk_json(const float * l, int n, int k) {
+std::string topk_json(const float *l, int n, int k) {
     std::vector<int> idx(n);
     for (int i = 0; i < n; i++) idx[i] = i;
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int a, int b) {
-        return l[a] > l[b] || (l[a] == l[b] && a < b);
-    });
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                      [&](int a, int b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
     std::ostringstream o;
     o << "[";
     for (int i = 0; i < k; i++) {
@@ -118,7 +117,7 @@ std::string topk_json(const float * l, int n, int k) {
     return o.str();
 }
 
-std::vector<std::vector<int>> read_prompts(const char * path) {
+std::vector<std::vector<int>> read_prompts(const char *path) {
     std::ifstream in(path);
     std::vector<std::vector<int>> out;
     std::string line;
@@ -132,20 +131,20 @@ std::vector<std::vector<int>> read_prompts(const char * path) {
     return out;
 }
 
-int cmd_golden(int argc, char ** argv) {
-    const char * path = argv[2];
-    const char * device = argv[3];
+int cmd_golden(int argc, char **argv) {
+    const char *path = argv[2];
+    const char *device = argv[3];
     const int kv = strcmp(argv[4], "f32") == 0 ? GLM_KV_F32 : GLM_KV_F16;
     auto prompts = read_prompts(argv[5]);
     const bool batched = strcmp(argv[6], "batched") == 0;
     const int n_gen = atoi(argv[7]);
     int max_len = 0;
-    for (auto & p : prompts) max_len = std::max<int>(max_len, (int) p.size());
+    for (auto &p : prompts) max_len = std::max<int>(max_len, (int)p.size());
     int total = 0;
-    for (auto & p : prompts) total += (int) p.size();
-    Runner r(path, device, kv, 2, (int) prompts.size(), max_len + n_gen + 1, std::max(total, 64));
+    for (auto &p : prompts) total += (int)p.size();
+    Runner r(path, device, kv, 2, (int)prompts.size(), max_len + n_gen + 1, std::max(total, 64));
     const int V = r.hp.n_vocab;
-    const int S = (int) prompts.size();
+    const int S = (int)prompts.size();
     std::vector<std::string> top20(S);
     std::vector<std::vector<int>> greedy(S);
     std::vector<std::vector<std::string>> top5(S);
@@ -155,10 +154,10 @@ int cmd_golden(int argc, char ** argv) {
         std::vector<std::array<int, 3>> rows;
         std::vector<int> want;
         for (int s : group) {
-            for (size_t i = 0; i < prompts[s].size(); i++) rows.push_back({s, prompts[s][i], (int) i});
-            want.push_back((int) rows.size() - 1);
+            for (size_t i = 0; i < prompts[s].size(); i++) rows.push_back({s, prompts[s][i], (int)i});
+            want.push_back((int)rows.size() - 1);
         }
-        const float * l = r.step(group, rows, want);
+        const float *l = r.step(group, rows, want);
         for (size_t g = 0; g < group.size(); g++) {
             const int s = group[g];
             top20[s] = topk_json(l + g * V, V, 20);
@@ -181,8 +180,8 @@ int cmd_golden(int argc, char ** argv) {
             rows.clear();
             want.clear();
             for (int s : group) {
-                rows.push_back({s, next[s], (int) prompts[s].size() + k - 1});
-                want.push_back((int) rows.size() - 1);
+                rows.push_back({s, next[s], (int)prompts[s].size() + k - 1});
+                want.push_back((int)rows.size() - 1);
             }
             l = r.step(group, rows, want);
             for (size_t g = 0; g < group.size(); g++) {
@@ -212,16 +211,16 @@ int cmd_golden(int argc, char ** argv) {
 
 // A target sequence alone, then the same target among 16 others at other positions: the
 // target's logits must be bit-identical at every step.
-int cmd_invariance(int argc, char ** argv) {
-    const char * path = argv[2];
-    const char * device = argv[3];
+int cmd_invariance(int argc, char **argv) {
+    const char *path = argv[2];
+    const char *device = argv[3];
     const int threads = atoi(argv[4]);
     const int n_other = 16, steps = 6;
     std::mt19937 rng(42);
     Runner r(path, device, GLM_KV_F16, threads, n_other + 1, 512, 4096);
     const int V = r.hp.n_vocab;
     std::vector<int> target(37);
-    for (auto & t : target) t = (int) (rng() % (unsigned) std::min(V, 1400));
+    for (auto &t : target) t = (int)(rng() % (unsigned)std::min(V, 1400));
     auto run_target = [&](bool crowded) {
         std::vector<float> seen;
         std::vector<int> group = {0};
@@ -233,10 +232,10 @@ int cmd_invariance(int argc, char ** argv) {
             std::vector<std::array<int, 3>> orows;
             for (int s = 1; s <= n_other; s++) {
                 og.push_back(s);
-                other_len[s] = 5 + (int) (rng() % 200);
-                for (int i = 0; i < other_len[s]; i++) orows.push_back({s, (int) (rng() % 1000), i});
+                other_len[s] = 5 + (int)(rng() % 200);
+                for (int i = 0; i < other_len[s]; i++) orows.push_back({s, (int)(rng() % 1000), i});
             }
-            r.step(og, orows, {(int) orows.size() - 1});
+            r.step(og, orows, {(int)orows.size() - 1});
             for (int s = 1; s <= n_other; s++) group.push_back(s);
         }
         int tok = 0;
@@ -244,18 +243,18 @@ int cmd_invariance(int argc, char ** argv) {
             rows.clear();
             std::vector<int> want;
             if (k == 0) {
-                for (size_t i = 0; i < target.size(); i++) rows.push_back({0, target[i], (int) i});
+                for (size_t i = 0; i < target.size(); i++) rows.push_back({0, target[i], (int)i});
             } else {
-                rows.push_back({0, tok, (int) target.size() + k - 1});
+                rows.push_back({0, tok, (int)target.size() + k - 1});
             }
-            want.push_back((int) rows.size() - 1);
+            want.push_back((int)rows.size() - 1);
             if (crowded) {
                 for (int s = 1; s <= n_other; s++) {
-                    rows.push_back({s, (int) (rng() % 1000), other_len[s]++});
-                    want.push_back((int) rows.size() - 1);
+                    rows.push_back({s, (int)(rng() % 1000), other_len[s]++});
+                    want.push_back((int)rows.size() - 1);
                 }
             }
-            const float * l = r.step(group, rows, want);
+            const float *l = r.step(group, rows, want);
             seen.insert(seen.end(), l, l + V);
             tok = argmax(l, V);
         }
@@ -265,19 +264,17 @@ int cmd_invariance(int argc, char ** argv) {
     auto crowded = run_target(true);
     const bool same = memcmp(alone.data(), crowded.data(), alone.size() * sizeof(float)) == 0;
     double maxdiff = 0;
-    for (size_t i = 0; i < alone.size(); i++) maxdiff = std::max(maxdiff, (double) std::fabs(alone[i] - crowded[i]));
+    for (size_t i = 0; i < alone.size(); i++) maxdiff = std::max(maxdiff, (double)std::fabs(alone[i] - crowded[i]));
     printf("{\"device\":\"%s\",\"threads\":%d,\"bit_identical\":%s,\"max_abs_diff\":%g}\n", device, threads,
            same ? "true" : "false", maxdiff);
     return same ? 0 : 3;
 }
 
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-int cmd_bench(int argc, char ** argv) {
-    const char * path = argv[2];
-    const char * device = argv[3];
+int cmd_bench(int argc, char **argv) {
+    const char *path = argv[2];
+    const char *device = argv[3];
     const int threads = atoi(argv[4]);
     const int prompt = 128, gen = 32;
     const int batches[] = {1, 4, 16};
@@ -285,7 +282,7 @@ int cmd_bench(int argc, char ** argv) {
     std::mt19937 rng(1);
     auto prefill = [&](int s) {
         std::vector<std::array<int, 3>> rows;
-        for (int i = 0; i < prompt; i++) rows.push_back({s, (int) (rng() % 1000), i});
+        for (int i = 0; i < prompt; i++) rows.push_back({s, (int)(rng() % 1000), i});
         r.step({s}, rows, {prompt - 1});
     };
     // prefill: median of 5
@@ -297,7 +294,7 @@ int cmd_bench(int argc, char ** argv) {
     }
     std::sort(pt.begin(), pt.end());
     printf("{\"device\":\"%s\",\"weight_bytes\":%lld,\"prefill_tok_s\":%.1f,\"decode\":[", device,
-           (long long) r.hp.n_weight_bytes, prompt / pt[pt.size() / 2]);
+           (long long)r.hp.n_weight_bytes, prompt / pt[pt.size() / 2]);
     bool first = true;
     for (int B : batches) {
         std::vector<double> reps;
@@ -312,7 +309,7 @@ int cmd_bench(int argc, char ** argv) {
                 std::vector<std::array<int, 3>> rows;
                 std::vector<int> want;
                 for (int s = 0; s < B; s++) {
-                    rows.push_back({s, (int) (rng() % 1000), prompt + k});
+                    rows.push_back({s, (int)(rng() % 1000), prompt + k});
                     want.push_back(s);
                 }
                 r.step(group, rows, want);
@@ -354,9 +351,9 @@ int cmd_bandwidth() {
 #endif
 }
 
-}  // namespace
+} // namespace
 
-int main(int argc, char ** argv) {
+int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: glm-devcheck golden|invariance|bench MODEL ...\n");
         return 2;

@@ -20,13 +20,13 @@ glm_cuda::HostTensor vec(const float *p, int64_t n) {
     glm_cuda::HostTensor t;
     if (!p) return t;
     t.data = p;
-    t.type = 0;  // F32
+    t.type = 0; // F32
     t.ne0 = n;
     t.ne1 = 1;
     return t;
 }
 
-}  // namespace
+} // namespace
 
 glm_cuda::HostModel cuda_host_model(const Model &m) {
     const glm_model_hparams &hp = m.hp;
@@ -69,4 +69,4 @@ glm_cuda::HostModel cuda_host_model(const Model &m) {
     return h;
 }
 
-}  // namespace glm
+} // namespace glm

@@ -8,9 +8,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /**
  * Configuration of auth-service, keys under {@code glm.auth.*}.
  *
- * @param adminToken bearer token guarding {@code /admin/v1/**}; absent: generated once into
- *     {@code data-dir/admin.token} (0600)
- * @param masterKey base64 of 32 random bytes, master key version 1 (a Kubernetes Secret in production)
+ * @param adminToken bearer token guarding {@code /admin/v1/**}; absent: generated once into {@code
+ *     data-dir/admin.token} (0600)
+ * @param masterKey base64 of 32 random bytes, master key version 1 (a Kubernetes Secret in
+ *     production)
  * @param masterKeys versioned master keys for rotation; the highest version encrypts new secrets
  * @param dataDir where generated defaults (master key, admin token) are kept
  * @param grpc the gRPC server
@@ -35,7 +36,10 @@ public record AuthProperties(
 
   public AuthProperties {
     masterKeys = masterKeys == null ? List.of() : List.copyOf(masterKeys);
-    dataDir = dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir"), "glm-auth-service");
+    dataDir =
+        dataDir != null
+            ? dataDir
+            : Path.of(System.getProperty("java.io.tmpdir"), "glm-auth-service");
     grpc = grpc != null ? grpc : new Grpc(null, null);
     principalCacheTtl = positive(principalCacheTtl, Duration.ofSeconds(5), "principal-cache-ttl");
     keyCacheTtl = positive(keyCacheTtl, Duration.ofSeconds(5), "key-cache-ttl");
@@ -43,7 +47,8 @@ public record AuthProperties(
     if (keyCacheMaxEntries < 1) {
       throw new IllegalArgumentException("glm.auth.key-cache-max-entries must be >= 1");
     }
-    lastUsedFlushInterval = positive(lastUsedFlushInterval, Duration.ofSeconds(10), "last-used-flush-interval");
+    lastUsedFlushInterval =
+        positive(lastUsedFlushInterval, Duration.ofSeconds(10), "last-used-flush-interval");
     keyEvents = keyEvents != null ? keyEvents : new KeyEvents(null, null);
   }
 
@@ -57,7 +62,10 @@ public record AuthProperties(
     return value;
   }
 
-  /** One entry of {@code glm.auth.master-keys}: {@code version} (>= 1) and {@code key} (base64, 32 bytes). */
+  /**
+   * One entry of {@code glm.auth.master-keys}: {@code version} (>= 1) and {@code key} (base64, 32
+   * bytes).
+   */
   public record MasterKeyVersion(int version, String key) {}
 
   /** {@code glm.auth.grpc.*}: {@code port} (default 9081, 0 = any free port), {@code host}. */

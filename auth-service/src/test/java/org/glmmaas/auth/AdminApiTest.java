@@ -23,7 +23,10 @@ import tools.jackson.databind.JsonNode;
 class AdminApiTest extends AuthServiceTestBase {
 
   @Autowired LastUsedRecorder lastUsed;
-  @Autowired @Qualifier("requestMappingHandlerMapping") RequestMappingHandlerMapping mappings;
+
+  @Autowired
+  @Qualifier("requestMappingHandlerMapping")
+  RequestMappingHandlerMapping mappings;
 
   private static String errorCode(AdminClient.Response r) {
     return r.json().get("error").get("code").stringValue();
@@ -60,18 +63,33 @@ class AdminApiTest extends AuthServiceTestBase {
     assertThat(errorMessage(r)).contains("not a valid JSON");
 
     String tenant = newTenant();
-    r = admin.call("POST", "/admin/v1/tenants/" + tenant + "/keys", Map.of("name", "k", "requests_per_minute", -1));
+    r =
+        admin.call(
+            "POST",
+            "/admin/v1/tenants/" + tenant + "/keys",
+            Map.of("name", "k", "requests_per_minute", -1));
     assertThat(r.status()).isEqualTo(400);
     assertThat(errorMessage(r)).contains("requests_per_minute must be >= 0");
 
-    r = admin.call("POST", "/admin/v1/tenants/" + tenant + "/keys", Map.of("name", "k", "allowed_models", "glm-4"));
+    r =
+        admin.call(
+            "POST",
+            "/admin/v1/tenants/" + tenant + "/keys",
+            Map.of("name", "k", "allowed_models", "glm-4"));
     assertThat(errorMessage(r)).contains("allowed_models must be an array of strings");
 
-    r = admin.call("POST", "/admin/v1/tenants/" + tenant + "/keys", Map.of("name", "k", "expires_at", "tomorrow"));
+    r =
+        admin.call(
+            "POST",
+            "/admin/v1/tenants/" + tenant + "/keys",
+            Map.of("name", "k", "expires_at", "tomorrow"));
     assertThat(errorMessage(r)).contains("expires_at must be an ISO-8601");
 
-    r = admin.call("POST", "/admin/v1/tenants/" + tenant + "/keys",
-        Map.of("name", "k", "expires_at", Instant.now().minusSeconds(60).toString()));
+    r =
+        admin.call(
+            "POST",
+            "/admin/v1/tenants/" + tenant + "/keys",
+            Map.of("name", "k", "expires_at", Instant.now().minusSeconds(60).toString()));
     assertThat(errorMessage(r)).contains("not in the future");
 
     r = admin.call("PATCH", "/admin/v1/tenants/" + tenant, Map.of("status", "BANNED"));
@@ -82,7 +100,11 @@ class AdminApiTest extends AuthServiceTestBase {
     assertThat(r.status()).isEqualTo(404);
     assertThat(errorCode(r)).isEqualTo("not_found");
     assertThat(admin.call("POST", "/admin/v1/keys/nosuchkey/revoke", null).status()).isEqualTo(404);
-    assertThat(admin.call("POST", "/admin/v1/tenants/no-such-tenant/keys", Map.of("name", "k")).status()).isEqualTo(404);
+    assertThat(
+            admin
+                .call("POST", "/admin/v1/tenants/no-such-tenant/keys", Map.of("name", "k"))
+                .status())
+        .isEqualTo(404);
 
     r = admin.call("GET", "/admin/v1/nope", null);
     assertThat(r.status()).isEqualTo(404);
@@ -91,7 +113,8 @@ class AdminApiTest extends AuthServiceTestBase {
     assertThat(r.status()).isEqualTo(405);
     assertThat(errorCode(r)).isEqualTo("method_not_allowed");
 
-    String name = admin.ok("GET", "/admin/v1/tenants/" + tenant, null, 200).get("name").stringValue();
+    String name =
+        admin.ok("GET", "/admin/v1/tenants/" + tenant, null, 200).get("name").stringValue();
     r = admin.call("POST", "/admin/v1/tenants", Map.of("name", name));
     assertThat(r.status()).isEqualTo(409);
     assertThat(errorCode(r)).isEqualTo("conflict");
@@ -116,11 +139,13 @@ class AdminApiTest extends AuthServiceTestBase {
     assertThat(p.getAllowedModelsList()).containsExactly("glm-4-9b-chat", "glm-4-flash");
     assertThat(p.getKeyLimits().getTokensPerMinute()).isEqualTo(5000);
     assertThat(p.getKeyLimits().getMaxConcurrency()).isEqualTo(2);
-    assertThat(p.getKeyExpiresAtUnixMs()).isEqualTo(Instant.parse("2099-01-01T00:00:00Z").toEpochMilli());
+    assertThat(p.getKeyExpiresAtUnixMs())
+        .isEqualTo(Instant.parse("2099-01-01T00:00:00Z").toEpochMilli());
 
     Map<String, Object> clear = new HashMap<>();
     clear.put("expires_at", null);
-    assertThat(admin.ok("PATCH", "/admin/v1/keys/" + keyId, clear, 200).get("expires_at").isNull()).isTrue();
+    assertThat(admin.ok("PATCH", "/admin/v1/keys/" + keyId, clear, 200).get("expires_at").isNull())
+        .isTrue();
     assertThat(authenticate(apiKey).getPrincipal().getKeyExpiresAtUnixMs()).isZero();
   }
 
@@ -133,14 +158,16 @@ class AdminApiTest extends AuthServiceTestBase {
     JsonNode rotated = admin.ok("POST", "/admin/v1/keys/" + keyId + "/rotate", null, 200);
     String newKey = rotated.get("api_key").stringValue();
     assertThat(newKey).startsWith(keyId + ".").isNotEqualTo(oldKey);
-    assertThat(authenticate(oldKey).getFailure().getReason()).isEqualTo(AuthFailureReason.BAD_SIGNATURE);
+    assertThat(authenticate(oldKey).getFailure().getReason())
+        .isEqualTo(AuthFailureReason.BAD_SIGNATURE);
     assertThat(authenticate(newKey).hasPrincipal()).isTrue();
 
     JsonNode got = admin.ok("GET", "/admin/v1/keys/" + keyId, null, 200);
     assertThat(got.has("secret")).isFalse();
     assertThat(got.has("api_key")).isFalse();
     admin.ok("POST", "/admin/v1/keys/" + keyId + "/revoke", null, 200);
-    assertThat(admin.call("POST", "/admin/v1/keys/" + keyId + "/rotate", null).status()).isEqualTo(409);
+    assertThat(admin.call("POST", "/admin/v1/keys/" + keyId + "/rotate", null).status())
+        .isEqualTo(409);
   }
 
   @Test
@@ -148,14 +175,17 @@ class AdminApiTest extends AuthServiceTestBase {
     String tenant = newTenant();
     JsonNode key = newKey(tenant);
     String keyId = key.get("key_id").stringValue();
-    assertThat(admin.ok("GET", "/admin/v1/keys/" + keyId, null, 200).get("last_used_at").isNull()).isTrue();
+    assertThat(admin.ok("GET", "/admin/v1/keys/" + keyId, null, 200).get("last_used_at").isNull())
+        .isTrue();
     for (int i = 0; i < 50; i++) {
       assertThat(authenticate(key.get("api_key").stringValue()).hasPrincipal()).isTrue();
     }
     // 50 calls, nothing written yet; one flush writes it once
-    assertThat(admin.ok("GET", "/admin/v1/keys/" + keyId, null, 200).get("last_used_at").isNull()).isTrue();
+    assertThat(admin.ok("GET", "/admin/v1/keys/" + keyId, null, 200).get("last_used_at").isNull())
+        .isTrue();
     assertThat(lastUsed.flush()).isGreaterThanOrEqualTo(1);
-    JsonNode listed = admin.ok("GET", "/admin/v1/tenants/" + tenant + "/keys", null, 200).get("data").get(0);
+    JsonNode listed =
+        admin.ok("GET", "/admin/v1/tenants/" + tenant + "/keys", null, 200).get("data").get(0);
     assertThat(listed.get("key_id").stringValue()).isEqualTo(keyId);
     assertThat(listed.get("last_used_at").isNull()).isFalse();
 
@@ -178,8 +208,14 @@ class AdminApiTest extends AuthServiceTestBase {
       }
     }
     Set<String> served = new TreeSet<>();
-    mappings.getHandlerMethods().keySet().forEach(info -> info.getPatternValues().stream()
-        .filter(p -> p.startsWith("/admin/")).forEach(p -> served.add(p.replaceAll("\\{[^}]+}", "{}"))));
+    mappings
+        .getHandlerMethods()
+        .keySet()
+        .forEach(
+            info ->
+                info.getPatternValues().stream()
+                    .filter(p -> p.startsWith("/admin/"))
+                    .forEach(p -> served.add(p.replaceAll("\\{[^}]+}", "{}"))));
     assertThat(served).isNotEmpty();
     assertThat(documented).isEqualTo(served);
   }

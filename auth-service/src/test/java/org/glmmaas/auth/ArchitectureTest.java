@@ -10,18 +10,24 @@ import org.junit.jupiter.api.Test;
 /** Boundaries of CONVENTIONS.md, checked on the compiled classes. */
 class ArchitectureTest {
 
-  static final JavaClasses CLASSES = new ClassFileImporter()
-      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-      .importPackages("org.glmmaas.auth");
+  static final JavaClasses CLASSES =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("org.glmmaas.auth");
 
   @Test
   void servicesShareOnlyTheProtoContracts() {
-    noClasses().that().resideInAPackage("org.glmmaas.auth..")
-        .should().dependOnClassesThat(
-            com.tngtech.archunit.base.DescribedPredicate.describe("another service's classes",
-                c -> c.getPackageName().startsWith("org.glmmaas.")
-                    && !c.getPackageName().startsWith("org.glmmaas.auth")
-                    && !c.getPackageName().startsWith("org.glmmaas.proto")))
+    noClasses()
+        .that()
+        .resideInAPackage("org.glmmaas.auth..")
+        .should()
+        .dependOnClassesThat(
+            com.tngtech.archunit.base.DescribedPredicate.describe(
+                "another service's classes",
+                c ->
+                    c.getPackageName().startsWith("org.glmmaas.")
+                        && !c.getPackageName().startsWith("org.glmmaas.auth")
+                        && !c.getPackageName().startsWith("org.glmmaas.proto")))
         .allowEmptyShould(true)
         .check(CLASSES);
   }

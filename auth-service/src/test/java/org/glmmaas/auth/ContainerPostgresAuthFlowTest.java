@@ -9,14 +9,15 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /** {@link AuthFlowContract} on a PostgreSQL container; skipped where there is no Docker. */
 @Testcontainers(disabledWithoutDocker = true)
-@TestPropertySource(properties = {
-    "spring.datasource.url=${glm.test.container-db-url}",
-    "spring.datasource.username=${glm.test.container-db-user}",
-    "spring.datasource.password=${glm.test.container-db-password}"})
+@TestPropertySource(
+    properties = {
+      "spring.datasource.url=${glm.test.container-db-url}",
+      "spring.datasource.username=${glm.test.container-db-user}",
+      "spring.datasource.password=${glm.test.container-db-password}"
+    })
 class ContainerPostgresAuthFlowTest extends AuthFlowContract {
 
-  @Container
-  static final PostgreSQLContainer PG = new PostgreSQLContainer("postgres:17-alpine");
+  @Container static final PostgreSQLContainer PG = new PostgreSQLContainer("postgres:17-alpine");
 
   @DynamicPropertySource
   static void containerDatabase(DynamicPropertyRegistry registry) {

@@ -19,7 +19,10 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
-/** A secret is shown once, at creation or rotation, and nowhere else: not in responses, rows or logs. */
+/**
+ * A secret is shown once, at creation or rotation, and nowhere else: not in responses, rows or
+ * logs.
+ */
 @ExtendWith(OutputCaptureExtension.class)
 class SecretLeakTest extends AuthServiceTestBase {
 
@@ -29,7 +32,8 @@ class SecretLeakTest extends AuthServiceTestBase {
   @Test
   void secretsAppearNowhereButTheCreateAndRotateResponses(CapturedOutput output) {
     String tenant = newTenant();
-    JsonNode created = admin.createKey(tenant, Map.of("name", "leak-check", "allowed_models", List.of("glm-4")));
+    JsonNode created =
+        admin.createKey(tenant, Map.of("name", "leak-check", "allowed_models", List.of("glm-4")));
     String keyId = created.get("key_id").stringValue();
     List<String> secrets = new ArrayList<>(List.of(created.get("secret").stringValue()));
     String firstApiKey = created.get("api_key").stringValue();
@@ -48,28 +52,41 @@ class SecretLeakTest extends AuthServiceTestBase {
     lastUsed.flush();
     admin.ok("POST", "/admin/v1/keys/" + keyId + "/revoke", null, 200);
 
-    List<String> responses = List.of(
-        admin.ok("GET", "/admin/v1/keys/" + keyId, null, 200).toString(),
-        admin.ok("GET", "/admin/v1/tenants/" + tenant + "/keys", null, 200).toString(),
-        admin.ok("GET", "/admin/v1/audit?limit=1000", null, 200).toString());
+    List<String> responses =
+        List.of(
+            admin.ok("GET", "/admin/v1/keys/" + keyId, null, 200).toString(),
+            admin.ok("GET", "/admin/v1/tenants/" + tenant + "/keys", null, 200).toString(),
+            admin.ok("GET", "/admin/v1/audit?limit=1000", null, 200).toString());
 
-    List<String> tables = jdbc.sql("SELECT table_name FROM information_schema.tables "
-        + "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'").query(String.class).list();
+    List<String> tables =
+        jdbc.sql(
+                "SELECT table_name FROM information_schema.tables "
+                    + "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")
+            .query(String.class)
+            .list();
     assertThat(tables).contains("tenants", "api_keys", "admin_audit");
     StringBuilder rows = new StringBuilder();
     for (String table : tables) {
-      jdbc.sql("SELECT t::text FROM \"" + table + "\" t").query(String.class).list().forEach(rows::append);
+      jdbc.sql("SELECT t::text FROM \"" + table + "\" t")
+          .query(String.class)
+          .list()
+          .forEach(rows::append);
     }
     assertThat(rows.toString()).contains(keyId);
 
     for (String secret : secrets) {
       byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
-      List<String> forms = List.of(secret, HexFormat.of().formatHex(bytes),
-          Base64.getEncoder().withoutPadding().encodeToString(bytes), SdkJwt.b64(bytes));
+      List<String> forms =
+          List.of(
+              secret,
+              HexFormat.of().formatHex(bytes),
+              Base64.getEncoder().withoutPadding().encodeToString(bytes),
+              SdkJwt.b64(bytes));
       for (String form : forms) {
         assertThat(rows.toString()).as("database rows").doesNotContain(form);
         assertThat(output.getAll()).as("log output").doesNotContain(form);
-        responses.forEach(r -> assertThat(r).as("admin responses after creation").doesNotContain(form));
+        responses.forEach(
+            r -> assertThat(r).as("admin responses after creation").doesNotContain(form));
       }
     }
     assertThat(output.getAll()).contains("Master key rotation");

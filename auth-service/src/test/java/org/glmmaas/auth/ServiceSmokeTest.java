@@ -12,9 +12,13 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** The service starts on its own and answers what an operator's probes and scrapers ask. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"glm.auth.embedded-db.dir=target/smoke-db", "glm.auth.data-dir=target/smoke-data",
-        "glm.auth.grpc.port=0"})
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "glm.auth.embedded-db.dir=target/smoke-db",
+      "glm.auth.data-dir=target/smoke-data",
+      "glm.auth.grpc.port=0"
+    })
 @AutoConfigureMetrics
 class ServiceSmokeTest {
 
@@ -23,7 +27,8 @@ class ServiceSmokeTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -35,6 +40,8 @@ class ServiceSmokeTest {
 
     HttpResponse<String> prom = get("/actuator/prometheus");
     assertThat(prom.statusCode()).isEqualTo(200);
-    assertThat(prom.body()).contains("jvm_memory_used_bytes").contains("application=\"auth-service\"");
+    assertThat(prom.body())
+        .contains("jvm_memory_used_bytes")
+        .contains("application=\"auth-service\"");
   }
 }

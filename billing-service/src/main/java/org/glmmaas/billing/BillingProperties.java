@@ -9,7 +9,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param adminToken bearer token of the admin HTTP API; when empty the admin API refuses every call
  * @param currency ISO 4217 code of new accounts and of all prices
- * @param defaultPrice price of a model that has no row in the catalogue, so any served model is billable
+ * @param defaultPrice price of a model that has no row in the catalogue, so any served model is
+ *     billable
  * @param reservationTtl an OPEN reservation older than this is expired and its hold returned
  * @param grpc the BillingService gRPC server
  * @param kafka topics and partitioning
@@ -28,7 +29,8 @@ public record BillingProperties(
       throw new IllegalArgumentException("glm.billing.reservation-ttl must be positive");
     }
     if (!currency.matches("[A-Z]{3}")) {
-      throw new IllegalArgumentException("glm.billing.currency must be an ISO 4217 code, got " + currency);
+      throw new IllegalArgumentException(
+          "glm.billing.currency must be an ISO 4217 code, got " + currency);
     }
   }
 
@@ -44,7 +46,9 @@ public record BillingProperties(
     }
   }
 
-  /** @param port TCP port of the gRPC server; 0 picks a free one */
+  /**
+   * @param port TCP port of the gRPC server; 0 picks a free one
+   */
   public record Grpc(@DefaultValue("9082") int port, @DefaultValue("true") boolean enabled) {}
 
   /**

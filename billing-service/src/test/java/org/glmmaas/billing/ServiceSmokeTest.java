@@ -12,9 +12,14 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** The service starts on its own and answers what an operator's probes and scrapers ask. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"glm.billing.embedded-db.dir=target/smoke-db", "glm.billing.grpc.port=0",
-        "spring.kafka.admin.auto-create=false", "spring.kafka.listener.auto-startup=false"})
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "glm.billing.embedded-db.dir=target/smoke-db",
+      "glm.billing.grpc.port=0",
+      "spring.kafka.admin.auto-create=false",
+      "spring.kafka.listener.auto-startup=false"
+    })
 @AutoConfigureMetrics
 class ServiceSmokeTest {
 
@@ -23,7 +28,8 @@ class ServiceSmokeTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -35,6 +41,8 @@ class ServiceSmokeTest {
 
     HttpResponse<String> prom = get("/actuator/prometheus");
     assertThat(prom.statusCode()).isEqualTo(200);
-    assertThat(prom.body()).contains("jvm_memory_used_bytes").contains("application=\"billing-service\"");
+    assertThat(prom.body())
+        .contains("jvm_memory_used_bytes")
+        .contains("application=\"billing-service\"");
   }
 }

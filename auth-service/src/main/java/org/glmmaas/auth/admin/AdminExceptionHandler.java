@@ -12,7 +12,10 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 
-/** Every admin error as {@code {"error":{"code","message"}}}, with 400/404/405/409/415; never a stack trace. */
+/**
+ * Every admin error as {@code {"error":{"code","message"}}}, with 400/404/405/409/415; never a
+ * stack trace.
+ */
 @RestControllerAdvice(basePackageClasses = AdminExceptionHandler.class)
 class AdminExceptionHandler {
 
@@ -29,28 +32,38 @@ class AdminExceptionHandler {
 
   @ExceptionHandler(HttpMessageNotReadableException.class)
   ResponseEntity<Map<String, Object>> unreadable(HttpMessageNotReadableException e) {
-    String msg = e.getMessage() != null && e.getMessage().startsWith("Required request body is missing")
-        ? "request body is required (a JSON object)" : "request body is not a valid JSON object";
+    String msg =
+        e.getMessage() != null && e.getMessage().startsWith("Required request body is missing")
+            ? "request body is required (a JSON object)"
+            : "request body is not a valid JSON object";
     return error(HttpStatus.BAD_REQUEST, "invalid_request", msg);
   }
 
   @ExceptionHandler(MethodArgumentTypeMismatchException.class)
   ResponseEntity<Map<String, Object>> typeMismatch(MethodArgumentTypeMismatchException e) {
-    return error(HttpStatus.BAD_REQUEST, "invalid_request", "parameter " + e.getName() + " has the wrong type");
+    return error(
+        HttpStatus.BAD_REQUEST,
+        "invalid_request",
+        "parameter " + e.getName() + " has the wrong type");
   }
 
   @ExceptionHandler(HttpMediaTypeNotSupportedException.class)
   ResponseEntity<Map<String, Object>> mediaType(HttpMediaTypeNotSupportedException e) {
-    return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send Content-Type: application/json");
+    return error(
+        HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send Content-Type: application/json");
   }
 
   @ExceptionHandler(Exception.class)
   ResponseEntity<Map<String, Object>> internal(Exception e) {
     log.error("Admin request failed", e);
-    return error(HttpStatus.INTERNAL_SERVER_ERROR, "internal", "internal error; see the service log");
+    return error(
+        HttpStatus.INTERNAL_SERVER_ERROR, "internal", "internal error; see the service log");
   }
 
   static ResponseEntity<Map<String, Object>> error(HttpStatus status, String code, String message) {
-    return ResponseEntity.status(status).body(Map.of("error", Map.of("code", code, "message", message)));
+    return ResponseEntity.status(status)
+        .body(Map.of("error", Map.of("code", code, "message", message)));
   }
 }

@@ -13,8 +13,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The admin API's own bearer token ({@code glm.auth.admin-token}); tenant API keys never open it.
- * Without configuration one is generated once into {@code glm.auth.data-dir/admin.token} (0600); its
- * path is logged, never its value.
+ * Without configuration one is generated once into {@code glm.auth.data-dir/admin.token} (0600);
+ * its path is logged, never its value.
  */
 @Component
 public class AdminToken {
@@ -31,7 +31,8 @@ public class AdminToken {
       token = CryptoConfig.readOrCreate(file, generator::newToken);
       log.info("No glm.auth.admin-token configured: the admin API token is in {} (0600)", file);
     } else if (token.strip().length() < MIN_LENGTH) {
-      throw new IllegalStateException("glm.auth.admin-token must be at least " + MIN_LENGTH + " characters");
+      throw new IllegalStateException(
+          "glm.auth.admin-token must be at least " + MIN_LENGTH + " characters");
     }
     this.digest = sha256(token.strip());
   }

@@ -11,7 +11,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.filter.OncePerRequestFilter;
 
-/** Guards {@code /admin/*} with {@code Authorization: Bearer <glm.auth.admin-token>}; the OpenAPI file is public. */
+/**
+ * Guards {@code /admin/*} with {@code Authorization: Bearer <glm.auth.admin-token>}; the OpenAPI
+ * file is public.
+ */
 @Configuration(proxyBeanMethods = false)
 public class AdminTokenFilter {
 
@@ -19,7 +22,8 @@ public class AdminTokenFilter {
 
   @Bean
   FilterRegistrationBean<OncePerRequestFilter> adminTokenFilterRegistration(AdminToken token) {
-    FilterRegistrationBean<OncePerRequestFilter> reg = new FilterRegistrationBean<>(new Guard(token));
+    FilterRegistrationBean<OncePerRequestFilter> reg =
+        new FilterRegistrationBean<>(new Guard(token));
     reg.addUrlPatterns("/admin/*");
     reg.setName("adminTokenFilter");
     return reg;
@@ -33,7 +37,8 @@ public class AdminTokenFilter {
     }
 
     @Override
-    protected void doFilterInternal(HttpServletRequest req, HttpServletResponse res, FilterChain chain)
+    protected void doFilterInternal(
+        HttpServletRequest req, HttpServletResponse res, FilterChain chain)
         throws ServletException, IOException {
       if ("GET".equals(req.getMethod()) && OPENAPI_PATH.equals(req.getRequestURI())) {
         chain.doFilter(req, res);
@@ -45,7 +50,8 @@ public class AdminTokenFilter {
         return;
       }
       String value = header.strip();
-      if (!value.regionMatches(true, 0, "Bearer ", 0, 7) || !token.matches(value.substring(7).strip())) {
+      if (!value.regionMatches(true, 0, "Bearer ", 0, 7)
+          || !token.matches(value.substring(7).strip())) {
         deny(res, "invalid admin token");
         return;
       }
@@ -56,8 +62,10 @@ public class AdminTokenFilter {
       res.setStatus(401);
       res.setHeader("WWW-Authenticate", "Bearer realm=\"glm-auth-admin\"");
       res.setContentType("application/json");
-      res.getOutputStream().write(("{\"error\":{\"code\":\"unauthorized\",\"message\":\"" + message + "\"}}")
-          .getBytes(StandardCharsets.UTF_8));
+      res.getOutputStream()
+          .write(
+              ("{\"error\":{\"code\":\"unauthorized\",\"message\":\"" + message + "\"}}")
+                  .getBytes(StandardCharsets.UTF_8));
     }
   }
 }

@@ -9,7 +9,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.glmmaas.auth.DomainException;
 
-/** Reads an admin JSON object strictly: unknown fields and wrong types are 400 with the field's name. */
+/**
+ * Reads an admin JSON object strictly: unknown fields and wrong types are 400 with the field's
+ * name.
+ */
 final class JsonBody {
 
   private final Map<String, Object> map;
@@ -21,7 +24,8 @@ final class JsonBody {
     TreeSet<String> unknown = new TreeSet<>(map.keySet());
     unknown.removeAll(allowed);
     if (!unknown.isEmpty()) {
-      throw DomainException.invalid("unknown field(s) " + unknown + "; allowed: " + new TreeSet<>(allowed));
+      throw DomainException.invalid(
+          "unknown field(s) " + unknown + "; allowed: " + new TreeSet<>(allowed));
     }
     this.map = map;
   }
@@ -62,7 +66,10 @@ final class JsonBody {
     if (v == null) {
       return null;
     }
-    if (!(v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof java.math.BigInteger)) {
+    if (!(v instanceof Integer
+        || v instanceof Long
+        || v instanceof Short
+        || v instanceof java.math.BigInteger)) {
       throw DomainException.invalid(field + " must be an integer (0 means unlimited)");
     }
     if (v instanceof java.math.BigInteger) {
@@ -102,7 +109,8 @@ final class JsonBody {
     try {
       return java.time.OffsetDateTime.parse(s).toInstant();
     } catch (DateTimeParseException e) {
-      throw DomainException.invalid(field + " must be an ISO-8601 time with offset, e.g. 2027-01-31T00:00:00Z");
+      throw DomainException.invalid(
+          field + " must be an ISO-8601 time with offset, e.g. 2027-01-31T00:00:00Z");
     }
   }
 }

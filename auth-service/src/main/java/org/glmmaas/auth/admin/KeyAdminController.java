@@ -35,8 +35,16 @@ class KeyAdminController {
 
   @PatchMapping("/{keyId}")
   Map<String, Object> update(@PathVariable String keyId, @RequestBody Map<String, Object> body) {
-    JsonBody b = new JsonBody(body, Set.of("name", "allowed_models", "requests_per_minute", "tokens_per_minute",
-        "max_concurrency", "expires_at"));
+    JsonBody b =
+        new JsonBody(
+            body,
+            Set.of(
+                "name",
+                "allowed_models",
+                "requests_per_minute",
+                "tokens_per_minute",
+                "max_concurrency",
+                "expires_at"));
     if (b.has("name") && b.string("name") == null) {
       throw DomainException.invalid("name must not be null");
     }
@@ -47,9 +55,15 @@ class KeyAdminController {
     if (expiresAt != null && !expiresAt.isAfter(clock.instant())) {
       throw DomainException.invalid("expires_at " + expiresAt + " is not in the future");
     }
-    var patch = new ApiKeyService.KeyPatch(b.string("name"), b.stringList("allowed_models"),
-        b.nonNegativeInt("requests_per_minute"), b.nonNegativeLong("tokens_per_minute"),
-        b.nonNegativeInt("max_concurrency"), expiresAt, b.has("expires_at"));
+    var patch =
+        new ApiKeyService.KeyPatch(
+            b.string("name"),
+            b.stringList("allowed_models"),
+            b.nonNegativeInt("requests_per_minute"),
+            b.nonNegativeLong("tokens_per_minute"),
+            b.nonNegativeInt("max_concurrency"),
+            expiresAt,
+            b.has("expires_at"));
     return Views.key(keys.update(TenantAdminController.ACTOR, keyId, patch), clock.instant());
   }
 
@@ -60,7 +74,8 @@ class KeyAdminController {
 
   @PostMapping("/{keyId}/rotate")
   ResponseEntity<Map<String, Object>> rotate(@PathVariable String keyId) {
-    return ResponseEntity.ok().cacheControl(CacheControl.noStore())
+    return ResponseEntity.ok()
+        .cacheControl(CacheControl.noStore())
         .body(Views.created(keys.rotate(TenantAdminController.ACTOR, keyId), clock.instant()));
   }
 }

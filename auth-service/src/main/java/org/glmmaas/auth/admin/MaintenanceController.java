@@ -40,27 +40,34 @@ class MaintenanceController {
   }
 
   @GetMapping("/admin/v1/audit")
-  Map<String, Object> audit(@RequestParam(name = "target_id", required = false) String targetId,
+  Map<String, Object> audit(
+      @RequestParam(name = "target_id", required = false) String targetId,
       @RequestParam(name = "limit", defaultValue = "100") int limit) {
     if (limit < 1 || limit > 1000) {
       throw DomainException.invalid("limit must be 1..1000");
     }
-    return Map.of("data", audit.recent(targetId, limit).stream().map(e -> {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("id", e.id());
-      m.put("at", e.at().toString());
-      m.put("actor", e.actor());
-      m.put("action", e.action());
-      m.put("target_type", e.targetType());
-      m.put("target_id", e.targetId());
-      m.put("details", e.details());
-      return m;
-    }).toList());
+    return Map.of(
+        "data",
+        audit.recent(targetId, limit).stream()
+            .map(
+                e -> {
+                  Map<String, Object> m = new LinkedHashMap<>();
+                  m.put("id", e.id());
+                  m.put("at", e.at().toString());
+                  m.put("actor", e.actor());
+                  m.put("action", e.action());
+                  m.put("target_type", e.targetType());
+                  m.put("target_id", e.targetId());
+                  m.put("details", e.details());
+                  return m;
+                })
+            .toList());
   }
 
   @GetMapping(AdminTokenFilter.OPENAPI_PATH)
   ResponseEntity<ClassPathResource> openapi() {
-    return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/yaml"))
+    return ResponseEntity.ok()
+        .contentType(MediaType.parseMediaType("application/yaml"))
         .body(new ClassPathResource("openapi/auth-admin.yaml"));
   }
 }

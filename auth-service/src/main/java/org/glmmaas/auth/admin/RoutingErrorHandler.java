@@ -20,12 +20,15 @@ class RoutingErrorHandler {
 
   @ExceptionHandler(NoResourceFoundException.class)
   ResponseEntity<Map<String, Object>> noRoute(NoResourceFoundException e) {
-    return AdminExceptionHandler.error(HttpStatus.NOT_FOUND, "not_found", "no such endpoint: /" + e.getResourcePath());
+    return AdminExceptionHandler.error(
+        HttpStatus.NOT_FOUND, "not_found", "no such endpoint: /" + e.getResourcePath());
   }
 
   @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
   ResponseEntity<Map<String, Object>> method(HttpRequestMethodNotSupportedException e) {
-    return AdminExceptionHandler.error(HttpStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+    return AdminExceptionHandler.error(
+        HttpStatus.METHOD_NOT_ALLOWED,
+        "method_not_allowed",
         e.getMethod() + " is not supported here; allowed: " + e.getSupportedHttpMethods());
   }
 }

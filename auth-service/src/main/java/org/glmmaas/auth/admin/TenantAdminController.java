@@ -27,7 +27,8 @@ import org.springframework.web.bind.annotation.RestController;
 class TenantAdminController {
 
   static final String ACTOR = "admin-token";
-  private static final Set<String> LIMIT_FIELDS = Set.of("requests_per_minute", "tokens_per_minute", "max_concurrency");
+  private static final Set<String> LIMIT_FIELDS =
+      Set.of("requests_per_minute", "tokens_per_minute", "max_concurrency");
 
   private final TenantService tenants;
   private final ApiKeyService keys;
@@ -71,17 +72,33 @@ class TenantAdminController {
     if (b.has("name") && b.string("name") == null) {
       throw DomainException.invalid("name must not be null");
     }
-    return Views.tenant(tenants.update(ACTOR, id, new TenantService.TenantPatch(b.string("name"), status,
-        b.nonNegativeInt("requests_per_minute"), b.nonNegativeLong("tokens_per_minute"),
-        b.nonNegativeInt("max_concurrency"))));
+    return Views.tenant(
+        tenants.update(
+            ACTOR,
+            id,
+            new TenantService.TenantPatch(
+                b.string("name"),
+                status,
+                b.nonNegativeInt("requests_per_minute"),
+                b.nonNegativeLong("tokens_per_minute"),
+                b.nonNegativeInt("max_concurrency"))));
   }
 
   @PostMapping("/{id}/keys")
-  ResponseEntity<Map<String, Object>> createKey(@PathVariable String id, @RequestBody Map<String, Object> body) {
+  ResponseEntity<Map<String, Object>> createKey(
+      @PathVariable String id, @RequestBody Map<String, Object> body) {
     JsonBody b = new JsonBody(body, with(LIMIT_FIELDS, "name", "allowed_models", "expires_at"));
-    CreatedKey created = keys.create(ACTOR, id, new ApiKeyService.NewKey(b.requiredString("name"),
-        b.stringList("allowed_models"), limits(b), b.instant("expires_at")));
-    return ResponseEntity.status(HttpStatus.CREATED).cacheControl(CacheControl.noStore())
+    CreatedKey created =
+        keys.create(
+            ACTOR,
+            id,
+            new ApiKeyService.NewKey(
+                b.requiredString("name"),
+                b.stringList("allowed_models"),
+                limits(b),
+                b.instant("expires_at")));
+    return ResponseEntity.status(HttpStatus.CREATED)
+        .cacheControl(CacheControl.noStore())
         .body(Views.created(created, clock.instant()));
   }
 

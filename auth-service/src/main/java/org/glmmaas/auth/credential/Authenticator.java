@@ -38,19 +38,32 @@ public class Authenticator {
   private final Counter granted;
   private final Map<AuthFailureReason, Counter> denied = new EnumMap<>(AuthFailureReason.class);
 
-  public Authenticator(KeyCache cache, SecretCodec codec, LastUsedRecorder lastUsed, Clock clock,
-      AuthProperties props, MeterRegistry meters) {
+  public Authenticator(
+      KeyCache cache,
+      SecretCodec codec,
+      LastUsedRecorder lastUsed,
+      Clock clock,
+      AuthProperties props,
+      MeterRegistry meters) {
     this.cache = cache;
     this.codec = codec;
     this.lastUsed = lastUsed;
     this.clock = clock;
     this.principalTtlMs = props.principalCacheTtl().toMillis();
-    this.granted = Counter.builder("glm.auth.authentications").tag("result", "granted")
-        .description("Authenticate answers by result").register(meters);
+    this.granted =
+        Counter.builder("glm.auth.authentications")
+            .tag("result", "granted")
+            .description("Authenticate answers by result")
+            .register(meters);
     for (AuthFailureReason r : AuthFailureReason.values()) {
-      if (r != AuthFailureReason.UNRECOGNIZED && r != AuthFailureReason.AUTH_FAILURE_REASON_UNSPECIFIED) {
-        denied.put(r, Counter.builder("glm.auth.authentications").tag("result", r.name().toLowerCase())
-            .description("Authenticate answers by result").register(meters));
+      if (r != AuthFailureReason.UNRECOGNIZED
+          && r != AuthFailureReason.AUTH_FAILURE_REASON_UNSPECIFIED) {
+        denied.put(
+            r,
+            Counter.builder("glm.auth.authentications")
+                .tag("result", r.name().toLowerCase())
+                .description("Authenticate answers by result")
+                .register(meters));
       }
     }
   }
@@ -63,20 +76,27 @@ public class Authenticator {
     } catch (CredentialException e) {
       denied.get(e.reason()).increment();
       return AuthenticateResponse.newBuilder()
-          .setFailure(AuthFailure.newBuilder().setReason(e.reason()).setMessage(e.getMessage())).build();
+          .setFailure(AuthFailure.newBuilder().setReason(e.reason()).setMessage(e.getMessage()))
+          .build();
     }
   }
 
   private Principal resolve(String header) throws CredentialException {
     Credential credential = Credential.parse(header);
-    CachedKey key = cache.get(credential.keyId())
-        .orElseThrow(() -> new CredentialException(UNKNOWN_KEY, "unknown API key id " + credential.keyId()));
+    CachedKey key =
+        cache
+            .get(credential.keyId())
+            .orElseThrow(
+                () ->
+                    new CredentialException(
+                        UNKNOWN_KEY, "unknown API key id " + credential.keyId()));
     Instant now = clock.instant();
     long validUntilMs = Long.MAX_VALUE;
     switch (credential) {
       case Credential.RawKey raw -> {
         if (!codec.matches(raw.secret(), key.secretHash(), key.masterKeyVersion())) {
-          throw new CredentialException(BAD_SIGNATURE, "API key secret does not match key " + key.keyId());
+          throw new CredentialException(
+              BAD_SIGNATURE, "API key secret does not match key " + key.keyId());
         }
       }
       case Credential.Jwt jwt -> {
@@ -85,10 +105,12 @@ public class Authenticator {
       }
     }
     if (key.revokedAt() != null) {
-      throw new CredentialException(REVOKED, "API key " + key.keyId() + " was revoked at " + key.revokedAt());
+      throw new CredentialException(
+          REVOKED, "API key " + key.keyId() + " was revoked at " + key.revokedAt());
     }
     if (key.expiresAt() != null && !key.expiresAt().isAfter(now)) {
-      throw new CredentialException(EXPIRED, "API key " + key.keyId() + " expired at " + key.expiresAt());
+      throw new CredentialException(
+          EXPIRED, "API key " + key.keyId() + " expired at " + key.expiresAt());
     }
     if (key.tenantStatus() != TenantStatus.ACTIVE) {
       throw new CredentialException(TENANT_SUSPENDED, "tenant " + key.tenantId() + " is suspended");
@@ -111,7 +133,10 @@ public class Authenticator {
   }
 
   private static org.glmmaas.proto.auth.v1.Limits proto(Limits l) {
-    return org.glmmaas.proto.auth.v1.Limits.newBuilder().setRequestsPerMinute(l.requestsPerMinute())
-        .setTokensPerMinute(l.tokensPerMinute()).setMaxConcurrency(l.maxConcurrency()).build();
+    return org.glmmaas.proto.auth.v1.Limits.newBuilder()
+        .setRequestsPerMinute(l.requestsPerMinute())
+        .setTokensPerMinute(l.tokensPerMinute())
+        .setMaxConcurrency(l.maxConcurrency())
+        .build();
   }
 }

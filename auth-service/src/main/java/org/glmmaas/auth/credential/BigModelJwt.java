@@ -17,8 +17,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The JWT the official zhipuai SDKs build from {@code <id>.<secret>}: header
- * {@code {"alg":"HS256","sign_type":"SIGN"}} (plus {@code "typ":"JWT"} from PyJWT/jsonwebtoken), claims
+ * The JWT the official zhipuai SDKs build from {@code <id>.<secret>}: header {@code
+ * {"alg":"HS256","sign_type":"SIGN"}} (plus {@code "typ":"JWT"} from PyJWT/jsonwebtoken), claims
  * {@code api_key}, {@code exp} and {@code timestamp} in milliseconds, HS256 with the secret's UTF-8
  * bytes as the key.
  *
@@ -31,13 +31,14 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class BigModelJwt {
 
-  private static final JsonMapper JSON = JsonMapper.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .build();
+  private static final JsonMapper JSON =
+      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
   private static final Base64.Decoder B64URL = Base64.getUrlDecoder();
   private static final Set<String> ALLOWED_HEADER = Set.of("alg", "typ", "sign_type", "kid");
+
   /** Tolerated clock difference between client and server. */
   static final long LEEWAY_MS = 30_000;
+
   /** A {@code timestamp} further in the future than this is refused. */
   static final long MAX_FUTURE_TIMESTAMP_MS = 5 * 60_000;
 
@@ -47,7 +48,8 @@ public final class BigModelJwt {
   private final byte[] signingInput;
   private final byte[] signature;
 
-  private BigModelJwt(String apiKey, long expiresAtMs, long timestampMs, byte[] signingInput, byte[] signature) {
+  private BigModelJwt(
+      String apiKey, long expiresAtMs, long timestampMs, byte[] signingInput, byte[] signature) {
     this.apiKey = apiKey;
     this.expiresAtMs = expiresAtMs;
     this.timestampMs = timestampMs;
@@ -74,17 +76,21 @@ public final class BigModelJwt {
     int d1 = token.indexOf('.');
     int d2 = token.indexOf('.', d1 + 1);
     if (d1 <= 0 || d2 <= d1 + 1 || d2 == token.length() - 1 || token.indexOf('.', d2 + 1) >= 0) {
-      throw new CredentialException(MALFORMED, "JWT must have three non-empty parts header.payload.signature");
+      throw new CredentialException(
+          MALFORMED, "JWT must have three non-empty parts header.payload.signature");
     }
     JsonNode header = json(token.substring(0, d1), "header");
     checkHeader(header);
     JsonNode claims = json(token.substring(d1 + 1, d2), "payload");
     byte[] signature = b64(token.substring(d2 + 1), "signature");
     if (signature.length != 32) {
-      throw new CredentialException(BAD_SIGNATURE, "JWT signature is not an HS256 signature (32 bytes)");
+      throw new CredentialException(
+          BAD_SIGNATURE, "JWT signature is not an HS256 signature (32 bytes)");
     }
     JsonNode apiKey = claims.get("api_key");
-    if (apiKey == null || !apiKey.isString() || !Credential.KEY_ID.matcher(apiKey.stringValue()).matches()) {
+    if (apiKey == null
+        || !apiKey.isString()
+        || !Credential.KEY_ID.matcher(apiKey.stringValue()).matches()) {
       throw new CredentialException(MALFORMED, "JWT claim api_key is missing or not a key id");
     }
     JsonNode exp = claims.get("exp");
@@ -98,7 +104,9 @@ public final class BigModelJwt {
     return new BigModelJwt(apiKey.stringValue(), expMs, tsMs, signingInput, signature);
   }
 
-  /** Checks the signature (constant time) with the key's HMAC, then the times against {@code now}. */
+  /**
+   * Checks the signature (constant time) with the key's HMAC, then the times against {@code now}.
+   */
   public void verify(Mac secretMacPrototype, Instant now) throws CredentialException {
     byte[] expected = SecretCodec.cloneMac(secretMacPrototype).doFinal(signingInput);
     if (!MessageDigest.isEqual(expected, signature)) {
@@ -109,8 +117,11 @@ public final class BigModelJwt {
       throw new CredentialException(EXPIRED, "JWT expired at " + Instant.ofEpochMilli(expiresAtMs));
     }
     if (timestampMs > nowMs + MAX_FUTURE_TIMESTAMP_MS) {
-      throw new CredentialException(MALFORMED, "JWT timestamp " + Instant.ofEpochMilli(timestampMs)
-          + " is in the future; check the client clock");
+      throw new CredentialException(
+          MALFORMED,
+          "JWT timestamp "
+              + Instant.ofEpochMilli(timestampMs)
+              + " is in the future; check the client clock");
     }
   }
 
@@ -120,12 +131,14 @@ public final class BigModelJwt {
       throw new CredentialException(MALFORMED, "JWT header has no alg");
     }
     if (!"HS256".equals(alg.stringValue())) {
-      throw new CredentialException(BAD_SIGNATURE,
+      throw new CredentialException(
+          BAD_SIGNATURE,
           "JWT alg '" + printable(alg.stringValue()) + "' is not accepted: only HS256");
     }
     for (String name : header.propertyNames()) {
       if (!ALLOWED_HEADER.contains(name)) {
-        throw new CredentialException(MALFORMED, "JWT header member '" + printable(name) + "' is not supported");
+        throw new CredentialException(
+            MALFORMED, "JWT header member '" + printable(name) + "' is not supported");
       }
     }
     JsonNode typ = header.get("typ");
@@ -148,7 +161,8 @@ public final class BigModelJwt {
     }
     double v = node.doubleValue();
     if (!(v > 0) || Double.isInfinite(v)) {
-      throw new CredentialException(MALFORMED, "JWT claim " + claim + " must be a positive unix time");
+      throw new CredentialException(
+          MALFORMED, "JWT claim " + claim + " must be a positive unix time");
     }
     if (v < 1e11) {
       return (long) (v * 1000);
@@ -159,7 +173,8 @@ public final class BigModelJwt {
     if (v < 1e17) {
       return (long) (v / 1000);
     }
-    throw new CredentialException(MALFORMED, "JWT claim " + claim + " is not a unix time in s, ms or µs");
+    throw new CredentialException(
+        MALFORMED, "JWT claim " + claim + " is not a unix time in s, ms or µs");
   }
 
   private static JsonNode json(String part, String what) throws CredentialException {
@@ -171,8 +186,14 @@ public final class BigModelJwt {
       }
       return node;
     } catch (JacksonException e) {
-      throw new CredentialException(MALFORMED, "JWT " + what + " is not valid JSON"
-          + (e.getMessage() != null && e.getMessage().contains("Duplicate") ? " (duplicate member)" : ""));
+      throw new CredentialException(
+          MALFORMED,
+          "JWT "
+              + what
+              + " is not valid JSON"
+              + (e.getMessage() != null && e.getMessage().contains("Duplicate")
+                  ? " (duplicate member)"
+                  : ""));
     }
   }
 

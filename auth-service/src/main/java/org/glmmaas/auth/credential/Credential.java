@@ -37,10 +37,12 @@ public sealed interface Credential {
   /** Parses an Authorization header value. */
   static Credential parse(String header) throws CredentialException {
     if (header == null || header.isBlank()) {
-      throw new CredentialException(MISSING, "no credential: send Authorization: Bearer <api key or JWT>");
+      throw new CredentialException(
+          MISSING, "no credential: send Authorization: Bearer <api key or JWT>");
     }
     if (header.length() > MAX_LENGTH) {
-      throw new CredentialException(MALFORMED, "credential is longer than " + MAX_LENGTH + " characters");
+      throw new CredentialException(
+          MALFORMED, "credential is longer than " + MAX_LENGTH + " characters");
     }
     String value = header.strip();
     if (value.equalsIgnoreCase("Bearer")) {
@@ -58,14 +60,16 @@ public sealed interface Credential {
       if (c == '.') {
         dots++;
       } else if (c <= ' ' || c > '~') {
-        throw new CredentialException(MALFORMED, "credential contains whitespace or a non-ASCII character");
+        throw new CredentialException(
+            MALFORMED, "credential contains whitespace or a non-ASCII character");
       }
     }
     if (dots == 2) {
       return new Jwt(BigModelJwt.parse(value));
     }
     if (dots != 1) {
-      throw new CredentialException(MALFORMED,
+      throw new CredentialException(
+          MALFORMED,
           "credential is neither an API key (<id>.<secret>) nor a JWT (header.payload.signature)");
     }
     int dot = value.indexOf('.');

@@ -14,14 +14,15 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.event.TransactionalEventListener;
 
 /**
- * Keys in memory for the hot path. An entry lives for {@code glm.auth.key-cache-ttl} (so changes made
- * through another replica are seen within that time) and is dropped at once when this replica
+ * Keys in memory for the hot path. An entry lives for {@code glm.auth.key-cache-ttl} (so changes
+ * made through another replica are seen within that time) and is dropped at once when this replica
  * commits a change to the key or its tenant. Unknown key ids are not cached.
  */
 @Component
 public class KeyCache {
 
-  private static final String LOAD = """
+  private static final String LOAD =
+      """
       SELECT k.id, k.tenant_id, k.allowed_models, k.requests_per_minute, k.tokens_per_minute, k.max_concurrency,
              k.expires_at, k.revoked_at, k.secret_hash, k.secret_ciphertext, k.master_key_version,
              t.status AS t_status, t.requests_per_minute AS t_rpm, t.tokens_per_minute AS t_tpm,
@@ -85,20 +86,35 @@ public class KeyCache {
   }
 
   private Optional<CachedKey> load(String keyId) {
-    return jdbc.sql(LOAD).param(keyId).query((rs, n) -> {
-      String id = rs.getString("id");
-      int version = rs.getInt("master_key_version");
-      String secret = codec.decrypt(id, rs.getBytes("secret_ciphertext"), version);
-      var mac = SecretCodec.newMac(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      var expires = rs.getObject("expires_at", java.time.OffsetDateTime.class);
-      var revoked = rs.getObject("revoked_at", java.time.OffsetDateTime.class);
-      return new CachedKey(id, rs.getString("tenant_id"),
-          java.util.List.of((String[]) rs.getArray("allowed_models").getArray()),
-          new Limits(rs.getInt("requests_per_minute"), rs.getLong("tokens_per_minute"), rs.getInt("max_concurrency")),
-          new Limits(rs.getInt("t_rpm"), rs.getLong("t_tpm"), rs.getInt("t_conc")),
-          TenantStatus.valueOf(rs.getString("t_status")),
-          expires == null ? null : expires.toInstant(), revoked == null ? null : revoked.toInstant(),
-          rs.getBytes("secret_hash"), version, mac, System.nanoTime());
-    }).optional();
+    return jdbc.sql(LOAD)
+        .param(keyId)
+        .query(
+            (rs, n) -> {
+              String id = rs.getString("id");
+              int version = rs.getInt("master_key_version");
+              String secret = codec.decrypt(id, rs.getBytes("secret_ciphertext"), version);
+              var mac =
+                  SecretCodec.newMac(
+                      new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+              var expires = rs.getObject("expires_at", java.time.OffsetDateTime.class);
+              var revoked = rs.getObject("revoked_at", java.time.OffsetDateTime.class);
+              return new CachedKey(
+                  id,
+                  rs.getString("tenant_id"),
+                  java.util.List.of((String[]) rs.getArray("allowed_models").getArray()),
+                  new Limits(
+                      rs.getInt("requests_per_minute"),
+                      rs.getLong("tokens_per_minute"),
+                      rs.getInt("max_concurrency")),
+                  new Limits(rs.getInt("t_rpm"), rs.getLong("t_tpm"), rs.getInt("t_conc")),
+                  TenantStatus.valueOf(rs.getString("t_status")),
+                  expires == null ? null : expires.toInstant(),
+                  revoked == null ? null : revoked.toInstant(),
+                  rs.getBytes("secret_hash"),
+                  version,
+                  mac,
+                  System.nanoTime());
+            })
+        .optional();
   }
 }

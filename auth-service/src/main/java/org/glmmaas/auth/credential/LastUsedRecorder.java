@@ -17,9 +17,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * Keeps {@code last_used_at} without a database write per call: a successful authentication only
- * puts the time into a map; every {@code glm.auth.last-used-flush-interval} one batched UPDATE writes
- * the latest time of each key used since, so each key is written at most once per interval. Flushed
- * once more on shutdown.
+ * puts the time into a map; every {@code glm.auth.last-used-flush-interval} one batched UPDATE
+ * writes the latest time of each key used since, so each key is written at most once per interval.
+ * Flushed once more on shutdown.
  */
 @Component
 public class LastUsedRecorder implements SmartLifecycle {
@@ -58,7 +58,8 @@ public class LastUsedRecorder implements SmartLifecycle {
       keys.touch(batch);
     } catch (RuntimeException e) {
       batch.forEach(pending::putIfAbsent);
-      log.warn("Could not record last_used_at of {} keys, will retry: {}", batch.size(), e.toString());
+      log.warn(
+          "Could not record last_used_at of {} keys, will retry: {}", batch.size(), e.toString());
       return 0;
     }
     return batch.size();
@@ -66,7 +67,9 @@ public class LastUsedRecorder implements SmartLifecycle {
 
   @Override
   public synchronized void start() {
-    scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("last-used-flush").factory());
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("last-used-flush").factory());
     scheduler.scheduleWithFixedDelay(this::flush, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
   }
 
@@ -79,7 +82,10 @@ public class LastUsedRecorder implements SmartLifecycle {
     }
   }
 
-  /** Started before and stopped after the gRPC server (default phase), so its last flush sees every call. */
+  /**
+   * Started before and stopped after the gRPC server (default phase), so its last flush sees every
+   * call.
+   */
   @Override
   public int getPhase() {
     return SmartLifecycle.DEFAULT_PHASE - 1000;

@@ -35,11 +35,15 @@ public class CryptoConfig {
             "set either glm.auth.master-key or glm.auth.master-keys, not both");
       }
       for (AuthProperties.MasterKeyVersion v : props.masterKeys()) {
-        if (keys.put(v.version(), decode(v.key(), "glm.auth.master-keys version " + v.version())) != null) {
-          throw new IllegalStateException("glm.auth.master-keys lists version " + v.version() + " twice");
+        if (keys.put(v.version(), decode(v.key(), "glm.auth.master-keys version " + v.version()))
+            != null) {
+          throw new IllegalStateException(
+              "glm.auth.master-keys lists version " + v.version() + " twice");
         }
       }
-      log.info("Master keys configured: versions {}, current {}", keys.keySet(),
+      log.info(
+          "Master keys configured: versions {}, current {}",
+          keys.keySet(),
           keys.keySet().stream().mapToInt(Integer::intValue).max().orElseThrow());
     } else if (props.masterKey() != null && !props.masterKey().isBlank()) {
       keys.put(1, decode(props.masterKey(), "glm.auth.master-key"));
@@ -48,8 +52,10 @@ public class CryptoConfig {
       Path file = props.dataDir().resolve("master.key");
       String b64 = readOrCreate(file, () -> Base64.getEncoder().encodeToString(randomKey()));
       keys.put(1, decode(b64, file.toString()));
-      log.info("No glm.auth.master-key configured: using the generated master key kept in {} (0600); "
-          + "in production set glm.auth.master-key from a secret", file);
+      log.info(
+          "No glm.auth.master-key configured: using the generated master key kept in {} (0600); "
+              + "in production set glm.auth.master-key from a secret",
+          file);
     }
     return new MasterKeyring(keys);
   }
@@ -90,7 +96,8 @@ public class CryptoConfig {
     Files.createDirectories(file.getParent());
     String value = generator.get();
     try {
-      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.createFile(
+          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (FileAlreadyExistsException raced) {
       return Files.readString(file, StandardCharsets.US_ASCII).trim();
     } catch (UnsupportedOperationException notPosix) {
@@ -98,7 +105,8 @@ public class CryptoConfig {
       // directory's own access control is what protects it there.
       Files.createFile(file);
     }
-    Files.writeString(file, value + "\n", StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
+    Files.writeString(
+        file, value + "\n", StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
     return value;
   }
 }

@@ -10,9 +10,9 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The versioned master keys. Each version yields two sub-keys (HKDF-style, by HMAC with a label), so
- * the master key itself is never used directly: an AES-256 key that encrypts API-key secrets and a
- * pepper that keys their HMAC hashes. The highest version is the current one; older versions are
+ * The versioned master keys. Each version yields two sub-keys (HKDF-style, by HMAC with a label),
+ * so the master key itself is never used directly: an AES-256 key that encrypts API-key secrets and
+ * a pepper that keys their HMAC hashes. The highest version is the current one; older versions are
  * kept only to read rows not yet re-encrypted by a rotation.
  */
 public final class MasterKeyring {
@@ -29,18 +29,27 @@ public final class MasterKeyring {
       throw new IllegalArgumentException("at least one master key is required");
     }
     TreeMap<Integer, Version> map = new TreeMap<>();
-    keys.forEach((number, raw) -> {
-      if (number < 1) {
-        throw new IllegalArgumentException("master key version must be >= 1, was " + number);
-      }
-      if (raw.length != KEY_BYTES) {
-        throw new IllegalArgumentException("master key version " + number + " must be " + KEY_BYTES
-            + " bytes (base64 of 32 random bytes, e.g. `openssl rand -base64 32`), was " + raw.length);
-      }
-      map.put(number, new Version(number,
-          new SecretKeySpec(derive(raw, "glm-auth/secret-encryption/v1"), "AES"),
-          new SecretKeySpec(derive(raw, "glm-auth/secret-hash-pepper/v1"), "HmacSHA256")));
-    });
+    keys.forEach(
+        (number, raw) -> {
+          if (number < 1) {
+            throw new IllegalArgumentException("master key version must be >= 1, was " + number);
+          }
+          if (raw.length != KEY_BYTES) {
+            throw new IllegalArgumentException(
+                "master key version "
+                    + number
+                    + " must be "
+                    + KEY_BYTES
+                    + " bytes (base64 of 32 random bytes, e.g. `openssl rand -base64 32`), was "
+                    + raw.length);
+          }
+          map.put(
+              number,
+              new Version(
+                  number,
+                  new SecretKeySpec(derive(raw, "glm-auth/secret-encryption/v1"), "AES"),
+                  new SecretKeySpec(derive(raw, "glm-auth/secret-hash-pepper/v1"), "HmacSHA256")));
+        });
     this.versions = Collections.unmodifiableNavigableMap(map);
   }
 
@@ -60,8 +69,10 @@ public final class MasterKeyring {
   Version version(int number) {
     Version v = versions.get(number);
     if (v == null) {
-      throw new IllegalStateException("master key version " + number
-          + " is not configured (glm.auth.master-keys); it is needed to read secrets stored under it");
+      throw new IllegalStateException(
+          "master key version "
+              + number
+              + " is not configured (glm.auth.master-keys); it is needed to read secrets stored under it");
     }
     return v;
   }

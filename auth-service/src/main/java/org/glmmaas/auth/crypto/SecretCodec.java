@@ -50,7 +50,9 @@ public final class SecretCodec {
       byte[] nonce = new byte[NONCE_BYTES];
       random.nextBytes(nonce);
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.ENCRYPT_MODE, keyring.version(version).encryptionKey(),
+      cipher.init(
+          Cipher.ENCRYPT_MODE,
+          keyring.version(version).encryptionKey(),
           new GCMParameterSpec(TAG_BITS, nonce));
       cipher.updateAAD(aad(keyId, version));
       byte[] ct = cipher.doFinal(secret.getBytes(StandardCharsets.UTF_8));
@@ -70,14 +72,21 @@ public final class SecretCodec {
     }
     try {
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.DECRYPT_MODE, keyring.version(version).encryptionKey(),
+      cipher.init(
+          Cipher.DECRYPT_MODE,
+          keyring.version(version).encryptionKey(),
           new GCMParameterSpec(TAG_BITS, stored, 0, NONCE_BYTES));
       cipher.updateAAD(aad(keyId, version));
       byte[] pt = cipher.doFinal(stored, NONCE_BYTES, stored.length - NONCE_BYTES);
       return new String(pt, StandardCharsets.UTF_8);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("stored secret of key " + keyId
-          + " does not decrypt under master key version " + version + " (wrong master key?)", e);
+      throw new IllegalStateException(
+          "stored secret of key "
+              + keyId
+              + " does not decrypt under master key version "
+              + version
+              + " (wrong master key?)",
+          e);
     }
   }
 

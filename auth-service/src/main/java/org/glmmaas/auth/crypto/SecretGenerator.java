@@ -3,10 +3,15 @@ package org.glmmaas.auth.crypto;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
-/** Key ids and secrets in BigModel's shape: {@code <32 hex id>.<secret>}; the secret never holds a '.'. */
+/**
+ * Key ids and secrets in BigModel's shape: {@code <32 hex id>.<secret>}; the secret never holds a
+ * '.'.
+ */
 public final class SecretGenerator {
 
-  private static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  private static final String ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
   /** 32 base62 characters: about 190 bits. */
   public static final int SECRET_LENGTH = 32;
 

@@ -14,9 +14,9 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * The embedded default of DESIGN.md: with no {@code spring.datasource.url} configured, the service
- * starts a real PostgreSQL of its own (zonky's packaged binaries), keeping its data under
- * {@code glm.auth.embedded-db.dir} so state survives a restart. Configured, the given database is used
- * and this class does nothing.
+ * starts a real PostgreSQL of its own (zonky's packaged binaries), keeping its data under {@code
+ * glm.auth.embedded-db.dir} so state survives a restart. Configured, the given database is used and
+ * this class does nothing.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnExpression("'${spring.datasource.url:}'.isEmpty()")
@@ -27,12 +27,12 @@ public class EmbeddedDatabaseConfig {
   @Bean(destroyMethod = "close")
   EmbeddedPostgres embeddedPostgres(
       @Value("${glm.auth.embedded-db.dir:${java.io.tmpdir}/glm-auth-service-db}") Path dir,
-      @Value("${glm.auth.embedded-db.port:0}") int port) throws IOException {
+      @Value("${glm.auth.embedded-db.port:0}") int port)
+      throws IOException {
     Files.createDirectories(dir);
     log.info("No spring.datasource.url configured: starting embedded PostgreSQL in {}", dir);
-    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-        .setDataDirectory(dir)
-        .setCleanDataDirectory(false);
+    EmbeddedPostgres.Builder builder =
+        EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(false);
     if (port > 0) {
       builder.setPort(port);
     }

@@ -23,20 +23,22 @@ import org.springframework.transaction.event.TransactionalEventListener;
 
 /**
  * Tells gateways about every committed key or tenant change: a {@code KeyEvent} (protobuf bytes) on
- * the compacted topic {@code glm.key-events.v1}, record key = key id (tenant id for
- * {@code TENANT_UPDATED}). Active when {@code spring.kafka.bootstrap-servers} is set and
- * {@code glm.auth.key-events.enabled} is not false. A failed send is logged, never fails the admin
- * call: the database is the truth and gateways fall back on the principal's short cache TTL.
+ * the compacted topic {@code glm.key-events.v1}, record key = key id (tenant id for {@code
+ * TENANT_UPDATED}). Active when {@code spring.kafka.bootstrap-servers} is set and {@code
+ * glm.auth.key-events.enabled} is not false. A failed send is logged, never fails the admin call:
+ * the database is the truth and gateways fall back on the principal's short cache TTL.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnExpression("${glm.auth.key-events.enabled:true} and !'${spring.kafka.bootstrap-servers:}'.isEmpty()")
+@ConditionalOnExpression(
+    "${glm.auth.key-events.enabled:true} and !'${spring.kafka.bootstrap-servers:}'.isEmpty()")
 public class KafkaKeyEventPublisher {
 
   private static final Logger log = LoggerFactory.getLogger(KafkaKeyEventPublisher.class);
 
   @Bean
   NewTopic keyEventsTopic(AuthProperties props) {
-    // partitions and replication from the broker's defaults (num.partitions, default.replication.factor)
+    // partitions and replication from the broker's defaults (num.partitions,
+    // default.replication.factor)
     return new NewTopic(props.keyEvents().topic(), Optional.empty(), Optional.empty())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
   }
@@ -65,7 +67,8 @@ public class KafkaKeyEventPublisher {
     private final KafkaTemplate<String, byte[]> template;
     private final String topic;
     private final ExecutorService executor =
-        Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("key-events").factory());
+        Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("key-events").factory());
 
     Sender(KafkaTemplate<String, byte[]> template, String topic) {
       this.template = template;
@@ -85,14 +88,25 @@ public class KafkaKeyEventPublisher {
 
     private void send(KeyChange change) {
       try {
-        template.send(topic, change.recordKey(), change.toProto().toByteArray()).whenComplete((r, e) -> {
-          if (e != null) {
-            log.warn("KeyEvent {} for {} not published to {}: {}", change.kind(), change.recordKey(), topic,
-                e.toString());
-          }
-        });
+        template
+            .send(topic, change.recordKey(), change.toProto().toByteArray())
+            .whenComplete(
+                (r, e) -> {
+                  if (e != null) {
+                    log.warn(
+                        "KeyEvent {} for {} not published to {}: {}",
+                        change.kind(),
+                        change.recordKey(),
+                        topic,
+                        e.toString());
+                  }
+                });
       } catch (RuntimeException e) {
-        log.warn("KeyEvent {} for {} not published to {}: {}", change.kind(), change.recordKey(), topic,
+        log.warn(
+            "KeyEvent {} for {} not published to {}: {}",
+            change.kind(),
+            change.recordKey(),
+            topic,
             e.toString());
       }
     }

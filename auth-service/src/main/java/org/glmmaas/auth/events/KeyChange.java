@@ -16,7 +16,8 @@ public record KeyChange(KeyEvent.Kind kind, String keyId, String tenantId, Insta
   }
 
   public KeyEvent toProto() {
-    KeyEvent.Builder b = KeyEvent.newBuilder().setKind(kind).setTenantId(tenantId).setAtUnixMs(at.toEpochMilli());
+    KeyEvent.Builder b =
+        KeyEvent.newBuilder().setKind(kind).setTenantId(tenantId).setAtUnixMs(at.toEpochMilli());
     if (keyId != null) {
       b.setKeyId(keyId);
     }

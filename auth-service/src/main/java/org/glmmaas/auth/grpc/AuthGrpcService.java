@@ -7,7 +7,9 @@ import org.glmmaas.proto.auth.v1.AuthenticateRequest;
 import org.glmmaas.proto.auth.v1.AuthenticateResponse;
 import org.springframework.stereotype.Component;
 
-/** {@code glm.auth.v1.AuthService}: a bad credential is an {@code AuthFailure}, never a gRPC error. */
+/**
+ * {@code glm.auth.v1.AuthService}: a bad credential is an {@code AuthFailure}, never a gRPC error.
+ */
 @Component
 public class AuthGrpcService extends AuthServiceGrpc.AuthServiceImplBase {
 
@@ -18,7 +20,8 @@ public class AuthGrpcService extends AuthServiceGrpc.AuthServiceImplBase {
   }
 
   @Override
-  public void authenticate(AuthenticateRequest request, StreamObserver<AuthenticateResponse> response) {
+  public void authenticate(
+      AuthenticateRequest request, StreamObserver<AuthenticateResponse> response) {
     response.onNext(authenticator.authenticate(request.getCredential()));
     response.onCompleted();
   }

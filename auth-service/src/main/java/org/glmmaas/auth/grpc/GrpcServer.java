@@ -16,8 +16,9 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * The plain grpc-java server on {@code glm.auth.grpc.port} (netty-shaded), calls on virtual threads,
- * with {@code grpc.health.v1} health. Started after the database and the caches, stopped first.
+ * The plain grpc-java server on {@code glm.auth.grpc.port} (netty-shaded), calls on virtual
+ * threads, with {@code grpc.health.v1} health. Started after the database and the caches, stopped
+ * first.
  */
 @Component
 public class GrpcServer implements SmartLifecycle {
@@ -38,19 +39,22 @@ public class GrpcServer implements SmartLifecycle {
   @Override
   public synchronized void start() {
     executor = Executors.newVirtualThreadPerTaskExecutor();
-    server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-        .executor(executor)
-        .addService(service)
-        .addService(health.getHealthService())
-        .maxInboundMessageSize(64 * 1024)
-        .build();
+    server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+            .executor(executor)
+            .addService(service)
+            .addService(health.getHealthService())
+            .maxInboundMessageSize(64 * 1024)
+            .build();
     try {
       server.start();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start gRPC server on " + config.host() + ":" + config.port(), e);
+      throw new UncheckedIOException(
+          "cannot start gRPC server on " + config.host() + ":" + config.port(), e);
     }
     health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
-    health.setStatus("glm.auth.v1.AuthService", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+    health.setStatus(
+        "glm.auth.v1.AuthService", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
     log.info("gRPC AuthService listening on {}:{}", config.host(), server.getPort());
   }
 

@@ -34,8 +34,14 @@ public class ApiKeyService {
   private final ApplicationEventPublisher events;
   private final Clock clock;
 
-  public ApiKeyService(ApiKeyRepository keys, TenantService tenants, SecretCodec codec, SecretGenerator generator,
-      AuditLog audit, ApplicationEventPublisher events, Clock clock) {
+  public ApiKeyService(
+      ApiKeyRepository keys,
+      TenantService tenants,
+      SecretCodec codec,
+      SecretGenerator generator,
+      AuditLog audit,
+      ApplicationEventPublisher events,
+      Clock clock) {
     this.keys = keys;
     this.tenants = tenants;
     this.codec = codec;
@@ -48,9 +54,18 @@ public class ApiKeyService {
   /** What a new key gets; null models mean all, null limits unlimited, null expiry never. */
   public record NewKey(String name, List<String> allowedModels, Limits limits, Instant expiresAt) {}
 
-  /** Changes of a key; a null field stays; {@code expiresAtSet} with a null {@code expiresAt} clears it. */
-  public record KeyPatch(String name, List<String> allowedModels, Integer requestsPerMinute, Long tokensPerMinute,
-      Integer maxConcurrency, Instant expiresAt, boolean expiresAtSet) {}
+  /**
+   * Changes of a key; a null field stays; {@code expiresAtSet} with a null {@code expiresAt} clears
+   * it.
+   */
+  public record KeyPatch(
+      String name,
+      List<String> allowedModels,
+      Integer requestsPerMinute,
+      Long tokensPerMinute,
+      Integer maxConcurrency,
+      Instant expiresAt,
+      boolean expiresAtSet) {}
 
   @Transactional
   public CreatedKey create(String actor, String tenantId, NewKey req) {
@@ -61,8 +76,18 @@ public class ApiKeyService {
     }
     String id = generator.newKeyId();
     String secret = generator.newSecret();
-    ApiKey key = new ApiKey(id, tenantId, checkName(req.name()), checkModels(req.allowedModels()),
-        req.limits() == null ? Limits.UNLIMITED : req.limits(), req.expiresAt(), null, null, now, now);
+    ApiKey key =
+        new ApiKey(
+            id,
+            tenantId,
+            checkName(req.name()),
+            checkModels(req.allowedModels()),
+            req.limits() == null ? Limits.UNLIMITED : req.limits(),
+            req.expiresAt(),
+            null,
+            null,
+            now,
+            now);
     keys.insert(key, protect(id, secret));
     audit.record(actor, "key.create", "key", id, Map.of("tenant_id", tenantId, "name", key.name()));
     events.publishEvent(new KeyChange(KeyEvent.Kind.CREATED, id, tenantId, now));
@@ -82,14 +107,25 @@ public class ApiKeyService {
   public ApiKey update(String actor, String keyId, KeyPatch patch) {
     ApiKey k = get(keyId);
     if (k.revokedAt() != null) {
-      throw new DomainException(DomainException.Kind.CONFLICT, "key '" + keyId + "' is revoked and cannot change");
+      throw new DomainException(
+          DomainException.Kind.CONFLICT, "key '" + keyId + "' is revoked and cannot change");
     }
-    Limits limits = k.limits().patched(patch.requestsPerMinute(), patch.tokensPerMinute(),
-        patch.maxConcurrency());
+    Limits limits =
+        k.limits()
+            .patched(patch.requestsPerMinute(), patch.tokensPerMinute(), patch.maxConcurrency());
     Instant expiresAt = patch.expiresAtSet() ? patch.expiresAt() : k.expiresAt();
-    ApiKey changed = new ApiKey(k.id(), k.tenantId(), patch.name() != null ? checkName(patch.name()) : k.name(),
-        patch.allowedModels() != null ? checkModels(patch.allowedModels()) : k.allowedModels(), limits,
-        expiresAt, null, k.lastUsedAt(), k.createdAt(), k.updatedAt());
+    ApiKey changed =
+        new ApiKey(
+            k.id(),
+            k.tenantId(),
+            patch.name() != null ? checkName(patch.name()) : k.name(),
+            patch.allowedModels() != null ? checkModels(patch.allowedModels()) : k.allowedModels(),
+            limits,
+            expiresAt,
+            null,
+            k.lastUsedAt(),
+            k.createdAt(),
+            k.updatedAt());
     keys.update(changed);
     Map<String, Object> details = new LinkedHashMap<>();
     if (!changed.name().equals(k.name())) {
@@ -127,7 +163,8 @@ public class ApiKeyService {
   public CreatedKey rotate(String actor, String keyId) {
     ApiKey k = get(keyId);
     if (k.revokedAt() != null) {
-      throw new DomainException(DomainException.Kind.CONFLICT, "key '" + keyId + "' is revoked; create a new key");
+      throw new DomainException(
+          DomainException.Kind.CONFLICT, "key '" + keyId + "' is revoked; create a new key");
     }
     String secret = generator.newSecret();
     keys.replaceSecret(keyId, protect(keyId, secret), null);
@@ -162,8 +199,10 @@ public class ApiKeyService {
     LinkedHashSet<String> out = new LinkedHashSet<>();
     for (String m : models) {
       if (m == null || m.isBlank() || m.length() > MAX_MODEL_NAME) {
-        throw DomainException.invalid("allowed_models entries must be non-empty model names of at most "
-            + MAX_MODEL_NAME + " characters");
+        throw DomainException.invalid(
+            "allowed_models entries must be non-empty model names of at most "
+                + MAX_MODEL_NAME
+                + " characters");
       }
       out.add(m.strip());
     }

@@ -1,6 +1,9 @@
 package org.glmmaas.auth.key;
 
-/** A key just created or rotated, with its secret: the only moment the secret exists outside the codec. */
+/**
+ * A key just created or rotated, with its secret: the only moment the secret exists outside the
+ * codec.
+ */
 public record CreatedKey(ApiKey key, String secret) {
 
   /** {@code <id>.<secret>}, what a client puts in {@code Authorization: Bearer}. */

@@ -27,7 +27,8 @@ public class MasterKeyRotation implements SmartInitializingSingleton {
   private final AuditLog audit;
   private final TransactionTemplate tx;
 
-  public MasterKeyRotation(ApiKeyRepository keys, SecretCodec codec, AuditLog audit, TransactionTemplate tx) {
+  public MasterKeyRotation(
+      ApiKeyRepository keys, SecretCodec codec, AuditLog audit, TransactionTemplate tx) {
     this.keys = keys;
     this.codec = codec;
     this.audit = audit;
@@ -45,35 +46,49 @@ public class MasterKeyRotation implements SmartInitializingSingleton {
       if (batch.isEmpty()) {
         break;
       }
-      Integer done = tx.execute(status -> {
-        int n = 0;
-        for (Map.Entry<String, StoredSecret> e : batch) {
-          String id = e.getKey();
-          StoredSecret old = e.getValue();
-          String secret = codec.decrypt(id, old.ciphertext(), old.masterKeyVersion());
-          StoredSecret fresh = new StoredSecret(codec.hash(secret, target), codec.encrypt(id, secret, target), target);
-          if (keys.replaceSecret(id, fresh, old.masterKeyVersion())) {
-            n++;
-          }
-        }
-        return n;
-      });
+      Integer done =
+          tx.execute(
+              status -> {
+                int n = 0;
+                for (Map.Entry<String, StoredSecret> e : batch) {
+                  String id = e.getKey();
+                  StoredSecret old = e.getValue();
+                  String secret = codec.decrypt(id, old.ciphertext(), old.masterKeyVersion());
+                  StoredSecret fresh =
+                      new StoredSecret(
+                          codec.hash(secret, target), codec.encrypt(id, secret, target), target);
+                  if (keys.replaceSecret(id, fresh, old.masterKeyVersion())) {
+                    n++;
+                  }
+                }
+                return n;
+              });
       total += done == null ? 0 : done;
     }
     final int numReencrypted = total;
-    tx.executeWithoutResult(s -> audit.record(actor, "maintenance.rotate-master-key", "master-key",
-        String.valueOf(target), Map.of("num_reencrypted", numReencrypted)));
+    tx.executeWithoutResult(
+        s ->
+            audit.record(
+                actor,
+                "maintenance.rotate-master-key",
+                "master-key",
+                String.valueOf(target),
+                Map.of("num_reencrypted", numReencrypted)));
     log.info("Master key rotation: {} secrets re-encrypted under version {}", total, target);
     return new Result(target, total, keys.masterKeyVersionsInUse());
   }
 
   @Override
   public void afterSingletonsInstantiated() {
-    List<Integer> missing = keys.masterKeyVersionsInUse().stream().filter(v -> !codec.keyring().has(v)).toList();
+    List<Integer> missing =
+        keys.masterKeyVersionsInUse().stream().filter(v -> !codec.keyring().has(v)).toList();
     if (!missing.isEmpty()) {
-      throw new IllegalStateException("stored API keys use master key version(s) " + missing
-          + " which are not configured (configured: " + codec.keyring().versions()
-          + "); add them to glm.auth.master-keys, run POST /admin/v1/maintenance/rotate-master-key, then remove them");
+      throw new IllegalStateException(
+          "stored API keys use master key version(s) "
+              + missing
+              + " which are not configured (configured: "
+              + codec.keyring().versions()
+              + "); add them to glm.auth.master-keys, run POST /admin/v1/maintenance/rotate-master-key, then remove them");
     }
   }
 }

@@ -24,7 +24,8 @@ public class TenantService {
   private final ApplicationEventPublisher events;
   private final Clock clock;
 
-  public TenantService(TenantRepository tenants, AuditLog audit, ApplicationEventPublisher events, Clock clock) {
+  public TenantService(
+      TenantRepository tenants, AuditLog audit, ApplicationEventPublisher events, Clock clock) {
     this.tenants = tenants;
     this.audit = audit;
     this.events = events;
@@ -32,14 +33,19 @@ public class TenantService {
   }
 
   /** Changes of a tenant; a null field stays as it is. */
-  public record TenantPatch(String name, TenantStatus status, Integer requestsPerMinute, Long tokensPerMinute,
+  public record TenantPatch(
+      String name,
+      TenantStatus status,
+      Integer requestsPerMinute,
+      Long tokensPerMinute,
       Integer maxConcurrency) {}
 
   @Transactional
   public Tenant create(String actor, String name, Limits limits) {
     String clean = checkName(name);
     if (tenants.nameTaken(clean, null)) {
-      throw new DomainException(DomainException.Kind.CONFLICT, "a tenant named '" + clean + "' already exists");
+      throw new DomainException(
+          DomainException.Kind.CONFLICT, "a tenant named '" + clean + "' already exists");
     }
     String id = UUID.randomUUID().toString();
     tenants.insert(id, clean, limits);
@@ -60,10 +66,12 @@ public class TenantService {
     Tenant t = get(id);
     String name = patch.name() == null ? t.name() : checkName(patch.name());
     if (!name.equals(t.name()) && tenants.nameTaken(name, id)) {
-      throw new DomainException(DomainException.Kind.CONFLICT, "a tenant named '" + name + "' already exists");
+      throw new DomainException(
+          DomainException.Kind.CONFLICT, "a tenant named '" + name + "' already exists");
     }
-    Limits limits = t.limits().patched(patch.requestsPerMinute(), patch.tokensPerMinute(),
-        patch.maxConcurrency());
+    Limits limits =
+        t.limits()
+            .patched(patch.requestsPerMinute(), patch.tokensPerMinute(), patch.maxConcurrency());
     TenantStatus status = patch.status() != null ? patch.status() : t.status();
     tenants.update(new Tenant(id, name, status, limits, t.createdAt(), t.updatedAt()));
     Map<String, Object> details = new LinkedHashMap<>();
@@ -76,9 +84,16 @@ public class TenantService {
     if (!limits.equals(t.limits())) {
       details.put("limits", limits);
     }
-    audit.record(actor, status == TenantStatus.SUSPENDED && t.status() != status ? "tenant.suspend"
-        : status == TenantStatus.ACTIVE && t.status() != status ? "tenant.activate" : "tenant.update",
-        "tenant", id, details);
+    audit.record(
+        actor,
+        status == TenantStatus.SUSPENDED && t.status() != status
+            ? "tenant.suspend"
+            : status == TenantStatus.ACTIVE && t.status() != status
+                ? "tenant.activate"
+                : "tenant.update",
+        "tenant",
+        id,
+        details);
     events.publishEvent(new KeyChange(KeyEvent.Kind.TENANT_UPDATED, null, id, clock.instant()));
     return get(id);
   }

@@ -14,15 +14,18 @@ import org.junit.jupiter.api.io.TempDir;
 /** The embedded default: a master key generated once, kept owner-only, reused on the next start. */
 class CryptoConfigTest {
 
-  static AuthProperties props(Path dir, String masterKey, List<AuthProperties.MasterKeyVersion> keys) {
+  static AuthProperties props(
+      Path dir, String masterKey, List<AuthProperties.MasterKeyVersion> keys) {
     return new AuthProperties(null, masterKey, keys, dir, null, null, null, null, null, null);
   }
 
   @Test
-  void generatesTheMasterKeyOnceWithOwnerOnlyPermissionsAndReusesIt(@TempDir Path dir) throws Exception {
+  void generatesTheMasterKeyOnceWithOwnerOnlyPermissionsAndReusesIt(@TempDir Path dir)
+      throws Exception {
     SecretCodec first = new SecretCodec(new CryptoConfig().masterKeyring(props(dir, null, null)));
     Path file = dir.resolve("master.key");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
     byte[] ct = first.encrypt("kid", "s", 1);
     SecretCodec second = new SecretCodec(new CryptoConfig().masterKeyring(props(dir, null, null)));
     assertThat(second.decrypt("kid", ct, 1)).isEqualTo("s");
@@ -31,14 +34,26 @@ class CryptoConfigTest {
   @Test
   void refusesAmbiguousOrInvalidConfiguration(@TempDir Path dir) {
     String k = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-    assertThatThrownBy(() -> new CryptoConfig().masterKeyring(props(dir, k, List.of(new AuthProperties.MasterKeyVersion(2, k)))))
+    assertThatThrownBy(
+            () ->
+                new CryptoConfig()
+                    .masterKeyring(
+                        props(dir, k, List.of(new AuthProperties.MasterKeyVersion(2, k)))))
         .hasMessageContaining("either glm.auth.master-key or glm.auth.master-keys");
     assertThatThrownBy(() -> new CryptoConfig().masterKeyring(props(dir, "not base64!", null)))
         .hasMessageContaining("not valid base64");
     assertThatThrownBy(() -> new CryptoConfig().masterKeyring(props(dir, "c2hvcnQ=", null)))
         .hasMessageContaining("32 bytes");
-    assertThatThrownBy(() -> new CryptoConfig().masterKeyring(props(dir, null, List.of(
-        new AuthProperties.MasterKeyVersion(1, k), new AuthProperties.MasterKeyVersion(1, k)))))
+    assertThatThrownBy(
+            () ->
+                new CryptoConfig()
+                    .masterKeyring(
+                        props(
+                            dir,
+                            null,
+                            List.of(
+                                new AuthProperties.MasterKeyVersion(1, k),
+                                new AuthProperties.MasterKeyVersion(1, k)))))
         .hasMessageContaining("twice");
   }
 }

@@ -25,18 +25,23 @@ class SecretCodecTest {
       assertThat(new String(ct, StandardCharsets.ISO_8859_1)).doesNotContain("the-secret");
       assertThat(codec.decrypt("kid", ct, v)).isEqualTo("the-secret");
     }
-    assertThat(codec.encrypt("kid", "the-secret", 2)).isNotEqualTo(codec.encrypt("kid", "the-secret", 2));
+    assertThat(codec.encrypt("kid", "the-secret", 2))
+        .isNotEqualTo(codec.encrypt("kid", "the-secret", 2));
   }
 
   @Test
   void aCiphertextMovedToAnotherKeyOrVersionDoesNotDecrypt() {
     byte[] ct = codec.encrypt("kid-a", "the-secret", 2);
-    assertThatThrownBy(() -> codec.decrypt("kid-b", ct, 2)).hasMessageContaining("does not decrypt");
-    assertThatThrownBy(() -> codec.decrypt("kid-a", ct, 1)).hasMessageContaining("does not decrypt");
+    assertThatThrownBy(() -> codec.decrypt("kid-b", ct, 2))
+        .hasMessageContaining("does not decrypt");
+    assertThatThrownBy(() -> codec.decrypt("kid-a", ct, 1))
+        .hasMessageContaining("does not decrypt");
     ct[ct.length - 1] ^= 1;
-    assertThatThrownBy(() -> codec.decrypt("kid-a", ct, 2)).hasMessageContaining("does not decrypt");
+    assertThatThrownBy(() -> codec.decrypt("kid-a", ct, 2))
+        .hasMessageContaining("does not decrypt");
     SecretCodec other = new SecretCodec(new MasterKeyring(Map.of(2, key(9))));
-    assertThatThrownBy(() -> other.decrypt("kid-a", codec.encrypt("kid-a", "s", 2), 2)).hasMessageContaining("wrong master key");
+    assertThatThrownBy(() -> other.decrypt("kid-a", codec.encrypt("kid-a", "s", 2), 2))
+        .hasMessageContaining("wrong master key");
   }
 
   @Test
@@ -50,8 +55,10 @@ class SecretCodecTest {
 
   @Test
   void refusesBadMasterKeysWithAClearMessage() {
-    assertThatThrownBy(() -> new MasterKeyring(Map.of(1, new byte[16]))).hasMessageContaining("32 bytes");
+    assertThatThrownBy(() -> new MasterKeyring(Map.of(1, new byte[16])))
+        .hasMessageContaining("32 bytes");
     assertThatThrownBy(() -> new MasterKeyring(Map.of(0, key(1)))).hasMessageContaining(">= 1");
-    assertThatThrownBy(() -> codec.decrypt("k", new byte[40], 7)).hasMessageContaining("version 7 is not configured");
+    assertThatThrownBy(() -> codec.decrypt("k", new byte[40], 7))
+        .hasMessageContaining("version 7 is not configured");
   }
 }

@@ -46,20 +46,30 @@ class KeyEventsKafkaTest extends AuthServiceTestBase {
         .isIn(AuthFailureReason.BAD_SIGNATURE, AuthFailureReason.REVOKED);
 
     List<ConsumerRecord<String, byte[]>> mine = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString(),
-        ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class))) {
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                broker.getBrokersAsString(),
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "test-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                StringDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class))) {
       consumer.subscribe(List.of(TOPIC));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (mine.size() < 5 && System.nanoTime() < deadline) {
-        consumer.poll(Duration.ofMillis(500)).forEach(r -> {
-          if (keyId.equals(r.key()) || tenant.equals(r.key())) {
-            mine.add(r);
-          }
-        });
+        consumer
+            .poll(Duration.ofMillis(500))
+            .forEach(
+                r -> {
+                  if (keyId.equals(r.key()) || tenant.equals(r.key())) {
+                    mine.add(r);
+                  }
+                });
       }
     }
     List<String> seen = new ArrayList<>();
@@ -78,10 +88,18 @@ class KeyEventsKafkaTest extends AuthServiceTestBase {
     }
     assertThat(seen).containsExactly("CREATED", "UPDATED", "ROTATED", "REVOKED", "TENANT_UPDATED");
 
-    try (AdminClient kafkaAdmin = AdminClient.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-        broker.getBrokersAsString()))) {
+    try (AdminClient kafkaAdmin =
+        AdminClient.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.getBrokersAsString()))) {
       ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
-      String policy = kafkaAdmin.describeConfigs(Set.of(topic)).all().get().get(topic).get("cleanup.policy").value();
+      String policy =
+          kafkaAdmin
+              .describeConfigs(Set.of(topic))
+              .all()
+              .get()
+              .get(topic)
+              .get("cleanup.policy")
+              .value();
       assertThat(policy).isEqualTo("compact");
     }
   }

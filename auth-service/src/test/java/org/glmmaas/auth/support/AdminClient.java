@@ -37,7 +37,8 @@ public final class AdminClient {
       }
       if (body != null) {
         String text = body instanceof String s ? s : JSON.writeValueAsString(body);
-        b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(text));
+        b.header("Content-Type", "application/json")
+            .method(method, HttpRequest.BodyPublishers.ofString(text));
       } else {
         b.method(method, HttpRequest.BodyPublishers.noBody());
       }

@@ -20,20 +20,25 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The whole service (HTTP admin API + real gRPC server on a free port) against a real PostgreSQL
- * (the shared embedded one unless a subclass says otherwise); subclasses share one Spring context. Calls go over the network exactly as the gateway and the launcher make them.
+ * (the shared embedded one unless a subclass says otherwise); subclasses share one Spring context.
+ * Calls go over the network exactly as the gateway and the launcher make them.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-    "glm.auth.admin-token=" + AuthServiceTestBase.ADMIN_TOKEN,
-    "glm.auth.master-key=" + AuthServiceTestBase.MASTER_KEY,
-    "glm.auth.grpc.port=0",
-    "glm.auth.data-dir=target/test-data",
-    "glm.auth.last-used-flush-interval=1h",
-    "logging.level.org.glmmaas=DEBUG",
-    "spring.datasource.url=${glm.test.embedded-db-url}",
-    "spring.datasource.username=postgres"})
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "glm.auth.admin-token=" + AuthServiceTestBase.ADMIN_TOKEN,
+      "glm.auth.master-key=" + AuthServiceTestBase.MASTER_KEY,
+      "glm.auth.grpc.port=0",
+      "glm.auth.data-dir=target/test-data",
+      "glm.auth.last-used-flush-interval=1h",
+      "logging.level.org.glmmaas=DEBUG",
+      "spring.datasource.url=${glm.test.embedded-db-url}",
+      "spring.datasource.username=postgres"
+    })
 public abstract class AuthServiceTestBase {
 
   public static final String ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
   /** base64 of 32 bytes, test only. */
   public static final String MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
@@ -45,8 +50,8 @@ public abstract class AuthServiceTestBase {
   protected AuthServiceGrpc.AuthServiceBlockingStub auth;
 
   /**
-   * The shared embedded PostgreSQL. A subclass that needs another database overrides
-   * {@code spring.datasource.*} with {@code @TestPropertySource} (which wins over the properties above).
+   * The shared embedded PostgreSQL. A subclass that needs another database overrides {@code
+   * spring.datasource.*} with {@code @TestPropertySource} (which wins over the properties above).
    */
   @DynamicPropertySource
   static void embeddedDatabase(DynamicPropertyRegistry registry) {
@@ -56,7 +61,8 @@ public abstract class AuthServiceTestBase {
   @BeforeEach
   void connect() {
     admin = new AdminClient(httpPort, ADMIN_TOKEN);
-    channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcServer.port()).usePlaintext().build();
+    channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", grpcServer.port()).usePlaintext().build();
     auth = AuthServiceGrpc.newBlockingStub(channel);
   }
 

@@ -9,13 +9,13 @@ import javax.crypto.spec.SecretKeySpec;
  * Builds BigModel JWTs byte for byte the way the official SDKs do.
  *
  * <ul>
- *   <li>zhipuai (Python): {@code jwt.encode({"api_key": id, "exp": now_ms + ttl*1000, "timestamp": now_ms},
- *       secret, algorithm="HS256", headers={"alg": "HS256", "sign_type": "SIGN"})}; PyJWT adds
- *       {@code "typ":"JWT"}, sorts header keys and writes compact JSON.
- *   <li>zhipuai Node SDKs ({@code jsonwebtoken}): {@code jwt.sign({api_key, exp, timestamp}, secret,
- *       {header: {alg: "HS256", sign_type: "SIGN"}})}; jsonwebtoken writes {@code {"alg","typ"}} then the
- *       extra header members and adds {@code iat} in seconds. One of them sends exp/timestamp in
- *       microseconds ({@code Date.now() * 1000}).
+ *   <li>zhipuai (Python): {@code jwt.encode({"api_key": id, "exp": now_ms + ttl*1000, "timestamp":
+ *       now_ms}, secret, algorithm="HS256", headers={"alg": "HS256", "sign_type": "SIGN"})}; PyJWT
+ *       adds {@code "typ":"JWT"}, sorts header keys and writes compact JSON.
+ *   <li>zhipuai Node SDKs ({@code jsonwebtoken}): {@code jwt.sign({api_key, exp, timestamp},
+ *       secret, {header: {alg: "HS256", sign_type: "SIGN"}})}; jsonwebtoken writes {@code
+ *       {"alg","typ"}} then the extra header members and adds {@code iat} in seconds. One of them
+ *       sends exp/timestamp in microseconds ({@code Date.now() * 1000}).
  * </ul>
  */
 public final class SdkJwt {
@@ -25,16 +25,30 @@ public final class SdkJwt {
   public static String python(String apiKey, long nowMs, long ttlSeconds) {
     String[] parts = apiKey.split("\\.");
     String header = "{\"alg\":\"HS256\",\"sign_type\":\"SIGN\",\"typ\":\"JWT\"}";
-    String payload = "{\"api_key\":\"" + parts[0] + "\",\"exp\":" + (nowMs + ttlSeconds * 1000)
-        + ",\"timestamp\":" + nowMs + "}";
+    String payload =
+        "{\"api_key\":\""
+            + parts[0]
+            + "\",\"exp\":"
+            + (nowMs + ttlSeconds * 1000)
+            + ",\"timestamp\":"
+            + nowMs
+            + "}";
     return sign(header, payload, parts[1]);
   }
 
   public static String node(String apiKey, long nowMs, long ttlSeconds) {
     String[] parts = apiKey.split("\\.");
     String header = "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"sign_type\":\"SIGN\"}";
-    String payload = "{\"api_key\":\"" + parts[0] + "\",\"exp\":" + (nowMs + ttlSeconds * 1000)
-        + ",\"timestamp\":" + nowMs + ",\"iat\":" + nowMs / 1000 + "}";
+    String payload =
+        "{\"api_key\":\""
+            + parts[0]
+            + "\",\"exp\":"
+            + (nowMs + ttlSeconds * 1000)
+            + ",\"timestamp\":"
+            + nowMs
+            + ",\"iat\":"
+            + nowMs / 1000
+            + "}";
     return sign(header, payload, parts[1]);
   }
 
@@ -42,8 +56,16 @@ public final class SdkJwt {
   public static String nodeMicros(String apiKey, long nowMs, long ttlSeconds) {
     String[] parts = apiKey.split("\\.");
     String header = "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"sign_type\":\"SIGN\"}";
-    String payload = "{\"api_key\":\"" + parts[0] + "\",\"exp\":" + (nowMs + ttlSeconds * 1000) * 1000
-        + ",\"timestamp\":" + nowMs * 1000 + ",\"iat\":" + nowMs / 1000 + "}";
+    String payload =
+        "{\"api_key\":\""
+            + parts[0]
+            + "\",\"exp\":"
+            + (nowMs + ttlSeconds * 1000) * 1000
+            + ",\"timestamp\":"
+            + nowMs * 1000
+            + ",\"iat\":"
+            + nowMs / 1000
+            + "}";
     return sign(header, payload, parts[1]);
   }
 
@@ -52,7 +74,10 @@ public final class SdkJwt {
   }
 
   public static String sign(String headerJson, String payloadJson, byte[] key, String hmac) {
-    String input = b64(headerJson.getBytes(StandardCharsets.UTF_8)) + "." + b64(payloadJson.getBytes(StandardCharsets.UTF_8));
+    String input =
+        b64(headerJson.getBytes(StandardCharsets.UTF_8))
+            + "."
+            + b64(payloadJson.getBytes(StandardCharsets.UTF_8));
     try {
       Mac mac = Mac.getInstance(hmac);
       mac.init(new SecretKeySpec(key, hmac));
@@ -64,7 +89,10 @@ public final class SdkJwt {
 
   /** An unsigned {@code alg: none} token. */
   public static String unsigned(String headerJson, String payloadJson) {
-    return b64(headerJson.getBytes(StandardCharsets.UTF_8)) + "." + b64(payloadJson.getBytes(StandardCharsets.UTF_8)) + ".";
+    return b64(headerJson.getBytes(StandardCharsets.UTF_8))
+        + "."
+        + b64(payloadJson.getBytes(StandardCharsets.UTF_8))
+        + ".";
   }
 
   public static String b64(byte[] bytes) {

@@ -21,13 +21,16 @@ public final class TestDatabase {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
       }
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          pg.close();
-        } catch (IOException ignored) {
-          // JVM is exiting
-        }
-      }));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      pg.close();
+                    } catch (IOException ignored) {
+                      // JVM is exiting
+                    }
+                  }));
     }
     return pg;
   }
@@ -39,7 +42,8 @@ public final class TestDatabase {
 
   /** A fresh, empty database in the same server, for tests that need their own schema. */
   public static synchronized String newDatabase(String name) {
-    try (Connection c = instance().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = instance().getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS " + name);
       s.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {

@@ -6,7 +6,8 @@ package org.glmmaas.billing.account;
  * @param balanceMicros prepaid top-ups minus settled usage (negative when usage overran)
  * @param reservedMicros held by open reservations
  */
-public record AccountBalance(String tenantId, long balanceMicros, long reservedMicros, String currency) {
+public record AccountBalance(
+    String tenantId, long balanceMicros, long reservedMicros, String currency) {
 
   public long availableMicros() {
     return balanceMicros - reservedMicros;

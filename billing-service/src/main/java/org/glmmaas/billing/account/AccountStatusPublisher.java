@@ -44,8 +44,12 @@ public class AccountStatusPublisher implements AutoCloseable {
   private final Counter published;
   private final Counter failed;
 
-  public AccountStatusPublisher(JdbcClient jdbc, KafkaTemplate<String, byte[]> kafka,
-      PriceCatalogue prices, BillingProperties props, MeterRegistry meters) {
+  public AccountStatusPublisher(
+      JdbcClient jdbc,
+      KafkaTemplate<String, byte[]> kafka,
+      PriceCatalogue prices,
+      BillingProperties props,
+      MeterRegistry meters) {
     this.jdbc = jdbc;
     this.kafka = kafka;
     this.prices = prices;
@@ -55,8 +59,8 @@ public class AccountStatusPublisher implements AutoCloseable {
   }
 
   /**
-   * At start, republishes every account's status, so the compacted topic reflects the database
-   * even if an earlier instance died between a commit and its status record.
+   * At start, republishes every account's status, so the compacted topic reflects the database even
+   * if an earlier instance died between a commit and its status record.
    */
   @EventListener(ApplicationReadyEvent.class)
   public void publishAll() {
@@ -97,15 +101,19 @@ public class AccountStatusPublisher implements AutoCloseable {
   /** The status of a tenant now, as gateways should see it. */
   public AccountStatus status(String tenant, long cheapestCallMicros) {
     record Row(long balance, long reserved, String currency) {}
-    Row row = jdbc.sql("select balance_micros, reserved_micros, currency from account where tenant_id = ?")
-        .param(tenant)
-        .query((rs, i) -> new Row(rs.getLong(1), rs.getLong(2), rs.getString(3)))
-        .optional().orElse(new Row(0, 0, props.currency()));
+    Row row =
+        jdbc.sql(
+                "select balance_micros, reserved_micros, currency from account where tenant_id = ?")
+            .param(tenant)
+            .query((rs, i) -> new Row(rs.getLong(1), rs.getLong(2), rs.getString(3)))
+            .optional()
+            .orElse(new Row(0, 0, props.currency()));
     long available = row.balance() - row.reserved();
     boolean insufficient = available <= 0 || available < cheapestCallMicros;
     return AccountStatus.newBuilder()
         .setTenantId(tenant)
-        .setStatus(insufficient ? AccountStatus.Status.INSUFFICIENT_BALANCE : AccountStatus.Status.ACTIVE)
+        .setStatus(
+            insufficient ? AccountStatus.Status.INSUFFICIENT_BALANCE : AccountStatus.Status.ACTIVE)
         .setBalanceMicros(available)
         .setCurrency(row.currency())
         .setUpdatedUnixMs(System.currentTimeMillis())
@@ -113,14 +121,17 @@ public class AccountStatusPublisher implements AutoCloseable {
   }
 
   private void send(AccountStatus s) {
-    kafka.send(props.kafka().statusTopic(), s.getTenantId(), s.toByteArray()).whenComplete((r, e) -> {
-      if (e == null) {
-        published.increment();
-      } else {
-        failed.increment();
-        log.warn("Account status for a tenant not published: {}", e.toString());
-      }
-    });
+    kafka
+        .send(props.kafka().statusTopic(), s.getTenantId(), s.toByteArray())
+        .whenComplete(
+            (r, e) -> {
+              if (e == null) {
+                published.increment();
+              } else {
+                failed.increment();
+                log.warn("Account status for a tenant not published: {}", e.toString());
+              }
+            });
   }
 
   @Override

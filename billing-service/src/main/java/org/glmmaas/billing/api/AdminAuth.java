@@ -11,8 +11,8 @@ import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
- * Guards {@code /admin/**} with {@code Authorization: Bearer <glm.billing.admin-token>} (constant-time
- * comparison). With no token configured the admin API refuses every call.
+ * Guards {@code /admin/**} with {@code Authorization: Bearer <glm.billing.admin-token>}
+ * (constant-time comparison). With no token configured the admin API refuses every call.
  */
 @Configuration(proxyBeanMethods = false)
 public class AdminAuth implements WebMvcConfigurer, HandlerInterceptor {
@@ -37,8 +37,8 @@ public class AdminAuth implements WebMvcConfigurer, HandlerInterceptor {
       message = "admin API disabled: glm.billing.admin-token is not configured";
     } else if (header == null || !header.startsWith("Bearer ")) {
       message = "missing Authorization: Bearer <admin token>";
-    } else if (!MessageDigest.isEqual(token,
-        header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8))) {
+    } else if (!MessageDigest.isEqual(
+        token, header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8))) {
       message = "invalid admin token";
     }
     if (message == null) {

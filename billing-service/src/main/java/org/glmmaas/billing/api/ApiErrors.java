@@ -16,12 +16,16 @@ import org.springframework.web.method.annotation.MethodArgumentTypeMismatchExcep
 public class ApiErrors {
 
   static String body(String code, String message) {
-    return "{\"error\":{\"code\":\"" + code + "\",\"message\":\"" + message.replace("\\", "\\\\")
-        .replace("\"", "\\\"") + "\"}}";
+    return "{\"error\":{\"code\":\""
+        + code
+        + "\",\"message\":\""
+        + message.replace("\\", "\\\\").replace("\"", "\\\"")
+        + "\"}}";
   }
 
   private static ResponseEntity<Map<String, Object>> bad(String message) {
-    return ResponseEntity.status(HttpStatus.BAD_REQUEST).contentType(MediaType.APPLICATION_JSON)
+    return ResponseEntity.status(HttpStatus.BAD_REQUEST)
+        .contentType(MediaType.APPLICATION_JSON)
         .body(Map.of("error", Map.of("code", "invalid_request", "message", message)));
   }
 
@@ -32,7 +36,8 @@ public class ApiErrors {
 
   @ExceptionHandler(DateTimeParseException.class)
   ResponseEntity<Map<String, Object>> date(DateTimeParseException e) {
-    return bad("invalid date '" + e.getParsedString() + "', expected YYYY-MM-DD (or YYYY-MM for a month)");
+    return bad(
+        "invalid date '" + e.getParsedString() + "', expected YYYY-MM-DD (or YYYY-MM for a month)");
   }
 
   @ExceptionHandler(HttpMessageNotReadableException.class)

@@ -14,8 +14,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * The embedded default of DESIGN.md: with no {@code spring.datasource.url} configured, the service
- * starts a real PostgreSQL of its own (zonky's packaged binaries), keeping its data under
- * {@code glm.billing.embedded-db.dir} so state survives a restart. Configured, the given database is used
+ * starts a real PostgreSQL of its own (zonky's packaged binaries), keeping its data under {@code
+ * glm.billing.embedded-db.dir} so state survives a restart. Configured, the given database is used
  * and this class does nothing.
  */
 @Configuration(proxyBeanMethods = false)
@@ -27,12 +27,12 @@ public class EmbeddedDatabaseConfig {
   @Bean(destroyMethod = "close")
   EmbeddedPostgres embeddedPostgres(
       @Value("${glm.billing.embedded-db.dir:${java.io.tmpdir}/glm-billing-service-db}") Path dir,
-      @Value("${glm.billing.embedded-db.port:0}") int port) throws IOException {
+      @Value("${glm.billing.embedded-db.port:0}") int port)
+      throws IOException {
     Files.createDirectories(dir);
     log.info("No spring.datasource.url configured: starting embedded PostgreSQL in {}", dir);
-    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-        .setDataDirectory(dir)
-        .setCleanDataDirectory(false);
+    EmbeddedPostgres.Builder builder =
+        EmbeddedPostgres.builder().setDataDirectory(dir).setCleanDataDirectory(false);
     if (port > 0) {
       builder.setPort(port);
     }

@@ -41,43 +41,77 @@ public class BillingGrpcService extends BillingServiceGrpc.BillingServiceImplBas
 
   @Override
   public void getBalance(GetBalanceRequest req, StreamObserver<Balance> out) {
-    answer(out, () -> {
-      AccountBalance b = accounts.balance(req.getTenantId());
-      return Balance.newBuilder().setTenantId(b.tenantId()).setBalanceMicros(b.balanceMicros())
-          .setReservedMicros(b.reservedMicros()).setCurrency(b.currency()).build();
-    });
+    answer(
+        out,
+        () -> {
+          AccountBalance b = accounts.balance(req.getTenantId());
+          return Balance.newBuilder()
+              .setTenantId(b.tenantId())
+              .setBalanceMicros(b.balanceMicros())
+              .setReservedMicros(b.reservedMicros())
+              .setCurrency(b.currency())
+              .build();
+        });
   }
 
   @Override
   public void getUsage(GetUsageRequest req, StreamObserver<UsageReport> out) {
-    answer(out, () -> {
-      if (req.getTenantId().isBlank()) {
-        throw new IllegalArgumentException("tenant_id is required");
-      }
-      UsageReport.Builder report = UsageReport.newBuilder().setCurrency(props.currency());
-      usage.usage(req.getTenantId(), date(req.getFromDate(), "from_date"), date(req.getToDate(), "to_date"))
-          .forEach(r -> report.addRows(UsageRow.newBuilder().setDate(r.date().toString())
-              .setModel(r.model()).setKeyId(r.keyId()).setRequests(r.requests())
-              .setPromptTokens(r.promptTokens()).setCachedTokens(r.cachedTokens())
-              .setCompletionTokens(r.completionTokens()).setCostMicros(r.costMicros())));
-      return report.build();
-    });
+    answer(
+        out,
+        () -> {
+          if (req.getTenantId().isBlank()) {
+            throw new IllegalArgumentException("tenant_id is required");
+          }
+          UsageReport.Builder report = UsageReport.newBuilder().setCurrency(props.currency());
+          usage
+              .usage(
+                  req.getTenantId(),
+                  date(req.getFromDate(), "from_date"),
+                  date(req.getToDate(), "to_date"))
+              .forEach(
+                  r ->
+                      report.addRows(
+                          UsageRow.newBuilder()
+                              .setDate(r.date().toString())
+                              .setModel(r.model())
+                              .setKeyId(r.keyId())
+                              .setRequests(r.requests())
+                              .setPromptTokens(r.promptTokens())
+                              .setCachedTokens(r.cachedTokens())
+                              .setCompletionTokens(r.completionTokens())
+                              .setCostMicros(r.costMicros())));
+          return report.build();
+        });
   }
 
   @Override
   public void reserve(ReserveRequest req, StreamObserver<ReserveResponse> out) {
-    answer(out, () -> {
-      ReservationOutcome o = accounts.reserve(req.getRequestId(), req.getTenantId(), req.getModel(),
-          req.getPromptTokens(), req.getMaxTokens());
-      return ReserveResponse.newBuilder().setGranted(o.granted()).setAmountMicros(o.amountMicros())
-          .setAvailableMicros(o.availableMicros()).build();
-    });
+    answer(
+        out,
+        () -> {
+          ReservationOutcome o =
+              accounts.reserve(
+                  req.getRequestId(),
+                  req.getTenantId(),
+                  req.getModel(),
+                  req.getPromptTokens(),
+                  req.getMaxTokens());
+          return ReserveResponse.newBuilder()
+              .setGranted(o.granted())
+              .setAmountMicros(o.amountMicros())
+              .setAvailableMicros(o.availableMicros())
+              .build();
+        });
   }
 
   @Override
   public void release(ReleaseRequest req, StreamObserver<ReleaseResponse> out) {
-    answer(out, () -> ReleaseResponse.newBuilder()
-        .setReleased(accounts.release(req.getRequestId(), req.getTenantId())).build());
+    answer(
+        out,
+        () ->
+            ReleaseResponse.newBuilder()
+                .setReleased(accounts.release(req.getRequestId(), req.getTenantId()))
+                .build());
   }
 
   private static LocalDate date(String value, String field) {
@@ -97,7 +131,10 @@ public class BillingGrpcService extends BillingServiceGrpc.BillingServiceImplBas
       return;
     } catch (RuntimeException e) {
       log.error("BillingService call failed", e);
-      out.onError(Status.UNAVAILABLE.withDescription("billing temporarily unavailable").asRuntimeException());
+      out.onError(
+          Status.UNAVAILABLE
+              .withDescription("billing temporarily unavailable")
+              .asRuntimeException());
       return;
     }
     out.onNext(value);

@@ -39,12 +39,13 @@ public class GrpcServer implements SmartLifecycle {
     }
     executor = Executors.newVirtualThreadPerTaskExecutor();
     try {
-      server = Grpc.newServerBuilderForPort(props.grpc().port(), InsecureServerCredentials.create())
-          .executor(executor)
-          .addService(service)
-          .addService(health.getHealthService())
-          .build()
-          .start();
+      server =
+          Grpc.newServerBuilderForPort(props.grpc().port(), InsecureServerCredentials.create())
+              .executor(executor)
+              .addService(service)
+              .addService(health.getHealthService())
+              .build()
+              .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start gRPC on port " + props.grpc().port(), e);
     }

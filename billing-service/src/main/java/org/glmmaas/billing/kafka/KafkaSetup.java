@@ -15,7 +15,9 @@ public class KafkaSetup {
 
   @Bean
   NewTopic usageTopic(BillingProperties props) {
-    return TopicBuilder.name(props.kafka().usageTopic()).partitions(props.kafka().usagePartitions()).build();
+    return TopicBuilder.name(props.kafka().usageTopic())
+        .partitions(props.kafka().usagePartitions())
+        .build();
   }
 
   @Bean
@@ -25,8 +27,10 @@ public class KafkaSetup {
 
   @Bean
   NewTopic accountStatusTopic(BillingProperties props) {
-    return TopicBuilder.name(props.kafka().statusTopic()).partitions(props.kafka().usagePartitions())
-        .compact().build();
+    return TopicBuilder.name(props.kafka().statusTopic())
+        .partitions(props.kafka().usagePartitions())
+        .compact()
+        .build();
   }
 
   /**

@@ -10,10 +10,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -37,18 +37,20 @@ import org.springframework.stereotype.Component;
  * redelivers the batch, and the ledger's unique request id makes the redelivery a no-op.
  *
  * <p>After the commit, {@code glm.billing.spend.micros{tenant}} grows by what the new events cost
- * (never for duplicates). Log lines about one event carry its trace id in the MDC as
- * {@code trace.id} (the event's {@code trace_id}, else the W3C {@code traceparent} header), which
- * the ECS JSON logs write as {@code "trace":{"id":...}}; the per-event "billed" / "duplicate" lines
- * are DEBUG (enable {@code logging.level.org.glmmaas.billing.kafka=DEBUG}), dead letters WARN.
+ * (never for duplicates). Log lines about one event carry its trace id in the MDC as {@code
+ * trace.id} (the event's {@code trace_id}, else the W3C {@code traceparent} header), which the ECS
+ * JSON logs write as {@code "trace":{"id":...}}; the per-event "billed" / "duplicate" lines are
+ * DEBUG (enable {@code logging.level.org.glmmaas.billing.kafka=DEBUG}), dead letters WARN.
  */
 @Component
 public class UsageListener {
 
   private static final Logger log = LoggerFactory.getLogger(UsageListener.class);
   public static final String DLT_REASON_HEADER = "glm-dlt-reason";
+
   /** MDC key of the W3C trace id; ECS JSON logs write it as {@code trace.id}. */
   public static final String TRACE_ID = "trace.id";
+
   private static final Pattern TRACE = Pattern.compile("[0-9a-f]{32}");
 
   private final UsageLedger ledger;
@@ -61,8 +63,12 @@ public class UsageListener {
   private final MeterRegistry meters;
   private final Map<String, Counter> spend = new ConcurrentHashMap<>();
 
-  public UsageListener(UsageLedger ledger, AccountStatusPublisher statuses,
-      KafkaTemplate<String, byte[]> kafka, BillingProperties props, MeterRegistry meters) {
+  public UsageListener(
+      UsageLedger ledger,
+      AccountStatusPublisher statuses,
+      KafkaTemplate<String, byte[]> kafka,
+      BillingProperties props,
+      MeterRegistry meters) {
     this.ledger = ledger;
     this.statuses = statuses;
     this.kafka = kafka;
@@ -73,8 +79,11 @@ public class UsageListener {
     this.meters = meters;
   }
 
-  @KafkaListener(id = "usage-ledger", topics = "${glm.billing.kafka.usage-topic:glm.usage.v1}",
-      groupId = "${glm.billing.kafka.consumer-group:glm-billing}", batch = "true")
+  @KafkaListener(
+      id = "usage-ledger",
+      topics = "${glm.billing.kafka.usage-topic:glm.usage.v1}",
+      groupId = "${glm.billing.kafka.consumer-group:glm-billing}",
+      batch = "true")
   public void onBatch(List<ConsumerRecord<String, byte[]>> records) throws Exception {
     List<UsageEvent> valid = new ArrayList<>(records.size());
     List<CompletableFuture<?>> dlt = new ArrayList<>();
@@ -82,10 +91,9 @@ public class UsageListener {
       String problem;
       try {
         UsageEvent e = r.value() == null ? null : UsageEvent.parseFrom(r.value());
-        problem = e == null ? "empty record value"
-            : UsageValidation.problem(e).orElse(null);
+        problem = e == null ? "empty record value" : UsageValidation.problem(e).orElse(null);
         if (problem == null) {
-          if (e.getTraceId().isEmpty()) {   // an older producer: the trace is only in the header
+          if (e.getTraceId().isEmpty()) { // an older producer: the trace is only in the header
             String header = traceparentTraceId(r);
             e = header == null ? e : e.toBuilder().setTraceId(header).build();
           }
@@ -96,14 +104,21 @@ public class UsageListener {
         problem = "undecodable UsageEvent: " + ex.getMessage();
       }
       String why = problem;
-      withTrace(traceId(r), () -> log.warn("Usage record {}-{}@{} dead-lettered: {}", r.topic(), r.partition(),
-          r.offset(), why));
+      withTrace(
+          traceId(r),
+          () ->
+              log.warn(
+                  "Usage record {}-{}@{} dead-lettered: {}",
+                  r.topic(),
+                  r.partition(),
+                  r.offset(),
+                  why));
       dlt.add(deadLetter(r, problem));
     }
     for (CompletableFuture<?> f : dlt) {
-      f.get(30, TimeUnit.SECONDS);   // the DLT has them before the offsets move past them
+      f.get(30, TimeUnit.SECONDS); // the DLT has them before the offsets move past them
     }
-    IngestResult result = ledger.ingest(valid);   // committed when it returns
+    IngestResult result = ledger.ingest(valid); // committed when it returns
     billed.increment(result.numInserted());
     duplicates.increment(result.numDuplicates());
     deadLettered.increment(dlt.size());
@@ -119,10 +134,19 @@ public class UsageListener {
     for (IngestResult.Billed b : result.billed()) {
       perTenant.merge(b.event().getTenantId(), b.costMicros(), Long::sum);
     }
-    perTenant.forEach((tenant, micros) -> spend.computeIfAbsent(tenant, t -> Counter
-        .builder("glm.billing.spend.micros").baseUnit("micros").tag("tenant", t)
-        .description("Money billed to the tenant's ledger, in micro-units of its currency (after commit)")
-        .register(meters)).increment(micros));
+    perTenant.forEach(
+        (tenant, micros) ->
+            spend
+                .computeIfAbsent(
+                    tenant,
+                    t ->
+                        Counter.builder("glm.billing.spend.micros")
+                            .baseUnit("micros")
+                            .tag("tenant", t)
+                            .description(
+                                "Money billed to the tenant's ledger, in micro-units of its currency (after commit)")
+                            .register(meters))
+                .increment(micros));
   }
 
   private void logEvents(List<UsageEvent> valid, IngestResult result) {
@@ -130,21 +154,34 @@ public class UsageListener {
     for (IngestResult.Billed b : result.billed()) {
       UsageEvent e = b.event();
       newlyBilled.add(e.getRequestId());
-      withTrace(e.getTraceId(), () -> log.debug("Usage billed: request {} tenant {} model {} tokens {}+{} cost {} micros",
-          e.getRequestId(), e.getTenantId(), e.getModel(), e.getPromptTokens(), e.getCompletionTokens(),
-          b.costMicros()));
+      withTrace(
+          e.getTraceId(),
+          () ->
+              log.debug(
+                  "Usage billed: request {} tenant {} model {} tokens {}+{} cost {} micros",
+                  e.getRequestId(),
+                  e.getTenantId(),
+                  e.getModel(),
+                  e.getPromptTokens(),
+                  e.getCompletionTokens(),
+                  b.costMicros()));
     }
     for (UsageEvent e : valid) {
       if (newlyBilled.add(e.getRequestId())) {
-        withTrace(e.getTraceId(), () -> log.debug("Usage event of request {} already billed: duplicate ignored",
-            e.getRequestId()));
+        withTrace(
+            e.getTraceId(),
+            () ->
+                log.debug(
+                    "Usage event of request {} already billed: duplicate ignored",
+                    e.getRequestId()));
       }
     }
   }
 
   /** Runs {@code line} with {@code trace.id} in the MDC (when there is a trace id). */
   private static void withTrace(String traceId, Runnable line) {
-    if (traceId == null || !TRACE.matcher(traceId).matches()) {   // only well-formed ids reach the logs
+    if (traceId == null
+        || !TRACE.matcher(traceId).matches()) { // only well-formed ids reach the logs
       line.run();
       return;
     }
@@ -184,8 +221,10 @@ public class UsageListener {
     ProducerRecord<String, byte[]> out =
         new ProducerRecord<>(props.kafka().deadLetterTopic(), r.key(), r.value());
     out.headers().add(DLT_REASON_HEADER, problem.getBytes(StandardCharsets.UTF_8));
-    out.headers().add("glm-dlt-origin",
-        (r.topic() + "-" + r.partition() + "@" + r.offset()).getBytes(StandardCharsets.UTF_8));
+    out.headers()
+        .add(
+            "glm-dlt-origin",
+            (r.topic() + "-" + r.partition() + "@" + r.offset()).getBytes(StandardCharsets.UTF_8));
     return kafka.send(out);
   }
 }

@@ -11,7 +11,8 @@ import java.util.Set;
  * @param tenants tenants whose balance changed
  * @param billed the newly billed events with their cost, in batch order
  */
-public record IngestResult(int numInserted, int numDuplicates, Set<String> tenants, List<Billed> billed) {
+public record IngestResult(
+    int numInserted, int numDuplicates, Set<String> tenants, List<Billed> billed) {
 
   /** One newly billed event and what it cost, in micro-units. */
   public record Billed(org.glmmaas.proto.billing.v1.UsageEvent event, long costMicros) {}

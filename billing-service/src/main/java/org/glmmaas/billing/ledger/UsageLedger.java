@@ -38,8 +38,8 @@ public class UsageLedger {
   private final PriceCatalogue prices;
   private final String currency;
 
-  public UsageLedger(JdbcTemplate jdbc, TransactionTemplate tx, PriceCatalogue prices,
-      BillingProperties props) {
+  public UsageLedger(
+      JdbcTemplate jdbc, TransactionTemplate tx, PriceCatalogue prices, BillingProperties props) {
     this.jdbc = jdbc;
     this.tx = tx;
     this.prices = prices;
@@ -73,45 +73,67 @@ public class UsageLedger {
     for (UsageEvent e : events) {
       byRequest.putIfAbsent(e.getRequestId(), price(e));
     }
-    return tx.execute(status -> jdbc.execute((ConnectionCallback<IngestResult>) con -> {
-      List<Priced> inserted = insertLedgerRows(con, byRequest);
-      Map<String, long[]> perTenant = new TreeMap<>();   // tenant -> {cost, released}
-      Map<RollupKey, Rollup> rollups = new TreeMap<>();
-      for (Priced p : inserted) {
-        UsageEvent e = p.event();
-        perTenant.computeIfAbsent(e.getTenantId(), t -> new long[2])[0] += p.costMicros();
-        Rollup r = rollups.computeIfAbsent(
-            new RollupKey(e.getTenantId(), p.date(), e.getModel(), e.getKeyId()), k -> new Rollup());
-        r.requests++;
-        r.prompt += e.getPromptTokens();
-        r.cached += e.getCachedTokens();
-        r.completion += e.getCompletionTokens();
-        r.cost += p.costMicros();
-      }
-      if (!inserted.isEmpty()) {
-        settleReservations(con, inserted, perTenant);
-        updateAccounts(con, perTenant);
-        upsertRollups(con, rollups);
-      }
-      return new IngestResult(inserted.size(), events.size() - inserted.size(),
-          new TreeSet<>(perTenant.keySet()),
-          inserted.stream().map(p -> new IngestResult.Billed(p.event(), p.costMicros())).toList());
-    }));
+    return tx.execute(
+        status ->
+            jdbc.execute(
+                (ConnectionCallback<IngestResult>)
+                    con -> {
+                      List<Priced> inserted = insertLedgerRows(con, byRequest);
+                      Map<String, long[]> perTenant = new TreeMap<>(); // tenant -> {cost, released}
+                      Map<RollupKey, Rollup> rollups = new TreeMap<>();
+                      for (Priced p : inserted) {
+                        UsageEvent e = p.event();
+                        perTenant.computeIfAbsent(e.getTenantId(), t -> new long[2])[0] +=
+                            p.costMicros();
+                        Rollup r =
+                            rollups.computeIfAbsent(
+                                new RollupKey(
+                                    e.getTenantId(), p.date(), e.getModel(), e.getKeyId()),
+                                k -> new Rollup());
+                        r.requests++;
+                        r.prompt += e.getPromptTokens();
+                        r.cached += e.getCachedTokens();
+                        r.completion += e.getCompletionTokens();
+                        r.cost += p.costMicros();
+                      }
+                      if (!inserted.isEmpty()) {
+                        settleReservations(con, inserted, perTenant);
+                        updateAccounts(con, perTenant);
+                        upsertRollups(con, rollups);
+                      }
+                      return new IngestResult(
+                          inserted.size(),
+                          events.size() - inserted.size(),
+                          new TreeSet<>(perTenant.keySet()),
+                          inserted.stream()
+                              .map(p -> new IngestResult.Billed(p.event(), p.costMicros()))
+                              .toList());
+                    }));
   }
 
   private Priced price(UsageEvent e) {
     long at = e.getEndTimeUnixMs() > 0 ? e.getEndTimeUnixMs() : System.currentTimeMillis();
     LocalDate date = Instant.ofEpochMilli(at).atZone(ZoneOffset.UTC).toLocalDate();
-    long cost = Costs.requestCost(prices.priceFor(e.getModel(), date), e.getPromptTokens(),
-        e.getCachedTokens(), e.getCompletionTokens());
+    long cost =
+        Costs.requestCost(
+            prices.priceFor(e.getModel(), date),
+            e.getPromptTokens(),
+            e.getCachedTokens(),
+            e.getCompletionTokens());
     return new Priced(e, date, cost);
   }
 
   private List<Priced> insertLedgerRows(Connection con, Map<String, Priced> byRequest)
       throws SQLException {
     int n = byRequest.size();
-    String[] req = new String[n], tenant = new String[n], key = new String[n], model = new String[n];
-    String[] finish = new String[n], worker = new String[n], trace = new String[n], date = new String[n];
+    String[] req = new String[n],
+        tenant = new String[n],
+        key = new String[n],
+        model = new String[n];
+    String[] finish = new String[n],
+        worker = new String[n],
+        trace = new String[n],
+        date = new String[n];
     Long[] prompt = new Long[n], cached = new Long[n], completion = new Long[n], cost = new Long[n];
     Long[] start = new Long[n], end = new Long[n];
     int i = 0;
@@ -133,7 +155,8 @@ public class UsageLedger {
       end[i] = e.getEndTimeUnixMs();
       i++;
     }
-    String sql = """
+    String sql =
+        """
         insert into usage_ledger (request_id, tenant_id, key_id, model, prompt_tokens, cached_tokens,
           completion_tokens, cost_micros, currency, finish_reason, worker_id, start_time_ms,
           end_time_ms, usage_date, trace_id)
@@ -146,10 +169,26 @@ public class UsageLedger {
     List<Priced> inserted = new ArrayList<>();
     try (PreparedStatement ps = con.prepareStatement(sql)) {
       ps.setString(1, currency);
-      Object[][] arrays = {req, tenant, key, model, prompt, cached, completion, cost, finish, worker,
-          start, end, date, trace};
-      String[] types = {"text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "text",
-          "text", "bigint", "bigint", "text", "text"};
+      Object[][] arrays = {
+        req,
+        tenant,
+        key,
+        model,
+        prompt,
+        cached,
+        completion,
+        cost,
+        finish,
+        worker,
+        start,
+        end,
+        date,
+        trace
+      };
+      String[] types = {
+        "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "text", "text",
+        "bigint", "bigint", "text", "text"
+      };
       for (int a = 0; a < arrays.length; a++) {
         ps.setArray(a + 2, con.createArrayOf(types[a], arrays[a]));
       }
@@ -163,10 +202,12 @@ public class UsageLedger {
   }
 
   /** Closes the OPEN reservations of the newly billed requests; their holds go back. */
-  private void settleReservations(Connection con, List<Priced> inserted, Map<String, long[]> perTenant)
-      throws SQLException {
+  private void settleReservations(
+      Connection con, List<Priced> inserted, Map<String, long[]> perTenant) throws SQLException {
     String[] ids = inserted.stream().map(p -> p.event().getRequestId()).toArray(String[]::new);
-    try (PreparedStatement ps = con.prepareStatement("""
+    try (PreparedStatement ps =
+        con.prepareStatement(
+            """
         update reservation set status = 'SETTLED', closed_at = now()
         where request_id = any(?) and status = 'OPEN'
         returning tenant_id, amount_micros""")) {
@@ -182,21 +223,25 @@ public class UsageLedger {
   /** Creates missing accounts (postpaid usage still bills) and applies cost and released holds. */
   private void updateAccounts(Connection con, Map<String, long[]> perTenant) throws SQLException {
     int n = perTenant.size();
-    String[] tenants = perTenant.keySet().toArray(String[]::new);   // sorted: stable lock order
+    String[] tenants = perTenant.keySet().toArray(String[]::new); // sorted: stable lock order
     Long[] costs = new Long[n], released = new Long[n];
     for (int i = 0; i < n; i++) {
       costs[i] = perTenant.get(tenants[i])[0];
       released[i] = perTenant.get(tenants[i])[1];
     }
     Array tenantArray = con.createArrayOf("text", tenants);
-    try (PreparedStatement ps = con.prepareStatement("""
+    try (PreparedStatement ps =
+        con.prepareStatement(
+            """
         insert into account (tenant_id, currency) select t, ? from unnest(?::text[]) as u(t)
         on conflict (tenant_id) do nothing""")) {
       ps.setString(1, currency);
       ps.setArray(2, tenantArray);
       ps.executeUpdate();
     }
-    try (PreparedStatement ps = con.prepareStatement("""
+    try (PreparedStatement ps =
+        con.prepareStatement(
+            """
         update account a set balance_micros = a.balance_micros - d.cost,
                              reserved_micros = a.reserved_micros - d.released,
                              updated_at = now()
@@ -211,8 +256,14 @@ public class UsageLedger {
 
   private void upsertRollups(Connection con, Map<RollupKey, Rollup> rollups) throws SQLException {
     int n = rollups.size();
-    String[] tenant = new String[n], date = new String[n], model = new String[n], key = new String[n];
-    Long[] requests = new Long[n], prompt = new Long[n], cached = new Long[n], completion = new Long[n];
+    String[] tenant = new String[n],
+        date = new String[n],
+        model = new String[n],
+        key = new String[n];
+    Long[] requests = new Long[n],
+        prompt = new Long[n],
+        cached = new Long[n],
+        completion = new Long[n];
     Long[] cost = new Long[n];
     int i = 0;
     for (Map.Entry<RollupKey, Rollup> e : rollups.entrySet()) {
@@ -228,7 +279,9 @@ public class UsageLedger {
       cost[i] = r.cost;
       i++;
     }
-    try (PreparedStatement ps = con.prepareStatement("""
+    try (PreparedStatement ps =
+        con.prepareStatement(
+            """
         insert into usage_daily (tenant_id, usage_date, model, key_id, requests, prompt_tokens,
                                  cached_tokens, completion_tokens, cost_micros)
         select t, d::date, m, k, rq, p, c, o, cost

@@ -27,24 +27,37 @@ public class UsageQueries {
     if (ChronoUnit.DAYS.between(from, to) >= MAX_DAYS) {
       throw new IllegalArgumentException("a period covers at most " + MAX_DAYS + " days");
     }
-    return jdbc.sql("""
+    return jdbc.sql(
+            """
         select usage_date, model, key_id, requests, prompt_tokens, cached_tokens, completion_tokens,
                cost_micros
         from usage_daily where tenant_id = ? and usage_date between ? and ?
         order by usage_date, model, key_id""")
         .params(tenantId, from, to)
-        .query((rs, i) -> new UsageRow(rs.getObject(1, LocalDate.class), rs.getString(2),
-            rs.getString(3), rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7), rs.getLong(8)))
+        .query(
+            (rs, i) ->
+                new UsageRow(
+                    rs.getObject(1, LocalDate.class),
+                    rs.getString(2),
+                    rs.getString(3),
+                    rs.getLong(4),
+                    rs.getLong(5),
+                    rs.getLong(6),
+                    rs.getLong(7),
+                    rs.getLong(8)))
         .list();
   }
 
   /** Sum of top-ups of a tenant within a month (UTC). */
   public long topUpsMicros(String tenantId, YearMonth month) {
-    Long sum = jdbc.sql("""
+    Long sum =
+        jdbc.sql(
+                """
         select coalesce(sum(amount_micros), 0) from top_up
         where tenant_id = ? and created_at >= ?::date and created_at < ?::date""")
-        .params(tenantId, month.atDay(1).toString(), month.plusMonths(1).atDay(1).toString())
-        .query(Long.class).single();
+            .params(tenantId, month.atDay(1).toString(), month.plusMonths(1).atDay(1).toString())
+            .query(Long.class)
+            .single();
     return sum == null ? 0 : sum;
   }
 }

@@ -3,7 +3,10 @@ package org.glmmaas.billing.ledger;
 import java.util.Optional;
 import org.glmmaas.proto.billing.v1.UsageEvent;
 
-/** Decides whether a decoded usage event can be billed; an invalid one goes to the dead-letter topic. */
+/**
+ * Decides whether a decoded usage event can be billed; an invalid one goes to the dead-letter
+ * topic.
+ */
 public final class UsageValidation {
 
   static final int MAX_ID_LENGTH = 200;
@@ -21,8 +24,10 @@ public final class UsageValidation {
     if (e.getModel().isBlank() || e.getModel().length() > MAX_ID_LENGTH) {
       return Optional.of("model must be 1-" + MAX_ID_LENGTH + " characters");
     }
-    if (e.getKeyId().length() > MAX_ID_LENGTH || e.getWorkerId().length() > MAX_ID_LENGTH
-        || e.getFinishReason().length() > 64 || e.getTraceId().length() > 64) {
+    if (e.getKeyId().length() > MAX_ID_LENGTH
+        || e.getWorkerId().length() > MAX_ID_LENGTH
+        || e.getFinishReason().length() > 64
+        || e.getTraceId().length() > 64) {
       return Optional.of("key_id, worker_id, finish_reason or trace_id too long");
     }
     if (e.getPromptTokens() < 0 || e.getCachedTokens() < 0 || e.getCompletionTokens() < 0) {

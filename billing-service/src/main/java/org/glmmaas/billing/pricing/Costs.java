@@ -12,15 +12,20 @@ public final class Costs {
 
   private Costs() {}
 
-  public static long requestCost(Price p, long promptTokens, long cachedTokens, long completionTokens) {
-    if (promptTokens < 0 || cachedTokens < 0 || completionTokens < 0 || cachedTokens > promptTokens) {
+  public static long requestCost(
+      Price p, long promptTokens, long cachedTokens, long completionTokens) {
+    if (promptTokens < 0
+        || cachedTokens < 0
+        || completionTokens < 0
+        || cachedTokens > promptTokens) {
       throw new IllegalArgumentException("token counts must be >= 0 and cached <= prompt");
     }
-    long numerator = Math.addExact(
+    long numerator =
         Math.addExact(
-            Math.multiplyExact(promptTokens - cachedTokens, p.inputMicrosPerMtok()),
-            Math.multiplyExact(cachedTokens, p.cachedInputMicrosPerMtok())),
-        Math.multiplyExact(completionTokens, p.outputMicrosPerMtok()));
+            Math.addExact(
+                Math.multiplyExact(promptTokens - cachedTokens, p.inputMicrosPerMtok()),
+                Math.multiplyExact(cachedTokens, p.cachedInputMicrosPerMtok())),
+            Math.multiplyExact(completionTokens, p.outputMicrosPerMtok()));
     return ceilDiv(numerator);
   }
 
@@ -29,9 +34,10 @@ public final class Costs {
     if (promptTokens < 0 || maxTokens < 0) {
       throw new IllegalArgumentException("prompt_tokens and max_tokens must be >= 0");
     }
-    return ceilDiv(Math.addExact(
-        Math.multiplyExact(promptTokens, p.inputMicrosPerMtok()),
-        Math.multiplyExact(maxTokens, p.outputMicrosPerMtok())));
+    return ceilDiv(
+        Math.addExact(
+            Math.multiplyExact(promptTokens, p.inputMicrosPerMtok()),
+            Math.multiplyExact(maxTokens, p.outputMicrosPerMtok())));
   }
 
   /** The cheapest possible call at this price: one prompt token and one completion token. */

@@ -30,8 +30,13 @@ public class PriceCatalogue {
   public PriceCatalogue(JdbcClient jdbc, BillingProperties props) {
     this.jdbc = jdbc;
     var d = props.defaultPrice();
-    this.defaultPrice = new Price(DEFAULT_MODEL, LocalDate.EPOCH, d.inputMicrosPerMtok(),
-        d.cachedInputMicrosPerMtok(), d.outputMicrosPerMtok());
+    this.defaultPrice =
+        new Price(
+            DEFAULT_MODEL,
+            LocalDate.EPOCH,
+            d.inputMicrosPerMtok(),
+            d.cachedInputMicrosPerMtok(),
+            d.outputMicrosPerMtok());
     refresh();
   }
 
@@ -60,7 +65,8 @@ public class PriceCatalogue {
     if (p.model().isBlank() || p.model().length() > 200 || DEFAULT_MODEL.equals(p.model())) {
       throw new IllegalArgumentException("model must be 1-200 characters and not \"*\"");
     }
-    jdbc.sql("""
+    jdbc.sql(
+            """
         insert into price (model, effective_from, input_micros_per_mtok, cached_input_micros_per_mtok,
                            output_micros_per_mtok)
         values (?, ?, ?, ?, ?)
@@ -69,7 +75,11 @@ public class PriceCatalogue {
           cached_input_micros_per_mtok = excluded.cached_input_micros_per_mtok,
           output_micros_per_mtok = excluded.output_micros_per_mtok,
           updated_at = now()""")
-        .params(p.model(), p.effectiveFrom(), p.inputMicrosPerMtok(), p.cachedInputMicrosPerMtok(),
+        .params(
+            p.model(),
+            p.effectiveFrom(),
+            p.inputMicrosPerMtok(),
+            p.cachedInputMicrosPerMtok(),
             p.outputMicrosPerMtok())
         .update();
     refresh();
@@ -88,13 +98,21 @@ public class PriceCatalogue {
   @Scheduled(fixedDelayString = "PT30S", initialDelayString = "PT30S")
   public void refresh() {
     Map<String, NavigableMap<LocalDate, Price>> fresh = new HashMap<>();
-    jdbc.sql("""
+    jdbc.sql(
+            """
         select model, effective_from, input_micros_per_mtok, cached_input_micros_per_mtok,
                output_micros_per_mtok from price""")
-        .query((rs, i) -> new Price(rs.getString(1), rs.getObject(2, LocalDate.class), rs.getLong(3),
-            rs.getLong(4), rs.getLong(5)))
+        .query(
+            (rs, i) ->
+                new Price(
+                    rs.getString(1),
+                    rs.getObject(2, LocalDate.class),
+                    rs.getLong(3),
+                    rs.getLong(4),
+                    rs.getLong(5)))
         .list()
-        .forEach(p -> fresh.computeIfAbsent(p.model(), k -> new TreeMap<>()).put(p.effectiveFrom(), p));
+        .forEach(
+            p -> fresh.computeIfAbsent(p.model(), k -> new TreeMap<>()).put(p.effectiveFrom(), p));
     byModel = fresh;
   }
 }

@@ -19,7 +19,9 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
-/** The concurrency guarantee of reservations against container PostgreSQL (skipped without Docker). */
+/**
+ * The concurrency guarantee of reservations against container PostgreSQL (skipped without Docker).
+ */
 @Testcontainers(disabledWithoutDocker = true)
 @SpringBootTest(properties = "glm.billing.grpc.port=0")
 class ContainersReservationTest {
@@ -40,16 +42,18 @@ class ContainersReservationTest {
   @Test
   void fiftyConcurrentReservationsAgainstABalanceForTenGrantTen() throws Exception {
     String tenant = "tc-" + UUID.randomUUID();
-    accounts.topUp(tenant, 5_000, "CNY");   // default price: 100 prompt + 200 max -> 100 + 400 = 500
+    accounts.topUp(tenant, 5_000, "CNY"); // default price: 100 prompt + 200 max -> 100 + 400 = 500
     CountDownLatch start = new CountDownLatch(1);
     List<Future<ReservationOutcome>> results = new ArrayList<>();
     try (ExecutorService pool = Executors.newFixedThreadPool(50)) {
       for (int i = 0; i < 50; i++) {
         String id = tenant + "-" + i;
-        results.add(pool.submit(() -> {
-          start.await();
-          return accounts.reserve(id, tenant, "any-model", 100, 200);
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return accounts.reserve(id, tenant, "any-model", 100, 200);
+                }));
       }
       start.countDown();
     }

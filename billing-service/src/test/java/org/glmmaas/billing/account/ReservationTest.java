@@ -37,16 +37,18 @@ class ReservationTest extends BillingIntegrationTest {
 
   @Test
   void fiftyConcurrentReservationsAgainstABalanceForTenGrantAtMostTen() throws Exception {
-    String tenant = fundedTenant(10_000);   // each call holds 100 + 450 * 2 = 1_000
+    String tenant = fundedTenant(10_000); // each call holds 100 + 450 * 2 = 1_000
     CountDownLatch start = new CountDownLatch(1);
     List<Future<ReservationOutcome>> results = new ArrayList<>();
     try (ExecutorService pool = Executors.newFixedThreadPool(50)) {
       for (int i = 0; i < 50; i++) {
         String requestId = tenant + "-call-" + i;
-        results.add(pool.submit(() -> {
-          start.await();
-          return accounts.reserve(requestId, tenant, MODEL, 100, 450);
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  return accounts.reserve(requestId, tenant, MODEL, 100, 450);
+                }));
       }
       start.countDown();
     }
@@ -63,13 +65,19 @@ class ReservationTest extends BillingIntegrationTest {
     assertThat(b.availableMicros()).isZero();
 
     // gateways learn the tenant is out of money from the compacted status topic
-    List<ConsumerRecord<String, byte[]>> statuses = TestInfra.readUntil(TestInfra.bootstrap(),
-        props.kafka().statusTopic(), seen -> lastStatus(seen, tenant) != null
-            && lastStatus(seen, tenant).getStatus() == AccountStatus.Status.INSUFFICIENT_BALANCE);
+    List<ConsumerRecord<String, byte[]>> statuses =
+        TestInfra.readUntil(
+            TestInfra.bootstrap(),
+            props.kafka().statusTopic(),
+            seen ->
+                lastStatus(seen, tenant) != null
+                    && lastStatus(seen, tenant).getStatus()
+                        == AccountStatus.Status.INSUFFICIENT_BALANCE);
     assertThat(lastStatus(statuses, tenant).getBalanceMicros()).isZero();
   }
 
-  private static AccountStatus lastStatus(List<ConsumerRecord<String, byte[]>> records, String tenant) {
+  private static AccountStatus lastStatus(
+      List<ConsumerRecord<String, byte[]>> records, String tenant) {
     AccountStatus last = null;
     for (ConsumerRecord<String, byte[]> r : records) {
       if (tenant.equals(r.key())) {
@@ -92,7 +100,7 @@ class ReservationTest extends BillingIntegrationTest {
     assertThat(accounts.reserve("r1-" + tenant, tenant, MODEL, 100, 450).granted()).isTrue();
     assertThat(accounts.balance(tenant).reservedMicros()).isEqualTo(2_000);
 
-    UsageEvent used = Events.usage("r1-" + tenant, tenant, MODEL, "k", 100, 0, 50);   // 100 + 100
+    UsageEvent used = Events.usage("r1-" + tenant, tenant, MODEL, "k", 100, 0, 50); // 100 + 100
     try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
       p.send(new ProducerRecord<>(props.kafka().usageTopic(), tenant, used.toByteArray()));
     }
@@ -102,8 +110,8 @@ class ReservationTest extends BillingIntegrationTest {
     assertThat(afterSettle.reservedMicros()).isEqualTo(1_000);
 
     assertThat(accounts.release("r2-" + tenant, tenant)).isTrue();
-    assertThat(accounts.release("r2-" + tenant, tenant)).isFalse();   // only once
-    assertThat(accounts.release("r1-" + tenant, tenant)).isFalse();   // already settled
+    assertThat(accounts.release("r2-" + tenant, tenant)).isFalse(); // only once
+    assertThat(accounts.release("r1-" + tenant, tenant)).isFalse(); // already settled
     assertThat(accounts.balance(tenant).reservedMicros()).isZero();
     assertThat(accounts.balance(tenant).availableMicros()).isEqualTo(9_800);
   }
@@ -113,7 +121,8 @@ class ReservationTest extends BillingIntegrationTest {
     String tenant = fundedTenant(5_000);
     assertThat(accounts.reserve("stale-" + tenant, tenant, MODEL, 100, 450).granted()).isTrue();
     jdbc.sql("update reservation set expires_at = now() - interval '1 second' where request_id = ?")
-        .param("stale-" + tenant).update();
+        .param("stale-" + tenant)
+        .update();
     assertThat(accounts.expireStale()).isGreaterThanOrEqualTo(1);
     assertThat(accounts.balance(tenant).reservedMicros()).isZero();
     assertThat(accounts.release("stale-" + tenant, tenant)).isFalse();

@@ -31,12 +31,16 @@ class AdminApiTest extends BillingIntegrationTest {
   private final HttpClient http = HttpClient.newHttpClient();
   private final JsonMapper json = new JsonMapper();
 
-  private HttpResponse<String> call(String method, String path, String body, String token, String accept)
-      throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body))
-        .header("Content-Type", "application/json");
+  private HttpResponse<String> call(
+      String method, String path, String body, String token, String accept) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body))
+            .header("Content-Type", "application/json");
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -54,16 +58,24 @@ class AdminApiTest extends BillingIntegrationTest {
   void topUpPriceUsageAndStatementEndToEnd() throws Exception {
     String tenant = newTenant();
     String model = "glm-api-test-" + System.nanoTime();
-    HttpResponse<String> price = admin("PUT", "/admin/v1/prices/" + model, """
+    HttpResponse<String> price =
+        admin(
+            "PUT",
+            "/admin/v1/prices/" + model,
+            """
         {"input_micros_per_mtok":2000000,"cached_input_micros_per_mtok":1000000,
          "output_micros_per_mtok":8000000,"effective_from":"2020-01-01"}""");
     assertThat(price.statusCode()).isEqualTo(200);
     JsonNode prices = json.readTree(admin("GET", "/admin/v1/prices", null).body());
-    assertThat(prices.get("prices").toString()).contains("\"model\":\"" + model + "\"")
+    assertThat(prices.get("prices").toString())
+        .contains("\"model\":\"" + model + "\"")
         .contains("\"output_micros_per_mtok\":8000000");
 
-    HttpResponse<String> topUp = admin("POST", "/admin/v1/accounts/" + tenant + "/top-ups",
-        "{\"amount_micros\":1000000,\"currency\":\"CNY\"}");
+    HttpResponse<String> topUp =
+        admin(
+            "POST",
+            "/admin/v1/accounts/" + tenant + "/top-ups",
+            "{\"amount_micros\":1000000,\"currency\":\"CNY\"}");
     assertThat(topUp.statusCode()).isEqualTo(200);
     assertThat(json.readTree(topUp.body()).get("balance_micros").asLong()).isEqualTo(1_000_000);
 
@@ -74,17 +86,29 @@ class AdminApiTest extends BillingIntegrationTest {
       p.send(new ProducerRecord<>(props.kafka().usageTopic(), tenant, e2.toByteArray()));
     }
     await("billed", Duration.ofSeconds(60), () -> ledgerRows(tenant) == 2);
-    long cost = Events.expectedCost(2_000_000, 1_000_000, 8_000_000, 1000, 200, 100)
-        + Events.expectedCost(2_000_000, 1_000_000, 8_000_000, 10, 0, 10);
+    long cost =
+        Events.expectedCost(2_000_000, 1_000_000, 8_000_000, 1000, 200, 100)
+            + Events.expectedCost(2_000_000, 1_000_000, 8_000_000, 10, 0, 10);
 
-    JsonNode balance = json.readTree(admin("GET", "/admin/v1/accounts/" + tenant + "/balance", null).body());
+    JsonNode balance =
+        json.readTree(admin("GET", "/admin/v1/accounts/" + tenant + "/balance", null).body());
     assertThat(balance.get("balance_micros").asLong()).isEqualTo(1_000_000 - cost);
     assertThat(balance.get("reserved_micros").asLong()).isZero();
     assertThat(balance.get("currency").asString()).isEqualTo("CNY");
 
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
-    JsonNode usage = json.readTree(admin("GET", "/admin/v1/accounts/" + tenant + "/usage?from="
-        + today.minusDays(1) + "&to=" + today.plusDays(1), null).body());
+    JsonNode usage =
+        json.readTree(
+            admin(
+                    "GET",
+                    "/admin/v1/accounts/"
+                        + tenant
+                        + "/usage?from="
+                        + today.minusDays(1)
+                        + "&to="
+                        + today.plusDays(1),
+                    null)
+                .body());
     assertThat(usage.get("rows")).hasSize(1);
     JsonNode row = usage.get("rows").get(0);
     assertThat(row.get("date").asString()).isEqualTo(today.toString());
@@ -97,20 +121,33 @@ class AdminApiTest extends BillingIntegrationTest {
     assertThat(row.get("cost_micros").asLong()).isEqualTo(cost);
 
     String month = today.toString().substring(0, 7);
-    JsonNode statement = json.readTree(admin("GET", "/admin/v1/accounts/" + tenant + "/statements/" + month,
-        null).body());
+    JsonNode statement =
+        json.readTree(
+            admin("GET", "/admin/v1/accounts/" + tenant + "/statements/" + month, null).body());
     assertThat(statement.get("total_cost_micros").asLong()).isEqualTo(cost);
     assertThat(statement.get("top_ups_micros").asLong()).isEqualTo(1_000_000);
 
-    HttpResponse<String> csv = call("GET", "/admin/v1/accounts/" + tenant + "/statements/" + month,
-        null, TOKEN, "text/csv");
+    HttpResponse<String> csv =
+        call(
+            "GET",
+            "/admin/v1/accounts/" + tenant + "/statements/" + month,
+            null,
+            TOKEN,
+            "text/csv");
     assertThat(csv.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/csv");
-    assertThat(csv.body()).startsWith("date,model,key_id,requests,prompt_tokens,cached_tokens,"
-            + "completion_tokens,cost_micros,currency\r\n")
+    assertThat(csv.body())
+        .startsWith(
+            "date,model,key_id,requests,prompt_tokens,cached_tokens,"
+                + "completion_tokens,cost_micros,currency\r\n")
         .contains(today + "," + model + ",key-a,2,1010,200,110," + cost + ",CNY\r\n")
         .endsWith("TOTAL,,,2,1010,200,110," + cost + ",CNY\r\n");
-    assertThat(admin("GET", "/admin/v1/accounts/" + tenant + "/statements/" + month + "?format=csv", null)
-        .body()).isEqualTo(csv.body());
+    assertThat(
+            admin(
+                    "GET",
+                    "/admin/v1/accounts/" + tenant + "/statements/" + month + "?format=csv",
+                    null)
+                .body())
+        .isEqualTo(csv.body());
   }
 
   @Test
@@ -135,10 +172,14 @@ class AdminApiTest extends BillingIntegrationTest {
         .contains("invalid date '2026-13-01'");
     assertThat(admin("GET", t + "/usage?from=2026-02-01&to=2026-01-01", null).body())
         .contains("from must not be after to");
-    assertThat(admin("GET", t + "/usage?from=2026-02-01", null).body()).contains("missing query parameter 'to'");
+    assertThat(admin("GET", t + "/usage?from=2026-02-01", null).body())
+        .contains("missing query parameter 'to'");
     assertThat(admin("GET", t + "/statements/2026-1", null).statusCode()).isEqualTo(400);
-    HttpResponse<String> price = admin("PUT", "/admin/v1/prices/x", "{\"input_micros_per_mtok\":-1,"
-        + "\"output_micros_per_mtok\":1}");
+    HttpResponse<String> price =
+        admin(
+            "PUT",
+            "/admin/v1/prices/x",
+            "{\"input_micros_per_mtok\":-1," + "\"output_micros_per_mtok\":1}");
     assertThat(price.statusCode()).isEqualTo(400);
     assertThat(price.body()).contains("prices must not be negative");
   }

@@ -31,8 +31,10 @@ class BillingGrpcTest extends BillingIntegrationTest {
 
   @BeforeEach
   void connect() {
-    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
-        InsecureChannelCredentials.create()).build();
+    channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", server.port(), InsecureChannelCredentials.create())
+            .build();
     stub = BillingServiceGrpc.newBlockingStub(channel);
   }
 
@@ -46,8 +48,15 @@ class BillingGrpcTest extends BillingIntegrationTest {
     String tenant = newTenant();
     accounts.topUp(tenant, 1_000_000, "CNY");
     // default price: 1 CNY/Mtok input, 2 CNY/Mtok output -> 1000 + 2 * 2000 = 5000 micros
-    ReserveResponse r = stub.reserve(ReserveRequest.newBuilder().setRequestId("g1-" + tenant)
-        .setTenantId(tenant).setModel("unknown-model").setPromptTokens(1000).setMaxTokens(2000).build());
+    ReserveResponse r =
+        stub.reserve(
+            ReserveRequest.newBuilder()
+                .setRequestId("g1-" + tenant)
+                .setTenantId(tenant)
+                .setModel("unknown-model")
+                .setPromptTokens(1000)
+                .setMaxTokens(2000)
+                .build());
     assertThat(r.getGranted()).isTrue();
     assertThat(r.getAmountMicros()).isEqualTo(5_000);
     assertThat(r.getAvailableMicros()).isEqualTo(995_000);
@@ -57,17 +66,37 @@ class BillingGrpcTest extends BillingIntegrationTest {
     assertThat(balance.getReservedMicros()).isEqualTo(5_000);
     assertThat(balance.getCurrency()).isEqualTo("CNY");
 
-    ReserveResponse tooBig = stub.reserve(ReserveRequest.newBuilder().setRequestId("g2-" + tenant)
-        .setTenantId(tenant).setModel("unknown-model").setPromptTokens(1).setMaxTokens(1_000_000).build());
+    ReserveResponse tooBig =
+        stub.reserve(
+            ReserveRequest.newBuilder()
+                .setRequestId("g2-" + tenant)
+                .setTenantId(tenant)
+                .setModel("unknown-model")
+                .setPromptTokens(1)
+                .setMaxTokens(1_000_000)
+                .build());
     assertThat(tooBig.getGranted()).isFalse();
 
-    assertThat(stub.release(ReleaseRequest.newBuilder().setRequestId("g1-" + tenant).setTenantId(tenant)
-        .build()).getReleased()).isTrue();
-    assertThat(stub.getBalance(GetBalanceRequest.newBuilder().setTenantId(tenant).build())
-        .getReservedMicros()).isZero();
+    assertThat(
+            stub.release(
+                    ReleaseRequest.newBuilder()
+                        .setRequestId("g1-" + tenant)
+                        .setTenantId(tenant)
+                        .build())
+                .getReleased())
+        .isTrue();
+    assertThat(
+            stub.getBalance(GetBalanceRequest.newBuilder().setTenantId(tenant).build())
+                .getReservedMicros())
+        .isZero();
 
-    var usage = stub.getUsage(GetUsageRequest.newBuilder().setTenantId(tenant)
-        .setFromDate(LocalDate.now().minusDays(1).toString()).setToDate(LocalDate.now().toString()).build());
+    var usage =
+        stub.getUsage(
+            GetUsageRequest.newBuilder()
+                .setTenantId(tenant)
+                .setFromDate(LocalDate.now().minusDays(1).toString())
+                .setToDate(LocalDate.now().toString())
+                .build());
     assertThat(usage.getRowsList()).isEmpty();
     assertThat(usage.getCurrency()).isEqualTo("CNY");
   }
@@ -75,15 +104,34 @@ class BillingGrpcTest extends BillingIntegrationTest {
   @Test
   void invalidRequestsAreInvalidArgument() {
     assertThatThrownBy(() -> stub.getBalance(GetBalanceRequest.getDefaultInstance()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
-    assertThatThrownBy(() -> stub.getUsage(GetUsageRequest.newBuilder().setTenantId("t")
-        .setFromDate("yesterday").setToDate("2026-01-01").build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getDescription()).isEqualTo("from_date must be YYYY-MM-DD"));
-    assertThatThrownBy(() -> stub.reserve(ReserveRequest.newBuilder().setRequestId("r").setTenantId("t")
-        .setModel("m").setPromptTokens(-1).setMaxTokens(1).build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
+    assertThatThrownBy(
+            () ->
+                stub.getUsage(
+                    GetUsageRequest.newBuilder()
+                        .setTenantId("t")
+                        .setFromDate("yesterday")
+                        .setToDate("2026-01-01")
+                        .build()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e ->
+                assertThat(e.getStatus().getDescription())
+                    .isEqualTo("from_date must be YYYY-MM-DD"));
+    assertThatThrownBy(
+            () ->
+                stub.reserve(
+                    ReserveRequest.newBuilder()
+                        .setRequestId("r")
+                        .setTenantId("t")
+                        .setModel("m")
+                        .setPromptTokens(-1)
+                        .setMaxTokens(1)
+                        .build()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
   }
 }

@@ -31,7 +31,9 @@ import org.springframework.boot.logging.logback.StructuredLogEncoder;
 import org.springframework.core.env.Environment;
 import org.springframework.mock.env.MockEnvironment;
 
-/** What an operator sees of billed usage: trace ids in the logs, spend per tenant in the metrics. */
+/**
+ * What an operator sees of billed usage: trace ids in the logs, spend per tenant in the metrics.
+ */
 class UsageTraceAndSpendTest extends BillingIntegrationTest {
 
   static final String MODEL = "glm-4-spend-test";
@@ -63,16 +65,22 @@ class UsageTraceAndSpendTest extends BillingIntegrationTest {
       events.forEach(e -> send(p, e));
       send(p, Events.usage("spend-other-" + other, other, MODEL, "k", 1000, 0, 0));
     }
-    await("40 events billed", Duration.ofSeconds(60), () -> ledgerRows(tenant) == 40 && ledgerRows(other) == 1);
+    await(
+        "40 events billed",
+        Duration.ofSeconds(60),
+        () -> ledgerRows(tenant) == 40 && ledgerRows(other) == 1);
     await("spend counted after commit", Duration.ofSeconds(10), () -> spend(tenant) == expected);
-    long billedCost = jdbc.sql("select sum(cost_micros) from usage_ledger where tenant_id = ?").param(tenant)
-        .query(Long.class).single();
+    long billedCost =
+        jdbc.sql("select sum(cost_micros) from usage_ledger where tenant_id = ?")
+            .param(tenant)
+            .query(Long.class)
+            .single();
     assertThat(billedCost).isEqualTo(expected);
     assertThat((long) spend(tenant)).isEqualTo(expected);
     assertThat((long) spend(other)).isEqualTo(3_000);
 
     try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
-      events.forEach(e -> send(p, e));   // every event redelivered
+      events.forEach(e -> send(p, e)); // every event redelivered
       send(p, Events.usage("spend-sentinel-" + tenant, tenant, MODEL, "k", 1, 0, 0));
     }
     await("sentinel billed", Duration.ofSeconds(60), () -> ledgerRows(tenant) == 41);
@@ -80,9 +88,12 @@ class UsageTraceAndSpendTest extends BillingIntegrationTest {
     assertThat((long) spend(tenant)).as("duplicates add nothing").isEqualTo(expected + 3);
 
     // the Prometheus name the Grafana "Spend per tenant" panel queries
-    assertThat(new PrometheusNamingConvention().name("glm.billing.spend.micros", Meter.Type.COUNTER, "micros"))
+    assertThat(
+            new PrometheusNamingConvention()
+                .name("glm.billing.spend.micros", Meter.Type.COUNTER, "micros"))
         .isEqualTo("glm_billing_spend_micros");
-    assertThat(meters.find("glm.billing.spend.micros").counter().getId().getBaseUnit()).isEqualTo("micros");
+    assertThat(meters.find("glm.billing.spend.micros").counter().getId().getBaseUnit())
+        .isEqualTo("micros");
   }
 
   @Test
@@ -96,45 +107,66 @@ class UsageTraceAndSpendTest extends BillingIntegrationTest {
     String tenant = newTenant();
     String trace = "0af7651916cd43dd8448eb211c80319c";
     String poisonTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
-    UsageEvent e = Events.usage("traced-" + tenant, tenant, MODEL, "k", 10, 0, 5).toBuilder().setTraceId(trace).build();
+    UsageEvent e =
+        Events.usage("traced-" + tenant, tenant, MODEL, "k", 10, 0, 5).toBuilder()
+            .setTraceId(trace)
+            .build();
     try {
       try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
         send(p, e);
       }
       await("billed", Duration.ofSeconds(60), () -> ledgerRows(tenant) == 1);
       try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
-        send(p, e);   // a duplicate
-        ProducerRecord<String, byte[]> poison = new ProducerRecord<>(props.kafka().usageTopic(), tenant,
-            "garbage \u0000".getBytes(StandardCharsets.ISO_8859_1));
-        poison.headers().add("traceparent", ("00-" + poisonTrace + "-00f067aa0ba902b7-01")
-            .getBytes(StandardCharsets.US_ASCII));
+        send(p, e); // a duplicate
+        ProducerRecord<String, byte[]> poison =
+            new ProducerRecord<>(
+                props.kafka().usageTopic(),
+                tenant,
+                "garbage \u0000".getBytes(StandardCharsets.ISO_8859_1));
+        poison
+            .headers()
+            .add(
+                "traceparent",
+                ("00-" + poisonTrace + "-00f067aa0ba902b7-01").getBytes(StandardCharsets.US_ASCII));
         p.send(poison);
       }
-      await("duplicate and poison seen", Duration.ofSeconds(60), () -> lines(logs, "already billed").size() == 1
-          && lines(logs, "dead-lettered").stream().anyMatch(l -> l.getFormattedMessage().contains("undecodable")
-          && poisonTrace.equals(l.getMDCPropertyMap().get("trace.id"))));
+      await(
+          "duplicate and poison seen",
+          Duration.ofSeconds(60),
+          () ->
+              lines(logs, "already billed").size() == 1
+                  && lines(logs, "dead-lettered").stream()
+                      .anyMatch(
+                          l ->
+                              l.getFormattedMessage().contains("undecodable")
+                                  && poisonTrace.equals(l.getMDCPropertyMap().get("trace.id"))));
     } finally {
       logger.setLevel(before);
       logger.detachAppender(logs);
     }
     ILoggingEvent billedLine = lines(logs, "Usage billed: request traced-" + tenant).getFirst();
     assertThat(billedLine.getMDCPropertyMap()).containsEntry("trace.id", trace);
-    assertThat(lines(logs, "already billed").getFirst().getMDCPropertyMap()).containsEntry("trace.id", trace);
+    assertThat(lines(logs, "already billed").getFirst().getMDCPropertyMap())
+        .containsEntry("trace.id", trace);
 
     // what the service writes with logging.structured.format.console=ecs
     StructuredLogEncoder ecs = new StructuredLogEncoder();
     LoggerContext context = new LoggerContext();
-    context.putObject(Environment.class.getName(), new MockEnvironment().withProperty("spring.application.name",
-        "billing-service"));
+    context.putObject(
+        Environment.class.getName(),
+        new MockEnvironment().withProperty("spring.application.name", "billing-service"));
     ecs.setContext(context);
     ecs.setFormat("ecs");
     ecs.start();
     String json = new String(ecs.encode(billedLine), StandardCharsets.UTF_8);
-    assertThat(json).contains("\"trace\":{\"id\":\"" + trace + "\"}").contains("Usage billed: request traced-" + tenant)
+    assertThat(json)
+        .contains("\"trace\":{\"id\":\"" + trace + "\"}")
+        .contains("Usage billed: request traced-" + tenant)
         .doesNotContain("\n\"");
   }
 
   private static List<ILoggingEvent> lines(ListAppender<ILoggingEvent> logs, String text) {
-    return new ArrayList<>(logs.list).stream().filter(l -> l.getFormattedMessage().contains(text)).toList();
+    return new ArrayList<>(logs.list)
+        .stream().filter(l -> l.getFormattedMessage().contains(text)).toList();
   }
 }

@@ -11,9 +11,9 @@ import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.glmmaas.billing.BillingServiceApplication;
 import org.glmmaas.billing.account.AccountService;
 import org.glmmaas.billing.support.Events;
@@ -37,22 +37,25 @@ class ConsumerRestartTest {
 
   private static ConfigurableApplicationContext start(String topic, String group) {
     // command-line arguments: they win over application.yaml
-    return new SpringApplicationBuilder(BillingServiceApplication.class).run(
-        "--server.port=0",
-        "--glm.billing.grpc.port=0",
-        "--spring.datasource.url=" + TestInfra.jdbcUrl(),
-        "--spring.datasource.username=postgres",
-        "--spring.kafka.bootstrap-servers=" + TestInfra.bootstrap(),
-        "--glm.billing.kafka.usage-topic=" + topic,
-        "--glm.billing.kafka.consumer-group=" + group,
-        "--spring.kafka.listener.concurrency=1",
-        "--spring.kafka.consumer.max-poll-records=50",
-        "--logging.structured.format.console=");
+    return new SpringApplicationBuilder(BillingServiceApplication.class)
+        .run(
+            "--server.port=0",
+            "--glm.billing.grpc.port=0",
+            "--spring.datasource.url=" + TestInfra.jdbcUrl(),
+            "--spring.datasource.username=postgres",
+            "--spring.kafka.bootstrap-servers=" + TestInfra.bootstrap(),
+            "--glm.billing.kafka.usage-topic=" + topic,
+            "--glm.billing.kafka.consumer-group=" + group,
+            "--spring.kafka.listener.concurrency=1",
+            "--spring.kafka.consumer.max-poll-records=50",
+            "--logging.structured.format.console=");
   }
 
   private static long rows(JdbcClient jdbc, String tenant) {
-    return jdbc.sql("select count(*) from usage_ledger where tenant_id = ?").param(tenant)
-        .query(Long.class).single();
+    return jdbc.sql("select count(*) from usage_ledger where tenant_id = ?")
+        .param(tenant)
+        .query(Long.class)
+        .single();
   }
 
   @Test
@@ -65,9 +68,11 @@ class ConsumerRestartTest {
     TestInfra.createTopic(topic, 1);
     try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
       for (int i = 0; i < N; i++) {
-        UsageEvent e = Events.usage("rs-" + tenant + "-" + i, tenant, "restart-model", "k", 50 + i % 100,
-            0, 1 + i % 7);
-        expectedCost += Events.expectedCost(1_000_000, 500_000, 2_000_000, 50 + i % 100, 0, 1 + i % 7);
+        UsageEvent e =
+            Events.usage(
+                "rs-" + tenant + "-" + i, tenant, "restart-model", "k", 50 + i % 100, 0, 1 + i % 7);
+        expectedCost +=
+            Events.expectedCost(1_000_000, 500_000, 2_000_000, 50 + i % 100, 0, 1 + i % 7);
         p.send(new ProducerRecord<>(topic, tenant, e.toByteArray()));
       }
     }
@@ -75,7 +80,7 @@ class ConsumerRestartTest {
     try (ConfigurableApplicationContext first = start(topic, group)) {
       first.getBean(AccountService.class).topUp(tenant, 100_000_000, "CNY");
       await("first batches billed", Duration.ofSeconds(90), () -> rows(db, tenant) > 0);
-    }   // stopped mid-stream
+    } // stopped mid-stream
     long atStop = rows(db, tenant);
     assertThat(atStop).isBetween(1L, (long) N - 1);
 
@@ -88,24 +93,39 @@ class ConsumerRestartTest {
       MessageListenerContainer listener =
           second.getBean(KafkaListenerEndpointRegistry.class).getListenerContainer("usage-ledger");
       listener.stop();
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-          TestInfra.bootstrap()))) {
+      try (Admin admin =
+          Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestInfra.bootstrap()))) {
         Map<TopicPartition, OffsetAndMetadata> rewind = new HashMap<>();
-        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
-            .forEach(pi -> rewind.put(new TopicPartition(topic, pi.partition()), new OffsetAndMetadata(0)));
+        admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get()
+            .get(topic)
+            .partitions()
+            .forEach(
+                pi ->
+                    rewind.put(
+                        new TopicPartition(topic, pi.partition()), new OffsetAndMetadata(0)));
         admin.alterConsumerGroupOffsets(group, rewind).all().get();
       }
       listener.start();
       try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
         // same tenant = same partition: once the sentinel is billed the replay was read
-        p.send(new ProducerRecord<>(topic, tenant,
-            Events.usage("sentinel-" + tenant, tenant, "restart-model", "k", 0, 0, 0).toByteArray()));
+        p.send(
+            new ProducerRecord<>(
+                topic,
+                tenant,
+                Events.usage("sentinel-" + tenant, tenant, "restart-model", "k", 0, 0, 0)
+                    .toByteArray()));
       }
       await("replay read", Duration.ofSeconds(120), () -> rows(db, tenant) == N + 1);
       assertThat(second.getBean(AccountService.class).balance(tenant).balanceMicros())
           .isEqualTo(100_000_000 - expectedCost);
-      long rollup = db.sql("select sum(requests) from usage_daily where tenant_id = ?").param(tenant)
-          .query(Long.class).single();
+      long rollup =
+          db.sql("select sum(requests) from usage_daily where tenant_id = ?")
+              .param(tenant)
+              .query(Long.class)
+              .single();
       assertThat(rollup).isEqualTo(N + 1);
     }
   }

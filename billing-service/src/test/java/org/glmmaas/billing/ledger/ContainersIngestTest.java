@@ -53,21 +53,33 @@ class ContainersIngestTest {
     accounts.topUp(tenant, 10_000_000, "CNY");
     long cost = 0;
     try (KafkaProducer<String, byte[]> p = TestInfra.producer(KAFKA.getBootstrapServers())) {
-      p.send(new ProducerRecord<>(props.kafka().usageTopic(), tenant, "garbage".getBytes(StandardCharsets.UTF_8)));
+      p.send(
+          new ProducerRecord<>(
+              props.kafka().usageTopic(), tenant, "garbage".getBytes(StandardCharsets.UTF_8)));
       for (int round = 0; round < 2; round++) {
         for (int i = 0; i < 200; i++) {
           UsageEvent e = Events.usage("tc-" + tenant + "-" + i, tenant, "m", "k", 100, 0, 10);
           p.send(new ProducerRecord<>(props.kafka().usageTopic(), tenant, e.toByteArray()));
         }
       }
-      p.send(new ProducerRecord<>(props.kafka().usageTopic(), tenant,
-          Events.usage("sentinel-" + tenant, tenant, "m", "k", 0, 0, 0).toByteArray()));
+      p.send(
+          new ProducerRecord<>(
+              props.kafka().usageTopic(),
+              tenant,
+              Events.usage("sentinel-" + tenant, tenant, "m", "k", 0, 0, 0).toByteArray()));
     }
     for (int i = 0; i < 200; i++) {
       cost += Events.expectedCost(1_000_000, 500_000, 2_000_000, 100, 0, 10);
     }
-    await("sentinel", Duration.ofSeconds(120), () -> jdbc.sql(
-        "select count(*) from usage_ledger where tenant_id = ?").param(tenant).query(Long.class).single() == 201);
+    await(
+        "sentinel",
+        Duration.ofSeconds(120),
+        () ->
+            jdbc.sql("select count(*) from usage_ledger where tenant_id = ?")
+                    .param(tenant)
+                    .query(Long.class)
+                    .single()
+                == 201);
     assertThat(accounts.balance(tenant).balanceMicros()).isEqualTo(10_000_000 - cost);
   }
 }

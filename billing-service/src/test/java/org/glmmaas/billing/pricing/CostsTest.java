@@ -38,9 +38,12 @@ class CostsTest {
 
   @Test
   void impossibleCountsAndOverflowAreRejected() {
-    assertThatThrownBy(() -> Costs.requestCost(P, 1, 2, 0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Costs.requestCost(P, -1, 0, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Costs.requestCost(P, 1, 2, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Costs.requestCost(P, -1, 0, 0))
+        .isInstanceOf(IllegalArgumentException.class);
     Price huge = new Price("m", LocalDate.EPOCH, Long.MAX_VALUE / 2, 0, 0);
-    assertThatThrownBy(() -> Costs.requestCost(huge, 10, 0, 0)).isInstanceOf(ArithmeticException.class);
+    assertThatThrownBy(() -> Costs.requestCost(huge, 10, 0, 0))
+        .isInstanceOf(ArithmeticException.class);
   }
 }

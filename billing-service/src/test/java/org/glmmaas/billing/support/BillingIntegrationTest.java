@@ -14,14 +14,17 @@ import org.springframework.test.context.DynamicPropertySource;
  * Base of the tests that run the whole billing service against a real Kafka broker and a real
  * PostgreSQL. All subclasses share one cached Spring context; each test uses its own tenants.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-    "glm.billing.grpc.port=0",
-    "glm.billing.admin-token=test-admin-token",
-    "glm.billing.default-price.input-micros-per-mtok=1000000",
-    "glm.billing.default-price.cached-input-micros-per-mtok=500000",
-    "glm.billing.default-price.output-micros-per-mtok=2000000",
-    "spring.kafka.listener.concurrency=1",
-    "spring.kafka.consumer.properties.fetch.max.wait.ms=100"})
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "glm.billing.grpc.port=0",
+      "glm.billing.admin-token=test-admin-token",
+      "glm.billing.default-price.input-micros-per-mtok=1000000",
+      "glm.billing.default-price.cached-input-micros-per-mtok=500000",
+      "glm.billing.default-price.output-micros-per-mtok=2000000",
+      "spring.kafka.listener.concurrency=1",
+      "spring.kafka.consumer.properties.fetch.max.wait.ms=100"
+    })
 public abstract class BillingIntegrationTest {
 
   @Autowired protected JdbcClient jdbc;
@@ -41,7 +44,9 @@ public abstract class BillingIntegrationTest {
   }
 
   protected long ledgerRows(String tenant) {
-    return jdbc.sql("select count(*) from usage_ledger where tenant_id = ?").param(tenant)
-        .query(Long.class).single();
+    return jdbc.sql("select count(*) from usage_ledger where tenant_id = ?")
+        .param(tenant)
+        .query(Long.class)
+        .single();
   }
 }

@@ -64,24 +64,40 @@ public final class TestInfra {
   }
 
   public static KafkaProducer<String, byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.LINGER_MS_CONFIG, 5),
-        new StringSerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ProducerConfig.ACKS_CONFIG,
+            "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            true,
+            ProducerConfig.LINGER_MS_CONFIG,
+            5),
+        new StringSerializer(),
+        new ByteArraySerializer());
   }
 
-  /** Reads {@code topic} from the beginning until {@code done} holds for what was read, or 60 s pass. */
-  public static List<ConsumerRecord<String, byte[]>> readUntil(String bootstrap, String topic,
-      Predicate<List<ConsumerRecord<String, byte[]>>> done) {
+  /**
+   * Reads {@code topic} from the beginning until {@code done} holds for what was read, or 60 s
+   * pass.
+   */
+  public static List<ConsumerRecord<String, byte[]>> readUntil(
+      String bootstrap, String topic, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
     List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "test-reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
       c.subscribe(List.of(topic));
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (!done.test(seen) && System.nanoTime() < deadline) {
@@ -92,7 +108,8 @@ public final class TestInfra {
   }
 
   /** Polls {@code condition} every 100 ms for up to {@code timeout}; fails with {@code what}. */
-  public static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) {
+  public static void await(
+      String what, Duration timeout, java.util.function.BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

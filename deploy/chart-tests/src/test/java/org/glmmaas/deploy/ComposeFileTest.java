@@ -17,143 +17,199 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
-/** deploy/compose.yaml: parsed (with YAML merge keys, as compose does) and checked for consistency. */
+/**
+ * deploy/compose.yaml: parsed (with YAML merge keys, as compose does) and checked for consistency.
+ */
 class ComposeFileTest {
 
-    private static final Set<String> GLM_SERVICES = Set.of("gateway", "auth-service", "billing-service", "inference-worker", "inference-worker-gpu");
-    private static final Pattern SECRET_ENV = Pattern.compile(".*(TOKEN|PASSWORD|SECRET|MASTERKEY).*");
-    private static final Pattern REQUIRED_VAR = Pattern.compile("\\$\\{[A-Z_]+:\\?[^}]+}");
+  private static final Set<String> GLM_SERVICES =
+      Set.of(
+          "gateway", "auth-service", "billing-service", "inference-worker", "inference-worker-gpu");
+  private static final Pattern SECRET_ENV =
+      Pattern.compile(".*(TOKEN|PASSWORD|SECRET|MASTERKEY).*");
+  private static final Pattern REQUIRED_VAR = Pattern.compile("\\$\\{[A-Z_]+:\\?[^}]+}");
 
-    private static Map<String, Object> compose;
-    private static Map<String, Object> services;
+  private static Map<String, Object> compose;
+  private static Map<String, Object> services;
 
-    @BeforeAll
-    static void load() throws IOException {
-        compose = new Yaml().load(Files.readString(RepoFiles.deploy("compose.yaml")));
-        services = map(compose, "services");
+  @BeforeAll
+  static void load() throws IOException {
+    compose = new Yaml().load(Files.readString(RepoFiles.deploy("compose.yaml")));
+    services = map(compose, "services");
+  }
+
+  @Test
+  void runsTheWholePlatform() {
+    assertThat(services)
+        .containsOnlyKeys(
+            "kafka",
+            "postgres",
+            "redis",
+            "auth-service",
+            "billing-service",
+            "inference-worker",
+            "inference-worker-gpu",
+            "gateway",
+            "prometheus",
+            "grafana");
+    assertThat(map(service("kafka"), "environment"))
+        .containsEntry("KAFKA_PROCESS_ROLES", "broker,controller");
+  }
+
+  @Test
+  void everyDependencyExistsAndWaitsForAHealthcheckWhereItSaysSo() {
+    for (var e : services.entrySet()) {
+      Map<String, Object> deps = map(service(e.getKey()), "depends_on");
+      for (var dep : deps.entrySet()) {
+        assertThat(services)
+            .as("%s depends on %s", e.getKey(), dep.getKey())
+            .containsKey(dep.getKey());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> condition = (Map<String, Object>) dep.getValue();
+        if ("service_healthy".equals(condition.get("condition"))) {
+          assertThat(service(dep.getKey()))
+              .as("%s has a healthcheck", dep.getKey())
+              .containsKey("healthcheck");
+        }
+      }
     }
+    assertThat(map(service("gateway"), "depends_on"))
+        .containsKeys(
+            "auth-service", "billing-service", "redis", "inference-worker", "inference-worker-gpu");
+    assertThat(map(service("auth-service"), "depends_on")).containsKeys("postgres", "kafka");
+    assertThat(map(service("billing-service"), "depends_on")).containsKeys("postgres", "kafka");
+  }
 
-    @Test
-    void runsTheWholePlatform() {
-        assertThat(services).containsOnlyKeys("kafka", "postgres", "redis", "auth-service", "billing-service",
-                "inference-worker", "inference-worker-gpu", "gateway", "prometheus", "grafana");
-        assertThat(map(service("kafka"), "environment")).containsEntry("KAFKA_PROCESS_ROLES", "broker,controller");
+  @Test
+  void everyServiceHasAHealthcheckOnItsReadinessGroup() {
+    Map<String, Integer> httpPorts =
+        Map.of(
+            "gateway",
+            8080,
+            "auth-service",
+            8081,
+            "billing-service",
+            8082,
+            "inference-worker",
+            8083,
+            "inference-worker-gpu",
+            8083);
+    httpPorts.forEach(
+        (name, port) ->
+            assertThat(map(service(name), "healthcheck").get("test").toString())
+                .as(name)
+                .contains("http://127.0.0.1:" + port + "/actuator/health/readiness"));
+    for (String infra : List.of("kafka", "postgres", "redis", "prometheus")) {
+      assertThat(service(infra)).as(infra).containsKey("healthcheck");
     }
+  }
 
-    @Test
-    void everyDependencyExistsAndWaitsForAHealthcheckWhereItSaysSo() {
-        for (var e : services.entrySet()) {
-            Map<String, Object> deps = map(service(e.getKey()), "depends_on");
-            for (var dep : deps.entrySet()) {
-                assertThat(services).as("%s depends on %s", e.getKey(), dep.getKey()).containsKey(dep.getKey());
-                @SuppressWarnings("unchecked")
-                Map<String, Object> condition = (Map<String, Object>) dep.getValue();
-                if ("service_healthy".equals(condition.get("condition"))) {
-                    assertThat(service(dep.getKey())).as("%s has a healthcheck", dep.getKey()).containsKey("healthcheck");
+  @Test
+  void imagesShareOneVersionAndPrefix() {
+    for (String name : GLM_SERVICES) {
+      String image = (String) service(name).get("image");
+      assertThat(image)
+          .as(name)
+          .matches("\\$\\{GLM_IMAGE_PREFIX:-glm-maas}/[a-z-]+:\\$\\{GLM_VERSION:-0\\.1\\.0}");
+    }
+    assertThat(service("inference-worker-gpu").get("image").toString())
+        .contains("/inference-worker-cuda:");
+  }
+
+  @Test
+  void servicesPointAtEachOtherByNameAndPort() {
+    Map<String, Object> gw = map(service("gateway"), "environment");
+    assertThat(gw)
+        .containsEntry(
+            "GLM_GATEWAY_AUTH_ADDRESS", "auth-service:" + env("auth-service", "GLM_AUTH_GRPC_PORT"))
+        .containsEntry(
+            "GLM_GATEWAY_BILLING_ADDRESS",
+            "billing-service:" + env("billing-service", "GLM_BILLING_GRPC_PORT"))
+        .containsEntry(
+            "GLM_GATEWAY_WORKERS",
+            "inference-worker:" + env("inference-worker", "GLM_WORKER_GRPC_PORT"))
+        .containsEntry("SPRING_DATA_REDIS_HOST", "redis");
+    // The GPU worker answers to the same name, so the gateway needs no change between profiles.
+    assertThat(
+            list(map(service("inference-worker-gpu"), "networks", "default"), "aliases").toString())
+        .contains("inference-worker");
+    assertThat(env("inference-worker-gpu", "GLM_WORKER_GRPC_PORT"))
+        .isEqualTo(env("inference-worker", "GLM_WORKER_GRPC_PORT"));
+
+    String advertised = env("kafka", "KAFKA_ADVERTISED_LISTENERS").replace("PLAINTEXT://", "");
+    for (String name : GLM_SERVICES) {
+      assertThat(env(name, "SPRING_KAFKA_BOOTSTRAPSERVERS")).as(name).isEqualTo(advertised);
+    }
+  }
+
+  @Test
+  void databasesExistForEveryDatasource() throws IOException {
+    String init = Files.readString(RepoFiles.deploy("postgres/init.sql"));
+    String user = env("postgres", "POSTGRES_USER");
+    for (String name : List.of("auth-service", "billing-service")) {
+      Matcher m =
+          Pattern.compile("jdbc:postgresql://postgres:5432/(\\w+)")
+              .matcher(env(name, "SPRING_DATASOURCE_URL"));
+      assertThat(m.matches()).as(name).isTrue();
+      assertThat(init).contains("CREATE DATABASE " + m.group(1) + " OWNER " + user);
+      assertThat(env(name, "SPRING_DATASOURCE_USERNAME")).isEqualTo(user);
+      assertThat(env(name, "SPRING_DATASOURCE_PASSWORD"))
+          .isEqualTo(env("postgres", "POSTGRES_PASSWORD"));
+    }
+  }
+
+  @Test
+  void secretsAreNeverLiteralsInTheFile() {
+    List<String> literal = new ArrayList<>();
+    for (String name : services.keySet()) {
+      map(service(name), "environment")
+          .forEach(
+              (k, v) -> {
+                if (SECRET_ENV.matcher(k).matches()
+                    && !REQUIRED_VAR.matcher(String.valueOf(v)).matches()) {
+                  literal.add(name + "." + k + "=" + v);
                 }
-            }
+              });
+    }
+    assertThat(literal).as("secrets must come from the environment (${VAR:?message})").isEmpty();
+  }
+
+  @Test
+  void theGpuWorkerReservesOneNvidiaGpuOnlyInItsProfile() {
+    Map<String, Object> gpu = service("inference-worker-gpu");
+    assertThat(gpu.get("profiles")).isEqualTo(List.of("gpu"));
+    Map<String, Object> device =
+        list(map(gpu, "deploy", "resources", "reservations"), "devices").getFirst();
+    assertThat(device)
+        .containsEntry("driver", "nvidia")
+        .containsEntry("count", 1)
+        .containsEntry("capabilities", List.of("gpu"));
+    assertThat(env("inference-worker-gpu", "GLM_WORKER_DEVICE")).isEqualTo("cuda:0");
+    assertThat(service("inference-worker").get("profiles")).isEqualTo(List.of("cpu"));
+    assertThat(env("inference-worker", "GLM_WORKER_DEVICE")).isEqualTo("cpu");
+    assertThat(list(service("inference-worker"), "volumes").toString()).contains(":/models:ro");
+  }
+
+  @Test
+  void mountedConfigFilesExist() {
+    for (String name : List.of("prometheus", "grafana", "postgres")) {
+      for (Object volume : (List<?>) service(name).get("volumes")) {
+        String source = volume.toString().split(":")[0];
+        if (source.startsWith("./")) {
+          assertThat(RepoFiles.deploy(source.substring(2))).as(name + " mounts " + source).exists();
         }
-        assertThat(map(service("gateway"), "depends_on")).containsKeys("auth-service", "billing-service", "redis",
-                "inference-worker", "inference-worker-gpu");
-        assertThat(map(service("auth-service"), "depends_on")).containsKeys("postgres", "kafka");
-        assertThat(map(service("billing-service"), "depends_on")).containsKeys("postgres", "kafka");
+      }
     }
+  }
 
-    @Test
-    void everyServiceHasAHealthcheckOnItsReadinessGroup() {
-        Map<String, Integer> httpPorts = Map.of("gateway", 8080, "auth-service", 8081, "billing-service", 8082,
-                "inference-worker", 8083, "inference-worker-gpu", 8083);
-        httpPorts.forEach((name, port) -> assertThat(map(service(name), "healthcheck").get("test").toString())
-                .as(name).contains("http://127.0.0.1:" + port + "/actuator/health/readiness"));
-        for (String infra : List.of("kafka", "postgres", "redis", "prometheus")) {
-            assertThat(service(infra)).as(infra).containsKey("healthcheck");
-        }
-    }
+  private static Map<String, Object> service(String name) {
+    assertThat(services).containsKey(name);
+    return map(services, name);
+  }
 
-    @Test
-    void imagesShareOneVersionAndPrefix() {
-        for (String name : GLM_SERVICES) {
-            String image = (String) service(name).get("image");
-            assertThat(image).as(name).matches("\\$\\{GLM_IMAGE_PREFIX:-glm-maas}/[a-z-]+:\\$\\{GLM_VERSION:-0\\.1\\.0}");
-        }
-        assertThat(service("inference-worker-gpu").get("image").toString()).contains("/inference-worker-cuda:");
-    }
-
-    @Test
-    void servicesPointAtEachOtherByNameAndPort() {
-        Map<String, Object> gw = map(service("gateway"), "environment");
-        assertThat(gw).containsEntry("GLM_GATEWAY_AUTH_ADDRESS", "auth-service:" + env("auth-service", "GLM_AUTH_GRPC_PORT"))
-                .containsEntry("GLM_GATEWAY_BILLING_ADDRESS", "billing-service:" + env("billing-service", "GLM_BILLING_GRPC_PORT"))
-                .containsEntry("GLM_GATEWAY_WORKERS", "inference-worker:" + env("inference-worker", "GLM_WORKER_GRPC_PORT"))
-                .containsEntry("SPRING_DATA_REDIS_HOST", "redis");
-        // The GPU worker answers to the same name, so the gateway needs no change between profiles.
-        assertThat(list(map(service("inference-worker-gpu"), "networks", "default"), "aliases").toString()).contains("inference-worker");
-        assertThat(env("inference-worker-gpu", "GLM_WORKER_GRPC_PORT")).isEqualTo(env("inference-worker", "GLM_WORKER_GRPC_PORT"));
-
-        String advertised = env("kafka", "KAFKA_ADVERTISED_LISTENERS").replace("PLAINTEXT://", "");
-        for (String name : GLM_SERVICES) {
-            assertThat(env(name, "SPRING_KAFKA_BOOTSTRAPSERVERS")).as(name).isEqualTo(advertised);
-        }
-    }
-
-    @Test
-    void databasesExistForEveryDatasource() throws IOException {
-        String init = Files.readString(RepoFiles.deploy("postgres/init.sql"));
-        String user = env("postgres", "POSTGRES_USER");
-        for (String name : List.of("auth-service", "billing-service")) {
-            Matcher m = Pattern.compile("jdbc:postgresql://postgres:5432/(\\w+)").matcher(env(name, "SPRING_DATASOURCE_URL"));
-            assertThat(m.matches()).as(name).isTrue();
-            assertThat(init).contains("CREATE DATABASE " + m.group(1) + " OWNER " + user);
-            assertThat(env(name, "SPRING_DATASOURCE_USERNAME")).isEqualTo(user);
-            assertThat(env(name, "SPRING_DATASOURCE_PASSWORD")).isEqualTo(env("postgres", "POSTGRES_PASSWORD"));
-        }
-    }
-
-    @Test
-    void secretsAreNeverLiteralsInTheFile() {
-        List<String> literal = new ArrayList<>();
-        for (String name : services.keySet()) {
-            map(service(name), "environment").forEach((k, v) -> {
-                if (SECRET_ENV.matcher(k).matches() && !REQUIRED_VAR.matcher(String.valueOf(v)).matches()) {
-                    literal.add(name + "." + k + "=" + v);
-                }
-            });
-        }
-        assertThat(literal).as("secrets must come from the environment (${VAR:?message})").isEmpty();
-    }
-
-    @Test
-    void theGpuWorkerReservesOneNvidiaGpuOnlyInItsProfile() {
-        Map<String, Object> gpu = service("inference-worker-gpu");
-        assertThat(gpu.get("profiles")).isEqualTo(List.of("gpu"));
-        Map<String, Object> device = list(map(gpu, "deploy", "resources", "reservations"), "devices").getFirst();
-        assertThat(device).containsEntry("driver", "nvidia").containsEntry("count", 1).containsEntry("capabilities", List.of("gpu"));
-        assertThat(env("inference-worker-gpu", "GLM_WORKER_DEVICE")).isEqualTo("cuda:0");
-        assertThat(service("inference-worker").get("profiles")).isEqualTo(List.of("cpu"));
-        assertThat(env("inference-worker", "GLM_WORKER_DEVICE")).isEqualTo("cpu");
-        assertThat(list(service("inference-worker"), "volumes").toString()).contains(":/models:ro");
-    }
-
-    @Test
-    void mountedConfigFilesExist() {
-        for (String name : List.of("prometheus", "grafana", "postgres")) {
-            for (Object volume : (List<?>) service(name).get("volumes")) {
-                String source = volume.toString().split(":")[0];
-                if (source.startsWith("./")) {
-                    assertThat(RepoFiles.deploy(source.substring(2))).as(name + " mounts " + source).exists();
-                }
-            }
-        }
-    }
-
-    private static Map<String, Object> service(String name) {
-        assertThat(services).containsKey(name);
-        return map(services, name);
-    }
-
-    private static String env(String serviceName, String key) {
-        Map<String, Object> env = new LinkedHashMap<>(map(service(serviceName), "environment"));
-        assertThat(env).as("%s env", serviceName).containsKey(key);
-        return String.valueOf(env.get(key));
-    }
+  private static String env(String serviceName, String key) {
+    Map<String, Object> env = new LinkedHashMap<>(map(service(serviceName), "environment"));
+    assertThat(env).as("%s env", serviceName).containsKey(key);
+    return String.valueOf(env.get(key));
+  }
 }

@@ -27,416 +27,529 @@ import org.yaml.snakeyaml.Yaml;
 
 class HelmChartTest {
 
-    private static final String WORKER = "glm-glm-maas-inference-worker";
-    private static final Pattern SECRET_ENV = Pattern.compile(".*(TOKEN|PASSWORD|SECRET|JAAS|MASTERKEY|API_KEY).*");
+  private static final String WORKER = "glm-glm-maas-inference-worker";
+  private static final Pattern SECRET_ENV =
+      Pattern.compile(".*(TOKEN|PASSWORD|SECRET|JAAS|MASTERKEY|API_KEY).*");
 
-    private static List<Arguments> renders;
+  private static List<Arguments> renders;
 
-    /** Rendered once per test class: each render is a native Helm call. */
-    static synchronized Stream<Arguments> renders() {
-        if (renders == null) {
-            renders = renderAll().toList();
+  /** Rendered once per test class: each render is a native Helm call. */
+  static synchronized Stream<Arguments> renders() {
+    if (renders == null) {
+      renders = renderAll().toList();
+    }
+    return renders.stream();
+  }
+
+  private static Stream<Arguments> renderAll() {
+    return Stream.of(
+        Arguments.of("defaults", RenderedChart.defaults()),
+        Arguments.of("gpu-production", RenderedChart.gpuProduction()),
+        Arguments.of(
+            "cpu-pull-monitoring",
+            RenderedChart.render(
+                List.of(),
+                Map.of(
+                    "inferenceWorker.gpu.enabled", false,
+                    "inferenceWorker.model.source", "pull",
+                    "inferenceWorker.model.pull.url",
+                        "https://huggingface.co/x/y/resolve/main/m.gguf",
+                    "inferenceWorker.model.pvc.existingClaim", "",
+                    "serviceMonitor.enabled", true,
+                    "gateway.ingress.enabled", true,
+                    "redis.enabled", true))));
+  }
+
+  @Test
+  void lintsStrictWithDefaultValues() {
+    LintResult result = new Helm(RepoFiles.chart()).lint().strict().call();
+    assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
+  }
+
+  @Test
+  void lintsStrictWithGpuProductionValues(@TempDir Path tmp) throws IOException {
+    Path copy = tmp.resolve("glm-maas");
+    copyTree(RepoFiles.chart(), copy);
+    Yaml yaml = new Yaml();
+    Map<String, Object> defaults = yaml.load(Files.readString(copy.resolve("values.yaml")));
+    Map<String, Object> production =
+        yaml.load(Files.readString(copy.resolve("values-gpu-production.yaml")));
+    Files.writeString(copy.resolve("values.yaml"), yaml.dump(deepMerge(defaults, production)));
+
+    LintResult result = new Helm(copy).lint().strict().call();
+
+    assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("renders")
+  void everyRenderedManifestIsAValidKubernetesObject(String profile, RenderedChart chart) {
+    List<String> problems =
+        chart.manifests().stream().flatMap(m -> KubernetesObjects.problems(m).stream()).toList();
+
+    assertThat(problems).isEmpty();
+    assertThat(chart.manifests()).hasSizeGreaterThan(10);
+    assertThat(chart.ofKind("Deployment"))
+        .extracting(RenderedChart::name)
+        .containsExactlyInAnyOrder(
+            "glm-glm-maas-gateway", "glm-glm-maas-auth-service", "glm-glm-maas-billing-service");
+    assertThat(chart.ofKind("StatefulSet")).extracting(RenderedChart::name).containsExactly(WORKER);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("renders")
+  void selectorsMatchThePodsTheyTarget(String profile, RenderedChart chart) {
+    List<Map<String, Object>> podLabels = new ArrayList<>();
+    for (Map<String, Object> d : workloads(chart)) {
+      Map<String, Object> selector = map(d, "spec", "selector", "matchLabels");
+      Map<String, Object> labels = map(d, "spec", "template", "metadata", "labels");
+      assertThat(labels)
+          .as("%s template labels", RenderedChart.name(d))
+          .containsAllEntriesOf(selector);
+      assertThat(selector)
+          .as("minimal immutable selector")
+          .containsOnlyKeys(
+              "app.kubernetes.io/name",
+              "app.kubernetes.io/instance",
+              "app.kubernetes.io/component");
+      podLabels.add(labels);
+    }
+    chart.ofKind("Pod").forEach(p -> podLabels.add(map(p, "metadata", "labels")));
+
+    for (Map<String, Object> svc : chart.ofKind("Service")) {
+      assertThat(matchesAny(map(svc, "spec", "selector"), podLabels))
+          .as("Service %s selects a pod", RenderedChart.name(svc))
+          .isTrue();
+    }
+    for (String kind : List.of("PodDisruptionBudget", "ServiceMonitor")) {
+      for (Map<String, Object> m : chart.ofKind(kind)) {
+        assertThat(matchesAny(map(m, "spec", "selector", "matchLabels"), podLabels))
+            .as("%s %s selects a pod", kind, RenderedChart.name(m))
+            .isTrue();
+      }
+    }
+    for (Map<String, Object> np : chart.ofKind("NetworkPolicy")) {
+      assertThat(matchesAny(map(np, "spec", "podSelector", "matchLabels"), podLabels))
+          .as("NetworkPolicy %s selects a pod", RenderedChart.name(np))
+          .isTrue();
+    }
+    for (Map<String, Object> hpa : chart.ofKind("HorizontalPodAutoscaler")) {
+      Map<String, Object> target = map(hpa, "spec", "scaleTargetRef");
+      assertThat(chart.find((String) target.get("kind"), (String) target.get("name")))
+          .as("HPA target")
+          .isPresent();
+    }
+    for (Map<String, Object> ing : chart.ofKind("Ingress")) {
+      for (Map<String, Object> rule : list(map(ing, "spec"), "rules")) {
+        for (Map<String, Object> path : list(map(rule, "http"), "paths")) {
+          String svc = (String) map(path, "backend", "service").get("name");
+          assertThat(chart.find("Service", svc)).as("Ingress backend %s", svc).isPresent();
         }
-        return renders.stream();
+      }
     }
+  }
 
-    private static Stream<Arguments> renderAll() {
-        return Stream.of(
-                Arguments.of("defaults", RenderedChart.defaults()),
-                Arguments.of("gpu-production", RenderedChart.gpuProduction()),
-                Arguments.of("cpu-pull-monitoring", RenderedChart.render(List.of(), Map.of(
-                        "inferenceWorker.gpu.enabled", false,
-                        "inferenceWorker.model.source", "pull",
-                        "inferenceWorker.model.pull.url", "https://huggingface.co/x/y/resolve/main/m.gguf",
-                        "inferenceWorker.model.pvc.existingClaim", "",
-                        "serviceMonitor.enabled", true,
-                        "gateway.ingress.enabled", true,
-                        "redis.enabled", true))));
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("renders")
+  void everyPodRunsAsNonRootWithoutPrivilegeEscalation(String profile, RenderedChart chart) {
+    List<Map<String, Object>> pods =
+        new ArrayList<>(workloads(chart).stream().map(RenderedChart::podSpec).toList());
+    chart.ofKind("Pod").forEach(p -> pods.add(map(p, "spec")));
+    String gatewayAccount = "glm-glm-maas-gateway";
+    for (Map<String, Object> pod : pods) {
+      Map<String, Object> podSecurity = map(pod, "securityContext");
+      assertThat(podSecurity).containsEntry("runAsNonRoot", true);
+      assertThat((Integer) podSecurity.get("runAsUser")).isPositive();
+      // only the gateway holds an API token, under its own account (EndpointSlice discovery)
+      assertThat(pod)
+          .containsEntry(
+              "automountServiceAccountToken", gatewayAccount.equals(pod.get("serviceAccountName")));
+      for (Map<String, Object> c : RenderedChart.allContainers(pod)) {
+        Map<String, Object> sc = map(c, "securityContext");
+        assertThat(sc)
+            .as("container %s", c.get("name"))
+            .containsEntry("allowPrivilegeEscalation", false)
+            .containsEntry("readOnlyRootFilesystem", true);
+        assertThat(map(sc, "capabilities").get("drop")).isEqualTo(List.of("ALL"));
+      }
     }
+  }
 
-    @Test
-    void lintsStrictWithDefaultValues() {
-        LintResult result = new Helm(RepoFiles.chart()).lint().strict().call();
-        assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
-    }
-
-    @Test
-    void lintsStrictWithGpuProductionValues(@TempDir Path tmp) throws IOException {
-        Path copy = tmp.resolve("glm-maas");
-        copyTree(RepoFiles.chart(), copy);
-        Yaml yaml = new Yaml();
-        Map<String, Object> defaults = yaml.load(Files.readString(copy.resolve("values.yaml")));
-        Map<String, Object> production = yaml.load(Files.readString(copy.resolve("values-gpu-production.yaml")));
-        Files.writeString(copy.resolve("values.yaml"), yaml.dump(deepMerge(defaults, production)));
-
-        LintResult result = new Helm(copy).lint().strict().call();
-
-        assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("renders")
-    void everyRenderedManifestIsAValidKubernetesObject(String profile, RenderedChart chart) {
-        List<String> problems = chart.manifests().stream().flatMap(m -> KubernetesObjects.problems(m).stream()).toList();
-
-        assertThat(problems).isEmpty();
-        assertThat(chart.manifests()).hasSizeGreaterThan(10);
-        assertThat(chart.ofKind("Deployment")).extracting(RenderedChart::name).containsExactlyInAnyOrder(
-                "glm-glm-maas-gateway", "glm-glm-maas-auth-service", "glm-glm-maas-billing-service");
-        assertThat(chart.ofKind("StatefulSet")).extracting(RenderedChart::name).containsExactly(WORKER);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("renders")
-    void selectorsMatchThePodsTheyTarget(String profile, RenderedChart chart) {
-        List<Map<String, Object>> podLabels = new ArrayList<>();
-        for (Map<String, Object> d : workloads(chart)) {
-            Map<String, Object> selector = map(d, "spec", "selector", "matchLabels");
-            Map<String, Object> labels = map(d, "spec", "template", "metadata", "labels");
-            assertThat(labels).as("%s template labels", RenderedChart.name(d)).containsAllEntriesOf(selector);
-            assertThat(selector).as("minimal immutable selector").containsOnlyKeys(
-                    "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component");
-            podLabels.add(labels);
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("renders")
+  void secretsComeFromSecretsNeverFromLiterals(String profile, RenderedChart chart) {
+    List<String> secretNames = chart.ofKind("Secret").stream().map(RenderedChart::name).toList();
+    int secretRefs = 0;
+    List<Map<String, Object>> pods =
+        new ArrayList<>(workloads(chart).stream().map(RenderedChart::podSpec).toList());
+    chart.ofKind("Pod").forEach(p -> pods.add(map(p, "spec")));
+    for (Map<String, Object> pod : pods) {
+      for (Map<String, Object> c : RenderedChart.allContainers(pod)) {
+        for (Map<String, Object> env : list(c, "env")) {
+          String name = (String) env.get("name");
+          if (!SECRET_ENV.matcher(name).matches()) {
+            continue;
+          }
+          assertThat(env).as("env %s of %s", name, c.get("name")).doesNotContainKey("value");
+          Map<String, Object> ref = map(env, "valueFrom", "secretKeyRef");
+          assertThat(ref)
+              .as("env %s of %s uses a secretKeyRef", name, c.get("name"))
+              .containsKeys("name", "key");
+          if (profile.equals("defaults")) {
+            assertThat(secretNames).as("chart-managed Secret").contains((String) ref.get("name"));
+          }
+          secretRefs++;
         }
-        chart.ofKind("Pod").forEach(p -> podLabels.add(map(p, "metadata", "labels")));
-
-        for (Map<String, Object> svc : chart.ofKind("Service")) {
-            assertThat(matchesAny(map(svc, "spec", "selector"), podLabels)).as("Service %s selects a pod", RenderedChart.name(svc)).isTrue();
-        }
-        for (String kind : List.of("PodDisruptionBudget", "ServiceMonitor")) {
-            for (Map<String, Object> m : chart.ofKind(kind)) {
-                assertThat(matchesAny(map(m, "spec", "selector", "matchLabels"), podLabels))
-                        .as("%s %s selects a pod", kind, RenderedChart.name(m)).isTrue();
-            }
-        }
-        for (Map<String, Object> np : chart.ofKind("NetworkPolicy")) {
-            assertThat(matchesAny(map(np, "spec", "podSelector", "matchLabels"), podLabels))
-                    .as("NetworkPolicy %s selects a pod", RenderedChart.name(np)).isTrue();
-        }
-        for (Map<String, Object> hpa : chart.ofKind("HorizontalPodAutoscaler")) {
-            Map<String, Object> target = map(hpa, "spec", "scaleTargetRef");
-            assertThat(chart.find((String) target.get("kind"), (String) target.get("name"))).as("HPA target").isPresent();
-        }
-        for (Map<String, Object> ing : chart.ofKind("Ingress")) {
-            for (Map<String, Object> rule : list(map(ing, "spec"), "rules")) {
-                for (Map<String, Object> path : list(map(rule, "http"), "paths")) {
-                    String svc = (String) map(path, "backend", "service").get("name");
-                    assertThat(chart.find("Service", svc)).as("Ingress backend %s", svc).isPresent();
-                }
-            }
-        }
+      }
     }
+    assertThat(secretRefs)
+        .as("admin tokens, master key and DB passwords are wired")
+        .isGreaterThanOrEqualTo(5);
+    assertThat(chart.ofKind("ConfigMap"))
+        .as("no ConfigMap carries configuration that could hold a secret")
+        .isEmpty();
+    assertThat(chart.yaml()).doesNotContain("GLM_AUTH_ADMINTOKEN\n              value:");
+  }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("renders")
-    void everyPodRunsAsNonRootWithoutPrivilegeEscalation(String profile, RenderedChart chart) {
-        List<Map<String, Object>> pods = new ArrayList<>(workloads(chart).stream().map(RenderedChart::podSpec).toList());
-        chart.ofKind("Pod").forEach(p -> pods.add(map(p, "spec")));
-        String gatewayAccount = "glm-glm-maas-gateway";
-        for (Map<String, Object> pod : pods) {
-            Map<String, Object> podSecurity = map(pod, "securityContext");
-            assertThat(podSecurity).containsEntry("runAsNonRoot", true);
-            assertThat((Integer) podSecurity.get("runAsUser")).isPositive();
-            // only the gateway holds an API token, under its own account (EndpointSlice discovery)
-            assertThat(pod).containsEntry("automountServiceAccountToken", gatewayAccount.equals(pod.get("serviceAccountName")));
-            for (Map<String, Object> c : RenderedChart.allContainers(pod)) {
-                Map<String, Object> sc = map(c, "securityContext");
-                assertThat(sc).as("container %s", c.get("name"))
-                        .containsEntry("allowPrivilegeEscalation", false)
-                        .containsEntry("readOnlyRootFilesystem", true);
-                assertThat(map(sc, "capabilities").get("drop")).isEqualTo(List.of("ALL"));
-            }
-        }
+  @Test
+  void defaultsCreateRandomSecretsAndProductionUsesExistingOnes() {
+    RenderedChart defaults = RenderedChart.defaults();
+    Map<String, Object> secret = defaults.get("Secret", "glm-glm-maas");
+    assertThat(map(secret, "data"))
+        .containsOnlyKeys("auth-admin-token", "auth-master-key", "billing-admin-token");
+    assertThat(map(secret, "data").values())
+        .allSatisfy(v -> assertThat((String) v).hasSizeGreaterThan(40));
+    assertThat(map(defaults.get("Secret", "glm-glm-maas-db"), "data"))
+        .containsKey("postgres-password");
+    assertThat(map(secret, "metadata", "annotations"))
+        .as("created once, kept: the master key never changes on upgrade")
+        .containsEntry(RenderedChart.HOOK_MARK, "pre-install")
+        .containsEntry("helm.sh/resource-policy", "keep");
+
+    RenderedChart production = RenderedChart.gpuProduction();
+    assertThat(production.ofKind("Secret")).as("production names existing Secrets only").isEmpty();
+    assertThat(production.yaml())
+        .contains("name: glm-maas-secrets", "name: glm-postgresql", "name: glm-kafka-sasl");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("renders")
+  void workerIsOnePodPerGpuWithModelVolumeAndSizedStartup(String profile, RenderedChart chart) {
+    Map<String, Object> worker = chart.get("StatefulSet", WORKER);
+    Map<String, Object> pod = podSpec(worker);
+    Map<String, Object> container = list(pod, "containers").getFirst();
+    Map<String, Object> env = envValues(container);
+    boolean gpu = !profile.startsWith("cpu");
+    if (gpu) {
+      assertThat(map(container, "resources", "limits")).containsEntry("nvidia.com/gpu", 1);
+      assertThat(env).containsEntry("GLM_WORKER_DEVICE", "cuda:0");
+      assertThat(list(pod, "tolerations")).extracting(t -> t.get("key")).contains("nvidia.com/gpu");
+    } else {
+      assertThat(map(container, "resources", "limits")).doesNotContainKey("nvidia.com/gpu");
+      assertThat(env).containsEntry("GLM_WORKER_DEVICE", "cpu");
     }
+    assertThat((String) env.get("GLM_WORKER_MODEL")).startsWith("/models/").endsWith(".gguf");
+    assertThat(list(container, "volumeMounts"))
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .containsEntry("name", "model")
+                    .containsEntry("mountPath", "/models")
+                    .containsEntry("readOnly", true));
+    Map<String, Object> startup = map(container, "startupProbe");
+    int startupBudget =
+        (Integer) startup.get("periodSeconds") * (Integer) startup.get("failureThreshold");
+    assertThat(startupBudget)
+        .as("seconds allowed for model load + warm-up")
+        .isGreaterThanOrEqualTo(600);
+    assertThat(map(startup, "httpGet")).containsEntry("path", "/actuator/health/readiness");
+    assertThat(map(container, "lifecycle", "preStop", "sleep")).containsKey("seconds");
+    assertThat((Integer) pod.get("terminationGracePeriodSeconds")).isGreaterThanOrEqualTo(60);
+    int grace = (Integer) pod.get("terminationGracePeriodSeconds");
+    int preStop = (Integer) map(container, "lifecycle", "preStop", "sleep").get("seconds");
+    int drain = Integer.parseInt(((String) env.get("GLM_WORKER_DRAINTIMEOUT")).replace("s", ""));
+    assertThat(preStop + drain)
+        .as("the worker finishes draining before the kubelet kills it")
+        .isLessThan(grace);
+    // A StatefulSet never surges (a new worker never needs a GPU the release does not hold) and
+    // keeps each worker's usage spool on its own claim across pod deletion.
+    assertThat(map(worker, "spec"))
+        .containsEntry("podManagementPolicy", "Parallel")
+        .containsEntry("serviceName", WORKER + "-headless");
+    assertThat(chart.find("Service", WORKER + "-headless")).isPresent();
+    assertThat(map(worker, "spec", "updateStrategy")).containsEntry("type", "RollingUpdate");
+    assertThat(list(container, "volumeMounts"))
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .containsEntry("name", "spool")
+                    .containsEntry("mountPath", "/var/lib/glm/spool"));
+    assertThat(list(map(worker, "spec"), "volumeClaimTemplates"))
+        .singleElement()
+        .satisfies(
+            claim -> {
+              assertThat(map(claim, "metadata")).containsEntry("name", "spool");
+              assertThat(map(claim, "spec", "resources", "requests"))
+                  .containsEntry("storage", "1Gi");
+            });
+    assertThat(list(pod, "volumes")).noneSatisfy(v -> assertThat(v).containsEntry("name", "spool"));
+  }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("renders")
-    void secretsComeFromSecretsNeverFromLiterals(String profile, RenderedChart chart) {
-        List<String> secretNames = chart.ofKind("Secret").stream().map(RenderedChart::name).toList();
-        int secretRefs = 0;
-        List<Map<String, Object>> pods = new ArrayList<>(workloads(chart).stream().map(RenderedChart::podSpec).toList());
-        chart.ofKind("Pod").forEach(p -> pods.add(map(p, "spec")));
-        for (Map<String, Object> pod : pods) {
-            for (Map<String, Object> c : RenderedChart.allContainers(pod)) {
-                for (Map<String, Object> env : list(c, "env")) {
-                    String name = (String) env.get("name");
-                    if (!SECRET_ENV.matcher(name).matches()) {
-                        continue;
-                    }
-                    assertThat(env).as("env %s of %s", name, c.get("name")).doesNotContainKey("value");
-                    Map<String, Object> ref = map(env, "valueFrom", "secretKeyRef");
-                    assertThat(ref).as("env %s of %s uses a secretKeyRef", name, c.get("name")).containsKeys("name", "key");
-                    if (profile.equals("defaults")) {
-                        assertThat(secretNames).as("chart-managed Secret").contains((String) ref.get("name"));
-                    }
-                    secretRefs++;
-                }
-            }
-        }
-        assertThat(secretRefs).as("admin tokens, master key and DB passwords are wired").isGreaterThanOrEqualTo(5);
-        assertThat(chart.ofKind("ConfigMap")).as("no ConfigMap carries configuration that could hold a secret").isEmpty();
-        assertThat(chart.yaml()).doesNotContain("GLM_AUTH_ADMINTOKEN\n              value:");
-    }
+  @Test
+  void workerSpoolWithoutPersistenceIsAnEmptyDir() {
+    RenderedChart chart =
+        RenderedChart.render(
+            List.of(), Map.of("inferenceWorker.spool.persistence.enabled", "false"));
+    Map<String, Object> worker = chart.get("StatefulSet", WORKER);
+    assertThat(map(worker, "spec")).doesNotContainKey("volumeClaimTemplates");
+    assertThat(list(podSpec(worker), "volumes"))
+        .anySatisfy(v -> assertThat(v).containsEntry("name", "spool").containsKey("emptyDir"));
+  }
 
-    @Test
-    void defaultsCreateRandomSecretsAndProductionUsesExistingOnes() {
-        RenderedChart defaults = RenderedChart.defaults();
-        Map<String, Object> secret = defaults.get("Secret", "glm-glm-maas");
-        assertThat(map(secret, "data")).containsOnlyKeys("auth-admin-token", "auth-master-key", "billing-admin-token");
-        assertThat(map(secret, "data").values()).allSatisfy(v -> assertThat((String) v).hasSizeGreaterThan(40));
-        assertThat(map(defaults.get("Secret", "glm-glm-maas-db"), "data")).containsKey("postgres-password");
-        assertThat(map(secret, "metadata", "annotations")).as("created once, kept: the master key never changes on upgrade")
-                .containsEntry(RenderedChart.HOOK_MARK, "pre-install").containsEntry("helm.sh/resource-policy", "keep");
+  private static List<Map<String, Object>> workloads(RenderedChart chart) {
+    List<Map<String, Object>> all = new ArrayList<>(chart.ofKind("Deployment"));
+    all.addAll(chart.ofKind("StatefulSet"));
+    return all;
+  }
 
-        RenderedChart production = RenderedChart.gpuProduction();
-        assertThat(production.ofKind("Secret")).as("production names existing Secrets only").isEmpty();
-        assertThat(production.yaml()).contains("name: glm-maas-secrets", "name: glm-postgresql", "name: glm-kafka-sasl");
-    }
+  @Test
+  void productionWorkerScalesOnWaitingRequestsAndPinsGpuNodes() {
+    RenderedChart chart = RenderedChart.gpuProduction();
+    Map<String, Object> hpa = chart.get("HorizontalPodAutoscaler", WORKER);
+    Map<String, Object> metric = list(map(hpa, "spec"), "metrics").getFirst();
+    assertThat(metric).containsEntry("type", "Pods");
+    assertThat(map(metric, "pods", "metric")).containsEntry("name", "glm_num_requests_waiting");
+    Map<String, Object> pod = podSpec(chart.get("StatefulSet", WORKER));
+    assertThat(map(pod, "nodeSelector")).containsEntry("nvidia.com/gpu.present", "true");
+    Map<String, Object> startup = map(list(pod, "containers").getFirst(), "startupProbe");
+    assertThat((Integer) startup.get("periodSeconds") * (Integer) startup.get("failureThreshold"))
+        .isEqualTo(1800);
+    assertThat(map(chart.get("Ingress", "glm-glm-maas-gateway"), "metadata", "annotations"))
+        .containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off");
+    assertThat(chart.ofKind("ServiceMonitor")).hasSize(4);
+  }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("renders")
-    void workerIsOnePodPerGpuWithModelVolumeAndSizedStartup(String profile, RenderedChart chart) {
-        Map<String, Object> worker = chart.get("StatefulSet", WORKER);
-        Map<String, Object> pod = podSpec(worker);
-        Map<String, Object> container = list(pod, "containers").getFirst();
-        Map<String, Object> env = envValues(container);
-        boolean gpu = !profile.startsWith("cpu");
-        if (gpu) {
-            assertThat(map(container, "resources", "limits")).containsEntry("nvidia.com/gpu", 1);
-            assertThat(env).containsEntry("GLM_WORKER_DEVICE", "cuda:0");
-            assertThat(list(pod, "tolerations")).extracting(t -> t.get("key")).contains("nvidia.com/gpu");
-        } else {
-            assertThat(map(container, "resources", "limits")).doesNotContainKey("nvidia.com/gpu");
-            assertThat(env).containsEntry("GLM_WORKER_DEVICE", "cpu");
-        }
-        assertThat((String) env.get("GLM_WORKER_MODEL")).startsWith("/models/").endsWith(".gguf");
-        assertThat(list(container, "volumeMounts")).anySatisfy(m -> assertThat(m)
-                .containsEntry("name", "model").containsEntry("mountPath", "/models").containsEntry("readOnly", true));
-        Map<String, Object> startup = map(container, "startupProbe");
-        int startupBudget = (Integer) startup.get("periodSeconds") * (Integer) startup.get("failureThreshold");
-        assertThat(startupBudget).as("seconds allowed for model load + warm-up").isGreaterThanOrEqualTo(600);
-        assertThat(map(startup, "httpGet")).containsEntry("path", "/actuator/health/readiness");
-        assertThat(map(container, "lifecycle", "preStop", "sleep")).containsKey("seconds");
-        assertThat((Integer) pod.get("terminationGracePeriodSeconds")).isGreaterThanOrEqualTo(60);
-        int grace = (Integer) pod.get("terminationGracePeriodSeconds");
-        int preStop = (Integer) map(container, "lifecycle", "preStop", "sleep").get("seconds");
-        int drain = Integer.parseInt(((String) env.get("GLM_WORKER_DRAINTIMEOUT")).replace("s", ""));
-        assertThat(preStop + drain).as("the worker finishes draining before the kubelet kills it").isLessThan(grace);
-        // A StatefulSet never surges (a new worker never needs a GPU the release does not hold) and
-        // keeps each worker's usage spool on its own claim across pod deletion.
-        assertThat(map(worker, "spec")).containsEntry("podManagementPolicy", "Parallel")
-                .containsEntry("serviceName", WORKER + "-headless");
-        assertThat(chart.find("Service", WORKER + "-headless")).isPresent();
-        assertThat(map(worker, "spec", "updateStrategy")).containsEntry("type", "RollingUpdate");
-        assertThat(list(container, "volumeMounts")).anySatisfy(m -> assertThat(m)
-                .containsEntry("name", "spool").containsEntry("mountPath", "/var/lib/glm/spool"));
-        assertThat(list(map(worker, "spec"), "volumeClaimTemplates")).singleElement().satisfies(claim -> {
-            assertThat(map(claim, "metadata")).containsEntry("name", "spool");
-            assertThat(map(claim, "spec", "resources", "requests")).containsEntry("storage", "1Gi");
-        });
-        assertThat(list(pod, "volumes")).noneSatisfy(v -> assertThat(v).containsEntry("name", "spool"));
-    }
+  @Test
+  @SuppressWarnings("unchecked")
+  void productionShipsTheAlertRulesOfDeployPrometheus() throws IOException {
+    assertThat(RepoFiles.chart().resolve("files/alerts.yaml"))
+        .as("the chart's copy of the alert rules")
+        .hasSameTextualContentAs(RepoFiles.deploy("prometheus/alerts.yaml"));
+    Map<String, Object> rule = RenderedChart.gpuProduction().get("PrometheusRule", "glm-glm-maas");
+    assertThat(map(rule, "metadata", "labels")).containsEntry("release", "kube-prometheus-stack");
+    Map<String, Object> group = list(map(rule, "spec"), "groups").getFirst();
+    assertThat(list(group, "rules"))
+        .extracting(r -> r.get("alert"))
+        .contains(
+            "GlmWorkerDown",
+            "GlmWorkerQueueGrowing",
+            "GlmUsageSpoolNotEmpty",
+            "GlmBillingConsumerLag");
+    assertThat(RenderedChart.defaults().ofKind("PrometheusRule")).isEmpty();
+  }
 
-    @Test
-    void workerSpoolWithoutPersistenceIsAnEmptyDir() {
-        RenderedChart chart = RenderedChart.render(List.of(), Map.of("inferenceWorker.spool.persistence.enabled", "false"));
-        Map<String, Object> worker = chart.get("StatefulSet", WORKER);
-        assertThat(map(worker, "spec")).doesNotContainKey("volumeClaimTemplates");
-        assertThat(list(podSpec(worker), "volumes")).anySatisfy(v -> assertThat(v)
-                .containsEntry("name", "spool").containsKey("emptyDir"));
-    }
+  @Test
+  void gpuResourceNameIsConfigurable() {
+    RenderedChart chart =
+        RenderedChart.render(
+            List.of(), Map.of("inferenceWorker.gpu.resourceName", "nvidia.com/mig-3g.40gb"));
+    Map<String, Object> container =
+        list(podSpec(chart.get("StatefulSet", WORKER)), "containers").getFirst();
+    assertThat(map(container, "resources", "limits"))
+        .containsEntry("nvidia.com/mig-3g.40gb", 1)
+        .doesNotContainKey("nvidia.com/gpu");
+  }
 
-    private static List<Map<String, Object>> workloads(RenderedChart chart) {
-        List<Map<String, Object>> all = new ArrayList<>(chart.ofKind("Deployment"));
-        all.addAll(chart.ofKind("StatefulSet"));
-        return all;
-    }
-
-    @Test
-    void productionWorkerScalesOnWaitingRequestsAndPinsGpuNodes() {
-        RenderedChart chart = RenderedChart.gpuProduction();
-        Map<String, Object> hpa = chart.get("HorizontalPodAutoscaler", WORKER);
-        Map<String, Object> metric = list(map(hpa, "spec"), "metrics").getFirst();
-        assertThat(metric).containsEntry("type", "Pods");
-        assertThat(map(metric, "pods", "metric")).containsEntry("name", "glm_num_requests_waiting");
-        Map<String, Object> pod = podSpec(chart.get("StatefulSet", WORKER));
-        assertThat(map(pod, "nodeSelector")).containsEntry("nvidia.com/gpu.present", "true");
-        Map<String, Object> startup = map(list(pod, "containers").getFirst(), "startupProbe");
-        assertThat((Integer) startup.get("periodSeconds") * (Integer) startup.get("failureThreshold")).isEqualTo(1800);
-        assertThat(map(chart.get("Ingress", "glm-glm-maas-gateway"), "metadata", "annotations"))
-                .containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off");
-        assertThat(chart.ofKind("ServiceMonitor")).hasSize(4);
-    }
-
-    @Test
-    @SuppressWarnings("unchecked")
-    void productionShipsTheAlertRulesOfDeployPrometheus() throws IOException {
-        assertThat(RepoFiles.chart().resolve("files/alerts.yaml")).as("the chart's copy of the alert rules")
-                .hasSameTextualContentAs(RepoFiles.deploy("prometheus/alerts.yaml"));
-        Map<String, Object> rule = RenderedChart.gpuProduction().get("PrometheusRule", "glm-glm-maas");
-        assertThat(map(rule, "metadata", "labels")).containsEntry("release", "kube-prometheus-stack");
-        Map<String, Object> group = list(map(rule, "spec"), "groups").getFirst();
-        assertThat(list(group, "rules")).extracting(r -> r.get("alert"))
-                .contains("GlmWorkerDown", "GlmWorkerQueueGrowing", "GlmUsageSpoolNotEmpty", "GlmBillingConsumerLag");
-        assertThat(RenderedChart.defaults().ofKind("PrometheusRule")).isEmpty();
-    }
-
-    @Test
-    void gpuResourceNameIsConfigurable() {
-        RenderedChart chart = RenderedChart.render(List.of(), Map.of("inferenceWorker.gpu.resourceName", "nvidia.com/mig-3g.40gb"));
-        Map<String, Object> container = list(podSpec(chart.get("StatefulSet", WORKER)), "containers").getFirst();
-        assertThat(map(container, "resources", "limits")).containsEntry("nvidia.com/mig-3g.40gb", 1).doesNotContainKey("nvidia.com/gpu");
-    }
-
-    @Test
-    void pullModeDownloadsResumablyAndVerifiesTheChecksum() {
-        String sha = "a".repeat(64);
-        RenderedChart chart = RenderedChart.render(List.of(), Map.of(
+  @Test
+  void pullModeDownloadsResumablyAndVerifiesTheChecksum() {
+    String sha = "a".repeat(64);
+    RenderedChart chart =
+        RenderedChart.render(
+            List.of(),
+            Map.of(
                 "inferenceWorker.model.source", "pull",
-                "inferenceWorker.model.pull.url", "https://huggingface.co/THUDM/glm/resolve/main/glm.gguf",
+                "inferenceWorker.model.pull.url",
+                    "https://huggingface.co/THUDM/glm/resolve/main/glm.gguf",
                 "inferenceWorker.model.pull.sha256", sha,
                 "inferenceWorker.model.pull.tokenSecret", "hf-token"));
-        Map<String, Object> init = list(podSpec(chart.get("StatefulSet", WORKER)), "initContainers").getFirst();
-        assertThat(init).containsEntry("name", "pull-model");
-        assertThat(list(init, "args").toString()).contains("curl -fL", "-C -", "sha256sum -c");
-        assertThat(envValues(init)).containsEntry("MODEL_SHA256", sha);
-        assertThat(list(init, "env")).anySatisfy(e -> assertThat(map(e, "valueFrom", "secretKeyRef")).containsEntry("name", "hf-token"));
+    Map<String, Object> init =
+        list(podSpec(chart.get("StatefulSet", WORKER)), "initContainers").getFirst();
+    assertThat(init).containsEntry("name", "pull-model");
+    assertThat(list(init, "args").toString()).contains("curl -fL", "-C -", "sha256sum -c");
+    assertThat(envValues(init)).containsEntry("MODEL_SHA256", sha);
+    assertThat(list(init, "env"))
+        .anySatisfy(
+            e -> assertThat(map(e, "valueFrom", "secretKeyRef")).containsEntry("name", "hf-token"));
+  }
+
+  @Test
+  void networkPolicyDeniesByDefaultAndAllowsOnlyTheGatewayToReachWorkers() {
+    RenderedChart chart = RenderedChart.defaults();
+    Map<String, Object> deny = chart.get("NetworkPolicy", "glm-glm-maas-default-deny");
+    assertThat(map(deny, "spec"))
+        .containsEntry("policyTypes", List.of("Ingress", "Egress"))
+        .doesNotContainKey("ingress");
+    Map<String, Object> worker = chart.get("NetworkPolicy", WORKER);
+    List<Map<String, Object>> ingress = list(map(worker, "spec"), "ingress");
+    Map<String, Object> grpcRule = ingress.getFirst();
+    assertThat(list(grpcRule, "ports")).extracting(p -> p.get("port")).containsExactly(9083);
+    assertThat(map(list(grpcRule, "from").getFirst(), "podSelector", "matchLabels"))
+        .containsEntry("app.kubernetes.io/component", "gateway");
+  }
+
+  @Test
+  void gatewayDiscoversWorkersFromEndpointSlicesWithReadOnlyRbacByDefault() {
+    RenderedChart chart = RenderedChart.defaults();
+    String gw = "glm-glm-maas-gateway";
+    Map<String, Object> pod = podSpec(chart.get("Deployment", gw));
+    assertThat(pod)
+        .containsEntry("serviceAccountName", gw)
+        .containsEntry("automountServiceAccountToken", true);
+    Map<String, Object> env = envValues(RenderedChart.allContainers(pod).getFirst());
+    assertThat(env)
+        .containsEntry("GLM_GATEWAY_DISCOVERY_MODE", "kubernetes")
+        .containsEntry("GLM_GATEWAY_DISCOVERY_KUBERNETES_SERVICE", WORKER + "-headless")
+        .containsEntry("GLM_GATEWAY_DISCOVERY_KUBERNETES_PORTNAME", "grpc")
+        .doesNotContainKey("GLM_GATEWAY_WORKERS");
+    // the port name the gateway looks for is the worker Service's gRPC port
+    assertThat(list(map(chart.get("Service", WORKER + "-headless"), "spec"), "ports"))
+        .anySatisfy(p -> assertThat(p).containsEntry("name", "grpc"));
+    assertThat(chart.get("ServiceAccount", gw)).isNotNull();
+    List<Map<String, Object>> rules = list(chart.get("Role", gw + "-discovery"), "rules");
+    assertThat(rules)
+        .hasSize(2)
+        .allSatisfy(r -> assertThat(r.get("verbs")).isEqualTo(List.of("get", "list", "watch")));
+    assertThat(rules)
+        .extracting(r -> r.get("resources"))
+        .containsExactlyInAnyOrder(List.of("endpointslices"), List.of("endpoints"));
+    Map<String, Object> binding = chart.get("RoleBinding", gw + "-discovery");
+    assertThat(map(binding, "roleRef"))
+        .containsEntry("kind", "Role")
+        .containsEntry("name", gw + "-discovery");
+    assertThat(list(binding, "subjects").getFirst())
+        .containsEntry("kind", "ServiceAccount")
+        .containsEntry("name", gw);
+    // and the default-deny policy lets it reach the API server
+    assertThat(list(map(chart.get("NetworkPolicy", gw), "spec"), "egress"))
+        .anySatisfy(
+            r -> assertThat(list(r, "ports")).extracting(p -> p.get("port")).contains(443, 6443));
+
+    RenderedChart fixed =
+        RenderedChart.render(List.of(), Map.of("gateway.discovery.mode", "static"));
+    Map<String, Object> staticPod = podSpec(fixed.get("Deployment", gw));
+    assertThat(staticPod).containsEntry("automountServiceAccountToken", false);
+    assertThat(envValues(RenderedChart.allContainers(staticPod).getFirst()))
+        .containsEntry("GLM_GATEWAY_WORKERS", WORKER + "-headless:9083")
+        .doesNotContainKey("GLM_GATEWAY_DISCOVERY_MODE");
+    assertThat(fixed.ofKind("Role")).isEmpty();
+    assertThat(fixed.ofKind("RoleBinding")).isEmpty();
+  }
+
+  @Test
+  void helmTestHookListsModelsThroughTheGateway() {
+    RenderedChart chart =
+        RenderedChart.render(List.of(), Map.of("tests.apiKeySecret", "smoke-key"));
+    Map<String, Object> pod = chart.get("Pod", "glm-glm-maas-test-list-models");
+    assertThat(map(pod, "metadata", "annotations")).containsEntry(RenderedChart.HOOK_MARK, "test");
+    String script = list(map(pod, "spec"), "containers").getFirst().get("args").toString();
+    assertThat(script)
+        .contains(
+            "http://glm-glm-maas-gateway:80/v1/models", "\"object\" *: *\"list\"", "glm-4-9b-chat");
+  }
+
+  @Test
+  void badValuesAreRejectedWithAClearMessage() {
+    assertThatThrownBy(() -> RenderedChart.render(List.of(), Map.of("gateway.replicas", 3)))
+        .hasMessageContaining("replicas");
+    assertThatThrownBy(
+            () -> RenderedChart.render(List.of(), Map.of("inferenceWorker.model.source", "s3")))
+        .hasMessageContaining("source");
+    assertThatThrownBy(
+            () ->
+                RenderedChart.render(
+                    List.of(), Map.of("inferenceWorker.model.pvc.existingClaim", "")))
+        .hasMessageContaining("existingClaim is required");
+    assertThatThrownBy(
+            () -> RenderedChart.render(List.of(), Map.of("kafka.securityProtocol", "SASL_SSL")))
+        .hasMessageContaining("kafka.existingSecret is required");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void schemaDocumentsEveryValue() throws IOException {
+    Map<String, Object> values =
+        new Yaml().load(Files.readString(RepoFiles.chart().resolve("values.yaml")));
+    Map<String, Object> schema =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readValue(RepoFiles.chart().resolve("values.schema.json").toFile(), Map.class);
+    List<String> undocumented = new ArrayList<>();
+    walkSchema("", values, schema, undocumented);
+    assertThat(undocumented).isEmpty();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void walkSchema(
+      String path,
+      Map<String, Object> values,
+      Map<String, Object> schema,
+      List<String> undocumented) {
+    Map<String, Object> props = (Map<String, Object>) schema.getOrDefault("properties", Map.of());
+    for (var e : values.entrySet()) {
+      String p = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+      Map<String, Object> s = (Map<String, Object>) props.get(e.getKey());
+      if (s == null) {
+        undocumented.add(p + " (not in schema)");
+        continue;
+      }
+      if (e.getValue() instanceof Map<?, ?> child && s.containsKey("properties")) {
+        walkSchema(p, (Map<String, Object>) child, s, undocumented);
+      } else if (!s.containsKey("description")) {
+        undocumented.add(p + " (no description)");
+      }
     }
+  }
 
-    @Test
-    void networkPolicyDeniesByDefaultAndAllowsOnlyTheGatewayToReachWorkers() {
-        RenderedChart chart = RenderedChart.defaults();
-        Map<String, Object> deny = chart.get("NetworkPolicy", "glm-glm-maas-default-deny");
-        assertThat(map(deny, "spec")).containsEntry("policyTypes", List.of("Ingress", "Egress")).doesNotContainKey("ingress");
-        Map<String, Object> worker = chart.get("NetworkPolicy", WORKER);
-        List<Map<String, Object>> ingress = list(map(worker, "spec"), "ingress");
-        Map<String, Object> grpcRule = ingress.getFirst();
-        assertThat(list(grpcRule, "ports")).extracting(p -> p.get("port")).containsExactly(9083);
-        assertThat(map(list(grpcRule, "from").getFirst(), "podSelector", "matchLabels"))
-                .containsEntry("app.kubernetes.io/component", "gateway");
-    }
+  private static boolean matchesAny(
+      Map<String, Object> selector, List<Map<String, Object>> podLabels) {
+    return !selector.isEmpty()
+        && podLabels.stream().anyMatch(l -> l.entrySet().containsAll(selector.entrySet()));
+  }
 
-    @Test
-    void gatewayDiscoversWorkersFromEndpointSlicesWithReadOnlyRbacByDefault() {
-        RenderedChart chart = RenderedChart.defaults();
-        String gw = "glm-glm-maas-gateway";
-        Map<String, Object> pod = podSpec(chart.get("Deployment", gw));
-        assertThat(pod).containsEntry("serviceAccountName", gw).containsEntry("automountServiceAccountToken", true);
-        Map<String, Object> env = envValues(RenderedChart.allContainers(pod).getFirst());
-        assertThat(env).containsEntry("GLM_GATEWAY_DISCOVERY_MODE", "kubernetes")
-                .containsEntry("GLM_GATEWAY_DISCOVERY_KUBERNETES_SERVICE", WORKER + "-headless")
-                .containsEntry("GLM_GATEWAY_DISCOVERY_KUBERNETES_PORTNAME", "grpc")
-                .doesNotContainKey("GLM_GATEWAY_WORKERS");
-        // the port name the gateway looks for is the worker Service's gRPC port
-        assertThat(list(map(chart.get("Service", WORKER + "-headless"), "spec"), "ports"))
-                .anySatisfy(p -> assertThat(p).containsEntry("name", "grpc"));
-        assertThat(chart.get("ServiceAccount", gw)).isNotNull();
-        List<Map<String, Object>> rules = list(chart.get("Role", gw + "-discovery"), "rules");
-        assertThat(rules).hasSize(2).allSatisfy(r -> assertThat(r.get("verbs")).isEqualTo(List.of("get", "list", "watch")));
-        assertThat(rules).extracting(r -> r.get("resources")).containsExactlyInAnyOrder(List.of("endpointslices"), List.of("endpoints"));
-        Map<String, Object> binding = chart.get("RoleBinding", gw + "-discovery");
-        assertThat(map(binding, "roleRef")).containsEntry("kind", "Role").containsEntry("name", gw + "-discovery");
-        assertThat(list(binding, "subjects").getFirst()).containsEntry("kind", "ServiceAccount").containsEntry("name", gw);
-        // and the default-deny policy lets it reach the API server
-        assertThat(list(map(chart.get("NetworkPolicy", gw), "spec"), "egress"))
-                .anySatisfy(r -> assertThat(list(r, "ports")).extracting(p -> p.get("port")).contains(443, 6443));
+  private static Map<String, Object> envValues(Map<String, Object> container) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    list(container, "env").forEach(e -> out.put((String) e.get("name"), e.get("value")));
+    return out;
+  }
 
-        RenderedChart fixed = RenderedChart.render(List.of(), Map.of("gateway.discovery.mode", "static"));
-        Map<String, Object> staticPod = podSpec(fixed.get("Deployment", gw));
-        assertThat(staticPod).containsEntry("automountServiceAccountToken", false);
-        assertThat(envValues(RenderedChart.allContainers(staticPod).getFirst()))
-                .containsEntry("GLM_GATEWAY_WORKERS", WORKER + "-headless:9083").doesNotContainKey("GLM_GATEWAY_DISCOVERY_MODE");
-        assertThat(fixed.ofKind("Role")).isEmpty();
-        assertThat(fixed.ofKind("RoleBinding")).isEmpty();
-    }
-
-    @Test
-    void helmTestHookListsModelsThroughTheGateway() {
-        RenderedChart chart = RenderedChart.render(List.of(), Map.of("tests.apiKeySecret", "smoke-key"));
-        Map<String, Object> pod = chart.get("Pod", "glm-glm-maas-test-list-models");
-        assertThat(map(pod, "metadata", "annotations")).containsEntry(RenderedChart.HOOK_MARK, "test");
-        String script = list(map(pod, "spec"), "containers").getFirst().get("args").toString();
-        assertThat(script).contains("http://glm-glm-maas-gateway:80/v1/models", "\"object\" *: *\"list\"", "glm-4-9b-chat");
-    }
-
-    @Test
-    void badValuesAreRejectedWithAClearMessage() {
-        assertThatThrownBy(() -> RenderedChart.render(List.of(), Map.of("gateway.replicas", 3)))
-                .hasMessageContaining("replicas");
-        assertThatThrownBy(() -> RenderedChart.render(List.of(), Map.of("inferenceWorker.model.source", "s3")))
-                .hasMessageContaining("source");
-        assertThatThrownBy(() -> RenderedChart.render(List.of(), Map.of("inferenceWorker.model.pvc.existingClaim", "")))
-                .hasMessageContaining("existingClaim is required");
-        assertThatThrownBy(() -> RenderedChart.render(List.of(), Map.of("kafka.securityProtocol", "SASL_SSL")))
-                .hasMessageContaining("kafka.existingSecret is required");
-    }
-
-    @Test
-    @SuppressWarnings("unchecked")
-    void schemaDocumentsEveryValue() throws IOException {
-        Map<String, Object> values = new Yaml().load(Files.readString(RepoFiles.chart().resolve("values.yaml")));
-        Map<String, Object> schema = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readValue(RepoFiles.chart().resolve("values.schema.json").toFile(), Map.class);
-        List<String> undocumented = new ArrayList<>();
-        walkSchema("", values, schema, undocumented);
-        assertThat(undocumented).isEmpty();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void walkSchema(String path, Map<String, Object> values, Map<String, Object> schema, List<String> undocumented) {
-        Map<String, Object> props = (Map<String, Object>) schema.getOrDefault("properties", Map.of());
-        for (var e : values.entrySet()) {
-            String p = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
-            Map<String, Object> s = (Map<String, Object>) props.get(e.getKey());
-            if (s == null) {
-                undocumented.add(p + " (not in schema)");
-                continue;
-            }
-            if (e.getValue() instanceof Map<?, ?> child && s.containsKey("properties")) {
-                walkSchema(p, (Map<String, Object>) child, s, undocumented);
-            } else if (!s.containsKey("description")) {
-                undocumented.add(p + " (no description)");
-            }
-        }
-    }
-
-    private static boolean matchesAny(Map<String, Object> selector, List<Map<String, Object>> podLabels) {
-        return !selector.isEmpty() && podLabels.stream().anyMatch(l -> l.entrySet().containsAll(selector.entrySet()));
-    }
-
-    private static Map<String, Object> envValues(Map<String, Object> container) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        list(container, "env").forEach(e -> out.put((String) e.get("name"), e.get("value")));
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> deepMerge(Map<String, Object> base, Map<String, Object> override) {
-        Map<String, Object> out = new LinkedHashMap<>(base);
-        override.forEach((k, v) -> {
-            if (v instanceof Map<?, ?> vm && out.get(k) instanceof Map<?, ?> bm) {
-                out.put(k, deepMerge((Map<String, Object>) bm, (Map<String, Object>) vm));
-            } else {
-                out.put(k, v);
-            }
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> deepMerge(Map<String, Object> base, Map<String, Object> override) {
+    Map<String, Object> out = new LinkedHashMap<>(base);
+    override.forEach(
+        (k, v) -> {
+          if (v instanceof Map<?, ?> vm && out.get(k) instanceof Map<?, ?> bm) {
+            out.put(k, deepMerge((Map<String, Object>) bm, (Map<String, Object>) vm));
+          } else {
+            out.put(k, v);
+          }
         });
-        return out;
-    }
+    return out;
+  }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            paths.forEach(p -> {
-                try {
-                    Path target = to.resolve(from.relativize(p).toString());
-                    if (Files.isDirectory(p)) {
-                        Files.createDirectories(target);
-                    } else {
-                        Files.copy(p, target);
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> paths = Files.walk(from)) {
+      paths.forEach(
+          p -> {
+            try {
+              Path target = to.resolve(from.relativize(p).toString());
+              if (Files.isDirectory(p)) {
+                Files.createDirectories(target);
+              } else {
+                Files.copy(p, target);
+              }
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
     }
+  }
 }

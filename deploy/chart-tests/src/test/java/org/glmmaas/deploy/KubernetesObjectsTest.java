@@ -8,8 +8,9 @@ import org.junit.jupiter.api.Test;
 /** The validator itself must catch the mistakes it exists for, or the chart tests prove nothing. */
 class KubernetesObjectsTest {
 
-    private static Map<String, Object> deployment(String containerYaml) {
-        return RenderedChart.parseAll("""
+  private static Map<String, Object> deployment(String containerYaml) {
+    return RenderedChart.parseAll(
+            """
                 apiVersion: apps/v1
                 kind: Deployment
                 metadata:
@@ -21,41 +22,68 @@ class KubernetesObjectsTest {
                     metadata: {labels: {app: demo}}
                     spec:
                       containers:
-                """ + containerYaml).getFirst();
-    }
+                """
+                + containerYaml)
+        .getFirst();
+  }
 
-    @Test
-    void acceptsAWellFormedDeployment() {
-        assertThat(KubernetesObjects.problems(deployment("""
+  @Test
+  void acceptsAWellFormedDeployment() {
+    assertThat(
+            KubernetesObjects.problems(
+                deployment(
+                    """
                         - name: c
                           image: busybox
                           resources: {limits: {nvidia.com/gpu: 1}}
-                """))).isEmpty();
-    }
+                """)))
+        .isEmpty();
+  }
 
-    @Test
-    void reportsAFieldInTheWrongPlace() {
-        assertThat(KubernetesObjects.problems(deployment("""
+  @Test
+  void reportsAFieldInTheWrongPlace() {
+    assertThat(
+            KubernetesObjects.problems(
+                deployment(
+                    """
                         - name: c
                           image: busybox
                           runAsNonRoot: true
-                """))).singleElement().asString().contains("runAsNonRoot");
-    }
+                """)))
+        .singleElement()
+        .asString()
+        .contains("runAsNonRoot");
+  }
 
-    @Test
-    void reportsUnknownKindsAndMissingNames() {
-        assertThat(KubernetesObjects.problems(RenderedChart.parseAll("apiVersion: v1\nkind: Widget\nmetadata: {name: w}").getFirst()))
-                .singleElement().asString().contains("unknown or unexpected apiVersion/kind v1/Widget");
-        assertThat(KubernetesObjects.problems(RenderedChart.parseAll("apiVersion: v1\nkind: Service\nmetadata: {}").getFirst()))
-                .singleElement().asString().contains("metadata.name");
-    }
+  @Test
+  void reportsUnknownKindsAndMissingNames() {
+    assertThat(
+            KubernetesObjects.problems(
+                RenderedChart.parseAll("apiVersion: v1\nkind: Widget\nmetadata: {name: w}")
+                    .getFirst()))
+        .singleElement()
+        .asString()
+        .contains("unknown or unexpected apiVersion/kind v1/Widget");
+    assertThat(
+            KubernetesObjects.problems(
+                RenderedChart.parseAll("apiVersion: v1\nkind: Service\nmetadata: {}").getFirst()))
+        .singleElement()
+        .asString()
+        .contains("metadata.name");
+  }
 
-    @Test
-    void reportsAWrongValueType() {
-        assertThat(KubernetesObjects.problems(deployment("""
+  @Test
+  void reportsAWrongValueType() {
+    assertThat(
+            KubernetesObjects.problems(
+                deployment(
+                    """
                         - name: c
                           image: busybox
                           ports: [{containerPort: http}]
-                """))).singleElement().asString().contains("does not bind");
-    }
+                """)))
+        .singleElement()
+        .asString()
+        .contains("does not bind");
+  }
 }

@@ -19,386 +19,501 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * {@code ./glm up}: the whole platform on one machine. Starts a real Kafka broker (KRaft) and a real
- * PostgreSQL in this JVM, then auth-service, billing-service, one inference worker and the gateway as
- * child JVMs; waits until each is healthy; makes a demo tenant with a key and a prepaid balance; prints
- * one block saying how to call it and writes {@code <data>/endpoints.json}. Ctrl-C stops the services
- * first, then Kafka and PostgreSQL. Everything lives in the data folder, so a restart keeps keys,
- * ledger, topics and async results.
+ * {@code ./glm up}: the whole platform on one machine. Starts a real Kafka broker (KRaft) and a
+ * real PostgreSQL in this JVM, then auth-service, billing-service, one inference worker and the
+ * gateway as child JVMs; waits until each is healthy; makes a demo tenant with a key and a prepaid
+ * balance; prints one block saying how to call it and writes {@code <data>/endpoints.json}. Ctrl-C
+ * stops the services first, then Kafka and PostgreSQL. Everything lives in the data folder, so a
+ * restart keeps keys, ledger, topics and async results.
  */
 public final class GlmLauncher {
 
-    static final long DEMO_TOP_UP_MICROS = 100_000_000L;
-    static final String DEMO_CURRENCY = "CNY";
-    private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+  static final long DEMO_TOP_UP_MICROS = 100_000_000L;
+  static final String DEMO_CURRENCY = "CNY";
+  private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
-    private final LauncherOptions options;
-    private final Console console;
-    private final LauncherState state;
-    private final List<ServiceProcess> services = new ArrayList<>();
-    /** Stopping for any reason (a failure included): a child exiting now is expected. */
-    private volatile boolean stopping;
-    /** Stopping because the user asked (Ctrl-C / SIGTERM): exit 0. */
-    private volatile boolean signalled;
-    private boolean stopped;
-    private KafkaBroker kafka;
-    private Postgres postgres;
+  private final LauncherOptions options;
+  private final Console console;
+  private final LauncherState state;
+  private final List<ServiceProcess> services = new ArrayList<>();
 
-    GlmLauncher(LauncherOptions options, Console console) {
-        this.options = options;
-        this.console = console;
-        this.state = new LauncherState(options.dataDir());
+  /** Stopping for any reason (a failure included): a child exiting now is expected. */
+  private volatile boolean stopping;
+
+  /** Stopping because the user asked (Ctrl-C / SIGTERM): exit 0. */
+  private volatile boolean signalled;
+
+  private boolean stopped;
+  private KafkaBroker kafka;
+  private Postgres postgres;
+
+  GlmLauncher(LauncherOptions options, Console console) {
+    this.options = options;
+    this.console = console;
+    this.state = new LauncherState(options.dataDir());
+  }
+
+  public static void main(String[] args) {
+    Path home = Path.of(System.getProperty("glm.home", ".")).toAbsolutePath().normalize();
+    LauncherOptions options;
+    try {
+      if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+        System.out.print(LauncherOptions.USAGE);
+        return;
+      }
+      options = LauncherOptions.parse(args, home);
+    } catch (IllegalArgumentException e) {
+      System.err.println("glm up: " + e.getMessage());
+      System.exit(2);
+      return;
     }
-
-    public static void main(String[] args) {
-        Path home = Path.of(System.getProperty("glm.home", ".")).toAbsolutePath().normalize();
-        LauncherOptions options;
-        try {
-            if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
-                System.out.print(LauncherOptions.USAGE);
-                return;
-            }
-            options = LauncherOptions.parse(args, home);
-        } catch (IllegalArgumentException e) {
-            System.err.println("glm up: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        // Before any logger exists: the launcher's own (and Kafka's, PostgreSQL's) log goes to a file.
-        System.setProperty("glm.log.dir", options.dataDir().resolve("logs").toString());
-        GlmLauncher launcher = new GlmLauncher(options, new Console(System.out));
-        Runtime.getRuntime().addShutdownHook(new Thread(launcher::shutdownFromSignal, "glm-up-shutdown"));
-        int code = launcher.run();
-        if (!launcher.signalled) {
-            System.exit(code);
-        }
+    // Before any logger exists: the launcher's own (and Kafka's, PostgreSQL's) log goes to a file.
+    System.setProperty("glm.log.dir", options.dataDir().resolve("logs").toString());
+    GlmLauncher launcher = new GlmLauncher(options, new Console(System.out));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(launcher::shutdownFromSignal, "glm-up-shutdown"));
+    int code = launcher.run();
+    if (!launcher.signalled) {
+      System.exit(code);
     }
+  }
 
-    /** Runs until stopped; returns the exit status (0 after Ctrl-C, 1 when something failed). */
-    int run() {
-        try {
-            Files.createDirectories(options.dataDir().resolve("logs"));
-        } catch (IOException e) {
-            System.err.println("glm up: cannot create the data folder " + options.dataDir() + ": " + e.getMessage());
-            return 1;
-        }
-        try (FileChannel lockFile = FileChannel.open(options.dataDir().resolve("launcher.lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock lock = lockFile.tryLock()) {
-            if (lock == null) {
-                System.err.println("glm up: another ./glm up is running on " + options.dataDir() + " (stop it, or use --data)");
-                return 2;
-            }
-            return startAndServe();
-        } catch (ServiceProcess.ServiceFailedException e) {
-            if (signalled) {
-                return 0;
-            }
-            System.err.println("glm up: " + e.getMessage() + "; last lines of its log:");
-            System.err.println(indent(e.logTail));
-            System.err.println("glm up: full log in " + options.dataDir().resolve("logs"));
-            return 1;
-        } catch (Exception e) {
-            if (signalled) {
-                return 0;
-            }
-            System.err.println("glm up: " + e.getMessage());
-            System.err.println("glm up: logs in " + options.dataDir().resolve("logs"));
-            return 1;
-        } finally {
-            stopAll();
-        }
+  /** Runs until stopped; returns the exit status (0 after Ctrl-C, 1 when something failed). */
+  int run() {
+    try {
+      Files.createDirectories(options.dataDir().resolve("logs"));
+    } catch (IOException e) {
+      System.err.println(
+          "glm up: cannot create the data folder " + options.dataDir() + ": " + e.getMessage());
+      return 1;
     }
+    try (FileChannel lockFile =
+            FileChannel.open(
+                options.dataDir().resolve("launcher.lock"),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock lock = lockFile.tryLock()) {
+      if (lock == null) {
+        System.err.println(
+            "glm up: another ./glm up is running on "
+                + options.dataDir()
+                + " (stop it, or use --data)");
+        return 2;
+      }
+      return startAndServe();
+    } catch (ServiceProcess.ServiceFailedException e) {
+      if (signalled) {
+        return 0;
+      }
+      System.err.println("glm up: " + e.getMessage() + "; last lines of its log:");
+      System.err.println(indent(e.logTail));
+      System.err.println("glm up: full log in " + options.dataDir().resolve("logs"));
+      return 1;
+    } catch (Exception e) {
+      if (signalled) {
+        return 0;
+      }
+      System.err.println("glm up: " + e.getMessage());
+      System.err.println("glm up: logs in " + options.dataDir().resolve("logs"));
+      return 1;
+    } finally {
+      stopAll();
+    }
+  }
 
-    private int startAndServe() throws Exception {
-        state.deleteEndpoints();
-        ServiceJars jars = ServiceJars.locate(options.home());
-        killLeftovers();
-        Ports ports = options.ephemeralPorts() ? Ports.ephemeral() : Ports.fixed(options.portBase());
-        if (!options.ephemeralPorts()) {
-            ports.checkFree();
-        }
-        Path model = ensureModel();
+  private int startAndServe() throws Exception {
+    state.deleteEndpoints();
+    ServiceJars jars = ServiceJars.locate(options.home());
+    killLeftovers();
+    Ports ports = options.ephemeralPorts() ? Ports.ephemeral() : Ports.fixed(options.portBase());
+    if (!options.ephemeralPorts()) {
+      ports.checkFree();
+    }
+    Path model = ensureModel();
 
-        long t = System.nanoTime();
-        console.step("postgres", "starting (data " + options.dataDir().resolve("postgres") + ")");
-        postgres = Postgres.start(options.dataDir().resolve("postgres"));
-        console.step("postgres", (postgres.fresh ? "created" : "reused") + ", ready on 127.0.0.1:" + postgres.port() + secs(t));
-        if (postgres.fresh) {
-            state.forgetDemo();
-        }
-        t = System.nanoTime();
-        console.step("kafka", "starting a KRaft broker (log " + options.dataDir().resolve("kafka") + ")");
-        kafka = KafkaBroker.start(options.dataDir().resolve("kafka"), why -> console.step("kafka", why));
-        console.step("kafka", (kafka.reused ? "reused" : "created") + ", ready on " + kafka.bootstrapServers() + secs(t));
+    long t = System.nanoTime();
+    console.step("postgres", "starting (data " + options.dataDir().resolve("postgres") + ")");
+    postgres = Postgres.start(options.dataDir().resolve("postgres"));
+    console.step(
+        "postgres",
+        (postgres.fresh ? "created" : "reused")
+            + ", ready on 127.0.0.1:"
+            + postgres.port()
+            + secs(t));
+    if (postgres.fresh) {
+      state.forgetDemo();
+    }
+    t = System.nanoTime();
+    console.step(
+        "kafka", "starting a KRaft broker (log " + options.dataDir().resolve("kafka") + ")");
+    kafka =
+        KafkaBroker.start(options.dataDir().resolve("kafka"), why -> console.step("kafka", why));
+    console.step(
+        "kafka",
+        (kafka.reused ? "reused" : "created") + ", ready on " + kafka.bootstrapServers() + secs(t));
 
-        LauncherState.Secrets secrets = state.secrets();
-        ServiceProcess auth = service("auth-service", jars.auth(), ports.authHttp(), List.of(
+    LauncherState.Secrets secrets = state.secrets();
+    ServiceProcess auth =
+        service(
+            "auth-service",
+            jars.auth(),
+            ports.authHttp(),
+            List.of(
                 "--glm.auth.grpc.port=" + ports.authGrpc(),
                 "--glm.auth.data-dir=" + options.dataDir().resolve("auth"),
                 "--spring.datasource.url=" + postgres.jdbcUrl("glm_auth"),
                 "--spring.datasource.username=postgres"),
-                Map.of("GLM_AUTH_ADMINTOKEN", secrets.authAdminToken(), "GLM_AUTH_MASTERKEY", secrets.authMasterKey()));
-        ServiceProcess billing = service("billing-service", jars.billing(), ports.billingHttp(), List.of(
+            Map.of(
+                "GLM_AUTH_ADMINTOKEN",
+                secrets.authAdminToken(),
+                "GLM_AUTH_MASTERKEY",
+                secrets.authMasterKey()));
+    ServiceProcess billing =
+        service(
+            "billing-service",
+            jars.billing(),
+            ports.billingHttp(),
+            List.of(
                 "--glm.billing.grpc.port=" + ports.billingGrpc(),
                 "--spring.datasource.url=" + postgres.jdbcUrl("glm_billing"),
                 "--spring.datasource.username=postgres"),
-                Map.of("GLM_BILLING_ADMINTOKEN", secrets.billingAdminToken()));
-        ServiceProcess worker = service("inference-worker", jars.worker(), ports.workerHttp(), List.of(
+            Map.of("GLM_BILLING_ADMINTOKEN", secrets.billingAdminToken()));
+    ServiceProcess worker =
+        service(
+            "inference-worker",
+            jars.worker(),
+            ports.workerHttp(),
+            List.of(
                 "--glm.worker.grpc.port=" + ports.workerGrpc(),
                 "--glm.worker.model=" + model,
                 "--glm.worker.model-id=" + options.modelId(),
                 "--glm.worker.device=cpu",
                 "--glm.worker.usage.spool-dir=" + options.dataDir().resolve("spool")),
-                Map.of());
-        ServiceProcess gateway = service("gateway", jars.gateway(), ports.gateway(), List.of(
+            Map.of());
+    ServiceProcess gateway =
+        service(
+            "gateway",
+            jars.gateway(),
+            ports.gateway(),
+            List.of(
                 "--glm.gateway.auth.address=127.0.0.1:" + ports.authGrpc(),
                 "--glm.gateway.billing.address=127.0.0.1:" + ports.billingGrpc(),
-                // One machine runs everything here: the first calls into freshly started JVMs can take
+                // One machine runs everything here: the first calls into freshly started JVMs can
+                // take
                 // seconds, longer than the gateway's production 2 s deadline.
                 "--glm.gateway.auth.timeout=15s",
                 "--glm.gateway.billing.timeout=15s",
                 "--glm.gateway.workers=127.0.0.1:" + ports.workerGrpc(),
                 "--glm.gateway.data-dir=" + options.dataDir().resolve("gateway")),
-                Map.of());
+            Map.of());
 
-        // auth, billing and the worker do not depend on each other: start them together, then the gateway.
-        for (ServiceProcess s : List.of(auth, billing, worker)) {
-            startService(s);
-        }
-        for (ServiceProcess s : List.of(auth, billing, worker)) {
-            awaitHealthy(s);
-        }
-        startService(gateway);
-        awaitHealthy(gateway);
-
-        URI authUrl = URI.create("http://127.0.0.1:" + ports.authHttp());
-        URI billingUrl = URI.create("http://127.0.0.1:" + ports.billingHttp());
-        LauncherState.Demo demo = ensureDemo(new AdminApi(authUrl, secrets.authAdminToken(), billingUrl, secrets.billingAdminToken()));
-
-        String gatewayUrl = "http://127.0.0.1:" + ports.gateway();
-        Map<String, Object> endpoints = new LinkedHashMap<>();
-        endpoints.put("gateway_url", gatewayUrl);
-        endpoints.put("admin_url", authUrl.toString());
-        endpoints.put("admin_token", secrets.authAdminToken());
-        endpoints.put("api_key", demo.apiKey());
-        endpoints.put("model", options.modelId());
-        endpoints.put("billing_admin_url", billingUrl.toString());
-        endpoints.put("billing_admin_token", secrets.billingAdminToken());
-        endpoints.put("tenant_id", demo.tenantId());
-        state.writeEndpoints(endpoints);
-        console.raw(readyBlock(gatewayUrl, authUrl.toString(), demo.apiKey()));
-        return serveUntilStopped();
+    // auth, billing and the worker do not depend on each other: start them together, then the
+    // gateway.
+    for (ServiceProcess s : List.of(auth, billing, worker)) {
+      startService(s);
     }
-
-    private int serveUntilStopped() throws InterruptedException {
-        while (!signalled) {
-            for (ServiceProcess s : services) {
-                if (!s.alive() && !stopping) {
-                    throw new ServiceProcess.ServiceFailedException(s.name, "stopped unexpectedly (status " + s.exitValue() + ")", s.tail(40));
-                }
-            }
-            Thread.sleep(1000);
-        }
-        return 0;
+    for (ServiceProcess s : List.of(auth, billing, worker)) {
+      awaitHealthy(s);
     }
+    startService(gateway);
+    awaitHealthy(gateway);
 
-    private ServiceProcess service(String name, Path jar, int httpPort, List<String> args, Map<String, String> env) {
-        List<String> cmd = new ArrayList<>();
-        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-            // Own session: Ctrl-C reaches only the launcher, which stops the services in order.
-            cmd.add("/usr/bin/setsid");
+    URI authUrl = URI.create("http://127.0.0.1:" + ports.authHttp());
+    URI billingUrl = URI.create("http://127.0.0.1:" + ports.billingHttp());
+    LauncherState.Demo demo =
+        ensureDemo(
+            new AdminApi(
+                authUrl, secrets.authAdminToken(), billingUrl, secrets.billingAdminToken()));
+
+    String gatewayUrl = "http://127.0.0.1:" + ports.gateway();
+    Map<String, Object> endpoints = new LinkedHashMap<>();
+    endpoints.put("gateway_url", gatewayUrl);
+    endpoints.put("admin_url", authUrl.toString());
+    endpoints.put("admin_token", secrets.authAdminToken());
+    endpoints.put("api_key", demo.apiKey());
+    endpoints.put("model", options.modelId());
+    endpoints.put("billing_admin_url", billingUrl.toString());
+    endpoints.put("billing_admin_token", secrets.billingAdminToken());
+    endpoints.put("tenant_id", demo.tenantId());
+    state.writeEndpoints(endpoints);
+    console.raw(readyBlock(gatewayUrl, authUrl.toString(), demo.apiKey()));
+    return serveUntilStopped();
+  }
+
+  private int serveUntilStopped() throws InterruptedException {
+    while (!signalled) {
+      for (ServiceProcess s : services) {
+        if (!s.alive() && !stopping) {
+          throw new ServiceProcess.ServiceFailedException(
+              s.name, "stopped unexpectedly (status " + s.exitValue() + ")", s.tail(40));
         }
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=1"));
-        String extra = System.getenv("GLM_SERVICE_JAVA_OPTS");
-        if (extra != null && !extra.isBlank()) {
-            cmd.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        cmd.addAll(List.of("-jar", jar.toString(), "--server.port=" + httpPort, "--server.address=127.0.0.1",
-                "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers()));
-        cmd.addAll(args);
-        Map<String, String> environment = new HashMap<>(env);
-        return new ServiceProcess(name, cmd, environment,
-                URI.create("http://127.0.0.1:" + httpPort + "/actuator/health/readiness"), options.dataDir().resolve("logs"));
+      }
+      Thread.sleep(1000);
     }
+    return 0;
+  }
 
-    private void startService(ServiceProcess s) throws IOException {
-        synchronized (this) {
-            if (stopping) {
-                throw new IllegalStateException("stopping");
-            }
-            s.start();
-            services.add(s);
-        }
-        writePids();
-        console.step(s.name, "started (pid " + s.pid() + "), log " + s.log);
+  private ServiceProcess service(
+      String name, Path jar, int httpPort, List<String> args, Map<String, String> env) {
+    List<String> cmd = new ArrayList<>();
+    if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+      // Own session: Ctrl-C reaches only the launcher, which stops the services in order.
+      cmd.add("/usr/bin/setsid");
     }
-
-    private void awaitHealthy(ServiceProcess s) throws InterruptedException {
-        long t = System.nanoTime();
-        s.awaitHealthy(options.startTimeout(), console);
-        console.step(s.name, "healthy" + secs(t));
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(
+        List.of(
+            "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:TieredStopAtLevel=1"));
+    String extra = System.getenv("GLM_SERVICE_JAVA_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      cmd.addAll(List.of(extra.trim().split("\\s+")));
     }
+    cmd.addAll(
+        List.of(
+            "-jar",
+            jar.toString(),
+            "--server.port=" + httpPort,
+            "--server.address=127.0.0.1",
+            "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers()));
+    cmd.addAll(args);
+    Map<String, String> environment = new HashMap<>(env);
+    return new ServiceProcess(
+        name,
+        cmd,
+        environment,
+        URI.create("http://127.0.0.1:" + httpPort + "/actuator/health/readiness"),
+        options.dataDir().resolve("logs"));
+  }
 
-    /** The demo model is generated once by the engine CLI and cached in the data folder. */
-    private Path ensureModel() throws IOException, InterruptedException {
-        if (options.model() != null) {
-            console.step("model", "serving " + options.model() + " as " + options.modelId());
-            return options.model();
-        }
-        Path model = options.dataDir().resolve("models/demo.gguf");
-        if (Files.isRegularFile(model) && Files.size(model) > 0) {
-            console.step("model", "demo model " + model + " (" + Files.size(model) / (1024 * 1024) + " MiB, cached)");
-            return model;
-        }
-        Files.createDirectories(model.getParent());
-        Path part = model.resolveSibling("demo.gguf.part");
-        Files.deleteIfExists(part);
-        List<String> cmd = List.of(options.home().resolve("glm").toString(), "engine", "make-model", "--arch", "glm4",
-                "--preset", "small", "--type", "q8_0", "--seed", "7", "--out", part.toString());
-        console.step("model", "generating the demo model (random weights; its text is meaningless): " + String.join(" ", cmd.subList(1, cmd.size())));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        List<String> output = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                output.add(line);
-                console.step("model", line);
-            }
-        }
-        int status = p.waitFor();
-        if (status != 0 || !Files.isRegularFile(part)) {
-            throw new IOException("generating the demo model failed (status " + status + "): "
-                    + String.join("\n  ", output.subList(Math.max(0, output.size() - 15), output.size())));
-        }
-        Files.move(part, model, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        console.step("model", "demo model ready: " + model + " (" + Files.size(model) / (1024 * 1024) + " MiB)");
-        return model;
+  private void startService(ServiceProcess s) throws IOException {
+    synchronized (this) {
+      if (stopping) {
+        throw new IllegalStateException("stopping");
+      }
+      s.start();
+      services.add(s);
     }
+    writePids();
+    console.step(s.name, "started (pid " + s.pid() + "), log " + s.log);
+  }
 
-    private LauncherState.Demo ensureDemo(AdminApi admin) throws IOException, InterruptedException {
-        LauncherState.Demo demo = state.demo();
-        if (demo != null) {
-            console.step("demo tenant", "reusing tenant " + demo.tenantId() + " and its key " + demo.keyId());
-            return demo;
-        }
-        String tenant = admin.createTenant("demo");
-        demo = admin.createKey(tenant, "demo key (./glm up)");
-        admin.topUp(tenant, DEMO_TOP_UP_MICROS, DEMO_CURRENCY);
-        state.saveDemo(demo);
-        console.step("demo tenant", "created tenant " + tenant + ", key " + demo.keyId() + ", balance "
-                + DEMO_TOP_UP_MICROS / 1_000_000 + " " + DEMO_CURRENCY);
-        return demo;
+  private void awaitHealthy(ServiceProcess s) throws InterruptedException {
+    long t = System.nanoTime();
+    s.awaitHealthy(options.startTimeout(), console);
+    console.step(s.name, "healthy" + secs(t));
+  }
+
+  /** The demo model is generated once by the engine CLI and cached in the data folder. */
+  private Path ensureModel() throws IOException, InterruptedException {
+    if (options.model() != null) {
+      console.step("model", "serving " + options.model() + " as " + options.modelId());
+      return options.model();
     }
-
-    String readyBlock(String gatewayUrl, String adminUrl, String apiKey) {
-        String body = "{\"model\":\"" + options.modelId() + "\",\"stream\":true,\"max_tokens\":32,"
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
-        String modelNote = options.model() == null ? " (generated demo model: random weights, its text is meaningless)" : "";
-        return String.join("\n",
-                "",
-                "==================================================================================",
-                " GLM MaaS is READY",
-                "   Gateway   " + gatewayUrl + "   (OpenAI /v1, BigModel /api/paas/v4)",
-                "   API key   " + apiKey,
-                "   Model     " + options.modelId() + modelNote,
-                "   Admin     " + adminUrl + "/admin/v1   (token in " + options.dataDir().resolve("endpoints.json") + ")",
-                "   Logs      " + options.dataDir().resolve("logs"),
-                "",
-                " Stream a chat completion:",
-                "   curl -N " + gatewayUrl + "/api/paas/v4/chat/completions \\",
-                "     -H \"Authorization: Bearer " + apiKey + "\" -H \"Content-Type: application/json\" \\",
-                "     -d '" + body + "'",
-                "",
-                " Ctrl-C stops everything; state stays in " + options.dataDir(),
-                "==================================================================================",
-                "");
+    Path model = options.dataDir().resolve("models/demo.gguf");
+    if (Files.isRegularFile(model) && Files.size(model) > 0) {
+      console.step(
+          "model",
+          "demo model " + model + " (" + Files.size(model) / (1024 * 1024) + " MiB, cached)");
+      return model;
     }
-
-    private void shutdownFromSignal() {
-        signalled = true;
-        stopping = true;
-        stopAll();
+    Files.createDirectories(model.getParent());
+    Path part = model.resolveSibling("demo.gguf.part");
+    Files.deleteIfExists(part);
+    List<String> cmd =
+        List.of(
+            options.home().resolve("glm").toString(),
+            "engine",
+            "make-model",
+            "--arch",
+            "glm4",
+            "--preset",
+            "small",
+            "--type",
+            "q8_0",
+            "--seed",
+            "7",
+            "--out",
+            part.toString());
+    console.step(
+        "model",
+        "generating the demo model (random weights; its text is meaningless): "
+            + String.join(" ", cmd.subList(1, cmd.size())));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    List<String> output = new ArrayList<>();
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        output.add(line);
+        console.step("model", line);
+      }
     }
+    int status = p.waitFor();
+    if (status != 0 || !Files.isRegularFile(part)) {
+      throw new IOException(
+          "generating the demo model failed (status "
+              + status
+              + "): "
+              + String.join(
+                  "\n  ", output.subList(Math.max(0, output.size() - 15), output.size())));
+    }
+    Files.move(part, model, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    console.step(
+        "model", "demo model ready: " + model + " (" + Files.size(model) / (1024 * 1024) + " MiB)");
+    return model;
+  }
 
-    /** Children first (gateway, worker, billing, auth), then Kafka and PostgreSQL. Idempotent. */
-    synchronized void stopAll() {
-        if (stopped) {
-            return;
-        }
-        stopped = true;
-        stopping = true;
-        List<ServiceProcess> reverse = new ArrayList<>(services);
-        java.util.Collections.reverse(reverse);
-        for (ServiceProcess s : reverse) {
-            if (s.alive()) {
-                console.step(s.name, "stopping");
-                try {
-                    s.stop(STOP_GRACE);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-        if (kafka != null) {
-            console.step("kafka", "stopping");
-            kafka.close();
-        }
-        if (postgres != null) {
-            console.step("postgres", "stopping");
-            try {
-                postgres.close();
-            } catch (IOException e) {
-                console.step("postgres", "stop failed: " + e.getMessage());
-            }
-        }
+  private LauncherState.Demo ensureDemo(AdminApi admin) throws IOException, InterruptedException {
+    LauncherState.Demo demo = state.demo();
+    if (demo != null) {
+      console.step(
+          "demo tenant", "reusing tenant " + demo.tenantId() + " and its key " + demo.keyId());
+      return demo;
+    }
+    String tenant = admin.createTenant("demo");
+    demo = admin.createKey(tenant, "demo key (./glm up)");
+    admin.topUp(tenant, DEMO_TOP_UP_MICROS, DEMO_CURRENCY);
+    state.saveDemo(demo);
+    console.step(
+        "demo tenant",
+        "created tenant "
+            + tenant
+            + ", key "
+            + demo.keyId()
+            + ", balance "
+            + DEMO_TOP_UP_MICROS / 1_000_000
+            + " "
+            + DEMO_CURRENCY);
+    return demo;
+  }
+
+  String readyBlock(String gatewayUrl, String adminUrl, String apiKey) {
+    String body =
+        "{\"model\":\""
+            + options.modelId()
+            + "\",\"stream\":true,\"max_tokens\":32,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
+    String modelNote =
+        options.model() == null
+            ? " (generated demo model: random weights, its text is meaningless)"
+            : "";
+    return String.join(
+        "\n",
+        "",
+        "==================================================================================",
+        " GLM MaaS is READY",
+        "   Gateway   " + gatewayUrl + "   (OpenAI /v1, BigModel /api/paas/v4)",
+        "   API key   " + apiKey,
+        "   Model     " + options.modelId() + modelNote,
+        "   Admin     "
+            + adminUrl
+            + "/admin/v1   (token in "
+            + options.dataDir().resolve("endpoints.json")
+            + ")",
+        "   Logs      " + options.dataDir().resolve("logs"),
+        "",
+        " Stream a chat completion:",
+        "   curl -N " + gatewayUrl + "/api/paas/v4/chat/completions \\",
+        "     -H \"Authorization: Bearer " + apiKey + "\" -H \"Content-Type: application/json\" \\",
+        "     -d '" + body + "'",
+        "",
+        " Ctrl-C stops everything; state stays in " + options.dataDir(),
+        "==================================================================================",
+        "");
+  }
+
+  private void shutdownFromSignal() {
+    signalled = true;
+    stopping = true;
+    stopAll();
+  }
+
+  /** Children first (gateway, worker, billing, auth), then Kafka and PostgreSQL. Idempotent. */
+  synchronized void stopAll() {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    stopping = true;
+    List<ServiceProcess> reverse = new ArrayList<>(services);
+    java.util.Collections.reverse(reverse);
+    for (ServiceProcess s : reverse) {
+      if (s.alive()) {
+        console.step(s.name, "stopping");
         try {
-            state.deleteEndpoints();
-            Files.deleteIfExists(options.dataDir().resolve("services.pids"));
-        } catch (IOException e) {
-            // nothing to do while stopping
+          s.stop(STOP_GRACE);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
-        if (!services.isEmpty() || kafka != null || postgres != null) {
-            console.step("stopped", "all services stopped");
-        }
+      }
     }
+    if (kafka != null) {
+      console.step("kafka", "stopping");
+      kafka.close();
+    }
+    if (postgres != null) {
+      console.step("postgres", "stopping");
+      try {
+        postgres.close();
+      } catch (IOException e) {
+        console.step("postgres", "stop failed: " + e.getMessage());
+      }
+    }
+    try {
+      state.deleteEndpoints();
+      Files.deleteIfExists(options.dataDir().resolve("services.pids"));
+    } catch (IOException e) {
+      // nothing to do while stopping
+    }
+    if (!services.isEmpty() || kafka != null || postgres != null) {
+      console.step("stopped", "all services stopped");
+    }
+  }
 
-    /** Records the children's pids so a launcher killed with SIGKILL leaves nothing running after the next start. */
-    private void writePids() throws IOException {
-        StringBuilder sb = new StringBuilder();
-        for (ServiceProcess s : services) {
-            sb.append(s.pid()).append('\n');
-        }
-        Files.writeString(options.dataDir().resolve("services.pids"), sb.toString());
+  /**
+   * Records the children's pids so a launcher killed with SIGKILL leaves nothing running after the
+   * next start.
+   */
+  private void writePids() throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (ServiceProcess s : services) {
+      sb.append(s.pid()).append('\n');
     }
+    Files.writeString(options.dataDir().resolve("services.pids"), sb.toString());
+  }
 
-    private void killLeftovers() throws IOException, InterruptedException {
-        Path pids = options.dataDir().resolve("services.pids");
-        if (!Files.isRegularFile(pids)) {
-            return;
+  private void killLeftovers() throws IOException, InterruptedException {
+    Path pids = options.dataDir().resolve("services.pids");
+    if (!Files.isRegularFile(pids)) {
+      return;
+    }
+    try (Stream<String> lines = Files.lines(pids)) {
+      for (String line : lines.filter(l -> !l.isBlank()).toList()) {
+        var handle = ProcessHandle.of(Long.parseLong(line.trim()));
+        if (handle.isPresent() && handle.get().info().commandLine().orElse("").contains("-jar")) {
+          console.step(
+              "cleanup", "stopping service pid " + line.trim() + " left by an earlier run");
+          handle.get().destroy();
+          handle.get().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
         }
-        try (Stream<String> lines = Files.lines(pids)) {
-            for (String line : lines.filter(l -> !l.isBlank()).toList()) {
-                var handle = ProcessHandle.of(Long.parseLong(line.trim()));
-                if (handle.isPresent() && handle.get().info().commandLine().orElse("").contains("-jar")) {
-                    console.step("cleanup", "stopping service pid " + line.trim() + " left by an earlier run");
-                    handle.get().destroy();
-                    handle.get().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
-                }
-            }
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            console.step("cleanup", "a leftover service did not stop: " + e.getMessage());
-        }
-        Files.deleteIfExists(pids);
+      }
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      console.step("cleanup", "a leftover service did not stop: " + e.getMessage());
     }
+    Files.deleteIfExists(pids);
+  }
 
-    private static String secs(long startNanos) {
-        return String.format(" (%.1f s)", (System.nanoTime() - startNanos) / 1e9);
-    }
+  private static String secs(long startNanos) {
+    return String.format(" (%.1f s)", (System.nanoTime() - startNanos) / 1e9);
+  }
 
-    private static String indent(String text) {
-        return text.lines().map(l -> "  | " + l).reduce((a, b) -> a + "\n" + b).orElse("  | (empty log)");
-    }
+  private static String indent(String text) {
+    return text.lines()
+        .map(l -> "  | " + l)
+        .reduce((a, b) -> a + "\n" + b)
+        .orElse("  | (empty log)");
+  }
 }

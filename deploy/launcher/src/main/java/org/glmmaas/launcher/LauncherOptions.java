@@ -9,16 +9,24 @@ import java.time.Duration;
  *
  * @param dataDir the data folder (state survives restarts here)
  * @param home the checkout (service jars under {@code <module>/target}, the {@code glm} script)
- * @param portBase gateway port; auth, billing and the worker use the next three (HTTP) and base+1001.. (gRPC)
+ * @param portBase gateway port; auth, billing and the worker use the next three (HTTP) and
+ *     base+1001.. (gRPC)
  * @param ephemeralPorts pick free ports for everything instead (tests, several instances)
  * @param model a GGUF to serve instead of the generated demo model
  * @param modelId the model id clients use
  * @param startTimeout how long one service may take to become healthy
  */
-record LauncherOptions(Path dataDir, Path home, int portBase, boolean ephemeralPorts, Path model, String modelId,
-        Duration startTimeout) {
+record LauncherOptions(
+    Path dataDir,
+    Path home,
+    int portBase,
+    boolean ephemeralPorts,
+    Path model,
+    String modelId,
+    Duration startTimeout) {
 
-    static final String USAGE = """
+  static final String USAGE =
+      """
             Usage: ./glm up [--data DIR] [--port PORT] [--ephemeral-ports] [--model FILE.gguf --model-id ID] [--timeout SECONDS]
 
               --data DIR          data folder (default .glm-data in the checkout): databases, Kafka log, keys, logs, models
@@ -29,56 +37,68 @@ record LauncherOptions(Path dataDir, Path home, int portBase, boolean ephemeralP
               --timeout SECONDS   how long one service may take to become healthy (default 300)
             """;
 
-    static LauncherOptions parse(String[] args, Path home) {
-        Path data = home.resolve(".glm-data");
-        int port = 8080;
-        boolean ephemeral = false;
-        Path model = null;
-        String modelId = null;
-        long timeout = 300;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--data" -> data = Path.of(value(args, ++i, a));
-                case "--port" -> port = intValue(args, ++i, a, 1, 65535 - 1003);
-                case "--ephemeral-ports" -> ephemeral = true;
-                case "--model" -> model = Path.of(value(args, ++i, a));
-                case "--model-id" -> modelId = value(args, ++i, a);
-                case "--timeout" -> timeout = intValue(args, ++i, a, 10, 3600);
-                case "--json" -> { } // accepted for symmetry with other commands; output is the block + endpoints.json
-                default -> throw new IllegalArgumentException("unknown option '" + a + "'\n" + USAGE);
-            }
-        }
-        if (model != null && !Files.isRegularFile(model)) {
-            throw new IllegalArgumentException("--model " + model + " is not a file");
-        }
-        if (modelId == null) {
-            modelId = model == null ? "glm-demo" : model.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
-        }
-        if (!modelId.matches("[A-Za-z0-9._:-]{1,128}")) {
-            throw new IllegalArgumentException("--model-id must be 1-128 of [A-Za-z0-9._:-], got '" + modelId + "'");
-        }
-        return new LauncherOptions(data.toAbsolutePath().normalize(), home, port, ephemeral,
-                model == null ? null : model.toAbsolutePath(), modelId, Duration.ofSeconds(timeout));
+  static LauncherOptions parse(String[] args, Path home) {
+    Path data = home.resolve(".glm-data");
+    int port = 8080;
+    boolean ephemeral = false;
+    Path model = null;
+    String modelId = null;
+    long timeout = 300;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--data" -> data = Path.of(value(args, ++i, a));
+        case "--port" -> port = intValue(args, ++i, a, 1, 65535 - 1003);
+        case "--ephemeral-ports" -> ephemeral = true;
+        case "--model" -> model = Path.of(value(args, ++i, a));
+        case "--model-id" -> modelId = value(args, ++i, a);
+        case "--timeout" -> timeout = intValue(args, ++i, a, 10, 3600);
+        case "--json" -> {} // accepted for symmetry with other commands; output is the block +
+        // endpoints.json
+        default -> throw new IllegalArgumentException("unknown option '" + a + "'\n" + USAGE);
+      }
     }
+    if (model != null && !Files.isRegularFile(model)) {
+      throw new IllegalArgumentException("--model " + model + " is not a file");
+    }
+    if (modelId == null) {
+      modelId =
+          model == null
+              ? "glm-demo"
+              : model.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+    }
+    if (!modelId.matches("[A-Za-z0-9._:-]{1,128}")) {
+      throw new IllegalArgumentException(
+          "--model-id must be 1-128 of [A-Za-z0-9._:-], got '" + modelId + "'");
+    }
+    return new LauncherOptions(
+        data.toAbsolutePath().normalize(),
+        home,
+        port,
+        ephemeral,
+        model == null ? null : model.toAbsolutePath(),
+        modelId,
+        Duration.ofSeconds(timeout));
+  }
 
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length || args[i].startsWith("--")) {
-            throw new IllegalArgumentException(option + " needs a value\n" + USAGE);
-        }
-        return args[i];
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length || args[i].startsWith("--")) {
+      throw new IllegalArgumentException(option + " needs a value\n" + USAGE);
     }
+    return args[i];
+  }
 
-    private static int intValue(String[] args, int i, String option, int min, int max) {
-        String v = value(args, i, option);
-        try {
-            int n = Integer.parseInt(v);
-            if (n < min || n > max) {
-                throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", got " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " must be a number, got '" + v + "'");
-        }
+  private static int intValue(String[] args, int i, String option, int min, int max) {
+    String v = value(args, i, option);
+    try {
+      int n = Integer.parseInt(v);
+      if (n < min || n > max) {
+        throw new IllegalArgumentException(
+            option + " must be between " + min + " and " + max + ", got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(option + " must be a number, got '" + v + "'");
     }
+  }
 }

@@ -6,34 +6,46 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 
 /** Ports of the four services. */
-record Ports(int gateway, int authHttp, int authGrpc, int billingHttp, int billingGrpc, int workerHttp, int workerGrpc) {
+record Ports(
+    int gateway,
+    int authHttp,
+    int authGrpc,
+    int billingHttp,
+    int billingGrpc,
+    int workerHttp,
+    int workerGrpc) {
 
-    static Ports fixed(int base) {
-        return new Ports(base, base + 1, base + 1001, base + 2, base + 1002, base + 3, base + 1003);
-    }
+  static Ports fixed(int base) {
+    return new Ports(base, base + 1, base + 1001, base + 2, base + 1002, base + 3, base + 1003);
+  }
 
-    static Ports ephemeral() {
-        return new Ports(free(), free(), free(), free(), free(), free(), free());
-    }
+  static Ports ephemeral() {
+    return new Ports(free(), free(), free(), free(), free(), free(), free());
+  }
 
-    /** A port free right now on the loopback interface (another process may take it before we use it). */
-    static int free() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port", e);
-        }
+  /**
+   * A port free right now on the loopback interface (another process may take it before we use it).
+   */
+  static int free() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port", e);
     }
+  }
 
-    /** Fails with the port's name when a fixed port is taken (another ./glm up, or anything else). */
-    void checkFree() {
-        int[] all = {gateway, authHttp, authGrpc, billingHttp, billingGrpc, workerHttp, workerGrpc};
-        for (int p : all) {
-            try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
-                s.setReuseAddress(true);
-            } catch (IOException e) {
-                throw new IllegalStateException("port " + p + " is in use (another ./glm up?); stop it, or use --port or --ephemeral-ports");
-            }
-        }
+  /** Fails with the port's name when a fixed port is taken (another ./glm up, or anything else). */
+  void checkFree() {
+    int[] all = {gateway, authHttp, authGrpc, billingHttp, billingGrpc, workerHttp, workerGrpc};
+    for (int p : all) {
+      try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+        s.setReuseAddress(true);
+      } catch (IOException e) {
+        throw new IllegalStateException(
+            "port "
+                + p
+                + " is in use (another ./glm up?); stop it, or use --port or --ephemeral-ports");
+      }
     }
+  }
 }

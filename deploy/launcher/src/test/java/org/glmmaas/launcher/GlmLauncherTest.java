@@ -11,31 +11,46 @@ import org.junit.jupiter.api.io.TempDir;
 /** What the launcher says and does when it cannot start; the happy path is LauncherEndToEndTest. */
 class GlmLauncherTest {
 
-    @TempDir
-    Path home;
+  @TempDir Path home;
 
-    @Test
-    void missingServiceJarsFailWithExitStatus1AndSayHowToBuildThem() {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldErr = System.err;
-        System.setErr(new PrintStream(err, true));
-        int status;
-        try {
-            status = new GlmLauncher(LauncherOptions.parse(new String[] {"--ephemeral-ports"}, home), new Console(System.out)).run();
-        } finally {
-            System.setErr(oldErr);
-        }
-        assertThat(status).isEqualTo(1);
-        assertThat(err.toString()).contains("service jars not built: [auth-service, billing-service, inference-worker, gateway]",
-                "./mvnw -pl auth-service,billing-service,inference-worker,gateway -am package -DskipTests");
-        assertThat(home.resolve(".glm-data/endpoints.json")).doesNotExist();
+  @Test
+  void missingServiceJarsFailWithExitStatus1AndSayHowToBuildThem() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream oldErr = System.err;
+    System.setErr(new PrintStream(err, true));
+    int status;
+    try {
+      status =
+          new GlmLauncher(
+                  LauncherOptions.parse(new String[] {"--ephemeral-ports"}, home),
+                  new Console(System.out))
+              .run();
+    } finally {
+      System.setErr(oldErr);
     }
+    assertThat(status).isEqualTo(1);
+    assertThat(err.toString())
+        .contains(
+            "service jars not built: [auth-service, billing-service, inference-worker, gateway]",
+            "./mvnw -pl auth-service,billing-service,inference-worker,gateway -am package -DskipTests");
+    assertThat(home.resolve(".glm-data/endpoints.json")).doesNotExist();
+  }
 
-    @Test
-    void theReadyBlockHasTheGatewayTheKeyAndAStreamingCurl() {
-        GlmLauncher launcher = new GlmLauncher(LauncherOptions.parse(new String[0], home), new Console(System.out));
-        String block = launcher.readyBlock("http://127.0.0.1:8080", "http://127.0.0.1:8081", "sk-demo.123");
-        assertThat(block).contains("GLM MaaS is READY", "http://127.0.0.1:8080", "sk-demo.123", "random weights",
-                "curl -N http://127.0.0.1:8080/api/paas/v4/chat/completions", "Bearer sk-demo.123", "\"stream\":true", "\"model\":\"glm-demo\"");
-    }
+  @Test
+  void theReadyBlockHasTheGatewayTheKeyAndAStreamingCurl() {
+    GlmLauncher launcher =
+        new GlmLauncher(LauncherOptions.parse(new String[0], home), new Console(System.out));
+    String block =
+        launcher.readyBlock("http://127.0.0.1:8080", "http://127.0.0.1:8081", "sk-demo.123");
+    assertThat(block)
+        .contains(
+            "GLM MaaS is READY",
+            "http://127.0.0.1:8080",
+            "sk-demo.123",
+            "random weights",
+            "curl -N http://127.0.0.1:8080/api/paas/v4/chat/completions",
+            "Bearer sk-demo.123",
+            "\"stream\":true",
+            "\"model\":\"glm-demo\"");
+  }
 }

@@ -21,161 +21,208 @@ import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Drives {@code ./glm up} the way the README does: start it on a fresh data folder with free ports, wait
- * for the READY block and endpoints.json, stream a chat completion through the gateway with the printed
- * key, stop it with SIGTERM (as Ctrl-C would), start it again and check the demo key still works.
+ * Drives {@code ./glm up} the way the README does: start it on a fresh data folder with free ports,
+ * wait for the READY block and endpoints.json, stream a chat completion through the gateway with
+ * the printed key, stop it with SIGTERM (as Ctrl-C would), start it again and check the demo key
+ * still works.
  *
- * <p>Needs the real services (and builds them through the glm script when missing); it runs by default
- * ({@code -Dglm.launcher.e2e=false} switches it off).
+ * <p>Needs the real services (and builds them through the glm script when missing); it runs by
+ * default ({@code -Dglm.launcher.e2e=false} switches it off).
  */
-@DisabledIfSystemProperty(named = "glm.launcher.e2e", matches = "false",
-        disabledReason = "end-to-end launcher test switched off with -Dglm.launcher.e2e=false")
+@DisabledIfSystemProperty(
+    named = "glm.launcher.e2e",
+    matches = "false",
+    disabledReason = "end-to-end launcher test switched off with -Dglm.launcher.e2e=false")
 class LauncherEndToEndTest {
 
-    private static final Duration READY_TIMEOUT = Duration.ofMinutes(12);
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final Duration READY_TIMEOUT = Duration.ofMinutes(12);
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @TempDir
-    Path data;
+  @TempDir Path data;
 
-    @Test
-    void glmUpServesAStreamingChatAndKeepsTheDemoKeyAcrossARestart() throws Exception {
-        Map<?, ?> first;
-        Running up = start();
-        try {
-            first = up.awaitReady();
-            assertThat(up.output()).contains("GLM MaaS is READY", "curl -N " + first.get("gateway_url") + "/api/paas/v4/chat/completions",
-                    (String) first.get("api_key"));
-            assertThat(first.keySet().stream().map(Object::toString).toList()).contains("gateway_url", "admin_url", "admin_token", "api_key", "model");
-            assertStreamsTokens(first);
-        } finally {
-            up.stop();
-        }
-        // 143 = 128 + SIGTERM: how a JVM reports an exit through its shutdown hooks.
-        assertThat(up.exitValue()).as("exit status after SIGTERM, output:%n%s", up.output()).isIn(0, 143);
-        assertThat(data.resolve("endpoints.json")).doesNotExist();
-
-        Running again = start();
-        try {
-            Map<?, ?> second = again.awaitReady();
-            assertThat(second.get("api_key")).as("the demo key survives a restart").isEqualTo(first.get("api_key"));
-            assertThat(again.output()).contains("postgres", "reused", "reusing tenant");
-            assertStreamsTokens(second);
-        } finally {
-            again.stop();
-        }
+  @Test
+  void glmUpServesAStreamingChatAndKeepsTheDemoKeyAcrossARestart() throws Exception {
+    Map<?, ?> first;
+    Running up = start();
+    try {
+      first = up.awaitReady();
+      assertThat(up.output())
+          .contains(
+              "GLM MaaS is READY",
+              "curl -N " + first.get("gateway_url") + "/api/paas/v4/chat/completions",
+              (String) first.get("api_key"));
+      assertThat(first.keySet().stream().map(Object::toString).toList())
+          .contains("gateway_url", "admin_url", "admin_token", "api_key", "model");
+      assertStreamsTokens(first);
+    } finally {
+      up.stop();
     }
+    // 143 = 128 + SIGTERM: how a JVM reports an exit through its shutdown hooks.
+    assertThat(up.exitValue())
+        .as("exit status after SIGTERM, output:%n%s", up.output())
+        .isIn(0, 143);
+    assertThat(data.resolve("endpoints.json")).doesNotExist();
 
-    /**
-     * The README's curl: a BigModel streaming chat through the gateway with the demo key. At least one
-     * content delta, a final chunk with usage, [DONE]; then the tenant's balance drops once billing has
-     * consumed the worker's usage event from Kafka.
-     */
-    private static void assertStreamsTokens(Map<?, ?> endpoints) throws Exception {
-        long before = balanceMicros(endpoints);
-        String body = "{\"model\":\"" + endpoints.get("model") + "\",\"stream\":true,\"max_tokens\":16,"
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
-        HttpRequest req = HttpRequest.newBuilder(URI.create(endpoints.get("gateway_url") + "/api/paas/v4/chat/completions"))
-                .timeout(Duration.ofMinutes(2))
-                .header("Authorization", "Bearer " + endpoints.get("api_key"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(req, HttpResponse.BodyHandlers.ofLines());
-        List<String> events = r.body().filter(l -> l.startsWith("data:")).toList();
-        assertThat(r.statusCode()).as("events: %s", events).isEqualTo(200);
-        assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
-        assertThat(events.getLast()).isEqualTo("data: [DONE]");
-        List<Map<?, ?>> chunks = new java.util.ArrayList<>();
-        for (String e : events.subList(0, events.size() - 1)) {
-            chunks.add(LauncherState.JSON.readValue(e.substring("data:".length()).trim(), Map.class));
-        }
-        long contentDeltas = chunks.stream().filter(c -> c.get("choices") instanceof List<?> cs && cs.stream()
-                .anyMatch(ch -> ch instanceof Map<?, ?> m && m.get("delta") instanceof Map<?, ?> d
-                        && d.get("content") instanceof String t && !t.isEmpty())).count();
-        assertThat(contentDeltas).as("chunks with content: %s", events).isGreaterThanOrEqualTo(1);
-        Object usage = chunks.getLast().get("usage");
-        assertThat(usage).as("the final chunk carries usage: %s", events.getLast()).isInstanceOf(Map.class);
-        assertThat(((Number) ((Map<?, ?>) usage).get("completion_tokens")).longValue()).isPositive();
-
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        long after = balanceMicros(endpoints);
-        while (after >= before && System.nanoTime() < deadline) {
-            Thread.sleep(500);
-            after = balanceMicros(endpoints);
-        }
-        assertThat(after).as("the demo tenant's balance after the call (before: %d)", before).isLessThan(before);
+    Running again = start();
+    try {
+      Map<?, ?> second = again.awaitReady();
+      assertThat(second.get("api_key"))
+          .as("the demo key survives a restart")
+          .isEqualTo(first.get("api_key"));
+      assertThat(again.output()).contains("postgres", "reused", "reusing tenant");
+      assertStreamsTokens(second);
+    } finally {
+      again.stop();
     }
+  }
 
-    private static long balanceMicros(Map<?, ?> endpoints) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(endpoints.get("gateway_url") + "/v1/billing/balance"))
-                .timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + endpoints.get("api_key"))
-                .GET().build();
-        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as("balance: %s", r.body()).isEqualTo(200);
-        return ((Number) LauncherState.JSON.readValue(r.body(), Map.class).get("balance_micros")).longValue();
+  /**
+   * The README's curl: a BigModel streaming chat through the gateway with the demo key. At least
+   * one content delta, a final chunk with usage, [DONE]; then the tenant's balance drops once
+   * billing has consumed the worker's usage event from Kafka.
+   */
+  private static void assertStreamsTokens(Map<?, ?> endpoints) throws Exception {
+    long before = balanceMicros(endpoints);
+    String body =
+        "{\"model\":\""
+            + endpoints.get("model")
+            + "\",\"stream\":true,\"max_tokens\":16,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
+    HttpRequest req =
+        HttpRequest.newBuilder(
+                URI.create(endpoints.get("gateway_url") + "/api/paas/v4/chat/completions"))
+            .timeout(Duration.ofMinutes(2))
+            .header("Authorization", "Bearer " + endpoints.get("api_key"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+    HttpResponse<java.util.stream.Stream<String>> r =
+        HTTP.send(req, HttpResponse.BodyHandlers.ofLines());
+    List<String> events = r.body().filter(l -> l.startsWith("data:")).toList();
+    assertThat(r.statusCode()).as("events: %s", events).isEqualTo(200);
+    assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+    assertThat(events.getLast()).isEqualTo("data: [DONE]");
+    List<Map<?, ?>> chunks = new java.util.ArrayList<>();
+    for (String e : events.subList(0, events.size() - 1)) {
+      chunks.add(LauncherState.JSON.readValue(e.substring("data:".length()).trim(), Map.class));
     }
+    long contentDeltas =
+        chunks.stream()
+            .filter(
+                c ->
+                    c.get("choices") instanceof List<?> cs
+                        && cs.stream()
+                            .anyMatch(
+                                ch ->
+                                    ch instanceof Map<?, ?> m
+                                        && m.get("delta") instanceof Map<?, ?> d
+                                        && d.get("content") instanceof String t
+                                        && !t.isEmpty()))
+            .count();
+    assertThat(contentDeltas).as("chunks with content: %s", events).isGreaterThanOrEqualTo(1);
+    Object usage = chunks.getLast().get("usage");
+    assertThat(usage)
+        .as("the final chunk carries usage: %s", events.getLast())
+        .isInstanceOf(Map.class);
+    assertThat(((Number) ((Map<?, ?>) usage).get("completion_tokens")).longValue()).isPositive();
 
-    private Running start() throws IOException {
-        Path home = Path.of(System.getProperty("glm.home", "../.."));
-        Process p = new ProcessBuilder(home.resolve("glm").toString(), "up", "--data", data.toString(), "--ephemeral-ports")
-                .redirectErrorStream(true).start();
-        return new Running(p, data);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long after = balanceMicros(endpoints);
+    while (after >= before && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      after = balanceMicros(endpoints);
     }
+    assertThat(after)
+        .as("the demo tenant's balance after the call (before: %d)", before)
+        .isLessThan(before);
+  }
 
-    private static final class Running {
-        private final Process process;
-        private final Path data;
-        private final StringBuffer out = new StringBuffer();
-        private final Thread reader;
+  private static long balanceMicros(Map<?, ?> endpoints) throws Exception {
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(endpoints.get("gateway_url") + "/v1/billing/balance"))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + endpoints.get("api_key"))
+            .GET()
+            .build();
+    HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("balance: %s", r.body()).isEqualTo(200);
+    return ((Number) LauncherState.JSON.readValue(r.body(), Map.class).get("balance_micros"))
+        .longValue();
+  }
 
-        Running(Process process, Path data) {
-            this.process = process;
-            this.data = data;
-            this.reader = Thread.ofVirtual().start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
+  private Running start() throws IOException {
+    Path home = Path.of(System.getProperty("glm.home", "../.."));
+    Process p =
+        new ProcessBuilder(
+                home.resolve("glm").toString(),
+                "up",
+                "--data",
+                data.toString(),
+                "--ephemeral-ports")
+            .redirectErrorStream(true)
+            .start();
+    return new Running(p, data);
+  }
+
+  private static final class Running {
+    private final Process process;
+    private final Path data;
+    private final StringBuffer out = new StringBuffer();
+    private final Thread reader;
+
+    Running(Process process, Path data) {
+      this.process = process;
+      this.data = data;
+      this.reader =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try (BufferedReader r =
+                        new BufferedReader(
+                            new InputStreamReader(
+                                process.getInputStream(), StandardCharsets.UTF_8))) {
+                      String line;
+                      while ((line = r.readLine()) != null) {
                         out.append(line).append('\n');
                         System.out.println("[glm up] " + line);
+                      }
+                    } catch (IOException e) {
+                      // process ended
                     }
-                } catch (IOException e) {
-                    // process ended
-                }
-            });
-        }
-
-        Map<?, ?> awaitReady() throws Exception {
-            long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-            Path endpoints = data.resolve("endpoints.json");
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    throw new AssertionError("./glm up exited with " + process.exitValue() + " before READY:\n" + out);
-                }
-                if (Files.isRegularFile(endpoints) && out.toString().contains("GLM MaaS is READY")) {
-                    return LauncherState.JSON.readValue(endpoints.toFile(), Map.class);
-                }
-                Thread.sleep(500);
-            }
-            throw new AssertionError("./glm up not READY within " + READY_TIMEOUT + ":\n" + out);
-        }
-
-        int exitValue() {
-            return process.exitValue();
-        }
-
-        String output() {
-            return out.toString();
-        }
-
-        void stop() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new AssertionError("./glm up did not stop within 2 minutes of SIGTERM:\n" + out);
-            }
-            reader.join(5000);
-        }
+                  });
     }
+
+    Map<?, ?> awaitReady() throws Exception {
+      long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+      Path endpoints = data.resolve("endpoints.json");
+      while (System.nanoTime() < deadline) {
+        if (!process.isAlive()) {
+          throw new AssertionError(
+              "./glm up exited with " + process.exitValue() + " before READY:\n" + out);
+        }
+        if (Files.isRegularFile(endpoints) && out.toString().contains("GLM MaaS is READY")) {
+          return LauncherState.JSON.readValue(endpoints.toFile(), Map.class);
+        }
+        Thread.sleep(500);
+      }
+      throw new AssertionError("./glm up not READY within " + READY_TIMEOUT + ":\n" + out);
+    }
+
+    int exitValue() {
+      return process.exitValue();
+    }
+
+    String output() {
+      return out.toString();
+    }
+
+    void stop() throws InterruptedException {
+      process.destroy();
+      if (!process.waitFor(2, TimeUnit.MINUTES)) {
+        process.destroyForcibly();
+        throw new AssertionError("./glm up did not stop within 2 minutes of SIGTERM:\n" + out);
+      }
+      reader.join(5000);
+    }
+  }
 }

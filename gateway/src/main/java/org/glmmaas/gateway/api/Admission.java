@@ -43,8 +43,14 @@ public final class Admission {
   private final BillingClient billing;
   private final GatewayMetrics metrics;
 
-  public Admission(GatewayProperties props, Authenticator auth, ChatRequestParser parser,
-      WorkerPicker picker, AccountStatuses accounts, RateLimiter limiter, BillingClient billing,
+  public Admission(
+      GatewayProperties props,
+      Authenticator auth,
+      ChatRequestParser parser,
+      WorkerPicker picker,
+      AccountStatuses accounts,
+      RateLimiter limiter,
+      BillingClient billing,
       GatewayMetrics metrics) {
     this.metrics = metrics;
     this.props = props;
@@ -69,19 +75,29 @@ public final class Admission {
    * @param timeout the call's deadline: request-timeout, or less when the client asks for less
    * @param timing the call's timing for metrics (a detached one for calls outside a request)
    */
-  public record Admitted(Principal principal, ChatRequest chat, String responseId,
-      GenerateRequest generate, long affinity, RateLimiter.Request lease, boolean reserved,
-      Duration timeout, RequestTiming timing) {}
+  public record Admitted(
+      Principal principal,
+      ChatRequest chat,
+      String responseId,
+      GenerateRequest generate,
+      long affinity,
+      RateLimiter.Request lease,
+      boolean reserved,
+      Duration timeout,
+      RequestTiming timing) {}
 
   public Mono<Admitted> admit(ServerRequest req, Dialect d) {
     return body(req)
-        .flatMap(body -> auth.authenticate(req.headers().firstHeader(HttpHeaders.AUTHORIZATION))
-            .map(p -> {
-              checkContentType(req);
-              ChatRequest chat = parser.parse(body);
-              checkAllowed(p, chat, req);
-              return new Object[] {p, chat};
-            }))
+        .flatMap(
+            body ->
+                auth.authenticate(req.headers().firstHeader(HttpHeaders.AUTHORIZATION))
+                    .map(
+                        p -> {
+                          checkContentType(req);
+                          ChatRequest chat = parser.parse(body);
+                          checkAllowed(p, chat, req);
+                          return new Object[] {p, chat};
+                        }))
         .flatMap(pc -> limits(req, d, (Principal) pc[0], (ChatRequest) pc[1]));
   }
 
@@ -97,23 +113,34 @@ public final class Admission {
     } catch (org.springframework.http.InvalidMediaTypeException e) {
       throw GlmException.invalid("Content-Type is malformed; send application/json", null);
     }
-    if (ct.isPresent() && !ct.get().isCompatibleWith(MediaType.APPLICATION_JSON)
-        && !"json".equals(ct.get().getSubtype()) && !ct.get().getSubtype().endsWith("+json")) {
-      throw GlmException.invalid("Content-Type must be application/json, got '"
-          + ct.get().getType() + "/" + ct.get().getSubtype() + "'", null);
+    if (ct.isPresent()
+        && !ct.get().isCompatibleWith(MediaType.APPLICATION_JSON)
+        && !"json".equals(ct.get().getSubtype())
+        && !ct.get().getSubtype().endsWith("+json")) {
+      throw GlmException.invalid(
+          "Content-Type must be application/json, got '"
+              + ct.get().getType()
+              + "/"
+              + ct.get().getSubtype()
+              + "'",
+          null);
     }
   }
 
   private void checkAllowed(Principal p, ChatRequest chat, ServerRequest req) {
     if (p.getAllowedModelsCount() > 0 && !p.getAllowedModelsList().contains(chat.model())) {
-      throw new GlmException(new GlmError.PermissionDenied("this API key may not use model '"
-          + chat.model().replaceAll("[^\\x20-\\x7e]", "?") + "'", "1220"));
+      throw new GlmException(
+          new GlmError.PermissionDenied(
+              "this API key may not use model '"
+                  + chat.model().replaceAll("[^\\x20-\\x7e]", "?")
+                  + "'",
+              "1220"));
     }
     picker.checkModel(chat.model());
     timing(req).model(chat.model());
     if (accounts.insufficient(p.getTenantId())) {
-      throw new GlmException(new GlmError.InsufficientBalance(
-          "the account balance is insufficient; please top up"));
+      throw new GlmException(
+          new GlmError.InsufficientBalance("the account balance is insufficient; please top up"));
     }
     Integer maxTokens = chat.maxTokens();
     for (WorkerEndpoint w : picker.workers()) {
@@ -121,12 +148,18 @@ public final class Admission {
       if (info != null && info.getId().equals(chat.model()) && info.getContextLength() > 0) {
         int ctx = info.getContextLength();
         if (maxTokens != null && maxTokens >= ctx) {
-          throw new GlmException(new GlmError.ContextLengthExceeded("max_tokens " + maxTokens
-              + " leaves no room for the prompt in the model's context of " + ctx + " tokens"));
+          throw new GlmException(
+              new GlmError.ContextLengthExceeded(
+                  "max_tokens "
+                      + maxTokens
+                      + " leaves no room for the prompt in the model's context of "
+                      + ctx
+                      + " tokens"));
         }
         if (chat.estimatedPromptTokens() / 2 > ctx) {
-          throw new GlmException(new GlmError.ContextLengthExceeded(
-              "the prompt is far longer than the model's context of " + ctx + " tokens"));
+          throw new GlmException(
+              new GlmError.ContextLengthExceeded(
+                  "the prompt is far longer than the model's context of " + ctx + " tokens"));
         }
         break;
       }
@@ -137,34 +170,73 @@ public final class Admission {
     String internalId = UUID.randomUUID().toString();
     int maxTokens = chat.maxTokens() != null ? chat.maxTokens() : props.defaultMaxTokens();
     long tokens = (long) chat.estimatedPromptTokens() + maxTokens;
-    RateLimiter.Request lr = new RateLimiter.Request(p.getKeyId(), p.getKeyLimits(),
-        p.getTenantId(), p.getTenantLimits(), tokens, internalId,
-        props.requestTimeout().plus(Duration.ofSeconds(30)));
-    return limiter.admit(lr).flatMap(a -> {
-      if (a.headers() != null) {
-        req.exchange().getAttributes().put(Responses.RATE_LIMIT_ATTR, a.headers());
-      }
-      if (!a.admitted()) {
-        metrics.rateLimited(a.denied());
-        return Mono.error(new GlmException(a.denied()));
-      }
-      Admitted adm = new Admitted(p, chat, chat.requestId() != null ? chat.requestId()
-          : d.newId(), generateRequest(internalId, p, chat), affinity(p, chat), lr, false,
-          timeout(req), timing(req));
-      if (billing == null) {
-        return Mono.just(adm);
-      }
-      return billing.reserve(ReserveRequest.newBuilder().setRequestId(internalId)
-              .setTenantId(p.getTenantId()).setModel(chat.model())
-              .setPromptTokens(chat.estimatedPromptTokens()).setMaxTokens(maxTokens).build())
-          .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)))
-          .flatMap(r -> r.getGranted()
-              ? Mono.just(new Admitted(adm.principal(), chat, adm.responseId(), adm.generate(),
-                  adm.affinity(), lr, true, adm.timeout(), adm.timing()))
-              : limiter.release(lr, 0).then(Mono.error(new GlmException(
-                  new GlmError.InsufficientBalance("the account balance cannot cover this call "
-                      + "(prompt + max_tokens); please top up or lower max_tokens")))));
-    });
+    RateLimiter.Request lr =
+        new RateLimiter.Request(
+            p.getKeyId(),
+            p.getKeyLimits(),
+            p.getTenantId(),
+            p.getTenantLimits(),
+            tokens,
+            internalId,
+            props.requestTimeout().plus(Duration.ofSeconds(30)));
+    return limiter
+        .admit(lr)
+        .flatMap(
+            a -> {
+              if (a.headers() != null) {
+                req.exchange().getAttributes().put(Responses.RATE_LIMIT_ATTR, a.headers());
+              }
+              if (!a.admitted()) {
+                metrics.rateLimited(a.denied());
+                return Mono.error(new GlmException(a.denied()));
+              }
+              Admitted adm =
+                  new Admitted(
+                      p,
+                      chat,
+                      chat.requestId() != null ? chat.requestId() : d.newId(),
+                      generateRequest(internalId, p, chat),
+                      affinity(p, chat),
+                      lr,
+                      false,
+                      timeout(req),
+                      timing(req));
+              if (billing == null) {
+                return Mono.just(adm);
+              }
+              return billing
+                  .reserve(
+                      ReserveRequest.newBuilder()
+                          .setRequestId(internalId)
+                          .setTenantId(p.getTenantId())
+                          .setModel(chat.model())
+                          .setPromptTokens(chat.estimatedPromptTokens())
+                          .setMaxTokens(maxTokens)
+                          .build())
+                  .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)))
+                  .flatMap(
+                      r ->
+                          r.getGranted()
+                              ? Mono.just(
+                                  new Admitted(
+                                      adm.principal(),
+                                      chat,
+                                      adm.responseId(),
+                                      adm.generate(),
+                                      adm.affinity(),
+                                      lr,
+                                      true,
+                                      adm.timeout(),
+                                      adm.timing()))
+                              : limiter
+                                  .release(lr, 0)
+                                  .then(
+                                      Mono.error(
+                                          new GlmException(
+                                              new GlmError.InsufficientBalance(
+                                                  "the account balance cannot cover this call "
+                                                      + "(prompt + max_tokens); please top up or lower max_tokens")))));
+            });
   }
 
   /** The call's timing (from the metrics filter; a fresh one when called outside it). */
@@ -178,8 +250,8 @@ public final class Admission {
   }
 
   /**
-   * The deadline propagated to the worker: glm.gateway.request-timeout, shortened by the
-   * client's own timeout when it sends one (the OpenAI SDKs send X-Stainless-Timeout, seconds).
+   * The deadline propagated to the worker: glm.gateway.request-timeout, shortened by the client's
+   * own timeout when it sends one (the OpenAI SDKs send X-Stainless-Timeout, seconds).
    */
   private Duration timeout(ServerRequest req) {
     Duration max = props.requestTimeout();
@@ -201,8 +273,7 @@ public final class Admission {
   public Mono<Void> finish(Admitted a, long actualTokens, boolean reachedWorker) {
     Mono<Void> m = limiter.release(a.lease(), actualTokens).onErrorResume(e -> Mono.empty());
     if (a.reserved() && !reachedWorker) {
-      m = m.then(billing.release(a.generate().getRequestId(), a.principal().getTenantId())
-          .then());
+      m = m.then(billing.release(a.generate().getRequestId(), a.principal().getTenantId()).then());
     }
     return m;
   }
@@ -214,19 +285,20 @@ public final class Admission {
       return Mono.error(tooLarge(max));
     }
     return DataBufferUtils.join(req.exchange().getRequest().getBody(), (int) max)
-        .map(buf -> {
-          byte[] b = new byte[buf.readableByteCount()];
-          buf.read(b);
-          DataBufferUtils.release(buf);
-          return b;
-        })
+        .map(
+            buf -> {
+              byte[] b = new byte[buf.readableByteCount()];
+              buf.read(b);
+              DataBufferUtils.release(buf);
+              return b;
+            })
         .onErrorMap(DataBufferLimitException.class, e -> tooLarge(max))
         .defaultIfEmpty(new byte[0]);
   }
 
   private static GlmException tooLarge(long max) {
-    return new GlmException(new GlmError.PayloadTooLarge("request body exceeds the limit of "
-        + max + " bytes"));
+    return new GlmException(
+        new GlmError.PayloadTooLarge("request body exceeds the limit of " + max + " bytes"));
   }
 
   private GenerateRequest generateRequest(String internalId, Principal p, ChatRequest c) {
@@ -258,9 +330,14 @@ public final class Admission {
       s.setDoSample(c.doSample());
     }
     s.addAllStop(c.stop());
-    GenerateRequest.Builder g = GenerateRequest.newBuilder().setRequestId(internalId)
-        .setModel(c.model()).setChat(prompt).setSampling(s).setTenantId(p.getTenantId())
-        .setKeyId(p.getKeyId());
+    GenerateRequest.Builder g =
+        GenerateRequest.newBuilder()
+            .setRequestId(internalId)
+            .setModel(c.model())
+            .setChat(prompt)
+            .setSampling(s)
+            .setTenantId(p.getTenantId())
+            .setKeyId(p.getKeyId());
     if (c.userId() != null) {
       g.setUserId(c.userId());
     }

@@ -33,8 +33,10 @@ public final class ApiErrorHandler implements WebExceptionHandler {
   @Override
   public Mono<Void> handle(ServerWebExchange ex, Throwable t) {
     String path = ex.getRequest().getPath().pathWithinApplication().value();
-    Dialect d = path.startsWith("/api/paas/") ? bigModel : path.startsWith("/v1/")
-        || path.equals("/v1") ? openAi : null;
+    Dialect d =
+        path.startsWith("/api/paas/")
+            ? bigModel
+            : path.startsWith("/v1/") || path.equals("/v1") ? openAi : null;
     if (d == null || ex.getResponse().isCommitted()) {
       return Mono.error(t);
     }
@@ -46,8 +48,10 @@ public final class ApiErrorHandler implements WebExceptionHandler {
       return g.error();
     }
     if (t instanceof MethodNotAllowedException m) {
-      return new GlmError.MethodNotAllowed(ex.getRequest().getMethod().name()
-          + " is not supported here; use " + m.getSupportedMethods());
+      return new GlmError.MethodNotAllowed(
+          ex.getRequest().getMethod().name()
+              + " is not supported here; use "
+              + m.getSupportedMethods());
     }
     if (t instanceof org.springframework.http.InvalidMediaTypeException) {
       return new GlmError.InvalidRequest("a media type header is malformed", null);
@@ -57,13 +61,19 @@ public final class ApiErrorHandler implements WebExceptionHandler {
     }
     if (t instanceof ResponseStatusException r) {
       if (r.getStatusCode().value() == HttpStatus.NOT_FOUND.value()) {
-        return new GlmError.NotFound("no such API path: " + ex.getRequest().getMethod().name()
-            + " " + ex.getRequest().getPath().pathWithinApplication().value()
-                .replaceAll("[^\\x20-\\x7e]", "?"));
+        return new GlmError.NotFound(
+            "no such API path: "
+                + ex.getRequest().getMethod().name()
+                + " "
+                + ex.getRequest()
+                    .getPath()
+                    .pathWithinApplication()
+                    .value()
+                    .replaceAll("[^\\x20-\\x7e]", "?"));
       }
       if (r.getStatusCode().is4xxClientError()) {
-        return new GlmError.InvalidRequest(r.getReason() != null ? r.getReason()
-            : "bad request", null);
+        return new GlmError.InvalidRequest(
+            r.getReason() != null ? r.getReason() : "bad request", null);
       }
     }
     log.error("unhandled failure on {}", ex.getRequest().getPath().value(), t);

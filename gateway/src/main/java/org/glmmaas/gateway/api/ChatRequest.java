@@ -18,9 +18,19 @@ import java.util.List;
  * @param userId end-user id (BigModel user_id, OpenAI user)
  * @param includeUsage OpenAI stream_options.include_usage
  */
-public record ChatRequest(String model, List<Message> messages, boolean stream, Double temperature,
-    Double topP, Integer maxTokens, List<String> stop, Boolean doSample, Long seed,
-    String requestId, String userId, boolean includeUsage) {
+public record ChatRequest(
+    String model,
+    List<Message> messages,
+    boolean stream,
+    Double temperature,
+    Double topP,
+    Integer maxTokens,
+    List<String> stop,
+    Boolean doSample,
+    Long seed,
+    String requestId,
+    String userId,
+    boolean includeUsage) {
 
   /** One chat turn. */
   public record Message(String role, String content, String name, String toolCallId) {}
@@ -35,8 +45,8 @@ public record ChatRequest(String model, List<Message> messages, boolean stream, 
   }
 
   /**
-   * Estimated prompt tokens (before the worker tokenizes): a conservative 1 token per 3 chars,
-   * plus 4 per message for the template.
+   * Estimated prompt tokens (before the worker tokenizes): a conservative 1 token per 3 chars, plus
+   * 4 per message for the template.
    */
   public int estimatedPromptTokens() {
     return contentLength() / 3 + 4 * messages.size() + 1;

@@ -16,8 +16,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class ChatRequestParser {
 
-  private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool",
-      "observation");
+  private static final Set<String> ROLES =
+      Set.of("system", "user", "assistant", "tool", "observation");
   private static final int MAX_ID_LENGTH = 128;
   private static final int MAX_STOP = 16;
 
@@ -26,9 +26,13 @@ public final class ChatRequestParser {
 
   public ChatRequestParser(int maxTokensLimit) {
     this.maxTokensLimit = maxTokensLimit;
-    this.mapper = JsonMapper.builder(JsonFactory.builder()
-        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
-        .build()).build();
+    this.mapper =
+        JsonMapper.builder(
+                JsonFactory.builder()
+                    .streamReadConstraints(
+                        StreamReadConstraints.builder().maxNestingDepth(64).build())
+                    .build())
+            .build();
   }
 
   /** Parses JSON bytes into a tree, or a 400 that says where the JSON broke. */
@@ -74,13 +78,24 @@ public final class ChatRequestParser {
     JsonNode so = root.get("stream_options");
     if (so != null && !so.isNull()) {
       if (!so.isObject()) {
-        throw GlmException.invalid("'stream_options' must be an object, got " + kind(so),
-            "stream_options");
+        throw GlmException.invalid(
+            "'stream_options' must be an object, got " + kind(so), "stream_options");
       }
       includeUsage = bool(so, "include_usage", false, "stream_options.include_usage");
     }
-    return new ChatRequest(model, messages, stream, temperature, topP, maxTokens, stop, doSample,
-        seed, requestId, userId, includeUsage);
+    return new ChatRequest(
+        model,
+        messages,
+        stream,
+        temperature,
+        topP,
+        maxTokens,
+        stop,
+        doSample,
+        seed,
+        requestId,
+        userId,
+        includeUsage);
   }
 
   private List<ChatRequest.Message> messages(JsonNode node) {
@@ -105,13 +120,19 @@ public final class ChatRequestParser {
         throw GlmException.invalid("'" + at + ".role' is required", at + ".role");
       }
       if (!roleNode.isString()) {
-        throw GlmException.invalid("'" + at + ".role' must be a string, got " + kind(roleNode),
-            at + ".role");
+        throw GlmException.invalid(
+            "'" + at + ".role' must be a string, got " + kind(roleNode), at + ".role");
       }
       String role = roleNode.stringValue();
       if (!ROLES.contains(role)) {
-        throw GlmException.invalid("'" + at + ".role' must be one of system, user, assistant, "
-            + "tool, observation; got '" + abbreviate(role) + "'", at + ".role");
+        throw GlmException.invalid(
+            "'"
+                + at
+                + ".role' must be one of system, user, assistant, "
+                + "tool, observation; got '"
+                + abbreviate(role)
+                + "'",
+            at + ".role");
       }
       String content = content(m.get("content"), at, role);
       String name = optionalString(m, "name", at + ".name");
@@ -141,8 +162,9 @@ public final class ChatRequestParser {
         }
         JsonNode type = part.get("type");
         if (type == null || !type.isString() || !"text".equals(type.stringValue())) {
-          throw GlmException.invalid("'" + p + ".type' must be \"text\"; only text content is "
-              + "supported", p + ".type");
+          throw GlmException.invalid(
+              "'" + p + ".type' must be \"text\"; only text content is " + "supported",
+              p + ".type");
         }
         JsonNode text = part.get("text");
         if (text == null || !text.isString()) {
@@ -152,13 +174,16 @@ public final class ChatRequestParser {
       }
       return sb.toString();
     }
-    throw GlmException.invalid("'" + at + ".content' must be a string or an array of text parts, "
-        + "got " + kind(c), at + ".content");
+    throw GlmException.invalid(
+        "'" + at + ".content' must be a string or an array of text parts, " + "got " + kind(c),
+        at + ".content");
   }
 
   private Integer maxTokens(JsonNode root) {
-    String field = present(root, "max_tokens") ? "max_tokens"
-        : present(root, "max_completion_tokens") ? "max_completion_tokens" : null;
+    String field =
+        present(root, "max_tokens")
+            ? "max_tokens"
+            : present(root, "max_completion_tokens") ? "max_completion_tokens" : null;
     if (field == null) {
       return null;
     }
@@ -168,8 +193,14 @@ public final class ChatRequestParser {
     }
     double v = n.doubleValue();
     if (v < 1 || v > maxTokensLimit) {
-      throw GlmException.invalid("'" + field + "' must be between 1 and " + maxTokensLimit
-          + ", got " + (n.isIntegralNumber() ? n.asString() : String.valueOf(v)), field);
+      throw GlmException.invalid(
+          "'"
+              + field
+              + "' must be between 1 and "
+              + maxTokensLimit
+              + ", got "
+              + (n.isIntegralNumber() ? n.asString() : String.valueOf(v)),
+          field);
     }
     return (int) v;
   }
@@ -182,19 +213,19 @@ public final class ChatRequestParser {
       return List.of(n.stringValue());
     }
     if (!n.isArray()) {
-      throw GlmException.invalid("'stop' must be a string or an array of strings, got " + kind(n),
-          "stop");
+      throw GlmException.invalid(
+          "'stop' must be a string or an array of strings, got " + kind(n), "stop");
     }
     if (n.size() > MAX_STOP) {
-      throw GlmException.invalid("'stop' may hold at most " + MAX_STOP + " strings, got "
-          + n.size(), "stop");
+      throw GlmException.invalid(
+          "'stop' may hold at most " + MAX_STOP + " strings, got " + n.size(), "stop");
     }
     List<String> out = new ArrayList<>(n.size());
     for (int i = 0; i < n.size(); i++) {
       JsonNode s = n.get(i);
       if (!s.isString()) {
-        throw GlmException.invalid("'stop[" + i + "]' must be a string, got " + kind(s),
-            "stop[" + i + "]");
+        throw GlmException.invalid(
+            "'stop[" + i + "]' must be a string, got " + kind(s), "stop[" + i + "]");
       }
       out.add(s.stringValue());
     }
@@ -237,14 +268,15 @@ public final class ChatRequestParser {
       return null;
     }
     if (s.isEmpty() || s.length() > MAX_ID_LENGTH) {
-      throw GlmException.invalid("'" + field + "' must be 1 to " + MAX_ID_LENGTH
-          + " characters long, got " + s.length(), field);
+      throw GlmException.invalid(
+          "'" + field + "' must be 1 to " + MAX_ID_LENGTH + " characters long, got " + s.length(),
+          field);
     }
     for (int i = 0; i < s.length(); i++) {
       char ch = s.charAt(i);
       if (ch < 0x21 || ch > 0x7e) {
-        throw GlmException.invalid("'" + field + "' may only contain printable ASCII without "
-            + "spaces", field);
+        throw GlmException.invalid(
+            "'" + field + "' may only contain printable ASCII without " + "spaces", field);
       }
     }
     return s;
@@ -265,8 +297,8 @@ public final class ChatRequestParser {
     return n.booleanValue();
   }
 
-  private static Double number(JsonNode root, String field, double min, double max,
-      boolean minInclusive) {
+  private static Double number(
+      JsonNode root, String field, double min, double max, boolean minInclusive) {
     JsonNode n = root.get(field);
     if (n == null || n.isNull()) {
       return null;
@@ -277,8 +309,17 @@ public final class ChatRequestParser {
     double v = n.doubleValue();
     boolean ok = (minInclusive ? v >= min : v > min) && v <= max && Double.isFinite(v);
     if (!ok) {
-      throw GlmException.invalid("'" + field + "' must be in " + (minInclusive ? "[" : "(") + min
-          + ", " + max + "], got " + v, field);
+      throw GlmException.invalid(
+          "'"
+              + field
+              + "' must be in "
+              + (minInclusive ? "[" : "(")
+              + min
+              + ", "
+              + max
+              + "], got "
+              + v,
+          field);
     }
     return v;
   }
@@ -289,8 +330,7 @@ public final class ChatRequestParser {
       return null;
     }
     if (!n.isIntegralNumber() || !n.canConvertToLong()) {
-      throw GlmException.invalid("'" + field + "' must be a 64-bit integer, got " + kind(n),
-          field);
+      throw GlmException.invalid("'" + field + "' must be a 64-bit integer, got " + kind(n), field);
     }
     return n.longValue();
   }
@@ -321,9 +361,11 @@ public final class ChatRequestParser {
   }
 
   private static String abbreviate(String s) {
-    String clean = s.codePoints().filter(cp -> cp >= 0x20 && cp != 0x7f)
-        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
-        .toString();
+    String clean =
+        s.codePoints()
+            .filter(cp -> cp >= 0x20 && cp != 0x7f)
+            .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+            .toString();
     return clean.length() > 32 ? clean.substring(0, 32) + "..." : clean;
   }
 
@@ -340,13 +382,13 @@ public final class ChatRequestParser {
       msg = msg.substring(0, 160) + "...";
     }
     var loc = e.getLocation();
-    return loc == null ? msg : msg + " (line " + loc.getLineNr() + ", column "
-        + loc.getColumnNr() + ")";
+    return loc == null
+        ? msg
+        : msg + " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
   }
 
   /** Exposed for other handlers that need a JSON mapper with the same limits. */
   public JsonMapper mapper() {
     return mapper;
   }
-
 }

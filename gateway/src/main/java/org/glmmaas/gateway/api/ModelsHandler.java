@@ -25,29 +25,36 @@ public final class ModelsHandler {
   }
 
   public Mono<ServerResponse> list(ServerRequest req, Dialect d) {
-    return admission.authenticate(req).flatMap(p -> {
-      Map<String, ObjectNode> models = new LinkedHashMap<>();
-      for (WorkerEndpoint w : picker.workers()) {
-        String id = w.lastModel();
-        if (id == null || models.containsKey(id)
-            || (p.getAllowedModelsCount() > 0 && !p.getAllowedModelsList().contains(id))) {
-          continue;
-        }
-        ObjectNode m = Json.object();
-        m.put("id", id);
-        m.put("object", "model");
-        var info = w.modelInfo();
-        m.put("created", info != null ? info.getCreatedUnixS() : 0);
-        m.put("owned_by", info != null && !info.getOwnedBy().isEmpty() ? info.getOwnedBy()
-            : "glm-maas");
-        models.put(id, m);
-      }
-      ObjectNode root = Json.object();
-      root.put("object", "list");
-      ArrayNode data = root.putArray("data");
-      models.values().forEach(data::add);
-      return ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
-          .bodyValue(Json.write(root));
-    }).onErrorResume(GlmException.class, e -> Responses.error(req, d, e.error()));
+    return admission
+        .authenticate(req)
+        .flatMap(
+            p -> {
+              Map<String, ObjectNode> models = new LinkedHashMap<>();
+              for (WorkerEndpoint w : picker.workers()) {
+                String id = w.lastModel();
+                if (id == null
+                    || models.containsKey(id)
+                    || (p.getAllowedModelsCount() > 0 && !p.getAllowedModelsList().contains(id))) {
+                  continue;
+                }
+                ObjectNode m = Json.object();
+                m.put("id", id);
+                m.put("object", "model");
+                var info = w.modelInfo();
+                m.put("created", info != null ? info.getCreatedUnixS() : 0);
+                m.put(
+                    "owned_by",
+                    info != null && !info.getOwnedBy().isEmpty() ? info.getOwnedBy() : "glm-maas");
+                models.put(id, m);
+              }
+              ObjectNode root = Json.object();
+              root.put("object", "list");
+              ArrayNode data = root.putArray("data");
+              models.values().forEach(data::add);
+              return ServerResponse.ok()
+                  .contentType(MediaType.APPLICATION_JSON)
+                  .bodyValue(Json.write(root));
+            })
+        .onErrorResume(GlmException.class, e -> Responses.error(req, d, e.error()));
   }
 }

@@ -15,8 +15,14 @@ import tools.jackson.databind.node.ObjectNode;
  * @param createdMs creation, unix ms
  * @param result the completion body (SUCCESS) or the error body (FAIL), else null
  */
-public record AsyncTask(String id, String requestId, String tenantId, String model, String status,
-    long createdMs, JsonNode result) {
+public record AsyncTask(
+    String id,
+    String requestId,
+    String tenantId,
+    String model,
+    String status,
+    long createdMs,
+    JsonNode result) {
 
   public String toJson() {
     ObjectNode n = Json.object();
@@ -35,9 +41,14 @@ public record AsyncTask(String id, String requestId, String tenantId, String mod
   public static AsyncTask fromJson(String s) {
     JsonNode n = Json.MAPPER.readTree(s);
     JsonNode r = n.get("result");
-    return new AsyncTask(n.get("id").asString(), n.get("request_id").asString(),
-        n.get("tenant_id").asString(), n.get("model").asString(), n.get("status").asString(),
-        n.get("created_ms").asLong(), r == null || r.isNull() ? null : r);
+    return new AsyncTask(
+        n.get("id").asString(),
+        n.get("request_id").asString(),
+        n.get("tenant_id").asString(),
+        n.get("model").asString(),
+        n.get("status").asString(),
+        n.get("created_ms").asLong(),
+        r == null || r.isNull() ? null : r);
   }
 
   public AsyncTask finish(String newStatus, JsonNode newResult) {

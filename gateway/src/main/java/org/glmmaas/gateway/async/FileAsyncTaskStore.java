@@ -21,8 +21,8 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * One small JSON file per task under {@code <data-dir>/async/<tenant hash>/<id>.json}, written to
- * a temporary file and moved into place atomically, so a crash never leaves a torn task. A task
+ * One small JSON file per task under {@code <data-dir>/async/<tenant hash>/<id>.json}, written to a
+ * temporary file and moved into place atomically, so a crash never leaves a torn task. A task
  * expires {@code ttl} after its file was last written: it then reads as absent, and the sweep
  * deletes it (with leftover temporary files of the same age and emptied tenant folders).
  */
@@ -46,39 +46,45 @@ public final class FileAsyncTaskStore implements AsyncTaskStore {
 
   @Override
   public Mono<Void> put(AsyncTask task) {
-    return Mono.<Void>fromRunnable(() -> {
-      try {
-        Path f = file(task.tenantId(), task.id());
-        Files.createDirectories(f.getParent());
-        Path tmp = f.resolveSibling(task.id() + ".tmp-" + Thread.currentThread().threadId());
-        Files.writeString(tmp, task.toJson(), StandardCharsets.UTF_8);
-        Files.setLastModifiedTime(tmp, FileTime.from(clock.instant()));
-        try {
-          Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot store async task", e);
-      }
-    }).subscribeOn(Schedulers.boundedElastic());
+    return Mono.<Void>fromRunnable(
+            () -> {
+              try {
+                Path f = file(task.tenantId(), task.id());
+                Files.createDirectories(f.getParent());
+                Path tmp =
+                    f.resolveSibling(task.id() + ".tmp-" + Thread.currentThread().threadId());
+                Files.writeString(tmp, task.toJson(), StandardCharsets.UTF_8);
+                Files.setLastModifiedTime(tmp, FileTime.from(clock.instant()));
+                try {
+                  Files.move(
+                      tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                  Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+                }
+              } catch (IOException e) {
+                throw new UncheckedIOException("cannot store async task", e);
+              }
+            })
+        .subscribeOn(Schedulers.boundedElastic());
   }
 
   @Override
   public Mono<AsyncTask> get(String tenantId, String id) {
-    return Mono.fromCallable(() -> {
-      Path f = file(tenantId, id);
-      try {
-        if (expired(f)) {
-          Files.deleteIfExists(f);
-          return null;
-        }
-        AsyncTask t = AsyncTask.fromJson(Files.readString(f, StandardCharsets.UTF_8));
-        return tenantId.equals(t.tenantId()) ? t : null;
-      } catch (NoSuchFileException e) {
-        return null;
-      }
-    }).subscribeOn(Schedulers.boundedElastic());
+    return Mono.fromCallable(
+            () -> {
+              Path f = file(tenantId, id);
+              try {
+                if (expired(f)) {
+                  Files.deleteIfExists(f);
+                  return null;
+                }
+                AsyncTask t = AsyncTask.fromJson(Files.readString(f, StandardCharsets.UTF_8));
+                return tenantId.equals(t.tenantId()) ? t : null;
+              } catch (NoSuchFileException e) {
+                return null;
+              }
+            })
+        .subscribeOn(Schedulers.boundedElastic());
   }
 
   private boolean expired(Path f) throws IOException {
@@ -132,8 +138,8 @@ public final class FileAsyncTaskStore implements AsyncTaskStore {
 
   private static String hash(String tenantId) {
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(
-          tenantId.getBytes(StandardCharsets.UTF_8));
+      byte[] d =
+          MessageDigest.getInstance("SHA-256").digest(tenantId.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(d, 0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -30,7 +30,10 @@ public final class RedisAsyncTaskStore implements AsyncTaskStore {
 
   @Override
   public Mono<AsyncTask> get(String tenantId, String id) {
-    return redis.opsForValue().get(key(tenantId, id)).map(AsyncTask::fromJson)
+    return redis
+        .opsForValue()
+        .get(key(tenantId, id))
+        .map(AsyncTask::fromJson)
         .filter(t -> tenantId.equals(t.tenantId()));
   }
 

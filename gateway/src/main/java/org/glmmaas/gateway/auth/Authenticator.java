@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
- * Resolves the Authorization header to a {@link Principal}: from a local cache first (honouring
- * the principal's cache_ttl_ms, a JWT's own expiry and key events), else through auth-service's
- * gRPC Authenticate. Credentials never reach a log or an error body.
+ * Resolves the Authorization header to a {@link Principal}: from a local cache first (honouring the
+ * principal's cache_ttl_ms, a JWT's own expiry and key events), else through auth-service's gRPC
+ * Authenticate. Credentials never reach a log or an error body.
  */
 public final class Authenticator {
 
@@ -40,7 +40,11 @@ public final class Authenticator {
   /** A cached answer: a principal or a failure, valid until {@code expiresAtNanos}. */
   private record Entry(Principal principal, GlmError failure, long expiresAtNanos) {}
 
-  public Authenticator(ManagedChannel channel, Duration timeout, Duration maxTtl, int maxEntries,
+  public Authenticator(
+      ManagedChannel channel,
+      Duration timeout,
+      Duration maxTtl,
+      int maxEntries,
       LongSupplier nanoClock) {
     this.stub = channel == null ? null : AuthServiceGrpc.newFutureStub(channel);
     this.timeout = timeout;
@@ -68,59 +72,74 @@ public final class Authenticator {
   public Principal cached(String header) {
     Entry e = cache.get(normalize(header));
     return e != null && e.principal != null && e.expiresAtNanos - nanoClock.getAsLong() > 0
-        ? e.principal : null;
+        ? e.principal
+        : null;
   }
 
   private Mono<Principal> remote(String credential) {
     if (stub == null) {
-      return Mono.error(new GlmException(new GlmError.Unavailable(
-          "authentication is not configured on this gateway (glm.gateway.auth.address)",
-          Duration.ofSeconds(5))));
+      return Mono.error(
+          new GlmException(
+              new GlmError.Unavailable(
+                  "authentication is not configured on this gateway (glm.gateway.auth.address)",
+                  Duration.ofSeconds(5))));
     }
-    return Mono.fromFuture(() -> toCompletable(stub.withDeadlineAfter(timeout.toMillis(),
-            TimeUnit.MILLISECONDS)
-            .authenticate(AuthenticateRequest.newBuilder().setCredential(credential).build())))
-        .onErrorMap(t -> !(t instanceof GlmException), t -> {
-          log.warn("auth-service call failed: {}", t.toString());
-          return new GlmException(new GlmError.Unavailable(
-              "the authentication service is unavailable, retry shortly", Duration.ofSeconds(1)));
-        })
-        .flatMap(resp -> {
-          long now = nanoClock.getAsLong();
-          if (resp.getResultCase() == AuthenticateResponse.ResultCase.PRINCIPAL) {
-            Principal p = resp.getPrincipal();
-            long ttl = Math.min(maxTtlNanos, TimeUnit.MILLISECONDS.toNanos(
-                Math.max(0, p.getCacheTtlMs())));
-            ttl = Math.min(ttl, jwtRemainingNanos(credential));
-            if (ttl > 0) {
-              put(credential, new Entry(p, null, now + ttl));
-            }
-            return check(p);
-          }
-          GlmError err = failure(resp.getFailure());
-          put(credential, new Entry(null, err, now + NEGATIVE_TTL_NANOS));
-          return Mono.error(new GlmException(err));
-        });
+    return Mono.fromFuture(
+            () ->
+                toCompletable(
+                    stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                        .authenticate(
+                            AuthenticateRequest.newBuilder().setCredential(credential).build())))
+        .onErrorMap(
+            t -> !(t instanceof GlmException),
+            t -> {
+              log.warn("auth-service call failed: {}", t.toString());
+              return new GlmException(
+                  new GlmError.Unavailable(
+                      "the authentication service is unavailable, retry shortly",
+                      Duration.ofSeconds(1)));
+            })
+        .flatMap(
+            resp -> {
+              long now = nanoClock.getAsLong();
+              if (resp.getResultCase() == AuthenticateResponse.ResultCase.PRINCIPAL) {
+                Principal p = resp.getPrincipal();
+                long ttl =
+                    Math.min(
+                        maxTtlNanos, TimeUnit.MILLISECONDS.toNanos(Math.max(0, p.getCacheTtlMs())));
+                ttl = Math.min(ttl, jwtRemainingNanos(credential));
+                if (ttl > 0) {
+                  put(credential, new Entry(p, null, now + ttl));
+                }
+                return check(p);
+              }
+              GlmError err = failure(resp.getFailure());
+              put(credential, new Entry(null, err, now + NEGATIVE_TTL_NANOS));
+              return Mono.error(new GlmException(err));
+            });
   }
 
   private static java.util.concurrent.CompletableFuture<AuthenticateResponse> toCompletable(
       com.google.common.util.concurrent.ListenableFuture<AuthenticateResponse> f) {
-    var cf = new java.util.concurrent.CompletableFuture<AuthenticateResponse>() {
-      @Override
-      public boolean cancel(boolean mayInterrupt) {
-        f.cancel(mayInterrupt);
-        return super.cancel(mayInterrupt);
-      }
-    };
-    f.addListener(() -> {
-      try {
-        cf.complete(f.get());
-      } catch (java.util.concurrent.ExecutionException ex) {
-        cf.completeExceptionally(ex.getCause());
-      } catch (Exception ex) {
-        cf.completeExceptionally(ex);
-      }
-    }, Runnable::run);
+    var cf =
+        new java.util.concurrent.CompletableFuture<AuthenticateResponse>() {
+          @Override
+          public boolean cancel(boolean mayInterrupt) {
+            f.cancel(mayInterrupt);
+            return super.cancel(mayInterrupt);
+          }
+        };
+    f.addListener(
+        () -> {
+          try {
+            cf.complete(f.get());
+          } catch (java.util.concurrent.ExecutionException ex) {
+            cf.completeExceptionally(ex.getCause());
+          } catch (Exception ex) {
+            cf.completeExceptionally(ex);
+          }
+        },
+        Runnable::run);
     return cf;
   }
 
@@ -137,12 +156,13 @@ public final class Authenticator {
 
   private Mono<Principal> check(Principal p) {
     if (p.getTenantStatus() == TenantStatus.SUSPENDED) {
-      return Mono.error(new GlmException(new GlmError.PermissionDenied(
-          "the account is locked; contact support", "1112")));
+      return Mono.error(
+          new GlmException(
+              new GlmError.PermissionDenied("the account is locked; contact support", "1112")));
     }
     if (p.getKeyExpiresAtUnixMs() != 0 && p.getKeyExpiresAtUnixMs() < System.currentTimeMillis()) {
-      return Mono.error(new GlmException(new GlmError.Unauthenticated(
-          "the API key has expired", "1003")));
+      return Mono.error(
+          new GlmException(new GlmError.Unauthenticated("the API key has expired", "1003")));
     }
     return Mono.just(p);
   }
@@ -150,24 +170,25 @@ public final class Authenticator {
   static GlmError failure(AuthFailure f) {
     String msg = f.getMessage().isBlank() ? null : f.getMessage();
     return switch (f.getReason()) {
-      case MISSING -> new GlmError.Unauthenticated(
-          msg != null ? msg : "no credential was sent", "1001");
-      case EXPIRED -> new GlmError.Unauthenticated(
-          msg != null ? msg : "the credential has expired", "1003");
-      case TENANT_SUSPENDED -> new GlmError.PermissionDenied(
-          msg != null ? msg : "the account is locked; contact support", "1112");
-      case MALFORMED -> new GlmError.Unauthenticated(
-          msg != null ? msg : "the credential is malformed", "1002");
-      default -> new GlmError.Unauthenticated(
-          msg != null ? msg : "the API key is invalid", "1002");
+      case MISSING ->
+          new GlmError.Unauthenticated(msg != null ? msg : "no credential was sent", "1001");
+      case EXPIRED ->
+          new GlmError.Unauthenticated(msg != null ? msg : "the credential has expired", "1003");
+      case TENANT_SUSPENDED ->
+          new GlmError.PermissionDenied(
+              msg != null ? msg : "the account is locked; contact support", "1112");
+      case MALFORMED ->
+          new GlmError.Unauthenticated(msg != null ? msg : "the credential is malformed", "1002");
+      default -> new GlmError.Unauthenticated(msg != null ? msg : "the API key is invalid", "1002");
     };
   }
 
   /** Strips "Bearer " and rejects shapes no key or JWT can have, without a remote call. */
   static String normalize(String header) {
     if (header == null || header.isBlank()) {
-      throw new GlmException(new GlmError.Unauthenticated(
-          "no Authorization header; send 'Authorization: Bearer <API key>'", "1001"));
+      throw new GlmException(
+          new GlmError.Unauthenticated(
+              "no Authorization header; send 'Authorization: Bearer <API key>'", "1001"));
     }
     String h = header.strip();
     if (h.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -176,18 +197,21 @@ public final class Authenticator {
       h = "";
     }
     if (h.isEmpty()) {
-      throw new GlmException(new GlmError.Unauthenticated(
-          "the Authorization header holds no credential after 'Bearer'", "1001"));
+      throw new GlmException(
+          new GlmError.Unauthenticated(
+              "the Authorization header holds no credential after 'Bearer'", "1001"));
     }
     if (h.length() > MAX_CREDENTIAL_LENGTH) {
-      throw new GlmException(new GlmError.Unauthenticated(
-          "the credential is longer than " + MAX_CREDENTIAL_LENGTH + " characters", "1002"));
+      throw new GlmException(
+          new GlmError.Unauthenticated(
+              "the credential is longer than " + MAX_CREDENTIAL_LENGTH + " characters", "1002"));
     }
     for (int i = 0; i < h.length(); i++) {
       char c = h.charAt(i);
       if (c <= 0x20 || c >= 0x7f) {
-        throw new GlmException(new GlmError.Unauthenticated(
-            "the credential contains characters no API key or token has", "1002"));
+        throw new GlmException(
+            new GlmError.Unauthenticated(
+                "the credential contains characters no API key or token has", "1002"));
       }
     }
     return h;
@@ -201,8 +225,10 @@ public final class Authenticator {
       return Long.MAX_VALUE;
     }
     try {
-      String payload = new String(Base64.getUrlDecoder().decode(
-          credential.substring(d1 + 1, d2)), StandardCharsets.UTF_8);
+      String payload =
+          new String(
+              Base64.getUrlDecoder().decode(credential.substring(d1 + 1, d2)),
+              StandardCharsets.UTF_8);
       var m = java.util.regex.Pattern.compile("\"exp\"\\s*:\\s*(\\d+)").matcher(payload);
       if (!m.find()) {
         return Long.MAX_VALUE;
@@ -218,10 +244,16 @@ public final class Authenticator {
   /** Drops cached principals of a key (or of a whole tenant when keyId is null). */
   public int invalidate(String keyId, String tenantId) {
     int before = cache.size();
-    cache.values().removeIf(e -> e.principal != null
-        && ((keyId != null && !keyId.isEmpty() && keyId.equals(e.principal.getKeyId()))
-        || (tenantId != null && !tenantId.isEmpty() && keyId == null
-            && tenantId.equals(e.principal.getTenantId()))));
+    cache
+        .values()
+        .removeIf(
+            e ->
+                e.principal != null
+                    && ((keyId != null && !keyId.isEmpty() && keyId.equals(e.principal.getKeyId()))
+                        || (tenantId != null
+                            && !tenantId.isEmpty()
+                            && keyId == null
+                            && tenantId.equals(e.principal.getTenantId()))));
     cache.values().removeIf(e -> e.principal == null);
     return before - cache.size();
   }

@@ -35,8 +35,8 @@ public final class TopicTailer implements AutoCloseable {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-        new ByteArrayDeserializer());
+    this.consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.thread = Thread.ofPlatform().daemon().name("tail-" + topic).unstarted(this::run);
   }
 
@@ -49,8 +49,10 @@ public final class TopicTailer implements AutoCloseable {
     try {
       List<TopicPartition> parts = List.of();
       while (running && parts.isEmpty()) {
-        parts = consumer.partitionsFor(topic, Duration.ofSeconds(5)).stream()
-            .map(i -> new TopicPartition(topic, i.partition())).toList();
+        parts =
+            consumer.partitionsFor(topic, Duration.ofSeconds(5)).stream()
+                .map(i -> new TopicPartition(topic, i.partition()))
+                .toList();
         if (parts.isEmpty()) {
           Thread.sleep(1000);
         }
@@ -65,7 +67,10 @@ public final class TopicTailer implements AutoCloseable {
           try {
             handler.accept(r.value());
           } catch (RuntimeException e) {
-            log.warn("skipping an unreadable record on {} at offset {}: {}", topic, r.offset(),
+            log.warn(
+                "skipping an unreadable record on {} at offset {}: {}",
+                topic,
+                r.offset(),
                 e.toString());
           }
         }

@@ -4,9 +4,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.glmmaas.proto.billing.v1.AccountStatus;
 
 /**
- * The latest AccountStatus of each tenant, fed from the compacted topic
- * {@code glm.account-status.v1}: a tenant marked INSUFFICIENT_BALANCE is refused (1113) before
- * any worker time is spent.
+ * The latest AccountStatus of each tenant, fed from the compacted topic {@code
+ * glm.account-status.v1}: a tenant marked INSUFFICIENT_BALANCE is refused (1113) before any worker
+ * time is spent.
  */
 public final class AccountStatuses {
 

@@ -52,8 +52,14 @@ public final class BillingClient {
   }
 
   public Mono<UsageReport> usage(String tenantId, String from, String to) {
-    return call(() -> s().getUsage(GetUsageRequest.newBuilder().setTenantId(tenantId)
-        .setFromDate(from).setToDate(to).build()));
+    return call(
+        () ->
+            s().getUsage(
+                    GetUsageRequest.newBuilder()
+                        .setTenantId(tenantId)
+                        .setFromDate(from)
+                        .setToDate(to)
+                        .build()));
   }
 
   public Mono<ReserveResponse> reserve(ReserveRequest r) {
@@ -61,37 +67,51 @@ public final class BillingClient {
   }
 
   public Mono<ReleaseResponse> release(String requestId, String tenantId) {
-    return call(() -> s().release(ReleaseRequest.newBuilder().setRequestId(requestId)
-        .setTenantId(tenantId).build()))
-        .onErrorResume(e -> {
-          log.warn("releasing a reservation failed: {}", e.toString());
-          return Mono.empty();
-        });
+    return call(() ->
+            s().release(
+                    ReleaseRequest.newBuilder()
+                        .setRequestId(requestId)
+                        .setTenantId(tenantId)
+                        .build()))
+        .onErrorResume(
+            e -> {
+              log.warn("releasing a reservation failed: {}", e.toString());
+              return Mono.empty();
+            });
   }
 
   private static <T> Mono<T> call(java.util.function.Supplier<ListenableFuture<T>> f) {
-    return Mono.fromFuture(() -> {
-      ListenableFuture<T> lf = f.get();
-      CompletableFuture<T> cf = new CompletableFuture<>() {
-        @Override public boolean cancel(boolean b) {
-          lf.cancel(b);
-          return super.cancel(b);
-        }
-      };
-      lf.addListener(() -> {
-        try {
-          cf.complete(lf.get());
-        } catch (ExecutionException e) {
-          cf.completeExceptionally(e.getCause());
-        } catch (Exception e) {
-          cf.completeExceptionally(e);
-        }
-      }, Runnable::run);
-      return cf;
-    }).onErrorMap(t -> !(t instanceof GlmException), t -> {
-      log.warn("billing-service call failed: {}", t.toString());
-      return new GlmException(new GlmError.Unavailable(
-          "the billing service is unavailable, retry shortly", Duration.ofSeconds(1)));
-    });
+    return Mono.fromFuture(
+            () -> {
+              ListenableFuture<T> lf = f.get();
+              CompletableFuture<T> cf =
+                  new CompletableFuture<>() {
+                    @Override
+                    public boolean cancel(boolean b) {
+                      lf.cancel(b);
+                      return super.cancel(b);
+                    }
+                  };
+              lf.addListener(
+                  () -> {
+                    try {
+                      cf.complete(lf.get());
+                    } catch (ExecutionException e) {
+                      cf.completeExceptionally(e.getCause());
+                    } catch (Exception e) {
+                      cf.completeExceptionally(e);
+                    }
+                  },
+                  Runnable::run);
+              return cf;
+            })
+        .onErrorMap(
+            t -> !(t instanceof GlmException),
+            t -> {
+              log.warn("billing-service call failed: {}", t.toString());
+              return new GlmException(
+                  new GlmError.Unavailable(
+                      "the billing service is unavailable, retry shortly", Duration.ofSeconds(1)));
+            });
   }
 }

@@ -17,12 +17,14 @@ import org.glmmaas.gateway.auth.TopicTailer;
 import org.glmmaas.gateway.billing.AccountStatuses;
 import org.glmmaas.gateway.billing.BillingClient;
 import org.glmmaas.gateway.billing.BillingHandler;
+import org.glmmaas.gateway.error.GlmError;
+import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.gateway.metrics.GatewayMetrics;
+import org.glmmaas.gateway.metrics.RequestMetricsFilter;
 import org.glmmaas.gateway.openai.OpenAiDialect;
 import org.glmmaas.gateway.ratelimit.InMemoryRateLimiter;
 import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.glmmaas.gateway.ratelimit.RedisRateLimiter;
-import org.glmmaas.gateway.metrics.GatewayMetrics;
-import org.glmmaas.gateway.metrics.RequestMetricsFilter;
 import org.glmmaas.gateway.routing.DnsDiscovery;
 import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.gateway.routing.KubernetesDiscovery;
@@ -40,8 +42,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.glmmaas.gateway.error.GlmError;
-import org.glmmaas.gateway.error.GlmException;
 import org.springframework.web.reactive.function.server.RequestPredicates;
 import org.springframework.web.reactive.function.server.RouterFunction;
 import org.springframework.web.reactive.function.server.RouterFunctions;
@@ -79,21 +79,29 @@ public class GatewayConfiguration {
     if (ch == null) {
       log.warn("glm.gateway.auth.address is not set: every call will be refused");
     }
-    return new Authenticator(ch, p.auth().timeout(), p.auth().maxCacheTtl(),
-        p.auth().maxCacheEntries(), System::nanoTime);
+    return new Authenticator(
+        ch,
+        p.auth().timeout(),
+        p.auth().maxCacheTtl(),
+        p.auth().maxCacheEntries(),
+        System::nanoTime);
   }
 
   @Bean
-  BillingClient billingClient(GatewayProperties p,
+  BillingClient billingClient(
+      GatewayProperties p,
       org.springframework.beans.factory.ObjectProvider<
-          org.springframework.http.client.ReactorResourceFactory> resources) {
+              org.springframework.http.client.ReactorResourceFactory>
+          resources) {
     if (p.billing().address().isBlank()) {
       return null;
     }
     // loop-affine like the worker channels: the reservation is on every call's path, and the
     // worker call that follows it leaves from the loop the reservation was answered on
-    return new BillingClient(LoopChannels.connect(p.billing().address(),
-        httpLoops(p, resources.getIfAvailable()), 4 << 20), p.billing().timeout());
+    return new BillingClient(
+        LoopChannels.connect(
+            p.billing().address(), httpLoops(p, resources.getIfAvailable()), 4 << 20),
+        p.billing().timeout());
   }
 
   @Bean
@@ -107,26 +115,32 @@ public class GatewayConfiguration {
     if (bootstrap == null) {
       return new Tailers(null, null);
     }
-    TopicTailer keys = new TopicTailer(bootstrap, "glm.key-events.v1", v -> {
-      try {
-        KeyEvent e = KeyEvent.parseFrom(v);
-        if (e.getKind() == KeyEvent.Kind.TENANT_UPDATED) {
-          auth.invalidate(null, e.getTenantId());
-        } else {
-          auth.invalidate(e.getKeyId(), null);
-        }
-      } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
-        throw new IllegalArgumentException("not a KeyEvent", ex);
-      }
-    }).start();
-    TopicTailer status = new TopicTailer(bootstrap, "glm.account-status.v1", accounts::accept)
-        .start();
+    TopicTailer keys =
+        new TopicTailer(
+                bootstrap,
+                "glm.key-events.v1",
+                v -> {
+                  try {
+                    KeyEvent e = KeyEvent.parseFrom(v);
+                    if (e.getKind() == KeyEvent.Kind.TENANT_UPDATED) {
+                      auth.invalidate(null, e.getTenantId());
+                    } else {
+                      auth.invalidate(e.getKeyId(), null);
+                    }
+                  } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+                    throw new IllegalArgumentException("not a KeyEvent", ex);
+                  }
+                })
+            .start();
+    TopicTailer status =
+        new TopicTailer(bootstrap, "glm.account-status.v1", accounts::accept).start();
     return new Tailers(keys, status);
   }
 
   /** The Kafka tailers (absent without spring.kafka.bootstrap-servers). */
   public record Tailers(TopicTailer keys, TopicTailer status) implements AutoCloseable {
-    @Override public void close() {
+    @Override
+    public void close() {
       if (keys != null) {
         keys.close();
       }
@@ -137,9 +151,11 @@ public class GatewayConfiguration {
   }
 
   @Bean(destroyMethod = "close")
-  WorkerPool workerPool(GatewayProperties p,
+  WorkerPool workerPool(
+      GatewayProperties p,
       org.springframework.beans.factory.ObjectProvider<
-          org.springframework.http.client.ReactorResourceFactory> resources) {
+              org.springframework.http.client.ReactorResourceFactory>
+          resources) {
     boolean k8s = p.discovery().mode() == GatewayProperties.DiscoveryMode.KUBERNETES;
     if (k8s && !p.workers().isEmpty()) {
       log.warn("glm.gateway.workers is ignored: discovery mode is kubernetes");
@@ -148,26 +164,33 @@ public class GatewayConfiguration {
     // every address they have)
     LoopChannels.EventLoops loops = httpLoops(p, resources.getIfAvailable());
     if (loops != null) {
-      log.info("worker and billing channels: one per HTTP event loop ({} loops, {})",
+      log.info(
+          "worker and billing channels: one per HTTP event loop ({} loops, {})",
           java.util.stream.StreamSupport.stream(loops.group().spliterator(), false).count(),
           loops.channelType().getSimpleName());
     }
-    return new WorkerPool(java.util.List.of(),
-        p.routing().watchMinInterval(), p.routing().reconnectBackoff(),
-        p.routing().loadReportTimeout(), loops).start();
+    return new WorkerPool(
+            java.util.List.of(),
+            p.routing().watchMinInterval(),
+            p.routing().reconnectBackoff(),
+            p.routing().loadReportTimeout(),
+            loops)
+        .start();
   }
 
   /** The HTTP server's event loops (Reactor Netty's server group), for loop-affine channels. */
-  static LoopChannels.EventLoops httpLoops(GatewayProperties p,
-      org.springframework.http.client.ReactorResourceFactory resources) {
+  static LoopChannels.EventLoops httpLoops(
+      GatewayProperties p, org.springframework.http.client.ReactorResourceFactory resources) {
     if (!p.routing().loopAffineChannels() || resources == null) {
       return null;
     }
     reactor.netty.resources.LoopResources lr = resources.getLoopResources();
-    io.netty.channel.EventLoopGroup group = lr.onServer(reactor.netty.resources.LoopResources
-        .DEFAULT_NATIVE && reactor.netty.resources.LoopResources.hasNativeSupport());
-    return new LoopChannels.EventLoops(group,
-        lr.onChannelClass(io.netty.channel.socket.SocketChannel.class, group));
+    io.netty.channel.EventLoopGroup group =
+        lr.onServer(
+            reactor.netty.resources.LoopResources.DEFAULT_NATIVE
+                && reactor.netty.resources.LoopResources.hasNativeSupport());
+    return new LoopChannels.EventLoops(
+        group, lr.onChannelClass(io.netty.channel.socket.SocketChannel.class, group));
   }
 
   /**
@@ -178,19 +201,29 @@ public class GatewayConfiguration {
   @Bean(destroyMethod = "close")
   Discovery discovery(GatewayProperties p, WorkerPool pool) {
     if (p.discovery().mode() != GatewayProperties.DiscoveryMode.KUBERNETES) {
-      return new Discovery(null, new DnsDiscovery(p.workers(), pool, p.discovery().dnsRefresh(),
-          DnsDiscovery.Resolver.SYSTEM).start());
+      return new Discovery(
+          null,
+          new DnsDiscovery(
+                  p.workers(), pool, p.discovery().dnsRefresh(), DnsDiscovery.Resolver.SYSTEM)
+              .start());
     }
     var k = p.discovery().kubernetes();
-    return new Discovery(new KubernetesDiscovery(
-        new io.fabric8.kubernetes.client.KubernetesClientBuilder().build(), pool, k.namespace(),
-        k.service(), k.portName()).start(), null);
+    return new Discovery(
+        new KubernetesDiscovery(
+                new io.fabric8.kubernetes.client.KubernetesClientBuilder().build(),
+                pool,
+                k.namespace(),
+                k.service(),
+                k.portName())
+            .start(),
+        null);
   }
 
   /** Holds the discovery in use: one of the two is set. */
   public record Discovery(KubernetesDiscovery kubernetes, DnsDiscovery dns)
       implements AutoCloseable {
-    @Override public void close() {
+    @Override
+    public void close() {
       if (kubernetes != null) {
         kubernetes.close();
       }
@@ -217,8 +250,11 @@ public class GatewayConfiguration {
 
   @Bean
   InferenceClient inferenceClient(WorkerPicker picker, GatewayProperties p) {
-    return new InferenceClient(picker, p.routing().maxAttempts(),
-        p.routing().firstTokenTimeout(), p.routing().quarantine());
+    return new InferenceClient(
+        picker,
+        p.routing().maxAttempts(),
+        p.routing().firstTokenTimeout(),
+        p.routing().quarantine());
   }
 
   @Bean
@@ -232,8 +268,8 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  AsyncTaskStore asyncTaskStore(Environment env, GatewayProperties p,
-      ObjectProvider<ReactiveStringRedisTemplate> redis) {
+  AsyncTaskStore asyncTaskStore(
+      Environment env, GatewayProperties p, ObjectProvider<ReactiveStringRedisTemplate> redis) {
     if (redisConfigured(env)) {
       return new RedisAsyncTaskStore(redis.getObject(), p.async().resultTtl());
     }
@@ -245,10 +281,15 @@ public class GatewayConfiguration {
   Disposable asyncTaskSweeper(AsyncTaskStore store, GatewayProperties p) {
     Duration every = p.async().sweepInterval();
     return Flux.interval(every, every, Schedulers.boundedElastic())
-        .concatMap(i -> store.sweep().onErrorResume(e -> {
-          log.warn("sweeping expired async task results failed: {}", e.toString());
-          return Mono.empty();
-        }))
+        .concatMap(
+            i ->
+                store
+                    .sweep()
+                    .onErrorResume(
+                        e -> {
+                          log.warn("sweeping expired async task results failed: {}", e.toString());
+                          return Mono.empty();
+                        }))
         .subscribe();
   }
 
@@ -263,11 +304,23 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  Admission admission(GatewayProperties p, Authenticator auth, WorkerPicker picker,
-      AccountStatuses accounts, RateLimiter limiter, ObjectProvider<BillingClient> billing,
+  Admission admission(
+      GatewayProperties p,
+      Authenticator auth,
+      WorkerPicker picker,
+      AccountStatuses accounts,
+      RateLimiter limiter,
+      ObjectProvider<BillingClient> billing,
       GatewayMetrics metrics) {
-    return new Admission(p, auth, new ChatRequestParser(p.maxTokensLimit()), picker, accounts,
-        limiter, billing.getIfAvailable(), metrics);
+    return new Admission(
+        p,
+        auth,
+        new ChatRequestParser(p.maxTokensLimit()),
+        picker,
+        accounts,
+        limiter,
+        billing.getIfAvailable(),
+        metrics);
   }
 
   @Bean
@@ -277,9 +330,15 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  RouterFunction<ServerResponse> apiRoutes(GatewayProperties p, Admission admission,
-      InferenceClient inference, WorkerPicker picker, AsyncTaskStore store,
-      ObjectProvider<BillingClient> billingClient, OpenAiDialect openAi, BigModelDialect bigModel,
+  RouterFunction<ServerResponse> apiRoutes(
+      GatewayProperties p,
+      Admission admission,
+      InferenceClient inference,
+      WorkerPicker picker,
+      AsyncTaskStore store,
+      ObjectProvider<BillingClient> billingClient,
+      OpenAiDialect openAi,
+      BigModelDialect bigModel,
       GatewayMetrics metrics) {
     ChatHandler chat = new ChatHandler(admission, inference, metrics);
     ModelsHandler models = new ModelsHandler(admission, picker);
@@ -296,17 +355,26 @@ public class GatewayConfiguration {
         .GET("/v1/billing/usage", r -> billing.usage(r, openAi))
         .GET("/api/paas/v4/billing/balance", r -> billing.balance(r, bigModel))
         .GET("/api/paas/v4/billing/usage", r -> billing.usage(r, bigModel))
-        .route(RequestPredicates.path("/v1/chat/completions")
-            .or(RequestPredicates.path("/api/paas/v4/chat/completions"))
-            .or(RequestPredicates.path("/api/paas/v4/async/chat/completions")),
-            r -> Mono.error(new GlmException(new GlmError.MethodNotAllowed(
-                r.method().name() + " is not supported here; use POST"))))
-        .route(RequestPredicates.path("/v1/models").or(RequestPredicates.path("/v1/billing/*"))
-            .or(RequestPredicates.path("/api/paas/v4/models"))
-            .or(RequestPredicates.path("/api/paas/v4/billing/*"))
-            .or(RequestPredicates.path("/api/paas/v4/async-result/*")),
-            r -> Mono.error(new GlmException(new GlmError.MethodNotAllowed(
-                r.method().name() + " is not supported here; use GET"))))
+        .route(
+            RequestPredicates.path("/v1/chat/completions")
+                .or(RequestPredicates.path("/api/paas/v4/chat/completions"))
+                .or(RequestPredicates.path("/api/paas/v4/async/chat/completions")),
+            r ->
+                Mono.error(
+                    new GlmException(
+                        new GlmError.MethodNotAllowed(
+                            r.method().name() + " is not supported here; use POST"))))
+        .route(
+            RequestPredicates.path("/v1/models")
+                .or(RequestPredicates.path("/v1/billing/*"))
+                .or(RequestPredicates.path("/api/paas/v4/models"))
+                .or(RequestPredicates.path("/api/paas/v4/billing/*"))
+                .or(RequestPredicates.path("/api/paas/v4/async-result/*")),
+            r ->
+                Mono.error(
+                    new GlmException(
+                        new GlmError.MethodNotAllowed(
+                            r.method().name() + " is not supported here; use GET"))))
         .build();
   }
 }

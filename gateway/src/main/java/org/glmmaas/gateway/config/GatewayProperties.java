@@ -43,8 +43,11 @@ public record GatewayProperties(
    * @param maxCacheTtl upper bound on how long a principal is cached, whatever the service says
    * @param maxCacheEntries cached credentials kept at most
    */
-  public record Auth(@DefaultValue("") String address, @DefaultValue("2s") Duration timeout,
-      @DefaultValue("5m") Duration maxCacheTtl, @DefaultValue("100000") int maxCacheEntries) {}
+  public record Auth(
+      @DefaultValue("") String address,
+      @DefaultValue("2s") Duration timeout,
+      @DefaultValue("5m") Duration maxCacheTtl,
+      @DefaultValue("100000") int maxCacheEntries) {}
 
   /**
    * @param address billing-service gRPC "host:port"; empty disables reservations and billing routes
@@ -55,8 +58,8 @@ public record GatewayProperties(
   /**
    * @param affinityPrefixChars characters of the rendered messages hashed (with the tenant) for
    *     prefix affinity
-   * @param affinitySlack how much more loaded than the least-loaded worker the affine worker may
-   *     be and still be chosen (load units: a waiting request counts 2, a running one 1)
+   * @param affinitySlack how much more loaded than the least-loaded worker the affine worker may be
+   *     and still be chosen (load units: a waiting request counts 2, a running one 1)
    * @param maxAttempts workers tried for one request when they fail before the first token
    * @param watchMinInterval minimum spacing of load reports asked of each worker
    * @param reconnectBackoff delay before re-opening a broken load stream (doubles up to 5 s)
@@ -70,8 +73,10 @@ public record GatewayProperties(
    *     a call stays on the thread that received it (fewer thread wake-ups: lower latency, most of
    *     all on small machines); false: one channel each on gRPC's own threads
    */
-  public record Routing(@DefaultValue("512") int affinityPrefixChars,
-      @DefaultValue("4") double affinitySlack, @DefaultValue("3") int maxAttempts,
+  public record Routing(
+      @DefaultValue("512") int affinityPrefixChars,
+      @DefaultValue("4") double affinitySlack,
+      @DefaultValue("3") int maxAttempts,
       @DefaultValue("100ms") Duration watchMinInterval,
       @DefaultValue("250ms") Duration reconnectBackoff,
       @DefaultValue("2s") Duration loadReportTimeout,
@@ -80,35 +85,41 @@ public record GatewayProperties(
       @DefaultValue("true") boolean loopAffineChannels) {}
 
   /** Worker discovery modes. */
-  public enum DiscoveryMode { STATIC, KUBERNETES }
+  public enum DiscoveryMode {
+    STATIC,
+    KUBERNETES
+  }
 
   /**
    * @param mode {@code static}: the {@code glm.gateway.workers} list, where a host name stands for
    *     every address it resolves to (a headless Service, a scaled compose service); {@code
    *     kubernetes}: the ready endpoints of a Service, watched through its EndpointSlices
-   * @param dnsRefresh static mode: how often the names in {@code glm.gateway.workers} are
-   *     resolved again (the JDK's own cache, {@code networkaddress.cache.ttl}, 30 s by default,
-   *     comes on top); a name that fails to resolve keeps its last addresses
+   * @param dnsRefresh static mode: how often the names in {@code glm.gateway.workers} are resolved
+   *     again (the JDK's own cache, {@code networkaddress.cache.ttl}, 30 s by default, comes on
+   *     top); a name that fails to resolve keeps its last addresses
    * @param kubernetes settings of the kubernetes mode
    */
-  public record Discovery(@DefaultValue("static") DiscoveryMode mode,
+  public record Discovery(
+      @DefaultValue("static") DiscoveryMode mode,
       @DefaultValue("5s") Duration dnsRefresh,
       @DefaultValue Kubernetes kubernetes) {}
 
   /**
    * @param namespace namespace of the worker Service; empty: the gateway's own (from the service
    *     account, else the kube config)
-   * @param service name of the worker Service (EndpointSlices labelled
-   *     {@code kubernetes.io/service-name=<service>})
+   * @param service name of the worker Service (EndpointSlices labelled {@code
+   *     kubernetes.io/service-name=<service>})
    * @param portName the gRPC port's name in the slices; empty: the first port
    */
-  public record Kubernetes(@DefaultValue("") String namespace,
-      @DefaultValue("inference-worker") String service, @DefaultValue("grpc") String portName) {}
+  public record Kubernetes(
+      @DefaultValue("") String namespace,
+      @DefaultValue("inference-worker") String service,
+      @DefaultValue("grpc") String portName) {}
 
   /**
    * @param resultTtl how long a task result is kept after its last write (BigModel keeps a day)
    * @param sweepInterval how often expired file-store results are deleted (Redis expires its own)
    */
-  public record Async(@DefaultValue("24h") Duration resultTtl,
-      @DefaultValue("10m") Duration sweepInterval) {}
+  public record Async(
+      @DefaultValue("24h") Duration resultTtl, @DefaultValue("10m") Duration sweepInterval) {}
 }

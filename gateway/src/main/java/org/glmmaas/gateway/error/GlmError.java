@@ -39,62 +39,73 @@ public sealed interface GlmError {
       this(message, param, param != null && param.startsWith("messages") ? "1214" : "1210");
     }
 
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 400;
     }
   }
 
   /** The body exceeds the gateway's size limit. */
   record PayloadTooLarge(String message) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 413;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "1210";
     }
   }
 
   /** Prompt plus max_tokens exceeds the model's context length. */
   record ContextLengthExceeded(String message) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 400;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "1261";
     }
 
-    @Override public String param() {
+    @Override
+    public String param() {
       return "messages";
     }
   }
 
   /** No or bad credential: 1000 (generic), 1001 (missing), 1002 (invalid), 1003/1004 (expired). */
   record Unauthenticated(String message, String bigModelCode) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 401;
     }
   }
 
   /** Valid credential, but this is not allowed: 1220 (model), 1110-1112 (account). */
   record PermissionDenied(String message, String bigModelCode) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 403;
     }
   }
 
   /** The model is not served here. */
   record ModelNotFound(String message) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 404;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "1211";
     }
 
-    @Override public String param() {
+    @Override
+    public String param() {
       return "model";
     }
   }
@@ -102,89 +113,106 @@ public sealed interface GlmError {
   /** A limit was hit: 1302 concurrency, 1303 requests or tokens per minute. */
   record RateLimited(String message, String bigModelCode, Duration retryAfter, String kind)
       implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 429;
     }
 
-    @Override public boolean retryable() {
+    @Override
+    public boolean retryable() {
       return true;
     }
   }
 
   /** The tenant's balance cannot cover the call. Not retryable. */
   record InsufficientBalance(String message) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 429;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "1113";
     }
   }
 
   /** Workers are saturated; retry later. */
   record Overloaded(String message, Duration retryAfter) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 503;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "1305";
     }
 
-    @Override public boolean retryable() {
+    @Override
+    public boolean retryable() {
       return true;
     }
   }
 
   /** No worker can serve now (none ready, unreachable, a dependency down). */
   record Unavailable(String message, Duration retryAfter) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 503;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "500";
     }
 
-    @Override public boolean retryable() {
+    @Override
+    public boolean retryable() {
       return true;
     }
   }
 
   /** A bug or an engine failure. The message is generic; details go to the log. */
   record Internal(String message) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 500;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "500";
     }
 
-    @Override public boolean retryable() {
+    @Override
+    public boolean retryable() {
       return true;
     }
   }
 
   /** Not an API path. */
   record NotFound(String message) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 404;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "1210";
     }
   }
 
   /** The path exists, but not for this method. */
   record MethodNotAllowed(String message) implements GlmError {
-    @Override public int httpStatus() {
+    @Override
+    public int httpStatus() {
       return 405;
     }
 
-    @Override public String bigModelCode() {
+    @Override
+    public String bigModelCode() {
       return "1210";
     }
   }

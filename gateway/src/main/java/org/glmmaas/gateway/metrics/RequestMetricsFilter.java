@@ -10,10 +10,10 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
 /**
- * Counts every API call ({@code /v1/**}, {@code /api/paas/v4/**}) by dialect, model and status
- * once its response is written, and records the latency the gateway added to calls that reached a
- * worker. Errors escaping the handlers are rendered here by the API error handler, so their
- * status is known; a client that went away counts as 499.
+ * Counts every API call ({@code /v1/**}, {@code /api/paas/v4/**}) by dialect, model and status once
+ * its response is written, and records the latency the gateway added to calls that reached a
+ * worker. Errors escaping the handlers are rendered here by the API error handler, so their status
+ * is known; a client that went away counts as 499.
  */
 public final class RequestMetricsFilter implements WebFilter, Ordered {
 
@@ -33,20 +33,20 @@ public final class RequestMetricsFilter implements WebFilter, Ordered {
   @Override
   public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
     String path = exchange.getRequest().getPath().value();
-    String dialect = path.startsWith("/v1/") ? "openai"
-        : path.startsWith("/api/paas/v4/") ? "bigmodel" : null;
+    String dialect =
+        path.startsWith("/v1/") ? "openai" : path.startsWith("/api/paas/v4/") ? "bigmodel" : null;
     if (dialect == null) {
       return chain.filter(exchange);
     }
     RequestTiming t = new RequestTiming(System.nanoTime());
     exchange.getAttributes().put(RequestTiming.ATTR, t);
-    return chain.filter(exchange)
+    return chain
+        .filter(exchange)
         .onErrorResume(e -> errors.handle(exchange, e))
         .doFinally(sig -> record(exchange, dialect, t, sig));
   }
 
-  private void record(ServerWebExchange exchange, String dialect, RequestTiming t,
-      SignalType sig) {
+  private void record(ServerWebExchange exchange, String dialect, RequestTiming t, SignalType sig) {
     HttpStatusCode st = exchange.getResponse().getStatusCode();
     int status = sig == SignalType.CANCEL ? 499 : st == null ? 200 : st.value();
     metrics.request(dialect, t.model(), status);

@@ -31,8 +31,10 @@ public final class InMemoryRateLimiter implements RateLimiter {
         double t = level(ids[s] + ":rpm", l.getRequestsPerMinute(), now);
         if (t < 1) {
           long wait = (long) Math.ceil((1 - t) * 60000.0 / l.getRequestsPerMinute());
-          return Mono.just(new Admission(Denials.of("requests", s, wait),
-              headers(l, 0, tokLeftOrFull(ids[s], l, now), wait)));
+          return Mono.just(
+              new Admission(
+                  Denials.of("requests", s, wait),
+                  headers(l, 0, tokLeftOrFull(ids[s], l, now), wait)));
         }
         reqLeft[s] = t;
       }
@@ -41,8 +43,9 @@ public final class InMemoryRateLimiter implements RateLimiter {
         double t = level(ids[s] + ":tpm", l.getTokensPerMinute(), now);
         if (t < need) {
           long wait = (long) Math.ceil((need - t) * 60000.0 / l.getTokensPerMinute());
-          return Mono.just(new Admission(Denials.of("tokens", s, wait),
-              headers(l, Math.floor(reqLeft[s]), t, wait)));
+          return Mono.just(
+              new Admission(
+                  Denials.of("tokens", s, wait), headers(l, Math.floor(reqLeft[s]), t, wait)));
         }
         tokLeft[s] = t;
       }
@@ -50,8 +53,9 @@ public final class InMemoryRateLimiter implements RateLimiter {
         Map<String, Long> ls = leases.computeIfAbsent(ids[s], k -> new HashMap<>());
         ls.values().removeIf(exp -> exp <= now);
         if (ls.size() >= l.getMaxConcurrency()) {
-          return Mono.just(new Admission(Denials.of("concurrency", s, 1000),
-              headers(l, reqLeft[s], tokLeft[s], 0)));
+          return Mono.just(
+              new Admission(
+                  Denials.of("concurrency", s, 1000), headers(l, reqLeft[s], tokLeft[s], 0)));
         }
       }
     }
@@ -81,9 +85,12 @@ public final class InMemoryRateLimiter implements RateLimiter {
   private static Headers headers(Limits l, double reqLeft, double tokLeft, long ignored) {
     long rpm = l.getRequestsPerMinute();
     long tpm = l.getTokensPerMinute();
-    return new Headers(rpm, (long) Math.floor(Math.max(0, reqLeft)),
+    return new Headers(
+        rpm,
+        (long) Math.floor(Math.max(0, reqLeft)),
         Duration.ofMillis(rpm == 0 ? 0 : (long) Math.ceil((rpm - reqLeft) * 60000.0 / rpm)),
-        tpm, (long) Math.floor(Math.max(0, tokLeft)),
+        tpm,
+        (long) Math.floor(Math.max(0, tokLeft)),
         Duration.ofMillis(tpm == 0 ? 0 : (long) Math.ceil((tpm - tokLeft) * 60000.0 / tpm)));
   }
 

@@ -37,12 +37,18 @@ public interface RateLimiter {
    * @param leaseId unique id of the in-flight permit
    * @param leaseTtl how long the permit lives if never released
    */
-  record Request(String keyId, Limits keyLimits, String tenantId, Limits tenantLimits,
-      long tokens, String leaseId, Duration leaseTtl) {}
+  record Request(
+      String keyId,
+      Limits keyLimits,
+      String tenantId,
+      Limits tenantLimits,
+      long tokens,
+      String leaseId,
+      Duration leaseTtl) {}
 
   /**
-   * The outcome, and the state to report in x-ratelimit-* headers (the key's, or the tenant's
-   * when the key has no limits); null headers when neither has RPM/TPM limits.
+   * The outcome, and the state to report in x-ratelimit-* headers (the key's, or the tenant's when
+   * the key has no limits); null headers when neither has RPM/TPM limits.
    */
   record Admission(GlmError denied, Headers headers) {
     public boolean admitted() {
@@ -51,8 +57,13 @@ public interface RateLimiter {
   }
 
   /** Values of the x-ratelimit-* headers. A limit of 0 means that limit is not set. */
-  record Headers(long limitRequests, long remainingRequests, Duration resetRequests,
-      long limitTokens, long remainingTokens, Duration resetTokens) {}
+  record Headers(
+      long limitRequests,
+      long remainingRequests,
+      Duration resetRequests,
+      long limitTokens,
+      long remainingTokens,
+      Duration resetTokens) {}
 
   /** OpenAI's duration format for reset headers: "1s", "6m0s", "20ms". */
   static String formatReset(Duration d) {

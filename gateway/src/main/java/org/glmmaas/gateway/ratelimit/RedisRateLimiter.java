@@ -10,15 +10,16 @@ import org.springframework.data.redis.core.script.RedisScript;
 import reactor.core.publisher.Mono;
 
 /**
- * Limits shared by all gateway replicas: one Lua script admits atomically against both scopes
- * using Redis' own clock, so replicas with skewed clocks agree. Lease sets hold each in-flight
- * permit with an expiry score: a replica that dies without releasing loses its permits at expiry.
+ * Limits shared by all gateway replicas: one Lua script admits atomically against both scopes using
+ * Redis' own clock, so replicas with skewed clocks agree. Lease sets hold each in-flight permit
+ * with an expiry score: a replica that dies without releasing loses its permits at expiry.
  */
 public final class RedisRateLimiter implements RateLimiter {
 
   @SuppressWarnings("rawtypes")
   private static final RedisScript<List> ADMIT =
       RedisScript.of(new ClassPathResource("ratelimit/admit.lua"), List.class);
+
   @SuppressWarnings("rawtypes")
   private static final RedisScript<List> RELEASE =
       RedisScript.of(new ClassPathResource("ratelimit/release.lua"), List.class);
@@ -41,27 +42,38 @@ public final class RedisRateLimiter implements RateLimiter {
   public Mono<Admission> admit(Request r) {
     Limits kl = r.keyLimits();
     Limits tl = r.tenantLimits();
-    List<String> args = List.of(Long.toString(r.tokens()), r.leaseId(),
-        Long.toString(r.leaseTtl().toMillis()),
-        Long.toString(kl.getRequestsPerMinute()), Long.toString(kl.getTokensPerMinute()),
-        Long.toString(kl.getMaxConcurrency()),
-        Long.toString(tl.getRequestsPerMinute()), Long.toString(tl.getTokensPerMinute()),
-        Long.toString(tl.getMaxConcurrency()));
-    return redis.execute(ADMIT, keys(r), args).next().map(res -> {
-      if (num(res.get(0)) == 1) {
-        int scope = (int) num(res.get(1));
-        Limits l = scope == 0 ? kl : tl;
-        Headers h = l.getRequestsPerMinute() > 0 || l.getTokensPerMinute() > 0
-            ? headers(l, num(res.get(2)), num(res.get(3)), 0) : null;
-        return new Admission(null, h);
-      }
-      int scope = (int) num(res.get(1));
-      String kind = String.valueOf(res.get(2));
-      long retry = num(res.get(3));
-      GlmError err = Denials.of(kind, scope, retry);
-      Limits l = scope == 0 ? kl : tl;
-      return new Admission(err, headers(l, num(res.get(4)), num(res.get(5)), retry));
-    });
+    List<String> args =
+        List.of(
+            Long.toString(r.tokens()),
+            r.leaseId(),
+            Long.toString(r.leaseTtl().toMillis()),
+            Long.toString(kl.getRequestsPerMinute()),
+            Long.toString(kl.getTokensPerMinute()),
+            Long.toString(kl.getMaxConcurrency()),
+            Long.toString(tl.getRequestsPerMinute()),
+            Long.toString(tl.getTokensPerMinute()),
+            Long.toString(tl.getMaxConcurrency()));
+    return redis
+        .execute(ADMIT, keys(r), args)
+        .next()
+        .map(
+            res -> {
+              if (num(res.get(0)) == 1) {
+                int scope = (int) num(res.get(1));
+                Limits l = scope == 0 ? kl : tl;
+                Headers h =
+                    l.getRequestsPerMinute() > 0 || l.getTokensPerMinute() > 0
+                        ? headers(l, num(res.get(2)), num(res.get(3)), 0)
+                        : null;
+                return new Admission(null, h);
+              }
+              int scope = (int) num(res.get(1));
+              String kind = String.valueOf(res.get(2));
+              long retry = num(res.get(3));
+              GlmError err = Denials.of(kind, scope, retry);
+              Limits l = scope == 0 ? kl : tl;
+              return new Admission(err, headers(l, num(res.get(4)), num(res.get(5)), retry));
+            });
   }
 
   private static long num(Object o) {
@@ -71,18 +83,27 @@ public final class RedisRateLimiter implements RateLimiter {
   private static Headers headers(Limits l, long reqLeft, long tokLeft, long ignored) {
     long rpm = l.getRequestsPerMinute();
     long tpm = l.getTokensPerMinute();
-    return new Headers(rpm, reqLeft,
+    return new Headers(
+        rpm,
+        reqLeft,
         Duration.ofMillis(rpm == 0 ? 0 : (rpm - reqLeft) * 60000 / rpm),
-        tpm, tokLeft, Duration.ofMillis(tpm == 0 ? 0 : (tpm - tokLeft) * 60000 / tpm));
+        tpm,
+        tokLeft,
+        Duration.ofMillis(tpm == 0 ? 0 : (tpm - tokLeft) * 60000 / tpm));
   }
 
   @Override
   public Mono<Void> release(Request r, long actualTokens) {
     long k = r.keyLimits().getTokensPerMinute();
     long t = r.tenantLimits().getTokensPerMinute();
-    List<String> args = List.of(r.leaseId(), Long.toString(Math.min(r.tokens(), k)),
-        Long.toString(Math.min(r.tokens(), t)), Long.toString(actualTokens), Long.toString(k),
-        Long.toString(t));
+    List<String> args =
+        List.of(
+            r.leaseId(),
+            Long.toString(Math.min(r.tokens(), k)),
+            Long.toString(Math.min(r.tokens(), t)),
+            Long.toString(actualTokens),
+            Long.toString(k),
+            Long.toString(t));
     return redis.execute(RELEASE, keys(r), args).then();
   }
 }

@@ -57,8 +57,10 @@ public final class DnsDiscovery implements AutoCloseable {
   private final WorkerPool pool;
   private final Duration refresh;
   private final Resolver resolver;
+
   /** Last good addresses ("ip:port") of each name, and the names currently failing. */
   private final Map<String, Set<String>> known = new HashMap<>();
+
   private final Set<String> failing = new LinkedHashSet<>();
   private ScheduledExecutorService timer;
   private Set<String> applied;
@@ -68,8 +70,8 @@ public final class DnsDiscovery implements AutoCloseable {
    * @param addresses the configured "host:port" entries (blank ones are skipped)
    * @throws IllegalArgumentException for an entry that is not host:port
    */
-  public DnsDiscovery(Collection<String> addresses, WorkerPool pool, Duration refresh,
-      Resolver resolver) {
+  public DnsDiscovery(
+      Collection<String> addresses, WorkerPool pool, Duration refresh, Resolver resolver) {
     this.entries = parse(addresses);
     this.pool = pool;
     this.refresh = refresh;
@@ -84,18 +86,19 @@ public final class DnsDiscovery implements AutoCloseable {
    * then keeps re-resolving on a daemon thread when any entry is a name.
    */
   public DnsDiscovery start() {
-    List<String> names = entries.stream().filter(e -> !e.literal()).map(Entry::host).distinct()
-        .toList();
+    List<String> names =
+        entries.stream().filter(e -> !e.literal()).map(Entry::host).distinct().toList();
     if (!names.isEmpty()) {
       log.info("static workers: resolving {} every {} ms", names, refresh.toMillis());
     }
     refresh();
     synchronized (this) {
       if (!names.isEmpty() && !closed) {
-        timer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("worker-dns").factory());
-        timer.scheduleWithFixedDelay(this::refreshQuietly, refresh.toMillis(),
-            refresh.toMillis(), TimeUnit.MILLISECONDS);
+        timer =
+            Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("worker-dns").factory());
+        timer.scheduleWithFixedDelay(
+            this::refreshQuietly, refresh.toMillis(), refresh.toMillis(), TimeUnit.MILLISECONDS);
       }
     }
     return this;
@@ -111,8 +114,8 @@ public final class DnsDiscovery implements AutoCloseable {
 
   /**
    * Resolves every name and hands the pool the union of all addresses when it changed. Runs on one
-   * thread at a time (start, then the timer); the lock is held only to apply, never while resolving,
-   * so {@link #close()} does not wait for a slow lookup.
+   * thread at a time (start, then the timer); the lock is held only to apply, never while
+   * resolving, so {@link #close()} does not wait for a slow lookup.
    */
   void refresh() {
     if (closed) {
@@ -166,8 +169,13 @@ public final class DnsDiscovery implements AutoCloseable {
     }
     Set<String> last = known.getOrDefault(host, Set.of());
     if (failing.add(host)) {
-      log.warn("worker name {} (port {}) does not resolve ({}); keeping its last {} address(es) "
-          + "until it does", host, portForLog, why, last.size());
+      log.warn(
+          "worker name {} (port {}) does not resolve ({}); keeping its last {} address(es) "
+              + "until it does",
+          host,
+          portForLog,
+          why,
+          last.size());
     }
     return last;
   }

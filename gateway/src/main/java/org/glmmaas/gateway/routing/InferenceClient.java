@@ -46,8 +46,8 @@ public final class InferenceClient {
    * @param firstTokenTimeout a call with no response after this long is cancelled and retried
    *     elsewhere, and its worker quarantined for {@code quarantine}
    */
-  public InferenceClient(WorkerPicker picker, int maxAttempts, Duration firstTokenTimeout,
-      Duration quarantine) {
+  public InferenceClient(
+      WorkerPicker picker, int maxAttempts, Duration firstTokenTimeout, Duration quarantine) {
     this.picker = picker;
     this.maxAttempts = Math.max(1, maxAttempts);
     this.firstTokenTimeout = firstTokenTimeout;
@@ -64,106 +64,139 @@ public final class InferenceClient {
     return attempt(req, affinity, deadline, new HashSet<>(), 1);
   }
 
-  private Flux<GenerateResponse> attempt(GenerateRequest req, long affinity, Deadline deadline,
-      Set<WorkerEndpoint> excluded, int n) {
-    return Flux.defer(() -> {
-      WorkerEndpoint w = picker.pick(req.getModel(), affinity, excluded);
-      AtomicBoolean started = new AtomicBoolean();
-      return call(w, req, deadline)
-          .handle((GenerateResponse r, reactor.core.publisher.SynchronousSink<GenerateResponse> s)
-              -> {
-            if (!started.get() && r.hasFinished()
-                && (r.getFinished().getFinishReason() == FinishReason.ERROR
-                || r.getFinished().getFinishReason() == FinishReason.ABORTED)) {
-              s.error(new WorkerFailed(r.getFinished().getFinishReason().name() + ": "
-                  + r.getFinished().getErrorMessage()));
-              return;
-            }
-            started.set(true);
-            s.next(r);
-          })
-          .onErrorResume(t -> {
-            GlmError mapped = map(t);
-            boolean retry = !started.get() && mapped.retryable() && n < maxAttempts
-                && !deadline.isExpired();
-            if (retry) {
-              log.warn("worker {} failed before the first token ({}); trying another",
-                  w.address(), t.toString());
-              excluded.add(w);
-              return attempt(req, affinity, deadline, excluded, n + 1);
-            }
-            return Flux.error(new GlmException(mapped));
-          });
-    });
+  private Flux<GenerateResponse> attempt(
+      GenerateRequest req, long affinity, Deadline deadline, Set<WorkerEndpoint> excluded, int n) {
+    return Flux.defer(
+        () -> {
+          WorkerEndpoint w = picker.pick(req.getModel(), affinity, excluded);
+          AtomicBoolean started = new AtomicBoolean();
+          return call(w, req, deadline)
+              .handle(
+                  (GenerateResponse r,
+                      reactor.core.publisher.SynchronousSink<GenerateResponse> s) -> {
+                    if (!started.get()
+                        && r.hasFinished()
+                        && (r.getFinished().getFinishReason() == FinishReason.ERROR
+                            || r.getFinished().getFinishReason() == FinishReason.ABORTED)) {
+                      s.error(
+                          new WorkerFailed(
+                              r.getFinished().getFinishReason().name()
+                                  + ": "
+                                  + r.getFinished().getErrorMessage()));
+                      return;
+                    }
+                    started.set(true);
+                    s.next(r);
+                  })
+              .onErrorResume(
+                  t -> {
+                    GlmError mapped = map(t);
+                    boolean retry =
+                        !started.get()
+                            && mapped.retryable()
+                            && n < maxAttempts
+                            && !deadline.isExpired();
+                    if (retry) {
+                      log.warn(
+                          "worker {} failed before the first token ({}); trying another",
+                          w.address(),
+                          t.toString());
+                      excluded.add(w);
+                      return attempt(req, affinity, deadline, excluded, n + 1);
+                    }
+                    return Flux.error(new GlmException(mapped));
+                  });
+        });
   }
 
-  private Flux<GenerateResponse> call(WorkerEndpoint w, GenerateRequest req,
-      Deadline deadline) {
-    return Flux.create(sink -> {
-      // 0: waiting for the first response, 1: streaming, 2: gave up waiting (first-token timeout)
-      AtomicInteger phase = new AtomicInteger();
-      Disposable[] stallTimer = new Disposable[1];
-      AtomicBoolean released = new AtomicBoolean();
-      Runnable release = () -> {
-        if (released.compareAndSet(false, true)) {
-          w.release();
-        }
-      };
-      w.acquire();
-      ClientCallStreamObserver<?>[] holder = new ClientCallStreamObserver<?>[1];
-      stallTimer[0] = firstTokenTimeout.isZero() ? reactor.core.Disposables.disposed()
-          : Schedulers.parallel().schedule(() -> {
-        if (phase.compareAndSet(0, 2)) {
-          w.quarantine(quarantine);
-          log.warn("worker {} sent nothing within the first-token timeout of {} ms; quarantined "
-              + "for {} s", w.address(), firstTokenTimeout.toMillis(), quarantine.toSeconds());
-          holder[0].cancel("no first token in time", null);
-          release.run();
-          sink.error(new FirstTokenTimeout());
-        }
-      }, firstTokenTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      w.stub().withDeadline(deadline).generate(req,
-          new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
-            @Override public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
-              call.disableAutoRequestWithInitial(0);
-              holder[0] = call;
-            }
+  private Flux<GenerateResponse> call(WorkerEndpoint w, GenerateRequest req, Deadline deadline) {
+    return Flux.create(
+        sink -> {
+          // 0: waiting for the first response, 1: streaming, 2: gave up waiting (first-token
+          // timeout)
+          AtomicInteger phase = new AtomicInteger();
+          Disposable[] stallTimer = new Disposable[1];
+          AtomicBoolean released = new AtomicBoolean();
+          Runnable release =
+              () -> {
+                if (released.compareAndSet(false, true)) {
+                  w.release();
+                }
+              };
+          w.acquire();
+          ClientCallStreamObserver<?>[] holder = new ClientCallStreamObserver<?>[1];
+          stallTimer[0] =
+              firstTokenTimeout.isZero()
+                  ? reactor.core.Disposables.disposed()
+                  : Schedulers.parallel()
+                      .schedule(
+                          () -> {
+                            if (phase.compareAndSet(0, 2)) {
+                              w.quarantine(quarantine);
+                              log.warn(
+                                  "worker {} sent nothing within the first-token timeout of {} ms; quarantined "
+                                      + "for {} s",
+                                  w.address(),
+                                  firstTokenTimeout.toMillis(),
+                                  quarantine.toSeconds());
+                              holder[0].cancel("no first token in time", null);
+                              release.run();
+                              sink.error(new FirstTokenTimeout());
+                            }
+                          },
+                          firstTokenTimeout.toMillis(),
+                          TimeUnit.MILLISECONDS);
+          w.stub()
+              .withDeadline(deadline)
+              .generate(
+                  req,
+                  new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
+                      call.disableAutoRequestWithInitial(0);
+                      holder[0] = call;
+                    }
 
-            @Override public void onNext(GenerateResponse value) {
-              if (phase.get() == 1) {
-                sink.next(value);
-              } else if (phase.compareAndSet(0, 1)) {
-                stallTimer[0].dispose();
-                sink.next(value);
-              }
-            }
+                    @Override
+                    public void onNext(GenerateResponse value) {
+                      if (phase.get() == 1) {
+                        sink.next(value);
+                      } else if (phase.compareAndSet(0, 1)) {
+                        stallTimer[0].dispose();
+                        sink.next(value);
+                      }
+                    }
 
-            @Override public void onError(Throwable t) {
-              release.run();
-              if (phase.getAndSet(1) != 2) {
-                stallTimer[0].dispose();
-                sink.error(t);
-              }
-            }
+                    @Override
+                    public void onError(Throwable t) {
+                      release.run();
+                      if (phase.getAndSet(1) != 2) {
+                        stallTimer[0].dispose();
+                        sink.error(t);
+                      }
+                    }
 
-            @Override public void onCompleted() {
-              release.run();
-              if (phase.getAndSet(1) != 2) {
+                    @Override
+                    public void onCompleted() {
+                      release.run();
+                      if (phase.getAndSet(1) != 2) {
+                        stallTimer[0].dispose();
+                        sink.complete();
+                      }
+                    }
+                  });
+          ClientCallStreamObserver<?> call = holder[0];
+          // the call has started: demand and cancellation may now reach it
+          sink.onRequest(k -> call.request((int) Math.min(k, Integer.MAX_VALUE)));
+          sink.onCancel(
+              () -> {
+                phase.compareAndSet(0, 1);
                 stallTimer[0].dispose();
-                sink.complete();
-              }
-            }
-          });
-      ClientCallStreamObserver<?> call = holder[0];
-      // the call has started: demand and cancellation may now reach it
-      sink.onRequest(k -> call.request((int) Math.min(k, Integer.MAX_VALUE)));
-      sink.onCancel(() -> {
-        phase.compareAndSet(0, 1);
-        stallTimer[0].dispose();
-        call.cancel("the client went away", null);
-        release.run();
-      });
-    }, FluxSink.OverflowStrategy.BUFFER);
+                call.cancel("the client went away", null);
+                release.run();
+              });
+        },
+        FluxSink.OverflowStrategy.BUFFER);
   }
 
   /** A worker that sent nothing within the first-token timeout: try another. */
@@ -186,8 +219,8 @@ public final class InferenceClient {
       return g.error();
     }
     if (t instanceof FirstTokenTimeout) {
-      return new GlmError.Unavailable("the inference worker did not start answering in time",
-          Duration.ofSeconds(1));
+      return new GlmError.Unavailable(
+          "the inference worker did not start answering in time", Duration.ofSeconds(1));
     }
     if (t instanceof WorkerFailed) {
       return new GlmError.Internal("the inference worker failed while serving the request");
@@ -200,29 +233,33 @@ public final class InferenceClient {
         case "INVALID_REQUEST":
           return new GlmError.InvalidRequest(desc.isEmpty() ? "invalid request" : desc, null);
         case "CONTEXT_LENGTH_EXCEEDED":
-          return new GlmError.ContextLengthExceeded(desc.isEmpty()
-              ? "the prompt plus max_tokens exceeds the model's context length" : desc);
+          return new GlmError.ContextLengthExceeded(
+              desc.isEmpty()
+                  ? "the prompt plus max_tokens exceeds the model's context length"
+                  : desc);
         case "MODEL_NOT_FOUND":
           return new GlmError.ModelNotFound(desc.isEmpty() ? "model not found" : desc);
         case "OVERLOADED", "RATE_LIMITED":
-          return new GlmError.Overloaded("the model is overloaded; retry shortly",
-              Duration.ofSeconds(1));
+          return new GlmError.Overloaded(
+              "the model is overloaded; retry shortly", Duration.ofSeconds(1));
         case "UNAVAILABLE":
-          return new GlmError.Unavailable("the inference worker is unavailable; retry shortly",
-              Duration.ofSeconds(1));
+          return new GlmError.Unavailable(
+              "the inference worker is unavailable; retry shortly", Duration.ofSeconds(1));
         default:
           break;
       }
     }
     return switch (st.getCode()) {
-      case INVALID_ARGUMENT -> new GlmError.InvalidRequest(desc.isEmpty() ? "invalid request"
-          : desc, null);
-      case RESOURCE_EXHAUSTED -> new GlmError.Overloaded("the model is overloaded; retry shortly",
-          Duration.ofSeconds(1));
-      case DEADLINE_EXCEEDED -> new GlmError.Unavailable("the request did not finish before its "
-          + "deadline", Duration.ofSeconds(1));
-      case UNAVAILABLE, CANCELLED, UNKNOWN, ABORTED -> new GlmError.Unavailable(
-          "the inference worker is unavailable; retry shortly", Duration.ofSeconds(1));
+      case INVALID_ARGUMENT ->
+          new GlmError.InvalidRequest(desc.isEmpty() ? "invalid request" : desc, null);
+      case RESOURCE_EXHAUSTED ->
+          new GlmError.Overloaded("the model is overloaded; retry shortly", Duration.ofSeconds(1));
+      case DEADLINE_EXCEEDED ->
+          new GlmError.Unavailable(
+              "the request did not finish before its " + "deadline", Duration.ofSeconds(1));
+      case UNAVAILABLE, CANCELLED, UNKNOWN, ABORTED ->
+          new GlmError.Unavailable(
+              "the inference worker is unavailable; retry shortly", Duration.ofSeconds(1));
       default -> {
         log.warn("worker error {}: {}", st.getCode(), desc);
         yield new GlmError.Internal("the inference worker failed while serving the request");

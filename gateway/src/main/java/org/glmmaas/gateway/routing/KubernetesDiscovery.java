@@ -17,11 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Workers from Kubernetes: an informer on the EndpointSlices of the worker Service
- * ({@code kubernetes.io/service-name=<service>}) keeps the pool equal to the Service's ready
- * endpoints on the gRPC port. Needs get/list/watch on endpointslices in that namespace (the Helm
- * chart's Role). An endpoint that is not ready (starting, or terminating) leaves the pool; its
- * in-flight calls finish on the drained channel.
+ * Workers from Kubernetes: an informer on the EndpointSlices of the worker Service ({@code
+ * kubernetes.io/service-name=<service>}) keeps the pool equal to the Service's ready endpoints on
+ * the gRPC port. Needs get/list/watch on endpointslices in that namespace (the Helm chart's Role).
+ * An endpoint that is not ready (starting, or terminating) leaves the pool; its in-flight calls
+ * finish on the drained channel.
  */
 public final class KubernetesDiscovery implements AutoCloseable {
 
@@ -37,23 +37,27 @@ public final class KubernetesDiscovery implements AutoCloseable {
   private SharedIndexInformer<EndpointSlice> informer;
   private boolean closed;
 
-  public KubernetesDiscovery(KubernetesClient client, WorkerPool pool, String namespace,
-      String service, String portName) {
+  public KubernetesDiscovery(
+      KubernetesClient client, WorkerPool pool, String namespace, String service, String portName) {
     this.client = client;
     this.pool = pool;
     this.namespace = namespace == null || namespace.isBlank() ? client.getNamespace() : namespace;
     this.service = service;
     this.portName = portName == null ? "" : portName;
     if (this.namespace == null) {
-      throw new IllegalStateException("glm.gateway.discovery.kubernetes.namespace is not set and "
-          + "the Kubernetes client knows no namespace of its own");
+      throw new IllegalStateException(
+          "glm.gateway.discovery.kubernetes.namespace is not set and "
+              + "the Kubernetes client knows no namespace of its own");
     }
   }
 
   /** Starts watching without waiting for the first list (it follows within the informer). */
   public KubernetesDiscovery start() {
-    log.info("discovering workers from the EndpointSlices of service {}/{} (port '{}')",
-        namespace, service, portName);
+    log.info(
+        "discovering workers from the EndpointSlices of service {}/{} (port '{}')",
+        namespace,
+        service,
+        portName);
     startInformer();
     return this;
   }
@@ -62,34 +66,50 @@ public final class KubernetesDiscovery implements AutoCloseable {
     if (closed) {
       return;
     }
-    SharedIndexInformer<EndpointSlice> inf = client.discovery().v1().endpointSlices()
-        .inNamespace(namespace).withLabel(SERVICE_LABEL, service).runnableInformer(0);
-    inf.addEventHandler(new ResourceEventHandler<>() {
-      @Override public void onAdd(EndpointSlice s) {
-        refresh(inf);
-      }
+    SharedIndexInformer<EndpointSlice> inf =
+        client
+            .discovery()
+            .v1()
+            .endpointSlices()
+            .inNamespace(namespace)
+            .withLabel(SERVICE_LABEL, service)
+            .runnableInformer(0);
+    inf.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(EndpointSlice s) {
+            refresh(inf);
+          }
 
-      @Override public void onUpdate(EndpointSlice old, EndpointSlice now) {
-        refresh(inf);
-      }
+          @Override
+          public void onUpdate(EndpointSlice old, EndpointSlice now) {
+            refresh(inf);
+          }
 
-      @Override public void onDelete(EndpointSlice s, boolean unknownFinalState) {
-        refresh(inf);
-      }
-    });
+          @Override
+          public void onDelete(EndpointSlice s, boolean unknownFinalState) {
+            refresh(inf);
+          }
+        });
     informer = inf;
     // the informer re-establishes broken watches itself; a failed first list stops it, so retry
-    inf.start().whenComplete((ok, e) -> {
-      if (e != null && !closed) {
-        log.warn("listing EndpointSlices of {}/{} failed ({}); retrying in {} s", namespace,
-            service, e.toString(), RETRY.toSeconds());
-        inf.close();
-        CompletableFuture.delayedExecutor(RETRY.toMillis(), TimeUnit.MILLISECONDS)
-            .execute(this::startInformer);
-      } else if (e == null) {
-        refresh(inf);
-      }
-    });
+    inf.start()
+        .whenComplete(
+            (ok, e) -> {
+              if (e != null && !closed) {
+                log.warn(
+                    "listing EndpointSlices of {}/{} failed ({}); retrying in {} s",
+                    namespace,
+                    service,
+                    e.toString(),
+                    RETRY.toSeconds());
+                inf.close();
+                CompletableFuture.delayedExecutor(RETRY.toMillis(), TimeUnit.MILLISECONDS)
+                    .execute(this::startInformer);
+              } else if (e == null) {
+                refresh(inf);
+              }
+            });
   }
 
   private synchronized void refresh(SharedIndexInformer<EndpointSlice> inf) {

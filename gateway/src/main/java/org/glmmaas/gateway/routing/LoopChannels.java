@@ -13,12 +13,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * gRPC channels to one address, one per event loop of the gateway's HTTP server and running on
- * that loop: a call made on loop i goes out on channel i, so its request, the responses and what
- * the handler does with them stay on the thread that received the HTTP request. On a machine with
- * few cores every cross-thread hand-off is a wake-up that can wait for a core. Without loops
- * (tests, tools) there is one channel on gRPC's own transport threads; calls from threads that are
- * not loops use channel 0.
+ * gRPC channels to one address, one per event loop of the gateway's HTTP server and running on that
+ * loop: a call made on loop i goes out on channel i, so its request, the responses and what the
+ * handler does with them stay on the thread that received the HTTP request. On a machine with few
+ * cores every cross-thread hand-off is a wake-up that can wait for a core. Without loops (tests,
+ * tools) there is one channel on gRPC's own transport threads; calls from threads that are not
+ * loops use channel 0.
  */
 public final class LoopChannels {
 
@@ -40,8 +40,7 @@ public final class LoopChannels {
    *
    * @throws IllegalArgumentException when the address is not host:port
    */
-  public static LoopChannels connect(String address, EventLoops loops,
-      int maxInboundMessageBytes) {
+  public static LoopChannels connect(String address, EventLoops loops, int maxInboundMessageBytes) {
     int colon = address.lastIndexOf(':');
     if (colon <= 0) {
       throw new IllegalArgumentException("'" + address + "' is not host:port");
@@ -52,17 +51,25 @@ public final class LoopChannels {
     }
     int port = Integer.parseInt(address.substring(colon + 1));
     if (loops == null) {
-      ManagedChannel ch = tuned(Grpc.newChannelBuilderForAddress(host, port,
-          InsecureChannelCredentials.create()), maxInboundMessageBytes).build();
+      ManagedChannel ch =
+          tuned(
+                  Grpc.newChannelBuilderForAddress(host, port, InsecureChannelCredentials.create()),
+                  maxInboundMessageBytes)
+              .build();
       return new LoopChannels(List.of(ch), List.of());
     }
     List<ManagedChannel> chs = new ArrayList<>();
     List<EventExecutor> ls = new ArrayList<>();
     for (EventExecutor loop : loops.group()) {
       ls.add(loop);
-      chs.add(tuned(NettyChannelBuilder.forAddress(host, port).usePlaintext()
-          .eventLoopGroup((EventLoop) loop).channelType(loops.channelType()),
-          maxInboundMessageBytes).build());
+      chs.add(
+          tuned(
+                  NettyChannelBuilder.forAddress(host, port)
+                      .usePlaintext()
+                      .eventLoopGroup((EventLoop) loop)
+                      .channelType(loops.channelType()),
+                  maxInboundMessageBytes)
+              .build());
     }
     // connect now, so the first call on each loop does not wait for a TCP and HTTP/2 handshake
     chs.forEach(ch -> ch.getState(true));

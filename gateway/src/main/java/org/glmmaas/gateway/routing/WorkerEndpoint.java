@@ -11,8 +11,8 @@ import org.glmmaas.proto.inference.v1.WorkerState;
 /**
  * One worker as this gateway sees it: its channels, its latest load report (null while its load
  * stream is down) and the requests this gateway has in flight on it (reports lag behind those).
- * Calls go out on the channel of the calling thread's event loop ({@link LoopChannels}); channel
- * 0 also carries the load stream.
+ * Calls go out on the channel of the calling thread's event loop ({@link LoopChannels}); channel 0
+ * also carries the load stream.
  */
 public final class WorkerEndpoint {
 
@@ -82,7 +82,8 @@ public final class WorkerEndpoint {
   /** True while its load stream is up, it reports READY, and it is not quarantined. */
   public boolean ready() {
     LoadReport r = load;
-    return r != null && r.getState() == WorkerState.READY
+    return r != null
+        && r.getState() == WorkerState.READY
         && System.nanoTime() - quarantinedUntilNanos >= 0;
   }
 
@@ -117,8 +118,10 @@ public final class WorkerEndpoint {
     if (r == null) {
       return Double.MAX_VALUE;
     }
-    double kv = r.getNumKvBlocksTotal() > 0
-        ? 1.0 - (double) r.getNumKvBlocksFree() / r.getNumKvBlocksTotal() : 0;
+    double kv =
+        r.getNumKvBlocksTotal() > 0
+            ? 1.0 - (double) r.getNumKvBlocksFree() / r.getNumKvBlocksTotal()
+            : 0;
     return 2.0 * r.getNumWaiting() + r.getNumRunning() + 4.0 * kv + inFlight.get();
   }
 

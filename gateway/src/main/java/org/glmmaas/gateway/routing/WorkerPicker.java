@@ -29,8 +29,9 @@ public final class WorkerPicker {
   /** Throws ModelNotFound when no worker has ever served {@code model}. */
   public void checkModel(String model) {
     if (workers.isEmpty()) {
-      throw new GlmException(new GlmError.Unavailable(
-          "no inference workers are configured (glm.gateway.workers)", Duration.ofSeconds(5)));
+      throw new GlmException(
+          new GlmError.Unavailable(
+              "no inference workers are configured (glm.gateway.workers)", Duration.ofSeconds(5)));
     }
     for (WorkerEndpoint w : workers) {
       if (model.equals(w.lastModel())) {
@@ -38,11 +39,15 @@ public final class WorkerPicker {
       }
     }
     if (workers.stream().allMatch(w -> w.lastModel() == null)) {
-      throw new GlmException(new GlmError.Unavailable(
-          "no inference worker is reachable yet; retry shortly", Duration.ofSeconds(2)));
+      throw new GlmException(
+          new GlmError.Unavailable(
+              "no inference worker is reachable yet; retry shortly", Duration.ofSeconds(2)));
     }
-    throw new GlmException(new GlmError.ModelNotFound("model '" + sanitize(model)
-        + "' does not exist or is not served here; see GET /v1/models"));
+    throw new GlmException(
+        new GlmError.ModelNotFound(
+            "model '"
+                + sanitize(model)
+                + "' does not exist or is not served here; see GET /v1/models"));
   }
 
   public WorkerEndpoint pick(String model, long affinity, Collection<WorkerEndpoint> excluded) {
@@ -67,14 +72,17 @@ public final class WorkerPicker {
     }
     if (least == null) {
       checkModel(model);
-      throw new GlmException(new GlmError.Unavailable("no worker serving model '"
-          + sanitize(model) + "' is ready; retry shortly", Duration.ofSeconds(2)));
+      throw new GlmException(
+          new GlmError.Unavailable(
+              "no worker serving model '" + sanitize(model) + "' is ready; retry shortly",
+              Duration.ofSeconds(2)));
     }
     return affine.score() <= leastScore + slack ? affine : least;
   }
 
   private static long hash(WorkerEndpoint w, long affinity) {
-    return w == null ? Long.MIN_VALUE
+    return w == null
+        ? Long.MIN_VALUE
         : mix(affinity ^ (w.address().hashCode() * 0x9E3779B97F4A7C15L));
   }
 

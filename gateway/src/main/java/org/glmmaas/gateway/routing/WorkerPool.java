@@ -27,10 +27,10 @@ import org.slf4j.LoggerFactory;
  * ({@link #setAddresses}): a new address gets its channels and a stream, a gone one is drained.
  *
  * <p>Health: a broken stream marks the worker down at once (no traffic goes there) and is re-opened
- * with backoff. A worker reports only on change, so silence alone is no fault; after
- * {@code loadReportTimeout} of silence the pool opens a fresh WatchLoad (the contract answers one
- * with a report at once). Answered: it replaces the old stream. Not answered within the same time:
- * the worker is hung-but-open, so it is marked down and reconnected with backoff.
+ * with backoff. A worker reports only on change, so silence alone is no fault; after {@code
+ * loadReportTimeout} of silence the pool opens a fresh WatchLoad (the contract answers one with a
+ * report at once). Answered: it replaces the old stream. Not answered within the same time: the
+ * worker is hung-but-open, so it is marked down and reconnected with backoff.
  */
 public final class WorkerPool implements AutoCloseable {
 
@@ -39,8 +39,9 @@ public final class WorkerPool implements AutoCloseable {
 
   private final List<WorkerEndpoint> workers = new CopyOnWriteArrayList<>();
   private final Map<String, Watch> watches = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-      Thread.ofPlatform().daemon().name("worker-watch").factory());
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("worker-watch").factory());
   private final LoopChannels.EventLoops loops;
   private final int minIntervalMs;
   private final long baseBackoffMs;
@@ -52,17 +53,24 @@ public final class WorkerPool implements AutoCloseable {
     this(addresses, minInterval, backoff, Duration.ofSeconds(2));
   }
 
-  public WorkerPool(Collection<String> addresses, Duration minInterval, Duration backoff,
+  public WorkerPool(
+      Collection<String> addresses,
+      Duration minInterval,
+      Duration backoff,
       Duration loadReportTimeout) {
     this(addresses, minInterval, backoff, loadReportTimeout, null);
   }
 
   /**
-   * @param loops the HTTP server's event loops: each worker gets one channel per loop (see
-   *     {@link LoopChannels}); null: one channel per worker on gRPC's own transport threads
+   * @param loops the HTTP server's event loops: each worker gets one channel per loop (see {@link
+   *     LoopChannels}); null: one channel per worker on gRPC's own transport threads
    */
-  public WorkerPool(Collection<String> addresses, Duration minInterval, Duration backoff,
-      Duration loadReportTimeout, LoopChannels.EventLoops loops) {
+  public WorkerPool(
+      Collection<String> addresses,
+      Duration minInterval,
+      Duration backoff,
+      Duration loadReportTimeout,
+      LoopChannels.EventLoops loops) {
     this.loops = loops;
     this.minIntervalMs = (int) minInterval.toMillis();
     this.baseBackoffMs = Math.max(10, backoff.toMillis());
@@ -176,8 +184,11 @@ public final class WorkerPool implements AutoCloseable {
         return;
       }
       probeStarted = System.nanoTime();
-      endpoint.mainStub().watchLoad(WatchLoadRequest.newBuilder().setMinIntervalMs(minIntervalMs)
-          .build(), new Observer());
+      endpoint
+          .mainStub()
+          .watchLoad(
+              WatchLoadRequest.newBuilder().setMinIntervalMs(minIntervalMs).build(),
+              new Observer());
     }
 
     synchronized void check(long now) {
@@ -187,23 +198,26 @@ public final class WorkerPool implements AutoCloseable {
       if (probe != null && now - probeStarted > silenceNanos) {
         cancel(probe);
         probe = null;
-        failed("no load report within " + TimeUnit.NANOSECONDS.toMillis(silenceNanos)
-            + " ms of subscribing (hung worker?)");
+        failed(
+            "no load report within "
+                + TimeUnit.NANOSECONDS.toMillis(silenceNanos)
+                + " ms of subscribing (hung worker?)");
       } else if (probe == null && live != null && now - lastHeard > silenceNanos) {
         probe();
       }
     }
 
-    private final class Observer
-        implements ClientResponseObserver<WatchLoadRequest, LoadReport> {
+    private final class Observer implements ClientResponseObserver<WatchLoadRequest, LoadReport> {
       private ClientCallStreamObserver<WatchLoadRequest> call;
 
-      @Override public void beforeStart(ClientCallStreamObserver<WatchLoadRequest> c) {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<WatchLoadRequest> c) {
         call = c;
         probe = c; // beforeStart runs inside probe(), which holds the lock
       }
 
-      @Override public void onNext(LoadReport r) {
+      @Override
+      public void onNext(LoadReport r) {
         synchronized (Watch.this) {
           if (stopped) {
             cancel(call);
@@ -224,18 +238,20 @@ public final class WorkerPool implements AutoCloseable {
           boolean wasDown = endpoint.load() == null;
           endpoint.load(r);
           if (wasDown) {
-            log.info("worker {} up: model {} state {}", endpoint.address(), r.getModel(),
-                r.getState());
+            log.info(
+                "worker {} up: model {} state {}", endpoint.address(), r.getModel(), r.getState());
             fetchInfo();
           }
         }
       }
 
-      @Override public void onError(Throwable t) {
+      @Override
+      public void onError(Throwable t) {
         ended(t.toString());
       }
 
-      @Override public void onCompleted() {
+      @Override
+      public void onCompleted() {
         ended("load stream closed");
       }
 
@@ -283,18 +299,25 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private void fetchInfo() {
-      endpoint.mainStub().withDeadlineAfter(5, TimeUnit.SECONDS).getInfo(
-          GetInfoRequest.getDefaultInstance(), new io.grpc.stub.StreamObserver<>() {
-            @Override public void onNext(WorkerInfo info) {
-              endpoint.modelInfo(info.getModel());
-            }
+      endpoint
+          .mainStub()
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .getInfo(
+              GetInfoRequest.getDefaultInstance(),
+              new io.grpc.stub.StreamObserver<>() {
+                @Override
+                public void onNext(WorkerInfo info) {
+                  endpoint.modelInfo(info.getModel());
+                }
 
-            @Override public void onError(Throwable t) {
-              // load reports still name the model; GetInfo only adds detail
-            }
+                @Override
+                public void onError(Throwable t) {
+                  // load reports still name the model; GetInfo only adds detail
+                }
 
-            @Override public void onCompleted() {}
-          });
+                @Override
+                public void onCompleted() {}
+              });
     }
 
     synchronized void stop() {

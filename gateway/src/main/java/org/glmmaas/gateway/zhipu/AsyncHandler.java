@@ -40,8 +40,12 @@ public final class AsyncHandler {
   private final BigModelDialect dialect;
   private final Duration staleAfter;
 
-  public AsyncHandler(Admission admission, ChatHandler chat, AsyncTaskStore store,
-      BigModelDialect dialect, Duration requestTimeout) {
+  public AsyncHandler(
+      Admission admission,
+      ChatHandler chat,
+      AsyncTaskStore store,
+      BigModelDialect dialect,
+      Duration requestTimeout) {
     this.admission = admission;
     this.chat = chat;
     this.store = store;
@@ -50,72 +54,128 @@ public final class AsyncHandler {
   }
 
   public Mono<ServerResponse> submit(ServerRequest req) {
-    return admission.admit(req, dialect).flatMap(a -> {
-      if (a.chat().stream()) {
-        admission.finish(a, 0, false).subscribe();
-        return Mono.error(GlmException.invalid("async calls cannot stream; drop 'stream'",
-            "stream"));
-      }
-      String taskId = UUID.randomUUID().toString().replace("-", "");
-      AsyncTask task = new AsyncTask(taskId, a.responseId(), a.principal().getTenantId(),
-          a.chat().model(), "PROCESSING", System.currentTimeMillis(), null);
-      return store.put(task).then(Mono.fromRunnable(() -> runInBackground(a, task)))
-          .then(ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
-              .headers(h -> Responses.rateLimitHeaders(h, Responses.rateLimits(req.exchange())))
-              .bodyValue(Json.write(view(task))));
-    }).onErrorResume(GlmException.class, e -> Responses.error(req, dialect, e.error()));
+    return admission
+        .admit(req, dialect)
+        .flatMap(
+            a -> {
+              if (a.chat().stream()) {
+                admission.finish(a, 0, false).subscribe();
+                return Mono.error(
+                    GlmException.invalid("async calls cannot stream; drop 'stream'", "stream"));
+              }
+              String taskId = UUID.randomUUID().toString().replace("-", "");
+              AsyncTask task =
+                  new AsyncTask(
+                      taskId,
+                      a.responseId(),
+                      a.principal().getTenantId(),
+                      a.chat().model(),
+                      "PROCESSING",
+                      System.currentTimeMillis(),
+                      null);
+              return store
+                  .put(task)
+                  .then(Mono.fromRunnable(() -> runInBackground(a, task)))
+                  .then(
+                      ServerResponse.ok()
+                          .contentType(MediaType.APPLICATION_JSON)
+                          .headers(
+                              h ->
+                                  Responses.rateLimitHeaders(
+                                      h, Responses.rateLimits(req.exchange())))
+                          .bodyValue(Json.write(view(task))));
+            })
+        .onErrorResume(GlmException.class, e -> Responses.error(req, dialect, e.error()));
   }
 
   private void runInBackground(Admission.Admitted a, AsyncTask task) {
     StringBuilder text = new StringBuilder();
-    Dialect.StreamContext ctx = new Dialect.StreamContext(a.responseId(),
-        System.currentTimeMillis() / 1000, a.chat().model(), false);
+    Dialect.StreamContext ctx =
+        new Dialect.StreamContext(
+            a.responseId(), System.currentTimeMillis() / 1000, a.chat().model(), false);
     chat.run(a)
-        .doOnNext(r -> {
-          if (r.hasDelta()) {
-            text.append(r.getDelta().getText());
-          }
-        })
+        .doOnNext(
+            r -> {
+              if (r.hasDelta()) {
+                text.append(r.getDelta().getText());
+              }
+            })
         .filter(GenerateResponse::hasFinished)
         // not next(): cancelling a call that is about to complete costs a gRPC cancellation
         .singleOrEmpty()
-        .map(r -> {
-          Finished f = r.getFinished();
-          return switch (f.getFinishReason()) {
-            case STOP, LENGTH -> task.finish("SUCCESS",
-                dialect.completionNode(ctx, text.toString(), f.getFinishReason(), f.getUsage()));
-            default -> task.finish("FAIL", BigModelErrors.body(new GlmError.Internal(
-                "the inference worker failed while serving the request")));
-          };
-        })
-        .switchIfEmpty(Mono.fromSupplier(() -> task.finish("FAIL", BigModelErrors.body(
-            new GlmError.Internal("the inference worker ended without finishing")))))
-        .onErrorResume(e -> Mono.just(task.finish("FAIL", BigModelErrors.body(
-            e instanceof GlmException g ? g.error() : new GlmError.Internal("internal error")))))
+        .map(
+            r -> {
+              Finished f = r.getFinished();
+              return switch (f.getFinishReason()) {
+                case STOP, LENGTH ->
+                    task.finish(
+                        "SUCCESS",
+                        dialect.completionNode(
+                            ctx, text.toString(), f.getFinishReason(), f.getUsage()));
+                default ->
+                    task.finish(
+                        "FAIL",
+                        BigModelErrors.body(
+                            new GlmError.Internal(
+                                "the inference worker failed while serving the request")));
+              };
+            })
+        .switchIfEmpty(
+            Mono.fromSupplier(
+                () ->
+                    task.finish(
+                        "FAIL",
+                        BigModelErrors.body(
+                            new GlmError.Internal(
+                                "the inference worker ended without finishing")))))
+        .onErrorResume(
+            e ->
+                Mono.just(
+                    task.finish(
+                        "FAIL",
+                        BigModelErrors.body(
+                            e instanceof GlmException g
+                                ? g.error()
+                                : new GlmError.Internal("internal error")))))
         .flatMap(store::put)
         .subscribe(null, e -> log.error("storing async task result failed: {}", e.toString()));
   }
 
   public Mono<ServerResponse> result(ServerRequest req) {
     String id = req.pathVariable("id");
-    return admission.authenticate(req).flatMap(p -> {
-      if (!TASK_ID.matcher(id).matches()) {
-        return Mono.error(GlmException.invalid("task id must be 1-128 letters, digits, '-' or "
-            + "'_'", "id"));
-      }
-      return store.get(p.getTenantId(), id)
-          .switchIfEmpty(Mono.error(() -> new GlmException(new GlmError.NotFound(
-              "no async task with this id for this account"))));
-    }).flatMap(t -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(Json.write(view(stale(t)))))
+    return admission
+        .authenticate(req)
+        .flatMap(
+            p -> {
+              if (!TASK_ID.matcher(id).matches()) {
+                return Mono.error(
+                    GlmException.invalid(
+                        "task id must be 1-128 letters, digits, '-' or " + "'_'", "id"));
+              }
+              return store
+                  .get(p.getTenantId(), id)
+                  .switchIfEmpty(
+                      Mono.error(
+                          () ->
+                              new GlmException(
+                                  new GlmError.NotFound(
+                                      "no async task with this id for this account"))));
+            })
+        .flatMap(
+            t ->
+                ServerResponse.ok()
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(Json.write(view(stale(t)))))
         .onErrorResume(GlmException.class, e -> Responses.error(req, dialect, e.error()));
   }
 
   private AsyncTask stale(AsyncTask t) {
     if ("PROCESSING".equals(t.status())
         && System.currentTimeMillis() - t.createdMs() > staleAfter.toMillis()) {
-      return t.finish("FAIL", BigModelErrors.body(new GlmError.Internal(
-          "the gateway running this task stopped before it finished")));
+      return t.finish(
+          "FAIL",
+          BigModelErrors.body(
+              new GlmError.Internal("the gateway running this task stopped before it finished")));
     }
     return t;
   }

@@ -44,8 +44,8 @@ public final class BigModelDialect implements Dialect {
   }
 
   /** The non-streaming body; also the payload of a SUCCESS async result. */
-  public ObjectNode completionNode(StreamContext ctx, String content, FinishReason reason,
-      Usage usage) {
+  public ObjectNode completionNode(
+      StreamContext ctx, String content, FinishReason reason, Usage usage) {
     ObjectNode root = Json.object();
     root.put("id", ctx.id());
     root.put("request_id", ctx.id());

@@ -53,8 +53,11 @@ class ChatApiTest {
 
   @Test
   void bigModelNonStreamingUsesTheClientsRequestIdAndBigModelShape() throws Exception {
-    HttpResponse<String> r = gw.post("/api/paas/v4/chat/completions", TestGateway.KEY,
-        chat("hi", "\"request_id\":\"my-req-42\",\"do_sample\":false,\"user_id\":\"u1\""));
+    HttpResponse<String> r =
+        gw.post(
+            "/api/paas/v4/chat/completions",
+            TestGateway.KEY,
+            chat("hi", "\"request_id\":\"my-req-42\",\"do_sample\":false,\"user_id\":\"u1\""));
     assertThat(r.statusCode()).isEqualTo(200);
     JsonNode b = json(r.body());
     assertThat(b.get("id").asString()).isEqualTo("my-req-42");
@@ -70,17 +73,21 @@ class ChatApiTest {
 
   @Test
   void generatedIdsAreUnique() throws Exception {
-    String a = json(gw.post("/api/paas/v4/chat/completions", TestGateway.KEY, chat("x", null))
-        .body()).get("id").asString();
-    String b = json(gw.post("/api/paas/v4/chat/completions", TestGateway.KEY, chat("x", null))
-        .body()).get("id").asString();
+    String a =
+        json(gw.post("/api/paas/v4/chat/completions", TestGateway.KEY, chat("x", null)).body())
+            .get("id")
+            .asString();
+    String b =
+        json(gw.post("/api/paas/v4/chat/completions", TestGateway.KEY, chat("x", null)).body())
+            .get("id")
+            .asString();
     assertThat(a).isNotEqualTo(b).matches("\\d+");
   }
 
   @Test
   void bigModelStreamRepeatsTheRoleAndEndsWithUsageThenDone() throws Exception {
-    HttpResponse<String> r = gw.post("/api/paas/v4/chat/completions", TestGateway.KEY,
-        chat("hi", "\"stream\":true"));
+    HttpResponse<String> r =
+        gw.post("/api/paas/v4/chat/completions", TestGateway.KEY, chat("hi", "\"stream\":true"));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
     List<String> data = dataLines(r.body());
@@ -103,8 +110,9 @@ class ChatApiTest {
 
   @Test
   void openAiStreamSendsUsageOnlyWhenAskedForIt() throws Exception {
-    List<String> plain = dataLines(gw.post("/v1/chat/completions", TestGateway.KEY,
-        chat("hi", "\"stream\":true")).body());
+    List<String> plain =
+        dataLines(
+            gw.post("/v1/chat/completions", TestGateway.KEY, chat("hi", "\"stream\":true")).body());
     assertThat(plain).hasSize(6).last().isEqualTo("[DONE]");
     assertThat(plain).noneMatch(s -> s.contains("\"usage\""));
     JsonNode fin = json(plain.get(4));
@@ -112,8 +120,13 @@ class ChatApiTest {
     assertThat(fin.at("/choices/0/finish_reason").asString()).isEqualTo("stop");
     assertThat(fin.at("/choices/0/delta").isEmpty()).isTrue();
 
-    List<String> withUsage = dataLines(gw.post("/v1/chat/completions", TestGateway.KEY,
-        chat("hi", "\"stream\":true,\"stream_options\":{\"include_usage\":true}")).body());
+    List<String> withUsage =
+        dataLines(
+            gw.post(
+                    "/v1/chat/completions",
+                    TestGateway.KEY,
+                    chat("hi", "\"stream\":true,\"stream_options\":{\"include_usage\":true}"))
+                .body());
     assertThat(withUsage).hasSize(7).last().isEqualTo("[DONE]");
     JsonNode u = json(withUsage.get(5));
     assertThat(u.get("choices").isEmpty()).isTrue();
@@ -123,17 +136,26 @@ class ChatApiTest {
 
   @Test
   void lengthFinishIsReportedInBothDialects() throws Exception {
-    assertThat(json(gw.post("/v1/chat/completions", TestGateway.KEY, chat("[length]", null))
-        .body()).at("/choices/0/finish_reason").asString()).isEqualTo("length");
-    assertThat(json(gw.post("/api/paas/v4/chat/completions", TestGateway.KEY,
-        chat("[length]", null)).body()).at("/choices/0/finish_reason").asString())
+    assertThat(
+            json(gw.post("/v1/chat/completions", TestGateway.KEY, chat("[length]", null)).body())
+                .at("/choices/0/finish_reason")
+                .asString())
+        .isEqualTo("length");
+    assertThat(
+            json(gw.post("/api/paas/v4/chat/completions", TestGateway.KEY, chat("[length]", null))
+                    .body())
+                .at("/choices/0/finish_reason")
+                .asString())
         .isEqualTo("length");
   }
 
   @Test
   void anErrorAfterTheFirstTokenIsOneSseErrorEventThenClose() throws Exception {
-    HttpResponse<String> r = gw.post("/api/paas/v4/chat/completions", TestGateway.KEY,
-        chat("[fail-after-first]", "\"stream\":true"));
+    HttpResponse<String> r =
+        gw.post(
+            "/api/paas/v4/chat/completions",
+            TestGateway.KEY,
+            chat("[fail-after-first]", "\"stream\":true"));
     assertThat(r.statusCode()).isEqualTo(200);
     List<String> data = dataLines(r.body());
     assertThat(data).hasSize(2);
@@ -144,8 +166,8 @@ class ChatApiTest {
 
   @Test
   void workerErrorsBeforeTheFirstTokenAreHttpErrors() throws Exception {
-    HttpResponse<String> r = gw.post("/api/paas/v4/chat/completions", TestGateway.KEY,
-        chat("[ctx]", "\"stream\":true"));
+    HttpResponse<String> r =
+        gw.post("/api/paas/v4/chat/completions", TestGateway.KEY, chat("[ctx]", "\"stream\":true"));
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(json(r.body()).at("/error/code").asString()).isEqualTo("1261");
     HttpResponse<String> o = gw.post("/v1/chat/completions", TestGateway.KEY, chat("[ctx]", null));
@@ -158,8 +180,8 @@ class ChatApiTest {
     HttpResponse<String> none = gw.post("/api/paas/v4/chat/completions", null, chat("hi", null));
     assertThat(none.statusCode()).isEqualTo(401);
     assertThat(json(none.body()).at("/error/code").asString()).isEqualTo("1001");
-    HttpResponse<String> bad = gw.post("/api/paas/v4/chat/completions", "kmain.wrong",
-        chat("hi", null));
+    HttpResponse<String> bad =
+        gw.post("/api/paas/v4/chat/completions", "kmain.wrong", chat("hi", null));
     assertThat(bad.statusCode()).isEqualTo(401);
     assertThat(json(bad.body()).at("/error/code").asString()).isEqualTo("1002");
     assertThat(bad.body()).doesNotContain("wrong");
@@ -169,8 +191,8 @@ class ChatApiTest {
     assertThat(e.get("type").asString()).isEqualTo("authentication_error");
     assertThat(e.get("code").asString()).isEqualTo("invalid_api_key");
     assertThat(e.has("param")).isTrue();
-    HttpResponse<String> locked = gw.post("/api/paas/v4/chat/completions",
-        TestGateway.SUSPENDED_KEY, chat("hi", null));
+    HttpResponse<String> locked =
+        gw.post("/api/paas/v4/chat/completions", TestGateway.SUSPENDED_KEY, chat("hi", null));
     assertThat(locked.statusCode()).isEqualTo(403);
     assertThat(json(locked.body()).at("/error/code").asString()).isEqualTo("1112");
     assertThat(locked.headers().firstValue("x-should-retry")).hasValue("false");
@@ -178,12 +200,15 @@ class ChatApiTest {
 
   @Test
   void modelErrors() throws Exception {
-    HttpResponse<String> unknown = gw.post("/api/paas/v4/chat/completions", TestGateway.KEY,
-        "{\"model\":\"no-such-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    HttpResponse<String> unknown =
+        gw.post(
+            "/api/paas/v4/chat/completions",
+            TestGateway.KEY,
+            "{\"model\":\"no-such-model\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(json(unknown.body()).at("/error/code").asString()).isEqualTo("1211");
-    HttpResponse<String> notAllowed = gw.post("/api/paas/v4/chat/completions",
-        TestGateway.RESTRICTED_KEY, chat("x", null));
+    HttpResponse<String> notAllowed =
+        gw.post("/api/paas/v4/chat/completions", TestGateway.RESTRICTED_KEY, chat("x", null));
     assertThat(notAllowed.statusCode()).isEqualTo(403);
     assertThat(json(notAllowed.body()).at("/error/code").asString()).isEqualTo("1220");
   }
@@ -197,8 +222,8 @@ class ChatApiTest {
       assertThat(json(r.body()).at("/error/code").asString()).isEqualTo("1113");
       assertThat(r.headers().firstValue("x-should-retry")).hasValue("false");
     }
-    HttpResponse<String> oa = gw.post("/v1/chat/completions", TestGateway.BROKE_KEY,
-        chat("x", null));
+    HttpResponse<String> oa =
+        gw.post("/v1/chat/completions", TestGateway.BROKE_KEY, chat("x", null));
     assertThat(json(oa.body()).at("/error/type").asString()).isEqualTo("insufficient_quota");
     assertThat(gw.worker.generateCalls.get()).isEqualTo(before);
   }
@@ -213,8 +238,8 @@ class ChatApiTest {
     assertThat(last.headers().firstValue("x-ratelimit-limit-requests")).hasValue("3");
     assertThat(last.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
     assertThat(last.headers().firstValue("x-ratelimit-reset-requests")).isPresent();
-    HttpResponse<String> denied = gw.post("/api/paas/v4/chat/completions",
-        TestGateway.LIMITED_KEY, chat("x", null));
+    HttpResponse<String> denied =
+        gw.post("/api/paas/v4/chat/completions", TestGateway.LIMITED_KEY, chat("x", null));
     assertThat(denied.statusCode()).isEqualTo(429);
     assertThat(json(denied.body()).at("/error/code").asString()).isEqualTo("1303");
     assertThat(denied.headers().firstValue("retry-after")).isPresent();
@@ -224,15 +249,17 @@ class ChatApiTest {
   @Test
   void concurrencyLimitGives1302AndClientDisconnectCancelsTheWorkerCall() throws Exception {
     int cancelsBefore = gw.worker.cancellations.get();
-    HttpRequest slow = HttpRequest.newBuilder(URI.create(gw.url("/api/paas/v4/chat/completions")))
-        .header("Authorization", "Bearer " + TestGateway.CONC_KEY)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(chat("[slow]", "\"stream\":true"))).build();
+    HttpRequest slow =
+        HttpRequest.newBuilder(URI.create(gw.url("/api/paas/v4/chat/completions")))
+            .header("Authorization", "Bearer " + TestGateway.CONC_KEY)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(chat("[slow]", "\"stream\":true")))
+            .build();
     HttpResponse<Stream<String>> open = gw.http.send(slow, HttpResponse.BodyHandlers.ofLines());
     var lines = open.body().iterator();
     assertThat(lines.next()).startsWith("data: ");
-    HttpResponse<String> second = gw.post("/api/paas/v4/chat/completions", TestGateway.CONC_KEY,
-        chat("x", null));
+    HttpResponse<String> second =
+        gw.post("/api/paas/v4/chat/completions", TestGateway.CONC_KEY, chat("x", null));
     assertThat(second.statusCode()).isEqualTo(429);
     assertThat(json(second.body()).at("/error/code").asString()).isEqualTo("1302");
     open.body().close(); // the client goes away mid-stream
@@ -245,8 +272,9 @@ class ChatApiTest {
     end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     int status = 0;
     while (System.nanoTime() < end && status != 200) {
-      status = gw.post("/api/paas/v4/chat/completions", TestGateway.CONC_KEY, chat("x", null))
-          .statusCode();
+      status =
+          gw.post("/api/paas/v4/chat/completions", TestGateway.CONC_KEY, chat("x", null))
+              .statusCode();
       Thread.sleep(20);
     }
     assertThat(status).isEqualTo(200);
@@ -267,8 +295,8 @@ class ChatApiTest {
 
   @Test
   void asyncTaskRunsAndIsVisibleOnlyToItsTenant() throws Exception {
-    HttpResponse<String> r = gw.post("/api/paas/v4/async/chat/completions", TestGateway.KEY,
-        chat("hi", null));
+    HttpResponse<String> r =
+        gw.post("/api/paas/v4/async/chat/completions", TestGateway.KEY, chat("hi", null));
     assertThat(r.statusCode()).isEqualTo(200);
     JsonNode t = json(r.body());
     assertThat(t.get("task_status").asString()).isEqualTo("PROCESSING");
@@ -286,8 +314,8 @@ class ChatApiTest {
     assertThat(res.get("task_status").asString()).isEqualTo("SUCCESS");
     assertThat(res.at("/choices/0/message/content").asString()).isEqualTo("Hello, world!");
     assertThat(res.at("/usage/total_tokens").asInt()).isEqualTo(16);
-    HttpResponse<String> other = gw.get("/api/paas/v4/async-result/" + id,
-        TestGateway.OTHER_TENANT_KEY);
+    HttpResponse<String> other =
+        gw.get("/api/paas/v4/async-result/" + id, TestGateway.OTHER_TENANT_KEY);
     assertThat(other.statusCode()).isEqualTo(404);
     assertThat(gw.get("/api/paas/v4/async-result/..%2F..%2Fetc", TestGateway.KEY).statusCode())
         .isBetween(400, 404);
@@ -295,8 +323,14 @@ class ChatApiTest {
 
   @Test
   void failedAsyncTaskReportsFail() throws Exception {
-    String id = json(gw.post("/api/paas/v4/async/chat/completions", TestGateway.KEY,
-        chat("[fail-after-first]", null)).body()).get("id").asString();
+    String id =
+        json(gw.post(
+                    "/api/paas/v4/async/chat/completions",
+                    TestGateway.KEY,
+                    chat("[fail-after-first]", null))
+                .body())
+            .get("id")
+            .asString();
     JsonNode res = null;
     long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < end) {
@@ -315,14 +349,14 @@ class ChatApiTest {
     assertThat(bal.statusCode()).isEqualTo(200);
     assertThat(json(bal.body()).get("balance_micros").asLong()).isEqualTo(123_456_789L);
     assertThat(json(bal.body()).get("currency").asString()).isEqualTo("CNY");
-    HttpResponse<String> use = gw.get("/api/paas/v4/billing/usage?from=2026-11-01&to=2026-11-28",
-        TestGateway.KEY);
+    HttpResponse<String> use =
+        gw.get("/api/paas/v4/billing/usage?from=2026-11-01&to=2026-11-28", TestGateway.KEY);
     assertThat(use.statusCode()).isEqualTo(200);
     JsonNode row = json(use.body()).at("/rows/0");
     assertThat(row.get("key_id").asString()).isEqualTo("k-tmain");
     assertThat(row.get("cost_micros").asLong()).isEqualTo(48);
-    HttpResponse<String> bad = gw.get("/v1/billing/usage?from=2026-13-01&to=2026-11-28",
-        TestGateway.KEY);
+    HttpResponse<String> bad =
+        gw.get("/v1/billing/usage?from=2026-13-01&to=2026-11-28", TestGateway.KEY);
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(json(bad.body()).at("/error/param").asString()).isEqualTo("from");
   }

@@ -27,13 +27,15 @@ class ChatRequestParserTest {
 
   @Test
   void readsAllParametersAndIgnoresUnknownOnes() {
-    ChatRequest r = parse("{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"s\"},"
-        + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\","
-        + "\"text\":\"b\"}]},{\"role\":\"assistant\",\"content\":null},{\"role\":\"tool\","
-        + "\"content\":\"r\",\"tool_call_id\":\"c1\"}],\"stream\":true,\"temperature\":0.2,"
-        + "\"top_p\":0.9,\"max_tokens\":100,\"stop\":\"END\",\"do_sample\":false,\"seed\":7,"
-        + "\"request_id\":\"rid\",\"user\":\"u\",\"stream_options\":{\"include_usage\":true},"
-        + "\"tools\":[],\"whatever\":{\"x\":1}}");
+    ChatRequest r =
+        parse(
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"s\"},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\","
+                + "\"text\":\"b\"}]},{\"role\":\"assistant\",\"content\":null},{\"role\":\"tool\","
+                + "\"content\":\"r\",\"tool_call_id\":\"c1\"}],\"stream\":true,\"temperature\":0.2,"
+                + "\"top_p\":0.9,\"max_tokens\":100,\"stop\":\"END\",\"do_sample\":false,\"seed\":7,"
+                + "\"request_id\":\"rid\",\"user\":\"u\",\"stream_options\":{\"include_usage\":true},"
+                + "\"tools\":[],\"whatever\":{\"x\":1}}");
     assertThat(r.model()).isEqualTo("m");
     assertThat(r.messages()).hasSize(4);
     assertThat(r.messages().get(1).content()).isEqualTo("ab");
@@ -49,21 +51,26 @@ class ChatRequestParserTest {
 
   @Test
   void wrongTypesNameTheParameterAndWhatWasExpected() {
-    GlmError.InvalidRequest e = error("{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
-        + "\"content\":\"x\"}],\"temperature\":\"hot\"}");
+    GlmError.InvalidRequest e =
+        error(
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"x\"}],\"temperature\":\"hot\"}");
     assertThat(e.param()).isEqualTo("temperature");
     assertThat(e.message()).isEqualTo("'temperature' must be a number, got a string");
     assertThat(e.bigModelCode()).isEqualTo("1210");
 
-    GlmError.InvalidRequest m = error("{\"model\":\"m\",\"messages\":[{\"role\":\"wizard\","
-        + "\"content\":\"x\"}]}");
+    GlmError.InvalidRequest m =
+        error("{\"model\":\"m\",\"messages\":[{\"role\":\"wizard\"," + "\"content\":\"x\"}]}");
     assertThat(m.param()).isEqualTo("messages[0].role");
     assertThat(m.bigModelCode()).isEqualTo("1214");
 
     assertThat(error("{\"model\":\"m\",\"messages\":[]}").message())
         .isEqualTo("'messages' must contain at least one message");
-    assertThat(error("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
-        + "\"max_tokens\":100000}").message())
+    assertThat(
+            error(
+                    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                        + "\"max_tokens\":100000}")
+                .message())
         .isEqualTo("'max_tokens' must be between 1 and 8192, got 100000");
   }
 
@@ -74,7 +81,8 @@ class ChatRequestParserTest {
         .hasMessageStartingWith("request body is not valid JSON")
         .hasMessageContaining("line 1");
     byte[] badUtf8 = {'{', '"', 'm', '"', ':', '"', (byte) 0xc3, (byte) 0x28, '"', '}'};
-    assertThatThrownBy(() -> parser.parse(badUtf8)).isInstanceOf(GlmException.class)
+    assertThatThrownBy(() -> parser.parse(badUtf8))
+        .isInstanceOf(GlmException.class)
         .hasMessageStartingWith("request body is not valid JSON");
   }
 }

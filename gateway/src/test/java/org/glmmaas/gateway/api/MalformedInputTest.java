@@ -31,45 +31,84 @@ import org.junit.jupiter.api.Test;
  */
 class MalformedInputTest {
 
-  static final String[] PATHS = {"/v1/chat/completions", "/api/paas/v4/chat/completions",
-      "/api/paas/v4/async/chat/completions"};
+  static final String[] PATHS = {
+    "/v1/chat/completions", "/api/paas/v4/chat/completions", "/api/paas/v4/async/chat/completions"
+  };
 
   record Case(String name, byte[] body, Map<String, String> headers) {}
 
-  static final String VALID = "{\"model\":\"glm-4-flash\",\"messages\":[{\"role\":\"user\","
-      + "\"content\":\"hi\"}]}";
+  static final String VALID =
+      "{\"model\":\"glm-4-flash\",\"messages\":[{\"role\":\"user\"," + "\"content\":\"hi\"}]}";
 
   static List<Case> cases(Random rnd) {
     List<Case> out = new ArrayList<>();
     Map<String, String> json = Map.of("Content-Type", "application/json");
     String[] badFields = {
-        "\"model\":1", "\"model\":true", "\"model\":[]", "\"model\":{}", "\"model\":\"\"",
-        "\"messages\":\"hi\"", "\"messages\":1", "\"messages\":{}", "\"messages\":[]",
-        "\"messages\":[1]", "\"messages\":[{}]", "\"messages\":[{\"role\":1,\"content\":\"x\"}]",
-        "\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]",
-        "\"messages\":[{\"role\":\"user\"}]", "\"messages\":[{\"role\":\"user\",\"content\":5}]",
-        "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]",
-        "\"messages\":[{\"role\":\"user\",\"content\":\"x\",\"name\":7}]",
-        "\"messages\":null", "\"temperature\":\"hot\"", "\"temperature\":-1",
-        "\"temperature\":3", "\"temperature\":true", "\"top_p\":0", "\"top_p\":2",
-        "\"top_p\":\"x\"", "\"max_tokens\":0", "\"max_tokens\":-5", "\"max_tokens\":1e12",
-        "\"max_tokens\":\"100\"", "\"max_tokens\":1.5", "\"max_tokens\":99999999999999999999",
-        "\"stop\":5", "\"stop\":[1]", "\"stop\":{}", "\"do_sample\":\"yes\"", "\"seed\":\"x\"",
-        "\"seed\":1.5", "\"request_id\":5", "\"request_id\":\"\"",
-        "\"request_id\":\"" + "r".repeat(200) + "\"", "\"request_id\":\"has space\"",
-        "\"stream\":\"true\"", "\"stream\":1", "\"stream_options\":\"x\"",
-        "\"stream_options\":{\"include_usage\":\"y\"}", "\"user_id\":[]", "\"user\":{}"};
+      "\"model\":1",
+      "\"model\":true",
+      "\"model\":[]",
+      "\"model\":{}",
+      "\"model\":\"\"",
+      "\"messages\":\"hi\"",
+      "\"messages\":1",
+      "\"messages\":{}",
+      "\"messages\":[]",
+      "\"messages\":[1]",
+      "\"messages\":[{}]",
+      "\"messages\":[{\"role\":1,\"content\":\"x\"}]",
+      "\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]",
+      "\"messages\":[{\"role\":\"user\"}]",
+      "\"messages\":[{\"role\":\"user\",\"content\":5}]",
+      "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]",
+      "\"messages\":[{\"role\":\"user\",\"content\":\"x\",\"name\":7}]",
+      "\"messages\":null",
+      "\"temperature\":\"hot\"",
+      "\"temperature\":-1",
+      "\"temperature\":3",
+      "\"temperature\":true",
+      "\"top_p\":0",
+      "\"top_p\":2",
+      "\"top_p\":\"x\"",
+      "\"max_tokens\":0",
+      "\"max_tokens\":-5",
+      "\"max_tokens\":1e12",
+      "\"max_tokens\":\"100\"",
+      "\"max_tokens\":1.5",
+      "\"max_tokens\":99999999999999999999",
+      "\"stop\":5",
+      "\"stop\":[1]",
+      "\"stop\":{}",
+      "\"do_sample\":\"yes\"",
+      "\"seed\":\"x\"",
+      "\"seed\":1.5",
+      "\"request_id\":5",
+      "\"request_id\":\"\"",
+      "\"request_id\":\"" + "r".repeat(200) + "\"",
+      "\"request_id\":\"has space\"",
+      "\"stream\":\"true\"",
+      "\"stream\":1",
+      "\"stream_options\":\"x\"",
+      "\"stream_options\":{\"include_usage\":\"y\"}",
+      "\"user_id\":[]",
+      "\"user\":{}"
+    };
     for (String p : PATHS) {
       for (String f : badFields) {
-        String body = f.startsWith("\"model\"") || f.startsWith("\"messages\"")
-            ? "{" + f + (f.startsWith("\"model\"")
-                ? ",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
-                : ",\"model\":\"glm-4-flash\"}")
-            : VALID.substring(0, VALID.length() - 1) + "," + f + "}";
+        String body =
+            f.startsWith("\"model\"") || f.startsWith("\"messages\"")
+                ? "{"
+                    + f
+                    + (f.startsWith("\"model\"")
+                        ? ",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
+                        : ",\"model\":\"glm-4-flash\"}")
+                : VALID.substring(0, VALID.length() - 1) + "," + f + "}";
         out.add(new Case(p + " field " + f, body.getBytes(StandardCharsets.UTF_8), json));
       }
-      out.add(new Case(p + " missing model",
-          "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}".getBytes(), json));
+      out.add(
+          new Case(
+              p + " missing model",
+              "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}".getBytes(),
+              json));
       out.add(new Case(p + " missing messages", "{\"model\":\"glm-4-flash\"}".getBytes(), json));
       out.add(new Case(p + " empty body", new byte[0], json));
       out.add(new Case(p + " array body", "[1,2]".getBytes(), json));
@@ -80,17 +119,37 @@ class MalformedInputTest {
       bad[bad.length - 8] = (byte) 0xff;
       bad[bad.length - 7] = (byte) 0xfe;
       out.add(new Case(p + " invalid utf-8", bad, json));
-      out.add(new Case(p + " too large", ("{\"model\":\"glm-4-flash\",\"messages\":[{\"role\":"
-          + "\"user\",\"content\":\"" + "x".repeat(100_000) + "\"}]}").getBytes(), json));
-      out.add(new Case(p + " text/plain", VALID.getBytes(), Map.of("Content-Type",
-          "text/plain")));
+      out.add(
+          new Case(
+              p + " too large",
+              ("{\"model\":\"glm-4-flash\",\"messages\":[{\"role\":"
+                      + "\"user\",\"content\":\""
+                      + "x".repeat(100_000)
+                      + "\"}]}")
+                  .getBytes(),
+              json));
+      out.add(new Case(p + " text/plain", VALID.getBytes(), Map.of("Content-Type", "text/plain")));
       out.add(new Case(p + " xml", "<a/>".getBytes(), Map.of("Content-Type", "application/xml")));
-      for (String auth : new String[] {"", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz",
-          "Bearer a b c", "Bearer " + "k".repeat(5000), "kfuzz", "kfuzz.", ".x", "Bearer x.y.z",
-          "Bearer eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.sig", "Bearer \u00e9\u00e8"}) {
-        out.add(new Case(p + " auth '" + auth.substring(0, Math.min(20, auth.length())) + "'",
-            VALID.getBytes(), Map.of("Content-Type", "application/json", "Authorization",
-                auth)));
+      for (String auth :
+          new String[] {
+            "",
+            "Bearer",
+            "Bearer ",
+            "Basic dXNlcjpwYXNz",
+            "Bearer a b c",
+            "Bearer " + "k".repeat(5000),
+            "kfuzz",
+            "kfuzz.",
+            ".x",
+            "Bearer x.y.z",
+            "Bearer eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.sig",
+            "Bearer \u00e9\u00e8"
+          }) {
+        out.add(
+            new Case(
+                p + " auth '" + auth.substring(0, Math.min(20, auth.length())) + "'",
+                VALID.getBytes(),
+                Map.of("Content-Type", "application/json", "Authorization", auth)));
       }
       // truncations and random mutations of a valid body
       byte[] v = VALID.getBytes(StandardCharsets.UTF_8);
@@ -125,12 +184,13 @@ class MalformedInputTest {
   @Test
   void everyMalformedRequestGetsAPrecise4xxWhileAStreamKeepsFlowing() throws Exception {
     TestGateway gw = TestGateway.get();
-    HttpRequest streamReq = HttpRequest.newBuilder(URI.create(gw.url(
-            "/api/paas/v4/chat/completions")))
-        .header("Authorization", "Bearer " + TestGateway.FUZZ_KEY)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(TestGateway.chat("[slow]", "\"stream\":true")))
-        .build();
+    HttpRequest streamReq =
+        HttpRequest.newBuilder(URI.create(gw.url("/api/paas/v4/chat/completions")))
+            .header("Authorization", "Bearer " + TestGateway.FUZZ_KEY)
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(TestGateway.chat("[slow]", "\"stream\":true")))
+            .build();
     var streamFuture = gw.http.sendAsync(streamReq, HttpResponse.BodyHandlers.ofLines());
 
     List<Case> cases = cases(new Random(42));
@@ -142,14 +202,16 @@ class MalformedInputTest {
     try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
       for (Case c : cases) {
         inFlight.acquire();
-        fs.add(ex.submit(() -> {
-          try {
-            check(gw, c, failures);
-          } finally {
-            done.incrementAndGet();
-            inFlight.release();
-          }
-        }));
+        fs.add(
+            ex.submit(
+                () -> {
+                  try {
+                    check(gw, c, failures);
+                  } finally {
+                    done.incrementAndGet();
+                    inFlight.release();
+                  }
+                }));
       }
     }
     assertThat(done.get()).isEqualTo(cases.size());
@@ -164,11 +226,17 @@ class MalformedInputTest {
 
   private static void check(TestGateway gw, Case c, Map<String, String> failures) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gw.url(c.name().startsWith(
-              "/v1") ? "/v1/chat/completions" : c.name().startsWith("/api/paas/v4/async")
-              ? "/api/paas/v4/async/chat/completions" : "/api/paas/v4/chat/completions")))
-          .timeout(Duration.ofSeconds(20))
-          .POST(HttpRequest.BodyPublishers.ofByteArray(c.body()));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(
+                  URI.create(
+                      gw.url(
+                          c.name().startsWith("/v1")
+                              ? "/v1/chat/completions"
+                              : c.name().startsWith("/api/paas/v4/async")
+                                  ? "/api/paas/v4/async/chat/completions"
+                                  : "/api/paas/v4/chat/completions")))
+              .timeout(Duration.ofSeconds(20))
+              .POST(HttpRequest.BodyPublishers.ofByteArray(c.body()));
       boolean hasAuth = false;
       for (var h : c.headers().entrySet()) {
         b.header(h.getKey(), h.getValue());
@@ -181,12 +249,18 @@ class MalformedInputTest {
       String body = r.body();
       if (r.statusCode() < 400 || r.statusCode() >= 500) {
         failures.put(c.name(), r.statusCode() + " " + body);
-      } else if (!body.startsWith("{\"error\":{") || body.contains("Exception")
-          || body.contains("at org.") || body.contains("s3cret")) {
+      } else if (!body.startsWith("{\"error\":{")
+          || body.contains("Exception")
+          || body.contains("at org.")
+          || body.contains("s3cret")) {
         failures.put(c.name(), "bad body: " + body);
-      } else if (c.name().contains(" field ") && !body.contains("'" + c.name().substring(
-          c.name().indexOf(" field \"") + 8, c.name().indexOf('"', c.name().indexOf(" field \"")
-          + 8)))) {
+      } else if (c.name().contains(" field ")
+          && !body.contains(
+              "'"
+                  + c.name()
+                      .substring(
+                          c.name().indexOf(" field \"") + 8,
+                          c.name().indexOf('"', c.name().indexOf(" field \"") + 8)))) {
         failures.put(c.name(), "imprecise: " + body);
       }
     } catch (IllegalArgumentException e) {
@@ -200,23 +274,25 @@ class MalformedInputTest {
   void brokenHttpFramingGets4xxAndNeverHangs() throws Exception {
     TestGateway gw = TestGateway.get();
     String[] raw = {
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nNoColonHeader\r\n\r\n",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \u0001\u0002"
-            + "\r\nContent-Length: 2\r\n\r\n{}",
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n{",
-        "POST /api/paas/v4/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: ;;;\r\n"
-            + "Authorization: Bearer kfuzz.s3cretfuzz\r\nContent-Length: 2\r\n\r\n{}",
-        "GARBAGE\r\n\r\n"};
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}",
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}",
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nNoColonHeader\r\n\r\n",
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \u0001\u0002"
+          + "\r\nContent-Length: 2\r\n\r\n{}",
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n{",
+      "POST /api/paas/v4/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: ;;;\r\n"
+          + "Authorization: Bearer kfuzz.s3cretfuzz\r\nContent-Length: 2\r\n\r\n{}",
+      "GARBAGE\r\n\r\n"
+    };
     for (String req : raw) {
       long t0 = System.nanoTime();
       try (Socket s = new Socket("127.0.0.1", gw.port)) {
         s.setSoTimeout(10_000);
         OutputStream out = s.getOutputStream();
         // no half-close: a client that half-closes may be treated as gone; ask for a close instead
-        out.write(req.replace("Host: x\r\n", "Host: x\r\nConnection: close\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(
+            req.replace("Host: x\r\n", "Host: x\r\nConnection: close\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         InputStream in = s.getInputStream();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -226,8 +302,11 @@ class MalformedInputTest {
           buf.write(b, 0, n);
         }
         String resp = buf.toString(StandardCharsets.ISO_8859_1);
-        System.out.printf("raw case took %d ms: %s -> %s%n", (System.nanoTime() - t0) / 1_000_000,
-            req.lines().skip(2).findFirst().orElse(""), resp.lines().findFirst().orElse("<none>"));
+        System.out.printf(
+            "raw case took %d ms: %s -> %s%n",
+            (System.nanoTime() - t0) / 1_000_000,
+            req.lines().skip(2).findFirst().orElse(""),
+            resp.lines().findFirst().orElse("<none>"));
         assertThat(resp).as(req).matches("(?s)HTTP/1\\.1 4\\d\\d .*");
         assertThat(resp).doesNotContain("Exception").doesNotContain("s3cret");
       }

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The official `openai` npm client and the `zhipuai` npm client (pinned in
- * src/test/node/package-lock.json, installed with `npm ci` into target/) against the test
- * gateway: chat, streaming, usage, raw-key and JWT auth, async tasks, errors as the SDKs' own
- * types. Skipped where node/npm are absent or the packages cannot be installed.
+ * src/test/node/package-lock.json, installed with `npm ci` into target/) against the test gateway:
+ * chat, streaming, usage, raw-key and JWT auth, async tasks, errors as the SDKs' own types. Skipped
+ * where node/npm are absent or the packages cannot be installed.
  */
 class SdkConformanceTest {
 
@@ -29,8 +29,8 @@ class SdkConformanceTest {
     dir = Path.of("target", "sdk-conformance");
     Files.createDirectories(dir);
     for (String f : new String[] {"package.json", "package-lock.json", "conformance.mjs"}) {
-      Files.copy(Path.of("src", "test", "node", f), dir.resolve(f),
-          StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(
+          Path.of("src", "test", "node", f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
     if (!Files.isDirectory(dir.resolve("node_modules").resolve("openai"))) {
       int rc = run(dir, 300, "npm", "ci", "--no-audit", "--no-fund", "--prefer-offline");
@@ -40,8 +40,12 @@ class SdkConformanceTest {
 
   static int run(Path cwd, int timeoutS, String... cmd) {
     try {
-      Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true)
-          .redirectOutput(new File("target/sdk-conformance-" + cmd[0] + ".log")).start();
+      Process p =
+          new ProcessBuilder(cmd)
+              .directory(cwd.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(new File("target/sdk-conformance-" + cmd[0] + ".log"))
+              .start();
       if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         return -1;
@@ -55,8 +59,10 @@ class SdkConformanceTest {
   @Test
   void officialClientsWorkAgainstTheGateway() throws Exception {
     TestGateway gw = TestGateway.get();
-    ProcessBuilder pb = new ProcessBuilder("node", "conformance.mjs").directory(dir.toFile())
-        .redirectErrorStream(true);
+    ProcessBuilder pb =
+        new ProcessBuilder("node", "conformance.mjs")
+            .directory(dir.toFile())
+            .redirectErrorStream(true);
     pb.environment().put("GATEWAY", "http://127.0.0.1:" + gw.port);
     pb.environment().put("KEY", TestGateway.KEY);
     pb.environment().put("BROKE_KEY", TestGateway.BROKE_KEY);

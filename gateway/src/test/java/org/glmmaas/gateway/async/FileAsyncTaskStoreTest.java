@@ -22,22 +22,25 @@ class FileAsyncTaskStoreTest {
   static final class MovableClock extends Clock {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
-    @Override public ZoneOffset getZone() {
+    @Override
+    public ZoneOffset getZone() {
       return ZoneOffset.UTC;
     }
 
-    @Override public Clock withZone(java.time.ZoneId zone) {
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
       return this;
     }
 
-    @Override public Instant instant() {
+    @Override
+    public Instant instant() {
       return now;
     }
   }
 
   static AsyncTask task(String id, String tenant) {
-    return new AsyncTask(id, "req-" + id, tenant, "glm-4-flash", "PROCESSING",
-        System.currentTimeMillis(), null);
+    return new AsyncTask(
+        id, "req-" + id, tenant, "glm-4-flash", "PROCESSING", System.currentTimeMillis(), null);
   }
 
   @Test

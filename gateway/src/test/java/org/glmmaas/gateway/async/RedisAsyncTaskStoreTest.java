@@ -22,15 +22,16 @@ class RedisAsyncTaskStoreTest {
     } catch (Exception e) {
       Assumptions.assumeTrue(false, "no Redis at 127.0.0.1:6379");
     }
-    LettuceConnectionFactory f = new LettuceConnectionFactory(
-        new RedisStandaloneConfiguration("127.0.0.1", 6379));
+    LettuceConnectionFactory f =
+        new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 6379));
     f.afterPropertiesSet();
     f.start();
     try {
       ReactiveStringRedisTemplate redis = new ReactiveStringRedisTemplate(f);
       String tenant = "t-" + UUID.randomUUID();
-      AsyncTask t = new AsyncTask("task1", "r1", tenant, "glm-4-flash", "PROCESSING",
-          System.currentTimeMillis(), null);
+      AsyncTask t =
+          new AsyncTask(
+              "task1", "r1", tenant, "glm-4-flash", "PROCESSING", System.currentTimeMillis(), null);
       new RedisAsyncTaskStore(redis, Duration.ofHours(24)).put(t).block();
       Duration ttl = redis.getExpire(RedisAsyncTaskStore.key(tenant, "task1")).block();
       assertThat(ttl).isBetween(Duration.ofHours(23), Duration.ofHours(24));

@@ -17,8 +17,8 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * JMH: authentications per second served from the principal cache (the hot path of every call),
- * one thread. Run: see README (gateway section).
+ * JMH: authentications per second served from the principal cache (the hot path of every call), one
+ * thread. Run: see README (gateway section).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -33,14 +33,20 @@ public class AuthCacheBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     auth = new FakeAuthService();
-    io.grpc.ManagedChannel ch = io.grpc.Grpc.newChannelBuilder(auth.address(),
-        io.grpc.InsecureChannelCredentials.create()).build();
-    authenticator = new Authenticator(ch, Duration.ofSeconds(30), Duration.ofMinutes(5), 100_000,
-        System::nanoTime);
+    io.grpc.ManagedChannel ch =
+        io.grpc.Grpc.newChannelBuilder(auth.address(), io.grpc.InsecureChannelCredentials.create())
+            .build();
+    authenticator =
+        new Authenticator(
+            ch, Duration.ofSeconds(30), Duration.ofMinutes(5), 100_000, System::nanoTime);
     headers = new String[1000];
     for (int k = 0; k < headers.length; k++) {
-      headers[k] = "Bearer " + auth.addKey("key" + k, "secret" + k, Principal.newBuilder()
-          .setTenantId("t" + (k % 10)).setCacheTtlMs(600_000));
+      headers[k] =
+          "Bearer "
+              + auth.addKey(
+                  "key" + k,
+                  "secret" + k,
+                  Principal.newBuilder().setTenantId("t" + (k % 10)).setCacheTtlMs(600_000));
       authenticator.authenticate(headers[k]).retry(3).block();
     }
     for (String h : headers) {
@@ -62,9 +68,16 @@ public class AuthCacheBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    new Runner(new OptionsBuilder().include(AuthCacheBenchmark.class.getSimpleName())
-        .forks(0).threads(1).warmupIterations(3).warmupTime(
-            org.openjdk.jmh.runner.options.TimeValue.seconds(2)).measurementIterations(5)
-        .measurementTime(org.openjdk.jmh.runner.options.TimeValue.seconds(2)).build()).run();
+    new Runner(
+            new OptionsBuilder()
+                .include(AuthCacheBenchmark.class.getSimpleName())
+                .forks(0)
+                .threads(1)
+                .warmupIterations(3)
+                .warmupTime(org.openjdk.jmh.runner.options.TimeValue.seconds(2))
+                .measurementIterations(5)
+                .measurementTime(org.openjdk.jmh.runner.options.TimeValue.seconds(2))
+                .build())
+        .run();
   }
 }

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
- * A cached principal is served without asking auth-service again, until a KeyEvent on the
- * compacted topic glm.key-events.v1 drops it: then a revoked key is refused at once.
+ * A cached principal is served without asking auth-service again, until a KeyEvent on the compacted
+ * topic glm.key-events.v1 drops it: then a revoked key is refused at once.
  */
 class KeyEventInvalidationTest {
 
@@ -29,38 +29,56 @@ class KeyEventInvalidationTest {
     EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 1, "glm.key-events.v1");
     broker.afterPropertiesSet();
     try (FakeAuthService auth = new FakeAuthService()) {
-      String key = auth.addKey("kev", "secretev", Principal.newBuilder().setTenantId("tev")
-          .setCacheTtlMs(600_000));
-      ManagedChannel ch = Grpc.newChannelBuilder(auth.address(),
-          InsecureChannelCredentials.create()).build();
-      Authenticator a = new Authenticator(ch, Duration.ofSeconds(5), Duration.ofMinutes(10),
-          1000, System::nanoTime);
+      String key =
+          auth.addKey(
+              "kev", "secretev", Principal.newBuilder().setTenantId("tev").setCacheTtlMs(600_000));
+      ManagedChannel ch =
+          Grpc.newChannelBuilder(auth.address(), InsecureChannelCredentials.create()).build();
+      Authenticator a =
+          new Authenticator(
+              ch, Duration.ofSeconds(5), Duration.ofMinutes(10), 1000, System::nanoTime);
       assertThat(a.authenticate("Bearer " + key).block().getTenantId()).isEqualTo("tev");
       assertThat(a.authenticate("Bearer " + key).block().getTenantId()).isEqualTo("tev");
       assertThat(auth.calls.get()).isEqualTo(1); // the second came from the cache
 
       auth.removeKey("kev");
-      try (TopicTailer tailer = new TopicTailer(broker.getBrokersAsString(), "glm.key-events.v1",
-              v -> {
-                try {
-                  a.invalidate(KeyEvent.parseFrom(v).getKeyId(), null);
-                } catch (Exception e) {
-                  throw new IllegalArgumentException(e);
-                }
-              }).start();
-          KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(
-              "bootstrap.servers", broker.getBrokersAsString()), new StringSerializer(),
-              new ByteArraySerializer())) {
-        p.send(new ProducerRecord<>("glm.key-events.v1", "kev", KeyEvent.newBuilder()
-            .setKind(KeyEvent.Kind.REVOKED).setKeyId("kev").setTenantId("tev").build()
-            .toByteArray())).get();
+      try (TopicTailer tailer =
+              new TopicTailer(
+                      broker.getBrokersAsString(),
+                      "glm.key-events.v1",
+                      v -> {
+                        try {
+                          a.invalidate(KeyEvent.parseFrom(v).getKeyId(), null);
+                        } catch (Exception e) {
+                          throw new IllegalArgumentException(e);
+                        }
+                      })
+                  .start();
+          KafkaProducer<String, byte[]> p =
+              new KafkaProducer<>(
+                  Map.of("bootstrap.servers", broker.getBrokersAsString()),
+                  new StringSerializer(),
+                  new ByteArraySerializer())) {
+        p.send(
+                new ProducerRecord<>(
+                    "glm.key-events.v1",
+                    "kev",
+                    KeyEvent.newBuilder()
+                        .setKind(KeyEvent.Kind.REVOKED)
+                        .setKeyId("kev")
+                        .setTenantId("tev")
+                        .build()
+                        .toByteArray()))
+            .get();
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (a.size() > 0 && System.nanoTime() < end) {
           Thread.sleep(20);
         }
         assertThat(a.size()).isZero();
-        GlmException e = (GlmException) org.assertj.core.api.Assertions.catchThrowable(
-            () -> a.authenticate("Bearer " + key).block());
+        GlmException e =
+            (GlmException)
+                org.assertj.core.api.Assertions.catchThrowable(
+                    () -> a.authenticate("Bearer " + key).block());
         assertThat(e.error().bigModelCode()).isEqualTo("1002");
       }
       ch.shutdownNow();

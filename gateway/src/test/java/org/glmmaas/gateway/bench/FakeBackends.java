@@ -24,23 +24,27 @@ import reactor.netty.http.server.HttpServer;
  */
 public final class FakeBackends {
 
-  static final String UNARY = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":"
-      + "1700000000,\"model\":\"glm-4-flash\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
-      + "\"assistant\",\"content\":\"Hello, world!\"},\"finish_reason\":\"stop\"}],\"usage\":{"
-      + "\"prompt_tokens\":12,\"completion_tokens\":4,\"total_tokens\":16}}";
+  static final String UNARY =
+      "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":"
+          + "1700000000,\"model\":\"glm-4-flash\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+          + "\"assistant\",\"content\":\"Hello, world!\"},\"finish_reason\":\"stop\"}],\"usage\":{"
+          + "\"prompt_tokens\":12,\"completion_tokens\":4,\"total_tokens\":16}}";
 
   static final String STREAM;
 
   static {
     StringBuilder sb = new StringBuilder();
     for (String t : FakeWorker.TOKENS) {
-      sb.append("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":"
-          + "1700000000,\"model\":\"glm-4-flash\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
-          + t + "\"},\"finish_reason\":null}]}\n\n");
+      sb.append(
+          "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":"
+              + "1700000000,\"model\":\"glm-4-flash\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+              + t
+              + "\"},\"finish_reason\":null}]}\n\n");
     }
-    sb.append("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":"
-        + "1700000000,\"model\":\"glm-4-flash\",\"choices\":[{\"index\":0,\"delta\":{},"
-        + "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+    sb.append(
+        "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":"
+            + "1700000000,\"model\":\"glm-4-flash\",\"choices\":[{\"index\":0,\"delta\":{},"
+            + "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
     STREAM = sb.toString();
   }
 
@@ -52,22 +56,52 @@ public final class FakeBackends {
     // the fake records every reservation for the tests; a benchmark makes millions, so forget
     // them (as the FakeWorker keeps only its last request) lest the map's growth be measured
     java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-        Thread.ofPlatform().daemon().factory()).scheduleWithFixedDelay(
+            Thread.ofPlatform().daemon().factory())
+        .scheduleWithFixedDelay(
             billing.reservations::clear, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
-    auth.addKey("kmain", "s3cretmain", Principal.newBuilder().setTenantId("tmain")
-        .setTenantStatus(TenantStatus.ACTIVE).setCacheTtlMs(60_000));
+    auth.addKey(
+        "kmain",
+        "s3cretmain",
+        Principal.newBuilder()
+            .setTenantId("tmain")
+            .setTenantStatus(TenantStatus.ACTIVE)
+            .setCacheTtlMs(60_000));
     byte[] unary = UNARY.getBytes(StandardCharsets.UTF_8);
     byte[] stream = STREAM.getBytes(StandardCharsets.UTF_8);
-    DisposableServer baseline = HttpServer.create().host("127.0.0.1").port(baselinePort)
-        .route(r -> r.post("/v1/chat/completions", (req, res) -> req.receive().aggregate()
-            .asString().defaultIfEmpty("").flatMap(body -> {
-              boolean sse = body.contains("\"stream\":true");
-              res.header("content-type", sse ? "text/event-stream" : "application/json");
-              return res.send(Mono.just(Unpooled.wrappedBuffer(sse ? stream : unary))).then();
-            })))
-        .bindNow();
-    System.out.println("BACKENDS worker=" + worker.address() + " auth=" + auth.address()
-        + " baseline=" + baseline.port() + " billing=" + billing.address());
+    DisposableServer baseline =
+        HttpServer.create()
+            .host("127.0.0.1")
+            .port(baselinePort)
+            .route(
+                r ->
+                    r.post(
+                        "/v1/chat/completions",
+                        (req, res) ->
+                            req.receive()
+                                .aggregate()
+                                .asString()
+                                .defaultIfEmpty("")
+                                .flatMap(
+                                    body -> {
+                                      boolean sse = body.contains("\"stream\":true");
+                                      res.header(
+                                          "content-type",
+                                          sse ? "text/event-stream" : "application/json");
+                                      return res.send(
+                                              Mono.just(
+                                                  Unpooled.wrappedBuffer(sse ? stream : unary)))
+                                          .then();
+                                    })))
+            .bindNow();
+    System.out.println(
+        "BACKENDS worker="
+            + worker.address()
+            + " auth="
+            + auth.address()
+            + " baseline="
+            + baseline.port()
+            + " billing="
+            + billing.address());
     System.out.flush();
     Thread.sleep(Long.MAX_VALUE);
   }

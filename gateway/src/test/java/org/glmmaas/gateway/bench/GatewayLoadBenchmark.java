@@ -26,43 +26,63 @@ import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
 
 /**
- * Load generator (not a test): the test gateway with a FakeWorker that answers at once.
- * Open-loop at a fixed rate (latency measured from each request's scheduled send time, so a
- * stall is not hidden), for three targets: the worker directly over gRPC (the baseline), the
- * gateway non-streaming, the gateway streaming; then a closed-loop throughput run. The latency
- * the gateway adds = gateway percentile - direct percentile.
+ * Load generator (not a test): the test gateway with a FakeWorker that answers at once. Open-loop
+ * at a fixed rate (latency measured from each request's scheduled send time, so a stall is not
+ * hidden), for three targets: the worker directly over gRPC (the baseline), the gateway
+ * non-streaming, the gateway streaming; then a closed-loop throughput run. The latency the gateway
+ * adds = gateway percentile - direct percentile.
  *
- * <p>Args: rates (req/s, comma-separated, default 500), seconds per phase (default 20), concurrency for the
- * throughput run (default 64).
+ * <p>Args: rates (req/s, comma-separated, default 500), seconds per phase (default 20), concurrency
+ * for the throughput run (default 64).
  */
 public final class GatewayLoadBenchmark {
 
   public static void main(String[] args) throws Exception {
-    int[] rates = java.util.Arrays.stream((args.length > 0 ? args[0] : "500").split(","))
-        .mapToInt(Integer::parseInt).toArray();
+    int[] rates =
+        java.util.Arrays.stream((args.length > 0 ? args[0] : "500").split(","))
+            .mapToInt(Integer::parseInt)
+            .toArray();
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
     int conc = args.length > 2 ? Integer.parseInt(args[2]) : 64;
     TestGateway gw = TestGateway.get();
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
-    ManagedChannel ch = Grpc.newChannelBuilderForAddress("127.0.0.1", gw.worker.port(),
-        InsecureChannelCredentials.create()).build();
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .executor(Executors.newVirtualThreadPerTaskExecutor())
+            .build();
+    ManagedChannel ch =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", gw.worker.port(), InsecureChannelCredentials.create())
+            .build();
     var stub = InferenceServiceGrpc.newFutureStub(ch);
     var blocking = InferenceServiceGrpc.newBlockingStub(ch);
-    GenerateRequest g = GenerateRequest.newBuilder().setRequestId("bench").setModel(
-        TestGateway.MODEL).setChat(ChatPrompt.newBuilder().addMessages(ChatMessage.newBuilder()
-        .setRole("user").setContent("hi"))).build();
+    GenerateRequest g =
+        GenerateRequest.newBuilder()
+            .setRequestId("bench")
+            .setModel(TestGateway.MODEL)
+            .setChat(
+                ChatPrompt.newBuilder()
+                    .addMessages(ChatMessage.newBuilder().setRole("user").setContent("hi")))
+            .build();
     HttpRequest unary = post(gw, TestGateway.chat("hi", null));
     HttpRequest stream = post(gw, TestGateway.chat("hi", "\"stream\":true"));
 
-    Target direct = () -> CompletableFuture.supplyAsync(() -> {
-      blocking.generate(g).forEachRemaining(x -> { });
-      return 200;
-    }, Executors.newVirtualThreadPerTaskExecutor());
-    Target viaUnary = () -> http.sendAsync(unary, HttpResponse.BodyHandlers.ofString())
-        .thenApply(r -> r.body().contains("Hello, world!") ? r.statusCode() : -1);
-    Target viaStream = () -> http.sendAsync(stream, HttpResponse.BodyHandlers.ofString())
-        .thenApply(r -> r.body().endsWith("data: [DONE]\n\n") ? r.statusCode() : -1);
+    Target direct =
+        () ->
+            CompletableFuture.supplyAsync(
+                () -> {
+                  blocking.generate(g).forEachRemaining(x -> {});
+                  return 200;
+                },
+                Executors.newVirtualThreadPerTaskExecutor());
+    Target viaUnary =
+        () ->
+            http.sendAsync(unary, HttpResponse.BodyHandlers.ofString())
+                .thenApply(r -> r.body().contains("Hello, world!") ? r.statusCode() : -1);
+    Target viaStream =
+        () ->
+            http.sendAsync(stream, HttpResponse.BodyHandlers.ofString())
+                .thenApply(r -> r.body().endsWith("data: [DONE]\n\n") ? r.statusCode() : -1);
 
     System.out.println("warming up...");
     openLoop(direct, rates[0], Math.max(5, seconds / 2));
@@ -85,14 +105,17 @@ public final class GatewayLoadBenchmark {
     long[] d = openLoop(direct, rate, seconds);
     long[] u = openLoop(viaUnary, rate, seconds);
     long[] s = openLoop(viaStream, rate, seconds);
-    System.out.printf("%nopen loop at %d req/s for %d s each (latency in ms, from scheduled send)%n",
+    System.out.printf(
+        "%nopen loop at %d req/s for %d s each (latency in ms, from scheduled send)%n",
         rate, seconds);
     report("direct gRPC to worker", d);
     report("gateway non-streaming", u);
     report("gateway streaming", s);
-    System.out.printf("added by the gateway, non-streaming: p50 %.2f ms, p99 %.2f ms%n",
+    System.out.printf(
+        "added by the gateway, non-streaming: p50 %.2f ms, p99 %.2f ms%n",
         (p(u, 50) - p(d, 50)) / 1e6, (p(u, 99) - p(d, 99)) / 1e6);
-    System.out.printf("added by the gateway, streaming:     p50 %.2f ms, p99 %.2f ms%n",
+    System.out.printf(
+        "added by the gateway, streaming:     p50 %.2f ms, p99 %.2f ms%n",
         (p(s, 50) - p(d, 50)) / 1e6, (p(s, 99) - p(d, 99)) / 1e6);
   }
 
@@ -104,7 +127,8 @@ public final class GatewayLoadBenchmark {
     return HttpRequest.newBuilder(URI.create(gw.url("/api/paas/v4/chat/completions")))
         .header("Authorization", "Bearer " + TestGateway.KEY)
         .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build();
   }
 
   static long[] openLoop(Target t, int rate, int seconds) throws InterruptedException {
@@ -116,21 +140,27 @@ public final class GatewayLoadBenchmark {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     long start = System.nanoTime();
     AtomicLong i = new AtomicLong();
-    timer.scheduleAtFixedRate(() -> {
-      long k = i.getAndIncrement();
-      if (k >= n) {
-        return;
-      }
-      long scheduled = start + k * periodNanos;
-      t.call().whenComplete((st, e) -> {
-        if (e != null || st != 200) {
-          errors.incrementAndGet();
-        } else {
-          lat.add(System.nanoTime() - scheduled);
-        }
-        done.countDown();
-      });
-    }, 0, periodNanos, TimeUnit.NANOSECONDS);
+    timer.scheduleAtFixedRate(
+        () -> {
+          long k = i.getAndIncrement();
+          if (k >= n) {
+            return;
+          }
+          long scheduled = start + k * periodNanos;
+          t.call()
+              .whenComplete(
+                  (st, e) -> {
+                    if (e != null || st != 200) {
+                      errors.incrementAndGet();
+                    } else {
+                      lat.add(System.nanoTime() - scheduled);
+                    }
+                    done.countDown();
+                  });
+        },
+        0,
+        periodNanos,
+        TimeUnit.NANOSECONDS);
     done.await(seconds + 60L, TimeUnit.SECONDS);
     timer.shutdownNow();
     if (errors.get() > 0) {
@@ -146,17 +176,20 @@ public final class GatewayLoadBenchmark {
     AtomicLong ok = new AtomicLong();
     List<Thread> ts = new ArrayList<>();
     for (int c = 0; c < conc; c++) {
-      ts.add(Thread.ofVirtual().start(() -> {
-        while (System.nanoTime() < end) {
-          try {
-            if (t.call().get() == 200) {
-              ok.incrementAndGet();
-            }
-          } catch (Exception e) {
-            return;
-          }
-        }
-      }));
+      ts.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    while (System.nanoTime() < end) {
+                      try {
+                        if (t.call().get() == 200) {
+                          ok.incrementAndGet();
+                        }
+                      } catch (Exception e) {
+                        return;
+                      }
+                    }
+                  }));
     }
     for (Thread th : ts) {
       th.join();
@@ -169,7 +202,13 @@ public final class GatewayLoadBenchmark {
   }
 
   static void report(String name, long[] a) {
-    System.out.printf("%-24s n=%d p50 %.2f  p90 %.2f  p99 %.2f  max %.2f%n", name, a.length,
-        p(a, 50) / 1e6, p(a, 90) / 1e6, p(a, 99) / 1e6, a.length == 0 ? 0 : a[a.length - 1] / 1e6);
+    System.out.printf(
+        "%-24s n=%d p50 %.2f  p90 %.2f  p99 %.2f  max %.2f%n",
+        name,
+        a.length,
+        p(a, 50) / 1e6,
+        p(a, 90) / 1e6,
+        p(a, 99) / 1e6,
+        a.length == 0 ? 0 : a[a.length - 1] / 1e6);
   }
 }

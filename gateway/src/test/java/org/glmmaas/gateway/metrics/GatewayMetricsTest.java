@@ -20,8 +20,8 @@ class GatewayMetricsTest {
 
   /** The value of the sample whose name and labels contain all the given parts; 0 if none. */
   static double value(String scrape, String name, String... labels) {
-    Pattern p = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$",
-        Pattern.MULTILINE);
+    Pattern p =
+        Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$", Pattern.MULTILINE);
     Matcher m = p.matcher(scrape);
     double sum = 0;
     while (m.find()) {
@@ -42,32 +42,54 @@ class GatewayMetricsTest {
     String chat = TestGateway.chat("hi", null);
     assertThat(gw.post("/v1/chat/completions", TestGateway.METRICS_KEY, chat).statusCode())
         .isEqualTo(200);
-    assertThat(gw.post("/api/paas/v4/chat/completions", TestGateway.METRICS_KEY,
-        TestGateway.chat("hi", "\"stream\":true")).statusCode()).isEqualTo(200);
+    assertThat(
+            gw.post(
+                    "/api/paas/v4/chat/completions",
+                    TestGateway.METRICS_KEY,
+                    TestGateway.chat("hi", "\"stream\":true"))
+                .statusCode())
+        .isEqualTo(200);
     // the key allows 2 requests a minute
     assertThat(gw.post("/v1/chat/completions", TestGateway.METRICS_KEY, chat).statusCode())
         .isEqualTo(429);
-    assertThat(gw.post("/v1/chat/completions", "nokey.nosecret", chat).statusCode())
-        .isEqualTo(401);
+    assertThat(gw.post("/v1/chat/completions", "nokey.nosecret", chat).statusCode()).isEqualTo(401);
     String after = scrape();
 
     String ok = "status=\"200\"";
     String model = "model=\"" + TestGateway.MODEL + "\"";
     assertThat(delta(before, after, "glm_gateway_requests_total", "dialect=\"openai\"", model, ok))
         .isGreaterThanOrEqualTo(1);
-    assertThat(delta(before, after, "glm_gateway_requests_total", "dialect=\"bigmodel\"", model,
-        ok)).isGreaterThanOrEqualTo(1);
-    assertThat(delta(before, after, "glm_gateway_requests_total", "dialect=\"openai\"", model,
-        "status=\"429\"")).isGreaterThanOrEqualTo(1);
+    assertThat(
+            delta(before, after, "glm_gateway_requests_total", "dialect=\"bigmodel\"", model, ok))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(
+            delta(
+                before,
+                after,
+                "glm_gateway_requests_total",
+                "dialect=\"openai\"",
+                model,
+                "status=\"429\""))
+        .isGreaterThanOrEqualTo(1);
     // before authentication the model is not vouched for: no label value from the caller
-    assertThat(delta(before, after, "glm_gateway_requests_total", "dialect=\"openai\"",
-        "model=\"none\"", "status=\"401\"")).isGreaterThanOrEqualTo(1);
-    assertThat(delta(before, after, "glm_gateway_rate_limit_rejections_total",
-        "limit=\"requests\"")).isGreaterThanOrEqualTo(1);
-    assertThat(delta(before, after, "glm_gateway_added_latency_seconds_count",
-        "dialect=\"openai\"")).isGreaterThanOrEqualTo(1);
-    assertThat(delta(before, after, "glm_gateway_added_latency_seconds_count",
-        "dialect=\"bigmodel\"")).isGreaterThanOrEqualTo(1);
+    assertThat(
+            delta(
+                before,
+                after,
+                "glm_gateway_requests_total",
+                "dialect=\"openai\"",
+                "model=\"none\"",
+                "status=\"401\""))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(
+            delta(before, after, "glm_gateway_rate_limit_rejections_total", "limit=\"requests\""))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(
+            delta(before, after, "glm_gateway_added_latency_seconds_count", "dialect=\"openai\""))
+        .isGreaterThanOrEqualTo(1);
+    assertThat(
+            delta(before, after, "glm_gateway_added_latency_seconds_count", "dialect=\"bigmodel\""))
+        .isGreaterThanOrEqualTo(1);
     assertThat(after).contains("glm_gateway_added_latency_seconds_bucket{");
     assertThat(delta(before, after, "glm_gateway_time_to_first_token_seconds_count", model))
         .isGreaterThanOrEqualTo(2);

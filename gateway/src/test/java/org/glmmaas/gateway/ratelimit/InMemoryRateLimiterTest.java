@@ -40,8 +40,12 @@ class InMemoryRateLimiterTest {
     assertThat(b.admitted()).isFalse();
     assertThat(b.denied().bigModelCode()).isEqualTo("1302");
     // the refused call did not consume the key's RPM
-    assertThat(lim.admit(req("a2", key, Limits.getDefaultInstance(), 1)).block().headers()
-        .remainingRequests()).isEqualTo(8);
+    assertThat(
+            lim.admit(req("a2", key, Limits.getDefaultInstance(), 1))
+                .block()
+                .headers()
+                .remainingRequests())
+        .isEqualTo(8);
   }
 
   @Test
@@ -55,8 +59,14 @@ class InMemoryRateLimiterTest {
     assertThat(lim.admit(req("c", l, Limits.getDefaultInstance(), 100)).block().admitted())
         .isTrue();
     lim.release(a, 50).block(); // used 50 of 800 estimated: 750 come back
-    RateLimiter.Admission d = lim.admit(req("d", Limits.newBuilder().setTokensPerMinute(1000)
-        .build(), Limits.getDefaultInstance(), 10)).block();
+    RateLimiter.Admission d =
+        lim.admit(
+                req(
+                    "d",
+                    Limits.newBuilder().setTokensPerMinute(1000).build(),
+                    Limits.getDefaultInstance(),
+                    10))
+            .block();
     assertThat(d.headers().remainingTokens()).isGreaterThan(900);
   }
 

@@ -46,8 +46,8 @@ class RedisRateLimiterTest {
   }
 
   static LettuceConnectionFactory factory() {
-    LettuceConnectionFactory f = new LettuceConnectionFactory(
-        new RedisStandaloneConfiguration("127.0.0.1", 6379));
+    LettuceConnectionFactory f =
+        new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 6379));
     f.afterPropertiesSet();
     f.start();
     return f;
@@ -62,13 +62,13 @@ class RedisRateLimiterTest {
   }
 
   static RateLimiter.Request req(String key, Limits kl, Limits tl, long tokens, Duration ttl) {
-    return new RateLimiter.Request(key, kl, "tenant-" + key, tl, tokens,
-        UUID.randomUUID().toString(), ttl);
+    return new RateLimiter.Request(
+        key, kl, "tenant-" + key, tl, tokens, UUID.randomUUID().toString(), ttl);
   }
 
   /** Fires n admissions alternating between the two replicas, all at once. */
-  static List<RateLimiter.Admission> storm(int n, java.util.function.IntFunction<RateLimiter.Request>
-      r) {
+  static List<RateLimiter.Admission> storm(
+      int n, java.util.function.IntFunction<RateLimiter.Request> r) {
     List<Mono<RateLimiter.Admission>> calls = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       RateLimiter lim = i % 2 == 0 ? g1 : g2;
@@ -82,8 +82,8 @@ class RedisRateLimiterTest {
   void concurrencyLimitHoldsAcrossTwoReplicas() {
     String key = "conc-" + UUID.randomUUID();
     Limits kl = Limits.newBuilder().setMaxConcurrency(5).build();
-    List<RateLimiter.Admission> res = storm(400, i -> req(key, kl, Limits.getDefaultInstance(), 1,
-        Duration.ofMinutes(1)));
+    List<RateLimiter.Admission> res =
+        storm(400, i -> req(key, kl, Limits.getDefaultInstance(), 1, Duration.ofMinutes(1)));
     assertThat(res.stream().filter(RateLimiter.Admission::admitted).count()).isEqualTo(5);
     assertThat(res.stream().filter(a -> !a.admitted()).map(a -> a.denied().bigModelCode()))
         .containsOnly("1302");
@@ -93,9 +93,16 @@ class RedisRateLimiterTest {
   void requestsPerMinuteHoldAcrossTwoReplicasForKeyAndTenant() {
     String key = "rpm-" + UUID.randomUUID();
     long t0 = System.nanoTime();
-    List<RateLimiter.Admission> res = storm(500, i -> req(key + (i % 4 == 0 ? "x" : ""),
-        Limits.newBuilder().setRequestsPerMinute(100).build(),
-        Limits.newBuilder().setRequestsPerMinute(60).build(), 1, Duration.ofMinutes(1)));
+    List<RateLimiter.Admission> res =
+        storm(
+            500,
+            i ->
+                req(
+                    key + (i % 4 == 0 ? "x" : ""),
+                    Limits.newBuilder().setRequestsPerMinute(100).build(),
+                    Limits.newBuilder().setRequestsPerMinute(60).build(),
+                    1,
+                    Duration.ofMinutes(1)));
     double secs = (System.nanoTime() - t0) / 1e9;
     long admitted = res.stream().filter(RateLimiter.Admission::admitted).count();
     // two keys of two tenants: each tenant allows 60 (+ refill during the storm)
@@ -108,20 +115,26 @@ class RedisRateLimiterTest {
     String key = "tpm-" + UUID.randomUUID();
     Limits kl = Limits.newBuilder().setTokensPerMinute(10_000).build();
     List<RateLimiter.Request> reqs = new ArrayList<>();
-    List<RateLimiter.Admission> res = storm(100, i -> {
-      RateLimiter.Request r = req(key, kl, Limits.getDefaultInstance(), 1000,
-          Duration.ofMinutes(1));
-      synchronized (reqs) {
-        reqs.add(r);
-      }
-      return r;
-    });
+    List<RateLimiter.Admission> res =
+        storm(
+            100,
+            i -> {
+              RateLimiter.Request r =
+                  req(key, kl, Limits.getDefaultInstance(), 1000, Duration.ofMinutes(1));
+              synchronized (reqs) {
+                reqs.add(r);
+              }
+              return r;
+            });
     assertThat(res.stream().filter(RateLimiter.Admission::admitted).count()).isBetween(10L, 11L);
     // a call that used far fewer tokens than estimated gives the rest back
-    RateLimiter.Request any = req(key, kl, Limits.getDefaultInstance(), 1000,
-        Duration.ofMinutes(1));
-    g1.release(new RateLimiter.Request(key, kl, any.tenantId(), kl, 1000, "gone",
-        Duration.ofMinutes(1)), 0).block();
+    RateLimiter.Request any =
+        req(key, kl, Limits.getDefaultInstance(), 1000, Duration.ofMinutes(1));
+    g1.release(
+            new RateLimiter.Request(
+                key, kl, any.tenantId(), kl, 1000, "gone", Duration.ofMinutes(1)),
+            0)
+        .block();
     assertThat(g2.admit(any).block().admitted()).isTrue();
   }
 
@@ -154,12 +167,11 @@ class RedisRateLimiterTest {
   void headersReportTheKeysState() {
     String key = "hdr-" + UUID.randomUUID();
     Limits kl = Limits.newBuilder().setRequestsPerMinute(10).setTokensPerMinute(1000).build();
-    RateLimiter.Admission a = g1.admit(req(key, kl, Limits.getDefaultInstance(), 100,
-        Duration.ofMinutes(1))).block();
+    RateLimiter.Admission a =
+        g1.admit(req(key, kl, Limits.getDefaultInstance(), 100, Duration.ofMinutes(1))).block();
     assertThat(a.headers().limitRequests()).isEqualTo(10);
     assertThat(a.headers().remainingRequests()).isEqualTo(9);
     assertThat(a.headers().remainingTokens()).isEqualTo(900);
     assertThat(RateLimiter.formatReset(a.headers().resetRequests())).isEqualTo("6s");
   }
-
 }

@@ -21,9 +21,9 @@ import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.junit.jupiter.api.Test;
 
 /**
- * Static discovery with names: a scripted resolver stands in for DNS, and three fake workers
- * listen on one port at 127.0.0.1, .2 and .3 (Linux routes all of 127/8 to loopback), like three
- * pods behind one headless Service name.
+ * Static discovery with names: a scripted resolver stands in for DNS, and three fake workers listen
+ * on one port at 127.0.0.1, .2 and .3 (Linux routes all of 127/8 to loopback), like three pods
+ * behind one headless Service name.
  */
 class DnsDiscoveryTest {
 
@@ -44,7 +44,8 @@ class DnsDiscoveryTest {
     }
 
     @SuppressWarnings("unchecked")
-    @Override public List<InetAddress> resolve(String host) throws UnknownHostException {
+    @Override
+    public List<InetAddress> resolve(String host) throws UnknownHostException {
       asked.add(host);
       calls.incrementAndGet();
       Object a = answer.get();
@@ -83,8 +84,11 @@ class DnsDiscoveryTest {
   static Set<String> servedBy(InferenceClient c, int calls, long seed) {
     Set<String> ids = new HashSet<>();
     for (long i = 0; i < calls; i++) {
-      List<GenerateResponse> rs = c.generate(RoutingTest.req("t" + i, "x"),
-          WorkerPicker.mix(seed + i), Duration.ofSeconds(10)).collectList().block();
+      List<GenerateResponse> rs =
+          c.generate(
+                  RoutingTest.req("t" + i, "x"), WorkerPicker.mix(seed + i), Duration.ofSeconds(10))
+              .collectList()
+              .block();
       ids.add(rs.getLast().getFinished().getWorkerId());
     }
     return ids;
@@ -97,14 +101,19 @@ class DnsDiscoveryTest {
     ScriptedDns dns = new ScriptedDns();
     dns.answer("127.0.0.1", "127.0.0.2", "127.0.0.3");
     List<String> all = List.of("127.0.0.1:" + port, "127.0.0.2:" + port, "127.0.0.3:" + port);
-    try (WorkerPool pool = new WorkerPool(List.of(), Duration.ofMillis(10), Duration.ofMillis(50),
-            Duration.ofSeconds(2)).start();
-        DnsDiscovery discovery = new DnsDiscovery(List.of(NAME + ":" + port), pool,
-            Duration.ofMillis(50), dns).start()) {
+    try (WorkerPool pool =
+            new WorkerPool(
+                    List.of(), Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofSeconds(2))
+                .start();
+        DnsDiscovery discovery =
+            new DnsDiscovery(List.of(NAME + ":" + port), pool, Duration.ofMillis(50), dns)
+                .start()) {
       // the first resolution happens in start(): the pool is filled before any traffic
       assertThat(addresses(pool)).isEqualTo(all);
-      await(() -> pool.workers().size() == 3
-          && pool.workers().stream().allMatch(WorkerEndpoint::ready));
+      await(
+          () ->
+              pool.workers().size() == 3
+                  && pool.workers().stream().allMatch(WorkerEndpoint::ready));
       InferenceClient client = new InferenceClient(new WorkerPicker(pool.workers(), 4), 3);
       assertThat(servedBy(client, 60, 1)).containsExactlyInAnyOrder("a", "b", "c");
 
@@ -116,8 +125,11 @@ class DnsDiscoveryTest {
       assertThat(fakes.get(2).generateCalls.get()).isEqualTo(onC);
 
       // DNS fails, then answers nothing: the last known workers stay and keep serving
-      for (Object failure : List.of(new UnknownHostException(NAME), List.of(),
-          new IllegalStateException("resolver broke"))) {
+      for (Object failure :
+          List.of(
+              new UnknownHostException(NAME),
+              List.of(),
+              new IllegalStateException("resolver broke"))) {
         dns.answer.set(failure);
         int before = dns.calls.get();
         await(() -> dns.calls.get() >= before + 3);
@@ -128,8 +140,10 @@ class DnsDiscoveryTest {
 
       // it answers again, with the third pod back
       dns.answer("127.0.0.3", "127.0.0.1", "127.0.0.2");
-      await(() -> addresses(pool).equals(all)
-          && pool.workers().stream().allMatch(WorkerEndpoint::ready));
+      await(
+          () ->
+              addresses(pool).equals(all)
+                  && pool.workers().stream().allMatch(WorkerEndpoint::ready));
       assertThat(servedBy(client, 60, 300)).containsExactlyInAnyOrder("a", "b", "c");
     } finally {
       fakes.forEach(FakeWorker::close);
@@ -140,11 +154,13 @@ class DnsDiscoveryTest {
   void ipLiteralsPassThroughUnchangedAndAreNeverResolved() {
     ScriptedDns dns = new ScriptedDns();
     List<String> literals = List.of("10.1.2.3:9083", "[fd00::7]:9083", "[::1]:9083");
-    try (WorkerPool pool = new WorkerPool(List.of(), Duration.ofMillis(10), Duration.ofMillis(50),
-            Duration.ofSeconds(2));
-        DnsDiscovery discovery = new DnsDiscovery(literals, pool, Duration.ofMillis(10), dns)
-            .start()) {
-      assertThat(pool.workers()).extracting(WorkerEndpoint::address)
+    try (WorkerPool pool =
+            new WorkerPool(
+                List.of(), Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofSeconds(2));
+        DnsDiscovery discovery =
+            new DnsDiscovery(literals, pool, Duration.ofMillis(10), dns).start()) {
+      assertThat(pool.workers())
+          .extracting(WorkerEndpoint::address)
           .containsExactlyElementsOf(literals);
       discovery.refresh();
       assertThat(dns.calls).hasValue(0);
@@ -155,23 +171,28 @@ class DnsDiscoveryTest {
   void namesAndLiteralsMixAndADualStackNameKeepsOneFamily() {
     ScriptedDns dns = new ScriptedDns();
     dns.answer.set(new UnknownHostException(NAME)); // not up yet (compose: workers start later)
-    try (WorkerPool pool = new WorkerPool(List.of(), Duration.ofMillis(10), Duration.ofMillis(50),
-            Duration.ofSeconds(2));
-        DnsDiscovery discovery = new DnsDiscovery(
-            List.of("10.9.9.9:7000", NAME + ":9083", " ", NAME + ":9084"), pool,
-            Duration.ofHours(1), dns).start()) {
+    try (WorkerPool pool =
+            new WorkerPool(
+                List.of(), Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofSeconds(2));
+        DnsDiscovery discovery =
+            new DnsDiscovery(
+                    List.of("10.9.9.9:7000", NAME + ":9083", " ", NAME + ":9084"), pool,
+                    Duration.ofHours(1), dns)
+                .start()) {
       assertThat(addresses(pool)).containsExactly("10.9.9.9:7000");
       assertThat(dns.asked).containsExactly(NAME); // one lookup per name, whatever its ports
 
       // an A and an AAAA record per pod: the first family only, else each pod counts twice
       dns.answer("10.0.0.1", "fd00::1", "10.0.0.2", "fd00::2");
       discovery.refresh();
-      assertThat(addresses(pool)).containsExactly("10.0.0.1:9083", "10.0.0.1:9084",
-          "10.0.0.2:9083", "10.0.0.2:9084", "10.9.9.9:7000");
+      assertThat(addresses(pool))
+          .containsExactly(
+              "10.0.0.1:9083", "10.0.0.1:9084", "10.0.0.2:9083", "10.0.0.2:9084", "10.9.9.9:7000");
       dns.answer("fd00::1", "10.0.0.1");
       discovery.refresh();
-      assertThat(addresses(pool)).containsExactly("10.9.9.9:7000", "[fd00:0:0:0:0:0:0:1]:9083",
-          "[fd00:0:0:0:0:0:0:1]:9084");
+      assertThat(addresses(pool))
+          .containsExactly(
+              "10.9.9.9:7000", "[fd00:0:0:0:0:0:0:1]:9083", "[fd00:0:0:0:0:0:0:1]:9084");
     }
   }
 
@@ -179,10 +200,12 @@ class DnsDiscoveryTest {
   void entriesThatAreNotHostAndPortAreRefusedAtStart() {
     WorkerPool pool = new WorkerPool(List.of(), Duration.ofMillis(10), Duration.ofMillis(50));
     ScriptedDns dns = new ScriptedDns();
-    for (String bad : List.of("inference-worker", "inference-worker:grpc", "a:b:9083",
-        "[not-an-ip]:9083", ":9083")) {
+    for (String bad :
+        List.of(
+            "inference-worker", "inference-worker:grpc", "a:b:9083", "[not-an-ip]:9083", ":9083")) {
       assertThatThrownBy(() -> new DnsDiscovery(List.of(bad), pool, Duration.ofSeconds(5), dns))
-          .as(bad).isInstanceOf(IllegalArgumentException.class);
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
     }
     assertThatThrownBy(() -> new DnsDiscovery(List.of(), pool, Duration.ZERO, dns))
         .isInstanceOf(IllegalArgumentException.class);

@@ -22,14 +22,29 @@ class KubernetesDiscoveryTest {
 
   static final String NS = "glm";
 
-  static EndpointSlice slice(String name, String service, int port, boolean ready,
-      String... ips) {
-    return new EndpointSliceBuilder().withNewMetadata().withName(name).withNamespace(NS)
-        .addToLabels(KubernetesDiscovery.SERVICE_LABEL, service).endMetadata()
+  static EndpointSlice slice(String name, String service, int port, boolean ready, String... ips) {
+    return new EndpointSliceBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .addToLabels(KubernetesDiscovery.SERVICE_LABEL, service)
+        .endMetadata()
         .withAddressType("IPv4")
-        .addNewPort().withName("grpc").withPort(port).withProtocol("TCP").endPort()
-        .addNewPort().withName("http").withPort(1).withProtocol("TCP").endPort()
-        .addNewEndpoint().withAddresses(ips).withNewConditions().withReady(ready).endConditions()
+        .addNewPort()
+        .withName("grpc")
+        .withPort(port)
+        .withProtocol("TCP")
+        .endPort()
+        .addNewPort()
+        .withName("http")
+        .withPort(1)
+        .withProtocol("TCP")
+        .endPort()
+        .addNewEndpoint()
+        .withAddresses(ips)
+        .withNewConditions()
+        .withReady(ready)
+        .endConditions()
         .endEndpoint()
         .build();
   }
@@ -47,24 +62,35 @@ class KubernetesDiscoveryTest {
     try (FakeKubernetesApi api = new FakeKubernetesApi();
         FakeWorker a = new FakeWorker("a", RoutingTest.MODEL);
         FakeWorker b = new FakeWorker("b", RoutingTest.MODEL);
-        WorkerPool pool = new WorkerPool(List.of(), Duration.ofMillis(10), Duration.ofMillis(50),
-            Duration.ofSeconds(2)).start();
-        KubernetesDiscovery discovery = new KubernetesDiscovery(
-            new KubernetesClientBuilder().withConfig(api.config(NS)).build(), pool, "",
-            "inference-worker", "grpc").start()) {
+        WorkerPool pool =
+            new WorkerPool(
+                    List.of(), Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofSeconds(2))
+                .start();
+        KubernetesDiscovery discovery =
+            new KubernetesDiscovery(
+                    new KubernetesClientBuilder().withConfig(api.config(NS)).build(),
+                    pool,
+                    "",
+                    "inference-worker",
+                    "grpc")
+                .start()) {
       InferenceClient inference = new InferenceClient(new WorkerPicker(pool.workers(), 0), 3);
       assertThat(pool.workers()).isEmpty();
 
       api.put(slice("workers-a", "inference-worker", a.port(), true, "127.0.0.1"));
       // another Service's slice is not ours
       api.put(slice("other-x", "auth-service", b.port(), true, "127.0.0.1"));
-      await(() -> addresses(pool).equals(List.of("127.0.0.1:" + a.port()))
-          && pool.workers().getFirst().ready());
+      await(
+          () ->
+              addresses(pool).equals(List.of("127.0.0.1:" + a.port()))
+                  && pool.workers().getFirst().ready());
       assertThat(served(inference)).isEqualTo("a");
 
       api.put(slice("workers-b", "inference-worker", b.port(), true, "127.0.0.1"));
-      await(() -> pool.workers().size() == 2 && pool.workers().stream()
-          .allMatch(WorkerEndpoint::ready));
+      await(
+          () ->
+              pool.workers().size() == 2
+                  && pool.workers().stream().allMatch(WorkerEndpoint::ready));
 
       // a's pod stops being ready (terminating): it leaves, traffic goes to b
       api.put(slice("workers-a", "inference-worker", a.port(), false, "127.0.0.1"));
@@ -81,10 +107,13 @@ class KubernetesDiscoveryTest {
   @Test
   void onlyReadyEndpointsOnTheNamedPortCount() {
     EndpointSlice s = slice("s", "inference-worker", 9083, true, "10.0.0.1", "10.0.0.2");
-    s.getEndpoints().add(slice("t", "inference-worker", 9083, false, "10.0.0.3").getEndpoints()
-        .getFirst());
-    s.getEndpoints().add(new io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder()
-        .withAddresses("fd00::7").build()); // no conditions: ready unknown counts as ready
+    s.getEndpoints()
+        .add(slice("t", "inference-worker", 9083, false, "10.0.0.3").getEndpoints().getFirst());
+    s.getEndpoints()
+        .add(
+            new io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder()
+                .withAddresses("fd00::7")
+                .build()); // no conditions: ready unknown counts as ready
     assertThat(KubernetesDiscovery.addresses(List.of(s), "grpc"))
         .containsExactly("10.0.0.1:9083", "10.0.0.2:9083", "[fd00::7]:9083");
     assertThat(KubernetesDiscovery.addresses(List.of(s), "metrics")).isEmpty();
@@ -95,8 +124,8 @@ class KubernetesDiscoveryTest {
   }
 
   static String served(InferenceClient c) {
-    List<GenerateResponse> rs = c.generate(RoutingTest.req("t", "x"), 1, Duration.ofSeconds(10))
-        .collectList().block();
+    List<GenerateResponse> rs =
+        c.generate(RoutingTest.req("t", "x"), 1, Duration.ofSeconds(10)).collectList().block();
     return rs.getLast().getFinished().getWorkerId();
   }
 }

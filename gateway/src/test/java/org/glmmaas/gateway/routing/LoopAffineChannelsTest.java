@@ -40,8 +40,14 @@ class LoopAffineChannelsTest {
   void start() throws Exception {
     loops = new MultiThreadIoEventLoopGroup(3, NioIoHandler.newFactory());
     worker = new FakeWorker("w", RoutingTest.MODEL);
-    pool = new WorkerPool(List.of(worker.address()), Duration.ofMillis(10), Duration.ofMillis(50),
-        Duration.ofSeconds(2), new LoopChannels.EventLoops(loops, NioSocketChannel.class)).start();
+    pool =
+        new WorkerPool(
+                List.of(worker.address()),
+                Duration.ofMillis(10),
+                Duration.ofMillis(50),
+                Duration.ofSeconds(2),
+                new LoopChannels.EventLoops(loops, NioSocketChannel.class))
+            .start();
     client = new InferenceClient(new WorkerPicker(pool.workers(), 0), 3);
     WorkerHealthTest.await(() -> pool.workers().getFirst().ready(), 10);
   }
@@ -63,9 +69,13 @@ class LoopAffineChannelsTest {
         Thread loopThread = loop.submit(Thread::currentThread).get(5, TimeUnit.SECONDS);
         Set<Thread> seen = ConcurrentHashMap.newKeySet();
         CompletableFuture<List<GenerateResponse>> done = new CompletableFuture<>();
-        loop.execute(() -> client.generate(RoutingTest.req("t", "hi"), 1, Duration.ofSeconds(10))
-            .doOnNext(r -> seen.add(Thread.currentThread()))
-            .collectList().subscribe(done::complete, done::completeExceptionally));
+        loop.execute(
+            () ->
+                client
+                    .generate(RoutingTest.req("t", "hi"), 1, Duration.ofSeconds(10))
+                    .doOnNext(r -> seen.add(Thread.currentThread()))
+                    .collectList()
+                    .subscribe(done::complete, done::completeExceptionally));
         List<GenerateResponse> rs = done.get(10, TimeUnit.SECONDS);
         assertThat(rs.getLast().hasFinished()).isTrue();
         assertThat(rs).hasSize(FakeWorker.TOKENS.size() + 1);
@@ -77,20 +87,32 @@ class LoopAffineChannelsTest {
   @Test
   void aBillingReservationIsAnsweredOnTheLoopThatAskedForIt() throws Exception {
     try (FakeBillingService billing = new FakeBillingService()) {
-      LoopChannels chs = LoopChannels.connect(billing.address(),
-          new LoopChannels.EventLoops(loops, NioSocketChannel.class), 4 << 20);
+      LoopChannels chs =
+          LoopChannels.connect(
+              billing.address(),
+              new LoopChannels.EventLoops(loops, NioSocketChannel.class),
+              4 << 20);
       BillingClient client = new BillingClient(chs, Duration.ofSeconds(5));
       try {
         int i = 0;
         for (EventExecutor loop : loops) {
           Thread loopThread = loop.submit(Thread::currentThread).get(5, TimeUnit.SECONDS);
           CompletableFuture<Thread> answeredOn = new CompletableFuture<>();
-          ReserveRequest r = ReserveRequest.newBuilder().setRequestId("r" + i++)
-              .setTenantId("t").setModel(RoutingTest.MODEL).setPromptTokens(5).setMaxTokens(5)
-              .build();
-          loop.execute(() -> client.reserve(r).subscribe(
-              ok -> answeredOn.complete(Thread.currentThread()),
-              answeredOn::completeExceptionally));
+          ReserveRequest r =
+              ReserveRequest.newBuilder()
+                  .setRequestId("r" + i++)
+                  .setTenantId("t")
+                  .setModel(RoutingTest.MODEL)
+                  .setPromptTokens(5)
+                  .setMaxTokens(5)
+                  .build();
+          loop.execute(
+              () ->
+                  client
+                      .reserve(r)
+                      .subscribe(
+                          ok -> answeredOn.complete(Thread.currentThread()),
+                          answeredOn::completeExceptionally));
           assertThat(answeredOn.get(10, TimeUnit.SECONDS)).isSameAs(loopThread);
         }
       } finally {
@@ -101,8 +123,11 @@ class LoopAffineChannelsTest {
 
   @Test
   void callsFromOtherThreadsAreServedAndEveryChannelClosesWithThePool() {
-    List<GenerateResponse> rs = client.generate(RoutingTest.req("t", "hi"), 1,
-        Duration.ofSeconds(10)).collectList().block(Duration.ofSeconds(10));
+    List<GenerateResponse> rs =
+        client
+            .generate(RoutingTest.req("t", "hi"), 1, Duration.ofSeconds(10))
+            .collectList()
+            .block(Duration.ofSeconds(10));
     assertThat(rs).hasSize(FakeWorker.TOKENS.size() + 1);
     List<ManagedChannel> chs = pool.workers().getFirst().channels();
     assertThat(chs).hasSize(3);

@@ -36,8 +36,12 @@ class RoutingTest {
     a = new FakeWorker("a", MODEL);
     b = new FakeWorker("b", MODEL);
     c = new FakeWorker("c", MODEL);
-    pool = new WorkerPool(List.of(a.address(), b.address(), c.address()),
-        Duration.ofMillis(10), Duration.ofMillis(50)).start();
+    pool =
+        new WorkerPool(
+                List.of(a.address(), b.address(), c.address()),
+                Duration.ofMillis(10),
+                Duration.ofMillis(50))
+            .start();
     client = new InferenceClient(new WorkerPicker(pool.workers(), 4), 3);
     await(() -> pool.workers().stream().allMatch(WorkerEndpoint::ready));
   }
@@ -59,19 +63,26 @@ class RoutingTest {
   }
 
   static GenerateRequest req(String tenant, String prompt) {
-    return GenerateRequest.newBuilder().setRequestId(prompt).setModel(MODEL).setTenantId(tenant)
-        .setChat(ChatPrompt.newBuilder().addMessages(ChatMessage.newBuilder().setRole("user")
-            .setContent(prompt))).build();
+    return GenerateRequest.newBuilder()
+        .setRequestId(prompt)
+        .setModel(MODEL)
+        .setTenantId(tenant)
+        .setChat(
+            ChatPrompt.newBuilder()
+                .addMessages(ChatMessage.newBuilder().setRole("user").setContent(prompt)))
+        .build();
   }
 
   String served(long affinity) {
-    List<GenerateResponse> rs = client.generate(req("t", "x"), affinity, Duration.ofSeconds(10))
-        .collectList().block();
+    List<GenerateResponse> rs =
+        client.generate(req("t", "x"), affinity, Duration.ofSeconds(10)).collectList().block();
     return rs.get(rs.size() - 1).getFinished().getWorkerId();
   }
 
   WorkerEndpoint endpoint(FakeWorker w) {
-    return pool.workers().stream().filter(e -> e.address().equals(w.address())).findFirst()
+    return pool.workers().stream()
+        .filter(e -> e.address().equals(w.address()))
+        .findFirst()
         .orElseThrow();
   }
 
@@ -80,7 +91,8 @@ class RoutingTest {
     a.setLoad(0, 1, WorkerState.READY);
     b.setLoad(5, 8, WorkerState.READY);
     c.setLoad(20, 8, WorkerState.READY);
-    await(() -> endpoint(c).load().getNumWaiting() == 20 && endpoint(b).load().getNumWaiting() == 5);
+    await(
+        () -> endpoint(c).load().getNumWaiting() == 20 && endpoint(b).load().getNumWaiting() == 5);
     Map<String, Integer> counts = new ConcurrentHashMap<>();
     for (long i = 0; i < 30; i++) {
       counts.merge(served(i * 7919), 1, Integer::sum);
@@ -129,15 +141,27 @@ class RoutingTest {
     for (int i = 0; i < n; i++) {
       AtomicBoolean s = new AtomicBoolean();
       started.put(i, s);
-      calls.add(client.generate(req("t" + i, "p" + i), WorkerPicker.mix(i + 1),
-              Duration.ofSeconds(20))
-          .doOnNext(r -> s.set(true))
-          .subscribeOn(Schedulers.boundedElastic()));
+      calls.add(
+          client
+              .generate(req("t" + i, "p" + i), WorkerPicker.mix(i + 1), Duration.ofSeconds(20))
+              .doOnNext(r -> s.set(true))
+              .subscribeOn(Schedulers.boundedElastic()));
     }
-    var results = Flux.merge(calls.stream().map(f -> f.collectList()
-        .map(l -> l.get(l.size() - 1).getFinished().getWorkerId())
-        .onErrorResume(e -> reactor.core.publisher.Mono.just("ERROR: " + e.getMessage()))
-        .flux()).toList()).collectList().toFuture();
+    var results =
+        Flux.merge(
+                calls.stream()
+                    .map(
+                        f ->
+                            f.collectList()
+                                .map(l -> l.get(l.size() - 1).getFinished().getWorkerId())
+                                .onErrorResume(
+                                    e ->
+                                        reactor.core.publisher.Mono.just(
+                                            "ERROR: " + e.getMessage()))
+                                .flux())
+                    .toList())
+            .collectList()
+            .toFuture();
     await(() -> a.generateCalls.get() + b.generateCalls.get() + c.generateCalls.get() >= n);
     int onB = b.generateCalls.get();
     assertThat(onB).isPositive();

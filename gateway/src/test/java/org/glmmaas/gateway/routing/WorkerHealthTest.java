@@ -26,10 +26,16 @@ class WorkerHealthTest {
   void start() throws Exception {
     a = new FakeWorker("a", RoutingTest.MODEL);
     b = new FakeWorker("b", RoutingTest.MODEL);
-    pool = new WorkerPool(List.of(a.address(), b.address()), Duration.ofMillis(10),
-        Duration.ofMillis(50), Duration.ofMillis(300)).start();
-    client = new InferenceClient(new WorkerPicker(pool.workers(), 0), 3, Duration.ofMillis(400),
-        Duration.ofSeconds(30));
+    pool =
+        new WorkerPool(
+                List.of(a.address(), b.address()),
+                Duration.ofMillis(10),
+                Duration.ofMillis(50),
+                Duration.ofMillis(300))
+            .start();
+    client =
+        new InferenceClient(
+            new WorkerPicker(pool.workers(), 0), 3, Duration.ofMillis(400), Duration.ofSeconds(30));
     await(() -> pool.workers().stream().allMatch(WorkerEndpoint::ready), 10);
     // a is the least loaded: it gets the traffic while it is healthy
     b.setLoad(3, 3, WorkerState.READY);
@@ -44,7 +50,9 @@ class WorkerHealthTest {
   }
 
   WorkerEndpoint endpoint(FakeWorker w) {
-    return pool.workers().stream().filter(e -> e.address().equals(w.address())).findFirst()
+    return pool.workers().stream()
+        .filter(e -> e.address().equals(w.address()))
+        .findFirst()
         .orElseThrow();
   }
 
@@ -57,8 +65,11 @@ class WorkerHealthTest {
   }
 
   String served(long affinity) {
-    List<GenerateResponse> rs = client.generate(RoutingTest.req("t", "x"), affinity,
-        Duration.ofSeconds(10)).collectList().block();
+    List<GenerateResponse> rs =
+        client
+            .generate(RoutingTest.req("t", "x"), affinity, Duration.ofSeconds(10))
+            .collectList()
+            .block();
     return rs.getLast().getFinished().getWorkerId();
   }
 

@@ -23,8 +23,8 @@ import org.glmmaas.proto.auth.v1.AuthenticateResponse;
 import org.glmmaas.proto.auth.v1.Principal;
 
 /**
- * AuthService with keys "id.secret" held in memory. Accepts the raw key (with or without
- * "Bearer ") and BigModel JWTs (HS256 signed with the secret, payload api_key/exp in ms).
+ * AuthService with keys "id.secret" held in memory. Accepts the raw key (with or without "Bearer ")
+ * and BigModel JWTs (HS256 signed with the secret, payload api_key/exp in ms).
  */
 public final class FakeAuthService implements AutoCloseable {
 
@@ -36,8 +36,11 @@ public final class FakeAuthService implements AutoCloseable {
   public record Key(String secret, Principal principal) {}
 
   public FakeAuthService() throws IOException {
-    server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
-        .addService(new Service()).build().start();
+    server =
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            .addService(new Service())
+            .build()
+            .start();
   }
 
   public String address() {
@@ -79,16 +82,16 @@ public final class FakeAuthService implements AutoCloseable {
       if (k == null) {
         return fail(AuthFailureReason.UNKNOWN_KEY, "unknown API key");
       }
-      if (!MessageDigest.isEqual(k.secret.getBytes(StandardCharsets.UTF_8),
-          parts[1].getBytes(StandardCharsets.UTF_8))) {
+      if (!MessageDigest.isEqual(
+          k.secret.getBytes(StandardCharsets.UTF_8), parts[1].getBytes(StandardCharsets.UTF_8))) {
         return fail(AuthFailureReason.BAD_SIGNATURE, "the API key's secret does not match");
       }
       return ok(k);
     }
     if (parts.length == 3) {
       try {
-        String payload = new String(Base64.getUrlDecoder().decode(parts[1]),
-            StandardCharsets.UTF_8);
+        String payload =
+            new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8);
         Matcher id = API_KEY.matcher(payload);
         Matcher exp = EXP.matcher(payload);
         if (!id.find() || !exp.find()) {
@@ -120,7 +123,8 @@ public final class FakeAuthService implements AutoCloseable {
   }
 
   private static AuthenticateResponse fail(AuthFailureReason r, String msg) {
-    return AuthenticateResponse.newBuilder().setFailure(AuthFailure.newBuilder().setReason(r)
-        .setMessage(msg)).build();
+    return AuthenticateResponse.newBuilder()
+        .setFailure(AuthFailure.newBuilder().setReason(r).setMessage(msg))
+        .build();
   }
 }

@@ -28,8 +28,12 @@ public final class FakeBillingService implements AutoCloseable {
 
   public FakeBillingService() throws IOException {
     // handlers never block: run them on the transport thread (the load benchmark uses this fake)
-    server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
-        .directExecutor().addService(new Service()).build().start();
+    server =
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            .directExecutor()
+            .addService(new Service())
+            .build()
+            .start();
   }
 
   public String address() {
@@ -44,18 +48,31 @@ public final class FakeBillingService implements AutoCloseable {
   private final class Service extends BillingServiceGrpc.BillingServiceImplBase {
     @Override
     public void getBalance(GetBalanceRequest r, StreamObserver<Balance> out) {
-      out.onNext(Balance.newBuilder().setTenantId(r.getTenantId())
-          .setBalanceMicros(balances.getOrDefault(r.getTenantId(), 0L)).setCurrency("CNY")
-          .build());
+      out.onNext(
+          Balance.newBuilder()
+              .setTenantId(r.getTenantId())
+              .setBalanceMicros(balances.getOrDefault(r.getTenantId(), 0L))
+              .setCurrency("CNY")
+              .build());
       out.onCompleted();
     }
 
     @Override
     public void getUsage(GetUsageRequest r, StreamObserver<UsageReport> out) {
-      out.onNext(UsageReport.newBuilder().setCurrency("CNY").addRows(UsageRow.newBuilder()
-          .setDate(r.getFromDate()).setModel("glm-4-flash").setKeyId("k-" + r.getTenantId())
-          .setRequests(3).setPromptTokens(36).setCachedTokens(12).setCompletionTokens(12)
-          .setCostMicros(48)).build());
+      out.onNext(
+          UsageReport.newBuilder()
+              .setCurrency("CNY")
+              .addRows(
+                  UsageRow.newBuilder()
+                      .setDate(r.getFromDate())
+                      .setModel("glm-4-flash")
+                      .setKeyId("k-" + r.getTenantId())
+                      .setRequests(3)
+                      .setPromptTokens(36)
+                      .setCachedTokens(12)
+                      .setCompletionTokens(12)
+                      .setCostMicros(48))
+              .build());
       out.onCompleted();
     }
 
@@ -67,8 +84,12 @@ public final class FakeBillingService implements AutoCloseable {
       if (ok) {
         reservations.put(r.getRequestId(), amount);
       }
-      out.onNext(ReserveResponse.newBuilder().setGranted(ok).setAmountMicros(ok ? amount : 0)
-          .setAvailableMicros(ok ? bal - amount : bal).build());
+      out.onNext(
+          ReserveResponse.newBuilder()
+              .setGranted(ok)
+              .setAmountMicros(ok ? amount : 0)
+              .setAvailableMicros(ok ? bal - amount : bal)
+              .build());
       out.onCompleted();
     }
 

@@ -19,10 +19,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The slice of the Kubernetes API that an EndpointSlice informer uses, over plain HTTP: list
- * (with a label selector) and watch from a resource version (a chunked stream of JSON events; the
- * WebSocket flavour is refused, so the client uses the HTTP one).
- * The test puts and deletes slices; each change is one watch event.
+ * The slice of the Kubernetes API that an EndpointSlice informer uses, over plain HTTP: list (with
+ * a label selector) and watch from a resource version (a chunked stream of JSON events; the
+ * WebSocket flavour is refused, so the client uses the HTTP one). The test puts and deletes slices;
+ * each change is one watch event.
  */
 public final class FakeKubernetesApi implements AutoCloseable {
 
@@ -47,7 +47,10 @@ public final class FakeKubernetesApi implements AutoCloseable {
   public Config config(String ns) {
     return new ConfigBuilder(Config.empty())
         .withMasterUrl("http://127.0.0.1:" + server.getAddress().getPort())
-        .withNamespace(ns).withHttp2Disable(true).withRequestRetryBackoffLimit(0).build();
+        .withNamespace(ns)
+        .withHttp2Disable(true)
+        .withRequestRetryBackoffLimit(0)
+        .build();
   }
 
   public synchronized void put(EndpointSlice s) {
@@ -70,7 +73,8 @@ public final class FakeKubernetesApi implements AutoCloseable {
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
       String path = ex.getRequestURI().getPath();
-      if (!"GET".equals(ex.getRequestMethod()) || !path.startsWith(PATH)
+      if (!"GET".equals(ex.getRequestMethod())
+          || !path.startsWith(PATH)
           || !path.endsWith("/endpointslices")) {
         ex.sendResponseHeaders(404, -1);
         return;
@@ -98,9 +102,14 @@ public final class FakeKubernetesApi implements AutoCloseable {
           }
         }
       }
-      byte[] body = ("{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSliceList\","
-          + "\"metadata\":{\"resourceVersion\":\"" + at + "\"},\"items\":[" + items + "]}")
-          .getBytes(StandardCharsets.UTF_8);
+      byte[] body =
+          ("{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSliceList\","
+                  + "\"metadata\":{\"resourceVersion\":\""
+                  + at
+                  + "\"},\"items\":["
+                  + items
+                  + "]}")
+              .getBytes(StandardCharsets.UTF_8);
       ex.sendResponseHeaders(200, body.length);
       ex.getResponseBody().write(body);
     }
@@ -127,8 +136,13 @@ public final class FakeKubernetesApi implements AutoCloseable {
       }
       for (Event e : batch) {
         if (e.rv() > from && matches(e.slice(), selector)) {
-          out.write(("{\"type\":\"" + e.type() + "\",\"object\":" + Serialization.asJson(e.slice())
-              + "}\n").getBytes(StandardCharsets.UTF_8));
+          out.write(
+              ("{\"type\":\""
+                      + e.type()
+                      + "\",\"object\":"
+                      + Serialization.asJson(e.slice())
+                      + "}\n")
+                  .getBytes(StandardCharsets.UTF_8));
         }
       }
       out.flush();
@@ -154,7 +168,8 @@ public final class FakeKubernetesApi implements AutoCloseable {
     if (raw != null) {
       for (String p : raw.split("&")) {
         String[] kv = p.split("=", 2);
-        m.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
+        m.put(
+            URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
             kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
       }
     }
@@ -169,8 +184,8 @@ public final class FakeKubernetesApi implements AutoCloseable {
     }
     server.stop(0);
     try {
-      ((java.util.concurrent.ExecutorService) server.getExecutor()).awaitTermination(1,
-          TimeUnit.SECONDS);
+      ((java.util.concurrent.ExecutorService) server.getExecutor())
+          .awaitTermination(1, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

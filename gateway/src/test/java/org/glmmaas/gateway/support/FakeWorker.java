@@ -50,17 +50,22 @@ public final class FakeWorker implements AutoCloseable {
   private volatile LoadReport load;
   public final AtomicInteger generateCalls = new AtomicInteger();
   public final AtomicInteger cancellations = new AtomicInteger();
+
   /** The latest Generate request (only the latest: the load benchmark sends millions). */
   public volatile GenerateRequest lastRequest;
+
   /** Delay before the first token of every request, ms (routing tests). */
   public volatile long firstTokenDelayMs;
+
   /** Tokens per default request. */
   public volatile int numTokens = TOKENS.size();
+
   /**
    * Hung but open: every stream stays open and nothing is sent — no load reports (not even the
    * first one of a new WatchLoad) and no Generate responses.
    */
   public volatile boolean hung;
+
   /** Generate calls stay open and silent (load reports still flow). */
   public volatile boolean generateHangs;
 
@@ -76,15 +81,21 @@ public final class FakeWorker implements AutoCloseable {
       throws IOException {
     this.workerId = workerId;
     this.model = model;
-    this.load = LoadReport.newBuilder().setWorkerId(workerId).setModel(model)
-        .setState(WorkerState.READY).setNumKvBlocksTotal(1000).setNumKvBlocksFree(1000).build();
+    this.load =
+        LoadReport.newBuilder()
+            .setWorkerId(workerId)
+            .setModel(model)
+            .setState(WorkerState.READY)
+            .setNumKvBlocksTotal(1000)
+            .setNumKvBlocksFree(1000)
+            .build();
     // handlers never block (delays run on the timer), so they run on the transport thread: the
     // fake answers "at once" and benchmarks measure the gateway, not executor hops in the fake
-    io.grpc.ServerBuilder<?> builder = bind == null
-        ? Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
-        : io.grpc.netty.NettyServerBuilder.forAddress(bind, InsecureServerCredentials.create());
-    this.server = builder
-        .directExecutor().addService(new Service()).build().start();
+    io.grpc.ServerBuilder<?> builder =
+        bind == null
+            ? Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            : io.grpc.netty.NettyServerBuilder.forAddress(bind, InsecureServerCredentials.create());
+    this.server = builder.directExecutor().addService(new Service()).build().start();
     this.port = server.getPort();
     this.host = bind == null ? "127.0.0.1" : bind.getAddress().getHostAddress();
   }
@@ -99,8 +110,13 @@ public final class FakeWorker implements AutoCloseable {
 
   /** Publishes a new load report to all watchers. */
   public void setLoad(int numWaiting, int numRunning, WorkerState state) {
-    load = load.toBuilder().setNumWaiting(numWaiting).setNumRunning(numRunning).setState(state)
-        .setTimestampUnixMs(System.currentTimeMillis()).build();
+    load =
+        load.toBuilder()
+            .setNumWaiting(numWaiting)
+            .setNumRunning(numRunning)
+            .setState(state)
+            .setTimestampUnixMs(System.currentTimeMillis())
+            .build();
     if (hung) {
       return;
     }
@@ -128,10 +144,18 @@ public final class FakeWorker implements AutoCloseable {
 
     @Override
     public void getInfo(GetInfoRequest request, StreamObserver<WorkerInfo> out) {
-      out.onNext(WorkerInfo.newBuilder().setWorkerId(workerId).setDevice("cpu")
-          .setModel(ModelInfo.newBuilder().setId(model).setContextLength(8192)
-              .setOwnedBy("zhipuai").setCreatedUnixS(1_700_000_000L))
-          .setState(WorkerState.READY).build());
+      out.onNext(
+          WorkerInfo.newBuilder()
+              .setWorkerId(workerId)
+              .setDevice("cpu")
+              .setModel(
+                  ModelInfo.newBuilder()
+                      .setId(model)
+                      .setContextLength(8192)
+                      .setOwnedBy("zhipuai")
+                      .setCreatedUnixS(1_700_000_000L))
+              .setState(WorkerState.READY)
+              .build());
       out.onCompleted();
     }
 
@@ -150,8 +174,10 @@ public final class FakeWorker implements AutoCloseable {
       generateCalls.incrementAndGet();
       lastRequest = req;
       var call = (ServerCallStreamObserver<GenerateResponse>) out;
-      String last = req.getChat().getMessagesCount() == 0 ? ""
-          : req.getChat().getMessages(req.getChat().getMessagesCount() - 1).getContent();
+      String last =
+          req.getChat().getMessagesCount() == 0
+              ? ""
+              : req.getChat().getMessages(req.getChat().getMessagesCount() - 1).getContent();
       call.setOnCancelHandler(cancellations::incrementAndGet);
       if (hung || generateHangs) {
         return; // open and silent
@@ -161,8 +187,11 @@ public final class FakeWorker implements AutoCloseable {
         return;
       }
       if (last.contains("[ctx]")) {
-        out.onError(error(io.grpc.Status.Code.INVALID_ARGUMENT, "CONTEXT_LENGTH_EXCEEDED",
-            "prompt is 9000 tokens, the model's context is 8192"));
+        out.onError(
+            error(
+                io.grpc.Status.Code.INVALID_ARGUMENT,
+                "CONTEXT_LENGTH_EXCEEDED",
+                "prompt is 9000 tokens, the model's context is 8192"));
         return;
       }
       boolean slow = last.contains("[slow]");
@@ -170,41 +199,53 @@ public final class FakeWorker implements AutoCloseable {
       long gap = slow ? 50 : 0;
       FinishReason reason = last.contains("[length]") ? FinishReason.LENGTH : FinishReason.STOP;
       boolean failAfterFirst = last.contains("[fail-after-first]");
-      Runnable body = () -> {
-        for (int i = 0; i < n; i++) {
-          if (call.isCancelled()) {
-            return;
-          }
-          if (failAfterFirst && i == 1) {
-            out.onError(error(io.grpc.Status.Code.INTERNAL, "INTERNAL", "engine fault"));
-            return;
-          }
-          try {
-            synchronized (call) {
-              call.onNext(GenerateResponse.newBuilder().setDelta(Delta.newBuilder()
-                  .setText(TOKENS.get(i % TOKENS.size()))).build());
+      Runnable body =
+          () -> {
+            for (int i = 0; i < n; i++) {
+              if (call.isCancelled()) {
+                return;
+              }
+              if (failAfterFirst && i == 1) {
+                out.onError(error(io.grpc.Status.Code.INTERNAL, "INTERNAL", "engine fault"));
+                return;
+              }
+              try {
+                synchronized (call) {
+                  call.onNext(
+                      GenerateResponse.newBuilder()
+                          .setDelta(Delta.newBuilder().setText(TOKENS.get(i % TOKENS.size())))
+                          .build());
+                }
+              } catch (RuntimeException e) {
+                return;
+              }
+              if (gap > 0) {
+                try {
+                  Thread.sleep(gap);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
             }
-          } catch (RuntimeException e) {
-            return;
-          }
-          if (gap > 0) {
             try {
-              Thread.sleep(gap);
-            } catch (InterruptedException e) {
-              return;
+              out.onNext(
+                  GenerateResponse.newBuilder()
+                      .setFinished(
+                          Finished.newBuilder()
+                              .setFinishReason(reason)
+                              .setWorkerId(workerId)
+                              .setUsage(
+                                  Usage.newBuilder()
+                                      .setPromptTokens(12)
+                                      .setCachedTokens(4)
+                                      .setCompletionTokens(n)
+                                      .setTotalTokens(12 + n)))
+                      .build());
+              out.onCompleted();
+            } catch (RuntimeException e) {
+              // cancelled meanwhile
             }
-          }
-        }
-        try {
-          out.onNext(GenerateResponse.newBuilder().setFinished(Finished.newBuilder()
-              .setFinishReason(reason).setWorkerId(workerId)
-              .setUsage(Usage.newBuilder().setPromptTokens(12).setCachedTokens(4)
-                  .setCompletionTokens(n).setTotalTokens(12 + n))).build());
-          out.onCompleted();
-        } catch (RuntimeException e) {
-          // cancelled meanwhile
-        }
-      };
+          };
       long delay = firstTokenDelayMs;
       if (delay > 0 || slow) {
         timer.schedule(() -> Thread.ofVirtual().start(body), delay, TimeUnit.MILLISECONDS);
@@ -215,9 +256,13 @@ public final class FakeWorker implements AutoCloseable {
   }
 
   static Throwable error(io.grpc.Status.Code code, String reason, String message) {
-    com.google.rpc.Status s = com.google.rpc.Status.newBuilder().setCode(code.value())
-        .setMessage(message).addDetails(Any.pack(ErrorInfo.newBuilder().setReason(reason)
-            .setDomain("glm-maas").build())).build();
+    com.google.rpc.Status s =
+        com.google.rpc.Status.newBuilder()
+            .setCode(code.value())
+            .setMessage(message)
+            .addDetails(
+                Any.pack(ErrorInfo.newBuilder().setReason(reason).setDomain("glm-maas").build()))
+            .build();
     return StatusProto.toStatusRuntimeException(s);
   }
 }

@@ -39,8 +39,8 @@ public final class TestGateway {
   public final FakeBillingService billing;
   public final ConfigurableApplicationContext context;
   public final int port;
-  public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-      .build();
+  public final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public static synchronized TestGateway get() {
     if (instance == null) {
@@ -54,7 +54,9 @@ public final class TestGateway {
   }
 
   private static Principal.Builder principal(String tenant) {
-    return Principal.newBuilder().setTenantId(tenant).setTenantStatus(TenantStatus.ACTIVE)
+    return Principal.newBuilder()
+        .setTenantId(tenant)
+        .setTenantStatus(TenantStatus.ACTIVE)
         .setCacheTtlMs(60_000);
   }
 
@@ -63,50 +65,66 @@ public final class TestGateway {
     auth = new FakeAuthService();
     billing = new FakeBillingService();
     auth.addKey("kmain", "s3cretmain", principal("tmain"));
-    auth.addKey("klimited", "s3cretlim", principal("tlimited")
-        .setKeyLimits(Limits.newBuilder().setRequestsPerMinute(3)));
-    auth.addKey("kconc", "s3cretconc", principal("tconc")
-        .setKeyLimits(Limits.newBuilder().setMaxConcurrency(1)));
+    auth.addKey(
+        "klimited",
+        "s3cretlim",
+        principal("tlimited").setKeyLimits(Limits.newBuilder().setRequestsPerMinute(3)));
+    auth.addKey(
+        "kconc",
+        "s3cretconc",
+        principal("tconc").setKeyLimits(Limits.newBuilder().setMaxConcurrency(1)));
     auth.addKey("krestricted", "s3cretres", principal("tres").addAllowedModels("glm-4-plus"));
     auth.addKey("kbroke", "s3cretbroke", principal("tbroke"));
     auth.addKey("kpoor", "s3cretpoor", principal("tpoor"));
-    auth.addKey("ksusp", "s3cretsusp", principal("tsusp")
-        .setTenantStatus(TenantStatus.SUSPENDED));
+    auth.addKey("ksusp", "s3cretsusp", principal("tsusp").setTenantStatus(TenantStatus.SUSPENDED));
     auth.addKey("kother", "s3cretother", principal("tother"));
     auth.addKey("kfuzz", "s3cretfuzz", principal("tfuzz"));
-    auth.addKey("kmetrics", "s3cretmet", principal("tmetrics")
-        .setKeyLimits(Limits.newBuilder().setRequestsPerMinute(2)));
+    auth.addKey(
+        "kmetrics",
+        "s3cretmet",
+        principal("tmetrics").setKeyLimits(Limits.newBuilder().setRequestsPerMinute(2)));
     billing.balances.put("tpoor", 10L);
     billing.balances.put("tmain", 123_456_789L);
     Path data = Path.of("target", "test-data", UUID.randomUUID().toString());
     // command-line arguments outrank application.yaml (server.port 8080 there); the load
     // benchmark may leave billing out (-Dtestgateway.billing=false) to time the gateway alone
     boolean withBilling = Boolean.parseBoolean(System.getProperty("testgateway.billing", "true"));
-    context = new SpringApplicationBuilder(GatewayApplication.class).run(
-        "--server.port=0",
-        // a name, as in compose and the chart's static mode: the real resolver and the static
-        // discovery wiring fill the pool (the fake listens on all interfaces)
-        "--glm.gateway.workers=localhost:" + worker.port(),
-        "--glm.gateway.auth.address=" + auth.address(),
-        "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
-        "--glm.gateway.data-dir=" + data.toAbsolutePath(),
-        "--glm.gateway.max-body-size=64KB",
-        "--logging.structured.format.console=",
-        "--logging.level.org.springframework.cloud.gateway=WARN",
-        "--spring.main.banner-mode=off");
+    context =
+        new SpringApplicationBuilder(GatewayApplication.class)
+            .run(
+                "--server.port=0",
+                // a name, as in compose and the chart's static mode: the real resolver and the
+                // static
+                // discovery wiring fill the pool (the fake listens on all interfaces)
+                "--glm.gateway.workers=localhost:" + worker.port(),
+                "--glm.gateway.auth.address=" + auth.address(),
+                "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
+                "--glm.gateway.data-dir=" + data.toAbsolutePath(),
+                "--glm.gateway.max-body-size=64KB",
+                "--logging.structured.format.console=",
+                "--logging.level.org.springframework.cloud.gateway=WARN",
+                "--spring.main.banner-mode=off");
     port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
-    context.getBean(org.glmmaas.gateway.billing.AccountStatuses.class).accept(
-        org.glmmaas.proto.billing.v1.AccountStatus.newBuilder().setTenantId("tbroke")
-            .setStatus(org.glmmaas.proto.billing.v1.AccountStatus.Status.INSUFFICIENT_BALANCE)
-            .build());
+    context
+        .getBean(org.glmmaas.gateway.billing.AccountStatuses.class)
+        .accept(
+            org.glmmaas.proto.billing.v1.AccountStatus.newBuilder()
+                .setTenantId("tbroke")
+                .setStatus(org.glmmaas.proto.billing.v1.AccountStatus.Status.INSUFFICIENT_BALANCE)
+                .build());
     awaitWorker();
   }
 
   private void awaitWorker() throws Exception {
     long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (System.nanoTime() < end) {
-      HttpResponse<String> r = post("/v1/chat/completions", KEY,
-          "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+      HttpResponse<String> r =
+          post(
+              "/v1/chat/completions",
+              KEY,
+              "{\"model\":\""
+                  + MODEL
+                  + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
       if (r.statusCode() == 200) {
         return;
       }
@@ -120,9 +138,11 @@ public final class TestGateway {
   }
 
   public HttpResponse<String> post(String path, String key, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path)))
-        .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url(path)))
+            .timeout(Duration.ofSeconds(30))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (key != null) {
       b.header("Authorization", "Bearer " + key);
     }
@@ -130,8 +150,8 @@ public final class TestGateway {
   }
 
   public HttpResponse<String> get(String path, String key) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path)))
-        .timeout(Duration.ofSeconds(30)).GET();
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(30)).GET();
     if (key != null) {
       b.header("Authorization", "Bearer " + key);
     }
@@ -139,7 +159,12 @@ public final class TestGateway {
   }
 
   public static String chat(String content, String extra) {
-    return "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
-        + content + "\"}]" + (extra == null || extra.isEmpty() ? "" : "," + extra) + "}";
+    return "{\"model\":\""
+        + MODEL
+        + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
+        + content
+        + "\"}]"
+        + (extra == null || extra.isEmpty() ? "" : "," + extra)
+        + "}";
   }
 }

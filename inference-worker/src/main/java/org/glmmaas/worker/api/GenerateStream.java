@@ -24,9 +24,9 @@ import org.glmmaas.worker.text.Tokenizer;
 
 /**
  * One Generate call's outbound side. The engine thread hands outputs in (never blocking); they are
- * queued and written only while the transport says the client can take more
- * ({@code isReady}), the rest when {@code onReady} fires. A slow client therefore costs memory of
- * its own queue, never engine time.
+ * queued and written only while the transport says the client can take more ({@code isReady}), the
+ * rest when {@code onReady} fires. A slow client therefore costs memory of its own queue, never
+ * engine time.
  */
 final class GenerateStream implements RequestOutputSink {
 
@@ -41,8 +41,11 @@ final class GenerateStream implements RequestOutputSink {
   private volatile boolean sentDelta;
   private volatile boolean terminated;
 
-  GenerateStream(ServerCallStreamObserver<GenerateResponse> call, GenerateRequest request,
-      Tokenizer tokenizer, String workerId) {
+  GenerateStream(
+      ServerCallStreamObserver<GenerateResponse> call,
+      GenerateRequest request,
+      Tokenizer tokenizer,
+      String workerId) {
     this.call = call;
     this.request = request;
     this.tokenizer = tokenizer;
@@ -60,8 +63,11 @@ final class GenerateStream implements RequestOutputSink {
       return;
     }
     boolean hasTokens = o.newTokenIds().length > 0;
-    if (!o.text().isEmpty() || (hasTokens && (request.getReturnTokenIds() || request.getSampling().getLogprobs()
-        || request.getSampling().getTopLogprobs() > 0))) {
+    if (!o.text().isEmpty()
+        || (hasTokens
+            && (request.getReturnTokenIds()
+                || request.getSampling().getLogprobs()
+                || request.getSampling().getTopLogprobs() > 0))) {
       queue.add(GenerateResponse.newBuilder().setDelta(delta(o)).build());
       sentDelta = true;
     }
@@ -69,8 +75,11 @@ final class GenerateStream implements RequestOutputSink {
     if (f != null) {
       terminated = true;
       if (f.reason() == org.glmmaas.worker.scheduler.FinishReason.ERROR && !sentDelta) {
-        queue.add(new GlmStatusException(ErrorReason.INTERNAL,
-            f.errorMessage() == null ? "the request failed" : f.errorMessage()).toStatus());
+        queue.add(
+            new GlmStatusException(
+                    ErrorReason.INTERNAL,
+                    f.errorMessage() == null ? "the request failed" : f.errorMessage())
+                .toStatus());
       } else {
         queue.add(GenerateResponse.newBuilder().setFinished(finished(f)).build());
         queue.add(COMPLETE);
@@ -119,18 +128,20 @@ final class GenerateStream implements RequestOutputSink {
     }
     if (request.getSampling().getLogprobs() || request.getSampling().getTopLogprobs() > 0) {
       for (Sampler.Sample s : o.samples()) {
-        TokenLogprob.Builder t = TokenLogprob.newBuilder()
-            .setTokenId(s.tokenId())
-            .setToken(tokenizer.decode(new int[] {s.tokenId()}))
-            .setLogprob(s.logprob())
-            .setBytes(ByteString.copyFrom(tokenizer.tokenBytes(s.tokenId())));
+        TokenLogprob.Builder t =
+            TokenLogprob.newBuilder()
+                .setTokenId(s.tokenId())
+                .setToken(tokenizer.decode(new int[] {s.tokenId()}))
+                .setLogprob(s.logprob())
+                .setBytes(ByteString.copyFrom(tokenizer.tokenBytes(s.tokenId())));
         if (s.topLogprobs() != null) {
           for (Sampler.Alternative a : s.topLogprobs()) {
-            t.addTopLogprobs(TopLogprob.newBuilder()
-                .setTokenId(a.tokenId())
-                .setToken(tokenizer.decode(new int[] {a.tokenId()}))
-                .setLogprob(a.logprob())
-                .setBytes(ByteString.copyFrom(tokenizer.tokenBytes(a.tokenId()))));
+            t.addTopLogprobs(
+                TopLogprob.newBuilder()
+                    .setTokenId(a.tokenId())
+                    .setToken(tokenizer.decode(new int[] {a.tokenId()}))
+                    .setLogprob(a.logprob())
+                    .setBytes(ByteString.copyFrom(tokenizer.tokenBytes(a.tokenId()))));
           }
         }
         d.addLogprobs(t);
@@ -141,21 +152,24 @@ final class GenerateStream implements RequestOutputSink {
 
   private Finished finished(FinishInfo f) {
     RequestTimings t = f.timings();
-    Finished.Builder b = Finished.newBuilder()
-        .setFinishReason(org.glmmaas.proto.inference.v1.FinishReason.valueOf(f.reason().name()))
-        .setUsage(Usage.newBuilder()
-            .setPromptTokens(f.numPromptTokens())
-            .setCachedTokens(f.numCachedTokens())
-            .setCompletionTokens(f.numCompletionTokens())
-            .setTotalTokens(f.numPromptTokens() + f.numCompletionTokens()))
-        .setTimings(Timings.newBuilder()
-            .setQueueMs(ms(t.queue()))
-            .setPrefillMs(ms(t.prefill()))
-            .setDecodeMs(ms(t.decode()))
-            .setTtftMs(ms(t.timeToFirstToken()))
-            .setNumPreemptions(t.numPreemptions())
-            .setTotalMs(ms(t.total())))
-        .setWorkerId(workerId);
+    Finished.Builder b =
+        Finished.newBuilder()
+            .setFinishReason(org.glmmaas.proto.inference.v1.FinishReason.valueOf(f.reason().name()))
+            .setUsage(
+                Usage.newBuilder()
+                    .setPromptTokens(f.numPromptTokens())
+                    .setCachedTokens(f.numCachedTokens())
+                    .setCompletionTokens(f.numCompletionTokens())
+                    .setTotalTokens(f.numPromptTokens() + f.numCompletionTokens()))
+            .setTimings(
+                Timings.newBuilder()
+                    .setQueueMs(ms(t.queue()))
+                    .setPrefillMs(ms(t.prefill()))
+                    .setDecodeMs(ms(t.decode()))
+                    .setTtftMs(ms(t.timeToFirstToken()))
+                    .setNumPreemptions(t.numPreemptions())
+                    .setTotalMs(ms(t.total())))
+            .setWorkerId(workerId);
     if (f.matchedStop() != null) {
       b.setMatchedStop(f.matchedStop());
     }

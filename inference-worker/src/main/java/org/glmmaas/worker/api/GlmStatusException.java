@@ -30,14 +30,14 @@ public final class GlmStatusException extends RuntimeException {
   }
 
   public StatusRuntimeException toStatus() {
-    com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
-        .setCode(code(reason).getNumber())
-        .setMessage(getMessage())
-        .addDetails(com.google.protobuf.Any.pack(ErrorInfo.newBuilder()
-            .setReason(reason.name())
-            .setDomain(DOMAIN)
-            .build()))
-        .build();
+    com.google.rpc.Status status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(code(reason).getNumber())
+            .setMessage(getMessage())
+            .addDetails(
+                com.google.protobuf.Any.pack(
+                    ErrorInfo.newBuilder().setReason(reason.name()).setDomain(DOMAIN).build()))
+            .build();
     return StatusProto.toStatusRuntimeException(status);
   }
 

@@ -54,7 +54,8 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
 
   @Override
   public void generate(GenerateRequest req, StreamObserver<GenerateResponse> observer) {
-    ServerCallStreamObserver<GenerateResponse> call = (ServerCallStreamObserver<GenerateResponse>) observer;
+    ServerCallStreamObserver<GenerateResponse> call =
+        (ServerCallStreamObserver<GenerateResponse>) observer;
     try {
       Request request = admit(req, call);
       if (request != null) {
@@ -66,8 +67,10 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
       observer.onError(new GlmStatusException(ErrorReason.OVERLOADED, e.getMessage()).toStatus());
     } catch (RuntimeException e) {
       log.error("Generate {} failed before admission: {}", req.getRequestId(), e.toString(), e);
-      observer.onError(new GlmStatusException(ErrorReason.INTERNAL, "internal error: " + e.getClass().getSimpleName())
-          .toStatus());
+      observer.onError(
+          new GlmStatusException(
+                  ErrorReason.INTERNAL, "internal error: " + e.getClass().getSimpleName())
+              .toStatus());
     }
   }
 
@@ -81,57 +84,97 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     int[] prompt = promptTokens(req, text);
     int maxModelLen = runtime.maxModelLen();
     if (prompt.length >= maxModelLen) {
-      throw new GlmStatusException(ErrorReason.CONTEXT_LENGTH_EXCEEDED, "the prompt has " + prompt.length
-          + " tokens; this model's context is " + maxModelLen + " tokens, so at most " + (maxModelLen - 1)
-          + " prompt tokens fit");
+      throw new GlmStatusException(
+          ErrorReason.CONTEXT_LENGTH_EXCEEDED,
+          "the prompt has "
+              + prompt.length
+              + " tokens; this model's context is "
+              + maxModelLen
+              + " tokens, so at most "
+              + (maxModelLen - 1)
+              + " prompt tokens fit");
     }
-    SamplingConfig sampling = SamplingParamsValidator.toConfig(req.getSampling(), maxModelLen - prompt.length);
+    SamplingConfig sampling =
+        SamplingParamsValidator.toConfig(req.getSampling(), maxModelLen - prompt.length);
     if (prompt.length + sampling.maxTokens() > maxModelLen) {
-      throw new GlmStatusException(ErrorReason.CONTEXT_LENGTH_EXCEEDED, "prompt (" + prompt.length
-          + " tokens) + max_tokens (" + sampling.maxTokens() + ") exceeds the context length of " + maxModelLen
-          + " tokens");
+      throw new GlmStatusException(
+          ErrorReason.CONTEXT_LENGTH_EXCEEDED,
+          "prompt ("
+              + prompt.length
+              + " tokens) + max_tokens ("
+              + sampling.maxTokens()
+              + ") exceeds the context length of "
+              + maxModelLen
+              + " tokens");
     }
     Context ctx = Context.current();
     Deadline deadline = ctx.getDeadline();
     Instant now = runtime.clock().instant();
-    Instant deadlineAt = deadline == null ? null : now.plusNanos(deadline.timeRemaining(TimeUnit.NANOSECONDS));
+    Instant deadlineAt =
+        deadline == null ? null : now.plusNanos(deadline.timeRemaining(TimeUnit.NANOSECONDS));
     Sampler sampler = text.newSampler(sampling);
     for (int t : prompt) {
       sampler.accept(t, false);
     }
-    GenerateStream stream = new GenerateStream(call, req, text.tokenizer(), runtime.properties().id());
-    RequestMetadata meta = new RequestMetadata(runtime.properties().modelId(), req.getTenantId(), req.getKeyId(),
-        req.getUserId(), TraceContext.currentTraceId(), true);
-    Request request = new Request(req.getRequestId(), prompt, sampling, sampler,
-        text.newStreamDecoder(sampling.stop()), text.tokenizer()::isEndOfGeneration, req.getPriority(), now,
-        deadlineAt, meta, stream);
+    GenerateStream stream =
+        new GenerateStream(call, req, text.tokenizer(), runtime.properties().id());
+    RequestMetadata meta =
+        new RequestMetadata(
+            runtime.properties().modelId(),
+            req.getTenantId(),
+            req.getKeyId(),
+            req.getUserId(),
+            TraceContext.currentTraceId(),
+            true);
+    Request request =
+        new Request(
+            req.getRequestId(),
+            prompt,
+            sampling,
+            sampler,
+            text.newStreamDecoder(sampling.stop()),
+            text.tokenizer()::isEndOfGeneration,
+            req.getPriority(),
+            now,
+            deadlineAt,
+            meta,
+            stream);
     EngineLoop loop = runtime.loop();
-    call.setOnCancelHandler(() -> {
-      boolean expired = deadline != null && deadline.isExpired();
-      request.cancel(expired ? FinishReason.DEADLINE_EXCEEDED : FinishReason.CANCELLED);
-      loop.wakeUp();
-    });
+    call.setOnCancelHandler(
+        () -> {
+          boolean expired = deadline != null && deadline.isExpired();
+          request.cancel(expired ? FinishReason.DEADLINE_EXCEEDED : FinishReason.CANCELLED);
+          loop.wakeUp();
+        });
     call.setOnReadyHandler(stream::drain);
     return request;
   }
 
   private int[] promptTokens(GenerateRequest req, TextModel text) {
-    int[] ids = switch (req.getPromptCase()) {
-      case CHAT -> text.tokenizer().encode(render(req.getChat(), text), true);
-      case TEXT -> text.tokenizer().encode(req.getText(), true);
-      case TOKEN_IDS -> {
-        int vocab = text.tokenizer().vocabSize();
-        int[] t = req.getTokenIds().getIdsList().stream().mapToInt(Integer::intValue).toArray();
-        for (int i = 0; i < t.length; i++) {
-          if (t[i] < 0 || t[i] >= vocab) {
-            throw GlmStatusException.invalid("token_ids[" + i + "] = " + t[i] + " is outside the vocabulary [0, "
-                + vocab + ")");
+    int[] ids =
+        switch (req.getPromptCase()) {
+          case CHAT -> text.tokenizer().encode(render(req.getChat(), text), true);
+          case TEXT -> text.tokenizer().encode(req.getText(), true);
+          case TOKEN_IDS -> {
+            int vocab = text.tokenizer().vocabSize();
+            int[] t = req.getTokenIds().getIdsList().stream().mapToInt(Integer::intValue).toArray();
+            for (int i = 0; i < t.length; i++) {
+              if (t[i] < 0 || t[i] >= vocab) {
+                throw GlmStatusException.invalid(
+                    "token_ids["
+                        + i
+                        + "] = "
+                        + t[i]
+                        + " is outside the vocabulary [0, "
+                        + vocab
+                        + ")");
+              }
+            }
+            yield t;
           }
-        }
-        yield t;
-      }
-      case PROMPT_NOT_SET -> throw GlmStatusException.invalid("a prompt is required: set chat, text or token_ids");
-    };
+          case PROMPT_NOT_SET ->
+              throw GlmStatusException.invalid("a prompt is required: set chat, text or token_ids");
+        };
     if (ids.length == 0) {
       throw GlmStatusException.invalid("the prompt is empty");
     }
@@ -146,21 +189,25 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     for (ChatMessage m : chat.getMessagesList()) {
       String role = m.getRole();
       if (!List.of("system", "user", "assistant", "tool", "observation").contains(role)) {
-        throw GlmStatusException.invalid("chat message role must be system, user, assistant, tool or observation, got '"
-            + role + "'");
+        throw GlmStatusException.invalid(
+            "chat message role must be system, user, assistant, tool or observation, got '"
+                + role
+                + "'");
       }
       turns.add(new ChatTurn(role, m.getContent()));
     }
     try {
       return text.chatTemplate().render(turns, true);
     } catch (TemplateException e) {
-      throw GlmStatusException.invalid("the chat template cannot render these messages: " + e.getMessage());
+      throw GlmStatusException.invalid(
+          "the chat template cannot render these messages: " + e.getMessage());
     }
   }
 
   private void requireReady() {
     if (!runtime.isReady()) {
-      String why = runtime.failure() != null ? runtime.failure() : "the worker is " + runtime.state();
+      String why =
+          runtime.failure() != null ? runtime.failure() : "the worker is " + runtime.state();
       throw new GlmStatusException(ErrorReason.UNAVAILABLE, why + "; retry on another worker");
     }
   }
@@ -168,8 +215,9 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
   private void checkModel(String model) {
     String served = runtime.properties().modelId();
     if (!model.isEmpty() && !model.equals(served)) {
-      throw new GlmStatusException(ErrorReason.MODEL_NOT_FOUND, "model '" + model + "' is not served here (this worker serves '"
-          + served + "')");
+      throw new GlmStatusException(
+          ErrorReason.MODEL_NOT_FOUND,
+          "model '" + model + "' is not served here (this worker serves '" + served + "')");
     }
   }
 
@@ -182,15 +230,16 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
       checkModel(req.getModel());
       TextModel text = runtime.textModel();
       TokenizeResponse.Builder b = TokenizeResponse.newBuilder();
-      int[] ids = switch (req.getInputCase()) {
-        case TEXT -> text.tokenizer().encode(req.getText(), req.getParseSpecial());
-        case CHAT -> {
-          String rendered = render(req.getChat(), text);
-          b.setRendered(rendered);
-          yield text.tokenizer().encode(rendered, true);
-        }
-        case INPUT_NOT_SET -> throw GlmStatusException.invalid("set text or chat");
-      };
+      int[] ids =
+          switch (req.getInputCase()) {
+            case TEXT -> text.tokenizer().encode(req.getText(), req.getParseSpecial());
+            case CHAT -> {
+              String rendered = render(req.getChat(), text);
+              b.setRendered(rendered);
+              yield text.tokenizer().encode(rendered, true);
+            }
+            case INPUT_NOT_SET -> throw GlmStatusException.invalid("set text or chat");
+          };
       for (int id : ids) {
         b.addIds(id);
       }
@@ -214,17 +263,18 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
   @Override
   public void getInfo(GetInfoRequest req, StreamObserver<WorkerInfo> observer) {
     var p = runtime.properties();
-    WorkerInfo.Builder b = WorkerInfo.newBuilder()
-        .setWorkerId(p.id())
-        .setDevice(p.device())
-        .setKvBlockSize(p.kvCache().blockSize())
-        .setMaxNumSeqs(p.scheduler().maxNumSeqs())
-        .setMaxNumBatchedTokens(p.scheduler().maxNumBatchedTokens())
-        .addCapabilities("chat")
-        .addCapabilities("logprobs")
-        .addCapabilities("seed")
-        .addCapabilities("stop")
-        .setState(runtime.state());
+    WorkerInfo.Builder b =
+        WorkerInfo.newBuilder()
+            .setWorkerId(p.id())
+            .setDevice(p.device())
+            .setKvBlockSize(p.kvCache().blockSize())
+            .setMaxNumSeqs(p.scheduler().maxNumSeqs())
+            .setMaxNumBatchedTokens(p.scheduler().maxNumBatchedTokens())
+            .addCapabilities("chat")
+            .addCapabilities("logprobs")
+            .addCapabilities("seed")
+            .addCapabilities("stop")
+            .setState(runtime.state());
     if (p.kvCache().enablePrefixCaching()) {
       b.addCapabilities("prefix-caching");
     }
@@ -255,8 +305,9 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
   @Override
   public void watchLoad(WatchLoadRequest req, StreamObserver<LoadReport> observer) {
     if (req.getMinIntervalMs() < 0) {
-      observer.onError(GlmStatusException.invalid("min_interval_ms must be >= 0, got " + req.getMinIntervalMs())
-          .toStatus());
+      observer.onError(
+          GlmStatusException.invalid("min_interval_ms must be >= 0, got " + req.getMinIntervalMs())
+              .toStatus());
       return;
     }
     loadReporter.subscribe(req, (ServerCallStreamObserver<LoadReport>) observer);

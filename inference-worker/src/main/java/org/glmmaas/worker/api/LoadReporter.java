@@ -22,8 +22,9 @@ public final class LoadReporter implements AutoCloseable {
 
   private final WorkerRuntime runtime;
   private final Duration defaultInterval;
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-      Thread.ofPlatform().name("glm-load-reports").daemon(true).factory());
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("glm-load-reports").daemon(true).factory());
 
   public LoadReporter(WorkerRuntime runtime, Duration defaultInterval) {
     this.runtime = runtime;
@@ -33,12 +34,13 @@ public final class LoadReporter implements AutoCloseable {
   /** The current report. */
   public LoadReport report() {
     var p = runtime.properties();
-    LoadReport.Builder b = LoadReport.newBuilder()
-        .setWorkerId(p.id())
-        .setModel(p.modelId())
-        .setState(runtime.state())
-        .setDevice(p.device())
-        .setTimestampUnixMs(runtime.clock().millis());
+    LoadReport.Builder b =
+        LoadReport.newBuilder()
+            .setWorkerId(p.id())
+            .setModel(p.modelId())
+            .setState(runtime.state())
+            .setDevice(p.device())
+            .setTimestampUnixMs(runtime.clock().millis());
     if (runtime.loop() != null) {
       LoadSnapshot s = runtime.loop().snapshot();
       b.setNumRunning(s.numRunning())
@@ -53,14 +55,17 @@ public final class LoadReporter implements AutoCloseable {
   }
 
   void subscribe(WatchLoadRequest req, ServerCallStreamObserver<LoadReport> call) {
-    long interval = req.getMinIntervalMs() == 0 ? defaultInterval.toMillis()
-        : Math.max(MIN_INTERVAL_MS, req.getMinIntervalMs());
+    long interval =
+        req.getMinIntervalMs() == 0
+            ? defaultInterval.toMillis()
+            : Math.max(MIN_INTERVAL_MS, req.getMinIntervalMs());
     Subscriber sub = new Subscriber(call, TimeUnit.MILLISECONDS.toNanos(interval));
     synchronized (sub) {
       sub.send(report());
     }
-    ScheduledFuture<?> task = timer.scheduleWithFixedDelay(sub::tick, interval, Math.max(1, interval / 4),
-        TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> task =
+        timer.scheduleWithFixedDelay(
+            sub::tick, interval, Math.max(1, interval / 4), TimeUnit.MILLISECONDS);
     call.setOnCancelHandler(() -> task.cancel(false));
     sub.task = task;
   }

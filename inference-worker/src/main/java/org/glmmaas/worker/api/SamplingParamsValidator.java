@@ -15,7 +15,8 @@ final class SamplingParamsValidator {
    */
   static SamplingConfig toConfig(SamplingParams p, int maxNewTokens) {
     float temperature = p.hasTemperature() ? p.getTemperature() : 1f;
-    check(Float.isFinite(temperature) && temperature >= 0f && temperature <= 100f,
+    check(
+        Float.isFinite(temperature) && temperature >= 0f && temperature <= 100f,
         "temperature must be in [0, 100], got " + temperature);
     float topP = p.hasTopP() ? p.getTopP() : 1f;
     check(topP > 0f && topP <= 1f, "top_p must be in (0, 1], got " + topP);
@@ -26,12 +27,17 @@ final class SamplingParamsValidator {
     float rep = p.hasRepetitionPenalty() ? p.getRepetitionPenalty() : 1f;
     check(Float.isFinite(rep) && rep > 0f, "repetition_penalty must be > 0, got " + rep);
     float presence = p.hasPresencePenalty() ? p.getPresencePenalty() : 0f;
-    check(presence >= -2f && presence <= 2f, "presence_penalty must be in [-2, 2], got " + presence);
+    check(
+        presence >= -2f && presence <= 2f, "presence_penalty must be in [-2, 2], got " + presence);
     float frequency = p.hasFrequencyPenalty() ? p.getFrequencyPenalty() : 0f;
-    check(frequency >= -2f && frequency <= 2f, "frequency_penalty must be in [-2, 2], got " + frequency);
+    check(
+        frequency >= -2f && frequency <= 2f,
+        "frequency_penalty must be in [-2, 2], got " + frequency);
     int maxTokens = p.hasMaxTokens() ? p.getMaxTokens() : 0;
     check(maxTokens >= 0, "max_tokens must be >= 0, got " + maxTokens);
-    check(p.getTopLogprobs() >= 0 && p.getTopLogprobs() <= 20, "top_logprobs must be in [0, 20], got " + p.getTopLogprobs());
+    check(
+        p.getTopLogprobs() >= 0 && p.getTopLogprobs() <= 20,
+        "top_logprobs must be in [0, 20], got " + p.getTopLogprobs());
     check(p.getStopCount() <= 16, "at most 16 stop strings, got " + p.getStopCount());
     for (String s : p.getStopList()) {
       check(!s.isEmpty(), "stop strings must not be empty");
@@ -42,8 +48,20 @@ final class SamplingParamsValidator {
     if (maxTokens == 0) {
       maxTokens = maxNewTokens;
     }
-    return new SamplingConfig(temperature, topP, topK, minP, rep, presence, frequency, doSample, seed,
-        maxTokens, List.copyOf(p.getStopList()), p.getIgnoreEos(), p.getLogprobs() || p.getTopLogprobs() > 0,
+    return new SamplingConfig(
+        temperature,
+        topP,
+        topK,
+        minP,
+        rep,
+        presence,
+        frequency,
+        doSample,
+        seed,
+        maxTokens,
+        List.copyOf(p.getStopList()),
+        p.getIgnoreEos(),
+        p.getLogprobs() || p.getTopLogprobs() > 0,
         p.getTopLogprobs());
   }
 

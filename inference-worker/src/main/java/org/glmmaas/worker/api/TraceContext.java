@@ -10,14 +10,16 @@ import io.grpc.ServerInterceptor;
 /** Carries the W3C trace id of an incoming call's {@code traceparent} header into its Context. */
 public final class TraceContext implements ServerInterceptor {
 
-  static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> TRACEPARENT =
+      Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
   static final Context.Key<String> TRACE_ID = Context.key("glm-trace-id");
 
   @Override
-  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-      ServerCallHandler<Q, R> next) {
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     String traceId = traceId(headers.get(TRACEPARENT));
-    return Contexts.interceptCall(Context.current().withValue(TRACE_ID, traceId), call, headers, next);
+    return Contexts.interceptCall(
+        Context.current().withValue(TRACE_ID, traceId), call, headers, next);
   }
 
   /** The trace id of a "00-<32 hex>-<16 hex>-<2 hex>" header, or "" when absent or malformed. */
@@ -26,7 +28,9 @@ public final class TraceContext implements ServerInterceptor {
       return "";
     }
     String[] parts = traceparent.trim().split("-");
-    if (parts.length < 4 || parts[1].length() != 32 || !parts[1].matches("[0-9a-f]{32}")
+    if (parts.length < 4
+        || parts[1].length() != 32
+        || !parts[1].matches("[0-9a-f]{32}")
         || parts[1].equals("00000000000000000000000000000000")) {
       return "";
     }

@@ -33,23 +33,28 @@ public final class WorkerGrpcServer implements AutoCloseable {
 
   /** A Netty server on {@code glm.worker.grpc.port}. */
   public WorkerGrpcServer(WorkerRuntime runtime) {
-    this(runtime, Grpc.newServerBuilderForPort(runtime.properties().grpc().port(), InsecureServerCredentials.create()));
+    this(
+        runtime,
+        Grpc.newServerBuilderForPort(
+            runtime.properties().grpc().port(), InsecureServerCredentials.create()));
   }
 
   /** A server from the given builder (in-process in tests). */
   public WorkerGrpcServer(WorkerRuntime runtime, ServerBuilder<?> builder) {
     this.loadReporter = new LoadReporter(runtime, runtime.properties().loadReport().minInterval());
     InferenceGrpcService service = new InferenceGrpcService(runtime, loadReporter);
-    this.server = builder
-        .executor(executor)
-        .addService(ServerInterceptors.intercept(service, new TraceContext()))
-        .addService(health.getHealthService())
-        .build();
+    this.server =
+        builder
+            .executor(executor)
+            .addService(ServerInterceptors.intercept(service, new TraceContext()))
+            .addService(health.getHealthService())
+            .build();
     runtime.addStateListener(this::onState);
   }
 
   private void onState(WorkerState state) {
-    ServingStatus status = state == WorkerState.READY ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    ServingStatus status =
+        state == WorkerState.READY ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
     health.setStatus(InferenceServiceGrpc.SERVICE_NAME, status);
     if (state == WorkerState.STOPPED) {

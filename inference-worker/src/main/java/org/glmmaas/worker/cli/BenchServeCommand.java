@@ -40,15 +40,16 @@ import org.springframework.util.unit.DataSize;
  * {@code glm bench serve}: load-tests a worker over gRPC. Starts one in-process on the model file
  * ({@code --model}) or targets a running one ({@code --worker host:port}); for each concurrency
  * level sends {@code --requests} greedy requests of random prompts (fresh ones per level, so the
- * prefix cache cannot help), keeping that many in flight, with ignore_eos so each generates
- * exactly {@code --gen-tokens}. Reports aggregate generated tok/s, TTFT and inter-token latency
+ * prefix cache cannot help), keeping that many in flight, with ignore_eos so each generates exactly
+ * {@code --gen-tokens}. Reports aggregate generated tok/s, TTFT and inter-token latency
  * percentiles, and the same requests served one after another.
  */
 public final class BenchServeCommand {
 
   private BenchServeCommand() {}
 
-  static final String USAGE = """
+  static final String USAGE =
+      """
       Usage: glm bench serve (--model FILE | --worker HOST:PORT) [options]
         --model FILE            start a worker in-process on this GGUF file
         --worker HOST:PORT      target a running worker instead
@@ -65,9 +66,17 @@ public final class BenchServeCommand {
   record Sample(double ttftMs, List<Double> itlMs, int numTokens) {}
 
   /** One concurrency level's figures. */
-  record Row(int concurrency, double genTokS, double ttftP50, double ttftP99, double itlP50, double itlP99) {}
+  record Row(
+      int concurrency,
+      double genTokS,
+      double ttftP50,
+      double ttftP99,
+      double itlP50,
+      double itlP99) {}
 
-  /** Runs without the {@code glm} dispatcher: {@code java ... BenchServeCommand --model FILE ...}. */
+  /**
+   * Runs without the {@code glm} dispatcher: {@code java ... BenchServeCommand --model FILE ...}.
+   */
   public static void main(String[] args) {
     int code = run(args, System.out, System.err);
     System.out.flush();
@@ -102,8 +111,11 @@ public final class BenchServeCommand {
       switch (a) {
         case "--model" -> model = value(args, ++i, a);
         case "--worker" -> worker = value(args, ++i, a);
-        case "--concurrency" -> concurrency = Arrays.stream(value(args, ++i, a).split(","))
-            .mapToInt(s -> positive(s.trim(), a)).toArray();
+        case "--concurrency" ->
+            concurrency =
+                Arrays.stream(value(args, ++i, a).split(","))
+                    .mapToInt(s -> positive(s.trim(), a))
+                    .toArray();
         case "--requests" -> requests = positive(value(args, ++i, a), a);
         case "--prompt-tokens" -> promptTokens = positive(value(args, ++i, a), a);
         case "--gen-tokens" -> genTokens = positive(value(args, ++i, a), a);
@@ -121,7 +133,8 @@ public final class BenchServeCommand {
       throw new IllegalArgumentException("give exactly one of --model FILE or --worker HOST:PORT");
     }
     if (model != null && !Files.isReadable(Path.of(model))) {
-      throw new IllegalArgumentException("model file " + model + " does not exist or is not readable");
+      throw new IllegalArgumentException(
+          "model file " + model + " does not exist or is not readable");
     }
     int maxConcurrency = Arrays.stream(concurrency).max().orElse(1);
 
@@ -129,10 +142,22 @@ public final class BenchServeCommand {
     WorkerGrpcServer server = null;
     String target = worker;
     if (model != null) {
-      WorkerProperties props = new WorkerProperties("bench", model, "", "cpu", threads, "", Duration.ofSeconds(5),
-          new WorkerProperties.Grpc(0), new WorkerProperties.Scheduler(Math.max(16, maxConcurrency), 512, 0, 1024),
-          new WorkerProperties.KvCache(16, kvMemory, "f16", true), new WorkerProperties.LoadReport(Duration.ofMillis(250)));
-      runtime = new WorkerRuntime(props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
+      WorkerProperties props =
+          new WorkerProperties(
+              "bench",
+              model,
+              "",
+              "cpu",
+              threads,
+              "",
+              Duration.ofSeconds(5),
+              new WorkerProperties.Grpc(0),
+              new WorkerProperties.Scheduler(Math.max(16, maxConcurrency), 512, 0, 1024),
+              new WorkerProperties.KvCache(16, kvMemory, "f16", true),
+              new WorkerProperties.LoadReport(Duration.ofMillis(250)));
+      runtime =
+          new WorkerRuntime(
+              props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
       server = new WorkerGrpcServer(runtime);
       server.start();
       runtime.start();
@@ -141,12 +166,14 @@ public final class BenchServeCommand {
       }
       target = "127.0.0.1:" + server.port();
     }
-    ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+    ManagedChannel channel =
+        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
     try {
       var stub = InferenceServiceGrpc.newBlockingStub(channel);
       WorkerInfo info = stub.getInfo(GetInfoRequest.getDefaultInstance());
       if (info.getState() != WorkerState.READY) {
-        throw new IllegalStateException("worker " + target + " is " + info.getState() + ", not READY");
+        throw new IllegalStateException(
+            "worker " + target + " is " + info.getState() + ", not READY");
       }
       int vocab = info.getModel().getVocabSize();
       String modelId = info.getModel().getId();
@@ -156,7 +183,9 @@ public final class BenchServeCommand {
       Double sequential = null;
       for (int level = 0; level < concurrency.length; level++) {
         int c = concurrency[level];
-        Row row = runLevel(channel, modelId, vocab, c, requests, promptTokens, genTokens, level * 100_000);
+        Row row =
+            runLevel(
+                channel, modelId, vocab, c, requests, promptTokens, genTokens, level * 100_000);
         rows.add(row);
         if (c == 1) {
           sequential = row.genTokS();
@@ -166,7 +195,9 @@ public final class BenchServeCommand {
         }
       }
       if (sequential == null) {
-        sequential = runLevel(channel, modelId, vocab, 1, requests, promptTokens, genTokens, 900_000).genTokS();
+        sequential =
+            runLevel(channel, modelId, vocab, 1, requests, promptTokens, genTokens, 900_000)
+                .genTokS();
       }
       print(out, json, rows, sequential, info, requests, promptTokens, genTokens);
       return 0;
@@ -181,8 +212,16 @@ public final class BenchServeCommand {
     }
   }
 
-  private static Row runLevel(ManagedChannel channel, String modelId, int vocab, int concurrency, int numRequests,
-      int promptTokens, int genTokens, long seedBase) throws Exception {
+  private static Row runLevel(
+      ManagedChannel channel,
+      String modelId,
+      int vocab,
+      int concurrency,
+      int numRequests,
+      int promptTokens,
+      int genTokens,
+      long seedBase)
+      throws Exception {
     ConcurrentLinkedQueue<GenerateRequest> queue = new ConcurrentLinkedQueue<>();
     for (int i = 0; i < numRequests; i++) {
       SplittableRandom rnd = new SplittableRandom(seedBase + i);
@@ -190,10 +229,19 @@ public final class BenchServeCommand {
       for (int t = 0; t < promptTokens; t++) {
         ids.addIds(rnd.nextInt(Math.max(1, Math.min(vocab, 30_000))));
       }
-      queue.add(GenerateRequest.newBuilder().setRequestId("bench-" + seedBase + "-" + i).setModel(modelId)
-          .setTokenIds(ids).setReturnTokenIds(true).setTenantId("bench")
-          .setSampling(SamplingParams.newBuilder().setTemperature(0f).setMaxTokens(genTokens).setIgnoreEos(true))
-          .build());
+      queue.add(
+          GenerateRequest.newBuilder()
+              .setRequestId("bench-" + seedBase + "-" + i)
+              .setModel(modelId)
+              .setTokenIds(ids)
+              .setReturnTokenIds(true)
+              .setTenantId("bench")
+              .setSampling(
+                  SamplingParams.newBuilder()
+                      .setTemperature(0f)
+                      .setMaxTokens(genTokens)
+                      .setIgnoreEos(true))
+              .build());
     }
     ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
     AtomicInteger failures = new AtomicInteger();
@@ -202,18 +250,20 @@ public final class BenchServeCommand {
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<?>> futures = new ArrayList<>();
       for (int w = 0; w < concurrency; w++) {
-        futures.add(pool.submit(() -> {
-          GenerateRequest r;
-          while ((r = queue.poll()) != null) {
-            Sample s = one(stub.withDeadlineAfter(10, TimeUnit.MINUTES), r);
-            if (s == null) {
-              failures.incrementAndGet();
-            } else {
-              samples.add(s);
-            }
-          }
-          return null;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  GenerateRequest r;
+                  while ((r = queue.poll()) != null) {
+                    Sample s = one(stub.withDeadlineAfter(10, TimeUnit.MINUTES), r);
+                    if (s == null) {
+                      failures.incrementAndGet();
+                    } else {
+                      samples.add(s);
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : futures) {
         f.get();
@@ -225,11 +275,18 @@ public final class BenchServeCommand {
     }
     int tokens = samples.stream().mapToInt(Sample::numTokens).sum();
     double[] ttft = samples.stream().mapToDouble(Sample::ttftMs).sorted().toArray();
-    double[] itl = samples.stream().flatMap(s -> s.itlMs().stream()).mapToDouble(Double::doubleValue).sorted().toArray();
-    return new Row(concurrency, tokens / wallS, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99));
+    double[] itl =
+        samples.stream()
+            .flatMap(s -> s.itlMs().stream())
+            .mapToDouble(Double::doubleValue)
+            .sorted()
+            .toArray();
+    return new Row(
+        concurrency, tokens / wallS, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99));
   }
 
-  private static Sample one(InferenceServiceGrpc.InferenceServiceBlockingStub stub, GenerateRequest r) {
+  private static Sample one(
+      InferenceServiceGrpc.InferenceServiceBlockingStub stub, GenerateRequest r) {
     long start = System.nanoTime();
     long last = -1;
     double ttft = -1;
@@ -262,28 +319,65 @@ public final class BenchServeCommand {
     return sorted[Math.clamp(idx, 0, sorted.length - 1)];
   }
 
-  private static void print(PrintStream out, boolean json, List<Row> rows, double sequential, WorkerInfo info,
-      int requests, int promptTokens, int genTokens) {
+  private static void print(
+      PrintStream out,
+      boolean json,
+      List<Row> rows,
+      double sequential,
+      WorkerInfo info,
+      int requests,
+      int promptTokens,
+      int genTokens) {
     if (json) {
       StringBuilder sb = new StringBuilder("{\"rows\":[");
       for (int i = 0; i < rows.size(); i++) {
         Row r = rows.get(i);
-        sb.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
-            "{\"concurrency\":%d,\"gen_tok_s\":%.2f,\"ttft_ms_p50\":%.2f,\"ttft_ms_p99\":%.2f,\"itl_ms_p50\":%.2f,\"itl_ms_p99\":%.2f}",
-            r.concurrency(), r.genTokS(), r.ttftP50(), r.ttftP99(), r.itlP50(), r.itlP99()));
+        sb.append(i == 0 ? "" : ",")
+            .append(
+                String.format(
+                    Locale.ROOT,
+                    "{\"concurrency\":%d,\"gen_tok_s\":%.2f,\"ttft_ms_p50\":%.2f,\"ttft_ms_p99\":%.2f,\"itl_ms_p50\":%.2f,\"itl_ms_p99\":%.2f}",
+                    r.concurrency(),
+                    r.genTokS(),
+                    r.ttftP50(),
+                    r.ttftP99(),
+                    r.itlP50(),
+                    r.itlP99()));
       }
       sb.append(String.format(Locale.ROOT, "],\"sequential_gen_tok_s\":%.2f}", sequential));
       out.println(sb);
       return;
     }
-    out.printf(Locale.ROOT, "model %s (%s, %s) on %s, worker %s: %d requests x (%d prompt + %d generated) tokens%n",
-        info.getModel().getId(), info.getModel().getArchitecture(), info.getModel().getQuantization(),
-        info.getDevice(), info.getWorkerId(), requests, promptTokens, genTokens);
-    out.printf(Locale.ROOT, "%11s %10s %10s %10s %9s %9s%n", "concurrency", "gen tok/s", "TTFT p50", "TTFT p99",
-        "ITL p50", "ITL p99");
+    out.printf(
+        Locale.ROOT,
+        "model %s (%s, %s) on %s, worker %s: %d requests x (%d prompt + %d generated) tokens%n",
+        info.getModel().getId(),
+        info.getModel().getArchitecture(),
+        info.getModel().getQuantization(),
+        info.getDevice(),
+        info.getWorkerId(),
+        requests,
+        promptTokens,
+        genTokens);
+    out.printf(
+        Locale.ROOT,
+        "%11s %10s %10s %10s %9s %9s%n",
+        "concurrency",
+        "gen tok/s",
+        "TTFT p50",
+        "TTFT p99",
+        "ITL p50",
+        "ITL p99");
     for (Row r : rows) {
-      out.printf(Locale.ROOT, "%11d %10.1f %8.1fms %8.1fms %7.1fms %7.1fms%n", r.concurrency(), r.genTokS(),
-          r.ttftP50(), r.ttftP99(), r.itlP50(), r.itlP99());
+      out.printf(
+          Locale.ROOT,
+          "%11d %10.1f %8.1fms %8.1fms %7.1fms %7.1fms%n",
+          r.concurrency(),
+          r.genTokS(),
+          r.ttftP50(),
+          r.ttftP99(),
+          r.itlP50(),
+          r.itlP99());
     }
     out.printf(Locale.ROOT, "sequential (one after another): %.1f gen tok/s%n", sequential);
   }

@@ -13,8 +13,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code glm engine chat --model FILE --messages JSON [--no-generation-prompt] [--json]}: renders
- * the messages through the model's chat template (generation prompt added) and tokenizes the
- * result with special tokens parsed: exactly what the worker feeds the model.
+ * the messages through the model's chat template (generation prompt added) and tokenizes the result
+ * with special tokens parsed: exactly what the worker feeds the model.
  */
 public final class ChatCommand {
 
@@ -28,7 +28,9 @@ public final class ChatCommand {
     try {
       TextCommandArgs a =
           TextCommandArgs.parse(
-              args, Set.of("--model", "--messages"), Set.of("--json", "--no-generation-prompt", "--help"));
+              args,
+              Set.of("--model", "--messages"),
+              Set.of("--json", "--no-generation-prompt", "--help"));
       if (a.flag("--help")) {
         out.println(USAGE);
         return 0;
@@ -36,7 +38,8 @@ public final class ChatCommand {
       String model = a.required("--model");
       List<ChatTurn> messages = parseMessages(a.required("--messages"));
       GlmTextModel textModel = TextCommandArgs.loadModel(model);
-      String rendered = textModel.chatTemplate().render(messages, !a.flag("--no-generation-prompt"));
+      String rendered =
+          textModel.chatTemplate().render(messages, !a.flag("--no-generation-prompt"));
       int[] ids = textModel.tokenizer().encode(rendered, true);
       if (a.flag("--json")) {
         JsonMapper json = JsonMapper.builder().build();
@@ -57,7 +60,9 @@ public final class ChatCommand {
       err.println("glm engine chat: " + e.getMessage());
       err.println(USAGE);
       return 2;
-    } catch (java.io.IOException | IllegalArgumentException | org.glmmaas.worker.gguf.GgufFormatException e) {
+    } catch (java.io.IOException
+        | IllegalArgumentException
+        | org.glmmaas.worker.gguf.GgufFormatException e) {
       err.println("glm engine chat: " + e.getMessage());
       return 1;
     }
@@ -68,10 +73,12 @@ public final class ChatCommand {
     try {
       root = JsonMapper.builder().build().readTree(text);
     } catch (JacksonException e) {
-      throw new TextCommandArgs.UsageException("--messages is not valid JSON: " + e.getOriginalMessage());
+      throw new TextCommandArgs.UsageException(
+          "--messages is not valid JSON: " + e.getOriginalMessage());
     }
     if (root == null || !root.isArray() || root.isEmpty()) {
-      throw new TextCommandArgs.UsageException("--messages must be a non-empty JSON array of {role, content}");
+      throw new TextCommandArgs.UsageException(
+          "--messages must be a non-empty JSON array of {role, content}");
     }
     List<ChatTurn> turns = new ArrayList<>();
     for (int i = 0; i < root.size(); i++) {
@@ -83,7 +90,8 @@ public final class ChatCommand {
       if (!content.isMissingNode() && !content.isNull() && !content.isString()) {
         throw new TextCommandArgs.UsageException("--messages[" + i + "].content must be a string");
       }
-      turns.add(new ChatTurn(m.get("role").asString(), content.isString() ? content.asString() : ""));
+      turns.add(
+          new ChatTurn(m.get("role").asString(), content.isString() ? content.asString() : ""));
     }
     return turns;
   }

@@ -21,9 +21,7 @@ public final class CliArgs {
     this.flags = flags;
   }
 
-  /**
-   * Parses {@code args}; {@code valued} options take a value, {@code flags} take none.
-   */
+  /** Parses {@code args}; {@code valued} options take a value, {@code flags} take none. */
   public static CliArgs parse(List<String> args, Set<String> valued, Set<String> flags) {
     CliArgs a = new CliArgs(flags);
     for (int i = 0; i < args.size(); i++) {
@@ -134,8 +132,8 @@ public final class CliArgs {
       throw new UsageException("--" + name + " must be an integer, not '" + v + "'");
     }
     if (x < min || x > max) {
-      throw new UsageException("--" + name + " must be between " + min + " and " + max
-          + ", not " + x);
+      throw new UsageException(
+          "--" + name + " must be between " + min + " and " + max + ", not " + x);
     }
     return x;
   }

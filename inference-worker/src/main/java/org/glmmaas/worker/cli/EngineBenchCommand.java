@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.Set;
+import java.util.SplittableRandom;
 import org.glmmaas.worker.engine.ForwardBatch;
 import org.glmmaas.worker.engine.GreedyGenerator;
 import org.glmmaas.worker.engine.ffm.EngineOptions;
@@ -45,9 +45,11 @@ final class EngineBenchCommand implements Command {
 
   @Override
   public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
-    CliArgs a = CliArgs.parse(args,
-        Set.of("model", "threads", "batch", "prompt", "gen", "reps", "kv-type", "seed"),
-        Set.of("json"));
+    CliArgs a =
+        CliArgs.parse(
+            args,
+            Set.of("model", "threads", "batch", "prompt", "gen", "reps", "kv-type", "seed"),
+            Set.of("json"));
     Path model = a.existingFile("model");
     int threads = a.integer("threads", 2, 1, 1024);
     int[] batches = a.intList("batch", new int[] {1, 4, 16}, 1, 4096);
@@ -65,17 +67,23 @@ final class EngineBenchCommand implements Command {
     int blockSize = 16;
     int perSeq = GreedyGenerator.blocksFor(prompt + gen, blockSize);
     int maxBatchTokens = Math.max(prompt, 2048);
-    EngineOptions opts = EngineOptions.defaults().withThreads(threads).withKvType(kv)
-        .withKvBlockSize(blockSize).withKvBlocks(maxB * perSeq)
-        .withMaxBatchTokens(maxBatchTokens).withMaxBatchSeqs(Math.max(maxB, 16));
+    EngineOptions opts =
+        EngineOptions.defaults()
+            .withThreads(threads)
+            .withKvType(kv)
+            .withKvBlockSize(blockSize)
+            .withKvBlocks(maxB * perSeq)
+            .withMaxBatchTokens(maxBatchTokens)
+            .withMaxBatchSeqs(Math.max(maxB, 16));
     SplittableRandom rng = new SplittableRandom(seed);
     double prefill;
     List<double[]> decode = new ArrayList<>();
     try (NativeGlmEngine engine = NativeGlmEngine.open(model, opts)) {
       Bench b = new Bench(engine, maxBatchTokens, blockSize, perSeq, rng);
       if (!a.flag("json")) {
-        err.printf("bench %s: %d threads, prompt %d, gen %d, kv %s, %d reps%n", model,
-            threads, prompt, gen, kv.name().toLowerCase(), reps);
+        err.printf(
+            "bench %s: %d threads, prompt %d, gen %d, kv %s, %d reps%n",
+            model, threads, prompt, gen, kv.name().toLowerCase(), reps);
       }
       b.prefillSeconds(prompt);
       double[] t = new double[reps];
@@ -128,8 +136,8 @@ final class EngineBenchCommand implements Command {
   }
 
   /** Timed runs over one engine; sequence i always uses blocks [i*perSeq, (i+1)*perSeq). */
-  private record Bench(NativeGlmEngine engine, int maxBatchTokens, int blockSize, int perSeq,
-      SplittableRandom rng) {
+  private record Bench(
+      NativeGlmEngine engine, int maxBatchTokens, int blockSize, int perSeq, SplittableRandom rng) {
 
     int[] randomPrompt(int n) {
       int vocab = engine.info().vocabSize();
@@ -155,7 +163,7 @@ final class EngineBenchCommand implements Command {
       int[][] tables = tables(1);
       GreedyGenerator g = new GreedyGenerator(engine, maxBatchTokens);
       long t0 = System.nanoTime();
-      g.prefill(List.of(p), tables, (s, row) -> { });
+      g.prefill(List.of(p), tables, (s, row) -> {});
       return (System.nanoTime() - t0) / 1e9;
     }
 
@@ -166,8 +174,8 @@ final class EngineBenchCommand implements Command {
       }
       int[][] tables = tables(batch);
       int[] next = new int[batch];
-      new GreedyGenerator(engine, maxBatchTokens).prefill(prompts, tables,
-          (s, row) -> next[s] = GreedyGenerator.argmax(row));
+      new GreedyGenerator(engine, maxBatchTokens)
+          .prefill(prompts, tables, (s, row) -> next[s] = GreedyGenerator.argmax(row));
       int vocab = engine.info().vocabSize();
       int[] seq = new int[batch];
       int[] pos = new int[batch];
@@ -183,8 +191,8 @@ final class EngineBenchCommand implements Command {
           pos[s] = prompt + k;
           slot[s] = tables[s][pos[s] / blockSize] * blockSize + pos[s] % blockSize;
         }
-        FloatBuffer logits = engine.forward(new ForwardBatch(next.clone(), seq, pos, slot,
-            tables, rows));
+        FloatBuffer logits =
+            engine.forward(new ForwardBatch(next.clone(), seq, pos, slot, tables, rows));
         for (int s = 0; s < batch; s++) {
           next[s] = GreedyGenerator.argmax(logits.slice(s * vocab, vocab));
         }

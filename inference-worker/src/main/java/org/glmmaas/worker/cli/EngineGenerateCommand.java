@@ -44,15 +44,19 @@ final class EngineGenerateCommand implements Command {
 
   @Override
   public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
-    CliArgs a = CliArgs.parse(args,
-        Set.of("model", "prompt-ids", "prompts", "max-tokens", "top", "threads", "kv-type"),
-        Set.of("json"));
+    CliArgs a =
+        CliArgs.parse(
+            args,
+            Set.of("model", "prompt-ids", "prompts", "max-tokens", "top", "threads", "kv-type"),
+            Set.of("json"));
     Path model = a.existingFile("model");
     if (a.has("prompt-ids") == a.has("prompts")) {
       throw new UsageException("give exactly one of --prompt-ids and --prompts");
     }
-    List<int[]> prompts = a.has("prompts") ? readPrompts(a.existingFile("prompts"))
-        : List.of(a.intList("prompt-ids", null, 0, Integer.MAX_VALUE));
+    List<int[]> prompts =
+        a.has("prompts")
+            ? readPrompts(a.existingFile("prompts"))
+            : List.of(a.intList("prompt-ids", null, 0, Integer.MAX_VALUE));
     int maxTokens = a.integer("max-tokens", 32, 1, 1 << 20);
     int topK = a.integer("top", 20, 0, 1 << 20);
     int threads = a.integer("threads", 0, 1, 1024);
@@ -64,11 +68,14 @@ final class EngineGenerateCommand implements Command {
     }
     int totalPrompt = prompts.stream().mapToInt(p -> p.length).sum();
     int maxBatch = Math.clamp(totalPrompt, 64, 4096);
-    EngineOptions opts = EngineOptions.defaults().withThreads(threads).withKvType(kv)
-        .withKvBlockSize(16)
-        .withKvBlocks(GreedyGenerator.blocksFor(prompts, maxTokens, 16))
-        .withMaxBatchTokens(maxBatch)
-        .withMaxBatchSeqs(Math.max(prompts.size(), 1));
+    EngineOptions opts =
+        EngineOptions.defaults()
+            .withThreads(threads)
+            .withKvType(kv)
+            .withKvBlockSize(16)
+            .withKvBlocks(GreedyGenerator.blocksFor(prompts, maxTokens, 16))
+            .withMaxBatchTokens(maxBatch)
+            .withMaxBatchSeqs(Math.max(prompts.size(), 1));
     List<Output> results;
     try (NativeGlmEngine engine = NativeGlmEngine.open(model, opts)) {
       results = new GreedyGenerator(engine, maxBatch).run(prompts, maxTokens, topK, false);
@@ -94,26 +101,26 @@ final class EngineGenerateCommand implements Command {
     try {
       root = JSON.readTree(file);
     } catch (JacksonException e) {
-      throw new UsageException("--prompts " + file + " is not valid JSON: "
-          + e.getOriginalMessage());
+      throw new UsageException(
+          "--prompts " + file + " is not valid JSON: " + e.getOriginalMessage());
     }
     if (root == null || !root.isArray() || root.isEmpty()) {
-      throw new UsageException("--prompts " + file + " must hold a non-empty JSON array of"
-          + " token-id arrays");
+      throw new UsageException(
+          "--prompts " + file + " must hold a non-empty JSON array of" + " token-id arrays");
     }
     List<int[]> out = new ArrayList<>();
     for (int i = 0; i < root.size(); i++) {
       JsonNode p = root.get(i);
       if (!p.isArray() || p.isEmpty()) {
-        throw new UsageException("--prompts " + file + ": item " + i
-            + " is not a non-empty array of token ids");
+        throw new UsageException(
+            "--prompts " + file + ": item " + i + " is not a non-empty array of token ids");
       }
       int[] ids = new int[p.size()];
       for (int j = 0; j < ids.length; j++) {
         JsonNode v = p.get(j);
         if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) {
-          throw new UsageException("--prompts " + file + ": item " + i + "[" + j + "] is not a"
-              + " token id");
+          throw new UsageException(
+              "--prompts " + file + ": item " + i + "[" + j + "] is not a" + " token id");
         }
         ids[j] = v.asInt();
       }

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code glm} command line of the inference worker jar (the root {@code glm} script runs
- * {@code GlmCli engine ...} and {@code GlmCli bench ...}). Commands are registered by their
- * two-word name in {@link #COMMANDS}; adding one is one line.
+ * The {@code glm} command line of the inference worker jar (the root {@code glm} script runs {@code
+ * GlmCli engine ...} and {@code GlmCli bench ...}). Commands are registered by their two-word name
+ * in {@link #COMMANDS}; adding one is one line.
  *
  * <p>Output: readable text by default, JSON with {@code --json}; errors go to stderr as one line
  * and the exit code is 2 for a usage error, 1 for any other failure.
@@ -23,17 +23,25 @@ public final class GlmCli {
     COMMANDS.put("engine generate", new EngineGenerateCommand());
     COMMANDS.put("engine bench", new EngineBenchCommand());
     COMMANDS.put("engine make-model", new MakeModelCommand());
-    COMMANDS.put("engine tokenize", new StaticCommand(
-        "encode text with a model's tokenizer", TokenizeCommand::run));
-    COMMANDS.put("engine chat", new StaticCommand(
-        "render a chat with the model's template and generate a reply", ChatCommand::run));
-    COMMANDS.put("bench serve", new StaticCommand(
-        "load-test an inference worker over gRPC", BenchServeCommand::run));
-    COMMANDS.put("pull", new StaticCommand(
-        "download a GLM GGUF model (resumable, verified)",
-        org.glmmaas.worker.models.PullCommand::run));
-    COMMANDS.put("models", new StaticCommand(
-        "list the downloaded models", org.glmmaas.worker.models.ModelsCommand::run));
+    COMMANDS.put(
+        "engine tokenize",
+        new StaticCommand("encode text with a model's tokenizer", TokenizeCommand::run));
+    COMMANDS.put(
+        "engine chat",
+        new StaticCommand(
+            "render a chat with the model's template and generate a reply", ChatCommand::run));
+    COMMANDS.put(
+        "bench serve",
+        new StaticCommand("load-test an inference worker over gRPC", BenchServeCommand::run));
+    COMMANDS.put(
+        "pull",
+        new StaticCommand(
+            "download a GLM GGUF model (resumable, verified)",
+            org.glmmaas.worker.models.PullCommand::run));
+    COMMANDS.put(
+        "models",
+        new StaticCommand(
+            "list the downloaded models", org.glmmaas.worker.models.ModelsCommand::run));
   }
 
   private GlmCli() {}
@@ -46,7 +54,9 @@ public final class GlmCli {
 
   /** Runs a command line; returns the exit code (never throws). */
   public static int run(List<String> args, PrintStream out, PrintStream err) {
-    if (!args.isEmpty() && !args.getFirst().contains(" ") && COMMANDS.containsKey(args.getFirst())) {
+    if (!args.isEmpty()
+        && !args.getFirst().contains(" ")
+        && COMMANDS.containsKey(args.getFirst())) {
       return runCommand(args.getFirst(), args.subList(1, args.size()), out, err);
     }
     if (args.size() < 2 || args.get(1).equals("help") || args.get(1).equals("--help")) {
@@ -100,14 +110,18 @@ public final class GlmCli {
   }
 
   static String help(String group) {
-    StringBuilder sb = new StringBuilder("Usage: glm <command> [options]   (--help after a"
-        + " command for its options)\n\nCommands:\n");
-    COMMANDS.forEach((n, c) -> {
-      if (group.isEmpty() || n.startsWith(group + " ") || !COMMANDS.keySet().stream()
-          .anyMatch(k -> k.startsWith(group + " "))) {
-        sb.append(String.format("  %-20s %s%n", n, c.summary()));
-      }
-    });
+    StringBuilder sb =
+        new StringBuilder(
+            "Usage: glm <command> [options]   (--help after a"
+                + " command for its options)\n\nCommands:\n");
+    COMMANDS.forEach(
+        (n, c) -> {
+          if (group.isEmpty()
+              || n.startsWith(group + " ")
+              || !COMMANDS.keySet().stream().anyMatch(k -> k.startsWith(group + " "))) {
+            sb.append(String.format("  %-20s %s%n", n, c.summary()));
+          }
+        });
     return sb.toString();
   }
 

@@ -33,13 +33,16 @@ final class MakeModelCommand implements Command {
 
   @Override
   public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
-    CliArgs a = CliArgs.parse(args, Set.of("arch", "preset", "type", "seed", "out"),
-        Set.of("json"));
+    CliArgs a =
+        CliArgs.parse(args, Set.of("arch", "preset", "type", "seed", "out"), Set.of("json"));
     ModelMaker.Spec spec;
     try {
-      spec = new ModelMaker.Spec(ModelArch.parse(a.string("arch", "glm4")),
-          ModelPreset.parse(a.string("preset", "tiny")),
-          WeightType.parse(a.string("type", "f32")), a.longValue("seed", 42));
+      spec =
+          new ModelMaker.Spec(
+              ModelArch.parse(a.string("arch", "glm4")),
+              ModelPreset.parse(a.string("preset", "tiny")),
+              WeightType.parse(a.string("type", "f32")),
+              a.longValue("seed", 42));
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
@@ -59,9 +62,16 @@ final class MakeModelCommand implements Command {
       o.put("seconds", Math.round(secs * 100) / 100.0);
       out.println(EngineGenerateCommand.JSON.writeValueAsString(o));
     } else {
-      out.printf("wrote %s: %s %s %s, seed %d, %,d parameters, %,d bytes in %.1f s%n", file,
-          spec.arch().ggufName, spec.preset().name(), spec.type().name().toLowerCase(),
-          spec.seed(), r.numParams(), r.bytes(), secs);
+      out.printf(
+          "wrote %s: %s %s %s, seed %d, %,d parameters, %,d bytes in %.1f s%n",
+          file,
+          spec.arch().ggufName,
+          spec.preset().name(),
+          spec.type().name().toLowerCase(),
+          spec.seed(),
+          r.numParams(),
+          r.bytes(),
+          secs);
     }
     return 0;
   }

@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Adapts a command written as a static {@code run(String[], out, err)} method (which parses its
- * own options and prints its own usage on {@code --help}) to {@link Command}.
+ * Adapts a command written as a static {@code run(String[], out, err)} method (which parses its own
+ * options and prints its own usage on {@code --help}) to {@link Command}.
  */
 final class StaticCommand implements Command {
 

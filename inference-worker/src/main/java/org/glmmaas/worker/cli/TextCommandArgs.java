@@ -29,7 +29,8 @@ final class TextCommandArgs {
    * @param withValue options that take a value ("--model")
    * @param booleans options without a value ("--json")
    */
-  static TextCommandArgs parse(String[] args, Set<String> withValue, Set<String> booleans) throws UsageException {
+  static TextCommandArgs parse(String[] args, Set<String> withValue, Set<String> booleans)
+      throws UsageException {
     TextCommandArgs parsed = new TextCommandArgs();
     for (int i = 0; i < args.length; i++) {
       String a = args[i];

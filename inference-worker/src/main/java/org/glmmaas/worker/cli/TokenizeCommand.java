@@ -12,14 +12,16 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class TokenizeCommand {
 
-  static final String USAGE = "usage: glm engine tokenize --model FILE --text TEXT [--no-special] [--json]";
+  static final String USAGE =
+      "usage: glm engine tokenize --model FILE --text TEXT [--no-special] [--json]";
 
   private TokenizeCommand() {}
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
     try {
       TextCommandArgs a =
-          TextCommandArgs.parse(args, Set.of("--model", "--text"), Set.of("--no-special", "--json", "--help"));
+          TextCommandArgs.parse(
+              args, Set.of("--model", "--text"), Set.of("--no-special", "--json", "--help"));
       if (a.flag("--help")) {
         out.println(USAGE);
         return 0;
@@ -52,13 +54,17 @@ public final class TokenizeCommand {
       err.println("glm engine tokenize: " + e.getMessage());
       err.println(USAGE);
       return 2;
-    } catch (java.io.IOException | IllegalArgumentException | org.glmmaas.worker.gguf.GgufFormatException e) {
+    } catch (java.io.IOException
+        | IllegalArgumentException
+        | org.glmmaas.worker.gguf.GgufFormatException e) {
       err.println("glm engine tokenize: " + e.getMessage());
       return 1;
     }
   }
 
   static String visible(String piece) {
-    return "'" + piece.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + "'";
+    return "'"
+        + piece.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        + "'";
   }
 }

@@ -14,13 +14,21 @@ public final class LoggingUsageSink implements UsageSink {
   private static final Logger log = LoggerFactory.getLogger(LoggingUsageSink.class);
 
   public LoggingUsageSink() {
-    log.warn("no UsageSink bean: usage events are NOT published to Kafka, only logged (billing will not see them)");
+    log.warn(
+        "no UsageSink bean: usage events are NOT published to Kafka, only logged (billing will not see them)");
   }
 
   @Override
   public void publish(UsageEvent e) {
-    log.info("usage request={} tenant={} model={} prompt={} cached={} completion={} finish={} preemptions={}",
-        e.getRequestId(), e.getTenantId(), e.getModel(), e.getPromptTokens(), e.getCachedTokens(),
-        e.getCompletionTokens(), e.getFinishReason(), e.getNumPreemptions());
+    log.info(
+        "usage request={} tenant={} model={} prompt={} cached={} completion={} finish={} preemptions={}",
+        e.getRequestId(),
+        e.getTenantId(),
+        e.getModel(),
+        e.getPromptTokens(),
+        e.getCachedTokens(),
+        e.getCompletionTokens(),
+        e.getFinishReason(),
+        e.getNumPreemptions());
   }
 }

@@ -34,8 +34,9 @@ public class WorkerConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean(UsageSink.class)
-  @ConditionalOnExpression("'${glm.worker.usage.bootstrap-servers:}'.isEmpty()"
-      + " and '${spring.kafka.bootstrap-servers:}'.isEmpty()")
+  @ConditionalOnExpression(
+      "'${glm.worker.usage.bootstrap-servers:}'.isEmpty()"
+          + " and '${spring.kafka.bootstrap-servers:}'.isEmpty()")
   LoggingUsageSink loggingUsageSink() {
     return new LoggingUsageSink();
   }
@@ -47,14 +48,23 @@ public class WorkerConfiguration {
   }
 
   @Bean
-  WorkerRuntime workerRuntime(WorkerProperties props, ModelLoader loader, UsageSink usageSink, Clock clock,
+  WorkerRuntime workerRuntime(
+      WorkerProperties props,
+      ModelLoader loader,
+      UsageSink usageSink,
+      Clock clock,
       MeterRegistry registry) {
     AtomicReference<WorkerRuntime> self = new AtomicReference<>();
-    WorkerMetrics metrics = new WorkerMetrics(registry, props.modelId().isEmpty() ? "none" : props.modelId(),
-        props.id(), props.device(), () -> {
-          WorkerRuntime r = self.get();
-          return r == null || r.loop() == null ? null : r.loop().snapshot();
-        });
+    WorkerMetrics metrics =
+        new WorkerMetrics(
+            registry,
+            props.modelId().isEmpty() ? "none" : props.modelId(),
+            props.id(),
+            props.device(),
+            () -> {
+              WorkerRuntime r = self.get();
+              return r == null || r.loop() == null ? null : r.loop().snapshot();
+            });
     WorkerRuntime runtime = new WorkerRuntime(props, loader, usageSink, metrics, clock);
     self.set(runtime);
     return runtime;

@@ -25,7 +25,8 @@ final class WorkerHealth {
       if (loop != null) {
         LoadSnapshot s = loop.snapshot();
         b.withDetail("running", s.numRunning()).withDetail("waiting", s.numWaiting());
-        if (state == WorkerState.READY && s.numWaiting() >= runtime.properties().scheduler().maxWaiting()) {
+        if (state == WorkerState.READY
+            && s.numWaiting() >= runtime.properties().scheduler().maxWaiting()) {
           b.outOfService().withDetail("reason", "saturated: the queue is full");
         }
       }
@@ -44,7 +45,9 @@ final class WorkerHealth {
       }
       long ageNanos = System.nanoTime() - loop.snapshot().lastProgressNanos();
       Health.Builder b = ageNanos > stallLimit.toNanos() ? Health.down() : Health.up();
-      return b.withDetail("lastProgressMs", ageNanos / 1_000_000).withDetail("steps", loop.snapshot().numSteps()).build();
+      return b.withDetail("lastProgressMs", ageNanos / 1_000_000)
+          .withDetail("steps", loop.snapshot().numSteps())
+          .build();
     };
   }
 }

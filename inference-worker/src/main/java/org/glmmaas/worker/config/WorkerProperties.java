@@ -43,17 +43,22 @@ public record WorkerProperties(
       id = defaultWorkerId();
     }
     if (!device.equals("cpu") && !device.matches("cuda:\\d+")) {
-      throw new IllegalArgumentException("glm.worker.device must be 'cpu' or 'cuda:N', got '" + device + "'");
+      throw new IllegalArgumentException(
+          "glm.worker.device must be 'cpu' or 'cuda:N', got '" + device + "'");
     }
     if (threads < 0) {
-      throw new IllegalArgumentException("glm.worker.threads must be >= 0 (0 = all cores), got " + threads);
+      throw new IllegalArgumentException(
+          "glm.worker.threads must be >= 0 (0 = all cores), got " + threads);
     }
     if (!cpuAffinity.isBlank()) {
       try {
         CpuList.parse(cpuAffinity);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("glm.worker.cpu-affinity must be a core list like '0-7' or '0,2,4', got '"
-            + cpuAffinity + "': " + e.getMessage());
+        throw new IllegalArgumentException(
+            "glm.worker.cpu-affinity must be a core list like '0-7' or '0,2,4', got '"
+                + cpuAffinity
+                + "': "
+                + e.getMessage());
       }
     }
     if (drainTimeout.isNegative()) {
@@ -73,7 +78,9 @@ public record WorkerProperties(
     if (threads > 0) {
       return threads;
     }
-    return cpuAffinity.isBlank() ? Runtime.getRuntime().availableProcessors() : CpuList.parse(cpuAffinity).size();
+    return cpuAffinity.isBlank()
+        ? Runtime.getRuntime().availableProcessors()
+        : CpuList.parse(cpuAffinity).size();
   }
 
   private static String defaultWorkerId() {
@@ -88,7 +95,9 @@ public record WorkerProperties(
     }
   }
 
-  /** @param port gRPC port of InferenceService and grpc.health.v1 (0: any free port) */
+  /**
+   * @param port gRPC port of InferenceService and grpc.health.v1 (0: any free port)
+   */
   public record Grpc(@DefaultValue("9083") int port) {
     public Grpc {
       if (port < 0 || port > 65535) {
@@ -100,7 +109,8 @@ public record WorkerProperties(
   /**
    * @param maxNumSeqs sequences per engine step at most
    * @param maxNumBatchedTokens tokens per engine step at most (prefill chunk size)
-   * @param maxModelLen prompt + generated tokens per sequence at most; 0: the model's context length
+   * @param maxModelLen prompt + generated tokens per sequence at most; 0: the model's context
+   *     length
    * @param maxWaiting queued requests at most; more get OVERLOADED
    */
   public record Scheduler(
@@ -110,17 +120,24 @@ public record WorkerProperties(
       @DefaultValue("256") int maxWaiting) {
     public Scheduler {
       if (maxNumSeqs < 1) {
-        throw new IllegalArgumentException("glm.worker.scheduler.max-num-seqs must be >= 1, got " + maxNumSeqs);
+        throw new IllegalArgumentException(
+            "glm.worker.scheduler.max-num-seqs must be >= 1, got " + maxNumSeqs);
       }
       if (maxNumBatchedTokens < maxNumSeqs) {
-        throw new IllegalArgumentException("glm.worker.scheduler.max-num-batched-tokens (" + maxNumBatchedTokens
-            + ") must be >= max-num-seqs (" + maxNumSeqs + ")");
+        throw new IllegalArgumentException(
+            "glm.worker.scheduler.max-num-batched-tokens ("
+                + maxNumBatchedTokens
+                + ") must be >= max-num-seqs ("
+                + maxNumSeqs
+                + ")");
       }
       if (maxModelLen < 0) {
-        throw new IllegalArgumentException("glm.worker.scheduler.max-model-len must be >= 0, got " + maxModelLen);
+        throw new IllegalArgumentException(
+            "glm.worker.scheduler.max-model-len must be >= 0, got " + maxModelLen);
       }
       if (maxWaiting < 1) {
-        throw new IllegalArgumentException("glm.worker.scheduler.max-waiting must be >= 1, got " + maxWaiting);
+        throw new IllegalArgumentException(
+            "glm.worker.scheduler.max-waiting must be >= 1, got " + maxWaiting);
       }
     }
   }
@@ -138,19 +155,23 @@ public record WorkerProperties(
       @DefaultValue("true") boolean enablePrefixCaching) {
     public KvCache {
       if (blockSize < 1 || blockSize > 256 || Integer.bitCount(blockSize) != 1) {
-        throw new IllegalArgumentException("glm.worker.kv-cache.block-size must be a power of two in 1..256, got "
-            + blockSize);
+        throw new IllegalArgumentException(
+            "glm.worker.kv-cache.block-size must be a power of two in 1..256, got " + blockSize);
       }
       if (memory.toBytes() <= 0) {
-        throw new IllegalArgumentException("glm.worker.kv-cache.memory must be positive, got " + memory);
+        throw new IllegalArgumentException(
+            "glm.worker.kv-cache.memory must be positive, got " + memory);
       }
       if (!dtype.equals("f16") && !dtype.equals("f32")) {
-        throw new IllegalArgumentException("glm.worker.kv-cache.dtype must be 'f16' or 'f32', got '" + dtype + "'");
+        throw new IllegalArgumentException(
+            "glm.worker.kv-cache.dtype must be 'f16' or 'f32', got '" + dtype + "'");
       }
     }
   }
 
-  /** @param minInterval default spacing of WatchLoad reports */
+  /**
+   * @param minInterval default spacing of WatchLoad reports
+   */
   public record LoadReport(@DefaultValue("250ms") Duration minInterval) {
     public LoadReport {
       if (minInterval.isNegative() || minInterval.isZero()) {

@@ -41,7 +41,8 @@ public record CpuList(BitSet cpus) {
         throw new IllegalArgumentException("range '" + p + "' runs backwards");
       }
       if (hi > MAX_CPU) {
-        throw new IllegalArgumentException("CPU " + hi + " is above the largest Linux CPU id " + MAX_CPU);
+        throw new IllegalArgumentException(
+            "CPU " + hi + " is above the largest Linux CPU id " + MAX_CPU);
       }
       set.set(lo, hi + 1);
     }

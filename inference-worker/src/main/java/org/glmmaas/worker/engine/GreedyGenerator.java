@@ -7,9 +7,8 @@ import java.util.List;
 /**
  * Greedy continuation of many prompts in one batch, over any {@link Engine}: prefill all prompts
  * together (split into steps of at most {@code maxBatchTokens} tokens), then decode all sequences
- * together, one token each per step. Greedy = the largest raw logit, ties to the lowest id, no
- * stop on end-of-generation tokens. Used by {@code glm engine generate}, the bench and the golden
- * tests.
+ * together, one token each per step. Greedy = the largest raw logit, ties to the lowest id, no stop
+ * on end-of-generation tokens. Used by {@code glm engine generate}, the bench and the golden tests.
  *
  * <p>KV blocks: sequence i gets a contiguous run of blocks after those of sequences before it,
  * starting at {@code firstBlock}; the caller sizes the engine's pool for that.
@@ -27,8 +26,8 @@ public final class GreedyGenerator {
    * @param top the {@code topK} highest logits at the last prompt position, highest first
    * @param stepLogits when asked for: the full logits from which greedyIds[k] was chosen, per k
    */
-  public record Output(int[] promptIds, int[] greedyIds, List<IdLogit> top,
-      List<float[]> stepLogits) {}
+  public record Output(
+      int[] promptIds, int[] greedyIds, List<IdLogit> top, List<float[]> stepLogits) {}
 
   private final Engine engine;
   private final int maxBatchTokens;
@@ -60,8 +59,8 @@ public final class GreedyGenerator {
     return run(prompts, maxTokens, topK, keepLogits, 0);
   }
 
-  public List<Output> run(List<int[]> prompts, int maxTokens, int topK, boolean keepLogits,
-      int firstBlock) {
+  public List<Output> run(
+      List<int[]> prompts, int maxTokens, int topK, boolean keepLogits, int firstBlock) {
     int numSeqs = prompts.size();
     if (numSeqs == 0) {
       return List.of();
@@ -78,8 +77,8 @@ public final class GreedyGenerator {
       }
       for (int id : p) {
         if (id < 0 || id >= vocab) {
-          throw new IllegalArgumentException("token id " + id + " is outside the vocabulary (0.."
-              + (vocab - 1) + ")");
+          throw new IllegalArgumentException(
+              "token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
         }
       }
       int n = blocksFor(p.length + maxTokens, blockSize);
@@ -89,9 +88,13 @@ public final class GreedyGenerator {
       }
     }
     if (next > engine.info().numKvBlocks()) {
-      throw new IllegalArgumentException("these prompts need " + (next - firstBlock)
-          + " KV blocks from block " + firstBlock + ", the pool has "
-          + engine.info().numKvBlocks());
+      throw new IllegalArgumentException(
+          "these prompts need "
+              + (next - firstBlock)
+              + " KV blocks from block "
+              + firstBlock
+              + ", the pool has "
+              + engine.info().numKvBlocks());
     }
     List<float[]>[] steps = newLists(numSeqs);
     int[][] greedy = new int[numSeqs][maxTokens];
@@ -99,13 +102,16 @@ public final class GreedyGenerator {
     for (int s = 0; s < numSeqs; s++) {
       tops.add(List.of());
     }
-    prefill(prompts, tables, (s, row) -> {
-      greedy[s][0] = argmax(row);
-      tops.set(s, top(row, topK));
-      if (keepLogits) {
-        steps[s].add(copy(row));
-      }
-    });
+    prefill(
+        prompts,
+        tables,
+        (s, row) -> {
+          greedy[s][0] = argmax(row);
+          tops.set(s, top(row, topK));
+          if (keepLogits) {
+            steps[s].add(copy(row));
+          }
+        });
     for (int k = 1; k < maxTokens; k++) {
       int[] ids = new int[numSeqs];
       int[] seq = new int[numSeqs];
@@ -130,8 +136,12 @@ public final class GreedyGenerator {
     }
     List<Output> out = new ArrayList<>();
     for (int s = 0; s < numSeqs; s++) {
-      out.add(new Output(prompts.get(s).clone(), greedy[s], tops.get(s),
-          keepLogits ? List.copyOf(steps[s]) : List.of()));
+      out.add(
+          new Output(
+              prompts.get(s).clone(),
+              greedy[s],
+              tops.get(s),
+              keepLogits ? List.copyOf(steps[s]) : List.of()));
     }
     return out;
   }
@@ -143,8 +153,8 @@ public final class GreedyGenerator {
   }
 
   /**
-   * Runs every prompt token through the engine in steps of at most maxBatchTokens tokens, and
-   * hands each sequence's last-position logits to {@code sink}.
+   * Runs every prompt token through the engine in steps of at most maxBatchTokens tokens, and hands
+   * each sequence's last-position logits to {@code sink}.
    */
   public void prefill(List<int[]> prompts, int[][] tables, LastRowSink sink) {
     int numSeqs = prompts.size();

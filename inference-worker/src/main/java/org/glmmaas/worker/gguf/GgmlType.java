@@ -13,8 +13,10 @@ public enum GgmlType {
 
   /** The number GGUF stores. */
   public final int id;
+
   /** Values per block. */
   public final int blockSize;
+
   /** Bytes per block. */
   public final int typeSize;
 
@@ -27,8 +29,8 @@ public enum GgmlType {
   /** Bytes of one row of {@code n} values; {@code n} must be a whole number of blocks. */
   public long rowBytes(long n) {
     if (n % blockSize != 0) {
-      throw new IllegalArgumentException(this + " rows need a multiple of " + blockSize
-          + " values, not " + n);
+      throw new IllegalArgumentException(
+          this + " rows need a multiple of " + blockSize + " values, not " + n);
     }
     return n / blockSize * typeSize;
   }

@@ -5,9 +5,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The key/value metadata of a GGUF file, typed as Java values: integers of every width as
- * {@link Long}, floats as {@link Double}, bools as {@link Boolean}, strings as {@link String},
- * arrays as {@link List} of those (string arrays as {@code List<String>}).
+ * The key/value metadata of a GGUF file, typed as Java values: integers of every width as {@link
+ * Long}, floats as {@link Double}, bools as {@link Boolean}, strings as {@link String}, arrays as
+ * {@link List} of those (string arrays as {@code List<String>}).
  *
  * <p>Built by {@link GgufReader} from a file, or from the native engine's metadata accessors; the
  * text layer (tokenizer, chat template) reads vocabulary and template from here.

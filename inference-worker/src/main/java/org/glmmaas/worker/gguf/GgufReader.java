@@ -25,8 +25,13 @@ public final class GgufReader {
   public record TensorInfo(String name, long[] dims, int ggmlType, long offset) {}
 
   /** What the header describes. */
-  public record GgufFile(int version, GgufMetadata metadata, List<TensorInfo> tensors,
-      int alignment, long dataOffset, long fileSize) {}
+  public record GgufFile(
+      int version,
+      GgufMetadata metadata,
+      List<TensorInfo> tensors,
+      int alignment,
+      long dataOffset,
+      long fileSize) {}
 
   private static final int MAGIC = 0x46554747; // "GGUF" little-endian
   private static final int MAX_ARRAY_DEPTH = 4;
@@ -92,24 +97,54 @@ public final class GgufReader {
       throw new GgufFormatException("general.alignment " + alignment + " is not a power of two");
     }
     long dataOffset = (buf.position() + alignment - 1) / alignment * alignment;
-    return new GgufFile(version, metadata, List.copyOf(tensors), (int) alignment, dataOffset,
-        fileSize);
+    return new GgufFile(
+        version, metadata, List.copyOf(tensors), (int) alignment, dataOffset, fileSize);
   }
 
   private Object value(int type, String key, int depth) {
     return switch (type) {
-      case 0 -> { need(1); yield (long) Byte.toUnsignedInt(buf.get()); }
-      case 1 -> { need(1); yield (long) buf.get(); }
-      case 2 -> { need(2); yield (long) Short.toUnsignedInt(buf.getShort()); }
-      case 3 -> { need(2); yield (long) buf.getShort(); }
-      case 4 -> { need(4); yield Integer.toUnsignedLong(buf.getInt()); }
-      case 5 -> { need(4); yield (long) buf.getInt(); }
-      case 6 -> { need(4); yield (double) buf.getFloat(); }
-      case 7 -> { need(1); yield buf.get() != 0; }
+      case 0 -> {
+        need(1);
+        yield (long) Byte.toUnsignedInt(buf.get());
+      }
+      case 1 -> {
+        need(1);
+        yield (long) buf.get();
+      }
+      case 2 -> {
+        need(2);
+        yield (long) Short.toUnsignedInt(buf.getShort());
+      }
+      case 3 -> {
+        need(2);
+        yield (long) buf.getShort();
+      }
+      case 4 -> {
+        need(4);
+        yield Integer.toUnsignedLong(buf.getInt());
+      }
+      case 5 -> {
+        need(4);
+        yield (long) buf.getInt();
+      }
+      case 6 -> {
+        need(4);
+        yield (double) buf.getFloat();
+      }
+      case 7 -> {
+        need(1);
+        yield buf.get() != 0;
+      }
       case 8 -> string(key);
       case 9 -> array(key, depth);
-      case 10, 11 -> { need(8); yield buf.getLong(); }
-      case 12 -> { need(8); yield buf.getDouble(); }
+      case 10, 11 -> {
+        need(8);
+        yield buf.getLong();
+      }
+      case 12 -> {
+        need(8);
+        yield buf.getDouble();
+      }
       default -> throw new GgufFormatException("metadata " + key + " has unknown type " + type);
     };
   }
@@ -135,9 +170,11 @@ public final class GgufReader {
     byte[] b = new byte[(int) len];
     buf.get(b);
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(b)).toString();
+          .decode(ByteBuffer.wrap(b))
+          .toString();
     } catch (CharacterCodingException e) {
       throw new GgufFormatException(what + " is not valid UTF-8");
     }
@@ -168,8 +205,8 @@ public final class GgufReader {
 
   private void need(int n, String what) {
     if (buf.remaining() < n) {
-      throw new GgufFormatException("file truncated while reading " + what + " at byte "
-          + buf.position());
+      throw new GgufFormatException(
+          "file truncated while reading " + what + " at byte " + buf.position());
     }
   }
 }

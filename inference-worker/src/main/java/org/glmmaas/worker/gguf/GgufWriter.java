@@ -16,16 +16,17 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
- * Writes GGUF v3 files: typed metadata, tensor infos, then the data section aligned to
- * {@code general.alignment} (32 unless set), each tensor at an aligned offset. Tensor data is
- * produced row by row by a {@link RowSource}, in parallel over the rows of a chunk, and streamed
- * to the file chunk by chunk, so multi-gigabyte models never sit in memory. The file is written to
- * a temporary sibling and moved into place at the end.
+ * Writes GGUF v3 files: typed metadata, tensor infos, then the data section aligned to {@code
+ * general.alignment} (32 unless set), each tensor at an aligned offset. Tensor data is produced row
+ * by row by a {@link RowSource}, in parallel over the rows of a chunk, and streamed to the file
+ * chunk by chunk, so multi-gigabyte models never sit in memory. The file is written to a temporary
+ * sibling and moved into place at the end.
  */
 public final class GgufWriter {
 
   /** GGUF metadata value types. */
   public static final int UINT8 = 0;
+
   public static final int INT8 = 1;
   public static final int UINT16 = 2;
   public static final int INT16 = 3;
@@ -47,8 +48,8 @@ public final class GgufWriter {
 
   private record Meta(int type, int elemType, Object value) {}
 
-  private record Tensor(String name, GgmlType type, long[] dims, RowSource source, long rows,
-      long rowBytes) {
+  private record Tensor(
+      String name, GgmlType type, long[] dims, RowSource source, long rows, long rowBytes) {
     long bytes() {
       return rows * rowBytes;
     }
@@ -143,8 +144,11 @@ public final class GgufWriter {
   /** Adds a tensor from raw bytes (tests). */
   public GgufWriter addTensor(String name, GgmlType type, long[] dims, byte[] data) {
     long rowBytes = type.rowBytes(dims[0]);
-    return addTensor(name, type, dims, (row, dst) ->
-        dst.put(data, Math.toIntExact(row * rowBytes), Math.toIntExact(rowBytes)));
+    return addTensor(
+        name,
+        type,
+        dims,
+        (row, dst) -> dst.put(data, Math.toIntExact(row * rowBytes), Math.toIntExact(rowBytes)));
   }
 
   public int alignment() {
@@ -161,8 +165,8 @@ public final class GgufWriter {
     Path tmp = Files.createTempFile(dir, ".gguf-", ".part");
     try {
       long size;
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         size = writeTo(ch);
       }
       Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -200,15 +204,23 @@ public final class GgufWriter {
       }
       ByteBuffer c = chunk;
       IntStream rows = IntStream.range(0, n);
-      (n > 1 ? rows.parallel() : rows).forEach(i -> {
-        ByteBuffer slice = c.slice((int) (i * t.rowBytes()), (int) t.rowBytes())
-            .order(ByteOrder.LITTLE_ENDIAN);
-        t.source().writeRow(first + i, slice);
-        if (slice.hasRemaining()) {
-          throw new IllegalStateException(t.name() + " row " + (first + i) + ": "
-              + slice.remaining() + " bytes left unwritten");
-        }
-      });
+      (n > 1 ? rows.parallel() : rows)
+          .forEach(
+              i -> {
+                ByteBuffer slice =
+                    c.slice((int) (i * t.rowBytes()), (int) t.rowBytes())
+                        .order(ByteOrder.LITTLE_ENDIAN);
+                t.source().writeRow(first + i, slice);
+                if (slice.hasRemaining()) {
+                  throw new IllegalStateException(
+                      t.name()
+                          + " row "
+                          + (first + i)
+                          + ": "
+                          + slice.remaining()
+                          + " bytes left unwritten");
+                }
+              });
       writeFully(ch, c.slice(0, bytes));
     }
   }
@@ -260,8 +272,9 @@ public final class GgufWriter {
 
     private void room(int n) {
       if (buf.remaining() < n) {
-        ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + n))
-            .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bigger =
+            ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + n))
+                .order(ByteOrder.LITTLE_ENDIAN);
         buf.flip();
         bigger.put(buf);
         buf = bigger;
@@ -290,13 +303,28 @@ public final class GgufWriter {
 
     Bytes value(int type, Object v) {
       switch (type) {
-        case UINT8, INT8 -> { room(1); buf.put((byte) ((Number) v).longValue()); }
-        case UINT16, INT16 -> { room(2); buf.putShort((short) ((Number) v).longValue()); }
+        case UINT8, INT8 -> {
+          room(1);
+          buf.put((byte) ((Number) v).longValue());
+        }
+        case UINT16, INT16 -> {
+          room(2);
+          buf.putShort((short) ((Number) v).longValue());
+        }
         case UINT32, INT32 -> i32((int) ((Number) v).longValue());
         case UINT64, INT64 -> i64(((Number) v).longValue());
-        case FLOAT32 -> { room(4); buf.putFloat(((Number) v).floatValue()); }
-        case FLOAT64 -> { room(8); buf.putDouble(((Number) v).doubleValue()); }
-        case BOOL -> { room(1); buf.put((byte) ((Boolean) v ? 1 : 0)); }
+        case FLOAT32 -> {
+          room(4);
+          buf.putFloat(((Number) v).floatValue());
+        }
+        case FLOAT64 -> {
+          room(8);
+          buf.putDouble(((Number) v).doubleValue());
+        }
+        case BOOL -> {
+          room(1);
+          buf.put((byte) ((Boolean) v ? 1 : 0));
+        }
         case STRING -> str((String) v);
         default -> throw new IllegalArgumentException("cannot write metadata type " + type);
       }

@@ -4,11 +4,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Row quantisers and dequantisers for the ggml block layouts this project writes (F16, Q8_0,
- * Q4_0, Q6_K), following the layouts of ggml's reference quantisation (ggml-quants.c): written
- * from the layout facts, deterministic, pure Java. Every method reads {@code n} floats from
- * {@code x[off..]} and writes or reads exactly {@link GgmlType#rowBytes(long)} bytes at the
- * buffer's position (little-endian), advancing it.
+ * Row quantisers and dequantisers for the ggml block layouts this project writes (F16, Q8_0, Q4_0,
+ * Q6_K), following the layouts of ggml's reference quantisation (ggml-quants.c): written from the
+ * layout facts, deterministic, pure Java. Every method reads {@code n} floats from {@code x[off..]}
+ * and writes or reads exactly {@link GgmlType#rowBytes(long)} bytes at the buffer's position
+ * (little-endian), advancing it.
  */
 public final class Quants {
 
@@ -180,10 +180,12 @@ public final class Quants {
           int q4 = levels[j + l + 96] & 0xf;
           ql[half * 64 + l] = (byte) (q1 | (q3 << 4));
           ql[half * 64 + l + 32] = (byte) (q2 | (q4 << 4));
-          qh[half * 32 + l] = (byte) ((levels[j + l] >> 4)
-              | ((levels[j + l + 32] >> 4) << 2)
-              | ((levels[j + l + 64] >> 4) << 4)
-              | ((levels[j + l + 96] >> 4) << 6));
+          qh[half * 32 + l] =
+              (byte)
+                  ((levels[j + l] >> 4)
+                      | ((levels[j + l + 32] >> 4) << 2)
+                      | ((levels[j + l + 64] >> 4) << 4)
+                      | ((levels[j + l + 96] >> 4) << 6));
         }
       }
       d.put(ql).put(qh).put(sc).putShort(dh);

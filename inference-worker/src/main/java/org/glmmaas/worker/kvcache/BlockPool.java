@@ -120,7 +120,8 @@ public final class BlockPool {
     int free = 0;
     for (KvBlock b = freeHead; b != null; b = b.nextFree) {
       if (b.refCount() != 0) {
-        throw new IllegalStateException("block " + b.blockId() + " is free with refs " + b.refCount());
+        throw new IllegalStateException(
+            "block " + b.blockId() + " is free with refs " + b.refCount());
       }
       free++;
     }
@@ -129,8 +130,8 @@ public final class BlockPool {
     }
     for (KvBlock b : blocks) {
       if (b.refCount() < 0 || (b.refCount() == 0) != b.inFreeQueue) {
-        throw new IllegalStateException("block " + b.blockId() + " refs " + b.refCount()
-            + " inFree " + b.inFreeQueue);
+        throw new IllegalStateException(
+            "block " + b.blockId() + " refs " + b.refCount() + " inFree " + b.inFreeQueue);
       }
     }
     for (Map.Entry<BlockHash, KvBlock> e : cached.entrySet()) {

@@ -1,8 +1,8 @@
 package org.glmmaas.worker.kvcache;
 
 /**
- * One KV block of the engine's pool, as the scheduler accounts for it. Mutable, owned by the
- * {@link BlockPool}; only touched on the engine thread.
+ * One KV block of the engine's pool, as the scheduler accounts for it. Mutable, owned by the {@link
+ * BlockPool}; only touched on the engine thread.
  */
 public final class KvBlock {
 

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Paged KV accounting for the scheduler: grows sequences' block tables, looks up and registers
- * full blocks in the prefix cache, frees sequences. Engine thread only.
+ * Paged KV accounting for the scheduler: grows sequences' block tables, looks up and registers full
+ * blocks in the prefix cache, frees sequences. Engine thread only.
  */
 public final class KvCacheManager {
 
@@ -43,9 +43,9 @@ public final class KvCacheManager {
   }
 
   /**
-   * The longest run of leading full blocks of {@code tokens[0, numTokens)} that the cache holds
-   * for this salt. At least one token is always left to compute, so the step that finishes the
-   * prompt yields logits.
+   * The longest run of leading full blocks of {@code tokens[0, numTokens)} that the cache holds for
+   * this salt. At least one token is always left to compute, so the step that finishes the prompt
+   * yields logits.
    */
   public PrefixHit findCachedPrefix(String salt, int[] tokens, int numTokens) {
     if (!enablePrefixCaching || numTokens <= 1) {
@@ -68,7 +68,9 @@ public final class KvCacheManager {
       hashes.add(h);
       parent = h;
     }
-    return found.isEmpty() ? PrefixHit.NONE : new PrefixHit(found, hashes, found.size() * blockSize);
+    return found.isEmpty()
+        ? PrefixHit.NONE
+        : new PrefixHit(found, hashes, found.size() * blockSize);
   }
 
   /**
@@ -77,7 +79,8 @@ public final class KvCacheManager {
    *
    * @return false when the pool has too few free blocks (nothing changed)
    */
-  public boolean allocateSlots(BlockTable table, int numComputedTokens, int numNewTokens, PrefixHit hit) {
+  public boolean allocateSlots(
+      BlockTable table, int numComputedTokens, int numNewTokens, PrefixHit hit) {
     int have = table.numBlocks() + hit.blocks().size();
     int need = ceilDiv(numComputedTokens + numNewTokens, blockSize);
     int numNew = Math.max(0, need - have);

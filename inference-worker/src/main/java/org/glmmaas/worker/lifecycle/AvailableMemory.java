@@ -6,9 +6,9 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * How much memory a model may still take. Injected into {@link NativeModelLoader} so tests can
- * fake it; production reads Linux: {@code MemAvailable} of /proc/meminfo and, in a container
- * with a limit, the cgroup v2 headroom {@code memory.max - memory.current} — whichever is less.
+ * How much memory a model may still take. Injected into {@link NativeModelLoader} so tests can fake
+ * it; production reads Linux: {@code MemAvailable} of /proc/meminfo and, in a container with a
+ * limit, the cgroup v2 headroom {@code memory.max - memory.current} — whichever is less.
  */
 @FunctionalInterface
 public interface AvailableMemory {
@@ -27,7 +27,9 @@ public interface AvailableMemory {
     return under(Path.of("/"));
   }
 
-  /** Reads {@code proc/meminfo} and {@code sys/fs/cgroup/memory.{max,current}} under {@code root}. */
+  /**
+   * Reads {@code proc/meminfo} and {@code sys/fs/cgroup/memory.{max,current}} under {@code root}.
+   */
   static AvailableMemory under(Path root) {
     return () -> {
       Optional<Reading> mem = memAvailable(root.resolve("proc/meminfo"));
@@ -67,7 +69,8 @@ public interface AvailableMemory {
       long lim = Long.parseLong(limit);
       Path cur = cgroup.resolve("memory.current");
       long used = Files.isReadable(cur) ? Long.parseLong(Files.readString(cur).trim()) : 0;
-      return Optional.of(new Reading(Math.max(0, lim - used), "cgroup memory.max - memory.current"));
+      return Optional.of(
+          new Reading(Math.max(0, lim - used), "cgroup memory.max - memory.current"));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }

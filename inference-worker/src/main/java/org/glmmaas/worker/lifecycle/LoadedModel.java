@@ -13,7 +13,9 @@ public interface LoadedModel extends AutoCloseable {
   /** Bytes of one KV block (all layers, K and V) at this block size and KV type. */
   long kvBlockBytes(int blockSize, String dtype);
 
-  /** Creates the engine with a KV pool of {@code numKvBlocks} blocks of {@code blockSize} tokens. */
+  /**
+   * Creates the engine with a KV pool of {@code numKvBlocks} blocks of {@code blockSize} tokens.
+   */
   Engine createEngine(int numKvBlocks, int blockSize, String dtype);
 
   @Override

@@ -7,12 +7,12 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>weights: the tensor bytes of the file, memory-mapped. The CPU engine repacks the quantised
- *       matrices into its kernels' panel layout when the context is created and drops each
- *       matrix's file pages (madvise DONTNEED) as soon as its panels are written, so the weights
- *       count about 1.1 x at steady state and <b>1.2 x at the load's peak</b> (the repacked copy
- *       plus the file pages of the matrices being repacked; measured on the 1B Q4_0 bench model:
- *       0.60 GB peak resident for 0.62 GB of weights). A model is refused when its steady state
- *       does not fit; a peak that does not fit only warns (the extra is clean page cache);
+ *       matrices into its kernels' panel layout when the context is created and drops each matrix's
+ *       file pages (madvise DONTNEED) as soon as its panels are written, so the weights count about
+ *       1.1 x at steady state and <b>1.2 x at the load's peak</b> (the repacked copy plus the file
+ *       pages of the matrices being repacked; measured on the 1B Q4_0 bench model: 0.60 GB peak
+ *       resident for 0.62 GB of weights). A model is refused when its steady state does not fit; a
+ *       peak that does not fit only warns (the extra is clean page cache);
  *   <li>KV: the pool, sized from the budget {@code glm.worker.kv-cache.memory};
  *   <li>scratch: one step's activations at {@code max-num-batched-tokens}, attention scores per
  *       thread, the logits of {@code max-num-seqs} rows, and a fixed runtime margin.
@@ -47,8 +47,16 @@ public record MemoryPlan(String model, long weightBytes, long kvBytes, long scra
    * @param maxModelLen longest attention span
    * @param threads engine threads
    */
-  public static long scratchBytes(long embd, long qDim, long kvDim, long ff, long vocab,
-      long maxBatchTokens, long maxSeqs, long maxModelLen, long threads) {
+  public static long scratchBytes(
+      long embd,
+      long qDim,
+      long kvDim,
+      long ff,
+      long vocab,
+      long maxBatchTokens,
+      long maxSeqs,
+      long maxModelLen,
+      long threads) {
     long floatsPerRow = 3 * embd + (qDim + 2 * kvDim) + qDim + 3 * ff;
     long activations = maxBatchTokens * floatsPerRow * Float.BYTES;
     long quantisedInputs = maxBatchTokens * (embd + qDim + ff) * 2;
@@ -57,7 +65,9 @@ public record MemoryPlan(String model, long weightBytes, long kvBytes, long scra
     return activations + quantisedInputs + scores + logits + RUNTIME_MARGIN;
   }
 
-  /** Peak during load: weights x 1.2 (repacked copy and the file pages in flight) + KV + scratch. */
+  /**
+   * Peak during load: weights x 1.2 (repacked copy and the file pages in flight) + KV + scratch.
+   */
   public long peakBytes() {
     return (long) (weightBytes * LOAD_PEAK_FACTOR) + kvBytes + scratchBytes;
   }
@@ -68,24 +78,32 @@ public record MemoryPlan(String model, long weightBytes, long kvBytes, long scra
   }
 
   /**
-   * Null when the model fits {@code available}; otherwise the refusal, with the numbers and what
-   * to change. The bar is the steady state: of the load's peak, the second copy of the weights is
-   * the file's pages, clean page cache the kernel reclaims under pressure (also inside a cgroup)
-   * rather than an out-of-memory kill, so a model whose steady state fits does load (see
-   * {@link #loadWarning}).
+   * Null when the model fits {@code available}; otherwise the refusal, with the numbers and what to
+   * change. The bar is the steady state: of the load's peak, the second copy of the weights is the
+   * file's pages, clean page cache the kernel reclaims under pressure (also inside a cgroup) rather
+   * than an out-of-memory kill, so a model whose steady state fits does load (see {@link
+   * #loadWarning}).
    */
   public String refusal(AvailableMemory.Reading available) {
     if (steadyBytes() <= available.bytes()) {
       return null;
     }
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "model %s needs %s of weights x 1.1 = %s once loaded (the CPU engine keeps a repacked copy;"
             + " x 1.2 = %s at the peak while loading) + %s KV (glm.worker.kv-cache.memory) + %s"
             + " scratch = %s (%s at the peak), but %s is available (%s); lower"
             + " glm.worker.kv-cache.memory or use a smaller quantisation",
-        model, gb(weightBytes), gb((long) (weightBytes * STEADY_FACTOR)),
-        gb((long) (weightBytes * LOAD_PEAK_FACTOR)), gb(kvBytes), gb(scratchBytes),
-        gb(steadyBytes()), gb(peakBytes()), gb(available.bytes()), available.source());
+        model,
+        gb(weightBytes),
+        gb((long) (weightBytes * STEADY_FACTOR)),
+        gb((long) (weightBytes * LOAD_PEAK_FACTOR)),
+        gb(kvBytes),
+        gb(scratchBytes),
+        gb(steadyBytes()),
+        gb(peakBytes()),
+        gb(available.bytes()),
+        available.source());
   }
 
   /**
@@ -96,20 +114,31 @@ public record MemoryPlan(String model, long weightBytes, long kvBytes, long scra
     if (peakBytes() <= available.bytes() || refusal(available) != null) {
       return null;
     }
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "model %s: the load's peak (%s: weights x 1.2 while the CPU engine repacks them, + KV +"
             + " scratch) exceeds the %s available (%s); it fits once loaded (%s), so the kernel"
             + " will reclaim the file's page cache while loading",
-        model, gb(peakBytes()), gb(available.bytes()), available.source(), gb(steadyBytes()));
+        model,
+        gb(peakBytes()),
+        gb(available.bytes()),
+        available.source(),
+        gb(steadyBytes()));
   }
 
   /** One line for the log. */
   public String summary() {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "%s: weights %s (x 1.1 steady, x 1.2 = %s at the peak while loading) + KV %s + scratch %s"
             + " = %s steady, %s peak",
-        model, gb(weightBytes), gb((long) (weightBytes * LOAD_PEAK_FACTOR)), gb(kvBytes),
-        gb(scratchBytes), gb(steadyBytes()), gb(peakBytes()));
+        model,
+        gb(weightBytes),
+        gb((long) (weightBytes * LOAD_PEAK_FACTOR)),
+        gb(kvBytes),
+        gb(scratchBytes),
+        gb(steadyBytes()),
+        gb(peakBytes()));
   }
 
   /** Decimal gigabytes with two decimals, the unit model cards use ("9.99 GB"). */

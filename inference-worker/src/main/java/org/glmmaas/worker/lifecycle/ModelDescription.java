@@ -10,4 +10,8 @@ package org.glmmaas.worker.lifecycle;
  * @param quantization dominant weight type, e.g. "Q4_0"
  */
 public record ModelDescription(
-    String architecture, int contextLength, int vocabSize, long numParameters, String quantization) {}
+    String architecture,
+    int contextLength,
+    int vocabSize,
+    long numParameters,
+    String quantization) {}

@@ -16,11 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads a GGUF file with the native engine. The file is memory-mapped and validated first, with
- * no context: the hyper-parameters, the metadata (for the text model) and the bytes of one KV
- * block are read, the {@link MemoryPlan} is checked against the {@link AvailableMemory}, and only
- * then does {@link LoadedModel#createEngine} create the serving context (repacked weights, KV
- * pool, threads pinned to {@code glm.worker.cpu-affinity} when set) over the same mapping.
+ * Loads a GGUF file with the native engine. The file is memory-mapped and validated first, with no
+ * context: the hyper-parameters, the metadata (for the text model) and the bytes of one KV block
+ * are read, the {@link MemoryPlan} is checked against the {@link AvailableMemory}, and only then
+ * does {@link LoadedModel#createEngine} create the serving context (repacked weights, KV pool,
+ * threads pinned to {@code glm.worker.cpu-affinity} when set) over the same mapping.
  */
 public final class NativeModelLoader implements ModelLoader {
 
@@ -43,25 +43,33 @@ public final class NativeModelLoader implements ModelLoader {
       throw new IllegalStateException("model file " + path + " does not exist or is not readable");
     }
     if (!NativeGlmEngine.isAvailable()) {
-      throw new IllegalStateException("the native engine library is not available: " + NativeGlmEngine.unavailableReason());
+      throw new IllegalStateException(
+          "the native engine library is not available: " + NativeGlmEngine.unavailableReason());
     }
     CpuList affinity = props.cpuAffinity().isBlank() ? null : CpuList.parse(props.cpuAffinity());
-    EngineOptions base = EngineOptions.defaults()
-        .withDevice(props.device())
-        .withThreads(props.effectiveThreads())
-        .withKvBlockSize(props.kvCache().blockSize())
-        .withKvType(EngineOptions.KvType.parse(props.kvCache().dtype()))
-        .withMaxBatchTokens(props.scheduler().maxNumBatchedTokens())
-        .withMaxBatchSeqs(props.scheduler().maxNumSeqs());
+    EngineOptions base =
+        EngineOptions.defaults()
+            .withDevice(props.device())
+            .withThreads(props.effectiveThreads())
+            .withKvBlockSize(props.kvCache().blockSize())
+            .withKvType(EngineOptions.KvType.parse(props.kvCache().dtype()))
+            .withMaxBatchTokens(props.scheduler().maxNumBatchedTokens())
+            .withMaxBatchSeqs(props.scheduler().maxNumSeqs());
     NativeGlmModel model = NativeGlmModel.open(path);
     try {
       ModelHparams hparams = model.hparams();
-      long blockBytes = model.kvBlockBytes(props.kvCache().blockSize(),
-          EngineOptions.KvType.parse(props.kvCache().dtype()));
+      long blockBytes =
+          model.kvBlockBytes(
+              props.kvCache().blockSize(), EngineOptions.KvType.parse(props.kvCache().dtype()));
       checkMemory(props, path, hparams, blockBytes);
       TextModel text = TextModel.fromMetadata(model.metadata());
-      ModelDescription description = new ModelDescription(hparams.architecture(), hparams.contextLength(),
-          hparams.vocabSize(), hparams.numParams(), quantization(hparams.fileType()));
+      ModelDescription description =
+          new ModelDescription(
+              hparams.architecture(),
+              hparams.contextLength(),
+              hparams.vocabSize(),
+              hparams.numParams(),
+              quantization(hparams.fileType()));
       return new Loaded(model, description, text, blockBytes, props, base, affinity);
     } catch (RuntimeException | Error e) {
       model.close();
@@ -74,21 +82,38 @@ public final class NativeModelLoader implements ModelLoader {
     var kv = props.kvCache();
     long budget = kv.memory().toBytes();
     if (budget < blockBytes) {
-      throw new IllegalStateException(String.format(java.util.Locale.ROOT,
-          "glm.worker.kv-cache.memory (%d bytes) is below one KV block of %s (%d tokens x %d layers"
-              + " x K and V = %d bytes); raise it to at least %d bytes (one %d-token sequence needs %d)",
-          budget, path.getFileName(), kv.blockSize(), hp.numLayers(), blockBytes, blockBytes,
-          hp.contextLength(), (long) Math.ceilDiv(hp.contextLength(), kv.blockSize()) * blockBytes));
+      throw new IllegalStateException(
+          String.format(
+              java.util.Locale.ROOT,
+              "glm.worker.kv-cache.memory (%d bytes) is below one KV block of %s (%d tokens x %d layers"
+                  + " x K and V = %d bytes); raise it to at least %d bytes (one %d-token sequence needs %d)",
+              budget,
+              path.getFileName(),
+              kv.blockSize(),
+              hp.numLayers(),
+              blockBytes,
+              blockBytes,
+              hp.contextLength(),
+              (long) Math.ceilDiv(hp.contextLength(), kv.blockSize()) * blockBytes));
     }
     long numBlocks = Math.min(budget / blockBytes, Integer.MAX_VALUE / kv.blockSize());
     long kvBytes = numBlocks * blockBytes;
-    int wanted = props.scheduler().maxModelLen() > 0 ? props.scheduler().maxModelLen() : hp.contextLength();
+    int wanted =
+        props.scheduler().maxModelLen() > 0 ? props.scheduler().maxModelLen() : hp.contextLength();
     long maxModelLen = Math.min(wanted, numBlocks * kv.blockSize());
-    long scratch = MemoryPlan.scratchBytes(hp.embeddingLength(), (long) hp.numHeads() * hp.headDim(),
-        (long) hp.numKvHeads() * hp.headDim(), hp.feedForwardLength(), hp.vocabSize(),
-        props.scheduler().maxNumBatchedTokens(), props.scheduler().maxNumSeqs(), maxModelLen,
-        props.effectiveThreads());
-    MemoryPlan plan = new MemoryPlan(path.getFileName().toString(), hp.weightBytes(), kvBytes, scratch);
+    long scratch =
+        MemoryPlan.scratchBytes(
+            hp.embeddingLength(),
+            (long) hp.numHeads() * hp.headDim(),
+            (long) hp.numKvHeads() * hp.headDim(),
+            hp.feedForwardLength(),
+            hp.vocabSize(),
+            props.scheduler().maxNumBatchedTokens(),
+            props.scheduler().maxNumSeqs(),
+            maxModelLen,
+            props.effectiveThreads());
+    MemoryPlan plan =
+        new MemoryPlan(path.getFileName().toString(), hp.weightBytes(), kvBytes, scratch);
     if (!props.device().equals("cpu")) {
       log.info("memory plan (host side not checked on {}): {}", props.device(), plan.summary());
       return;
@@ -106,12 +131,21 @@ public final class NativeModelLoader implements ModelLoader {
     if (warning != null) {
       log.warn(warning);
     }
-    log.info("memory plan: {}; {} available ({})", plan.summary(), MemoryPlan.gb(avail.get().bytes()),
+    log.info(
+        "memory plan: {}; {} available ({})",
+        plan.summary(),
+        MemoryPlan.gb(avail.get().bytes()),
         avail.get().source());
   }
 
-  private record Loaded(NativeGlmModel model, ModelDescription description, TextModel textModel,
-      long blockBytes, WorkerProperties props, EngineOptions base, CpuList affinity)
+  private record Loaded(
+      NativeGlmModel model,
+      ModelDescription description,
+      TextModel textModel,
+      long blockBytes,
+      WorkerProperties props,
+      EngineOptions base,
+      CpuList affinity)
       implements LoadedModel {
 
     @Override
@@ -124,8 +158,11 @@ public final class NativeModelLoader implements ModelLoader {
 
     @Override
     public Engine createEngine(int numKvBlocks, int blockSize, String dtype) {
-      return model.newEngine(base.withKvBlocks(numKvBlocks).withKvBlockSize(blockSize)
-          .withKvType(EngineOptions.KvType.parse(dtype)), affinity);
+      return model.newEngine(
+          base.withKvBlocks(numKvBlocks)
+              .withKvBlockSize(blockSize)
+              .withKvType(EngineOptions.KvType.parse(dtype)),
+          affinity);
     }
 
     @Override

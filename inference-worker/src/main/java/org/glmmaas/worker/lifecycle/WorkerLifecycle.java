@@ -5,9 +5,9 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Spring's handle on the worker: starts the gRPC server (health answers NOT_SERVING during load),
- * then loads and warms the model; on context close (SIGTERM) drains until
- * {@code glm.worker.drain-timeout}, aborts the rest, and stops the server. Runs in the last phase,
- * so HTTP probes are up before loading and still up while draining.
+ * then loads and warms the model; on context close (SIGTERM) drains until {@code
+ * glm.worker.drain-timeout}, aborts the rest, and stops the server. Runs in the last phase, so HTTP
+ * probes are up before loading and still up while draining.
  */
 public final class WorkerLifecycle implements SmartLifecycle {
 

@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's life: LOADING (open the model) -> WARMING (size the KV pool from the memory budget,
  * start the engine loop, run a warm-up request) -> READY -> DRAINING (refuse new requests, let
- * running ones finish until the drain timeout, abort the rest with their usage) -> STOPPED.
- * Plain object: Spring wraps it in a SmartLifecycle, the bench command uses it directly.
+ * running ones finish until the drain timeout, abort the rest with their usage) -> STOPPED. Plain
+ * object: Spring wraps it in a SmartLifecycle, the bench command uses it directly.
  */
 public final class WorkerRuntime {
 
@@ -51,8 +51,12 @@ public final class WorkerRuntime {
   private volatile Instant loadedAt = Instant.EPOCH;
   private volatile int maxModelLen;
 
-  public WorkerRuntime(WorkerProperties props, ModelLoader loader, UsageSink usageSink,
-      SchedulerObserver observer, Clock clock) {
+  public WorkerRuntime(
+      WorkerProperties props,
+      ModelLoader loader,
+      UsageSink usageSink,
+      SchedulerObserver observer,
+      Clock clock) {
     this.props = props;
     this.loader = loader;
     this.usageSink = usageSink;
@@ -116,16 +120,21 @@ public final class WorkerRuntime {
     setState(WorkerState.LOADING);
     if (props.model().isBlank()) {
       failure = "no model configured: set glm.worker.model to a GGUF file";
-      log.warn("glm.worker.model is not set: the worker starts but serves nothing (gRPC answers UNAVAILABLE)");
+      log.warn(
+          "glm.worker.model is not set: the worker starts but serves nothing (gRPC answers UNAVAILABLE)");
       return;
     }
     long t0 = System.nanoTime();
     try {
       model = loader.load(props);
       loadedAt = clock.instant();
-      log.info("model {} loaded in {} ms ({}, {} parameters, {})", props.modelId(),
-          (System.nanoTime() - t0) / 1_000_000, model.description().architecture(),
-          model.description().numParameters(), model.description().quantization());
+      log.info(
+          "model {} loaded in {} ms ({}, {} parameters, {})",
+          props.modelId(),
+          (System.nanoTime() - t0) / 1_000_000,
+          model.description().architecture(),
+          model.description().numParameters(),
+          model.description().quantization());
       setState(WorkerState.WARMING);
       warmUp();
       setState(WorkerState.READY);
@@ -142,27 +151,52 @@ public final class WorkerRuntime {
     long blockBytes = model.kvBlockBytes(kv.blockSize(), kv.dtype());
     long numBlocksLong = kv.memory().toBytes() / blockBytes;
     int contextLength = model.description().contextLength();
-    int wanted = props.scheduler().maxModelLen() > 0 ? props.scheduler().maxModelLen() : contextLength;
+    int wanted =
+        props.scheduler().maxModelLen() > 0 ? props.scheduler().maxModelLen() : contextLength;
     if (numBlocksLong < 1) {
-      throw new IllegalStateException("glm.worker.kv-cache.memory (" + kv.memory() + ") is below one KV block ("
-          + blockBytes + " bytes)");
+      throw new IllegalStateException(
+          "glm.worker.kv-cache.memory ("
+              + kv.memory()
+              + ") is below one KV block ("
+              + blockBytes
+              + " bytes)");
     }
     int numBlocks = (int) Math.min(Integer.MAX_VALUE / kv.blockSize(), numBlocksLong);
     int capacity = numBlocks * kv.blockSize();
     maxModelLen = Math.min(wanted, capacity);
     if (maxModelLen < wanted) {
-      log.warn("max-model-len lowered from {} to {} tokens: the KV budget {} holds {} blocks of {} tokens",
-          wanted, maxModelLen, kv.memory(), numBlocks, kv.blockSize());
+      log.warn(
+          "max-model-len lowered from {} to {} tokens: the KV budget {} holds {} blocks of {} tokens",
+          wanted,
+          maxModelLen,
+          kv.memory(),
+          numBlocks,
+          kv.blockSize());
     }
     engine = model.createEngine(numBlocks, kv.blockSize(), kv.dtype());
-    log.info("KV pool: {} blocks x {} tokens ({} bytes/block, budget {}), device {}, {} threads", numBlocks,
-        kv.blockSize(), blockBytes, kv.memory(), props.device(), props.effectiveThreads());
+    log.info(
+        "KV pool: {} blocks x {} tokens ({} bytes/block, budget {}), device {}, {} threads",
+        numBlocks,
+        kv.blockSize(),
+        blockBytes,
+        kv.memory(),
+        props.device(),
+        props.effectiveThreads());
     var sc = props.scheduler();
-    SchedulerConfig config = new SchedulerConfig(sc.maxNumSeqs(), sc.maxNumBatchedTokens(), maxModelLen, sc.maxWaiting());
-    KvCacheManager kvCache = new KvCacheManager(numBlocks, kv.blockSize(), kv.enablePrefixCaching());
+    SchedulerConfig config =
+        new SchedulerConfig(
+            sc.maxNumSeqs(), sc.maxNumBatchedTokens(), maxModelLen, sc.maxWaiting());
+    KvCacheManager kvCache =
+        new KvCacheManager(numBlocks, kv.blockSize(), kv.enablePrefixCaching());
     TextModel text = model.textModel();
-    Scheduler scheduler = new Scheduler(config, kvCache, clock, engine.info().vocabSize(), observer,
-        new UsageReporter(usageSink, props.id()));
+    Scheduler scheduler =
+        new Scheduler(
+            config,
+            kvCache,
+            clock,
+            engine.info().vocabSize(),
+            observer,
+            new UsageReporter(usageSink, props.id()));
     loop = new EngineLoop(scheduler, engine, observer, "glm-engine");
     loop.start();
 
@@ -171,16 +205,26 @@ public final class WorkerRuntime {
     if (prompt.length == 0) {
       prompt = new int[] {0};
     }
-    SamplingConfig greedy = new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 0, 2, List.of(), true, false, 0);
+    SamplingConfig greedy =
+        new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 0, 2, List.of(), true, false, 0);
     CompletableFuture<RequestOutput> done = new CompletableFuture<>();
-    Request warm = new Request("warm-up", prompt, greedy, text.newSampler(greedy), text.newStreamDecoder(List.of()),
-        text.tokenizer()::isEndOfGeneration, 0, clock.instant(), null,
-        new RequestMetadata(props.modelId(), "", "", "", "", false),
-        o -> {
-          if (o.finished()) {
-            done.complete(o);
-          }
-        });
+    Request warm =
+        new Request(
+            "warm-up",
+            prompt,
+            greedy,
+            text.newSampler(greedy),
+            text.newStreamDecoder(List.of()),
+            text.tokenizer()::isEndOfGeneration,
+            0,
+            clock.instant(),
+            null,
+            new RequestMetadata(props.modelId(), "", "", "", "", false),
+            o -> {
+              if (o.finished()) {
+                done.complete(o);
+              }
+            });
     long t0 = System.nanoTime();
     loop.submit(warm);
     RequestOutput out;
@@ -196,8 +240,8 @@ public final class WorkerRuntime {
   }
 
   /**
-   * Stops admitting, waits until running requests finish or {@code timeout} passes, aborts the
-   * rest (their usage is published), stops the engine loop and closes the engine.
+   * Stops admitting, waits until running requests finish or {@code timeout} passes, aborts the rest
+   * (their usage is published), stops the engine loop and closes the engine.
    */
   public void drainAndStop(Duration timeout) {
     if (state == WorkerState.STOPPED) {
@@ -216,8 +260,11 @@ public final class WorkerRuntime {
         }
       }
       if (!l.isIdle()) {
-        log.warn("drain timeout {} passed with {} running and {} waiting: aborting them", timeout,
-            l.snapshot().numRunning(), l.snapshot().numWaiting());
+        log.warn(
+            "drain timeout {} passed with {} running and {} waiting: aborting them",
+            timeout,
+            l.snapshot().numRunning(),
+            l.snapshot().numWaiting());
       }
       l.close();
     }

@@ -24,18 +24,32 @@ import java.util.regex.Pattern;
  * @param eosId {@code <|endoftext|>}, also eos and unk
  * @param eotId {@code <|user|>}
  */
-public record BpeVocabulary(List<String> tokens, int[] tokenTypes, List<String> merges, int eosId,
-    int eotId) {
+public record BpeVocabulary(
+    List<String> tokens, int[] tokenTypes, List<String> merges, int eosId, int eotId) {
 
   /** The GLM-4 special tokens, in their canonical order. */
-  public static final List<String> SPECIALS = List.of("<|endoftext|>", "[MASK]", "[gMASK]",
-      "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>",
-      "<|begin_of_image|>", "<|end_of_image|>", "<|begin_of_video|>", "<|end_of_video|>");
+  public static final List<String> SPECIALS =
+      List.of(
+          "<|endoftext|>",
+          "[MASK]",
+          "[gMASK]",
+          "[sMASK]",
+          "<sop>",
+          "<eop>",
+          "<|system|>",
+          "<|user|>",
+          "<|assistant|>",
+          "<|observation|>",
+          "<|begin_of_image|>",
+          "<|end_of_image|>",
+          "<|begin_of_video|>",
+          "<|end_of_video|>");
 
   /** The GLM-4 pre-tokenizer pattern (the LLaMA-3 regex). */
-  static final Pattern PRE_SPLIT = Pattern.compile(
-      "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
-          + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+  static final Pattern PRE_SPLIT =
+      Pattern.compile(
+          "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
+              + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
 
   public static final int TYPE_NORMAL = 1;
   public static final int TYPE_CONTROL = 3;
@@ -50,8 +64,12 @@ public record BpeVocabulary(List<String> tokens, int[] tokenTypes, List<String> 
   public static BpeVocabulary build(int vocabSize, int maxMerges) {
     int room = vocabSize - 256 - SPECIALS.size();
     if (room < 0) {
-      throw new IllegalArgumentException("vocabulary size " + vocabSize + " is below the "
-          + (256 + SPECIALS.size()) + " byte and special tokens");
+      throw new IllegalArgumentException(
+          "vocabulary size "
+              + vocabSize
+              + " is below the "
+              + (256 + SPECIALS.size())
+              + " byte and special tokens");
     }
     List<String> merges = train(corpus(), Math.min(room, maxMerges));
     List<String> tokens = new ArrayList<>(vocabSize);
@@ -75,8 +93,8 @@ public record BpeVocabulary(List<String> tokens, int[] tokenTypes, List<String> 
     for (int i = 0; i < vocabSize; i++) {
       types[i] = i < eos ? TYPE_NORMAL : i < eos + SPECIALS.size() ? TYPE_CONTROL : TYPE_UNUSED;
     }
-    return new BpeVocabulary(List.copyOf(tokens), types, List.copyOf(merges), eos,
-        eos + SPECIALS.indexOf("<|user|>"));
+    return new BpeVocabulary(
+        List.copyOf(tokens), types, List.copyOf(merges), eos, eos + SPECIALS.indexOf("<|user|>"));
   }
 
   /** The id of a special token by its text. */

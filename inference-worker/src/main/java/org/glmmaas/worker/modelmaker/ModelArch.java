@@ -19,8 +19,8 @@ public enum ModelArch {
     return switch (s.toLowerCase(Locale.ROOT)) {
       case "chatglm" -> CHATGLM;
       case "glm4" -> GLM4;
-      default -> throw new IllegalArgumentException("unknown architecture '" + s
-          + "': glm4 or chatglm");
+      default ->
+          throw new IllegalArgumentException("unknown architecture '" + s + "': glm4 or chatglm");
     };
   }
 }

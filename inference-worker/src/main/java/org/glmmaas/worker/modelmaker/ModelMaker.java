@@ -9,11 +9,10 @@ import org.glmmaas.worker.gguf.GgufWriter;
 import org.glmmaas.worker.gguf.Quants;
 
 /**
- * Makes random-weight GLM models as GGUF files that the native engine (and llama.cpp) load:
- * weights N(0, 0.02), norm weights 1, biases N(0, 0.02), a real BPE vocabulary with the GLM
- * special tokens and a GLM-4 chat template. Seeded: the same spec gives the same bytes. Q4_0
- * files keep {@code output.weight} in Q6_K as llama.cpp's do (Q8_0 when rows are not a multiple
- * of 256).
+ * Makes random-weight GLM models as GGUF files that the native engine (and llama.cpp) load: weights
+ * N(0, 0.02), norm weights 1, biases N(0, 0.02), a real BPE vocabulary with the GLM special tokens
+ * and a GLM-4 chat template. Seeded: the same spec gives the same bytes. Q4_0 files keep {@code
+ * output.weight} in Q6_K as llama.cpp's do (Q8_0 when rows are not a multiple of 256).
  */
 public final class ModelMaker {
 
@@ -26,17 +25,19 @@ public final class ModelMaker {
   static final float WEIGHT_STD = 0.02f;
 
   /** The chat template of the GLM-4 reference models (renders like llama.cpp's chatglm4). */
-  public static final String CHAT_TEMPLATE = "[gMASK]<sop>{% for message in messages %}"
-      + "{% if message['role'] == 'system' %}<|system|>\n{{ message['content'] }}"
-      + "{% elif message['role'] == 'user' %}<|user|>\n{{ message['content'] }}"
-      + "{% elif message['role'] == 'assistant' %}<|assistant|>\n{{ message['content'] }}"
-      + "{% elif message['role'] == 'observation' %}<|observation|>\n{{ message['content'] }}"
-      + "{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
+  public static final String CHAT_TEMPLATE =
+      "[gMASK]<sop>{% for message in messages %}"
+          + "{% if message['role'] == 'system' %}<|system|>\n{{ message['content'] }}"
+          + "{% elif message['role'] == 'user' %}<|user|>\n{{ message['content'] }}"
+          + "{% elif message['role'] == 'assistant' %}<|assistant|>\n{{ message['content'] }}"
+          + "{% elif message['role'] == 'observation' %}<|observation|>\n{{ message['content'] }}"
+          + "{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
 
   private ModelMaker() {}
 
   public static Result make(Spec spec, Path out) throws IOException {
-    return make(spec, BpeVocabulary.build(spec.preset().vocabSize(), BpeVocabulary.DEFAULT_MERGES), out);
+    return make(
+        spec, BpeVocabulary.build(spec.preset().vocabSize(), BpeVocabulary.DEFAULT_MERGES), out);
   }
 
   /**
@@ -45,8 +46,11 @@ public final class ModelMaker {
    */
   public static Result make(Spec spec, BpeVocabulary vocab, Path out) throws IOException {
     if (vocab.tokens().size() != spec.preset().vocabSize()) {
-      throw new IllegalArgumentException("vocabulary has " + vocab.tokens().size()
-          + " tokens, the preset says " + spec.preset().vocabSize());
+      throw new IllegalArgumentException(
+          "vocabulary has "
+              + vocab.tokens().size()
+              + " tokens, the preset says "
+              + spec.preset().vocabSize());
     }
     GgufWriter w = new GgufWriter();
     writeMetadata(w, spec, vocab);
@@ -144,11 +148,15 @@ public final class ModelMaker {
     void norm(GgufWriter w, String name, int n) {
       params += n;
       tensors++;
-      w.addTensor(name, GgmlType.F32, new long[] {n}, (row, dst) -> {
-        for (int i = 0; i < n; i++) {
-          dst.putFloat(1.0f);
-        }
-      });
+      w.addTensor(
+          name,
+          GgmlType.F32,
+          new long[] {n},
+          (row, dst) -> {
+            for (int i = 0; i < n; i++) {
+              dst.putFloat(1.0f);
+            }
+          });
     }
 
     /** A [in, out] tensor (out == 1: a 1-D bias of in values) of N(0, 0.02) values. */
@@ -161,10 +169,13 @@ public final class ModelMaker {
     }
   }
 
-  private static void randomRow(long seed, int tensor, long row, int n, GgmlType type,
-      ByteBuffer dst) {
-    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L
-        ^ (tensor + 1L) * 0xBF58476D1CE4E5B9L ^ (row + 1L) * 0x94D049BB133111EBL);
+  private static void randomRow(
+      long seed, int tensor, long row, int n, GgmlType type, ByteBuffer dst) {
+    SplittableRandom rng =
+        new SplittableRandom(
+            seed * 0x9E3779B97F4A7C15L
+                ^ (tensor + 1L) * 0xBF58476D1CE4E5B9L
+                ^ (row + 1L) * 0x94D049BB133111EBL);
     float[] x = new float[n];
     for (int i = 0; i < n; i++) {
       x[i] = (float) rng.nextGaussian() * WEIGHT_STD;

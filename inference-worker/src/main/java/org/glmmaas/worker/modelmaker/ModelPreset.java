@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A model shape. {@code tiny} and {@code small} are the shapes of the reference models;
- * {@code 1b} is the bench model of PERF.md (GLM-4 proportions, 1.07 B parameters).
+ * A model shape. {@code tiny} and {@code small} are the shapes of the reference models; {@code 1b}
+ * is the bench model of PERF.md (GLM-4 proportions, 1.07 B parameters).
  *
  * @param name preset name
  * @param embeddingLength n_embd
@@ -20,9 +20,19 @@ import java.util.Locale;
  * @param ropeFreqBase RoPE base
  * @param rmsNormEps RMSNorm epsilon
  */
-public record ModelPreset(String name, int embeddingLength, int numLayers, int numHeads,
-    int numKvHeads, int headDim, int numRot, int feedForwardLength, int contextLength,
-    int vocabSize, float ropeFreqBase, float rmsNormEps) {
+public record ModelPreset(
+    String name,
+    int embeddingLength,
+    int numLayers,
+    int numHeads,
+    int numKvHeads,
+    int headDim,
+    int numRot,
+    int feedForwardLength,
+    int contextLength,
+    int vocabSize,
+    float ropeFreqBase,
+    float rmsNormEps) {
 
   public static final ModelPreset TINY =
       new ModelPreset("tiny", 128, 2, 4, 2, 32, 16, 352, 512, 1536, 10000f, 1e-5f);
@@ -35,8 +45,11 @@ public record ModelPreset(String name, int embeddingLength, int numLayers, int n
 
   public static ModelPreset parse(String name) {
     String n = name.toLowerCase(Locale.ROOT);
-    return ALL.stream().filter(p -> p.name.equals(n)).findFirst().orElseThrow(
-        () -> new IllegalArgumentException("unknown preset '" + name + "': tiny, small or 1b"));
+    return ALL.stream()
+        .filter(p -> p.name.equals(n))
+        .findFirst()
+        .orElseThrow(
+            () -> new IllegalArgumentException("unknown preset '" + name + "': tiny, small or 1b"));
   }
 
   public int qDim() {

@@ -11,6 +11,7 @@ public enum WeightType {
   Q4_0(GgmlType.Q4_0, 2);
 
   public final GgmlType ggml;
+
   /** llama's general.file_type for a file of this type. */
   public final int fileType;
 
@@ -25,8 +26,8 @@ public enum WeightType {
       case "f16" -> F16;
       case "q8_0" -> Q8_0;
       case "q4_0" -> Q4_0;
-      default -> throw new IllegalArgumentException("unknown type '" + s
-          + "': f32, f16, q8_0 or q4_0");
+      default ->
+          throw new IllegalArgumentException("unknown type '" + s + "': f32, f16, q8_0 or q4_0");
     };
   }
 }

@@ -49,10 +49,20 @@ public final class ConsoleProgress implements ModelDownloader.Progress {
     int width = 30;
     double frac = Math.min(1.0, (double) done / total);
     int filled = (int) (frac * width);
-    String bar = "=".repeat(filled) + (filled < width ? ">" : "") + " ".repeat(Math.max(0, width - filled - 1));
+    String bar =
+        "=".repeat(filled)
+            + (filled < width ? ">" : "")
+            + " ".repeat(Math.max(0, width - filled - 1));
     long etaS = rate > 0 ? (long) ((total - done) / rate) : -1;
     String eta = etaS < 0 ? "--:--" : String.format(Locale.ROOT, "%d:%02d", etaS / 60, etaS % 60);
-    return String.format(Locale.ROOT, "[%s] %3d%%  %s / %s  %s  ETA %s", bar, (int) (frac * 100),
-        ModelDownloader.Progress.human(done), ModelDownloader.Progress.human(total), rateText, eta);
+    return String.format(
+        Locale.ROOT,
+        "[%s] %3d%%  %s / %s  %s  ETA %s",
+        bar,
+        (int) (frac * 100),
+        ModelDownloader.Progress.human(done),
+        ModelDownloader.Progress.human(total),
+        rateText,
+        eta);
   }
 }

@@ -19,21 +19,45 @@ public final class ModelCatalog {
    * @param sha256 expected SHA-256 (hex), or empty when taken from the server
    * @param memoryNote memory needed to serve it (weights plus a 4k-token f16 KV cache)
    */
-  public record Entry(String name, String repo, String file, long sizeBytes, String sha256,
-      String memoryNote) {}
+  public record Entry(
+      String name, String repo, String file, long sizeBytes, String sha256, String memoryNote) {}
 
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
   static {
     // GLM-4-9B-chat (architecture chatglm, 151,552-token vocabulary, 128k context).
-    add(new Entry("glm-4-9b-chat:q8_0", "legraphista/glm-4-9b-chat-GGUF",
-        "glm-4-9b-chat.Q8_0.gguf", 0, "", "about 11 GB (9.99 GB weights + KV)"));
-    add(new Entry("glm-4-9b-chat:q6_k", "legraphista/glm-4-9b-chat-GGUF",
-        "glm-4-9b-chat.Q6_K.gguf", 0, "", "about 9.3 GB (8.26 GB weights + KV)"));
-    add(new Entry("glm-4-9b-chat:q4_0", "second-state/glm-4-9b-chat-GGUF",
-        "glm-4-9b-chat-Q4_0.gguf", 0, "", "about 6.5 GB (5.5 GB weights + KV)"));
-    add(new Entry("glm-4-9b-chat:q4_k_m", "second-state/glm-4-9b-chat-GGUF",
-        "glm-4-9b-chat-Q4_K_M.gguf", 0, "", "about 7.3 GB (6.3 GB weights + KV)"));
+    add(
+        new Entry(
+            "glm-4-9b-chat:q8_0",
+            "legraphista/glm-4-9b-chat-GGUF",
+            "glm-4-9b-chat.Q8_0.gguf",
+            0,
+            "",
+            "about 11 GB (9.99 GB weights + KV)"));
+    add(
+        new Entry(
+            "glm-4-9b-chat:q6_k",
+            "legraphista/glm-4-9b-chat-GGUF",
+            "glm-4-9b-chat.Q6_K.gguf",
+            0,
+            "",
+            "about 9.3 GB (8.26 GB weights + KV)"));
+    add(
+        new Entry(
+            "glm-4-9b-chat:q4_0",
+            "second-state/glm-4-9b-chat-GGUF",
+            "glm-4-9b-chat-Q4_0.gguf",
+            0,
+            "",
+            "about 6.5 GB (5.5 GB weights + KV)"));
+    add(
+        new Entry(
+            "glm-4-9b-chat:q4_k_m",
+            "second-state/glm-4-9b-chat-GGUF",
+            "glm-4-9b-chat-Q4_K_M.gguf",
+            0,
+            "",
+            "about 7.3 GB (6.3 GB weights + KV)"));
   }
 
   private ModelCatalog() {}

@@ -25,9 +25,9 @@ import org.glmmaas.worker.gguf.GgufFormatException;
 import org.glmmaas.worker.gguf.GgufReader;
 
 /**
- * Downloads a GGUF file into the model folder: resumable through HTTP ranges (a partial
- * {@code <file>.part} is continued, not restarted), size and SHA-256 verified, a GGUF header check
- * at the end, and only then renamed into place. Progress goes to a {@link Progress} listener.
+ * Downloads a GGUF file into the model folder: resumable through HTTP ranges (a partial {@code
+ * <file>.part} is continued, not restarted), size and SHA-256 verified, a GGUF header check at the
+ * end, and only then renamed into place. Progress goes to a {@link Progress} listener.
  */
 public final class ModelDownloader {
 
@@ -71,7 +71,8 @@ public final class ModelDownloader {
   }
 
   private static final Pattern SHA256 = Pattern.compile("\"?([0-9a-fA-F]{64})\"?");
-  private static final Pattern REPO_FILE = Pattern.compile("([\\w.-]+/[\\w.-]+):([\\w./-]+\\.gguf)");
+  private static final Pattern REPO_FILE =
+      Pattern.compile("([\\w.-]+/[\\w.-]+):([\\w./-]+\\.gguf)");
 
   private final HttpClient http;
   private final Duration timeout;
@@ -87,14 +88,15 @@ public final class ModelDownloader {
    * @param stallTimeout a body that delivers no byte for this long is abandoned (and resumable)
    * @param token a Hugging Face access token for gated repositories (HF_TOKEN), or null
    */
-  public ModelDownloader(Duration connectTimeout, Duration readTimeout, Duration stallTimeout,
-      String token) {
+  public ModelDownloader(
+      Duration connectTimeout, Duration readTimeout, Duration stallTimeout, String token) {
     this.stallTimeout = stallTimeout;
     this.token = token == null || token.isBlank() ? null : token.trim();
-    this.http = HttpClient.newBuilder()
-        .connectTimeout(connectTimeout)
-        .followRedirects(HttpClient.Redirect.NORMAL)
-        .build();
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(connectTimeout)
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build();
     this.timeout = readTimeout;
   }
 
@@ -109,14 +111,20 @@ public final class ModelDownloader {
     Optional<ModelCatalog.Entry> known = ModelCatalog.find(spec);
     if (known.isPresent()) {
       ModelCatalog.Entry e = known.get();
-      return new Source(URI.create(base + "/" + e.repo() + "/resolve/main/" + e.file()), e.file(),
-          e.sizeBytes(), e.sha256());
+      return new Source(
+          URI.create(base + "/" + e.repo() + "/resolve/main/" + e.file()),
+          e.file(),
+          e.sizeBytes(),
+          e.sha256());
     }
     var m = REPO_FILE.matcher(spec);
     if (m.matches()) {
       String file = m.group(2);
-      return new Source(URI.create(base + "/" + m.group(1) + "/resolve/main/" + file),
-          file.substring(file.lastIndexOf('/') + 1), 0, "");
+      return new Source(
+          URI.create(base + "/" + m.group(1) + "/resolve/main/" + file),
+          file.substring(file.lastIndexOf('/') + 1),
+          0,
+          "");
     }
     if (spec.startsWith("http://") || spec.startsWith("https://")) {
       URI uri = URI.create(spec);
@@ -127,9 +135,12 @@ public final class ModelDownloader {
       }
       return new Source(uri, file, 0, "");
     }
-    throw new DownloadException("unknown model '" + spec + "': use a catalogue name ("
-        + String.join(", ", ModelCatalog.entries().keySet().stream().sorted().toList())
-        + "), owner/repo:file.gguf, or an https URL");
+    throw new DownloadException(
+        "unknown model '"
+            + spec
+            + "': use a catalogue name ("
+            + String.join(", ", ModelCatalog.entries().keySet().stream().sorted().toList())
+            + "), owner/repo:file.gguf, or an https URL");
   }
 
   /** Downloads {@code source} into {@code dir}; returns the final path. */
@@ -145,11 +156,14 @@ public final class ModelDownloader {
     long have = Files.exists(part) ? Files.size(part) : 0;
     if (have > 0) {
       hashExisting(part, sha);
-      progress.message(String.format(Locale.ROOT, "resuming %s at %s", source.fileName(),
-          Progress.human(have)));
+      progress.message(
+          String.format(Locale.ROOT, "resuming %s at %s", source.fileName(), Progress.human(have)));
     }
-    HttpRequest.Builder req = HttpRequest.newBuilder(source.uri()).timeout(timeout).GET()
-        .header("User-Agent", "glm-maas");
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(source.uri())
+            .timeout(timeout)
+            .GET()
+            .header("User-Agent", "glm-maas");
     if (token != null) {
       req.header("Authorization", "Bearer " + token);
     }
@@ -160,8 +174,13 @@ public final class ModelDownloader {
     try {
       resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (ConnectException | UnknownHostException | HttpConnectTimeoutException e) {
-      throw new DownloadException("cannot reach " + source.uri().getHost() + " (" + describe(e)
-          + "): check the network, or set HF_ENDPOINT to a reachable mirror", e);
+      throw new DownloadException(
+          "cannot reach "
+              + source.uri().getHost()
+              + " ("
+              + describe(e)
+              + "): check the network, or set HF_ENDPOINT to a reachable mirror",
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DownloadException("interrupted", e);
@@ -178,24 +197,35 @@ public final class ModelDownloader {
       sha = sha256();
     } else if (status != 200 && status != 206) {
       resp.body().close();
-      throw new DownloadException("HTTP " + status + " for " + source.uri()
-          + (status == 404 ? ": no such file" : status == 401 || status == 403
-              ? ": access denied (gated model? set HF_TOKEN)" : ""));
+      throw new DownloadException(
+          "HTTP "
+              + status
+              + " for "
+              + source.uri()
+              + (status == 404
+                  ? ": no such file"
+                  : status == 401 || status == 403
+                      ? ": access denied (gated model? set HF_TOKEN)"
+                      : ""));
     }
     long total = totalSize(resp, have);
     if (source.expectedSize() > 0 && total > 0 && total != source.expectedSize()) {
       resp.body().close();
-      throw new DownloadException("the server offers " + total + " bytes but the catalogue says "
-          + source.expectedSize());
+      throw new DownloadException(
+          "the server offers " + total + " bytes but the catalogue says " + source.expectedSize());
     }
     long done = have;
     long started = System.nanoTime();
     long lastReport = 0;
     StallWatch watch = new StallWatch(resp.body(), stallTimeout);
-    try (watch; InputStream in = resp.body();
-        OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE,
-            have > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE)) {
+    try (watch;
+        InputStream in = resp.body();
+        OutputStream out =
+            Files.newOutputStream(
+                part,
+                StandardOpenOption.CREATE,
+                have > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
       byte[] buf = new byte[1 << 16];
       int n;
       while ((n = in.read(buf)) > 0) {
@@ -211,50 +241,96 @@ public final class ModelDownloader {
       }
     } catch (IOException e) {
       if (watch.fired()) {
-        throw new DownloadException("no data for " + stallTimeout.toSeconds() + " s at "
-            + Progress.human(done) + " of " + Progress.human(total)
-            + "; run the same command again to resume", e);
+        throw new DownloadException(
+            "no data for "
+                + stallTimeout.toSeconds()
+                + " s at "
+                + Progress.human(done)
+                + " of "
+                + Progress.human(total)
+                + "; run the same command again to resume",
+            e);
       }
-      throw new DownloadException("download interrupted at " + Progress.human(done) + " of "
-          + Progress.human(total) + " (" + describe(e) + "); run the same command again to resume",
+      throw new DownloadException(
+          "download interrupted at "
+              + Progress.human(done)
+              + " of "
+              + Progress.human(total)
+              + " ("
+              + describe(e)
+              + "); run the same command again to resume",
           e);
     }
-    progress.update(done, total, (done - have) / Math.max(1e-9, (System.nanoTime() - started) / 1e9));
+    progress.update(
+        done, total, (done - have) / Math.max(1e-9, (System.nanoTime() - started) / 1e9));
     if (total > 0 && done < total) {
-      throw new DownloadException("download stopped at " + Progress.human(done) + " of "
-          + Progress.human(total) + "; run the same command again to resume");
+      throw new DownloadException(
+          "download stopped at "
+              + Progress.human(done)
+              + " of "
+              + Progress.human(total)
+              + "; run the same command again to resume");
     }
     return finish(source, part, target, done, sha, resp, progress);
   }
 
-  private Path finish(Source source, Path part, Path target, long size, MessageDigest sha,
-      HttpResponse<?> resp, Progress progress) throws IOException {
+  private Path finish(
+      Source source,
+      Path part,
+      Path target,
+      long size,
+      MessageDigest sha,
+      HttpResponse<?> resp,
+      Progress progress)
+      throws IOException {
     if (source.expectedSize() > 0 && size != source.expectedSize()) {
-      throw new DownloadException("downloaded " + size + " bytes, expected "
-          + source.expectedSize() + "; delete " + part + " and try again");
+      throw new DownloadException(
+          "downloaded "
+              + size
+              + " bytes, expected "
+              + source.expectedSize()
+              + "; delete "
+              + part
+              + " and try again");
     }
     String actual = HexFormat.of().formatHex(sha.digest());
-    String expected = source.expectedSha256().isEmpty()
-        ? serverSha256(resp).orElse("") : source.expectedSha256().toLowerCase(Locale.ROOT);
+    String expected =
+        source.expectedSha256().isEmpty()
+            ? serverSha256(resp).orElse("")
+            : source.expectedSha256().toLowerCase(Locale.ROOT);
     if (!expected.isEmpty() && !expected.equals(actual)) {
       Files.deleteIfExists(part);
-      throw new DownloadException("checksum mismatch for " + source.fileName() + ": expected sha256 "
-          + expected + ", got " + actual + "; the corrupted download was deleted");
+      throw new DownloadException(
+          "checksum mismatch for "
+              + source.fileName()
+              + ": expected sha256 "
+              + expected
+              + ", got "
+              + actual
+              + "; the corrupted download was deleted");
     }
     try {
       GgufReader.read(part);
     } catch (GgufFormatException e) {
       Files.deleteIfExists(part);
-      throw new DownloadException("the downloaded file is not a valid GGUF model ("
-          + e.getMessage() + "); it was deleted");
+      throw new DownloadException(
+          "the downloaded file is not a valid GGUF model (" + e.getMessage() + "); it was deleted");
     }
     Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
-    progress.message(String.format(Locale.ROOT, "saved %s (%s, sha256 %s%s)", target,
-        Progress.human(size), actual, expected.isEmpty() ? ", not published: unverified" : " verified"));
+    progress.message(
+        String.format(
+            Locale.ROOT,
+            "saved %s (%s, sha256 %s%s)",
+            target,
+            Progress.human(size),
+            actual,
+            expected.isEmpty() ? ", not published: unverified" : " verified"));
     return target;
   }
 
-  /** Closes a response body that stops delivering bytes, so a stalled read fails instead of hanging. */
+  /**
+   * Closes a response body that stops delivering bytes, so a stalled read fails instead of hanging.
+   */
   private static final class StallWatch implements AutoCloseable {
     private final InputStream body;
     private final long limitNanos;

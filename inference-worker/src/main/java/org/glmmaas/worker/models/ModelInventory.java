@@ -17,8 +17,8 @@ import org.glmmaas.worker.gguf.GgufReader;
 
 /**
  * What is in a model folder: architecture, size, tensor types, context length and the memory each
- * model needs to serve (weights, about 1.1 x once loaded on the CPU engine, plus an f16 KV cache for
- * the whole context), and whether the engine runs its tensor types.
+ * model needs to serve (weights, about 1.1 x once loaded on the CPU engine, plus an f16 KV cache
+ * for the whole context), and whether the engine runs its tensor types.
  */
 public final class ModelInventory {
 
@@ -30,11 +30,22 @@ public final class ModelInventory {
    * @param fileType general.file_type by name ("Q4_K_M"; a K-quant file mixes tensor types)
    * @param kvBytesFullContext an f16 KV cache for one sequence of the full training context
    */
-  public record LocalModel(Path path, String name, String architecture, long numParameters,
-      String fileType, Map<String, Integer> tensorTypes, long contextLength, long fileBytes,
-      long kvBytesFullContext, String error) {
+  public record LocalModel(
+      Path path,
+      String name,
+      String architecture,
+      long numParameters,
+      String fileType,
+      Map<String, Integer> tensorTypes,
+      long contextLength,
+      long fileBytes,
+      long kvBytesFullContext,
+      String error) {
 
-    /** Memory to serve one full-context sequence, once loaded (the weights about 1.1 x, see MemoryPlan). */
+    /**
+     * Memory to serve one full-context sequence, once loaded (the weights about 1.1 x, see
+     * MemoryPlan).
+     */
     public long memoryBytes() {
       return (long) (fileBytes * 1.1) + kvBytesFullContext;
     }
@@ -55,7 +66,8 @@ public final class ModelInventory {
       return out;
     }
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".gguf")).sorted().toList()) {
+      for (Path p :
+          files.filter(f -> f.getFileName().toString().endsWith(".gguf")).sorted().toList()) {
         out.add(describe(p));
       }
     }
@@ -89,7 +101,8 @@ public final class ModelInventory {
       String fileType = GgufFileType.name(m.integer("general.file_type").orElse(-1L));
       return new LocalModel(p, name, arch, params, fileType, types, ctx, size, kv, null);
     } catch (GgufFormatException | ArithmeticException e) {
-      return new LocalModel(p, name, "?", 0, "?", Map.of(), 0, size, 0, "not a valid GGUF: " + e.getMessage());
+      return new LocalModel(
+          p, name, "?", 0, "?", Map.of(), 0, size, 0, "not a valid GGUF: " + e.getMessage());
     }
   }
 

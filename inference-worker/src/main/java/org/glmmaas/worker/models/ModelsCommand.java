@@ -31,8 +31,10 @@ public final class ModelsCommand {
           dir = args[i];
         }
         default -> {
-          err.println("glm models: unknown option " + args[i]
-              + "\nusage: glm models [--models-dir DIR] [--json]");
+          err.println(
+              "glm models: unknown option "
+                  + args[i]
+                  + "\nusage: glm models [--models-dir DIR] [--json]");
           return 2;
         }
       }
@@ -46,43 +48,82 @@ public final class ModelsCommand {
       return 1;
     }
     if (json) {
-      out.println(found.stream().map(ModelsCommand::json)
-          .collect(Collectors.joining(",", "{\"models_dir\":\"" + Json.escape(models.toString())
-              + "\",\"models\":[", "]}")));
+      out.println(
+          found.stream()
+              .map(ModelsCommand::json)
+              .collect(
+                  Collectors.joining(
+                      ",",
+                      "{\"models_dir\":\"" + Json.escape(models.toString()) + "\",\"models\":[",
+                      "]}")));
       return 0;
     }
     if (found.isEmpty()) {
-      out.println("no models in " + models + " (glm pull <name> downloads one; glm pull --help lists names)");
+      out.println(
+          "no models in "
+              + models
+              + " (glm pull <name> downloads one; glm pull --help lists names)");
       return 0;
     }
-    out.printf(Locale.ROOT, "%-28s %-8s %9s %-7s %-22s %8s %10s %10s%n", "MODEL", "ARCH", "PARAMS",
-        "TYPE", "TENSOR TYPES", "CONTEXT", "FILE", "MEMORY");
+    out.printf(
+        Locale.ROOT,
+        "%-28s %-8s %9s %-7s %-22s %8s %10s %10s%n",
+        "MODEL",
+        "ARCH",
+        "PARAMS",
+        "TYPE",
+        "TENSOR TYPES",
+        "CONTEXT",
+        "FILE",
+        "MEMORY");
     for (ModelInventory.LocalModel m : found) {
       if (m.error() != null) {
         out.printf(Locale.ROOT, "%-28s %s%n", m.name(), m.error());
         continue;
       }
-      out.printf(Locale.ROOT, "%-28s %-8s %9s %-7s %-22s %8d %10s %10s%s%n", m.name(), m.architecture(),
-          params(m.numParameters()), m.fileType(), types(m.tensorTypes()), m.contextLength(),
-          ModelDownloader.Progress.human(m.fileBytes()), ModelDownloader.Progress.human(m.memoryBytes()),
-          m.unsupportedTypes().isEmpty() ? "" : "  (the engine cannot run " + String.join(", ", m.unsupportedTypes()) + ")");
+      out.printf(
+          Locale.ROOT,
+          "%-28s %-8s %9s %-7s %-22s %8d %10s %10s%s%n",
+          m.name(),
+          m.architecture(),
+          params(m.numParameters()),
+          m.fileType(),
+          types(m.tensorTypes()),
+          m.contextLength(),
+          ModelDownloader.Progress.human(m.fileBytes()),
+          ModelDownloader.Progress.human(m.memoryBytes()),
+          m.unsupportedTypes().isEmpty()
+              ? ""
+              : "  (the engine cannot run " + String.join(", ", m.unsupportedTypes()) + ")");
     }
-    out.println("MEMORY = weights x 1.1 (the CPU engine repacks them; x 2 at the peak while loading) + an f16 KV"
-        + " cache for one full-context sequence; size the worker's glm.worker.kv-cache.memory for more sequences.");
+    out.println(
+        "MEMORY = weights x 1.1 (the CPU engine repacks them; x 2 at the peak while loading) + an f16 KV"
+            + " cache for one full-context sequence; size the worker's glm.worker.kv-cache.memory for more sequences.");
     return 0;
   }
 
   private static String json(ModelInventory.LocalModel m) {
-    String types = m.tensorTypes().entrySet().stream()
-        .map(e -> "\"" + e.getKey() + "\":" + e.getValue()).collect(Collectors.joining(",", "{", "}"));
-    return String.format(Locale.ROOT,
+    String types =
+        m.tensorTypes().entrySet().stream()
+            .map(e -> "\"" + e.getKey() + "\":" + e.getValue())
+            .collect(Collectors.joining(",", "{", "}"));
+    return String.format(
+        Locale.ROOT,
         "{\"name\":\"%s\",\"path\":\"%s\",\"architecture\":\"%s\",\"parameters\":%d,"
             + "\"file_type\":\"%s\",\"tensor_types\":%s,\"runs\":%b,\"context_length\":%d,\"file_bytes\":%d,"
             + "\"kv_bytes_full_context\":%d,\"memory_bytes\":%d%s}",
-        Json.escape(m.name()), Json.escape(m.path().toString()), Json.escape(m.architecture()),
-        m.numParameters(), Json.escape(m.fileType()), types, m.error() == null && m.unsupportedTypes().isEmpty(),
-        m.contextLength(), m.fileBytes(), m.kvBytesFullContext(),
-        m.memoryBytes(), m.error() == null ? "" : ",\"error\":\"" + Json.escape(m.error()) + "\"");
+        Json.escape(m.name()),
+        Json.escape(m.path().toString()),
+        Json.escape(m.architecture()),
+        m.numParameters(),
+        Json.escape(m.fileType()),
+        types,
+        m.error() == null && m.unsupportedTypes().isEmpty(),
+        m.contextLength(),
+        m.fileBytes(),
+        m.kvBytesFullContext(),
+        m.memoryBytes(),
+        m.error() == null ? "" : ",\"error\":\"" + Json.escape(m.error()) + "\"");
   }
 
   private static String params(long n) {
@@ -96,7 +137,8 @@ public final class ModelsCommand {
   }
 
   private static String types(Map<String, Integer> t) {
-    return t.entrySet().stream().map(e -> e.getKey() + "x" + e.getValue())
+    return t.entrySet().stream()
+        .map(e -> e.getKey() + "x" + e.getValue())
         .collect(Collectors.joining(" "));
   }
 }

@@ -27,7 +27,8 @@ public final class PullCommand {
     }
   }
 
-  private static int pull(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+  private static int pull(
+      String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
     String spec = null;
     String modelsDir = null;
     String endpoint = env.getOrDefault("HF_ENDPOINT", "https://huggingface.co");
@@ -61,19 +62,28 @@ public final class PullCommand {
     Path dir = Path.of(modelsDir != null ? modelsDir : defaultModelsDir(env));
     try {
       ModelDownloader.Source source = ModelDownloader.resolve(spec, endpoint);
-      Duration stall = Duration.ofSeconds(Long.parseLong(env.getOrDefault("GLM_PULL_STALL_TIMEOUT_S", "60")));
-      ModelDownloader downloader = new ModelDownloader(Duration.ofSeconds(15), Duration.ofMinutes(2),
-          stall, env.get("HF_TOKEN"));
+      Duration stall =
+          Duration.ofSeconds(Long.parseLong(env.getOrDefault("GLM_PULL_STALL_TIMEOUT_S", "60")));
+      ModelDownloader downloader =
+          new ModelDownloader(
+              Duration.ofSeconds(15), Duration.ofMinutes(2), stall, env.get("HF_TOKEN"));
       // The bar goes to stderr so --json output stays clean on stdout.
       ConsoleProgress progress = new ConsoleProgress(err, System.console() != null && !json);
       Path path = downloader.download(source, dir, progress);
       ModelInventory.LocalModel m = ModelInventory.describe(path);
       if (json) {
-        out.printf("{\"path\":\"%s\",\"bytes\":%d,\"architecture\":\"%s\"}%n",
+        out.printf(
+            "{\"path\":\"%s\",\"bytes\":%d,\"architecture\":\"%s\"}%n",
             Json.escape(path.toString()), m.fileBytes(), Json.escape(m.architecture()));
       } else {
-        out.println("model ready: " + path + " (" + m.architecture() + ", "
-            + ModelDownloader.Progress.human(m.fileBytes()) + ")");
+        out.println(
+            "model ready: "
+                + path
+                + " ("
+                + m.architecture()
+                + ", "
+                + ModelDownloader.Progress.human(m.fileBytes())
+                + ")");
       }
       return 0;
     } catch (IOException e) {
@@ -98,11 +108,17 @@ public final class PullCommand {
   }
 
   static String usage() {
-    StringBuilder sb = new StringBuilder("usage: glm pull <name | owner/repo:file.gguf | https-url>"
-        + " [--models-dir DIR] [--hf-endpoint URL] [--json]\nknown names:\n");
-    ModelCatalog.entries().values().stream().sorted((a, b) -> a.name().compareTo(b.name()))
-        .forEach(e -> sb.append(String.format("  %-22s %s/%s  %s%n", e.name(), e.repo(), e.file(),
-            e.memoryNote())));
+    StringBuilder sb =
+        new StringBuilder(
+            "usage: glm pull <name | owner/repo:file.gguf | https-url>"
+                + " [--models-dir DIR] [--hf-endpoint URL] [--json]\nknown names:\n");
+    ModelCatalog.entries().values().stream()
+        .sorted((a, b) -> a.name().compareTo(b.name()))
+        .forEach(
+            e ->
+                sb.append(
+                    String.format(
+                        "  %-22s %s/%s  %s%n", e.name(), e.repo(), e.file(), e.memoryNote())));
     return sb.toString();
   }
 }

@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one engine thread: {@code out = scheduler.schedule(); logits = engine.forward(out.batch());
- * scheduler.update(out, logits)}, over and over while there is work; parks when idle. Other
- * threads hand it requests and commands through lock-free queues.
+ * scheduler.update(out, logits)}, over and over while there is work; parks when idle. Other threads
+ * hand it requests and commands through lock-free queues.
  */
 public final class EngineLoop implements AutoCloseable {
 
@@ -32,7 +32,8 @@ public final class EngineLoop implements AutoCloseable {
   private long numSteps;
   private double emaStepMs;
 
-  public EngineLoop(Scheduler scheduler, Engine engine, SchedulerObserver observer, String threadName) {
+  public EngineLoop(
+      Scheduler scheduler, Engine engine, SchedulerObserver observer, String threadName) {
     this.scheduler = scheduler;
     this.engine = engine;
     this.observer = observer == null ? SchedulerObserver.NONE : observer;
@@ -66,14 +67,15 @@ public final class EngineLoop implements AutoCloseable {
   /** Runs {@code action} on the engine thread before the next step. */
   public CompletableFuture<Void> runOnEngineThread(Runnable action) {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    commands.add(() -> {
-      try {
-        action.run();
-        done.complete(null);
-      } catch (RuntimeException e) {
-        done.completeExceptionally(e);
-      }
-    });
+    commands.add(
+        () -> {
+          try {
+            action.run();
+            done.complete(null);
+          } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+          }
+        });
     LockSupport.unpark(thread);
     return done;
   }
@@ -83,13 +85,24 @@ public final class EngineLoop implements AutoCloseable {
     LockSupport.unpark(thread);
   }
 
-  /** The state after the last step; the waiting count is live (includes requests not yet picked up). */
+  /**
+   * The state after the last step; the waiting count is live (includes requests not yet picked up).
+   */
   public LoadSnapshot snapshot() {
     LoadSnapshot s = snapshot;
     int waiting = schedulerWaiting + numIncoming.get();
-    return waiting == s.numWaiting() ? s : new LoadSnapshot(s.numRunning(), waiting, s.numKvBlocksFree(),
-        s.numKvBlocksTotal(), s.prefixCacheQueries(), s.prefixCacheHits(), s.numSteps(), s.meanStepTimeMs(),
-        s.lastProgressNanos());
+    return waiting == s.numWaiting()
+        ? s
+        : new LoadSnapshot(
+            s.numRunning(),
+            waiting,
+            s.numKvBlocksFree(),
+            s.numKvBlocksTotal(),
+            s.prefixCacheQueries(),
+            s.prefixCacheHits(),
+            s.numSteps(),
+            s.meanStepTimeMs(),
+            s.lastProgressNanos());
   }
 
   public boolean isIdle() {
@@ -135,8 +148,11 @@ public final class EngineLoop implements AutoCloseable {
     try {
       logits = engine.forward(out.batch());
     } catch (RuntimeException e) {
-      log.error("engine step failed ({} tokens, {} sequences): {}", out.batch().numTokens(),
-          out.batch().numSeqs(), e.getMessage());
+      log.error(
+          "engine step failed ({} tokens, {} sequences): {}",
+          out.batch().numTokens(),
+          out.batch().numSeqs(),
+          e.getMessage());
       scheduler.failStep(out, e);
       return;
     }
@@ -166,9 +182,17 @@ public final class EngineLoop implements AutoCloseable {
   private void publishSnapshot() {
     var pool = scheduler.kvCache().pool();
     schedulerWaiting = scheduler.numWaiting();
-    snapshot = new LoadSnapshot(scheduler.numRunning(), scheduler.numWaiting() + numIncoming.get(),
-        pool.numFreeBlocks(), pool.numBlocks(), scheduler.kvCache().numQueries(),
-        scheduler.kvCache().numHits(), numSteps, emaStepMs, System.nanoTime());
+    snapshot =
+        new LoadSnapshot(
+            scheduler.numRunning(),
+            scheduler.numWaiting() + numIncoming.get(),
+            pool.numFreeBlocks(),
+            pool.numBlocks(),
+            scheduler.kvCache().numQueries(),
+            scheduler.kvCache().numHits(),
+            numSteps,
+            emaStepMs,
+            System.nanoTime());
   }
 
   /** Stops the thread (after aborting what is left) and waits for it. Does not close the engine. */

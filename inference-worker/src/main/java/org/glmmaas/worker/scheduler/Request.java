@@ -54,9 +54,18 @@ public final class Request {
    * @param arrivalTime when the request arrived
    * @param deadline when it must end, or null
    */
-  public Request(String requestId, int[] promptTokenIds, SamplingConfig sampling, Sampler sampler,
-      StreamDecoder decoder, IntPredicate endOfGeneration, int priority, Instant arrivalTime,
-      Instant deadline, RequestMetadata metadata, RequestOutputSink sink) {
+  public Request(
+      String requestId,
+      int[] promptTokenIds,
+      SamplingConfig sampling,
+      Sampler sampler,
+      StreamDecoder decoder,
+      IntPredicate endOfGeneration,
+      int priority,
+      Instant arrivalTime,
+      Instant deadline,
+      RequestMetadata metadata,
+      RequestOutputSink sink) {
     this.requestId = Objects.requireNonNull(requestId, "requestId");
     if (promptTokenIds.length == 0) {
       throw new IllegalArgumentException("the prompt is empty");
@@ -65,7 +74,8 @@ public final class Request {
       throw new IllegalArgumentException("max_tokens must be >= 1, got " + sampling.maxTokens());
     }
     this.numPromptTokens = promptTokenIds.length;
-    this.tokens = Arrays.copyOf(promptTokenIds, promptTokenIds.length + Math.min(sampling.maxTokens(), 256));
+    this.tokens =
+        Arrays.copyOf(promptTokenIds, promptTokenIds.length + Math.min(sampling.maxTokens(), 256));
     this.numTokens = promptTokenIds.length;
     this.sampling = sampling;
     this.sampler = Objects.requireNonNull(sampler, "sampler");
@@ -188,7 +198,9 @@ public final class Request {
     return new RequestTimings(
         Duration.between(arrivalTime, scheduled),
         Duration.between(scheduled, prefilled),
-        Duration.between(prefilled, last).isNegative() ? Duration.ZERO : Duration.between(prefilled, last),
+        Duration.between(prefilled, last).isNegative()
+            ? Duration.ZERO
+            : Duration.between(prefilled, last),
         firstToken == null ? Duration.ZERO : Duration.between(arrivalTime, firstToken),
         Duration.between(arrivalTime, end),
         numPreemptions);

@@ -4,8 +4,8 @@ import java.util.List;
 import org.glmmaas.worker.text.Sampler;
 
 /**
- * What one engine step produced for one request: new tokens and the text now safe to emit, and
- * on the last output the finish.
+ * What one engine step produced for one request: new tokens and the text now safe to emit, and on
+ * the last output the finish.
  *
  * @param requestId the request
  * @param newTokenIds generated token ids of this step (maybe empty)

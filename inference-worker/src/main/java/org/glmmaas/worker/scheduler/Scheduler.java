@@ -16,13 +16,13 @@ import org.glmmaas.worker.scheduler.SchedulerOutput.ScheduledRequest;
 import org.glmmaas.worker.text.Sampler;
 
 /**
- * Iteration-level continuous batching (vLLM v1 style): every {@link #schedule()} re-forms the
- * batch under {@code maxNumBatchedTokens} and {@code maxNumSeqs}. Running sequences decode one
- * token each first, then unfinished prefills continue in chunks, then waiting requests are
- * admitted (priority, then FCFS) while the budget and KV blocks last. When blocks run out, the
- * newest running sequence is preempted: its blocks are freed and it is recomputed later.
- * {@link #update} samples the new tokens, applies stop conditions, and hands outputs to each
- * request's sink. Single-threaded: the engine thread calls everything.
+ * Iteration-level continuous batching (vLLM v1 style): every {@link #schedule()} re-forms the batch
+ * under {@code maxNumBatchedTokens} and {@code maxNumSeqs}. Running sequences decode one token each
+ * first, then unfinished prefills continue in chunks, then waiting requests are admitted (priority,
+ * then FCFS) while the budget and KV blocks last. When blocks run out, the newest running sequence
+ * is preempted: its blocks are freed and it is recomputed later. {@link #update} samples the new
+ * tokens, applies stop conditions, and hands outputs to each request's sink. Single-threaded: the
+ * engine thread calls everything.
  */
 public final class Scheduler {
 
@@ -32,21 +32,31 @@ public final class Scheduler {
   private final int vocabSize;
   private final SchedulerObserver observer;
   private final FinishListener finishListener;
-  private final PriorityQueue<Request> waiting = new PriorityQueue<>(
-      Comparator.comparingInt(Request::priority).thenComparingLong(r -> r.arrivalSeq));
+  private final PriorityQueue<Request> waiting =
+      new PriorityQueue<>(
+          Comparator.comparingInt(Request::priority).thenComparingLong(r -> r.arrivalSeq));
+
   /** In admission order: the last is the newest. */
   private final List<Request> running = new ArrayList<>();
+
   private long nextArrivalSeq;
   private long numPreemptionsTotal;
 
-  /** Called once per finished request, just before its sink gets the last output (usage publishing). */
+  /**
+   * Called once per finished request, just before its sink gets the last output (usage publishing).
+   */
   @FunctionalInterface
   public interface FinishListener {
     void onFinished(Request request, FinishInfo finish, Instant end);
   }
 
-  public Scheduler(SchedulerConfig config, KvCacheManager kvCache, Clock clock, int vocabSize,
-      SchedulerObserver observer, FinishListener finishListener) {
+  public Scheduler(
+      SchedulerConfig config,
+      KvCacheManager kvCache,
+      Clock clock,
+      int vocabSize,
+      SchedulerObserver observer,
+      FinishListener finishListener) {
     this.config = config;
     this.kvCache = kvCache;
     this.clock = clock;
@@ -55,8 +65,12 @@ public final class Scheduler {
     this.finishListener = finishListener == null ? (r, f, e) -> {} : finishListener;
     int capacity = kvCache.pool().numBlocks() * kvCache.blockSize();
     if (config.maxModelLen() > capacity) {
-      throw new IllegalArgumentException("max-model-len " + config.maxModelLen()
-          + " exceeds the KV pool's capacity of " + capacity + " tokens; raise kv-cache.memory");
+      throw new IllegalArgumentException(
+          "max-model-len "
+              + config.maxModelLen()
+              + " exceeds the KV pool's capacity of "
+              + capacity
+              + " tokens; raise kv-cache.memory");
     }
   }
 
@@ -69,16 +83,27 @@ public final class Scheduler {
   }
 
   /**
-   * Queues a request. One that cannot fit max-model-len (callers validate first) ends at once
-   * with ERROR.
+   * Queues a request. One that cannot fit max-model-len (callers validate first) ends at once with
+   * ERROR.
    */
   public void add(Request request) {
     request.arrivalSeq = nextArrivalSeq++;
     if (request.numPromptTokens() + request.sampling().maxTokens() > config.maxModelLen()) {
       request.status = RequestStatus.WAITING;
-      finish(request, FinishReason.ERROR, null, "prompt (" + request.numPromptTokens()
-          + " tokens) + max_tokens (" + request.sampling().maxTokens() + ") exceeds max-model-len "
-          + config.maxModelLen(), new int[0], List.of(), "", clock.instant());
+      finish(
+          request,
+          FinishReason.ERROR,
+          null,
+          "prompt ("
+              + request.numPromptTokens()
+              + " tokens) + max_tokens ("
+              + request.sampling().maxTokens()
+              + ") exceeds max-model-len "
+              + config.maxModelLen(),
+          new int[0],
+          List.of(),
+          "",
+          clock.instant());
       return;
     }
     request.status = RequestStatus.WAITING;
@@ -132,7 +157,8 @@ public final class Scheduler {
       }
       int numNew = Math.min(r.numTokens() - r.numComputedTokens, budget);
       boolean allocated;
-      while (!(allocated = kvCache.allocateSlots(r.blockTable(), r.numComputedTokens, numNew, PrefixHit.NONE))) {
+      while (!(allocated =
+          kvCache.allocateSlots(r.blockTable(), r.numComputedTokens, numNew, PrefixHit.NONE))) {
         Request victim = newestNotScheduled(scheduledNow);
         preempt(victim, now);
         numPreempted++;
@@ -152,15 +178,18 @@ public final class Scheduler {
       budget = admitWaiting(plan, scheduledNow, budget, now);
     }
     observer.onPrefixLookup(kvCache.numQueries() - queries, kvCache.numHits() - hits);
-    return new SchedulerOutput(plan.isEmpty() ? List.of() : withLogitRows(plan), buildBatch(plan), numPreempted);
+    return new SchedulerOutput(
+        plan.isEmpty() ? List.of() : withLogitRows(plan), buildBatch(plan), numPreempted);
   }
 
-  private int admitWaiting(List<ScheduledRequest> plan, List<Request> scheduledNow, int budget, Instant now) {
+  private int admitWaiting(
+      List<ScheduledRequest> plan, List<Request> scheduledNow, int budget, Instant now) {
     while (budget > 0 && running.size() < config.maxNumSeqs() && !waiting.isEmpty()) {
       Request r = waiting.peek();
-      PrefixHit hit = r.numComputedTokens == 0
-          ? kvCache.findCachedPrefix(r.blockTable().salt(), r.tokenArray(), r.numTokens())
-          : PrefixHit.NONE;
+      PrefixHit hit =
+          r.numComputedTokens == 0
+              ? kvCache.findCachedPrefix(r.blockTable().salt(), r.tokenArray(), r.numTokens())
+              : PrefixHit.NONE;
       int computed = hit.numCachedTokens();
       int numNew = Math.min(r.numTokens() - computed, budget);
       if (!kvCache.allocateSlots(r.blockTable(), computed, numNew, hit)) {
@@ -248,7 +277,12 @@ public final class Scheduler {
         logitRows.add(row - 1);
       }
     }
-    return new ForwardBatch(tokenIds, seqIndex, positions, slots, tables,
+    return new ForwardBatch(
+        tokenIds,
+        seqIndex,
+        positions,
+        slots,
+        tables,
         logitRows.stream().mapToInt(Integer::intValue).toArray());
   }
 
@@ -304,7 +338,9 @@ public final class Scheduler {
         matchedStop = r.decoder().matchedStop();
       }
     }
-    if (reason == null && (r.numOutputTokens() >= r.sampling().maxTokens() || r.numTokens() >= config.maxModelLen())) {
+    if (reason == null
+        && (r.numOutputTokens() >= r.sampling().maxTokens()
+            || r.numTokens() >= config.maxModelLen())) {
       reason = FinishReason.LENGTH;
     }
     int[] ids = {token};
@@ -375,8 +411,15 @@ public final class Scheduler {
     return null;
   }
 
-  private RequestOutput finish(Request r, FinishReason reason, String matchedStop, String error,
-      int[] ids, List<Sampler.Sample> samples, String text, Instant now) {
+  private RequestOutput finish(
+      Request r,
+      FinishReason reason,
+      String matchedStop,
+      String error,
+      int[] ids,
+      List<Sampler.Sample> samples,
+      String text,
+      Instant now) {
     if (r.status == RequestStatus.RUNNING) {
       running.remove(r);
     } else {
@@ -384,8 +427,16 @@ public final class Scheduler {
     }
     kvCache.free(r.blockTable());
     r.status = RequestStatus.FINISHED;
-    FinishInfo info = new FinishInfo(reason, matchedStop, error, r.numPromptTokens(),
-        r.numCachedTokens(), r.numOutputTokens(), r.consumedEngineWork, r.timings(now));
+    FinishInfo info =
+        new FinishInfo(
+            reason,
+            matchedStop,
+            error,
+            r.numPromptTokens(),
+            r.numCachedTokens(),
+            r.numOutputTokens(),
+            r.consumedEngineWork,
+            r.timings(now));
     RequestOutput o = new RequestOutput(r.requestId(), ids, samples, text, info);
     // usage first: by the time a client sees its Finished, the event has been handed over
     finishListener.onFinished(r, info, now);

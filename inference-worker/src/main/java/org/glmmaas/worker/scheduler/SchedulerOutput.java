@@ -10,7 +10,8 @@ import org.glmmaas.worker.engine.ForwardBatch;
  * @param batch the engine input, or null when nothing is scheduled
  * @param numPreempted requests preempted while forming this step
  */
-public record SchedulerOutput(List<ScheduledRequest> scheduled, ForwardBatch batch, int numPreempted) {
+public record SchedulerOutput(
+    List<ScheduledRequest> scheduled, ForwardBatch batch, int numPreempted) {
 
   /**
    * @param request the request

@@ -28,26 +28,28 @@ public final class UsageReporter implements Scheduler.FinishListener {
       return;
     }
     RequestMetadata m = request.metadata();
-    UsageEvent event = UsageEvent.newBuilder()
-        .setRequestId(request.requestId())
-        .setTenantId(m.tenantId())
-        .setKeyId(m.keyId())
-        .setModel(m.model())
-        .setPromptTokens(finish.numPromptTokens())
-        .setCachedTokens(finish.numCachedTokens())
-        .setCompletionTokens(finish.numCompletionTokens())
-        .setFinishReason(finish.reason().label())
-        .setWorkerId(workerId)
-        .setStartTimeUnixMs(request.arrivalTime().toEpochMilli())
-        .setEndTimeUnixMs(end.toEpochMilli())
-        .setTraceId(m.traceId())
-        .setUserId(m.userId())
-        .setNumPreemptions(finish.timings().numPreemptions())
-        .build();
+    UsageEvent event =
+        UsageEvent.newBuilder()
+            .setRequestId(request.requestId())
+            .setTenantId(m.tenantId())
+            .setKeyId(m.keyId())
+            .setModel(m.model())
+            .setPromptTokens(finish.numPromptTokens())
+            .setCachedTokens(finish.numCachedTokens())
+            .setCompletionTokens(finish.numCompletionTokens())
+            .setFinishReason(finish.reason().label())
+            .setWorkerId(workerId)
+            .setStartTimeUnixMs(request.arrivalTime().toEpochMilli())
+            .setEndTimeUnixMs(end.toEpochMilli())
+            .setTraceId(m.traceId())
+            .setUserId(m.userId())
+            .setNumPreemptions(finish.timings().numPreemptions())
+            .build();
     try {
       sink.publish(event);
     } catch (RuntimeException e) {
-      log.error("usage sink refused the event of request {}: {}", request.requestId(), e.toString());
+      log.error(
+          "usage sink refused the event of request {}: {}", request.requestId(), e.toString());
     }
   }
 }

@@ -44,11 +44,17 @@ public final class BpeTokenizer implements Tokenizer {
   private final int vocabSize;
   private final int[] types;
   private final byte[][] pieces;
+
   /** Initial symbol of each byte value (a token id, or a virtual id past the vocabulary). */
   private final int[] byteSymbols = new int[256];
+
   private final PairRankMap merges;
-  /** For virtual symbols (merge results that are not tokens): the tokens llama.cpp falls back to. */
+
+  /**
+   * For virtual symbols (merge results that are not tokens): the tokens llama.cpp falls back to.
+   */
   private final int[][] virtualFallback;
+
   private final SpecialTokens specialsParsed;
   private final SpecialTokens specialsUserDefined;
   private final int[] endOfGeneration;
@@ -62,7 +68,8 @@ public final class BpeTokenizer implements Tokenizer {
    * @param eot eot id or -1
    * @param eom eom id or -1
    */
-  public BpeTokenizer(List<String> tokens, int[] types, List<String> merges, int eos, int eot, int eom) {
+  public BpeTokenizer(
+      List<String> tokens, int[] types, List<String> merges, int eos, int eot, int eom) {
     if (tokens.isEmpty()) {
       throw new IllegalArgumentException("tokenizer: the vocabulary is empty");
     }
@@ -165,17 +172,22 @@ public final class BpeTokenizer implements Tokenizer {
     String model = metadata.string("tokenizer.ggml.model").orElse("");
     if (!model.equals("gpt2")) {
       throw new IllegalArgumentException(
-          "tokenizer: tokenizer.ggml.model is '" + model + "'; only 'gpt2' (byte-level BPE) is supported");
+          "tokenizer: tokenizer.ggml.model is '"
+              + model
+              + "'; only 'gpt2' (byte-level BPE) is supported");
     }
     String pre = metadata.string("tokenizer.ggml.pre").orElse("");
     if (!pre.equals("glm4") && !pre.equals("chatglm-bpe")) {
       throw new IllegalArgumentException(
-          "tokenizer: tokenizer.ggml.pre is '" + pre + "'; only 'glm4' and 'chatglm-bpe' are supported");
+          "tokenizer: tokenizer.ggml.pre is '"
+              + pre
+              + "'; only 'glm4' and 'chatglm-bpe' are supported");
     }
     List<String> tokens =
         metadata
             .strings("tokenizer.ggml.tokens")
-            .orElseThrow(() -> new IllegalArgumentException("tokenizer: tokenizer.ggml.tokens missing"));
+            .orElseThrow(
+                () -> new IllegalArgumentException("tokenizer: tokenizer.ggml.tokens missing"));
     int[] types = metadata.ints("tokenizer.ggml.token_type").orElseGet(() -> filled(tokens.size()));
     List<String> merges = metadata.strings("tokenizer.ggml.merges").orElse(List.of());
     return new BpeTokenizer(
@@ -207,7 +219,8 @@ public final class BpeTokenizer implements Tokenizer {
         return decodeByteLevel(text);
       }
       case TYPE_BYTE -> {
-        int b = text.codePointCount(0, text.length()) == 1 ? ByteLevel.decode(text.codePointAt(0)) : -1;
+        int b =
+            text.codePointCount(0, text.length()) == 1 ? ByteLevel.decode(text.codePointAt(0)) : -1;
         return b < 0 ? new byte[0] : new byte[] {(byte) b};
       }
       default -> {
@@ -246,10 +259,7 @@ public final class BpeTokenizer implements Tokenizer {
     IntList out = new IntList(Math.max(16, s.length() / 2));
     Scratch scratch = new Scratch();
     SpecialTokens specials = parseSpecial ? specialsParsed : specialsUserDefined;
-    specials.partition(
-        s,
-        (start, end) -> encodeFragment(s, start, end, scratch, out),
-        out::add);
+    specials.partition(s, (start, end) -> encodeFragment(s, start, end, scratch, out), out::add);
     return out.toArray();
   }
 
@@ -339,7 +349,9 @@ public final class BpeTokenizer implements Tokenizer {
     while (i < n) {
       char c = text.charAt(i);
       if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < n
+            && Character.isLowSurrogate(text.charAt(i + 1))) {
           i += 2;
           continue;
         }
@@ -353,7 +365,9 @@ public final class BpeTokenizer implements Tokenizer {
     StringBuilder sb = new StringBuilder(n);
     for (int j = 0; j < n; j++) {
       char c = text.charAt(j);
-      if (Character.isHighSurrogate(c) && j + 1 < n && Character.isLowSurrogate(text.charAt(j + 1))) {
+      if (Character.isHighSurrogate(c)
+          && j + 1 < n
+          && Character.isLowSurrogate(text.charAt(j + 1))) {
         sb.append(c).append(text.charAt(++j));
       } else if (Character.isSurrogate(c)) {
         sb.append('\uFFFD');
@@ -397,7 +411,13 @@ public final class BpeTokenizer implements Tokenizer {
   byte[] bytesOf(int id) {
     if (id < 0 || id >= vocabSize) {
       throw new IllegalArgumentException(
-          "token id " + id + " is out of range: the vocabulary has " + vocabSize + " tokens (0.." + (vocabSize - 1) + ")");
+          "token id "
+              + id
+              + " is out of range: the vocabulary has "
+              + vocabSize
+              + " tokens (0.."
+              + (vocabSize - 1)
+              + ")");
     }
     return pieces[id];
   }

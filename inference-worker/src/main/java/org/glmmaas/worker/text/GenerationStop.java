@@ -51,7 +51,8 @@ public final class GenerationStop {
     }
     generated++;
     if (!ignoreEos && tokenizer.isEndOfGeneration(tokenId)) {
-      return finish(Reason.END_OF_GENERATION_TOKEN, ""); // the token itself is not text of the answer
+      return finish(
+          Reason.END_OF_GENERATION_TOKEN, ""); // the token itself is not text of the answer
     }
     String delta = decoder.push(tokenId);
     if (decoder.stopped()) {
@@ -63,7 +64,9 @@ public final class GenerationStop {
     return new Step(delta, null);
   }
 
-  /** Ends generation for a reason outside the text (context full: LENGTH); returns the held text. */
+  /**
+   * Ends generation for a reason outside the text (context full: LENGTH); returns the held text.
+   */
   public Step finishNow(Reason reason) {
     if (finished != null) {
       throw new IllegalStateException("generation already finished: " + finished);

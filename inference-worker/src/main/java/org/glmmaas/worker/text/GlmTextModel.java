@@ -38,7 +38,10 @@ public final class GlmTextModel implements TextModel {
     return metadata
         .integer(key)
         .filter(id -> id >= 0 && id < tokenizer.vocabSize())
-        .map(id -> new String(tokenizer.tokenBytes(id.intValue()), java.nio.charset.StandardCharsets.UTF_8))
+        .map(
+            id ->
+                new String(
+                    tokenizer.tokenBytes(id.intValue()), java.nio.charset.StandardCharsets.UTF_8))
         .orElse("");
   }
 

@@ -1,6 +1,8 @@
 package org.glmmaas.worker.text;
 
-/** A sampling parameter outside its allowed range; the message names the parameter and the range. */
+/**
+ * A sampling parameter outside its allowed range; the message names the parameter and the range.
+ */
 public class InvalidSamplingException extends IllegalArgumentException {
 
   private final String parameter;

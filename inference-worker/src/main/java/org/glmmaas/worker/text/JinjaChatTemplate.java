@@ -44,8 +44,12 @@ public final class JinjaChatTemplate implements ChatTemplate {
   private static final long MAX_OUTPUT_CHARS = 64L * 1024 * 1024;
 
   private final String source;
-  /** The source as Jinja's lexer sees it: one trailing newline dropped (keep_trailing_newline off). */
+
+  /**
+   * The source as Jinja's lexer sees it: one trailing newline dropped (keep_trailing_newline off).
+   */
   private final String renderSource;
+
   private final Jinjava jinjava = Engine.INSTANCE;
   private final Map<String, String> globals;
   private final String toolRoleName;
@@ -58,12 +62,22 @@ public final class JinjaChatTemplate implements ChatTemplate {
    */
   public JinjaChatTemplate(String source, String bosToken, String eosToken) {
     this.source = Objects.requireNonNull(source, "source");
-    this.renderSource = source.endsWith("\r\n") ? source.substring(0, source.length() - 2)
-        : source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
-    this.globals = Map.of("bos_token", bosToken == null ? "" : bosToken, "eos_token", eosToken == null ? "" : eosToken);
+    this.renderSource =
+        source.endsWith("\r\n")
+            ? source.substring(0, source.length() - 2)
+            : source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+    this.globals =
+        Map.of(
+            "bos_token",
+            bosToken == null ? "" : bosToken,
+            "eos_token",
+            eosToken == null ? "" : eosToken);
     boolean knowsTool = mentionsRole(source, "tool");
     boolean knowsObservation = mentionsRole(source, "observation");
-    this.toolRoleName = knowsObservation && !knowsTool ? "observation" : knowsTool && !knowsObservation ? "tool" : null;
+    this.toolRoleName =
+        knowsObservation && !knowsTool
+            ? "observation"
+            : knowsTool && !knowsObservation ? "tool" : null;
     checkSyntax();
   }
 
@@ -102,7 +116,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
     }
     for (TemplateError error : result.getErrors()) {
       if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-        throw new TemplateException("chat template failed: " + describe(error), error.getException());
+        throw new TemplateException(
+            "chat template failed: " + describe(error), error.getException());
       }
     }
     return result.getOutput();
@@ -126,7 +141,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
     for (TemplateError error : interpreter.getErrors()) {
       if (error.getSeverity() == TemplateError.ErrorType.FATAL
           || error.getReason() == TemplateError.ErrorReason.SYNTAX_ERROR) {
-        throw new TemplateException("chat template does not parse: " + describe(error), error.getException());
+        throw new TemplateException(
+            "chat template does not parse: " + describe(error), error.getException());
       }
     }
   }
@@ -184,7 +200,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
     Jinjava engine = new Jinjava(config);
     engine
         .getGlobalContext()
-        .registerFunction(new ELFunctionDefinition("", "raise_exception", JinjaChatTemplate.class, "raiseException", Object.class));
+        .registerFunction(
+            new ELFunctionDefinition(
+                "", "raise_exception", JinjaChatTemplate.class, "raiseException", Object.class));
     return engine;
   }
 

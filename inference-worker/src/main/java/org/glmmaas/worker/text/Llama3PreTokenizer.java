@@ -3,7 +3,9 @@ package org.glmmaas.worker.text;
 /**
  * The GLM-4 pre-tokenizer: LLaMA-3's split regex
  *
- * <pre>(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</pre>
+ * <pre>
+ * (?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * </pre>
  *
  * applied the way llama.cpp's hand-written splitter applies it (no regex engine, llama.cpp's own
  * Unicode categories from {@link LlamaUnicode}). Works on code points; reports word ends.
@@ -50,7 +52,8 @@ final class Llama3PreTokenizer {
 
       // [^\r\n\p{L}\p{N}]?\p{L}+
       if (!(cp == '\r' || cp == '\n' || (flags & LlamaUnicode.NUMBER) != 0)) {
-        if ((flags & LlamaUnicode.LETTER) != 0 || (flagsAt(cps, pos + 1, to) & LlamaUnicode.LETTER) != 0) {
+        if ((flags & LlamaUnicode.LETTER) != 0
+            || (flagsAt(cps, pos + 1, to) & LlamaUnicode.LETTER) != 0) {
           pos++;
           while ((flagsAt(cps, pos, to) & LlamaUnicode.LETTER) != 0) {
             pos++;
@@ -137,8 +140,8 @@ final class Llama3PreTokenizer {
   }
 
   /**
-   * Not whitespace, letter or number. In llama.cpp a position past the fragment has no flags at
-   * all and so stops the run; {@link #inRange} carries that condition.
+   * Not whitespace, letter or number. In llama.cpp a position past the fragment has no flags at all
+   * and so stops the run; {@link #inRange} carries that condition.
    */
   private static boolean isOther(int flags) {
     return (flags & (LlamaUnicode.WHITESPACE | LlamaUnicode.LETTER | LlamaUnicode.NUMBER)) == 0;

@@ -68,7 +68,8 @@ final class LlamaUnicode {
         int start = Integer.parseInt(parts[0], 16);
         int flag = Integer.parseInt(parts[1]);
         if (prevStart >= 0) {
-          java.util.Arrays.fill(flags, prevStart, Math.min(start, MAX_CODE_POINTS), (byte) prevFlag);
+          java.util.Arrays.fill(
+              flags, prevStart, Math.min(start, MAX_CODE_POINTS), (byte) prevFlag);
         }
         prevStart = start;
         prevFlag = flag;

@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
  *   <li>penalties: repetition (llama.cpp's multiplicative form: a positive logit is divided, a
  *       negative one multiplied, for every token seen in the prompt or output), then presence and
  *       frequency (OpenAI's additive form, generated tokens only);
- *   <li>greedy ({@code do_sample=false} or temperature 0): the largest logit, ties to the lowest id;
+ *   <li>greedy ({@code do_sample=false} or temperature 0): the largest logit, ties to the lowest
+ *       id;
  *   <li>otherwise: temperature, then top-k, top-p (the smallest most-probable prefix whose mass
  *       reaches top_p, over the top-k set), then min-p (relative to the most probable token), then
  *       one draw from the request's own seeded random stream.
@@ -62,7 +63,8 @@ public final class LogitsSampler implements Sampler {
   @Override
   public void accept(int tokenId, boolean generated) {
     if (tokenId < 0 || tokenId >= vocabSize) {
-      throw new IllegalArgumentException("token id " + tokenId + " outside the vocabulary 0.." + (vocabSize - 1));
+      throw new IllegalArgumentException(
+          "token id " + tokenId + " outside the vocabulary 0.." + (vocabSize - 1));
     }
     if (!seen[tokenId]) {
       seen[tokenId] = true;
@@ -77,9 +79,18 @@ public final class LogitsSampler implements Sampler {
   public Sample sample(FloatBuffer logits, int offset) {
     if (offset < 0 || offset + vocabSize > logits.limit()) {
       throw new IllegalArgumentException(
-          "logits row [" + offset + ", " + (offset + vocabSize) + ") outside the buffer of " + logits.limit());
+          "logits row ["
+              + offset
+              + ", "
+              + (offset + vocabSize)
+              + ") outside the buffer of "
+              + logits.limit());
     }
-    if (config.greedy() && !repetition && !additive && !config.logprobs() && config.topLogprobs() == 0) {
+    if (config.greedy()
+        && !repetition
+        && !additive
+        && !config.logprobs()
+        && config.topLogprobs() == 0) {
       return new Sample(argmax(logits, offset), 0f, List.of()); // one pass, nothing copied
     }
     float[] row = penalizedRow(logits, offset);
@@ -105,7 +116,10 @@ public final class LogitsSampler implements Sampler {
     return best;
   }
 
-  /** The row with penalties applied, in this sampler's own array (the engine's buffer is never written). */
+  /**
+   * The row with penalties applied, in this sampler's own array (the engine's buffer is never
+   * written).
+   */
   private float[] penalizedRow(FloatBuffer logits, int offset) {
     if (work == null) {
       work = new float[vocabSize];
@@ -177,7 +191,8 @@ public final class LogitsSampler implements Sampler {
     }
     int k = config.topK() > 0 ? Math.min(config.topK(), vocabSize) : vocabSize;
     boolean topP = config.topP() < 1f;
-    float minLogit = config.minP() > 0f ? max + (float) Math.log(config.minP()) : Float.NEGATIVE_INFINITY;
+    float minLogit =
+        config.minP() > 0f ? max + (float) Math.log(config.minP()) : Float.NEGATIVE_INFINITY;
 
     if (k == vocabSize && !topP) {
       return drawUnsorted(row, max, minLogit);
@@ -224,7 +239,9 @@ public final class LogitsSampler implements Sampler {
     }
     double logZ = max + Math.log(z);
     List<Alternative> top =
-        config.topLogprobs() > 0 ? alternatives(sorted, Math.min(end, config.topLogprobs()), row, logZ) : List.of();
+        config.topLogprobs() > 0
+            ? alternatives(sorted, Math.min(end, config.topLogprobs()), row, logZ)
+            : List.of();
     return new Sample(chosen, (float) (row[chosen] - logZ), top);
   }
 
@@ -304,7 +321,8 @@ public final class LogitsSampler implements Sampler {
 
   /**
    * Top-p over the whole vocabulary, from the histogram {@link #fillProbs} built: whole bins above
-   * the cut are in, only the bin holding the cut is sorted (a few hundred tokens at most). Then min-p, then one draw over the members (in id order).
+   * the cut are in, only the bin holding the cut is sorted (a few hundred tokens at most). Then
+   * min-p, then one draw over the members (in id order).
    */
   private Sample drawNucleusByHistogram(float[] row, float max, float minLogit, double z) {
     float[] p = probs;
@@ -458,7 +476,8 @@ public final class LogitsSampler implements Sampler {
     double t = x * 1.4426950408889634;
     int n = (int) (t - 0.5); // t <= 0: truncation toward zero rounds t to the nearest integer
     float f = (float) ((t - n) * 0.6931471805599453); // e^f with |f| <= ln2/2
-    float p = 1f + f * (1f + f * (0.5f + f * (1f / 6 + f * (1f / 24 + f * (1f / 120 + f * (1f / 720))))));
+    float p =
+        1f + f * (1f + f * (0.5f + f * (1f / 6 + f * (1f / 24 + f * (1f / 120 + f * (1f / 720))))));
     return p * Float.intBitsToFloat((n + 127) << 23);
   }
 

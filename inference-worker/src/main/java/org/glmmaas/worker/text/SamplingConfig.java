@@ -3,8 +3,8 @@ package org.glmmaas.worker.text;
 import java.util.List;
 
 /**
- * Validated sampling parameters of one request. {@code temperature == 0} or {@code !doSample}
- * means greedy (ties go to the lowest id, as in the reference goldens).
+ * Validated sampling parameters of one request. {@code temperature == 0} or {@code !doSample} means
+ * greedy (ties go to the lowest id, as in the reference goldens).
  *
  * @param temperature >= 0
  * @param topP in (0, 1]

@@ -49,7 +49,8 @@ public record SamplingRequest(
 
   /** A request with nothing set. */
   public static SamplingRequest empty() {
-    return new SamplingRequest(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new SamplingRequest(
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /**
@@ -95,10 +96,12 @@ public record SamplingRequest(
     for (int i = 0; i < stops.size(); i++) {
       String s = stops.get(i);
       if (s.isEmpty()) {
-        throw new InvalidSamplingException("stop", "stop[" + i + "] is empty: stop strings must have at least one character");
+        throw new InvalidSamplingException(
+            "stop", "stop[" + i + "] is empty: stop strings must have at least one character");
       }
       if (!BpeTokenizer.withoutUnpairedSurrogates(s).equals(s)) {
-        throw new InvalidSamplingException("stop", "stop[" + i + "] contains an unpaired UTF-16 surrogate");
+        throw new InvalidSamplingException(
+            "stop", "stop[" + i + "] contains an unpaired UTF-16 surrogate");
       }
     }
     boolean lp = logprobs != null && logprobs;
@@ -108,32 +111,66 @@ public record SamplingRequest(
           "top_logprobs", "top_logprobs must be in [0, " + MAX_TOP_LOGPROBS + "], got " + topLp);
     }
     if (topLp > 0 && !lp) {
-      throw new InvalidSamplingException("top_logprobs", "top_logprobs requires logprobs to be true");
+      throw new InvalidSamplingException(
+          "top_logprobs", "top_logprobs requires logprobs to be true");
     }
     boolean sample = doSample == null || doSample;
     long s = seed != null ? seed : seeds.getAsLong();
     return new SamplingConfig(
-        t, p, k, minP, rep, presence, frequency, sample, s, max, stops, ignoreEos != null && ignoreEos, lp, topLp);
+        t,
+        p,
+        k,
+        minP,
+        rep,
+        presence,
+        frequency,
+        sample,
+        s,
+        max,
+        stops,
+        ignoreEos != null && ignoreEos,
+        lp,
+        topLp);
   }
 
-  /** Validates a config built directly (the loosest ranges: OpenAI's temperature, top_p in (0, 1]). */
+  /**
+   * Validates a config built directly (the loosest ranges: OpenAI's temperature, top_p in (0, 1]).
+   */
   public static SamplingConfig validate(SamplingConfig c) {
     new SamplingRequest(
-            c.temperature(), c.topP(), c.topK(), c.minP(), c.repetitionPenalty(), c.presencePenalty(),
-            c.frequencyPenalty(), c.doSample(), c.seed(), c.maxTokens(), c.stop(), c.ignoreEos(),
-            c.logprobs(), c.topLogprobs())
+            c.temperature(),
+            c.topP(),
+            c.topK(),
+            c.minP(),
+            c.repetitionPenalty(),
+            c.presencePenalty(),
+            c.frequencyPenalty(),
+            c.doSample(),
+            c.seed(),
+            c.maxTokens(),
+            c.stop(),
+            c.ignoreEos(),
+            c.logprobs(),
+            c.topLogprobs())
         .toConfig(Dialect.OPENAI, 1, () -> 0L);
     return c;
   }
 
-  private static void check(String name, float v, float lo, float hi, boolean loIncl, boolean hiIncl) {
-    boolean ok =
-        !Float.isNaN(v) && (loIncl ? v >= lo : v > lo) && (hiIncl ? v <= hi : v < hi);
+  private static void check(
+      String name, float v, float lo, float hi, boolean loIncl, boolean hiIncl) {
+    boolean ok = !Float.isNaN(v) && (loIncl ? v >= lo : v > lo) && (hiIncl ? v <= hi : v < hi);
     if (!ok) {
       throw new InvalidSamplingException(
           name,
-          name + " must be in " + (loIncl ? "[" : "(") + fmt(lo) + ", " + fmt(hi) + (hiIncl ? "]" : ")")
-              + ", got " + v);
+          name
+              + " must be in "
+              + (loIncl ? "[" : "(")
+              + fmt(lo)
+              + ", "
+              + fmt(hi)
+              + (hiIncl ? "]" : ")")
+              + ", got "
+              + v);
     }
   }
 

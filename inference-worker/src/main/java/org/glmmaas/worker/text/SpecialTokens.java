@@ -26,6 +26,7 @@ final class SpecialTokens {
   private final String[] texts; // in priority order: longest first, then lowest id
   private final int[] ids;
   private final boolean[] firstChar = new boolean[1 << 16];
+
   /** For each first char: the candidate indexes, in priority order. */
   private final int[][] byFirstChar = new int[1 << 16][];
 
@@ -60,13 +61,15 @@ final class SpecialTokens {
       int t = types[id];
       boolean special =
           t == BpeTokenizer.TYPE_USER_DEFINED
-              || (parseSpecial && (t == BpeTokenizer.TYPE_CONTROL || t == BpeTokenizer.TYPE_UNKNOWN));
+              || (parseSpecial
+                  && (t == BpeTokenizer.TYPE_CONTROL || t == BpeTokenizer.TYPE_UNKNOWN));
       if (special && !tokens.get(id).isEmpty()) {
         candidates.add(id);
       }
     }
     candidates.sort(
-        Comparator.<Integer>comparingInt(id -> -tokens.get(id).getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+        Comparator.<Integer>comparingInt(
+                id -> -tokens.get(id).getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
             .thenComparingInt(id -> id));
     String[] texts = new String[candidates.size()];
     int[] ids = new int[candidates.size()];
@@ -114,7 +117,8 @@ final class SpecialTokens {
       return;
     }
     // claim in priority order; an occurrence counts only where no longer token took any char
-    int[] owner = new int[n]; // 0 = free, else candidate index + 1 at a token's first char, -1 inside
+    int[] owner =
+        new int[n]; // 0 = free, else candidate index + 1 at a token's first char, -1 inside
     boolean[] taken = new boolean[n];
     for (int k = 0; k < texts.length; k++) {
       if (occ[k] == null) {

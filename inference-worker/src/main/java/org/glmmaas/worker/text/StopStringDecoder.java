@@ -49,7 +49,8 @@ public final class StopStringDecoder implements StreamDecoder {
     for (int i = 0; i < stops.length; i++) {
       String s = list.get(i);
       if (s == null || s.isEmpty()) {
-        throw new IllegalArgumentException("stop[" + i + "] is empty: stop strings must have at least one character");
+        throw new IllegalArgumentException(
+            "stop[" + i + "] is empty: stop strings must have at least one character");
       }
       if (!BpeTokenizer.withoutUnpairedSurrogates(s).equals(s)) {
         throw new IllegalArgumentException("stop[" + i + "] contains an unpaired UTF-16 surrogate");
@@ -167,7 +168,9 @@ public final class StopStringDecoder implements StreamDecoder {
 
   private void appendPending(byte[] piece) {
     if (pendingLength + piece.length > pending.length) {
-      pending = java.util.Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + piece.length));
+      pending =
+          java.util.Arrays.copyOf(
+              pending, Math.max(pending.length * 2, pendingLength + piece.length));
     }
     System.arraycopy(piece, 0, pending, pendingLength, piece.length);
     pendingLength += piece.length;

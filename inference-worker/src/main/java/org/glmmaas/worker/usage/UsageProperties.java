@@ -12,8 +12,9 @@ import org.springframework.util.unit.DataSize;
  * @param bootstrapServers Kafka brokers; empty falls back to {@code spring.kafka.bootstrap-servers}
  * @param topic topic of UsageEvent records
  * @param spoolDir the write-ahead spool: every event is written here before Kafka sees it, and
- *     waits here while Kafka is unreachable (default {@code ${java.io.tmpdir}/glm-worker-usage-spool};
- *     use a persistent volume in production, or a restart loses what was not yet acknowledged)
+ *     waits here while Kafka is unreachable (default {@code
+ *     ${java.io.tmpdir}/glm-worker-usage-spool}; use a persistent volume in production, or a
+ *     restart loses what was not yet acknowledged)
  * @param spoolMaxSize bound of the spool on disk; beyond it events are refused loudly (error log +
  *     {@code glm_usage_events_dropped_total})
  * @param spoolSegmentSize size of one spool segment file (disk use may pass the acknowledged
@@ -39,7 +40,8 @@ public record UsageProperties(
       spoolDir = Path.of(System.getProperty("java.io.tmpdir"), "glm-worker-usage-spool");
     }
     if (spoolMaxSize.toBytes() < 1024 || spoolSegmentSize.toBytes() < 1024) {
-      throw new IllegalArgumentException("glm.worker.usage.spool-max-size and spool-segment-size must be >= 1KB");
+      throw new IllegalArgumentException(
+          "glm.worker.usage.spool-max-size and spool-segment-size must be >= 1KB");
     }
     if (deliveryTimeout.toMillis() < 1000) {
       throw new IllegalArgumentException("glm.worker.usage.delivery-timeout must be >= 1s");

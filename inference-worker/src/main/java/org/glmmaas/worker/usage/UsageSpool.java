@@ -21,18 +21,17 @@ import org.slf4j.LoggerFactory;
  * A bounded, append-only, crash-safe queue of byte records on local disk: the usage publisher's
  * write-ahead log.
  *
- * <p>Records live in segment files {@code segment-<id>.log}; each record is
- * {@code [int length][int crc32c(payload)][payload]}. Durability is in two steps:
- * {@link #append} returns once the bytes are written to the file (the OS page cache: the record
- * survives the JVM being killed), and {@link #sync} forces everything appended so far to disk with
- * one fdatasync (group commit: it survives a host crash too). {@link #ack} moves the delivered
- * cursor in memory only; {@link #checkpoint} persists it in a {@code cursor} file (replaced
- * atomically) and deletes segments wholly before it. A crash therefore re-delivers at most the
- * records acknowledged since the last checkpoint: delivery is at-least-once and the consumer
- * deduplicates. On open, a torn or corrupt tail of the last segment (a crash mid-append) is cut
- * off; earlier records are kept. Thread-safe: {@link #sync} and {@link #checkpoint} do their disk
- * flushes outside the monitor, so appends never wait for an fsync (only a segment roll forces
- * under it, once per segment).
+ * <p>Records live in segment files {@code segment-<id>.log}; each record is {@code [int length][int
+ * crc32c(payload)][payload]}. Durability is in two steps: {@link #append} returns once the bytes
+ * are written to the file (the OS page cache: the record survives the JVM being killed), and {@link
+ * #sync} forces everything appended so far to disk with one fdatasync (group commit: it survives a
+ * host crash too). {@link #ack} moves the delivered cursor in memory only; {@link #checkpoint}
+ * persists it in a {@code cursor} file (replaced atomically) and deletes segments wholly before it.
+ * A crash therefore re-delivers at most the records acknowledged since the last checkpoint:
+ * delivery is at-least-once and the consumer deduplicates. On open, a torn or corrupt tail of the
+ * last segment (a crash mid-append) is cut off; earlier records are kept. Thread-safe: {@link
+ * #sync} and {@link #checkpoint} do their disk flushes outside the monitor, so appends never wait
+ * for an fsync (only a segment roll forces under it, once per segment).
  */
 public final class UsageSpool implements AutoCloseable {
 
@@ -55,15 +54,15 @@ public final class UsageSpool implements AutoCloseable {
   private final Path dir;
   private final long maxBytes;
   private final long segmentBytes;
-  private final TreeMap<Long, Long> segments = new TreeMap<>();   // id -> size
+  private final TreeMap<Long, Long> segments = new TreeMap<>(); // id -> size
   private final Object checkpointLock = new Object();
   private FileChannel active;
   private long activeId;
   private Position cursor;
   private Position persistedCursor;
   private long pendingRecords;
-  private long numAppended;   // records appended since open
-  private volatile long numSynced;   // records appended since open and known forced to disk
+  private long numAppended; // records appended since open
+  private volatile long numSynced; // records appended since open and known forced to disk
   private long numSyncs;
   private boolean closed;
 
@@ -84,7 +83,8 @@ public final class UsageSpool implements AutoCloseable {
 
   private void open() throws IOException {
     try (var files = Files.list(dir)) {
-      files.map(p -> p.getFileName().toString())
+      files
+          .map(p -> p.getFileName().toString())
           .filter(n -> n.matches("segment-\\d{16}\\.log"))
           .forEach(n -> segments.put(Long.parseLong(n.substring(8, 24)), 0L));
     }
@@ -99,8 +99,10 @@ public final class UsageSpool implements AutoCloseable {
       activeId = segments.lastKey();
       long valid = scanValidLength(activeId);
       if (valid < segments.get(activeId)) {
-        log.warn("Usage spool: cut a torn tail of {} bytes off {} (crash during an append)",
-            segments.get(activeId) - valid, segment(activeId).getFileName());
+        log.warn(
+            "Usage spool: cut a torn tail of {} bytes off {} (crash during an append)",
+            segments.get(activeId) - valid,
+            segment(activeId).getFileName());
         try (FileChannel ch = FileChannel.open(segment(activeId), StandardOpenOption.WRITE)) {
           ch.truncate(valid);
           ch.force(true);
@@ -108,7 +110,8 @@ public final class UsageSpool implements AutoCloseable {
         segments.put(activeId, valid);
       }
     }
-    active = FileChannel.open(segment(activeId), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    active =
+        FileChannel.open(segment(activeId), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     if (cursor.segment() < segments.firstKey()) {
       cursor = new Position(segments.firstKey(), 0);
     }
@@ -116,7 +119,7 @@ public final class UsageSpool implements AutoCloseable {
     persistedCursor = cursor;
     if (pendingRecords == 0 && bytes() > 0) {
       if (segments.get(activeId) > 0) {
-        roll();   // everything was delivered: start afresh so the old segments can go
+        roll(); // everything was delivered: start afresh so the old segments can go
       }
       cursor = new Position(activeId, 0);
       checkpoint();
@@ -254,7 +257,7 @@ public final class UsageSpool implements AutoCloseable {
     try {
       ch.force(false);
     } catch (java.nio.channels.ClosedChannelException e) {
-      synchronized (this) {   // rolled meanwhile (roll forces the old segment) or closed
+      synchronized (this) { // rolled meanwhile (roll forces the old segment) or closed
         if (closed) {
           return;
         }
@@ -274,7 +277,9 @@ public final class UsageSpool implements AutoCloseable {
     }
   }
 
-  /** fdatasync calls made by {@link #sync} since open (records per sync = the group-commit size). */
+  /**
+   * fdatasync calls made by {@link #sync} since open (records per sync = the group-commit size).
+   */
   public synchronized long numSyncs() {
     return numSyncs;
   }
@@ -284,7 +289,9 @@ public final class UsageSpool implements AutoCloseable {
     active.close();
     activeId++;
     segments.put(activeId, 0L);
-    active = FileChannel.open(segment(activeId), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    active =
+        FileChannel.open(
+            segment(activeId), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     forceDir();
   }
 
@@ -308,8 +315,10 @@ public final class UsageSpool implements AutoCloseable {
         while (out.size() < max && pos < end) {
           byte[] payload = readAt(ch, pos);
           if (payload == null) {
-            log.error("Usage spool: corrupt record in {} at {}; skipping the rest of that segment",
-                segment(seg).getFileName(), pos);
+            log.error(
+                "Usage spool: corrupt record in {} at {}; skipping the rest of that segment",
+                segment(seg).getFileName(),
+                pos);
             pos = end;
             break;
           }
@@ -370,7 +379,10 @@ public final class UsageSpool implements AutoCloseable {
         try {
           Files.deleteIfExists(segment(id));
         } catch (IOException e) {
-          log.warn("Usage spool: cannot delete delivered {}: {}", segment(id).getFileName(), e.toString());
+          log.warn(
+              "Usage spool: cannot delete delivered {}: {}",
+              segment(id).getFileName(),
+              e.toString());
         }
       }
     }
@@ -378,14 +390,22 @@ public final class UsageSpool implements AutoCloseable {
 
   private void writeCursor(Position at) throws IOException {
     Path tmp = dir.resolve("cursor.tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      ch.write(ByteBuffer.wrap((at.segment() + " " + at.offset() + "\n")
-          .getBytes(StandardCharsets.US_ASCII)));
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+      ch.write(
+          ByteBuffer.wrap(
+              (at.segment() + " " + at.offset() + "\n").getBytes(StandardCharsets.US_ASCII)));
       ch.force(true);
     }
     try {
-      Files.move(tmp, dir.resolve("cursor"), StandardCopyOption.ATOMIC_MOVE,
+      Files.move(
+          tmp,
+          dir.resolve("cursor"),
+          StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, dir.resolve("cursor"), StandardCopyOption.REPLACE_EXISTING);
@@ -433,9 +453,11 @@ public final class UsageSpool implements AutoCloseable {
   @Override
   public void close() {
     try {
-      checkpoint();   // outside the monitor: it takes the checkpoint lock first
+      checkpoint(); // outside the monitor: it takes the checkpoint lock first
     } catch (UncheckedIOException e) {
-      log.warn("Usage spool: last checkpoint failed ({}); delivered records may be re-sent", e.toString());
+      log.warn(
+          "Usage spool: last checkpoint failed ({}); delivered records may be re-sent",
+          e.toString());
     } catch (IllegalStateException alreadyClosed) {
       return;
     }

@@ -31,11 +31,21 @@ class GrpcHarness implements AutoCloseable {
   }
 
   GrpcHarness(String model, int numBlocks, int maxWaiting, boolean start) {
-    WorkerProperties props = new WorkerProperties("worker-1", model, "", "cpu", 2, "", Duration.ofSeconds(5),
-        new WorkerProperties.Grpc(0), new WorkerProperties.Scheduler(8, 256, 512, maxWaiting),
-        new WorkerProperties.KvCache(16, DataSize.ofKilobytes(numBlocks), "f16", true),
-        new WorkerProperties.LoadReport(Duration.ofMillis(50)));
-    runtime = new WorkerRuntime(props, loader, usage::add, SchedulerObserver.NONE, Clock.systemUTC());
+    WorkerProperties props =
+        new WorkerProperties(
+            "worker-1",
+            model,
+            "",
+            "cpu",
+            2,
+            "",
+            Duration.ofSeconds(5),
+            new WorkerProperties.Grpc(0),
+            new WorkerProperties.Scheduler(8, 256, 512, maxWaiting),
+            new WorkerProperties.KvCache(16, DataSize.ofKilobytes(numBlocks), "f16", true),
+            new WorkerProperties.LoadReport(Duration.ofMillis(50)));
+    runtime =
+        new WorkerRuntime(props, loader, usage::add, SchedulerObserver.NONE, Clock.systemUTC());
     String name = InProcessServerBuilder.generateName();
     server = new WorkerGrpcServer(runtime, InProcessServerBuilder.forName(name));
     server.start();

@@ -61,9 +61,15 @@ class InferenceGrpcServiceTest {
     for (int i = 0; i < promptLen; i++) {
       ids.addIds(1 + (i * 7 + id.hashCode() & 0x7fffffff) % 60);
     }
-    return GenerateRequest.newBuilder().setRequestId(id).setModel("fake").setTokenIds(ids)
+    return GenerateRequest.newBuilder()
+        .setRequestId(id)
+        .setModel("fake")
+        .setTokenIds(ids)
         .setSampling(SamplingParams.newBuilder().setTemperature(0f).setMaxTokens(maxTokens))
-        .setTenantId("tenant-1").setKeyId("key-1").setReturnTokenIds(true).build();
+        .setTenantId("tenant-1")
+        .setKeyId("key-1")
+        .setReturnTokenIds(true)
+        .build();
   }
 
   private static void await(BooleanSupplier condition) throws InterruptedException {
@@ -103,22 +109,35 @@ class InferenceGrpcServiceTest {
     assertThat(f.getUsage().getTotalTokens()).isEqualTo(32);
     assertThat(f.getWorkerId()).isEqualTo("worker-1");
     assertThat(f.getTimings().getTotalMs()).isGreaterThanOrEqualTo(f.getTimings().getTtftMs());
-    assertThat(h.usage).singleElement().satisfies(e -> {
-      assertThat(e.getRequestId()).isEqualTo("r1");
-      assertThat(e.getTenantId()).isEqualTo("tenant-1");
-      assertThat(e.getFinishReason()).isEqualTo("length");
-      assertThat(e.getModel()).isEqualTo("fake");
-    });
+    assertThat(h.usage)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getRequestId()).isEqualTo("r1");
+              assertThat(e.getTenantId()).isEqualTo("tenant-1");
+              assertThat(e.getFinishReason()).isEqualTo("length");
+              assertThat(e.getModel()).isEqualTo("fake");
+            });
   }
 
   @Test
   void aSharedPrefixIsReportedAsCachedTokensWithTheSameOutput() {
     h = new GrpcHarness("/models/fake.gguf", 256, 16);
-    ChatPrompt chat1 = ChatPrompt.newBuilder()
-        .addMessages(ChatMessage.newBuilder().setRole("system").setContent("abcdefghijklmnopqrstuvwxyzabcdefghijklmnop"))
-        .addMessages(ChatMessage.newBuilder().setRole("user").setContent("hello")).build();
-    GenerateRequest first = GenerateRequest.newBuilder().setRequestId("a").setChat(chat1).setTenantId("t")
-        .setSampling(SamplingParams.newBuilder().setTemperature(0f).setMaxTokens(5)).build();
+    ChatPrompt chat1 =
+        ChatPrompt.newBuilder()
+            .addMessages(
+                ChatMessage.newBuilder()
+                    .setRole("system")
+                    .setContent("abcdefghijklmnopqrstuvwxyzabcdefghijklmnop"))
+            .addMessages(ChatMessage.newBuilder().setRole("user").setContent("hello"))
+            .build();
+    GenerateRequest first =
+        GenerateRequest.newBuilder()
+            .setRequestId("a")
+            .setChat(chat1)
+            .setTenantId("t")
+            .setSampling(SamplingParams.newBuilder().setTemperature(0f).setMaxTokens(5))
+            .build();
     List<GenerateResponse> one = new ArrayList<>();
     h.blocking.generate(first).forEachRemaining(one::add);
     List<GenerateResponse> two = new ArrayList<>();
@@ -135,11 +154,22 @@ class InferenceGrpcServiceTest {
     Context.CancellableContext ctx = Context.current().withCancellation();
     BlockingQueue<GenerateResponse> got = new LinkedBlockingQueue<>();
     h.engine().gate = new Semaphore(5);
-    ctx.run(() -> h.async.generate(request("c1", 40, 400), new StreamObserver<>() {
-      @Override public void onNext(GenerateResponse v) { got.add(v); }
-      @Override public void onError(Throwable t) {}
-      @Override public void onCompleted() {}
-    }));
+    ctx.run(
+        () ->
+            h.async.generate(
+                request("c1", 40, 400),
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(GenerateResponse v) {
+                    got.add(v);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {}
+
+                  @Override
+                  public void onCompleted() {}
+                }));
     await(() -> got.size() >= 3);
     assertThat(h.freeBlocks()).isLessThan(total);
     ctx.cancel(null);
@@ -156,16 +186,32 @@ class InferenceGrpcServiceTest {
     List<GenerateResponse> slow = new ArrayList<>();
     CompletableFuture<Void> slowDone = new CompletableFuture<>();
     var slowCall = new CompletableFuture<ClientCallStreamObserver<GenerateRequest>>();
-    h.async.generate(request("slow", 10, 200), new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
-      @Override
-      public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
-        call.disableAutoRequestWithInitial(1);
-        slowCall.complete(call);
-      }
-      @Override public void onNext(GenerateResponse v) { synchronized (slow) { slow.add(v); } }
-      @Override public void onError(Throwable t) { slowDone.completeExceptionally(t); }
-      @Override public void onCompleted() { slowDone.complete(null); }
-    });
+    h.async.generate(
+        request("slow", 10, 200),
+        new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
+            call.disableAutoRequestWithInitial(1);
+            slowCall.complete(call);
+          }
+
+          @Override
+          public void onNext(GenerateResponse v) {
+            synchronized (slow) {
+              slow.add(v);
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            slowDone.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            slowDone.complete(null);
+          }
+        });
     // a fast stream completes while the slow client has taken one message
     List<GenerateResponse> fast = new ArrayList<>();
     h.blocking.generate(request("fast", 10, 50)).forEachRemaining(fast::add);
@@ -187,17 +233,20 @@ class InferenceGrpcServiceTest {
     h = new GrpcHarness("/models/fake.gguf", 256, 16);
     GenerateRequest ok = request("e1", 5, 5);
 
-    GenerateRequest badTemp = ok.toBuilder().setSampling(ok.getSampling().toBuilder().setTemperature(-1f)).build();
+    GenerateRequest badTemp =
+        ok.toBuilder().setSampling(ok.getSampling().toBuilder().setTemperature(-1f)).build();
     Throwable t = catchFirst(badTemp);
     assertThat(Status.fromThrowable(t).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(Status.fromThrowable(t).getDescription()).contains("temperature").contains("-1");
     assertThat(errorInfo(t).getReason()).isEqualTo(ErrorReason.INVALID_REQUEST.name());
     assertThat(errorInfo(t).getDomain()).isEqualTo("glm-maas");
 
-    GenerateRequest badTopP = ok.toBuilder().setSampling(ok.getSampling().toBuilder().setTopP(1.5f)).build();
+    GenerateRequest badTopP =
+        ok.toBuilder().setSampling(ok.getSampling().toBuilder().setTopP(1.5f)).build();
     assertThat(Status.fromThrowable(catchFirst(badTopP)).getDescription()).contains("top_p");
 
-    GenerateRequest tooLong = ok.toBuilder().setSampling(ok.getSampling().toBuilder().setMaxTokens(600)).build();
+    GenerateRequest tooLong =
+        ok.toBuilder().setSampling(ok.getSampling().toBuilder().setMaxTokens(600)).build();
     t = catchFirst(tooLong);
     assertThat(errorInfo(t).getReason()).isEqualTo(ErrorReason.CONTEXT_LENGTH_EXCEEDED.name());
     assertThat(Status.fromThrowable(t).getDescription()).contains("512");
@@ -256,19 +305,21 @@ class InferenceGrpcServiceTest {
     assertThat(errorInfo(t).getReason()).isEqualTo(ErrorReason.UNAVAILABLE.name());
     assertThat(Status.fromThrowable(t).getDescription()).contains("no model configured");
     var health = HealthGrpc.newBlockingStub(h.channel);
-    assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus()).isEqualTo(ServingStatus.NOT_SERVING);
+    assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus())
+        .isEqualTo(ServingStatus.NOT_SERVING);
   }
 
   @Test
   void healthFollowsTheLifecycle() throws Exception {
     h = new GrpcHarness("/models/fake.gguf", 256, 16, false);
     var health = HealthGrpc.newBlockingStub(h.channel);
-    HealthCheckRequest inference = HealthCheckRequest.newBuilder()
-        .setService("glm.inference.v1.InferenceService").build();
+    HealthCheckRequest inference =
+        HealthCheckRequest.newBuilder().setService("glm.inference.v1.InferenceService").build();
     assertThat(health.check(inference).getStatus()).isEqualTo(ServingStatus.NOT_SERVING);
     h.runtime.start();
     assertThat(health.check(inference).getStatus()).isEqualTo(ServingStatus.SERVING);
-    assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus()).isEqualTo(ServingStatus.SERVING);
+    assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus())
+        .isEqualTo(ServingStatus.SERVING);
     h.runtime.drainAndStop(Duration.ofSeconds(1));
     assertThat(health.check(inference).getStatus()).isEqualTo(ServingStatus.NOT_SERVING);
   }
@@ -280,24 +331,30 @@ class InferenceGrpcServiceTest {
     Iterator<GenerateResponse> longOne = h.blocking.generate(request("d1", 5, 400));
     assertThat(longOne.next().hasDelta()).isTrue();
     CountDownLatch draining = new CountDownLatch(1);
-    h.runtime.addStateListener(s -> {
-      if (s == WorkerState.DRAINING) {
-        draining.countDown();
-      }
-    });
+    h.runtime.addStateListener(
+        s -> {
+          if (s == WorkerState.DRAINING) {
+            draining.countDown();
+          }
+        });
     Thread drainer = Thread.ofVirtual().start(() -> h.runtime.drainAndStop(Duration.ofMillis(300)));
     assertThat(draining.await(10, TimeUnit.SECONDS)).isTrue();
     Throwable t = catchFirst(request("d2", 5, 5));
     assertThat(errorInfo(t).getReason()).isEqualTo(ErrorReason.UNAVAILABLE.name());
-    h.engine().gate.release(10_000); // too slow to finish 400 tokens? it is aborted at 300 ms or finishes
+    h.engine()
+        .gate
+        .release(10_000); // too slow to finish 400 tokens? it is aborted at 300 ms or finishes
     drainer.join();
     GenerateResponse last = null;
     while (longOne.hasNext()) {
       last = longOne.next();
     }
     assertThat(last.hasFinished()).isTrue();
-    assertThat(last.getFinished().getFinishReason()).isIn(FinishReason.ABORTED, FinishReason.LENGTH);
-    assertThat(h.usage).singleElement().satisfies(e -> assertThat(e.getRequestId()).isEqualTo("d1"));
+    assertThat(last.getFinished().getFinishReason())
+        .isIn(FinishReason.ABORTED, FinishReason.LENGTH);
+    assertThat(h.usage)
+        .singleElement()
+        .satisfies(e -> assertThat(e.getRequestId()).isEqualTo("d1"));
     assertThat(h.runtime.state()).isEqualTo(WorkerState.STOPPED);
   }
 
@@ -307,14 +364,17 @@ class InferenceGrpcServiceTest {
     h.engine().gate = new Semaphore(2);
     Iterator<GenerateResponse> stuck = h.blocking.generate(request("s1", 5, 400));
     assertThat(stuck.next().hasDelta()).isTrue();
-    Thread releaser = Thread.ofVirtual().start(() -> {
-      try {
-        Thread.sleep(400);
-      } catch (InterruptedException ignored) {
-        return;
-      }
-      h.engine().gate.release(10_000);
-    });
+    Thread releaser =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(400);
+                  } catch (InterruptedException ignored) {
+                    return;
+                  }
+                  h.engine().gate.release(10_000);
+                });
     h.runtime.drainAndStop(Duration.ofMillis(100));
     releaser.join();
     GenerateResponse last = null;
@@ -322,7 +382,9 @@ class InferenceGrpcServiceTest {
       last = stuck.next();
     }
     assertThat(last.getFinished().getFinishReason()).isEqualTo(FinishReason.ABORTED);
-    assertThat(h.usage).singleElement().satisfies(e -> assertThat(e.getFinishReason()).isEqualTo("aborted"));
+    assertThat(h.usage)
+        .singleElement()
+        .satisfies(e -> assertThat(e.getFinishReason()).isEqualTo("aborted"));
   }
 
   @Test
@@ -330,17 +392,27 @@ class InferenceGrpcServiceTest {
     h = new GrpcHarness("/models/fake.gguf", 256, 16);
     h.blocking.getInfo(GetInfoRequest.getDefaultInstance()); // warm the channel
     h.engine().gate = new Semaphore(3);
-    Thread releaser = Thread.ofVirtual().start(() -> {
-      try {
-        Thread.sleep(500);
-      } catch (InterruptedException ignored) {
-        return;
-      }
-      h.engine().gate.release(10_000);
-    });
-    assertThatThrownBy(() -> h.blocking.withDeadlineAfter(200, TimeUnit.MILLISECONDS)
-        .generate(request("dl", 5, 400)).forEachRemaining(r -> {}))
-        .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+    Thread releaser =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(500);
+                  } catch (InterruptedException ignored) {
+                    return;
+                  }
+                  h.engine().gate.release(10_000);
+                });
+    assertThatThrownBy(
+            () ->
+                h.blocking
+                    .withDeadlineAfter(200, TimeUnit.MILLISECONDS)
+                    .generate(request("dl", 5, 400))
+                    .forEachRemaining(r -> {}))
+        .satisfies(
+            e ->
+                assertThat(Status.fromThrowable(e).getCode())
+                    .isEqualTo(Status.Code.DEADLINE_EXCEEDED));
     releaser.join();
     await(() -> h.usage.size() == 1);
     assertThat(h.usage.getFirst().getFinishReason()).isEqualTo("deadline_exceeded");
@@ -351,8 +423,10 @@ class InferenceGrpcServiceTest {
     h = new GrpcHarness("/models/fake.gguf", 256, 16);
     Metadata md = new Metadata();
     md.put(TraceContext.TRACEPARENT, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-    h.blocking.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
-        .generate(request("tr", 5, 2)).forEachRemaining(r -> {});
+    h.blocking
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md))
+        .generate(request("tr", 5, 2))
+        .forEachRemaining(r -> {});
     assertThat(h.usage.getFirst().getTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
   }
 
@@ -360,11 +434,20 @@ class InferenceGrpcServiceTest {
   void watchLoadReportsNowThenOnChangesAtMostEveryInterval() throws Exception {
     h = new GrpcHarness("/models/fake.gguf", 256, 16);
     BlockingQueue<LoadReport> reports = new LinkedBlockingQueue<>();
-    h.async.watchLoad(WatchLoadRequest.newBuilder().setMinIntervalMs(100).build(), new StreamObserver<>() {
-      @Override public void onNext(LoadReport v) { reports.add(v); }
-      @Override public void onError(Throwable t) {}
-      @Override public void onCompleted() {}
-    });
+    h.async.watchLoad(
+        WatchLoadRequest.newBuilder().setMinIntervalMs(100).build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(LoadReport v) {
+            reports.add(v);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        });
     LoadReport first = reports.poll(10, TimeUnit.SECONDS);
     assertThat(first.getState()).isEqualTo(WorkerState.READY);
     assertThat(first.getWorkerId()).isEqualTo("worker-1");
@@ -382,7 +465,8 @@ class InferenceGrpcServiceTest {
     all.addFirst(second);
     all.addFirst(first);
     for (int i = 1; i < all.size(); i++) {
-      assertThat(all.get(i).getTimestampUnixMs() - all.get(i - 1).getTimestampUnixMs()).isGreaterThanOrEqualTo(99);
+      assertThat(all.get(i).getTimestampUnixMs() - all.get(i - 1).getTimestampUnixMs())
+          .isGreaterThanOrEqualTo(99);
     }
   }
 
@@ -392,15 +476,23 @@ class InferenceGrpcServiceTest {
     var tok = h.blocking.tokenize(TokenizeRequest.newBuilder().setText("abc").build());
     assertThat(tok.getIdsList()).containsExactly(1, 2, 3);
     assertThat(tok.getNumTokens()).isEqualTo(3);
-    var chat = h.blocking.tokenize(TokenizeRequest.newBuilder().setChat(ChatPrompt.newBuilder()
-        .addMessages(ChatMessage.newBuilder().setRole("user").setContent("hi"))).build());
+    var chat =
+        h.blocking.tokenize(
+            TokenizeRequest.newBuilder()
+                .setChat(
+                    ChatPrompt.newBuilder()
+                        .addMessages(ChatMessage.newBuilder().setRole("user").setContent("hi")))
+                .build());
     assertThat(chat.getRendered()).isEqualTo("hi");
     var models = h.blocking.listModels(ListModelsRequest.getDefaultInstance());
-    assertThat(models.getModelsList()).singleElement().satisfies(m -> {
-      assertThat(m.getId()).isEqualTo("fake");
-      assertThat(m.getContextLength()).isEqualTo(512);
-      assertThat(m.getVocabSize()).isEqualTo(64);
-    });
+    assertThat(models.getModelsList())
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.getId()).isEqualTo("fake");
+              assertThat(m.getContextLength()).isEqualTo(512);
+              assertThat(m.getVocabSize()).isEqualTo(64);
+            });
     WorkerInfo info = h.blocking.getInfo(GetInfoRequest.getDefaultInstance());
     assertThat(info.getState()).isEqualTo(WorkerState.READY);
     assertThat(info.getNumKvBlocks()).isEqualTo(256);

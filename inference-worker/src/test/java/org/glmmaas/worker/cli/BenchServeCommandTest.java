@@ -21,30 +21,58 @@ class BenchServeCommandTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int run(String... args) {
-    return BenchServeCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+    return BenchServeCommand.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
   void benchmarksARunningWorkerAndPrintsTheJsonRows() {
-    WorkerProperties props = new WorkerProperties("w-bench", "/models/fake.gguf", "", "cpu", 1, "",
-        Duration.ofSeconds(1), new WorkerProperties.Grpc(0), new WorkerProperties.Scheduler(16, 512, 1024, 64),
-        new WorkerProperties.KvCache(16, DataSize.ofKilobytes(512), "f16", true),
-        new WorkerProperties.LoadReport(Duration.ofMillis(100)));
-    WorkerRuntime runtime = new WorkerRuntime(props, new FakeModelLoader(), e -> {}, SchedulerObserver.NONE,
-        Clock.systemUTC());
+    WorkerProperties props =
+        new WorkerProperties(
+            "w-bench",
+            "/models/fake.gguf",
+            "",
+            "cpu",
+            1,
+            "",
+            Duration.ofSeconds(1),
+            new WorkerProperties.Grpc(0),
+            new WorkerProperties.Scheduler(16, 512, 1024, 64),
+            new WorkerProperties.KvCache(16, DataSize.ofKilobytes(512), "f16", true),
+            new WorkerProperties.LoadReport(Duration.ofMillis(100)));
+    WorkerRuntime runtime =
+        new WorkerRuntime(
+            props, new FakeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
     WorkerGrpcServer server = new WorkerGrpcServer(runtime);
     server.start();
     runtime.start();
     try {
-      int code = run("--worker", "127.0.0.1:" + server.port(), "--concurrency", "1,4", "--requests", "4",
-          "--prompt-tokens", "27", "--gen-tokens", "8", "--json");
+      int code =
+          run(
+              "--worker",
+              "127.0.0.1:" + server.port(),
+              "--concurrency",
+              "1,4",
+              "--requests",
+              "4",
+              "--prompt-tokens",
+              "27",
+              "--gen-tokens",
+              "8",
+              "--json");
       assertThat(code).as(err.toString()).isZero();
       String json = out.toString(StandardCharsets.UTF_8).trim();
-      assertThat(json).startsWith("{\"rows\":[{\"concurrency\":1,\"gen_tok_s\":")
+      assertThat(json)
+          .startsWith("{\"rows\":[{\"concurrency\":1,\"gen_tok_s\":")
           .contains("{\"concurrency\":4,\"gen_tok_s\":")
-          .contains("\"ttft_ms_p50\":").contains("\"ttft_ms_p99\":").contains("\"itl_ms_p50\":")
-          .contains("\"itl_ms_p99\":").contains("\"sequential_gen_tok_s\":").endsWith("}");
+          .contains("\"ttft_ms_p50\":")
+          .contains("\"ttft_ms_p99\":")
+          .contains("\"itl_ms_p50\":")
+          .contains("\"itl_ms_p99\":")
+          .contains("\"sequential_gen_tok_s\":")
+          .endsWith("}");
     } finally {
       runtime.drainAndStop(Duration.ZERO);
       server.close();

@@ -15,8 +15,7 @@ import tools.jackson.databind.JsonNode;
 /** {@code glm engine generate} and {@code bench} end to end over a made model. */
 class EngineCommandsTest {
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   static Path model;
 
@@ -24,15 +23,36 @@ class EngineCommandsTest {
   static void makeModel() {
     assumeTrue(NativeGlmEngine.isAvailable(), NativeGlmEngine::unavailableReason);
     model = dir.resolve("tiny.gguf");
-    Run r = GlmCliTest.run("engine", "make-model", "--preset", "tiny", "--type", "q8_0",
-        "--out", model.toString());
+    Run r =
+        GlmCliTest.run(
+            "engine",
+            "make-model",
+            "--preset",
+            "tiny",
+            "--type",
+            "q8_0",
+            "--out",
+            model.toString());
     assertThat(r.code()).as(r.err()).isZero();
   }
 
   @Test
   void generatePrintsTheDocumentedJson() throws Exception {
-    Run r = GlmCliTest.run("engine", "generate", "--model", model.toString(), "--prompt-ids",
-        "1502,1504,1507,10,72", "--max-tokens", "6", "--top", "4", "--threads", "1", "--json");
+    Run r =
+        GlmCliTest.run(
+            "engine",
+            "generate",
+            "--model",
+            model.toString(),
+            "--prompt-ids",
+            "1502,1504,1507,10,72",
+            "--max-tokens",
+            "6",
+            "--top",
+            "4",
+            "--threads",
+            "1",
+            "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = EngineGenerateCommand.JSON.readTree(r.out());
     assertThat(j.get("prompt_ids").toString()).isEqualTo("[1502,1504,1507,10,72]");
@@ -44,8 +64,19 @@ class EngineCommandsTest {
 
     // the same prompt inside a --prompts batch gives the same answer
     Path prompts = Files.writeString(dir.resolve("p.json"), "[[7,8,9],[1502,1504,1507,10,72]]");
-    Run b = GlmCliTest.run("engine", "generate", "--model", model.toString(), "--prompts",
-        prompts.toString(), "--max-tokens", "6", "--top", "4", "--json");
+    Run b =
+        GlmCliTest.run(
+            "engine",
+            "generate",
+            "--model",
+            model.toString(),
+            "--prompts",
+            prompts.toString(),
+            "--max-tokens",
+            "6",
+            "--top",
+            "4",
+            "--json");
     assertThat(b.code()).as(b.err()).isZero();
     JsonNode arr = EngineGenerateCommand.JSON.readTree(b.out());
     assertThat(arr.size()).isEqualTo(2);
@@ -54,10 +85,12 @@ class EngineCommandsTest {
 
   @Test
   void generateReportsBadTokenIdsAndBadModelsAsOneLine() throws Exception {
-    Run r = GlmCliTest.run("engine", "generate", "--model", model.toString(), "--prompt-ids",
-        "1,2,99999");
+    Run r =
+        GlmCliTest.run(
+            "engine", "generate", "--model", model.toString(), "--prompt-ids", "1,2,99999");
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).contains("token id 99999 is outside the vocabulary")
+    assertThat(r.err())
+        .contains("token id 99999 is outside the vocabulary")
         .doesNotContain("\tat ");
     Path junk = Files.writeString(dir.resolve("junk.gguf"), "GGUF but not really");
     r = GlmCliTest.run("engine", "generate", "--model", junk.toString(), "--prompt-ids", "1");
@@ -67,8 +100,23 @@ class EngineCommandsTest {
 
   @Test
   void benchPrintsTheDocumentedJson() throws Exception {
-    Run r = GlmCliTest.run("engine", "bench", "--model", model.toString(), "--threads", "1",
-        "--batch", "1,2", "--prompt", "8", "--gen", "2", "--reps", "1", "--json");
+    Run r =
+        GlmCliTest.run(
+            "engine",
+            "bench",
+            "--model",
+            model.toString(),
+            "--threads",
+            "1",
+            "--batch",
+            "1,2",
+            "--prompt",
+            "8",
+            "--gen",
+            "2",
+            "--reps",
+            "1",
+            "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = EngineGenerateCommand.JSON.readTree(r.out());
     assertThat(j.get("prefill_tok_s").asDouble()).isPositive();

@@ -15,18 +15,20 @@ import tools.jackson.databind.JsonNode;
 
 class GlmCliTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   record Run(int code, String out, String err) {}
 
   static Run run(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = GlmCli.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
+    int code =
+        GlmCli.run(
+            List.of(args),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -39,8 +41,8 @@ class GlmCliTest {
 
   @Test
   void wiresTheTextBenchAndModelCommandsIncludingOneWordNames() {
-    assertThat(GlmCli.names()).contains("engine tokenize", "engine chat", "bench serve", "pull",
-        "models");
+    assertThat(GlmCli.names())
+        .contains("engine tokenize", "engine chat", "bench serve", "pull", "models");
     Run r = run("engine", "tokenize", "--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("glm engine tokenize");
@@ -50,8 +52,14 @@ class GlmCliTest {
     r = run("models", "--models-dir", dir.toString());
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("no models in");
-    r = run("engine", "chat", "--model", dir.resolve("missing.gguf").toString(), "--messages",
-        "[]");
+    r =
+        run(
+            "engine",
+            "chat",
+            "--model",
+            dir.resolve("missing.gguf").toString(),
+            "--messages",
+            "[]");
     assertThat(r.code()).isNotZero();
     assertThat(r.err()).doesNotContain("\tat ");
   }
@@ -86,13 +94,20 @@ class GlmCliTest {
     Files.writeString(model, "not a model");
     Path prompts = dir.resolve("p.json");
     Files.writeString(prompts, "[[1,2],[3,\"x\"]]");
-    Run r = run("engine", "generate", "--model", model.toString(), "--prompts",
-        prompts.toString());
+    Run r = run("engine", "generate", "--model", model.toString(), "--prompts", prompts.toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("item 1[1] is not a token id");
 
-    r = run("engine", "generate", "--model", model.toString(), "--prompts", prompts.toString(),
-        "--prompt-ids", "1,2");
+    r =
+        run(
+            "engine",
+            "generate",
+            "--model",
+            model.toString(),
+            "--prompts",
+            prompts.toString(),
+            "--prompt-ids",
+            "1,2");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("exactly one of --prompt-ids and --prompts");
   }
@@ -100,13 +115,25 @@ class GlmCliTest {
   @Test
   void makeModelWritesAReadableModelAndReportsJson() throws Exception {
     Path out = dir.resolve("tiny.gguf");
-    Run r = run("engine", "make-model", "--arch", "chatglm", "--preset", "tiny", "--type", "f16",
-        "--seed", "3", "--out", out.toString(), "--json");
+    Run r =
+        run(
+            "engine",
+            "make-model",
+            "--arch",
+            "chatglm",
+            "--preset",
+            "tiny",
+            "--type",
+            "f16",
+            "--seed",
+            "3",
+            "--out",
+            out.toString(),
+            "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = EngineGenerateCommand.JSON.readTree(r.out());
     assertThat(j.get("arch").asString()).isEqualTo("chatglm");
     assertThat(j.get("bytes").asLong()).isEqualTo(Files.size(out));
-    assertThat(GgufReader.read(out).metadata().string("general.architecture"))
-        .contains("chatglm");
+    assertThat(GgufReader.read(out).metadata().string("general.architecture")).contains("chatglm");
   }
 }

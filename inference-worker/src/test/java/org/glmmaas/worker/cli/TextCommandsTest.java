@@ -30,7 +30,8 @@ class TextCommandsTest {
     PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
     PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
     int code = tokenize ? TokenizeCommand.run(args, o, e) : ChatCommand.run(args, o, e);
-    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Result(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private static String model() {
@@ -42,7 +43,8 @@ class TextCommandsTest {
 
   @Test
   void tokenizeJsonGivesTheReferenceIdsAndText() {
-    Result r = tokenize("--model", model(), "--text", "[gMASK]<sop><|user|>\n你好<|assistant|>", "--json");
+    Result r =
+        tokenize("--model", model(), "--text", "[gMASK]<sop><|user|>\n你好<|assistant|>", "--json");
     assertThat(r.code()).isZero();
     JsonNode json = JsonMapper.builder().build().readTree(r.out());
     assertThat(json.get("ids").toString()).isEqualTo("[1502,1504,1507,10,310,160,676,1508]");
@@ -66,19 +68,25 @@ class TextCommandsTest {
 
   @Test
   void chatJsonRendersTheTemplateWithTheGenerationPrompt() {
-    Result r = chat("--model", model(), "--messages", "[{\"role\":\"user\",\"content\":\"你好\"}]", "--json");
+    Result r =
+        chat(
+            "--model", model(), "--messages", "[{\"role\":\"user\",\"content\":\"你好\"}]", "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode json = JsonMapper.builder().build().readTree(r.out());
-    assertThat(json.get("rendered").asString()).isEqualTo("[gMASK]<sop><|user|>\n你好<|assistant|>\n");
+    assertThat(json.get("rendered").asString())
+        .isEqualTo("[gMASK]<sop><|user|>\n你好<|assistant|>\n");
     assertThat(json.get("ids").get(0).asInt()).isEqualTo(1502);
-    assertThat(json.get("ids").get(json.get("ids").size() - 1).asInt()).isEqualTo(10); // "\n" is byte token 10 in the reference vocabulary
+    assertThat(json.get("ids").get(json.get("ids").size() - 1).asInt())
+        .isEqualTo(10); // "\n" is byte token 10 in the reference vocabulary
   }
 
   @Test
   void badInputGivesAClearErrorAndUsage() {
     Result missing = tokenize("--text", "x");
     assertThat(missing.code()).isEqualTo(2);
-    assertThat(missing.err()).contains("--model is required").contains("usage: glm engine tokenize");
+    assertThat(missing.err())
+        .contains("--model is required")
+        .contains("usage: glm engine tokenize");
 
     Result noFile = tokenize("--model", "/nonexistent.gguf", "--text", "x");
     assertThat(noFile.code()).isEqualTo(2);

@@ -12,8 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class GgufWriterTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void metadataAndTensorsRoundTripThroughTheReader() throws Exception {
@@ -24,20 +23,21 @@ class GgufWriterTest {
     byte[] q = new byte[2 * 34];
     q[0] = 0x3c; // fp16 1.0 little-endian is 00 3c; any bytes are fine for the round trip
     q[40] = 7;
-    GgufWriter w = new GgufWriter()
-        .putString("general.architecture", "glm4")
-        .putString("general.name", "中文 name")
-        .putUint32("glm4.block_count", 4_000_000_000L)
-        .putInt32("x.i32", -5)
-        .putUint64("x.u64", 1L << 40)
-        .putFloat32("x.f32", 1e-5f)
-        .putFloat64("x.f64", Math.PI)
-        .putBool("x.bool", true)
-        .putStrings("x.strings", List.of("a", "", "Ġb"))
-        .putInt32s("x.ints", new int[] {1, -2, 3})
-        .putFloat32s("x.floats", new float[] {0.5f, -1.25f})
-        .addTensor("a", GgmlType.F32, new long[] {3, 5}, a)
-        .addTensor("q", GgmlType.Q8_0, new long[] {64}, q);
+    GgufWriter w =
+        new GgufWriter()
+            .putString("general.architecture", "glm4")
+            .putString("general.name", "中文 name")
+            .putUint32("glm4.block_count", 4_000_000_000L)
+            .putInt32("x.i32", -5)
+            .putUint64("x.u64", 1L << 40)
+            .putFloat32("x.f32", 1e-5f)
+            .putFloat64("x.f64", Math.PI)
+            .putBool("x.bool", true)
+            .putStrings("x.strings", List.of("a", "", "Ġb"))
+            .putInt32s("x.ints", new int[] {1, -2, 3})
+            .putFloat32s("x.floats", new float[] {0.5f, -1.25f})
+            .addTensor("a", GgmlType.F32, new long[] {3, 5}, a)
+            .addTensor("q", GgmlType.Q8_0, new long[] {64}, q);
     Path f = dir.resolve("t.gguf");
     long size = w.write(f);
 
@@ -71,12 +71,18 @@ class GgufWriterTest {
   void rowSourcesStreamLargeTensorsInOrder() throws Exception {
     int rows = 5000;
     int n = 256;
-    GgufWriter w = new GgufWriter().putString("general.architecture", "glm4")
-        .addTensor("big", GgmlType.F32, new long[] {n, rows}, (row, dst) -> {
-          for (int i = 0; i < n; i++) {
-            dst.putFloat(row * 1000f + i);
-          }
-        });
+    GgufWriter w =
+        new GgufWriter()
+            .putString("general.architecture", "glm4")
+            .addTensor(
+                "big",
+                GgmlType.F32,
+                new long[] {n, rows},
+                (row, dst) -> {
+                  for (int i = 0; i < n; i++) {
+                    dst.putFloat(row * 1000f + i);
+                  }
+                });
     Path f = dir.resolve("big.gguf");
     w.write(f);
     GgufReader.GgufFile g = GgufReader.read(f);
@@ -92,9 +98,10 @@ class GgufWriterTest {
 
   @Test
   void rejectsRowsThatAreNotWholeBlocks() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new GgufWriter()
-            .addTensor("x", GgmlType.Q4_0, new long[] {48, 2}, new byte[0]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("multiple of 32");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new GgufWriter().addTensor("x", GgmlType.Q4_0, new long[] {48, 2}, new byte[0]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("multiple of 32");
   }
 
   private static byte[] slice(byte[] b, long off, int len) {

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 class QuantsTest {
 
@@ -31,7 +31,9 @@ class QuantsTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = GgmlType.class, names = {"F16", "Q8_0", "Q4_0", "Q6_K"})
+  @EnumSource(
+      value = GgmlType.class,
+      names = {"F16", "Q8_0", "Q4_0", "Q6_K"})
   void errorStaysWithinHalfAStepOfEachBlock(GgmlType t) {
     float[] x = gaussian(4096, 11, 0.02f);
     float[] y = roundTrip(t, x);
@@ -46,14 +48,16 @@ class QuantsTest {
       // a full step
       for (int i = 0; i < bs; i++) {
         float v = x[b * bs + i];
-        float bound = switch (t) {
-          case F16 -> Math.max(Math.abs(v) * 0x1p-11f, 0x1p-25f);
-          case Q8_0 -> amax / 127 * (0.5f + 127 * 0x1p-11f);
-          case Q4_0 -> amax / 8 * (1 + 8 * 0x1p-11f);
-          default -> amax / 31 * 1.3f * 0.5f; // Q6_K: 6 bits with 8-bit sub-block scales
-        };
+        float bound =
+            switch (t) {
+              case F16 -> Math.max(Math.abs(v) * 0x1p-11f, 0x1p-25f);
+              case Q8_0 -> amax / 127 * (0.5f + 127 * 0x1p-11f);
+              case Q4_0 -> amax / 8 * (1 + 8 * 0x1p-11f);
+              default -> amax / 31 * 1.3f * 0.5f; // Q6_K: 6 bits with 8-bit sub-block scales
+            };
         assertThat(Math.abs(y[b * bs + i] - v))
-            .as("%s block %d value %d", t, b, i).isLessThanOrEqualTo(bound * 1.0001f);
+            .as("%s block %d value %d", t, b, i)
+            .isLessThanOrEqualTo(bound * 1.0001f);
       }
     }
   }

@@ -16,27 +16,33 @@ class MemoryPlanTest {
   @Test
   void aModelThatDoesNotFitIsRefusedWithItsNumbersAndWhatToChange() {
     // glm-4-9b-chat Q8_0: 9.99 GB of tensors, a 1 GB KV budget, 0.4 GB scratch
-    MemoryPlan plan = new MemoryPlan("glm-4-9b-chat-Q8_0.gguf", 9_990_000_000L, 1_000_000_000L, 400_000_000L);
+    MemoryPlan plan =
+        new MemoryPlan("glm-4-9b-chat-Q8_0.gguf", 9_990_000_000L, 1_000_000_000L, 400_000_000L);
     assertThat(plan.peakBytes()).isEqualTo(11_988_000_000L + 1_400_000_000L);
     assertThat(plan.steadyBytes()).isEqualTo(10_989_000_000L + 1_400_000_000L);
 
     String refusal = plan.refusal(new AvailableMemory.Reading(7_800_000_000L, "MemAvailable"));
 
-    assertThat(refusal).isEqualTo("model glm-4-9b-chat-Q8_0.gguf needs 9.99 GB of weights x 1.1 ="
-        + " 10.99 GB once loaded (the CPU engine keeps a repacked copy; x 1.2 = 11.99 GB at the peak"
-        + " while loading) + 1.00 GB KV (glm.worker.kv-cache.memory) + 0.40 GB scratch = 12.39 GB"
-        + " (13.39 GB at the peak), but 7.80 GB is available (MemAvailable); lower"
-        + " glm.worker.kv-cache.memory or use a smaller quantisation");
-    assertThat(plan.loadWarning(new AvailableMemory.Reading(7_800_000_000L, "MemAvailable"))).isNull();
+    assertThat(refusal)
+        .isEqualTo(
+            "model glm-4-9b-chat-Q8_0.gguf needs 9.99 GB of weights x 1.1 ="
+                + " 10.99 GB once loaded (the CPU engine keeps a repacked copy; x 1.2 = 11.99 GB at the peak"
+                + " while loading) + 1.00 GB KV (glm.worker.kv-cache.memory) + 0.40 GB scratch = 12.39 GB"
+                + " (13.39 GB at the peak), but 7.80 GB is available (MemAvailable); lower"
+                + " glm.worker.kv-cache.memory or use a smaller quantisation");
+    assertThat(plan.loadWarning(new AvailableMemory.Reading(7_800_000_000L, "MemAvailable")))
+        .isNull();
   }
 
   @Test
   void aModelWhoseSteadyStateFitsLoadsAndOnlyAPeakBeyondTheAvailableWarns() {
-    MemoryPlan plan = new MemoryPlan("glm-4-9b-chat-Q8_0.gguf", 9_990_000_000L, 1_073_741_824L, 200_000_000L);
+    MemoryPlan plan =
+        new MemoryPlan("glm-4-9b-chat-Q8_0.gguf", 9_990_000_000L, 1_073_741_824L, 200_000_000L);
     // steady 12.26 GB, peak 13.26 GB: 12.5 GB available fits once loaded, not at the peak
     AvailableMemory.Reading here = new AvailableMemory.Reading(12_500_000_000L, "MemAvailable");
     assertThat(plan.refusal(here)).isNull();
-    assertThat(plan.loadWarning(here)).contains("the load's peak (13.26 GB")
+    assertThat(plan.loadWarning(here))
+        .contains("the load's peak (13.26 GB")
         .contains("exceeds the 12.50 GB available (MemAvailable)")
         .contains("it fits once loaded (12.26 GB)");
     AvailableMemory.Reading plenty = new AvailableMemory.Reading(plan.peakBytes(), "MemAvailable");
@@ -55,7 +61,8 @@ class MemoryPlanTest {
   @Test
   void availableMemoryIsMemAvailableOrTheCgroupHeadroomWhicheverIsLess() throws IOException {
     Files.createDirectories(root.resolve("proc"));
-    Files.writeString(root.resolve("proc/meminfo"),
+    Files.writeString(
+        root.resolve("proc/meminfo"),
         "MemTotal:       24000000 kB\nMemFree:         1000000 kB\nMemAvailable:    8000000 kB\n");
     AvailableMemory mem = AvailableMemory.under(root);
     assertThat(mem.read()).contains(new AvailableMemory.Reading(8_192_000_000L, "MemAvailable"));
@@ -66,8 +73,9 @@ class MemoryPlanTest {
 
     Files.writeString(cg.resolve("memory.max"), "4294967296\n");
     Files.writeString(cg.resolve("memory.current"), "1073741824\n");
-    assertThat(mem.read()).contains(
-        new AvailableMemory.Reading(3_221_225_472L, "cgroup memory.max - memory.current"));
+    assertThat(mem.read())
+        .contains(
+            new AvailableMemory.Reading(3_221_225_472L, "cgroup memory.max - memory.current"));
   }
 
   @Test

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.util.unit.DataSize;
 
 /**
- * Memory planning at load on the native engine, with the available memory faked: a model that
- * does not fit is refused with numbers before any engine context (repacked weights, KV pool,
- * threads) exists; one that fits loads and serves.
+ * Memory planning at load on the native engine, with the available memory faked: a model that does
+ * not fit is refused with numbers before any engine context (repacked weights, KV pool, threads)
+ * exists; one that fits loads and serves.
  */
 class NativeModelLoaderMemoryTest {
 
@@ -31,14 +31,25 @@ class NativeModelLoaderMemoryTest {
 
   @BeforeAll
   static void makeModel() throws Exception {
-    assumeTrue(NativeGlmEngine.isAvailable(), () -> "libglm not loadable: " + NativeGlmEngine.unavailableReason());
+    assumeTrue(
+        NativeGlmEngine.isAvailable(),
+        () -> "libglm not loadable: " + NativeGlmEngine.unavailableReason());
     model = dir.resolve("tiny-glm4-q8_0.gguf");
-    ModelMaker.make(new ModelMaker.Spec(ModelArch.GLM4, ModelPreset.TINY, WeightType.Q8_0, 1), model);
+    ModelMaker.make(
+        new ModelMaker.Spec(ModelArch.GLM4, ModelPreset.TINY, WeightType.Q8_0, 1), model);
   }
 
   static WorkerProperties props(DataSize kvBudget) {
-    return new WorkerProperties("mem-test", model.toString(), "", "cpu", 2, "", Duration.ofSeconds(1),
-        new WorkerProperties.Grpc(0), new WorkerProperties.Scheduler(4, 64, 0, 8),
+    return new WorkerProperties(
+        "mem-test",
+        model.toString(),
+        "",
+        "cpu",
+        2,
+        "",
+        Duration.ofSeconds(1),
+        new WorkerProperties.Grpc(0),
+        new WorkerProperties.Scheduler(4, 64, 0, 8),
         new WorkerProperties.KvCache(16, kvBudget, "f16", true),
         new WorkerProperties.LoadReport(Duration.ofMillis(100)));
   }
@@ -54,7 +65,8 @@ class NativeModelLoaderMemoryTest {
 
     assertThatThrownBy(() -> loader.load(props(DataSize.ofMegabytes(64))))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("model tiny-glm4-q8_0.gguf needs 0.00 GB of weights x 1.1 = 0.00 GB once loaded")
+        .hasMessageStartingWith(
+            "model tiny-glm4-q8_0.gguf needs 0.00 GB of weights x 1.1 = 0.00 GB once loaded")
         .hasMessageContaining("+ 0.07 GB KV (glm.worker.kv-cache.memory) + ")
         .hasMessageContaining("at the peak), but 0.05 GB is available (fake MemAvailable)")
         .hasMessageEndingWith("lower glm.worker.kv-cache.memory or use a smaller quantisation");
@@ -68,7 +80,8 @@ class NativeModelLoaderMemoryTest {
     // tiny: 2 layers x 2 KV heads x 32 dims x 16 tokens x K and V x f16 = 8192 bytes a block
     assertThatThrownBy(() -> loader.load(props(DataSize.ofBytes(4000))))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("glm.worker.kv-cache.memory (4000 bytes) is below one KV block of tiny-glm4-q8_0.gguf")
+        .hasMessageContaining(
+            "glm.worker.kv-cache.memory (4000 bytes) is below one KV block of tiny-glm4-q8_0.gguf")
         .hasMessageContaining("= 8192 bytes); raise it to at least 8192 bytes");
     assertThat(NativeGlmEngine.numContextsCreated()).isEqualTo(contexts);
   }
@@ -76,8 +89,11 @@ class NativeModelLoaderMemoryTest {
   @Test
   void aModelThatFitsLoadsAndItsEngineRuns() {
     long contexts = NativeGlmEngine.numContextsCreated();
-    try (LoadedModel loaded = new NativeModelLoader(fake(64L << 30)).load(props(DataSize.ofMegabytes(1)))) {
-      assertThat(NativeGlmEngine.numContextsCreated()).as("load alone creates no context").isEqualTo(contexts);
+    try (LoadedModel loaded =
+        new NativeModelLoader(fake(64L << 30)).load(props(DataSize.ofMegabytes(1)))) {
+      assertThat(NativeGlmEngine.numContextsCreated())
+          .as("load alone creates no context")
+          .isEqualTo(contexts);
       assertThat(loaded.description().quantization()).isEqualTo("Q8_0");
       assertThat(loaded.kvBlockBytes(16, "f16")).isEqualTo(8192);
       try (Engine engine = loaded.createEngine(128, 16, "f16")) {
@@ -89,11 +105,17 @@ class NativeModelLoaderMemoryTest {
 
   @Test
   void theWorkerReportsTheRefusalAndStaysOutOfReady() {
-    WorkerRuntime runtime = new WorkerRuntime(props(DataSize.ofMegabytes(64)), new NativeModelLoader(fake(1_000_000L)),
-        e -> {}, org.glmmaas.worker.scheduler.SchedulerObserver.NONE, java.time.Clock.systemUTC());
+    WorkerRuntime runtime =
+        new WorkerRuntime(
+            props(DataSize.ofMegabytes(64)),
+            new NativeModelLoader(fake(1_000_000L)),
+            e -> {},
+            org.glmmaas.worker.scheduler.SchedulerObserver.NONE,
+            java.time.Clock.systemUTC());
     runtime.start();
     assertThat(runtime.isReady()).isFalse();
-    assertThat(runtime.failure()).startsWith("model load failed: model tiny-glm4-q8_0.gguf needs")
+    assertThat(runtime.failure())
+        .startsWith("model load failed: model tiny-glm4-q8_0.gguf needs")
         .contains("but 0.00 GB is available (fake MemAvailable)");
   }
 }

@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.util.unit.DataSize;
 
 /**
- * The whole worker on the native engine with a reference model: continuous batching must not
- * change what a request produces. Skips without ../shared or libglm.
+ * The whole worker on the native engine with a reference model: continuous batching must not change
+ * what a request produces. Skips without ../shared or libglm.
  */
 class NativeServingTest {
 
@@ -49,12 +49,25 @@ class NativeServingTest {
     assumeTrue(shared != null, "glm.shared.dir is not set");
     Path model = Path.of(shared, "reference", "models", "small-glm4-q8_0.gguf");
     assumeTrue(Files.isReadable(model), () -> model + " is absent");
-    assumeTrue(NativeGlmEngine.isAvailable(), () -> "libglm not loadable: " + NativeGlmEngine.unavailableReason());
-    WorkerProperties props = new WorkerProperties("native-test", model.toString(), "small", "cpu", 2, "",
-        Duration.ofSeconds(5), new WorkerProperties.Grpc(0), new WorkerProperties.Scheduler(16, 512, 1024, 64),
-        new WorkerProperties.KvCache(16, DataSize.ofMegabytes(64), "f16", true),
-        new WorkerProperties.LoadReport(Duration.ofMillis(100)));
-    runtime = new WorkerRuntime(props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
+    assumeTrue(
+        NativeGlmEngine.isAvailable(),
+        () -> "libglm not loadable: " + NativeGlmEngine.unavailableReason());
+    WorkerProperties props =
+        new WorkerProperties(
+            "native-test",
+            model.toString(),
+            "small",
+            "cpu",
+            2,
+            "",
+            Duration.ofSeconds(5),
+            new WorkerProperties.Grpc(0),
+            new WorkerProperties.Scheduler(16, 512, 1024, 64),
+            new WorkerProperties.KvCache(16, DataSize.ofMegabytes(64), "f16", true),
+            new WorkerProperties.LoadReport(Duration.ofMillis(100)));
+    runtime =
+        new WorkerRuntime(
+            props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
     String name = InProcessServerBuilder.generateName();
     server = new WorkerGrpcServer(runtime, InProcessServerBuilder.forName(name));
     server.start();
@@ -102,12 +115,21 @@ class NativeServingTest {
       c.addMessages(ChatMessage.newBuilder().setRole("system").setContent(system));
     }
     c.addMessages(ChatMessage.newBuilder().setRole("user").setContent(user));
-    return GenerateRequest.newBuilder().setRequestId(id).setChat(c).setTenantId("t-" + id)
-        .setReturnTokenIds(true).setSampling(sampling).build();
+    return GenerateRequest.newBuilder()
+        .setRequestId(id)
+        .setChat(c)
+        .setTenantId("t-" + id)
+        .setReturnTokenIds(true)
+        .setSampling(sampling)
+        .build();
   }
 
   static SamplingParams greedy(int n) {
-    return SamplingParams.newBuilder().setTemperature(0f).setMaxTokens(n).setIgnoreEos(true).build();
+    return SamplingParams.newBuilder()
+        .setTemperature(0f)
+        .setMaxTokens(n)
+        .setIgnoreEos(true)
+        .build();
   }
 
   static List<Result> concurrently(List<GenerateRequest> requests) throws Exception {
@@ -128,12 +150,21 @@ class NativeServingTest {
   void sixteenConcurrentGreedyStreamsEachMatchTheirPromptAlone() throws Exception {
     List<GenerateRequest> reqs = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      reqs.add(chat("g" + i, null, "Question number " + i + ": " + "tell me something ".repeat(1 + i % 5),
-          greedy(24 + i % 3 * 8)));
+      reqs.add(
+          chat(
+              "g" + i,
+              null,
+              "Question number " + i + ": " + "tell me something ".repeat(1 + i % 5),
+              greedy(24 + i % 3 * 8)));
     }
     List<Result> alone = new ArrayList<>();
     for (GenerateRequest r : reqs) {
-      alone.add(generate(r.toBuilder().setRequestId(r.getRequestId() + "-alone").setTenantId("alone-" + r.getRequestId()).build()));
+      alone.add(
+          generate(
+              r.toBuilder()
+                  .setRequestId(r.getRequestId() + "-alone")
+                  .setTenantId("alone-" + r.getRequestId())
+                  .build()));
     }
     List<Result> together = concurrently(reqs);
     for (int i = 0; i < 16; i++) {
@@ -146,22 +177,35 @@ class NativeServingTest {
   @Test
   void aSharedSystemPromptIsServedFromThePrefixCacheWithTheSameOutput() {
     String system = "You are a careful assistant. Answer briefly and precisely. ".repeat(4);
-    GenerateRequest first = chat("p1", system, "What is a block table?", greedy(16)).toBuilder().setTenantId("acme").build();
-    GenerateRequest second = chat("p2", system, "What is a block table?", greedy(16)).toBuilder().setTenantId("acme").build();
+    GenerateRequest first =
+        chat("p1", system, "What is a block table?", greedy(16)).toBuilder()
+            .setTenantId("acme")
+            .build();
+    GenerateRequest second =
+        chat("p2", system, "What is a block table?", greedy(16)).toBuilder()
+            .setTenantId("acme")
+            .build();
     Result a = generate(first);
     Result b = generate(second);
     assertThat(a.finished().getUsage().getCachedTokens()).isZero();
     assertThat(b.finished().getUsage().getCachedTokens()).isPositive();
     assertThat(b.tokens()).isEqualTo(a.tokens());
-    Result otherTenant = generate(second.toBuilder().setRequestId("p3").setTenantId("other").build());
+    Result otherTenant =
+        generate(second.toBuilder().setRequestId("p3").setTenantId("other").build());
     assertThat(otherTenant.finished().getUsage().getCachedTokens()).isZero();
     assertThat(otherTenant.tokens()).isEqualTo(a.tokens());
   }
 
   @Test
   void seededSamplingIsReproducibleAloneAndAmongFifteenOthers() throws Exception {
-    SamplingParams seeded = SamplingParams.newBuilder().setTemperature(0.9f).setTopP(0.95f).setSeed(1234)
-        .setMaxTokens(24).setIgnoreEos(true).build();
+    SamplingParams seeded =
+        SamplingParams.newBuilder()
+            .setTemperature(0.9f)
+            .setTopP(0.95f)
+            .setSeed(1234)
+            .setMaxTokens(24)
+            .setIgnoreEos(true)
+            .build();
     GenerateRequest probe = chat("s0", null, "Write a short line about batching.", seeded);
     Result alone = generate(probe);
     List<GenerateRequest> reqs = new ArrayList<>();

@@ -33,18 +33,34 @@ class RealVocabularyScaleTest {
 
   @Test
   void aFullSizeVocabularyLoadsThroughTheWorkerAndRoundTripsText() throws Exception {
-    assumeTrue(NativeGlmEngine.isAvailable(), () -> "libglm not loadable: " + NativeGlmEngine.unavailableReason());
+    assumeTrue(
+        NativeGlmEngine.isAvailable(),
+        () -> "libglm not loadable: " + NativeGlmEngine.unavailableReason());
     SyntheticVocab vocab = SyntheticVocab.build(SyntheticVocab.SAMPLE, GLM4_VOCAB, 5);
-    ModelPreset preset = new ModelPreset("micro-151k", 64, 1, 2, 1, 32, 16, 128, 256, GLM4_VOCAB, 10000f, 1e-5f);
+    ModelPreset preset =
+        new ModelPreset("micro-151k", 64, 1, 2, 1, 32, 16, 128, 256, GLM4_VOCAB, 10000f, 1e-5f);
     Path model = dir.resolve("micro-151k.gguf");
-    ModelMaker.make(new ModelMaker.Spec(ModelArch.GLM4, preset, WeightType.Q8_0, 1), vocab.toBpeVocabulary(), model);
+    ModelMaker.make(
+        new ModelMaker.Spec(ModelArch.GLM4, preset, WeightType.Q8_0, 1),
+        vocab.toBpeVocabulary(),
+        model);
 
-    WorkerProperties props = new WorkerProperties("vocab-test", model.toString(), "", "cpu", 2, "",
-        Duration.ofSeconds(1), new WorkerProperties.Grpc(0), new WorkerProperties.Scheduler(4, 64, 0, 8),
-        new WorkerProperties.KvCache(16, DataSize.ofMegabytes(1), "f16", true),
-        new WorkerProperties.LoadReport(Duration.ofMillis(100)));
-    WorkerRuntime runtime = new WorkerRuntime(props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE,
-        Clock.systemUTC());
+    WorkerProperties props =
+        new WorkerProperties(
+            "vocab-test",
+            model.toString(),
+            "",
+            "cpu",
+            2,
+            "",
+            Duration.ofSeconds(1),
+            new WorkerProperties.Grpc(0),
+            new WorkerProperties.Scheduler(4, 64, 0, 8),
+            new WorkerProperties.KvCache(16, DataSize.ofMegabytes(1), "f16", true),
+            new WorkerProperties.LoadReport(Duration.ofMillis(100)));
+    WorkerRuntime runtime =
+        new WorkerRuntime(
+            props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
     try {
       runtime.start();
       assertThat(runtime.isReady()).as(String.valueOf(runtime.failure())).isTrue();
@@ -55,8 +71,12 @@ class RealVocabularyScaleTest {
       Tokenizer inMemory = vocab.tokenizer();
       String text = SyntheticVocab.SAMPLE + " 未登录的字 ünïcödé ⅀ and the unseen word zyxwvut";
       int[] ids = loaded.encode(text, false);
-      assertThat(ids).as("same ids as the vocabulary built in memory").isEqualTo(inMemory.encode(text, false));
-      assertThat(ids.length).as("merges applied").isLessThan(text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length * 3 / 4);
+      assertThat(ids)
+          .as("same ids as the vocabulary built in memory")
+          .isEqualTo(inMemory.encode(text, false));
+      assertThat(ids.length)
+          .as("merges applied")
+          .isLessThan(text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length * 3 / 4);
       assertThat(loaded.decode(ids)).isEqualTo(text);
       int[] specials = loaded.encode("<|user|>\nhi<|assistant|>", true);
       assertThat(specials[0]).isEqualTo(GLM4_VOCAB - SyntheticVocab.SPECIALS.length + 7);

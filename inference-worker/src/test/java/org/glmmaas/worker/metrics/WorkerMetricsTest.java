@@ -23,11 +23,14 @@ class WorkerMetricsTest {
     m.onStep(Duration.ofMillis(40), 17, 3);
     m.onPreemption();
     m.onPrefixLookup(10, 4);
-    RequestTimings t = new RequestTimings(Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO, 0);
+    RequestTimings t =
+        new RequestTimings(
+            Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO, 0);
     m.onFinished(new FinishInfo(FinishReason.STOP, null, null, 27, 16, 64, true, t));
     String text = registry.scrape();
     assertThat(text)
-        .contains("glm_request_time_to_first_token_seconds_count{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 1")
+        .contains(
+            "glm_request_time_to_first_token_seconds_count{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 1")
         .contains("glm_request_inter_token_latency_seconds_count")
         .contains("glm_engine_step_seconds_count")
         .contains("glm_num_requests_running{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 3")
@@ -35,9 +38,11 @@ class WorkerMetricsTest {
         .contains("glm_kv_cache_usage_ratio{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 0.75")
         .contains("glm_prompt_tokens_total{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 27")
         .contains("glm_generation_tokens_total{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 64")
-        .contains("glm_request_success_total{device=\"cpu\",finish_reason=\"stop\",model=\"glm-4\",worker=\"w1\"} 1")
+        .contains(
+            "glm_request_success_total{device=\"cpu\",finish_reason=\"stop\",model=\"glm-4\",worker=\"w1\"} 1")
         .contains("glm_num_preemptions_total{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 1")
         .contains("glm_prefix_cache_hits_total{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 4")
-        .contains("glm_prefix_cache_queries_total{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 10");
+        .contains(
+            "glm_prefix_cache_queries_total{device=\"cpu\",model=\"glm-4\",worker=\"w1\"} 10");
   }
 }

@@ -20,8 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ModelMakerTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void sameSeedSameBytesOtherSeedOtherWeights() throws Exception {
@@ -40,11 +39,12 @@ class ModelMakerTest {
   @Test
   void glm4FileHasTheArchitecturesTensorsShapesAndTypes() throws Exception {
     Path f = dir.resolve("g.gguf");
-    var r = ModelMaker.make(
-        new ModelMaker.Spec(ModelArch.GLM4, ModelPreset.SMALL, WeightType.Q4_0, 1), f);
+    var r =
+        ModelMaker.make(
+            new ModelMaker.Spec(ModelArch.GLM4, ModelPreset.SMALL, WeightType.Q4_0, 1), f);
     GgufReader.GgufFile g = GgufReader.read(f);
-    Map<String, GgufReader.TensorInfo> t = g.tensors().stream()
-        .collect(Collectors.toMap(GgufReader.TensorInfo::name, x -> x));
+    Map<String, GgufReader.TensorInfo> t =
+        g.tensors().stream().collect(Collectors.toMap(GgufReader.TensorInfo::name, x -> x));
     assertThat(t).hasSize(3 + 4 * 13);
     assertThat(t.get("blk.3.attn_q.weight").dims()).containsExactly(256, 256);
     assertThat(t.get("blk.3.attn_k.weight").dims()).containsExactly(256, 128);
@@ -73,12 +73,16 @@ class ModelMakerTest {
     Path f = dir.resolve("c.gguf");
     ModelMaker.make(new ModelMaker.Spec(ModelArch.CHATGLM, ModelPreset.TINY, WeightType.F32, 1), f);
     GgufReader.GgufFile g = GgufReader.read(f);
-    Set<String> names = g.tensors().stream().map(GgufReader.TensorInfo::name)
-        .collect(Collectors.toSet());
-    assertThat(names).contains("blk.1.attn_qkv.weight", "blk.1.attn_qkv.bias")
+    Set<String> names =
+        g.tensors().stream().map(GgufReader.TensorInfo::name).collect(Collectors.toSet());
+    assertThat(names)
+        .contains("blk.1.attn_qkv.weight", "blk.1.attn_qkv.bias")
         .doesNotContain("blk.0.attn_q.weight", "blk.0.post_ffw_norm.weight");
-    var qkv = g.tensors().stream().filter(x -> x.name().equals("blk.0.attn_qkv.weight"))
-        .findFirst().orElseThrow();
+    var qkv =
+        g.tensors().stream()
+            .filter(x -> x.name().equals("blk.0.attn_qkv.weight"))
+            .findFirst()
+            .orElseThrow();
     assertThat(qkv.dims()).containsExactly(128, 128 + 2 * 64);
     // weights really are N(0, 0.02) and norms 1
     ByteBuffer data = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.LITTLE_ENDIAN);
@@ -127,21 +131,35 @@ class ModelMakerTest {
       assertThat(types[eos + i]).isEqualTo(3);
     }
     assertThat(types[1535]).isEqualTo(5);
-    assertThat(m.string("tokenizer.chat_template")).hasValueSatisfying(t -> assertThat(t)
-        .startsWith("[gMASK]<sop>").contains("<|assistant|>\n"));
+    assertThat(m.string("tokenizer.chat_template"))
+        .hasValueSatisfying(
+            t -> assertThat(t).startsWith("[gMASK]<sop>").contains("<|assistant|>\n"));
   }
 
   @Test
   void oneBillionPresetIsThePerfBenchShape() {
     ModelPreset p = ModelPreset.parse("1b");
-    long perLayer = (long) p.embeddingLength() * (p.qDim() + 2 * p.kvDim()) + p.qDim()
-        + 2L * p.kvDim() + (long) p.qDim() * p.embeddingLength()
-        + 3L * p.embeddingLength() * p.feedForwardLength() + 4L * p.embeddingLength();
-    long total = perLayer * p.numLayers() + 2L * p.vocabSize() * p.embeddingLength()
-        + p.embeddingLength();
+    long perLayer =
+        (long) p.embeddingLength() * (p.qDim() + 2 * p.kvDim())
+            + p.qDim()
+            + 2L * p.kvDim()
+            + (long) p.qDim() * p.embeddingLength()
+            + 3L * p.embeddingLength() * p.feedForwardLength()
+            + 4L * p.embeddingLength();
+    long total =
+        perLayer * p.numLayers() + 2L * p.vocabSize() * p.embeddingLength() + p.embeddingLength();
     assertThat(total).isBetween(1_065_000_000L, 1_075_000_000L);
-    assertThat(List.of(p.embeddingLength(), p.numLayers(), p.numHeads(), p.numKvHeads(),
-        p.headDim(), p.numRot(), p.feedForwardLength(), p.contextLength(), p.vocabSize()))
+    assertThat(
+            List.of(
+                p.embeddingLength(),
+                p.numLayers(),
+                p.numHeads(),
+                p.numKvHeads(),
+                p.headDim(),
+                p.numRot(),
+                p.feedForwardLength(),
+                p.contextLength(),
+                p.vocabSize()))
         .containsExactly(2048, 18, 16, 2, 128, 64, 6912, 4096, 32768);
   }
 }

@@ -21,18 +21,31 @@ class ModelInventoryTest {
 
   /** A Q4_K_M-style file: Q4_K matrices, a Q6_K head, an F32 norm (tensor bytes are zeros). */
   private Path q4KmFile() throws Exception {
-    GgufWriter w = new GgufWriter()
-        .putString("general.architecture", "glm4")
-        .putUint32("general.file_type", 15)
-        .putUint32("glm4.context_length", 2048)
-        .putUint32("glm4.block_count", 1)
-        .putUint32("glm4.embedding_length", 256)
-        .putUint32("glm4.attention.head_count", 4)
-        .putUint32("glm4.attention.head_count_kv", 2)
-        .putUint32("glm4.attention.key_length", 64);
-    w.addTensor("blk.0.ffn_up.weight", GgmlType.Q4_K, new long[] {256, 512}, new byte[(int) GgmlType.Q4_K.rowBytes(256) * 512]);
-    w.addTensor("blk.0.ffn_down.weight", GgmlType.Q5_K, new long[] {256, 256}, new byte[(int) GgmlType.Q5_K.rowBytes(256) * 256]);
-    w.addTensor("output.weight", GgmlType.Q6_K, new long[] {256, 64}, new byte[(int) GgmlType.Q6_K.rowBytes(256) * 64]);
+    GgufWriter w =
+        new GgufWriter()
+            .putString("general.architecture", "glm4")
+            .putUint32("general.file_type", 15)
+            .putUint32("glm4.context_length", 2048)
+            .putUint32("glm4.block_count", 1)
+            .putUint32("glm4.embedding_length", 256)
+            .putUint32("glm4.attention.head_count", 4)
+            .putUint32("glm4.attention.head_count_kv", 2)
+            .putUint32("glm4.attention.key_length", 64);
+    w.addTensor(
+        "blk.0.ffn_up.weight",
+        GgmlType.Q4_K,
+        new long[] {256, 512},
+        new byte[(int) GgmlType.Q4_K.rowBytes(256) * 512]);
+    w.addTensor(
+        "blk.0.ffn_down.weight",
+        GgmlType.Q5_K,
+        new long[] {256, 256},
+        new byte[(int) GgmlType.Q5_K.rowBytes(256) * 256]);
+    w.addTensor(
+        "output.weight",
+        GgmlType.Q6_K,
+        new long[] {256, 64},
+        new byte[(int) GgmlType.Q6_K.rowBytes(256) * 64]);
     w.addTensor("output_norm.weight", GgmlType.F32, new long[] {256}, new byte[256 * 4]);
     Path p = dir.resolve("glm-k.gguf");
     w.write(p);
@@ -48,21 +61,44 @@ class ModelInventoryTest {
     assertThat(m.unsupportedTypes()).isEmpty();
 
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    assertThat(ModelsCommand.run(new String[] {"--models-dir", dir.toString()},
-        new PrintStream(out, true, StandardCharsets.UTF_8), System.err, Map.of())).isZero();
+    assertThat(
+            ModelsCommand.run(
+                new String[] {"--models-dir", dir.toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                System.err,
+                Map.of()))
+        .isZero();
     String table = out.toString(StandardCharsets.UTF_8);
-    assertThat(table).contains("glm-k").contains("Q4_K_M").contains("F32x1 Q4_Kx1 Q5_Kx1 Q6_Kx1")
+    assertThat(table)
+        .contains("glm-k")
+        .contains("Q4_K_M")
+        .contains("F32x1 Q4_Kx1 Q5_Kx1 Q6_Kx1")
         .doesNotContain("cannot run");
     out.reset();
-    ModelsCommand.run(new String[] {"--models-dir", dir.toString(), "--json"},
-        new PrintStream(out, true, StandardCharsets.UTF_8), System.err, Map.of());
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("\"file_type\":\"Q4_K_M\"").contains("\"runs\":true");
+    ModelsCommand.run(
+        new String[] {"--models-dir", dir.toString(), "--json"},
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        System.err,
+        Map.of());
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("\"file_type\":\"Q4_K_M\"")
+        .contains("\"runs\":true");
   }
 
   @Test
   void typesTheEngineDoesNotRunAreNamed() {
-    ModelInventory.LocalModel m = new ModelInventory.LocalModel(dir.resolve("x.gguf"), "x", "glm4", 1, "Q3_K_M",
-        Map.of("Q3_K", 10, "Q4_K", 3, "F32", 2), 2048, 100, 0, null);
+    ModelInventory.LocalModel m =
+        new ModelInventory.LocalModel(
+            dir.resolve("x.gguf"),
+            "x",
+            "glm4",
+            1,
+            "Q3_K_M",
+            Map.of("Q3_K", 10, "Q4_K", 3, "F32", 2),
+            2048,
+            100,
+            0,
+            null);
     assertThat(m.unsupportedTypes()).containsExactly("Q3_K");
   }
 
@@ -72,7 +108,8 @@ class ModelInventoryTest {
     assumeTrue(shared != null, "glm.shared.dir is not set");
     Path q4km = Path.of(shared, "reference", "models", "small-glm4-q4_k_m.gguf");
     Path q6k = Path.of(shared, "reference", "models", "small-glm4-q6_k.gguf");
-    assumeTrue(Files.isReadable(q4km) && Files.isReadable(q6k), "K-quant reference models are absent");
+    assumeTrue(
+        Files.isReadable(q4km) && Files.isReadable(q6k), "K-quant reference models are absent");
     ModelInventory.LocalModel a = ModelInventory.describe(q4km);
     assertThat(a.fileType()).isEqualTo("Q4_K_M");
     assertThat(a.tensorTypes()).containsKeys("Q4_K", "Q6_K");

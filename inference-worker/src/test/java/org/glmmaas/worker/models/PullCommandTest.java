@@ -38,8 +38,10 @@ class PullCommandTest {
   private HttpServer server;
   private byte[] file;
   private String sha;
+
   /** When > 0, the next full (non-range) response is cut after this many bytes. */
   private final AtomicInteger cutAfter = new AtomicInteger();
+
   private volatile boolean corrupt;
   private final List<String> ranges = new CopyOnWriteArrayList<>();
 
@@ -73,8 +75,8 @@ class PullCommandTest {
     int from = 0;
     if (range != null) {
       from = Integer.parseInt(range.replace("bytes=", "").replace("-", ""));
-      ex.getResponseHeaders().add("Content-Range",
-          "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+      ex.getResponseHeaders()
+          .add("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
       ex.sendResponseHeaders(206, body.length - from);
     } else {
       ex.sendResponseHeaders(200, body.length);
@@ -102,10 +104,14 @@ class PullCommandTest {
   private Result pull(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = PullCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("HF_ENDPOINT", endpoint(), "GLM_PULL_STALL_TIMEOUT_S", "2"));
-    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int code =
+        PullCommand.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of("HF_ENDPOINT", endpoint(), "GLM_PULL_STALL_TIMEOUT_S", "2"));
+    return new Result(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -116,7 +122,11 @@ class PullCommandTest {
     Path saved = models.resolve("glm-test.gguf");
     assertThat(Files.readAllBytes(saved)).isEqualTo(file);
     assertThat(models.resolve("glm-test.gguf.part")).doesNotExist();
-    assertThat(r.err()).contains("100%").contains("3.0 MiB").contains("ETA").contains(sha + " verified");
+    assertThat(r.err())
+        .contains("100%")
+        .contains("3.0 MiB")
+        .contains("ETA")
+        .contains(sha + " verified");
     assertThat(r.out()).contains("model ready").contains("glm4");
   }
 
@@ -125,7 +135,9 @@ class PullCommandTest {
     cutAfter.set(1 << 20);
     Result first = pull("acme/glm-test-GGUF:glm-test.gguf", "--models-dir", models.toString());
     assertThat(first.code()).isEqualTo(1);
-    assertThat(first.err()).contains("no data for 2 s").contains("run the same command again to resume");
+    assertThat(first.err())
+        .contains("no data for 2 s")
+        .contains("run the same command again to resume");
     long partial = Files.size(models.resolve("glm-test.gguf.part"));
     assertThat(partial).isGreaterThan(0).isLessThan(file.length);
 
@@ -156,11 +168,15 @@ class PullCommandTest {
       closed = s.getLocalPort();
     }
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = PullCommand.run(new String[] {"glm-4-9b-chat:q8_0", "--models-dir", models.toString()},
-        new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("HF_ENDPOINT", "http://127.0.0.1:" + closed));
+    int code =
+        PullCommand.run(
+            new String[] {"glm-4-9b-chat:q8_0", "--models-dir", models.toString()},
+            new PrintStream(new ByteArrayOutputStream()),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of("HF_ENDPOINT", "http://127.0.0.1:" + closed));
     assertThat(code).isEqualTo(1);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("cannot reach 127.0.0.1")
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("cannot reach 127.0.0.1")
         .contains("HF_ENDPOINT");
   }
 
@@ -184,8 +200,12 @@ class PullCommandTest {
     assertThat(pull("acme/glm-test-GGUF:glm-test.gguf", "--models-dir", models.toString()).code())
         .isZero();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = ModelsCommand.run(new String[] {"--models-dir", models.toString(), "--json"},
-        new PrintStream(out, true, StandardCharsets.UTF_8), System.err, Map.of());
+    int code =
+        ModelsCommand.run(
+            new String[] {"--models-dir", models.toString(), "--json"},
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            System.err,
+            Map.of());
     assertThat(code).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
         .contains("\"name\":\"glm-test\"")

@@ -13,11 +13,11 @@ import org.glmmaas.worker.engine.EngineInfo;
 import org.glmmaas.worker.engine.ForwardBatch;
 
 /**
- * A deterministic engine with a real paged KV store: every token's id is written to its slot, and
- * a row's logits are a pseudo-random function of the whole context read back through the
- * sequence's block table. So a wrong slot, a wrong block table or a wrongly shared prefix block
- * changes the output, exactly as with a real model. Validates each batch's own rules, records the
- * batches it saw, and can be told to fail or to stall.
+ * A deterministic engine with a real paged KV store: every token's id is written to its slot, and a
+ * row's logits are a pseudo-random function of the whole context read back through the sequence's
+ * block table. So a wrong slot, a wrong block table or a wrongly shared prefix block changes the
+ * output, exactly as with a real model. Validates each batch's own rules, records the batches it
+ * saw, and can be told to fail or to stall.
  */
 public class FakeEngine implements Engine {
 
@@ -28,12 +28,16 @@ public class FakeEngine implements Engine {
   public final List<ForwardBatch> batches = new ArrayList<>();
   public volatile boolean recordBatches = true;
   public final AtomicInteger numForwards = new AtomicInteger();
+
   /** Fails the next n calls. */
   public final AtomicInteger failNext = new AtomicInteger();
+
   /** When set, each forward first takes a permit (tests release them to let steps run). */
   public volatile Semaphore gate;
+
   /** When set, forces the argmax of a row given (position) -> token, or -1 for the default. */
   public volatile IntUnaryOperator forcedToken;
+
   private volatile boolean closed;
 
   public FakeEngine(int vocabSize, int blockSize, int numBlocks) {
@@ -124,7 +128,8 @@ public class FakeEngine implements Engine {
       }
       int expected = table[pos / bs] * bs + pos % bs;
       if (b.slotMapping()[row] != expected) {
-        throw new EngineException("slot of row " + row + " is " + b.slotMapping()[row] + ", expected " + expected);
+        throw new EngineException(
+            "slot of row " + row + " is " + b.slotMapping()[row] + ", expected " + expected);
       }
       if (row > 0 && b.seqIndex()[row - 1] == seq && b.positions()[row - 1] != pos - 1) {
         throw new EngineException("positions of seq " + seq + " not contiguous");

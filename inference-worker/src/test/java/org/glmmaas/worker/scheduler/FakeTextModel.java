@@ -13,9 +13,9 @@ import org.glmmaas.worker.text.TextModel;
 import org.glmmaas.worker.text.Tokenizer;
 
 /**
- * A tiny text model for tests: token 0 is end-of-generation, token t >= 1 is the letter
- * {@code 'a' + (t - 1) % 26}; text encodes letter by letter. Greedy picks the lowest-id argmax,
- * sampling draws from softmax(logits / T) with the request's seeded stream.
+ * A tiny text model for tests: token 0 is end-of-generation, token t >= 1 is the letter {@code 'a'
+ * + (t - 1) % 26}; text encodes letter by letter. Greedy picks the lowest-id argmax, sampling draws
+ * from softmax(logits / T) with the request's seeded stream.
  */
 public class FakeTextModel implements TextModel {
 
@@ -26,11 +26,13 @@ public class FakeTextModel implements TextModel {
   }
 
   public static SamplingConfig greedy(int maxTokens) {
-    return new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 0L, maxTokens, List.of(), false, false, 0);
+    return new SamplingConfig(
+        0f, 1f, 0, 0f, 1f, 0f, 0f, false, 0L, maxTokens, List.of(), false, false, 0);
   }
 
   public static SamplingConfig seeded(long seed, int maxTokens) {
-    return new SamplingConfig(1f, 1f, 0, 0f, 1f, 0f, 0f, true, seed, maxTokens, List.of(), false, false, 0);
+    return new SamplingConfig(
+        1f, 1f, 0, 0f, 1f, 0f, 0f, true, seed, maxTokens, List.of(), false, false, 0);
   }
 
   @Override
@@ -38,7 +40,9 @@ public class FakeTextModel implements TextModel {
     return new Tokenizer() {
       @Override
       public int[] encode(String text, boolean parseSpecial) {
-        return text.chars().map(c -> 1 + Math.floorMod(c - 'a', Math.min(26, vocabSize - 1))).toArray();
+        return text.chars()
+            .map(c -> 1 + Math.floorMod(c - 'a', Math.min(26, vocabSize - 1)))
+            .toArray();
       }
 
       @Override

@@ -27,8 +27,14 @@ class SchedulerHarness {
   SchedulerHarness(SchedulerConfig config, int blockSize, int numBlocks, boolean prefixCaching) {
     engine = new FakeEngine(VOCAB, blockSize, numBlocks);
     kv = new KvCacheManager(numBlocks, blockSize, prefixCaching);
-    scheduler = new Scheduler(config, kv, clock, VOCAB, SchedulerObserver.NONE,
-        new UsageReporter(usage::add, "worker-test"));
+    scheduler =
+        new Scheduler(
+            config,
+            kv,
+            clock,
+            VOCAB,
+            SchedulerObserver.NONE,
+            new UsageReporter(usage::add, "worker-test"));
   }
 
   /** Collects a request's outputs. */
@@ -62,10 +68,26 @@ class SchedulerHarness {
     }
   }
 
-  Request request(int[] prompt, SamplingConfig sampling, String tenant, int priority, Instant deadline, Collected sink) {
-    Request r = new Request("req-" + nextId++, prompt, sampling, text.newSampler(sampling),
-        text.newStreamDecoder(sampling.stop()), id -> id == 0, priority, clock.instant(), deadline,
-        new RequestMetadata("fake", tenant, "key", "", "", true), sink);
+  Request request(
+      int[] prompt,
+      SamplingConfig sampling,
+      String tenant,
+      int priority,
+      Instant deadline,
+      Collected sink) {
+    Request r =
+        new Request(
+            "req-" + nextId++,
+            prompt,
+            sampling,
+            text.newSampler(sampling),
+            text.newStreamDecoder(sampling.stop()),
+            id -> id == 0,
+            priority,
+            clock.instant(),
+            deadline,
+            new RequestMetadata("fake", tenant, "key", "", "", true),
+            sink);
     sink.request = r;
     return r;
   }
@@ -74,7 +96,8 @@ class SchedulerHarness {
     return submit(prompt, sampling, "tenant-a", 0, null);
   }
 
-  Collected submit(int[] prompt, SamplingConfig sampling, String tenant, int priority, Instant deadline) {
+  Collected submit(
+      int[] prompt, SamplingConfig sampling, String tenant, int priority, Instant deadline) {
     Collected c = new Collected();
     scheduler.add(request(prompt, sampling, tenant, priority, deadline, c));
     return c;

@@ -19,7 +19,10 @@ class SchedulerTest {
 
   private static SchedulerHarness harness(int maxSeqs, int maxTokens, int numBlocks) {
     return new SchedulerHarness(
-        new SchedulerConfig(maxSeqs, maxTokens, Math.min(8192, numBlocks * 16), 10_000), 16, numBlocks, true);
+        new SchedulerConfig(maxSeqs, maxTokens, Math.min(8192, numBlocks * 16), 10_000),
+        16,
+        numBlocks,
+        true);
   }
 
   /** What one prompt produces when it runs alone on a roomy worker. */
@@ -62,8 +65,12 @@ class SchedulerTest {
       assertThat(c.tokens()).hasSize(c.request.sampling().maxTokens());
     }
     // FCFS: the set of running requests only ever admits the oldest waiting one
-    int[] admittedOrder = h.steps.stream().flatMap(s -> s.scheduled().stream())
-        .mapToInt(s -> Integer.parseInt(s.request().requestId().substring(4))).distinct().toArray();
+    int[] admittedOrder =
+        h.steps.stream()
+            .flatMap(s -> s.scheduled().stream())
+            .mapToInt(s -> Integer.parseInt(s.request().requestId().substring(4)))
+            .distinct()
+            .toArray();
     for (int i = 1; i < admittedOrder.length; i++) {
       assertThat(admittedOrder[i]).isGreaterThan(admittedOrder[i - 1]);
     }
@@ -166,7 +173,8 @@ class SchedulerTest {
       for (int k = 0; k < 4 && submitted < 10_000; k++, submitted++) {
         int[] tail = prompt(rnd.nextLong(), 1 + rnd.nextInt(40));
         int[] p = rnd.nextBoolean() ? SchedulerHarness.concat(systems[rnd.nextInt(3)], tail) : tail;
-        live.add(h.submit(p, greedy(1 + rnd.nextInt(30)), "t" + rnd.nextInt(3), rnd.nextInt(2), null));
+        live.add(
+            h.submit(p, greedy(1 + rnd.nextInt(30)), "t" + rnd.nextInt(3), rnd.nextInt(2), null));
       }
       for (Collected c : live) {
         if (c.finish() == null && rnd.nextInt(40) == 0) {
@@ -240,11 +248,14 @@ class SchedulerTest {
     assertThat(c.finish().reason()).isEqualTo(FinishReason.CANCELLED);
     assertThat(c.finish().numCompletionTokens()).isEqualTo(2);
     assertThat(h.kv.pool().numFreeBlocks()).isEqualTo(64);
-    assertThat(h.usage).singleElement().satisfies(e -> {
-      assertThat(e.getFinishReason()).isEqualTo("cancelled");
-      assertThat(e.getCompletionTokens()).isEqualTo(2);
-      assertThat(e.getPromptTokens()).isEqualTo(50);
-    });
+    assertThat(h.usage)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getFinishReason()).isEqualTo("cancelled");
+              assertThat(e.getCompletionTokens()).isEqualTo(2);
+              assertThat(e.getPromptTokens()).isEqualTo(50);
+            });
   }
 
   @Test
@@ -263,7 +274,8 @@ class SchedulerTest {
   @Test
   void deadlinesEndRequestsWhetherRunningOrQueued() {
     SchedulerHarness h = harness(1, 512, 64);
-    Collected running = h.submit(prompt(1, 10), greedy(1000), "t", 0, h.clock.instant().plusSeconds(2));
+    Collected running =
+        h.submit(prompt(1, 10), greedy(1000), "t", 0, h.clock.instant().plusSeconds(2));
     Collected queued = h.submit(prompt(2, 10), greedy(5), "t", 0, h.clock.instant().plusSeconds(1));
     h.step();
     h.step();
@@ -289,10 +301,19 @@ class SchedulerTest {
     Collected urgent2 = h.submit(prompt(3, 5), greedy(2), "t", -1, null);
     Collected normal = h.submit(prompt(4, 5), greedy(2), "t", 0, null);
     h.runUntilIdle(100);
-    List<String> order = h.steps.stream().flatMap(s -> s.scheduled().stream())
-        .map(s -> s.request().requestId()).distinct().toList();
-    assertThat(order).containsExactly(busy.request.requestId(), urgent1.request.requestId(),
-        urgent2.request.requestId(), normal.request.requestId(), late.request.requestId());
+    List<String> order =
+        h.steps.stream()
+            .flatMap(s -> s.scheduled().stream())
+            .map(s -> s.request().requestId())
+            .distinct()
+            .toList();
+    assertThat(order)
+        .containsExactly(
+            busy.request.requestId(),
+            urgent1.request.requestId(),
+            urgent2.request.requestId(),
+            normal.request.requestId(),
+            late.request.requestId());
   }
 
   @Test
@@ -306,8 +327,8 @@ class SchedulerTest {
     assertThat(eos.text()).hasSize(2).doesNotContain("<eos>");
 
     h.engine.forcedToken = pos -> pos >= 9 ? 1 + (pos - 9) % 26 : -1; // "abcdef..."
-    SamplingConfig withStop = new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 0, 50,
-        List.of("de"), false, false, 0);
+    SamplingConfig withStop =
+        new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 0, 50, List.of("de"), false, false, 0);
     Collected stop = h.submit(prompt(2, 10), withStop);
     h.runUntilIdle(100);
     assertThat(stop.finish().reason()).isEqualTo(FinishReason.STOP);

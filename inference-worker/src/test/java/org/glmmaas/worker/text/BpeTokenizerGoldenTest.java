@@ -24,7 +24,12 @@ class BpeTokenizerGoldenTest {
       JsonNode root = ReferenceFiles.json(file);
       String model = root.path("model_file").asString("tiny-glm4-f32.gguf");
       for (JsonNode c : root.get("tokenize")) {
-        String name = file.getFileName() + " #" + c.path("id").asString() + " " + abbreviate(c.get("text").asString());
+        String name =
+            file.getFileName()
+                + " #"
+                + c.path("id").asString()
+                + " "
+                + abbreviate(c.get("text").asString());
         cases.add(Arguments.of(Named.of(name, c), model));
       }
     }
@@ -41,9 +46,15 @@ class BpeTokenizerGoldenTest {
     BpeTokenizer tok = ReferenceFiles.textModel(model).tokenizer();
     String text = c.get("text").asString();
 
-    assertThat(tok.encode(text, true)).as("ids with special parsing").containsExactly(ReferenceFiles.ints(c.get("ids_parse_special")));
-    assertThat(tok.encode(text, false)).as("ids without special parsing").containsExactly(ReferenceFiles.ints(c.get("ids_no_parse_special")));
-    assertThat(tok.decode(ReferenceFiles.ints(c.get("ids_parse_special")))).as("detokenized").isEqualTo(c.get("detok_parse_special").asString());
+    assertThat(tok.encode(text, true))
+        .as("ids with special parsing")
+        .containsExactly(ReferenceFiles.ints(c.get("ids_parse_special")));
+    assertThat(tok.encode(text, false))
+        .as("ids without special parsing")
+        .containsExactly(ReferenceFiles.ints(c.get("ids_no_parse_special")));
+    assertThat(tok.decode(ReferenceFiles.ints(c.get("ids_parse_special"))))
+        .as("detokenized")
+        .isEqualTo(c.get("detok_parse_special").asString());
   }
 
   static Stream<Arguments> promptCases() {
@@ -54,7 +65,8 @@ class BpeTokenizerGoldenTest {
       for (JsonNode p : root.get("prompts")) {
         String kind = p.get("kind").asString();
         if (kind.equals("text") || kind.equals("chat")) {
-          cases.add(Arguments.of(Named.of(file.getFileName() + " " + p.get("id").asString(), p), model));
+          cases.add(
+              Arguments.of(Named.of(file.getFileName() + " " + p.get("id").asString(), p), model));
         }
       }
     }
@@ -69,7 +81,10 @@ class BpeTokenizerGoldenTest {
   void promptIdsEqualLlamaCpp(JsonNode p, String model) {
     ReferenceFiles.assumeAvailable();
     BpeTokenizer tok = ReferenceFiles.textModel(model).tokenizer();
-    String text = p.get("kind").asString().equals("chat") ? p.get("rendered_text").asString() : p.get("text").asString();
+    String text =
+        p.get("kind").asString().equals("chat")
+            ? p.get("rendered_text").asString()
+            : p.get("text").asString();
     assertThat(tok.encode(text, true)).containsExactly(ReferenceFiles.ints(p.get("prompt_ids")));
   }
 

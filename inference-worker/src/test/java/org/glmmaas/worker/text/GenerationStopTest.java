@@ -8,11 +8,13 @@ import org.junit.jupiter.api.Test;
 
 class GenerationStopTest {
 
-  private static final BpeTokenizer TOK = SyntheticVocab.build(SyntheticVocab.SAMPLE, 2000, 1).tokenizer();
+  private static final BpeTokenizer TOK =
+      SyntheticVocab.build(SyntheticVocab.SAMPLE, 2000, 1).tokenizer();
   private static final int EOT = TOK.encode("<|user|>", true)[0];
 
   private static SamplingConfig config(int maxTokens, boolean ignoreEos, List<String> stop) {
-    return new SamplingConfig(1f, 1f, 0, 0f, 1f, 0f, 0f, true, 1, maxTokens, stop, ignoreEos, false, 0);
+    return new SamplingConfig(
+        1f, 1f, 0, 0f, 1f, 0f, 0f, true, 1, maxTokens, stop, ignoreEos, false, 0);
   }
 
   private static GenerationStop stopper(SamplingConfig c) {

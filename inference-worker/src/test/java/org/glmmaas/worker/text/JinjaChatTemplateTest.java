@@ -22,7 +22,10 @@ class JinjaChatTemplateTest {
       JsonNode root = ReferenceFiles.json(file);
       for (JsonNode p : root.get("prompts")) {
         if (p.get("kind").asString().equals("chat")) {
-          cases.add(Arguments.of(Named.of(file.getFileName() + " " + p.get("id").asString(), p), root.get("model_file").asString()));
+          cases.add(
+              Arguments.of(
+                  Named.of(file.getFileName() + " " + p.get("id").asString(), p),
+                  root.get("model_file").asString()));
         }
       }
     }
@@ -49,7 +52,8 @@ class JinjaChatTemplateTest {
     String rendered = text.chatTemplate().render(turns(p.get("messages")), true);
 
     assertThat(rendered).isEqualTo(p.get("rendered_text").asString());
-    assertThat(text.tokenizer().encode(rendered, true)).containsExactly(ReferenceFiles.ints(p.get("prompt_ids")));
+    assertThat(text.tokenizer().encode(rendered, true))
+        .containsExactly(ReferenceFiles.ints(p.get("prompt_ids")));
   }
 
   @ParameterizedTest
@@ -72,27 +76,33 @@ class JinjaChatTemplateTest {
                     new ChatTurn("tool", "T"),
                     new ChatTurn("observation", "O")),
                 false);
-    assertThat(out).isEqualTo("[gMASK]<sop><|system|>\nS<|user|>\nU<|assistant|>\nA<|observation|>\nT<|observation|>\nO");
+    assertThat(out)
+        .isEqualTo(
+            "[gMASK]<sop><|system|>\nS<|user|>\nU<|assistant|>\nA<|observation|>\nT<|observation|>\nO");
   }
 
   @Test
   void generationPromptOnlyWhenAsked() {
     List<ChatTurn> m = List.of(new ChatTurn("user", "hi"));
     assertThat(JinjaChatTemplate.glm4Fallback().render(m, true)).endsWith("<|assistant|>\n");
-    assertThat(JinjaChatTemplate.glm4Fallback().render(m, false)).isEqualTo("[gMASK]<sop><|user|>\nhi");
+    assertThat(JinjaChatTemplate.glm4Fallback().render(m, false))
+        .isEqualTo("[gMASK]<sop><|user|>\nhi");
   }
 
   @Test
   void contentIsDataNotTemplateCode() {
     String out =
         JinjaChatTemplate.glm4Fallback()
-            .render(List.of(new ChatTurn("user", "{{ 7 * 7 }} {% if true %}x{% endif %} <b>&")), false);
+            .render(
+                List.of(new ChatTurn("user", "{{ 7 * 7 }} {% if true %}x{% endif %} <b>&")), false);
     assertThat(out).isEqualTo("[gMASK]<sop><|user|>\n{{ 7 * 7 }} {% if true %}x{% endif %} <b>&");
   }
 
   @Test
   void unknownRoleInFallbackIsAClearError() {
-    assertThatThrownBy(() -> JinjaChatTemplate.glm4Fallback().render(List.of(new ChatTurn("wizard", "x")), true))
+    assertThatThrownBy(
+            () ->
+                JinjaChatTemplate.glm4Fallback().render(List.of(new ChatTurn("wizard", "x")), true))
         .isInstanceOf(TemplateException.class)
         .hasMessageContaining("unknown role: wizard");
   }
@@ -102,8 +112,7 @@ class JinjaChatTemplateTest {
     JinjaChatTemplate t =
         new JinjaChatTemplate(
             "{% if messages[0]['role'] != 'system' %}{{ raise_exception('first message must be system') }}{% endif %}ok",
-            "",
-            "");
+            "", "");
     assertThatThrownBy(() -> t.render(List.of(new ChatTurn("user", "x")), true))
         .isInstanceOf(TemplateException.class)
         .hasMessageContaining("first message must be system");
@@ -112,7 +121,8 @@ class JinjaChatTemplateTest {
 
   @Test
   void templateThatDoesNotParseIsRejectedAtLoad() {
-    assertThatThrownBy(() -> new JinjaChatTemplate("{% for m in messages %}{{ m['content'] }}", "", ""))
+    assertThatThrownBy(
+            () -> new JinjaChatTemplate("{% for m in messages %}{{ m['content'] }}", "", ""))
         .isInstanceOf(TemplateException.class)
         .hasMessageContaining("does not parse");
     assertThatThrownBy(() -> new JinjaChatTemplate("{% endfor %}", "", ""))
@@ -131,7 +141,8 @@ class JinjaChatTemplateTest {
 
   @Test
   void missingRoleIsAClearError() {
-    assertThatThrownBy(() -> JinjaChatTemplate.glm4Fallback().render(List.of(new ChatTurn(null, "x")), true))
+    assertThatThrownBy(
+            () -> JinjaChatTemplate.glm4Fallback().render(List.of(new ChatTurn(null, "x")), true))
         .isInstanceOf(TemplateException.class)
         .hasMessageContaining("messages[0]: role is missing");
   }
@@ -145,7 +156,9 @@ class JinjaChatTemplateTest {
             + "{%- endfor -%}\n"
             + "{%- if add_generation_prompt %}<assistant>{% endif -%}\n";
     JinjaChatTemplate t = new JinjaChatTemplate(src, "<s>", "</s>");
-    assertThat(t.render(List.of(new ChatTurn("user", "  hi  "), new ChatTurn("assistant", "yo")), true))
+    assertThat(
+            t.render(
+                List.of(new ChatTurn("user", "  hi  "), new ChatTurn("assistant", "yo")), true))
         .isEqualTo("[SYS]default[/SYS]\n<user>hi</user><assistant>yo</assistant><assistant>");
   }
 
@@ -154,10 +167,12 @@ class JinjaChatTemplateTest {
     ReferenceFiles.assumeAvailable();
     var metadata = ReferenceFiles.metadata("tiny-chatglm-f32.gguf");
     TextModel model = TextModel.fromMetadata(metadata);
-    assertThat(((JinjaChatTemplate) model.chatTemplate()).source()).isEqualTo(metadata.string("tokenizer.chat_template").orElseThrow());
+    assertThat(((JinjaChatTemplate) model.chatTemplate()).source())
+        .isEqualTo(metadata.string("tokenizer.chat_template").orElseThrow());
     var values = new java.util.HashMap<>(metadata.values());
     values.remove("tokenizer.chat_template");
     TextModel noTemplate = TextModel.fromMetadata(new org.glmmaas.worker.gguf.GgufMetadata(values));
-    assertThat(((JinjaChatTemplate) noTemplate.chatTemplate()).source()).isEqualTo(JinjaChatTemplate.GLM4_FALLBACK);
+    assertThat(((JinjaChatTemplate) noTemplate.chatTemplate()).source())
+        .isEqualTo(JinjaChatTemplate.GLM4_FALLBACK);
   }
 }

@@ -17,11 +17,14 @@ class LogitsSamplerTest {
   private static final int V = 1000;
 
   static SamplingConfig config(float temperature, float topP, int topK, float minP, long seed) {
-    return new SamplingConfig(temperature, topP, topK, minP, 1f, 0f, 0f, true, seed, 16, List.of(), false, false, 0);
+    return new SamplingConfig(
+        temperature, topP, topK, minP, 1f, 0f, 0f, true, seed, 16, List.of(), false, false, 0);
   }
 
-  static SamplingConfig withPenalties(float rep, float presence, float frequency, boolean doSample) {
-    return new SamplingConfig(1f, 1f, 0, 0f, rep, presence, frequency, doSample, 1, 16, List.of(), false, false, 0);
+  static SamplingConfig withPenalties(
+      float rep, float presence, float frequency, boolean doSample) {
+    return new SamplingConfig(
+        1f, 1f, 0, 0f, rep, presence, frequency, doSample, 1, 16, List.of(), false, false, 0);
   }
 
   static FloatBuffer randomLogits(long seed, int n, float scale) {
@@ -41,8 +44,10 @@ class LogitsSamplerTest {
     a[999] = 4.9f;
     Sampler s = new LogitsSampler(config(0f, 1f, 0, 0f, 1), V);
     assertThat(s.sample(FloatBuffer.wrap(a), 0).tokenId()).isEqualTo(17);
-    SamplingConfig noSample = new SamplingConfig(0.7f, 1f, 0, 0f, 1f, 0f, 0f, false, 1, 16, List.of(), false, false, 0);
-    assertThat(new LogitsSampler(noSample, V).sample(FloatBuffer.wrap(a), 0).tokenId()).isEqualTo(17);
+    SamplingConfig noSample =
+        new SamplingConfig(0.7f, 1f, 0, 0f, 1f, 0f, 0f, false, 1, 16, List.of(), false, false, 0);
+    assertThat(new LogitsSampler(noSample, V).sample(FloatBuffer.wrap(a), 0).tokenId())
+        .isEqualTo(17);
   }
 
   @Test
@@ -206,7 +211,8 @@ class LogitsSamplerTest {
   @Test
   void logprobsAreTheLogSoftmaxOfTheFinalDistribution() {
     float[] a = {1f, 2f, 3f, 0.5f};
-    SamplingConfig greedy = new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, true, 1, 16, List.of(), false, true, 3);
+    SamplingConfig greedy =
+        new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, true, 1, 16, List.of(), false, true, 3);
     Sampler.Sample g = new LogitsSampler(greedy, 4).sample(FloatBuffer.wrap(a), 0);
     double z = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3) + Math.exp(0.5));
     assertThat(g.tokenId()).isEqualTo(2);
@@ -215,7 +221,8 @@ class LogitsSamplerTest {
     assertThat((double) g.topLogprobs().get(1).logprob()).isCloseTo(2 - z, within(1e-5));
 
     // top_k = 2 at temperature 1: the final distribution is over {2, 1} only
-    SamplingConfig topK = new SamplingConfig(1f, 1f, 2, 0f, 1f, 0f, 0f, true, 1, 16, List.of(), false, true, 5);
+    SamplingConfig topK =
+        new SamplingConfig(1f, 1f, 2, 0f, 1f, 0f, 0f, true, 1, 16, List.of(), false, true, 5);
     Sampler.Sample k = new LogitsSampler(topK, 4).sample(FloatBuffer.wrap(a), 0);
     double z2 = Math.log(Math.exp(2) + Math.exp(3));
     assertThat(k.topLogprobs()).extracting(Sampler.Alternative::tokenId).containsExactly(2, 1);
@@ -226,7 +233,11 @@ class LogitsSamplerTest {
   void topPAtTheFullVocabularyScaleStaysInTheNucleus() {
     int v = 151_552;
     FloatBuffer logits = randomLogits(5, v, 4f);
-    Sampler s = new LogitsSampler(new SamplingConfig(0.8f, 0.9f, 0, 0f, 1f, 0f, 0f, true, 1, 16, List.of(), false, true, 0), v);
+    Sampler s =
+        new LogitsSampler(
+            new SamplingConfig(
+                0.8f, 0.9f, 0, 0f, 1f, 0f, 0f, true, 1, 16, List.of(), false, true, 0),
+            v);
     double[] p = softmax(logits, 0.8f);
     for (int i = 0; i < 5; i++) {
       Sampler.Sample out = s.sample(logits, 0);
@@ -256,13 +267,16 @@ class LogitsSamplerTest {
         break;
       }
     }
-    SamplingConfig cfg = new SamplingConfig(1f, 0.8f, 0, 0f, 1f, 0f, 0f, true, 3, 16, List.of(), false, true, 5);
+    SamplingConfig cfg =
+        new SamplingConfig(1f, 0.8f, 0, 0f, 1f, 0f, 0f, true, 3, 16, List.of(), false, true, 5);
     Sampler s = new LogitsSampler(cfg, v);
     Set<Integer> seen = new HashSet<>();
     for (int i = 0; i < 400; i++) {
       Sampler.Sample out = s.sample(logits, 0);
       seen.add(out.tokenId());
-      assertThat(out.topLogprobs()).extracting(Sampler.Alternative::tokenId).containsExactly(order[0], order[1], order[2], order[3], order[4]);
+      assertThat(out.topLogprobs())
+          .extracting(Sampler.Alternative::tokenId)
+          .containsExactly(order[0], order[1], order[2], order[3], order[4]);
     }
     assertThat(nucleus).hasSizeGreaterThan(1000).containsAll(seen);
     assertThat(seen).hasSizeGreaterThan(200);
@@ -272,7 +286,9 @@ class LogitsSamplerTest {
   void fastExpIsAccurateToFloatPrecision() {
     for (float x = 0f; x > -87f; x -= 0.0137f) {
       double exact = Math.exp(x);
-      assertThat(Math.abs(LogitsSampler.expNonPositive(x) - exact) / exact).as("x=%s", x).isLessThan(5e-7);
+      assertThat(Math.abs(LogitsSampler.expNonPositive(x) - exact) / exact)
+          .as("x=%s", x)
+          .isLessThan(5e-7);
     }
     assertThat(LogitsSampler.expNonPositive(0f)).isEqualTo(1f);
     assertThat(LogitsSampler.expNonPositive(Float.NEGATIVE_INFINITY)).isZero();
@@ -285,7 +301,9 @@ class LogitsSamplerTest {
     java.util.Arrays.fill(a, Float.NaN);
     a[3] = -1f;
     a[9] = -2f;
-    assertThat(new LogitsSampler(config(0f, 1f, 0, 0f, 1), V).sample(FloatBuffer.wrap(a), 0).tokenId()).isEqualTo(3);
+    assertThat(
+            new LogitsSampler(config(0f, 1f, 0, 0f, 1), V).sample(FloatBuffer.wrap(a), 0).tokenId())
+        .isEqualTo(3);
     Sampler s = new LogitsSampler(config(1f, 0.99f, 0, 0f, 1), V);
     for (int i = 0; i < 50; i++) {
       assertThat(s.sample(FloatBuffer.wrap(a), 0).tokenId()).isIn(3, 9);
@@ -295,7 +313,8 @@ class LogitsSamplerTest {
   @Test
   void rejectsARowOutsideTheBufferAndTokensOutsideTheVocabulary() {
     Sampler s = new LogitsSampler(config(1f, 1f, 0, 0f, 1), V);
-    assertThatThrownBy(() -> s.sample(FloatBuffer.allocate(V), 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> s.sample(FloatBuffer.allocate(V), 1))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> s.accept(V, true)).hasMessageContaining("outside the vocabulary");
   }
 

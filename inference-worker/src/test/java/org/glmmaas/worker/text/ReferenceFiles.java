@@ -18,9 +18,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The reference models and golden files of {@code ../shared/reference} (system property {@code
- * glm.shared.dir}); tests that need them skip when the folder is absent. Extra golden folders
- * (e.g. a held-out set in the same format) can be named in {@code glm.text.golden.dirs}
- * (path-separator separated).
+ * glm.shared.dir}); tests that need them skip when the folder is absent. Extra golden folders (e.g.
+ * a held-out set in the same format) can be named in {@code glm.text.golden.dirs} (path-separator
+ * separated).
  */
 final class ReferenceFiles {
 

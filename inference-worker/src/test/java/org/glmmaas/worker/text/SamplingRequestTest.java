@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 class SamplingRequestTest {
 
   private static SamplingRequest req(Float temperature, Float topP) {
-    return new SamplingRequest(temperature, topP, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new SamplingRequest(
+        temperature, topP, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   @Test
@@ -30,13 +31,15 @@ class SamplingRequestTest {
   void bigModelTemperatureZeroOrDoSampleFalseIsGreedy() {
     assertThat(req(0f, null).toConfig(Dialect.BIGMODEL, 16, () -> 1L).greedy()).isTrue();
     SamplingRequest noSample =
-        new SamplingRequest(0.8f, null, null, null, null, null, null, false, null, null, null, null, null, null);
+        new SamplingRequest(
+            0.8f, null, null, null, null, null, null, false, null, null, null, null, null, null);
     assertThat(noSample.toConfig(Dialect.BIGMODEL, 16, () -> 1L).greedy()).isTrue();
   }
 
   @Test
   void temperatureRangesDifferPerApi() {
-    assertThat(req(1.5f, null).toConfig(Dialect.OPENAI, 16, () -> 1L).temperature()).isEqualTo(1.5f);
+    assertThat(req(1.5f, null).toConfig(Dialect.OPENAI, 16, () -> 1L).temperature())
+        .isEqualTo(1.5f);
     assertThatThrownBy(() -> req(1.5f, null).toConfig(Dialect.BIGMODEL, 16, () -> 1L))
         .isInstanceOf(InvalidSamplingException.class)
         .hasMessage("temperature must be in [0, 1], got 1.5")
@@ -62,52 +65,110 @@ class SamplingRequestTest {
   @Test
   void penaltiesTokensStopsAndLogprobsAreChecked() {
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, null, null, 2.5f, null, null, null, null, null, null, null, null)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null, null, null, null, null, 2.5f, null, null, null, null, null, null,
+                        null, null)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("presence_penalty must be in [-2, 2], got 2.5");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, null, null, null, -3f, null, null, null, null, null, null, null)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null, null, null, null, null, null, -3f, null, null, null, null, null, null,
+                        null)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("frequency_penalty must be in [-2, 2], got -3.0");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, null, 0f, null, null, null, null, null, null, null, null, null)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null, null, null, null, 0f, null, null, null, null, null, null, null, null,
+                        null)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("repetition_penalty must be in (0, 10], got 0.0");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, -1, null, null, null, null, null, null, null, null, null, null, null)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null, null, -1, null, null, null, null, null, null, null, null, null, null,
+                        null)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("top_k must be >= 0 (0 = off), got -1");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, 1.5f, null, null, null, null, null, null, null, null, null, null)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null, null, null, 1.5f, null, null, null, null, null, null, null, null,
+                        null, null)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("min_p must be in [0, 1], got 1.5");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, null, null, null, null, null, null, 0, null, null, null, null)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null, null, null, null, null, null, null, null, null, 0, null, null, null,
+                        null)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("max_tokens must be >= 1, got 0");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, null, null, null, null, null, null, null, List.of("a", ""), null, null, null)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        List.of("a", ""),
+                        null,
+                        null,
+                        null)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("stop[1] is empty: stop strings must have at least one character");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, null, null, null, null, null, null, null, List.of("a", "b", "c", "d", "e"), null, null, null)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        List.of("a", "b", "c", "d", "e"),
+                        null,
+                        null,
+                        null)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("stop allows at most 4 strings, got 5");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, null, null, null, null, null, null, null, null, null, true, 21)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null, null, null, null, null, null, null, null, null, null, null, null,
+                        true, 21)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("top_logprobs must be in [0, 20], got 21");
     assertThatThrownBy(
-            () -> new SamplingRequest(null, null, null, null, null, null, null, null, null, null, null, null, null, 3)
-                .toConfig(Dialect.OPENAI, 16, () -> 1L))
+            () ->
+                new SamplingRequest(
+                        null, null, null, null, null, null, null, null, null, null, null, null,
+                        null, 3)
+                    .toConfig(Dialect.OPENAI, 16, () -> 1L))
         .hasMessage("top_logprobs requires logprobs to be true");
   }
 
   @Test
   void validateChecksADirectlyBuiltConfig() {
-    SamplingConfig ok = new SamplingConfig(0.7f, 0.9f, 40, 0.05f, 1.1f, 0f, 0f, true, 1, 8, List.of("\n\n"), false, false, 0);
+    SamplingConfig ok =
+        new SamplingConfig(
+            0.7f, 0.9f, 40, 0.05f, 1.1f, 0f, 0f, true, 1, 8, List.of("\n\n"), false, false, 0);
     assertThat(SamplingRequest.validate(ok)).isSameAs(ok);
-    SamplingConfig bad = new SamplingConfig(0.7f, 1.2f, 40, 0f, 1f, 0f, 0f, true, 1, 8, List.of(), false, false, 0);
-    assertThatThrownBy(() -> SamplingRequest.validate(bad)).hasMessage("top_p must be in (0, 1], got 1.2");
+    SamplingConfig bad =
+        new SamplingConfig(0.7f, 1.2f, 40, 0f, 1f, 0f, 0f, true, 1, 8, List.of(), false, false, 0);
+    assertThatThrownBy(() -> SamplingRequest.validate(bad))
+        .hasMessage("top_p must be in (0, 1], got 1.2");
   }
 }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 class StopStringDecoderTest {
 
-  private static final BpeTokenizer TOK = SyntheticVocab.build(SyntheticVocab.SAMPLE, 2000, 1).tokenizer();
+  private static final BpeTokenizer TOK =
+      SyntheticVocab.build(SyntheticVocab.SAMPLE, 2000, 1).tokenizer();
 
   private record Run(List<String> deltas, String text, boolean stopped, String matched) {
     String joined() {
@@ -111,7 +112,8 @@ class StopStringDecoderTest {
       }
       String expected = oracle(ids, stops);
       assertThat(run.text()).as("trial %d stops %s", trial, stops).isEqualTo(expected);
-      assertThat(run.stopped()).isEqualTo(expected.length() < full.length() || (run.matched() != null));
+      assertThat(run.stopped())
+          .isEqualTo(expected.length() < full.length() || (run.matched() != null));
     }
   }
 
@@ -138,7 +140,8 @@ class StopStringDecoderTest {
   /** Decodes every complete character, leaving a trailing incomplete one out. */
   private static String decodeComplete(byte[] bytes) {
     CharsetDecoder dec =
-        StandardCharsets.UTF_8.newDecoder()
+        StandardCharsets.UTF_8
+            .newDecoder()
             .onMalformedInput(CodingErrorAction.REPLACE)
             .onUnmappableCharacter(CodingErrorAction.REPLACE);
     CharBuffer out = CharBuffer.allocate(bytes.length * 2 + 4);

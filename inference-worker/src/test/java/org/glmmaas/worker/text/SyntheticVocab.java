@@ -16,8 +16,16 @@ import java.util.Set;
 public final class SyntheticVocab {
 
   public static final String[] SPECIALS = {
-    "<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>",
-    "<|assistant|>", "<|observation|>"
+    "<|endoftext|>",
+    "[MASK]",
+    "[gMASK]",
+    "[sMASK]",
+    "<sop>",
+    "<eop>",
+    "<|system|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|observation|>"
   };
 
   final List<String> tokens = new ArrayList<>();
@@ -66,7 +74,8 @@ public final class SyntheticVocab {
       String best = null;
       int bestCount = 1;
       for (var e : counts.entrySet()) {
-        if (e.getValue() > bestCount || (e.getValue() == bestCount && best != null && e.getKey().compareTo(best) < 0)) {
+        if (e.getValue() > bestCount
+            || (e.getValue() == bestCount && best != null && e.getKey().compareTo(best) < 0)) {
           best = e.getKey();
           bestCount = e.getValue();
         }
@@ -116,8 +125,12 @@ public final class SyntheticVocab {
 
   /** The same vocabulary for the model maker, to write it into a GGUF file. */
   public org.glmmaas.worker.modelmaker.BpeVocabulary toBpeVocabulary() {
-    return new org.glmmaas.worker.modelmaker.BpeVocabulary(List.copyOf(tokens), types.clone(),
-        List.copyOf(merges), tokens.indexOf("<|endoftext|>"), tokens.indexOf("<|user|>"));
+    return new org.glmmaas.worker.modelmaker.BpeVocabulary(
+        List.copyOf(tokens),
+        types.clone(),
+        List.copyOf(merges),
+        tokens.indexOf("<|endoftext|>"),
+        tokens.indexOf("<|user|>"));
   }
 
   public int size() {

@@ -9,16 +9,51 @@ import org.junit.jupiter.api.Test;
 /** Round trips over arbitrary Unicode, with a synthetic vocabulary and the reference one. */
 class TokenizerPropertyTest {
 
-  private static final BpeTokenizer SYNTHETIC = SyntheticVocab.build(SyntheticVocab.SAMPLE, 2000, 1).tokenizer();
+  private static final BpeTokenizer SYNTHETIC =
+      SyntheticVocab.build(SyntheticVocab.SAMPLE, 2000, 1).tokenizer();
 
   /** Random text mixing scripts, emoji, marks, odd whitespace, digits, apostrophes, specials. */
   static String randomText(Random r, int maxLen, boolean loneSurrogates) {
     StringBuilder sb = new StringBuilder();
     int len = r.nextInt(maxLen + 1);
     String[] pieces = {
-      " ", "  ", "\n", "\r\n", "\t", "\u00A0", "\u0085", "\u3000", "\u2028", "'s", "'LL", "'Re", "'",
-      "<|user|>", "[gMASK]", "<sop>", "<|endoftext|>", "<|user", "0x1F", "1234567", "你好", "。", "，", "😀", "👍🏽",
-      "é", "e\u0301", "ß", "İ", "ﬁ", "Ⅻ", "½", "٣", "\u200D", "\uFEFF", "\u0000", "\u007F"
+      " ",
+      "  ",
+      "\n",
+      "\r\n",
+      "\t",
+      "\u00A0",
+      "\u0085",
+      "\u3000",
+      "\u2028",
+      "'s",
+      "'LL",
+      "'Re",
+      "'",
+      "<|user|>",
+      "[gMASK]",
+      "<sop>",
+      "<|endoftext|>",
+      "<|user",
+      "0x1F",
+      "1234567",
+      "你好",
+      "。",
+      "，",
+      "😀",
+      "👍🏽",
+      "é",
+      "e\u0301",
+      "ß",
+      "İ",
+      "ﬁ",
+      "Ⅻ",
+      "½",
+      "٣",
+      "\u200D",
+      "\uFEFF",
+      "\u0000",
+      "\u007F"
     };
     while (sb.length() < len) {
       switch (r.nextInt(6)) {
@@ -56,7 +91,8 @@ class TokenizerPropertyTest {
       String expected = BpeTokenizer.withoutUnpairedSurrogates(s);
       assertThat(SYNTHETIC.decode(SYNTHETIC.encode(s, true))).isEqualTo(expected);
     }
-    assertThat(SYNTHETIC.decode(SYNTHETIC.encode("a\uD800b\uDC00c\uD83D", true))).isEqualTo("a\uFFFDb\uFFFDc\uFFFD");
+    assertThat(SYNTHETIC.decode(SYNTHETIC.encode("a\uD800b\uDC00c\uD83D", true)))
+        .isEqualTo("a\uFFFDb\uFFFDc\uFFFD");
     assertThat(SYNTHETIC.decode(SYNTHETIC.encode("\uD83D\uDE00", true))).isEqualTo("😀");
   }
 
@@ -105,7 +141,8 @@ class TokenizerPropertyTest {
     BpeTokenizer ref = ReferenceFiles.textModel("tiny-glm4-f32.gguf").tokenizer();
     assertThat(ref.endOfGenerationIds()).containsExactly(1500, 1507);
     assertThat(ref.vocabSize()).isEqualTo(1536);
-    assertThat(new String(ref.tokenBytes(1502), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("[gMASK]");
+    assertThat(new String(ref.tokenBytes(1502), java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("[gMASK]");
     assertThat(ref.tokenBytes(1520)).isEmpty(); // unused padding renders as nothing
   }
 }

@@ -8,10 +8,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 
 /**
- * A TCP forwarder on a fixed local port that is closed (connection refused) until {@link #open}:
- * to a client configured with this address, the broker behind it is unreachable, then starts.
- * {@link #pause} makes it a stalled broker instead: connections stay up but no byte moves (requests
- * sit unanswered, records stay unacknowledged in the producer) until {@link #resume}.
+ * A TCP forwarder on a fixed local port that is closed (connection refused) until {@link #open}: to
+ * a client configured with this address, the broker behind it is unreachable, then starts. {@link
+ * #pause} makes it a stalled broker instead: connections stay up but no byte moves (requests sit
+ * unanswered, records stay unacknowledged in the producer) until {@link #resume}.
  */
 final class TcpGate implements AutoCloseable {
 
@@ -44,27 +44,29 @@ final class TcpGate implements AutoCloseable {
     s.setReuseAddress(true);
     s.bind(new InetSocketAddress("127.0.0.1", port));
     server = s;
-    Thread.ofVirtual().start(() -> {
-      while (!s.isClosed()) {
-        Socket client;
-        try {
-          client = s.accept();
-        } catch (IOException e) {
-          return;   // gate closed
-        }
-        try {
-          Socket upstream = new Socket(targetHost, targetPort);
-          pump(client, upstream);
-          pump(upstream, client);
-        } catch (IOException e) {   // target down: refuse this client, keep accepting
-          try {
-            client.close();
-          } catch (IOException ignored) {
-            // already gone
-          }
-        }
-      }
-    });
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              while (!s.isClosed()) {
+                Socket client;
+                try {
+                  client = s.accept();
+                } catch (IOException e) {
+                  return; // gate closed
+                }
+                try {
+                  Socket upstream = new Socket(targetHost, targetPort);
+                  pump(client, upstream);
+                  pump(upstream, client);
+                } catch (IOException e) { // target down: refuse this client, keep accepting
+                  try {
+                    client.close();
+                  } catch (IOException ignored) {
+                    // already gone
+                  }
+                }
+              }
+            });
   }
 
   /** Stops forwarding bytes in both directions; connections stay open. */
@@ -77,28 +79,31 @@ final class TcpGate implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to) {
-    Thread.ofVirtual().start(() -> {
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        byte[] buf = new byte[16384];
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-          while (paused) {
-            Thread.sleep(5);
-          }
-          out.write(buf, 0, n);
-          out.flush();
-        }
-      } catch (IOException | InterruptedException ignored) {
-        // one side closed
-      } finally {
-        try {
-          from.close();
-          to.close();
-        } catch (IOException ignored) {
-          // closing anyway
-        }
-      }
-    });
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                byte[] buf = new byte[16384];
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                  while (paused) {
+                    Thread.sleep(5);
+                  }
+                  out.write(buf, 0, n);
+                  out.flush();
+                }
+              } catch (IOException | InterruptedException ignored) {
+                // one side closed
+              } finally {
+                try {
+                  from.close();
+                  to.close();
+                } catch (IOException ignored) {
+                  // closing anyway
+                }
+              }
+            });
   }
 
   @Override

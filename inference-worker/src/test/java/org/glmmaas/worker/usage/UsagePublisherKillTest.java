@@ -31,8 +31,8 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import org.springframework.util.unit.DataSize;
 
 /**
- * kill -9 of a worker whose events the producer still holds unacknowledged (the broker stalls):
- * the write-ahead spool has them, and the next publisher on the same spool delivers every one.
+ * kill -9 of a worker whose events the producer still holds unacknowledged (the broker stalls): the
+ * write-ahead spool has them, and the next publisher on the same spool delivers every one.
  */
 class UsagePublisherKillTest {
 
@@ -42,47 +42,63 @@ class UsagePublisherKillTest {
 
   @Test
   void everyPublishedEventReachesKafkaAfterTheWorkerIsKilledWithEventsInFlight() throws Exception {
-    EmbeddedKafkaKraftBroker broker = new EmbeddedKafkaKraftBroker(1, 3, KafkaUsagePublisherTest.TOPIC);
+    EmbeddedKafkaKraftBroker broker =
+        new EmbeddedKafkaKraftBroker(1, 3, KafkaUsagePublisherTest.TOPIC);
     broker.afterPropertiesSet();
     Process child = null;
     try (TcpGate gate = new TcpGate(broker.getBrokersAsString())) {
       gate.open();
       child = startChild(gate.address());
       List<String> lines = new CopyOnWriteArrayList<>();
-      BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      Thread.ofVirtual().start(() -> {
-        try {
-          for (String l; (l = out.readLine()) != null; ) {
-            lines.add(l);
-          }
-        } catch (IOException ignored) {
-          // the child was killed
-        }
-      });
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  for (String l; (l = out.readLine()) != null; ) {
+                    lines.add(l);
+                  }
+                } catch (IOException ignored) {
+                  // the child was killed
+                }
+              });
       Process c = child;
-      KafkaUsagePublisherTest.awaitTrue("first half published", () -> lines.contains("HALF") || !c.isAlive());
+      KafkaUsagePublisherTest.awaitTrue(
+          "first half published", () -> lines.contains("HALF") || !c.isAlive());
       assertThat(child.isAlive()).as("child JVM running").isTrue();
-      gate.pause();   // the broker stalls: the second half stays unacknowledged in the producer
+      gate.pause(); // the broker stalls: the second half stays unacknowledged in the producer
       Writer in = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8);
       in.write("go\n");
       in.flush();
-      KafkaUsagePublisherTest.awaitTrue("all published", () -> lines.contains("ALL") || !c.isAlive());
-      child.destroyForcibly();   // kill -9, mid-run: the producer holds events it never got acks for
+      KafkaUsagePublisherTest.awaitTrue(
+          "all published", () -> lines.contains("ALL") || !c.isAlive());
+      child.destroyForcibly(); // kill -9, mid-run: the producer holds events it never got acks for
       child.waitFor();
-      Set<String> published = lines.stream().filter(l -> l.startsWith("PUBLISHED "))
-          .map(l -> l.substring(10)).collect(Collectors.toSet());
+      Set<String> published =
+          lines.stream()
+              .filter(l -> l.startsWith("PUBLISHED "))
+              .map(l -> l.substring(10))
+              .collect(Collectors.toSet());
       assertThat(published).hasSize(TOTAL);
       gate.resume();
 
-      MeterRegistry meters = new SimpleMeterRegistry();   // the restarted worker
+      MeterRegistry meters = new SimpleMeterRegistry(); // the restarted worker
       try (KafkaUsagePublisher p = KafkaUsagePublisher.create(props(gate.address()), "", meters)) {
-        assertThat(p.spooledPending()).as("unacknowledged at the kill").isGreaterThanOrEqualTo(TOTAL / 2);
-        KafkaUsagePublisherTest.awaitTrue("spool re-sent", () -> p.spooledPending() == 0 && !p.isSpooling());
-        assertThat(meters.get("glm.usage.events.resent").counter().count()).isGreaterThanOrEqualTo(TOTAL / 2);
+        assertThat(p.spooledPending())
+            .as("unacknowledged at the kill")
+            .isGreaterThanOrEqualTo(TOTAL / 2);
+        KafkaUsagePublisherTest.awaitTrue(
+            "spool re-sent", () -> p.spooledPending() == 0 && !p.isSpooling());
+        assertThat(meters.get("glm.usage.events.resent").counter().count())
+            .isGreaterThanOrEqualTo(TOTAL / 2);
       }
       Set<String> delivered = distinctRequestIds(broker.getBrokersAsString(), TOTAL);
-      assertThat(delivered).hasSize(TOTAL).isEqualTo(published)
-          .isEqualTo(IntStream.range(0, TOTAL).mapToObj(i -> "req-" + i).collect(Collectors.toSet()));
+      assertThat(delivered)
+          .hasSize(TOTAL)
+          .isEqualTo(published)
+          .isEqualTo(
+              IntStream.range(0, TOTAL).mapToObj(i -> "req-" + i).collect(Collectors.toSet()));
     } finally {
       if (child != null) {
         child.destroyForcibly();
@@ -92,16 +108,33 @@ class UsagePublisherKillTest {
   }
 
   private UsageProperties props(String bootstrap) {
-    return new UsageProperties(bootstrap, KafkaUsagePublisherTest.TOPIC, spoolDir, DataSize.ofMegabytes(8),
-        DataSize.ofMegabytes(1), Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMillis(200));
+    return new UsageProperties(
+        bootstrap,
+        KafkaUsagePublisherTest.TOPIC,
+        spoolDir,
+        DataSize.ofMegabytes(8),
+        DataSize.ofMegabytes(1),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(2),
+        Duration.ofMillis(200));
   }
 
   private Process startChild(String bootstrap) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-        "--sun-misc-unsafe-memory-access=allow", "-Xmx256m", "-XX:TieredStopAtLevel=1",
-        "-cp", cp, SpoolKillChild.class.getName(), bootstrap, spoolDir.toString(), String.valueOf(TOTAL))
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    return new ProcessBuilder(
+            java,
+            "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow",
+            "-Xmx256m",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            cp,
+            SpoolKillChild.class.getName(),
+            bootstrap,
+            spoolDir.toString(),
+            String.valueOf(TOTAL))
         .redirectError(ProcessBuilder.Redirect.DISCARD)
         .start();
   }
@@ -109,11 +142,17 @@ class UsagePublisherKillTest {
   /** Reads the topic until {@code expected} distinct request ids came, then one more second. */
   private static Set<String> distinctRequestIds(String bootstrap, int expected) throws IOException {
     Set<String> ids = new HashSet<>();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, "counter-" + UUID.randomUUID(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "counter-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
       c.subscribe(List.of(KafkaUsagePublisherTest.TOPIC));
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       long settle = Long.MAX_VALUE;

@@ -28,7 +28,7 @@ class UsageSpoolTest {
 
   @Test
   void recordsComeBackInOrderAcrossSegmentsAndRestarts() {
-    try (UsageSpool spool = new UsageSpool(dir, 1 << 20, 1024)) {   // small segments: many files
+    try (UsageSpool spool = new UsageSpool(dir, 1 << 20, 1024)) { // small segments: many files
       IntStream.range(0, 300).forEach(i -> spool.append(rec(i)));
       List<UsageSpool.Entry> first = spool.peek(100);
       assertThat(payloads(first)).first().isEqualTo("event-0");
@@ -37,15 +37,16 @@ class UsageSpoolTest {
     try (UsageSpool reopened = new UsageSpool(dir, 1 << 20, 1024)) {
       assertThat(reopened.pendingRecords()).isEqualTo(200);
       List<UsageSpool.Entry> rest = reopened.peek(1000);
-      assertThat(payloads(rest)).containsExactlyElementsOf(
-          IntStream.range(100, 300).mapToObj(i -> "event-" + i).toList());
+      assertThat(payloads(rest))
+          .containsExactlyElementsOf(
+              IntStream.range(100, 300).mapToObj(i -> "event-" + i).toList());
       reopened.ack(rest.getLast().next(), rest.size());
       assertThat(reopened.isEmpty()).isTrue();
       assertThat(reopened.peek(10)).isEmpty();
     }
     try (UsageSpool again = new UsageSpool(dir, 1 << 20, 1024)) {
       assertThat(again.isEmpty()).isTrue();
-      assertThat(again.bytes()).isZero();   // delivered segments are deleted
+      assertThat(again.bytes()).isZero(); // delivered segments are deleted
     }
   }
 
@@ -56,7 +57,11 @@ class UsageSpoolTest {
     }
     Path segment;
     try (var files = Files.list(dir)) {
-      segment = files.filter(p -> p.getFileName().toString().startsWith("segment-")).findFirst().orElseThrow();
+      segment =
+          files
+              .filter(p -> p.getFileName().toString().startsWith("segment-"))
+              .findFirst()
+              .orElseThrow();
     }
     // a crash in the middle of an append: a header promising 100 bytes and 3 bytes of body
     Files.write(segment, new byte[] {0, 0, 0, 100, 1, 2, 3, 4, 9, 9, 9}, StandardOpenOption.APPEND);
@@ -76,10 +81,14 @@ class UsageSpoolTest {
     }
     Path segment;
     try (var files = Files.list(dir)) {
-      segment = files.filter(p -> p.getFileName().toString().startsWith("segment-")).findFirst().orElseThrow();
+      segment =
+          files
+              .filter(p -> p.getFileName().toString().startsWith("segment-"))
+              .findFirst()
+              .orElseThrow();
     }
     byte[] bytes = Files.readAllBytes(segment);
-    bytes[bytes.length - 1] ^= 0x55;   // flip bits in the last record's payload
+    bytes[bytes.length - 1] ^= 0x55; // flip bits in the last record's payload
     Files.write(segment, bytes);
     try (UsageSpool spool = new UsageSpool(dir, 1 << 20, 1 << 16)) {
       assertThat(payloads(spool.peek(10))).containsExactly("event-0");
@@ -99,7 +108,7 @@ class UsageSpoolTest {
       } catch (SpoolFullException e) {
         assertThat(e).hasMessageContaining("usage spool full");
       }
-      assertThat(stored).isEqualTo(4);   // 4 * (8 + 200) <= 1024 < 5 * 208
+      assertThat(stored).isEqualTo(4); // 4 * (8 + 200) <= 1024 < 5 * 208
       assertThat(spool.peek(10)).hasSize(4);
       assertThatThrownBy(() -> spool.append(big)).isInstanceOf(SpoolFullException.class);
     }
@@ -122,7 +131,7 @@ class UsageSpoolTest {
     crashed.ack(fifth, 5);
     assertThat(crashed.pendingRecords()).isEqualTo(5);
     assertThat(crashed.pendingBytes()).isEqualTo(5L * (UsageSpool.HEADER + rec(9).length));
-    crashed.ack(new UsageSpool.Position(0, 0), 1);   // a late ack behind the cursor changes nothing
+    crashed.ack(new UsageSpool.Position(0, 0), 1); // a late ack behind the cursor changes nothing
     assertThat(crashed.pendingRecords()).isEqualTo(5);
     // the process dies here: no sync, no checkpoint, no close
     try (UsageSpool reopened = new UsageSpool(dir, 1 << 20, 1 << 16)) {
@@ -132,8 +141,8 @@ class UsageSpoolTest {
       reopened.checkpoint();
     }
     try (UsageSpool again = new UsageSpool(dir, 1 << 20, 1 << 16)) {
-      assertThat(payloads(again.peek(100))).containsExactlyElementsOf(
-          IntStream.range(5, 10).mapToObj(i -> "event-" + i).toList());
+      assertThat(payloads(again.peek(100)))
+          .containsExactlyElementsOf(IntStream.range(5, 10).mapToObj(i -> "event-" + i).toList());
     }
   }
 }

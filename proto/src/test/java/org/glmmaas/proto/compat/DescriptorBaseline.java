@@ -15,8 +15,8 @@ import java.util.TreeMap;
  * compatibility rule we hold v1 contracts to: nothing that was published may disappear, change its
  * number, or change its type or cardinality. Adding is always allowed.
  *
- * <p>One line per element: {@code field <message>.<name> <number> <type> <label>} or
- * {@code enum <enum>.<name> <number>}.
+ * <p>One line per element: {@code field <message>.<name> <number> <type> <label>} or {@code enum
+ * <enum>.<name> <number>}.
  */
 final class DescriptorBaseline {
 
@@ -35,11 +35,12 @@ final class DescriptorBaseline {
   private static void addMessage(Map<String, String> out, Descriptor message) {
     for (FieldDescriptor f : message.getFields()) {
       String label = f.isRepeated() ? "repeated" : f.hasPresence() ? "optional" : "singular";
-      String type = f.getType() == FieldDescriptor.Type.MESSAGE
-          ? "message:" + f.getMessageType().getFullName()
-          : f.getType() == FieldDescriptor.Type.ENUM
-              ? "enum:" + f.getEnumType().getFullName()
-              : f.getType().name();
+      String type =
+          f.getType() == FieldDescriptor.Type.MESSAGE
+              ? "message:" + f.getMessageType().getFullName()
+              : f.getType() == FieldDescriptor.Type.ENUM
+                  ? "enum:" + f.getEnumType().getFullName()
+                  : f.getType().name();
       out.put("field " + f.getFullName(), f.getNumber() + " " + type + " " + label);
     }
     message.getNestedTypes().forEach(m -> addMessage(out, m));
@@ -73,14 +74,15 @@ final class DescriptorBaseline {
   /** Breaking changes from baseline to current; empty when current is wire compatible. */
   static List<String> breakingChanges(Map<String, String> baseline, Map<String, String> current) {
     List<String> problems = new ArrayList<>();
-    baseline.forEach((element, was) -> {
-      String now = current.get(element);
-      if (now == null) {
-        problems.add(element + " was removed (was " + was + "); reserve its number instead");
-      } else if (!now.equals(was)) {
-        problems.add(element + " changed from [" + was + "] to [" + now + "]");
-      }
-    });
+    baseline.forEach(
+        (element, was) -> {
+          String now = current.get(element);
+          if (now == null) {
+            problems.add(element + " was removed (was " + was + "); reserve its number instead");
+          } else if (!now.equals(was)) {
+            problems.add(element + " changed from [" + was + "] to [" + now + "]");
+          }
+        });
     return problems;
   }
 }

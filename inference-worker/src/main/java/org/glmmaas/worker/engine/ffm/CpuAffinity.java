@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * CPU affinity of the engine's threads through libc's {@code sched_setaffinity}. The native pool
  * threads are started by {@code glm_context_create} and inherit the creating thread's mask, so
- * {@link #callPinned} runs the creation on a short-lived thread of its own whose mask is set
- * first: no JVM thread (the caller, a shared pool thread) is ever pinned. Linux only; elsewhere
- * the setting is logged once and ignored.
+ * {@link #callPinned} runs the creation on a short-lived thread of its own whose mask is set first:
+ * no JVM thread (the caller, a shared pool thread) is ever pinned. Linux only; elsewhere the
+ * setting is logged once and ignored.
  */
 public final class CpuAffinity {
 
@@ -43,20 +43,20 @@ public final class CpuAffinity {
 
   private CpuAffinity() {}
 
-  private record Libc(MethodHandle get, MethodHandle set, StructLayout callState,
-      VarHandle errno) {
+  private record Libc(MethodHandle get, MethodHandle set, StructLayout callState, VarHandle errno) {
     static Libc load() {
       Linker linker = Linker.nativeLinker();
       StructLayout state = Linker.Option.captureStateLayout();
-      VarHandle errno = state.varHandle(java.lang.foreign.MemoryLayout.PathElement
-          .groupElement("errno"));
+      VarHandle errno =
+          state.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
       Linker.Option capture = Linker.Option.captureCallState("errno");
       FunctionDescriptor fd = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS);
       var lookup = linker.defaultLookup();
       return new Libc(
           linker.downcallHandle(lookup.findOrThrow("sched_getaffinity"), fd, capture),
           linker.downcallHandle(lookup.findOrThrow("sched_setaffinity"), fd, capture),
-          state, errno);
+          state,
+          errno);
     }
   }
 
@@ -86,7 +86,8 @@ public final class CpuAffinity {
       MemorySegment state = a.allocate(l.callState());
       int rc = (int) l.get().invokeExact(state, 0, (long) MASK_BYTES, mask);
       if (rc != 0) {
-        throw new EngineException("sched_getaffinity failed, errno " + (int) l.errno().get(state, 0L));
+        throw new EngineException(
+            "sched_getaffinity failed, errno " + (int) l.errno().get(state, 0L));
       }
       return new CpuList(BitSet.valueOf(mask.asByteBuffer()));
     } catch (EngineException e) {
@@ -105,8 +106,8 @@ public final class CpuAffinity {
       MemorySegment state = a.allocate(l.callState());
       int rc = (int) l.set().invokeExact(state, 0, (long) MASK_BYTES, mask);
       if (rc != 0) {
-        throw new EngineException("sched_setaffinity(" + cpus + ") failed, errno "
-            + (int) l.errno().get(state, 0L));
+        throw new EngineException(
+            "sched_setaffinity(" + cpus + ") failed, errno " + (int) l.errno().get(state, 0L));
       }
     } catch (EngineException e) {
       throw e;
@@ -117,8 +118,8 @@ public final class CpuAffinity {
 
   /**
    * Runs {@code action} on a new platform thread pinned to {@code cpus} and returns its result;
-   * threads it starts inherit the mask. With no CPUs given, or off Linux (logged once), it runs
-   * on the calling thread unpinned.
+   * threads it starts inherit the mask. With no CPUs given, or off Linux (logged once), it runs on
+   * the calling thread unpinned.
    *
    * @throws EngineException when {@code cpus} names CPUs this process may not run on
    */
@@ -135,19 +136,29 @@ public final class CpuAffinity {
     CpuList allowed = current();
     BitSet missing = cpus.missingFrom(allowed);
     if (!missing.isEmpty()) {
-      throw new EngineException("glm.worker.cpu-affinity " + cpus + " names CPU(s) "
-          + CpuList.format(missing) + " this process may not run on (allowed: " + allowed + ")");
+      throw new EngineException(
+          "glm.worker.cpu-affinity "
+              + cpus
+              + " names CPU(s) "
+              + CpuList.format(missing)
+              + " this process may not run on (allowed: "
+              + allowed
+              + ")");
     }
     AtomicReference<T> result = new AtomicReference<>();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread t = Thread.ofPlatform().name("glm-engine-pool").unstarted(() -> {
-      try {
-        setCurrent(cpus);
-        result.set(action.get());
-      } catch (Throwable e) {
-        failure.set(e);
-      }
-    });
+    Thread t =
+        Thread.ofPlatform()
+            .name("glm-engine-pool")
+            .unstarted(
+                () -> {
+                  try {
+                    setCurrent(cpus);
+                    result.set(action.get());
+                  } catch (Throwable e) {
+                    failure.set(e);
+                  }
+                });
     t.start();
     boolean interrupted = false;
     while (true) {

@@ -2,8 +2,8 @@ package org.glmmaas.worker.engine.ffm;
 
 /**
  * Parameters of a native engine context. Zero (or null for the device) means "the library's
- * default": 1 thread per core, blocks of 16 tokens, enough blocks for the training context, f16
- * KV, 2048 tokens and 256 sequences per step.
+ * default": 1 thread per core, blocks of 16 tokens, enough blocks for the training context, f16 KV,
+ * 2048 tokens and 256 sequences per step.
  *
  * @param device "cpu" or "cuda:N"
  * @param numThreads compute threads of the engine's persistent pool
@@ -13,12 +13,19 @@ package org.glmmaas.worker.engine.ffm;
  * @param maxBatchTokens most tokens one forward step may carry
  * @param maxBatchSeqs most sequences one forward step may carry
  */
-public record EngineOptions(String device, int numThreads, int kvBlockSize, int numKvBlocks,
-    KvType kvType, int maxBatchTokens, int maxBatchSeqs) {
+public record EngineOptions(
+    String device,
+    int numThreads,
+    int kvBlockSize,
+    int numKvBlocks,
+    KvType kvType,
+    int maxBatchTokens,
+    int maxBatchSeqs) {
 
   /** KV-cache storage type (enum glm_kv_type). */
   public enum KvType {
-    F16(0), F32(1);
+    F16(0),
+    F32(1);
 
     final int code;
 
@@ -37,7 +44,10 @@ public record EngineOptions(String device, int numThreads, int kvBlockSize, int 
   }
 
   public EngineOptions {
-    if (numThreads < 0 || kvBlockSize < 0 || numKvBlocks < 0 || maxBatchTokens < 0
+    if (numThreads < 0
+        || kvBlockSize < 0
+        || numKvBlocks < 0
+        || maxBatchTokens < 0
         || maxBatchSeqs < 0) {
       throw new IllegalArgumentException("engine options must not be negative");
     }
@@ -48,37 +58,36 @@ public record EngineOptions(String device, int numThreads, int kvBlockSize, int 
   }
 
   public EngineOptions withDevice(String v) {
-    return new EngineOptions(v, numThreads, kvBlockSize, numKvBlocks, kvType, maxBatchTokens,
-        maxBatchSeqs);
+    return new EngineOptions(
+        v, numThreads, kvBlockSize, numKvBlocks, kvType, maxBatchTokens, maxBatchSeqs);
   }
 
   public EngineOptions withThreads(int v) {
-    return new EngineOptions(device, v, kvBlockSize, numKvBlocks, kvType, maxBatchTokens,
-        maxBatchSeqs);
+    return new EngineOptions(
+        device, v, kvBlockSize, numKvBlocks, kvType, maxBatchTokens, maxBatchSeqs);
   }
 
   public EngineOptions withKvBlockSize(int v) {
-    return new EngineOptions(device, numThreads, v, numKvBlocks, kvType, maxBatchTokens,
-        maxBatchSeqs);
+    return new EngineOptions(
+        device, numThreads, v, numKvBlocks, kvType, maxBatchTokens, maxBatchSeqs);
   }
 
   public EngineOptions withKvBlocks(int v) {
-    return new EngineOptions(device, numThreads, kvBlockSize, v, kvType, maxBatchTokens,
-        maxBatchSeqs);
+    return new EngineOptions(
+        device, numThreads, kvBlockSize, v, kvType, maxBatchTokens, maxBatchSeqs);
   }
 
   public EngineOptions withKvType(KvType v) {
-    return new EngineOptions(device, numThreads, kvBlockSize, numKvBlocks, v, maxBatchTokens,
-        maxBatchSeqs);
+    return new EngineOptions(
+        device, numThreads, kvBlockSize, numKvBlocks, v, maxBatchTokens, maxBatchSeqs);
   }
 
   public EngineOptions withMaxBatchTokens(int v) {
-    return new EngineOptions(device, numThreads, kvBlockSize, numKvBlocks, kvType, v,
-        maxBatchSeqs);
+    return new EngineOptions(device, numThreads, kvBlockSize, numKvBlocks, kvType, v, maxBatchSeqs);
   }
 
   public EngineOptions withMaxBatchSeqs(int v) {
-    return new EngineOptions(device, numThreads, kvBlockSize, numKvBlocks, kvType, maxBatchTokens,
-        v);
+    return new EngineOptions(
+        device, numThreads, kvBlockSize, numKvBlocks, kvType, maxBatchTokens, v);
   }
 }

@@ -30,9 +30,9 @@ import org.glmmaas.worker.engine.EngineException;
  * written by hand, and the struct layouts they exchange. Loaded once per JVM; the ABI version is
  * checked at load. Everything above this class sees Java types only.
  *
- * <p>The library is found, in order: at system property {@code glm.native.lib}; at
- * {@code native/linux-x86_64/libglm.so} next to this class's classes directory (a Maven build);
- * as the classpath resource of that name, extracted to a temporary file (the Boot fat jar).
+ * <p>The library is found, in order: at system property {@code glm.native.lib}; at {@code
+ * native/linux-x86_64/libglm.so} next to this class's classes directory (a Maven build); as the
+ * classpath resource of that name, extracted to a temporary file (the Boot fat jar).
  */
 final class GlmNative {
 
@@ -46,50 +46,52 @@ final class GlmNative {
   static final int GLM_ERR_NOT_FOUND = 7;
 
   // ---- struct layouts ----
-  static final StructLayout MODEL_PARAMS = MemoryLayout.structLayout(
-      JAVA_INT.withName("use_mmap"),
-      JAVA_INT.withName("validate_data"));
+  static final StructLayout MODEL_PARAMS =
+      MemoryLayout.structLayout(JAVA_INT.withName("use_mmap"), JAVA_INT.withName("validate_data"));
 
-  static final StructLayout HPARAMS = MemoryLayout.structLayout(
-      MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("architecture"),
-      JAVA_INT.withName("n_vocab"),
-      JAVA_INT.withName("n_ctx_train"),
-      JAVA_INT.withName("n_embd"),
-      JAVA_INT.withName("n_layer"),
-      JAVA_INT.withName("n_head"),
-      JAVA_INT.withName("n_head_kv"),
-      JAVA_INT.withName("head_dim"),
-      JAVA_INT.withName("n_rot"),
-      JAVA_INT.withName("n_ff"),
-      JAVA_FLOAT.withName("rope_freq_base"),
-      JAVA_FLOAT.withName("rms_norm_eps"),
-      JAVA_INT.withName("file_type"),
-      JAVA_LONG.withName("n_params"),
-      JAVA_LONG.withName("n_weight_bytes"));
+  static final StructLayout HPARAMS =
+      MemoryLayout.structLayout(
+          MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("architecture"),
+          JAVA_INT.withName("n_vocab"),
+          JAVA_INT.withName("n_ctx_train"),
+          JAVA_INT.withName("n_embd"),
+          JAVA_INT.withName("n_layer"),
+          JAVA_INT.withName("n_head"),
+          JAVA_INT.withName("n_head_kv"),
+          JAVA_INT.withName("head_dim"),
+          JAVA_INT.withName("n_rot"),
+          JAVA_INT.withName("n_ff"),
+          JAVA_FLOAT.withName("rope_freq_base"),
+          JAVA_FLOAT.withName("rms_norm_eps"),
+          JAVA_INT.withName("file_type"),
+          JAVA_LONG.withName("n_params"),
+          JAVA_LONG.withName("n_weight_bytes"));
 
-  static final StructLayout CONTEXT_PARAMS = MemoryLayout.structLayout(
-      ADDRESS.withName("device"),
-      JAVA_INT.withName("n_threads"),
-      JAVA_INT.withName("kv_block_size"),
-      JAVA_INT.withName("n_kv_blocks"),
-      JAVA_INT.withName("kv_type"),
-      JAVA_INT.withName("max_batch_tokens"),
-      JAVA_INT.withName("max_batch_seqs"));
+  static final StructLayout CONTEXT_PARAMS =
+      MemoryLayout.structLayout(
+          ADDRESS.withName("device"),
+          JAVA_INT.withName("n_threads"),
+          JAVA_INT.withName("kv_block_size"),
+          JAVA_INT.withName("n_kv_blocks"),
+          JAVA_INT.withName("kv_type"),
+          JAVA_INT.withName("max_batch_tokens"),
+          JAVA_INT.withName("max_batch_seqs"));
 
-  static final StructLayout BATCH = MemoryLayout.structLayout(
-      JAVA_INT.withName("n_tokens"),
-      MemoryLayout.paddingLayout(4),
-      ADDRESS.withName("token_ids"),
-      ADDRESS.withName("seq_idx"),
-      ADDRESS.withName("positions"),
-      ADDRESS.withName("slot_mapping"),
-      JAVA_INT.withName("n_seqs"),
-      MemoryLayout.paddingLayout(4),
-      ADDRESS.withName("block_table_offsets"),
-      ADDRESS.withName("block_tables"),
-      JAVA_INT.withName("n_logits"),
-      MemoryLayout.paddingLayout(4),
-      ADDRESS.withName("logit_rows"));
+  static final StructLayout BATCH =
+      MemoryLayout.structLayout(
+          JAVA_INT.withName("n_tokens"),
+          MemoryLayout.paddingLayout(4),
+          ADDRESS.withName("token_ids"),
+          ADDRESS.withName("seq_idx"),
+          ADDRESS.withName("positions"),
+          ADDRESS.withName("slot_mapping"),
+          JAVA_INT.withName("n_seqs"),
+          MemoryLayout.paddingLayout(4),
+          ADDRESS.withName("block_table_offsets"),
+          ADDRESS.withName("block_tables"),
+          JAVA_INT.withName("n_logits"),
+          MemoryLayout.paddingLayout(4),
+          ADDRESS.withName("logit_rows"));
 
   static long offset(StructLayout layout, String field) {
     return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
@@ -133,39 +135,50 @@ final class GlmNative {
     lastError = b.bind("glm_last_error", FunctionDescriptor.of(ADDRESS));
     systemInfo = b.bind("glm_system_info", FunctionDescriptor.of(ADDRESS));
     modelDefaultParams = b.bind("glm_model_default_params", FunctionDescriptor.of(MODEL_PARAMS));
-    modelLoad = b.bind("glm_model_load", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    modelLoad =
+        b.bind("glm_model_load", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     modelFree = b.bind("glm_model_free", FunctionDescriptor.ofVoid(ADDRESS));
-    modelGetHparams = b.bind("glm_model_get_hparams",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    modelGetHparams =
+        b.bind("glm_model_get_hparams", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     metaCount = b.bind("glm_meta_count", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-    metaKey = b.bind("glm_meta_key",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+    metaKey =
+        b.bind(
+            "glm_meta_key", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
     metaFind = b.bind("glm_meta_find", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS));
     metaType = b.bind("glm_meta_type", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    metaGetI64 = b.bind("glm_meta_get_i64",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
-    metaGetF64 = b.bind("glm_meta_get_f64",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
-    metaGetStr = b.bind("glm_meta_get_str",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-    metaArrInfo = b.bind("glm_meta_arr_info",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-    metaArrStr = b.bind("glm_meta_arr_str",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS));
-    metaArrData = b.bind("glm_meta_arr_data",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+    metaGetI64 =
+        b.bind("glm_meta_get_i64", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+    metaGetF64 =
+        b.bind("glm_meta_get_f64", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+    metaGetStr =
+        b.bind(
+            "glm_meta_get_str",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+    metaArrInfo =
+        b.bind(
+            "glm_meta_arr_info",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+    metaArrStr =
+        b.bind(
+            "glm_meta_arr_str",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS));
+    metaArrData =
+        b.bind("glm_meta_arr_data", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
     tensorCount = b.bind("glm_tensor_count", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-    tensorInfo = b.bind("glm_tensor_info", FunctionDescriptor.of(JAVA_INT,
-        ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    contextDefaultParams = b.bind("glm_context_default_params",
-        FunctionDescriptor.of(CONTEXT_PARAMS));
-    kvBlockBytes = b.bind("glm_kv_block_bytes",
-        FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
-    contextCreate = b.bind("glm_context_create",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    tensorInfo =
+        b.bind(
+            "glm_tensor_info",
+            FunctionDescriptor.of(
+                JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    contextDefaultParams =
+        b.bind("glm_context_default_params", FunctionDescriptor.of(CONTEXT_PARAMS));
+    kvBlockBytes =
+        b.bind("glm_kv_block_bytes", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT, JAVA_INT));
+    contextCreate =
+        b.bind("glm_context_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     contextFree = b.bind("glm_context_free", FunctionDescriptor.ofVoid(ADDRESS));
-    contextGetParams = b.bind("glm_context_get_params",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    contextGetParams =
+        b.bind("glm_context_get_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     forward = b.bind("glm_forward", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
 
     int abi;
@@ -175,15 +188,21 @@ final class GlmNative {
       throw new EngineException("glm_abi_version failed: " + t, t);
     }
     if (abi != ABI_VERSION) {
-      throw new EngineException("libglm at " + libraryPath + " has ABI version " + abi
-          + ", this binding needs " + ABI_VERSION + ": rebuild inference-worker");
+      throw new EngineException(
+          "libglm at "
+              + libraryPath
+              + " has ABI version "
+              + abi
+              + ", this binding needs "
+              + ABI_VERSION
+              + ": rebuild inference-worker");
     }
   }
 
   private record Binder(Linker linker, SymbolLookup lib) {
     MethodHandle bind(String name, FunctionDescriptor fd) {
-      MemorySegment sym = lib.find(name).orElseThrow(
-          () -> new EngineException("libglm lacks the symbol " + name));
+      MemorySegment sym =
+          lib.find(name).orElseThrow(() -> new EngineException("libglm lacks the symbol " + name));
       return linker.downcallHandle(sym, fd);
     }
   }
@@ -232,8 +251,12 @@ final class GlmNative {
     String os = System.getProperty("os.name", "").toLowerCase();
     String arch = System.getProperty("os.arch", "");
     if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-      throw new EngineException("libglm is built for linux-x86_64 only, not " + os + "/" + arch
-          + "; set -Dglm.native.lib to a library built for this machine");
+      throw new EngineException(
+          "libglm is built for linux-x86_64 only, not "
+              + os
+              + "/"
+              + arch
+              + "; set -Dglm.native.lib to a library built for this machine");
     }
     Path besideClasses = besideClasses();
     if (besideClasses != null) {
@@ -241,9 +264,11 @@ final class GlmNative {
     }
     URL resource = GlmNative.class.getClassLoader().getResource(RESOURCE);
     if (resource == null) {
-      throw new EngineException("libglm not found: no -Dglm.native.lib, no " + RESOURCE
-          + " next to the classes or on the classpath (build inference-worker with its native"
-          + " part)");
+      throw new EngineException(
+          "libglm not found: no -Dglm.native.lib, no "
+              + RESOURCE
+              + " next to the classes or on the classpath (build inference-worker with its native"
+              + " part)");
     }
     try (InputStream in = resource.openStream()) {
       Path tmp = Files.createTempFile("libglm-", ".so");
@@ -251,8 +276,8 @@ final class GlmNative {
       Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
       return tmp;
     } catch (IOException e) {
-      throw new EngineException("cannot extract " + RESOURCE + " to a temporary file: "
-          + e.getMessage(), e);
+      throw new EngineException(
+          "cannot extract " + RESOURCE + " to a temporary file: " + e.getMessage(), e);
     }
   }
 
@@ -292,8 +317,8 @@ final class GlmNative {
   void check(int status, String what) {
     if (status != GLM_OK) {
       String msg = lastErrorMessage();
-      throw new EngineException(what + " failed (" + statusName(status) + ")"
-          + (msg.isEmpty() ? "" : ": " + msg));
+      throw new EngineException(
+          what + " failed (" + statusName(status) + ")" + (msg.isEmpty() ? "" : ": " + msg));
     }
   }
 

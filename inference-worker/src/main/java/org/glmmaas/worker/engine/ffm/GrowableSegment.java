@@ -14,6 +14,7 @@ final class GrowableSegment implements AutoCloseable {
   private Arena arena;
   private MemorySegment segment = MemorySegment.NULL;
   private long capacity;
+
   /** Set when the segment was replaced; the owner resets it after refreshing its views. */
   boolean grewSinceView;
 

@@ -19,7 +19,19 @@ package org.glmmaas.worker.engine.ffm;
  * @param numParams parameters, count
  * @param weightBytes bytes of all tensor data
  */
-public record ModelHparams(String architecture, int vocabSize, int contextLength,
-    int embeddingLength, int numLayers, int numHeads, int numKvHeads, int headDim, int numRot,
-    int feedForwardLength, float ropeFreqBase, float rmsNormEps, int fileType, long numParams,
+public record ModelHparams(
+    String architecture,
+    int vocabSize,
+    int contextLength,
+    int embeddingLength,
+    int numLayers,
+    int numHeads,
+    int numKvHeads,
+    int headDim,
+    int numRot,
+    int feedForwardLength,
+    float ropeFreqBase,
+    float rmsNormEps,
+    int fileType,
+    long numParams,
     long weightBytes) {}

@@ -23,10 +23,10 @@ import org.glmmaas.worker.gguf.GgufMetadata;
  * The native GLM engine: one loaded GGUF model and one context (KV pool, thread pool) over it.
  * Every failure of the library becomes an {@link EngineException} carrying glm_last_error().
  *
- * <p>Per-step inputs go through off-heap int buffers that are reused and grown only when a step
- * is larger than any before; logits land in an off-heap buffer exposed as a {@link FloatBuffer}.
- * All native memory lives in arenas closed by {@link #close()}. Not thread-safe: one engine
- * thread calls it.
+ * <p>Per-step inputs go through off-heap int buffers that are reused and grown only when a step is
+ * larger than any before; logits land in an off-heap buffer exposed as a {@link FloatBuffer}. All
+ * native memory lives in arenas closed by {@link #close()}. Not thread-safe: one engine thread
+ * calls it.
  */
 public final class NativeGlmEngine implements Engine {
 
@@ -56,8 +56,8 @@ public final class NativeGlmEngine implements Engine {
   private FloatBuffer logitsView;
   private boolean closed;
 
-  private NativeGlmEngine(NativeGlmModel owner, boolean ownsModel, EngineOptions options,
-      CpuList cpuAffinity) {
+  private NativeGlmEngine(
+      NativeGlmModel owner, boolean ownsModel, EngineOptions options, CpuList cpuAffinity) {
     this.n = owner.n;
     this.owner = owner;
     this.ownsModel = ownsModel;
@@ -70,10 +70,17 @@ public final class NativeGlmEngine implements Engine {
       effective = readParams();
       batch = arena.allocate(GlmNative.BATCH);
       long blockBytes = owner.kvBlockBytes(effective.kvBlockSize(), effective.kvType());
-      info = new EngineInfo(hparams.architecture(), hparams.vocabSize(), hparams.contextLength(),
-          effective.kvBlockSize(), effective.numKvBlocks(), blockBytes,
-          effective.device() == null ? "cpu" : effective.device());
-      logits.ensure(Math.max(1, Math.min(effective.maxBatchSeqs(), 16)) * (long) hparams.vocabSize());
+      info =
+          new EngineInfo(
+              hparams.architecture(),
+              hparams.vocabSize(),
+              hparams.contextLength(),
+              effective.kvBlockSize(),
+              effective.numKvBlocks(),
+              blockBytes,
+              effective.device() == null ? "cpu" : effective.device());
+      logits.ensure(
+          Math.max(1, Math.min(effective.maxBatchSeqs(), 16)) * (long) hparams.vocabSize());
     } catch (RuntimeException | Error e) {
       close();
       throw e;
@@ -83,17 +90,17 @@ public final class NativeGlmEngine implements Engine {
     }
   }
 
-  static NativeGlmEngine over(NativeGlmModel model, boolean ownsModel, EngineOptions options,
-      CpuList cpuAffinity) {
+  static NativeGlmEngine over(
+      NativeGlmModel model, boolean ownsModel, EngineOptions options, CpuList cpuAffinity) {
     return new NativeGlmEngine(model, ownsModel, options, cpuAffinity);
   }
 
   /**
-   * Loads the GGUF model at {@code path} and creates a context over it; the engine owns the
-   * model and frees it on {@link #close()}.
+   * Loads the GGUF model at {@code path} and creates a context over it; the engine owns the model
+   * and frees it on {@link #close()}.
    *
-   * @throws EngineException when the library is missing, the file is invalid or unsupported, or
-   *     the context cannot be created; the message is the native one
+   * @throws EngineException when the library is missing, the file is invalid or unsupported, or the
+   *     context cannot be created; the message is the native one
    */
   public static NativeGlmEngine open(Path path, EngineOptions options) {
     NativeGlmModel m = NativeGlmModel.open(path);
@@ -106,9 +113,9 @@ public final class NativeGlmEngine implements Engine {
   }
 
   /**
-   * Engine contexts this JVM has created so far. A context is where the large allocations
-   * happen (repacked weights, KV pool, thread pool), so tests use this to check that a refusal
-   * came before any of them.
+   * Engine contexts this JVM has created so far. A context is where the large allocations happen
+   * (repacked weights, KV pool, thread pool), so tests use this to check that a refusal came before
+   * any of them.
    */
   public static long numContextsCreated() {
     return CONTEXTS_CREATED.get();
@@ -169,14 +176,16 @@ public final class NativeGlmEngine implements Engine {
       MemorySegment p = a.allocate(GlmNative.CONTEXT_PARAMS);
       n.check((int) n.contextGetParams.invokeExact(context, p), "glm_context_get_params");
       MemorySegment dev = p.get(ADDRESS, cp("device"));
-      String device = dev.equals(MemorySegment.NULL) ? "cpu"
-          : dev.reinterpret(256).getString(0);
+      String device = dev.equals(MemorySegment.NULL) ? "cpu" : dev.reinterpret(256).getString(0);
       int kv = p.get(JAVA_INT, cp("kv_type"));
-      return new EngineOptions(device, p.get(JAVA_INT, cp("n_threads")),
-          p.get(JAVA_INT, cp("kv_block_size")), p.get(JAVA_INT, cp("n_kv_blocks")),
-          kv == EngineOptions.KvType.F32.code ? EngineOptions.KvType.F32
-              : EngineOptions.KvType.F16,
-          p.get(JAVA_INT, cp("max_batch_tokens")), p.get(JAVA_INT, cp("max_batch_seqs")));
+      return new EngineOptions(
+          device,
+          p.get(JAVA_INT, cp("n_threads")),
+          p.get(JAVA_INT, cp("kv_block_size")),
+          p.get(JAVA_INT, cp("n_kv_blocks")),
+          kv == EngineOptions.KvType.F32.code ? EngineOptions.KvType.F32 : EngineOptions.KvType.F16,
+          p.get(JAVA_INT, cp("max_batch_tokens")),
+          p.get(JAVA_INT, cp("max_batch_seqs")));
     }
   }
 
@@ -224,11 +233,19 @@ public final class NativeGlmEngine implements Engine {
   public FloatBuffer forward(ForwardBatch b) {
     ensureOpen();
     int numTokens = b.tokenIds().length;
-    if (b.seqIndex().length != numTokens || b.positions().length != numTokens
+    if (b.seqIndex().length != numTokens
+        || b.positions().length != numTokens
         || b.slotMapping().length != numTokens) {
-      throw new EngineException("batch arrays disagree in length: " + numTokens + " tokens, "
-          + b.seqIndex().length + " seq indices, " + b.positions().length + " positions, "
-          + b.slotMapping().length + " slots");
+      throw new EngineException(
+          "batch arrays disagree in length: "
+              + numTokens
+              + " tokens, "
+              + b.seqIndex().length
+              + " seq indices, "
+              + b.positions().length
+              + " positions, "
+              + b.slotMapping().length
+              + " slots");
     }
     int numSeqs = b.blockTables().length;
     int numLogits = b.logitRows().length;
@@ -316,8 +333,8 @@ public final class NativeGlmEngine implements Engine {
       context = null;
       model = null;
       logitsView = null;
-      for (GrowableSegment g : List.of(tokenIds, seqIdx, positions, slots, tableOffsets, tables,
-          logitRows, logits)) {
+      for (GrowableSegment g :
+          List.of(tokenIds, seqIdx, positions, slots, tableOffsets, tables, logitRows, logits)) {
         g.close();
       }
       arena.close();

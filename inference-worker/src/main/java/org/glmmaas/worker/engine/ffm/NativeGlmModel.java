@@ -38,7 +38,8 @@ public final class NativeGlmModel implements AutoCloseable {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment params = (MemorySegment) n.modelDefaultParams.invokeExact((SegmentAllocator) a);
       MemorySegment out = a.allocate(ADDRESS);
-      MemorySegment cpath = a.allocateFrom(path.toAbsolutePath().toString(), StandardCharsets.UTF_8);
+      MemorySegment cpath =
+          a.allocateFrom(path.toAbsolutePath().toString(), StandardCharsets.UTF_8);
       n.check((int) n.modelLoad.invokeExact(cpath, params, out), "loading " + path);
       handle = out.get(ADDRESS, 0);
     } catch (EngineException e) {
@@ -73,9 +74,17 @@ public final class NativeGlmModel implements AutoCloseable {
         end++;
       }
       String arch = new String(archBytes, 0, end, StandardCharsets.UTF_8);
-      return new ModelHparams(arch, hi(h, "n_vocab"), hi(h, "n_ctx_train"), hi(h, "n_embd"),
-          hi(h, "n_layer"), hi(h, "n_head"), hi(h, "n_head_kv"), hi(h, "head_dim"),
-          hi(h, "n_rot"), hi(h, "n_ff"),
+      return new ModelHparams(
+          arch,
+          hi(h, "n_vocab"),
+          hi(h, "n_ctx_train"),
+          hi(h, "n_embd"),
+          hi(h, "n_layer"),
+          hi(h, "n_head"),
+          hi(h, "n_head_kv"),
+          hi(h, "head_dim"),
+          hi(h, "n_rot"),
+          hi(h, "n_ff"),
           h.get(JAVA_FLOAT, GlmNative.offset(GlmNative.HPARAMS, "rope_freq_base")),
           h.get(JAVA_FLOAT, GlmNative.offset(GlmNative.HPARAMS, "rms_norm_eps")),
           hi(h, "file_type"),

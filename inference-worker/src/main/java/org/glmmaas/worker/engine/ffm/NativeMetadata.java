@@ -79,7 +79,8 @@ final class NativeMetadata {
         yield out.f64.get(JAVA_DOUBLE, 0);
       }
       case T_STRING -> {
-        n.check((int) n.metaGetStr.invokeExact(model, i, out.ptr, out.len),
+        n.check(
+            (int) n.metaGetStr.invokeExact(model, i, out.ptr, out.len),
             "glm_meta_get_str(" + key + ")");
         yield GlmNative.utf8(out.ptr(), out.len());
       }
@@ -88,7 +89,8 @@ final class NativeMetadata {
   }
 
   private Object array(long i, String key, Out out) throws Throwable {
-    n.check((int) n.metaArrInfo.invokeExact(model, i, out.i32, out.len),
+    n.check(
+        (int) n.metaArrInfo.invokeExact(model, i, out.i32, out.len),
         "glm_meta_arr_info(" + key + ")");
     int elemType = out.i32.get(JAVA_INT, 0);
     long len = out.len.get(JAVA_LONG, 0);
@@ -98,7 +100,8 @@ final class NativeMetadata {
     List<Object> list = new ArrayList<>((int) len);
     if (elemType == T_STRING) {
       for (long j = 0; j < len; j++) {
-        n.check((int) n.metaArrStr.invokeExact(model, i, j, out.ptr, out.len),
+        n.check(
+            (int) n.metaArrStr.invokeExact(model, i, j, out.ptr, out.len),
             "glm_meta_arr_str(" + key + ")");
         list.add(GlmNative.utf8(out.ptr(), out.len()));
       }
@@ -107,41 +110,49 @@ final class NativeMetadata {
     if (elemType == T_ARRAY) {
       return null; // nested arrays carry nothing a GLM model needs; GgufReader keeps them
     }
-    int size = switch (elemType) {
-      case T_UINT8, T_INT8, T_BOOL -> 1;
-      case T_UINT16, T_INT16 -> 2;
-      case T_UINT32, T_INT32, T_FLOAT32 -> 4;
-      case T_UINT64, T_INT64, T_FLOAT64 -> 8;
-      default -> throw new EngineException("metadata " + key + " has arrays of type " + elemType);
-    };
+    int size =
+        switch (elemType) {
+          case T_UINT8, T_INT8, T_BOOL -> 1;
+          case T_UINT16, T_INT16 -> 2;
+          case T_UINT32, T_INT32, T_FLOAT32 -> 4;
+          case T_UINT64, T_INT64, T_FLOAT64 -> 8;
+          default ->
+              throw new EngineException("metadata " + key + " has arrays of type " + elemType);
+        };
     if (len == 0) {
       return List.of();
     }
     n.check((int) n.metaArrData.invokeExact(model, i, out.ptr), "glm_meta_arr_data(" + key + ")");
     MemorySegment data = out.ptr.get(ADDRESS, 0).reinterpret(len * size);
     for (long j = 0; j < len; j++) {
-      list.add(switch (elemType) {
-        case T_UINT8 -> (long) Byte.toUnsignedInt(data.get(JAVA_BYTE, j));
-        case T_INT8 -> (long) data.get(JAVA_BYTE, j);
-        case T_BOOL -> data.get(JAVA_BYTE, j) != 0;
-        case T_UINT16 -> (long) Short.toUnsignedInt(data.getAtIndex(JAVA_SHORT_U, j));
-        case T_INT16 -> (long) data.getAtIndex(JAVA_SHORT_U, j);
-        case T_UINT32 -> Integer.toUnsignedLong(data.getAtIndex(JAVA_INT_U, j));
-        case T_INT32 -> (long) data.getAtIndex(JAVA_INT_U, j);
-        case T_FLOAT32 -> (double) data.getAtIndex(JAVA_FLOAT_U, j);
-        case T_UINT64, T_INT64 -> data.getAtIndex(JAVA_LONG_U, j);
-        default -> data.getAtIndex(JAVA_DOUBLE_U, j);
-      });
+      list.add(
+          switch (elemType) {
+            case T_UINT8 -> (long) Byte.toUnsignedInt(data.get(JAVA_BYTE, j));
+            case T_INT8 -> (long) data.get(JAVA_BYTE, j);
+            case T_BOOL -> data.get(JAVA_BYTE, j) != 0;
+            case T_UINT16 -> (long) Short.toUnsignedInt(data.getAtIndex(JAVA_SHORT_U, j));
+            case T_INT16 -> (long) data.getAtIndex(JAVA_SHORT_U, j);
+            case T_UINT32 -> Integer.toUnsignedLong(data.getAtIndex(JAVA_INT_U, j));
+            case T_INT32 -> (long) data.getAtIndex(JAVA_INT_U, j);
+            case T_FLOAT32 -> (double) data.getAtIndex(JAVA_FLOAT_U, j);
+            case T_UINT64, T_INT64 -> data.getAtIndex(JAVA_LONG_U, j);
+            default -> data.getAtIndex(JAVA_DOUBLE_U, j);
+          });
     }
     return List.copyOf(list);
   }
 
   // GGUF array data is packed: read it without alignment assumptions.
-  private static final java.lang.foreign.ValueLayout.OfShort JAVA_SHORT_U = JAVA_SHORT.withByteAlignment(1);
-  private static final java.lang.foreign.ValueLayout.OfInt JAVA_INT_U = JAVA_INT.withByteAlignment(1);
-  private static final java.lang.foreign.ValueLayout.OfFloat JAVA_FLOAT_U = JAVA_FLOAT.withByteAlignment(1);
-  private static final java.lang.foreign.ValueLayout.OfLong JAVA_LONG_U = JAVA_LONG.withByteAlignment(1);
-  private static final java.lang.foreign.ValueLayout.OfDouble JAVA_DOUBLE_U = JAVA_DOUBLE.withByteAlignment(1);
+  private static final java.lang.foreign.ValueLayout.OfShort JAVA_SHORT_U =
+      JAVA_SHORT.withByteAlignment(1);
+  private static final java.lang.foreign.ValueLayout.OfInt JAVA_INT_U =
+      JAVA_INT.withByteAlignment(1);
+  private static final java.lang.foreign.ValueLayout.OfFloat JAVA_FLOAT_U =
+      JAVA_FLOAT.withByteAlignment(1);
+  private static final java.lang.foreign.ValueLayout.OfLong JAVA_LONG_U =
+      JAVA_LONG.withByteAlignment(1);
+  private static final java.lang.foreign.ValueLayout.OfDouble JAVA_DOUBLE_U =
+      JAVA_DOUBLE.withByteAlignment(1);
 
   /** Out-parameters of one read, allocated once. */
   private static final class Out {

@@ -24,11 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
 class BadModelFilesTest {
 
   /** "loading X failed (STATUS): native message". */
-  private static final String CLEAR = "(?s).*failed \\((FORMAT|UNSUPPORTED|IO|INVALID_ARGUMENT|"
-      + "OUT_OF_MEMORY|NOT_FOUND)\\): \\S.*";
+  private static final String CLEAR =
+      "(?s).*failed \\((FORMAT|UNSUPPORTED|IO|INVALID_ARGUMENT|"
+          + "OUT_OF_MEMORY|NOT_FOUND)\\): \\S.*";
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   static byte[] valid;
   static GgufLayout layout;
@@ -36,8 +36,8 @@ class BadModelFilesTest {
   @BeforeAll
   static void makeValidModel() throws Exception {
     NativeTestSupport.assumeLibrary();
-    Path f = NativeTestSupport.make(dir, ModelArch.GLM4, NativeTestSupport.MICRO,
-        WeightType.Q8_0, 1);
+    Path f =
+        NativeTestSupport.make(dir, ModelArch.GLM4, NativeTestSupport.MICRO, WeightType.Q8_0, 1);
     valid = Files.readAllBytes(f);
     layout = GgufLayout.scan(valid);
   }
@@ -56,13 +56,15 @@ class BadModelFilesTest {
     edit.accept(f);
     Path p = write(name + ".gguf", f);
     assertThatThrownBy(() -> NativeGlmEngine.open(p, opts()).close())
-        .as(name).isInstanceOf(EngineException.class)
+        .as(name)
+        .isInstanceOf(EngineException.class)
         .hasMessageMatching(CLEAR)
-        .satisfies(e -> {
-          for (String m : mentions) {
-            assertThat(e.getMessage().toLowerCase()).as(name).contains(m.toLowerCase());
-          }
-        });
+        .satisfies(
+            e -> {
+              for (String m : mentions) {
+                assertThat(e.getMessage().toLowerCase()).as(name).contains(m.toLowerCase());
+              }
+            });
   }
 
   @Test
@@ -75,13 +77,25 @@ class BadModelFilesTest {
   @Test
   void missingFileAndTruncations() throws Exception {
     assertThatThrownBy(() -> NativeGlmEngine.open(dir.resolve("nope.gguf"), opts()))
-        .isInstanceOf(EngineException.class).hasMessageMatching(CLEAR);
-    for (int len : new int[] {0, 3, 8, 20, 100, layout.headerEnd - 1, layout.headerEnd + 40,
-        valid.length / 2, valid.length - 1}) {
+        .isInstanceOf(EngineException.class)
+        .hasMessageMatching(CLEAR);
+    for (int len :
+        new int[] {
+          0,
+          3,
+          8,
+          20,
+          100,
+          layout.headerEnd - 1,
+          layout.headerEnd + 40,
+          valid.length / 2,
+          valid.length - 1
+        }) {
       Path p = write("trunc" + len + ".gguf", Arrays.copyOf(valid, len));
       assertThatThrownBy(() -> NativeGlmEngine.open(p, opts()).close())
           .as("truncated to %d bytes", len)
-          .isInstanceOf(EngineException.class).hasMessageMatching(CLEAR);
+          .isInstanceOf(EngineException.class)
+          .hasMessageMatching(CLEAR);
     }
   }
 
@@ -113,19 +127,24 @@ class BadModelFilesTest {
     GgufLayout.TensorFields embd = layout.tensors.get("token_embd.weight");
     assertRejected("past-end", f -> GgufLayout.putLong(f, out.offsetPos(), valid.length));
     assertRejected("past-end-huge", f -> GgufLayout.putLong(f, out.offsetPos(), Long.MAX_VALUE));
-    assertRejected("misaligned", f -> GgufLayout.putLong(f, q.offsetPos(),
-        GgufLayout.getLong(f, q.offsetPos()) + 1));
-    assertRejected("overlap", f -> GgufLayout.putLong(f, q.offsetPos(),
-        GgufLayout.getLong(f, embd.offsetPos())));
+    assertRejected(
+        "misaligned",
+        f -> GgufLayout.putLong(f, q.offsetPos(), GgufLayout.getLong(f, q.offsetPos()) + 1));
+    assertRejected(
+        "overlap",
+        f -> GgufLayout.putLong(f, q.offsetPos(), GgufLayout.getLong(f, embd.offsetPos())));
   }
 
   @Test
   void unknownArchitectureAndTypes() throws Exception {
     int archPos = layout.stringValuePos.get("general.architecture");
-    assertRejected("arch", f -> {
-      byte[] x = "gpt9".getBytes(StandardCharsets.US_ASCII);
-      System.arraycopy(x, 0, f, archPos + 8, 4);
-    }, "gpt9");
+    assertRejected(
+        "arch",
+        f -> {
+          byte[] x = "gpt9".getBytes(StandardCharsets.US_ASCII);
+          System.arraycopy(x, 0, f, archPos + 8, 4);
+        },
+        "gpt9");
     GgufLayout.TensorFields q = layout.tensors.get("blk.0.attn_q.weight");
     assertRejected("type-unknown", f -> GgufLayout.putInt(f, q.typePos(), 99));
     assertRejected("type-unsupported", f -> GgufLayout.putInt(f, q.typePos(), 16)); // IQ2_XXS
@@ -137,20 +156,28 @@ class BadModelFilesTest {
     assertRejected("q-rows", f -> GgufLayout.putLong(f, q.dimPos()[1], 32), "attn_q");
     GgufLayout.TensorFields up = layout.tensors.get("blk.0.ffn_up.weight");
     assertRejected("up-rows", f -> GgufLayout.putLong(f, up.dimPos()[1], 128), "ffn_up");
-    int embd = layout.fields.stream().filter(x -> x.what().equals("type of glm4.embedding_length"))
-        .findFirst().orElseThrow().pos() + 4;
+    int embd =
+        layout.fields.stream()
+                .filter(x -> x.what().equals("type of glm4.embedding_length"))
+                .findFirst()
+                .orElseThrow()
+                .pos()
+            + 4;
     assertRejected("n_embd", f -> GgufLayout.putInt(f, embd, 96));
-    assertRejected("missing-tensor", f -> {
-      byte[] name = "output_norm.weight".getBytes(StandardCharsets.US_ASCII);
-      int at = indexOf(f, name, layout.headerEnd);
-      f[at + name.length - 1] = 'x';
-    }, "output_norm");
+    assertRejected(
+        "missing-tensor",
+        f -> {
+          byte[] name = "output_norm.weight".getBytes(StandardCharsets.US_ASCII);
+          int at = indexOf(f, name, layout.headerEnd);
+          f[at + name.length - 1] = 'x';
+        },
+        "output_norm");
   }
 
   /**
    * Mutates the valid file a few thousand times (bit flips in the header, random bytes anywhere,
-   * truncations, numeric fields set to edge values) and loads each: it either loads (and then
-   * runs a step) or throws EngineException. A crash would kill the test JVM.
+   * truncations, numeric fields set to edge values) and loads each: it either loads (and then runs
+   * a step) or throws EngineException. A crash would kill the test JVM.
    */
   @Test
   void fuzzedFilesLoadOrThrowButNeverCrash() throws Exception {
@@ -159,8 +186,24 @@ class BadModelFilesTest {
     int loaded = 0;
     int rejected = 0;
     int n = Integer.getInteger("glm.fuzz.iterations", 2500);
-    long[] edges = {0, 1, -1, 2, 3, 31, 32, 33, 64, 255, 4096, Integer.MAX_VALUE,
-        0xffffffffL, 1L << 32, Long.MAX_VALUE, Long.MIN_VALUE};
+    long[] edges = {
+      0,
+      1,
+      -1,
+      2,
+      3,
+      31,
+      32,
+      33,
+      64,
+      255,
+      4096,
+      Integer.MAX_VALUE,
+      0xffffffffL,
+      1L << 32,
+      Long.MAX_VALUE,
+      Long.MIN_VALUE
+    };
     for (int it = 0; it < n; it++) {
       byte[] f = valid.clone();
       int kind = rng.nextInt(100);
@@ -184,8 +227,14 @@ class BadModelFilesTest {
       }
       Files.write(p, f);
       try (NativeGlmEngine e = NativeGlmEngine.open(p, opts())) {
-        e.forward(new ForwardBatch(new int[] {1}, new int[] {0}, new int[] {0}, new int[] {0},
-            new int[][] {{0}}, new int[] {0}));
+        e.forward(
+            new ForwardBatch(
+                new int[] {1},
+                new int[] {0},
+                new int[] {0},
+                new int[] {0},
+                new int[][] {{0}},
+                new int[] {0}));
         loaded++;
       } catch (EngineException e) {
         assertThat(e.getMessage()).as("iteration %d", it).isNotBlank();
@@ -194,8 +243,8 @@ class BadModelFilesTest {
     }
     assertThat(loaded + rejected).isEqualTo(n);
     assertThat(rejected).as("most mutations break the file").isGreaterThan(n / 4);
-    System.out.printf("fuzz: %d mutated files, %d loaded and ran a step, %d rejected%n", n,
-        loaded, rejected);
+    System.out.printf(
+        "fuzz: %d mutated files, %d loaded and ran a step, %d rejected%n", n, loaded, rejected);
   }
 
   private static GgufLayout.Field field(String what) {

@@ -24,13 +24,12 @@ class BatchInvarianceTest {
 
   private static final int GEN = 8;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @ParameterizedTest(name = "{0} {1} {2}")
   @CsvSource({"GLM4, SMALL, Q8_0", "GLM4, SMALL, Q4_0", "CHATGLM, TINY, F16", "GLM4, TINY, F32"})
-  void logitsDoNotDependOnTheBatchOrTheThreadCount(ModelArch arch, String preset,
-      WeightType type) throws Exception {
+  void logitsDoNotDependOnTheBatchOrTheThreadCount(ModelArch arch, String preset, WeightType type)
+      throws Exception {
     NativeTestSupport.assumeLibrary();
     ModelPreset p = ModelPreset.parse(preset);
     Path model = NativeTestSupport.make(dir, arch, p, type, 77);
@@ -46,21 +45,23 @@ class BatchInvarianceTest {
     Output alone1;
     Output alone2;
     Output inBatch;
-    try (NativeGlmEngine one = NativeGlmEngine.open(model, NativeTestSupport.small(blocks)
-        .withThreads(1))) {
+    try (NativeGlmEngine one =
+        NativeGlmEngine.open(model, NativeTestSupport.small(blocks).withThreads(1))) {
       alone1 = new GreedyGenerator(one, 512).run(List.of(target), GEN, 5, true, 3).getFirst();
     }
-    try (NativeGlmEngine two = NativeGlmEngine.open(model, NativeTestSupport.small(blocks)
-        .withThreads(2))) {
+    try (NativeGlmEngine two =
+        NativeGlmEngine.open(model, NativeTestSupport.small(blocks).withThreads(2))) {
       alone2 = new GreedyGenerator(two, 512).run(List.of(target), GEN, 5, true, 0).getFirst();
       inBatch = new GreedyGenerator(two, 512).run(batch, GEN, 5, true, 2).get(7);
     }
     assertThat(alone1.greedyIds()).containsExactly(alone2.greedyIds());
     assertThat(inBatch.greedyIds()).containsExactly(alone2.greedyIds());
     for (int k = 0; k < GEN; k++) {
-      assertThat(alone2.stepLogits().get(k)).as("step %d, 1 vs 2 threads", k)
+      assertThat(alone2.stepLogits().get(k))
+          .as("step %d, 1 vs 2 threads", k)
           .containsExactly(alone1.stepLogits().get(k));
-      assertThat(inBatch.stepLogits().get(k)).as("step %d, alone vs among 16 others", k)
+      assertThat(inBatch.stepLogits().get(k))
+          .as("step %d, alone vs among 16 others", k)
           .containsExactly(alone2.stepLogits().get(k));
     }
   }

@@ -34,7 +34,8 @@ class CpuAffinityTest {
     assumeTrue(CpuAffinity.isSupported(), "CPU affinity is applied on Linux only");
     allowed = CpuAffinity.current();
     assumeTrue(allowed.size() >= 2, () -> "needs 2 CPUs, this process may use " + allowed);
-    model = NativeTestSupport.make(dir, ModelArch.GLM4, NativeTestSupport.MICRO, WeightType.Q8_0, 3);
+    model =
+        NativeTestSupport.make(dir, ModelArch.GLM4, NativeTestSupport.MICRO, WeightType.Q8_0, 3);
   }
 
   /** tid -> Cpus_allowed_list of every thread of this process. */
@@ -73,19 +74,21 @@ class CpuAffinityTest {
         NativeGlmEngine e = m.newEngine(NativeTestSupport.small(8).withThreads(3), one)) {
       Map<String, String> after = threadMasks();
       Map<String, String> pool = new HashMap<>();
-      after.forEach((tid, mask) -> {
-        if (!before.containsKey(tid) && comm(tid).startsWith("glm-engine-pool")) {
-          pool.put(tid, mask);
-        }
-      });
+      after.forEach(
+          (tid, mask) -> {
+            if (!before.containsKey(tid) && comm(tid).startsWith("glm-engine-pool")) {
+              pool.put(tid, mask);
+            }
+          });
       // 3 threads: the caller of glm_forward plus 2 pool threads started by glm_context_create
       assertThat(pool).as("native pool threads").hasSize(2);
       assertThat(pool.values()).allMatch(mask -> mask.equals(Integer.toString(cpu)));
-      before.forEach((tid, mask) -> {
-        if (after.containsKey(tid)) {
-          assertThat(after.get(tid)).as("thread %s (%s)", tid, comm(tid)).isEqualTo(mask);
-        }
-      });
+      before.forEach(
+          (tid, mask) -> {
+            if (after.containsKey(tid)) {
+              assertThat(after.get(tid)).as("thread %s (%s)", tid, comm(tid)).isEqualTo(mask);
+            }
+          });
       assertThat(CpuAffinity.current()).isEqualTo(allowed);
       assertThat(e.info().numKvBlocks()).isEqualTo(8);
     }
@@ -95,7 +98,8 @@ class CpuAffinityTest {
   void coresThisProcessMayNotUseAreRefusedByName() {
     int beyond = allowed.cpus().length() + 3;
     try (NativeGlmModel m = NativeGlmModel.open(model)) {
-      assertThatThrownBy(() -> m.newEngine(NativeTestSupport.small(8), CpuList.parse("0-" + beyond)))
+      assertThatThrownBy(
+              () -> m.newEngine(NativeTestSupport.small(8), CpuList.parse("0-" + beyond)))
           .isInstanceOf(EngineException.class)
           .hasMessageContaining("glm.worker.cpu-affinity 0-" + beyond + " names CPU(s)")
           .hasMessageContaining("this process may not run on (allowed: " + allowed + ")");

@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Where each header field of a valid GGUF file sits, so tests can edit one field precisely:
- * counts, key/string/array lengths, value type tags, and per tensor its name length, n_dims,
- * dims, type and offset.
+ * Where each header field of a valid GGUF file sits, so tests can edit one field precisely: counts,
+ * key/string/array lengths, value type tags, and per tensor its name length, n_dims, dims, type and
+ * offset.
  */
 final class GgufLayout {
 

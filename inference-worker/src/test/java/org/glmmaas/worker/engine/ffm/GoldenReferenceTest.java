@@ -1,6 +1,5 @@
 package org.glmmaas.worker.engine.ffm;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.abort;
 
 import java.io.IOException;
@@ -32,16 +31,19 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>quantised weights: top-20 within 0.5, greedy identical up to the first step where the
  *       reference's top two logits are closer than 0.5 (llama.cpp rounds activations to 8 bits).
  * </ul>
+ *
  * The {@code batched} section runs its prompts together in one batch; the engine is batch
- * invariant, so those must equal our single runs bit for bit, and match llama.cpp's batched
- * tokens under the same rule.
+ * invariant, so those must equal our single runs bit for bit, and match llama.cpp's batched tokens
+ * under the same rule.
  */
 class GoldenReferenceTest {
 
   private static final int BLOCK = 16;
 
   enum Kind {
-    F32(1e-4), F16(2e-2), QUANTISED(0.5);
+    F32(1e-4),
+    F16(2e-2),
+    QUANTISED(0.5);
 
     final double tolerance;
 
@@ -55,11 +57,13 @@ class GoldenReferenceTest {
     Path ref = NativeTestSupport.referenceDir();
     List<Path> files;
     try (Stream<Path> s = Files.list(ref.resolve("golden"))) {
-      files = s.filter(p -> p.getFileName().toString().matches(".+\\.prompts-.+\\.json"))
-          .sorted().toList();
+      files =
+          s.filter(p -> p.getFileName().toString().matches(".+\\.prompts-.+\\.json"))
+              .sorted()
+              .toList();
     }
-    return files.stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(),
-        () -> checkFile(ref, f)));
+    return files.stream()
+        .map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> checkFile(ref, f)));
   }
 
   private void checkFile(Path ref, Path goldenFile) throws IOException {
@@ -76,9 +80,14 @@ class GoldenReferenceTest {
     for (JsonNode p : prompts) {
       blocks += GreedyGenerator.blocksFor(p.get("prompt_ids").size() + 64, BLOCK);
     }
-    EngineOptions opts = EngineOptions.defaults().withThreads(2)
-        .withKvType(EngineOptions.KvType.F32).withKvBlockSize(BLOCK).withKvBlocks(blocks)
-        .withMaxBatchTokens(Math.max(512, maxPrompt)).withMaxBatchSeqs(64);
+    EngineOptions opts =
+        EngineOptions.defaults()
+            .withThreads(2)
+            .withKvType(EngineOptions.KvType.F32)
+            .withKvBlockSize(BLOCK)
+            .withKvBlocks(blocks)
+            .withMaxBatchTokens(Math.max(512, maxPrompt))
+            .withMaxBatchSeqs(64);
     // K-quant files (Q4_K_M, Q6_K) load since the K-quant kernels landed: a failure is a failure
     try (NativeGlmEngine engine = NativeGlmEngine.open(model, opts)) {
       Kind kind = kindOf(engine);
@@ -100,8 +109,11 @@ class GoldenReferenceTest {
           double want = pair.get(1).asDouble();
           double diff = Math.abs(last[tok] - want);
           maxDiff = Math.max(maxDiff, diff);
-          soft.assertThat(diff).as("%s %s: logit of token %d (ours %s, llama.cpp %s)", modelFile,
-              id, tok, last[tok], want).isLessThanOrEqualTo(kind.tolerance);
+          soft.assertThat(diff)
+              .as(
+                  "%s %s: logit of token %d (ours %s, llama.cpp %s)",
+                  modelFile, id, tok, last[tok], want)
+              .isLessThanOrEqualTo(kind.tolerance);
         }
         int[] want = ints(p.get("greedy_ids"));
         int upTo = kind == Kind.QUANTISED ? firstNearTie(p, 0.5) : want.length;
@@ -110,19 +122,33 @@ class GoldenReferenceTest {
           exact++;
         }
         notes.append(String.format(" %s:%d/%d(cmp %d)", id, agree, want.length, upTo));
-        soft.assertThat(agree).as("%s %s: greedy tokens agree up to step %d; ours %s, llama.cpp"
-            + " %s", modelFile, id, upTo, java.util.Arrays.toString(o.greedyIds()),
-            java.util.Arrays.toString(want)).isGreaterThanOrEqualTo(upTo);
+        soft.assertThat(agree)
+            .as(
+                "%s %s: greedy tokens agree up to step %d; ours %s, llama.cpp" + " %s",
+                modelFile,
+                id,
+                upTo,
+                java.util.Arrays.toString(o.greedyIds()),
+                java.util.Arrays.toString(want))
+            .isGreaterThanOrEqualTo(upTo);
       }
       checkBatched(golden, modelFile, kind, gen, singles, prompts, nGen, soft);
-      System.out.printf("golden %-24s %-9s top-20 max |diff| %.3g, greedy all-32 exact %d/%d;"
-          + "%s%n", modelFile, kind, maxDiff, exact, prompts.size(), notes);
+      System.out.printf(
+          "golden %-24s %-9s top-20 max |diff| %.3g, greedy all-32 exact %d/%d;" + "%s%n",
+          modelFile, kind, maxDiff, exact, prompts.size(), notes);
       soft.assertAll();
     }
   }
 
-  private void checkBatched(JsonNode golden, String modelFile, Kind kind, GreedyGenerator gen,
-      Map<String, Output> singles, List<JsonNode> prompts, int nGen, SoftAssertions soft) {
+  private void checkBatched(
+      JsonNode golden,
+      String modelFile,
+      Kind kind,
+      GreedyGenerator gen,
+      Map<String, Output> singles,
+      List<JsonNode> prompts,
+      int nGen,
+      SoftAssertions soft) {
     JsonNode batched = golden.get("batched");
     if (batched == null) {
       return;
@@ -144,11 +170,12 @@ class GoldenReferenceTest {
         JsonNode s = seqs.get(i);
         String id = s.get("prompt_id").asString();
         Output single = singles.get(id);
-        soft.assertThat(outs.get(i).greedyIds()).as("%s %s: batched = single greedy", modelFile,
-            id).containsExactly(single.greedyIds());
+        soft.assertThat(outs.get(i).greedyIds())
+            .as("%s %s: batched = single greedy", modelFile, id)
+            .containsExactly(single.greedyIds());
         for (int k = 0; k < nGen; k++) {
-          soft.assertThat(outs.get(i).stepLogits().get(k)).as("%s %s step %d: batched logits"
-              + " bit-identical to single", modelFile, id, k)
+          soft.assertThat(outs.get(i).stepLogits().get(k))
+              .as("%s %s step %d: batched logits" + " bit-identical to single", modelFile, id, k)
               .containsExactly(single.stepLogits().get(k));
         }
         int[] want = ints(s.get("greedy_ids_batched"));
@@ -160,22 +187,26 @@ class GoldenReferenceTest {
             upTo = Math.min(upTo, div);
           }
         }
-        soft.assertThat(agreeing(outs.get(i).greedyIds(), want)).as("%s %s (kv_unified %s):"
-            + " batched greedy tokens agree with llama.cpp's up to step %d", modelFile, id,
-            run.get("kv_unified"), upTo).isGreaterThanOrEqualTo(upTo);
+        soft.assertThat(agreeing(outs.get(i).greedyIds(), want))
+            .as(
+                "%s %s (kv_unified %s):"
+                    + " batched greedy tokens agree with llama.cpp's up to step %d",
+                modelFile, id, run.get("kv_unified"), upTo)
+            .isGreaterThanOrEqualTo(upTo);
       }
     }
   }
 
   private static Kind kindOf(NativeGlmEngine engine) {
     Set<Integer> types = new java.util.HashSet<>();
-    engine.tensors().stream().filter(t -> t.dims().length >= 2)
+    engine.tensors().stream()
+        .filter(t -> t.dims().length >= 2)
         .forEach(t -> types.add(t.ggmlType()));
     if (types.stream().allMatch(t -> t == GgmlType.F32.id)) {
       return Kind.F32;
     }
-    if (types.stream().allMatch(t -> t == GgmlType.F32.id || t == GgmlType.F16.id
-        || t == GgmlType.BF16.id)) {
+    if (types.stream()
+        .allMatch(t -> t == GgmlType.F32.id || t == GgmlType.F16.id || t == GgmlType.BF16.id)) {
       return Kind.F16;
     }
     return Kind.QUANTISED;

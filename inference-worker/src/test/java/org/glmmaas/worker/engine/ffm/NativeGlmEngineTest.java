@@ -21,8 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The binding over a made model: hparams, metadata, tensors, steps, errors, lifecycle. */
 class NativeGlmEngineTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void aMadeModelLoadsDescribesItselfAndGenerates() throws Exception {
@@ -31,8 +30,17 @@ class NativeGlmEngineTest {
     try (NativeGlmEngine e = NativeGlmEngine.open(model, NativeTestSupport.small(16))) {
       ModelHparams h = e.hparams();
       assertThat(h.architecture()).isEqualTo("glm4");
-      assertThat(List.of(h.vocabSize(), h.embeddingLength(), h.numLayers(), h.numHeads(),
-          h.numKvHeads(), h.headDim(), h.numRot(), h.feedForwardLength(), h.contextLength()))
+      assertThat(
+              List.of(
+                  h.vocabSize(),
+                  h.embeddingLength(),
+                  h.numLayers(),
+                  h.numHeads(),
+                  h.numKvHeads(),
+                  h.headDim(),
+                  h.numRot(),
+                  h.feedForwardLength(),
+                  h.contextLength()))
           .containsExactly(1536, 128, 2, 4, 2, 32, 16, 352, 512);
       assertThat(h.rmsNormEps()).isEqualTo(1e-5f);
       assertThat(e.info().vocabSize()).isEqualTo(1536);
@@ -46,13 +54,16 @@ class NativeGlmEngineTest {
       GgufMetadata fromEngine = e.metadata();
       GgufMetadata fromFile = GgufReader.read(model).metadata();
       assertThat(fromEngine.values().keySet()).isEqualTo(fromFile.values().keySet());
-      fromFile.values().forEach((k, v) ->
-          assertThat(fromEngine.values().get(k)).as(k).isEqualTo(v));
+      fromFile
+          .values()
+          .forEach((k, v) -> assertThat(fromEngine.values().get(k)).as(k).isEqualTo(v));
       assertThat(fromEngine.strings("tokenizer.ggml.tokens").orElseThrow()).hasSize(1536);
 
       List<NativeTensorInfo> tensors = e.tensors();
       assertThat(tensors).hasSize(GgufReader.read(model).tensors().size());
-      assertThat(tensors).filteredOn(t -> t.name().equals("output.weight")).singleElement()
+      assertThat(tensors)
+          .filteredOn(t -> t.name().equals("output.weight"))
+          .singleElement()
           .satisfies(t -> assertThat(t.ggmlType()).isEqualTo(GgmlType.Q8_0.id));
 
       GreedyGenerator g = new GreedyGenerator(e, 512);
@@ -70,28 +81,71 @@ class NativeGlmEngineTest {
   @Test
   void badBatchesAreEngineExceptionsWithTheNativeMessage() throws Exception {
     NativeTestSupport.assumeLibrary();
-    Path model = NativeTestSupport.make(dir, ModelArch.CHATGLM, ModelPreset.TINY, WeightType.F32,
-        2);
+    Path model =
+        NativeTestSupport.make(dir, ModelArch.CHATGLM, ModelPreset.TINY, WeightType.F32, 2);
     try (NativeGlmEngine e = NativeGlmEngine.open(model, NativeTestSupport.small(4))) {
       // a token id past the vocabulary
-      assertThatThrownBy(() -> e.forward(new ForwardBatch(new int[] {99999}, new int[] {0},
-          new int[] {0}, new int[] {0}, new int[][] {{0}}, new int[] {0})))
-          .isInstanceOf(EngineException.class).hasMessageContaining("INVALID_ARGUMENT");
+      assertThatThrownBy(
+              () ->
+                  e.forward(
+                      new ForwardBatch(
+                          new int[] {99999},
+                          new int[] {0},
+                          new int[] {0},
+                          new int[] {0},
+                          new int[][] {{0}},
+                          new int[] {0})))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("INVALID_ARGUMENT");
       // a slot outside the pool
-      assertThatThrownBy(() -> e.forward(new ForwardBatch(new int[] {1}, new int[] {0},
-          new int[] {0}, new int[] {4 * 16}, new int[][] {{0}}, new int[] {0})))
-          .isInstanceOf(EngineException.class).hasMessageContaining("INVALID_ARGUMENT");
+      assertThatThrownBy(
+              () ->
+                  e.forward(
+                      new ForwardBatch(
+                          new int[] {1},
+                          new int[] {0},
+                          new int[] {0},
+                          new int[] {4 * 16},
+                          new int[][] {{0}},
+                          new int[] {0})))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("INVALID_ARGUMENT");
       // a position past the block table
-      assertThatThrownBy(() -> e.forward(new ForwardBatch(new int[] {1}, new int[] {0},
-          new int[] {16}, new int[] {0}, new int[][] {{0}}, new int[] {0})))
-          .isInstanceOf(EngineException.class).hasMessageContaining("INVALID_ARGUMENT");
+      assertThatThrownBy(
+              () ->
+                  e.forward(
+                      new ForwardBatch(
+                          new int[] {1},
+                          new int[] {0},
+                          new int[] {16},
+                          new int[] {0},
+                          new int[][] {{0}},
+                          new int[] {0})))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("INVALID_ARGUMENT");
       // arrays that disagree are caught before the native call
-      assertThatThrownBy(() -> e.forward(new ForwardBatch(new int[] {1, 2}, new int[] {0},
-          new int[] {0}, new int[] {0}, new int[][] {{0}}, new int[] {0})))
-          .isInstanceOf(EngineException.class).hasMessageContaining("disagree");
+      assertThatThrownBy(
+              () ->
+                  e.forward(
+                      new ForwardBatch(
+                          new int[] {1, 2},
+                          new int[] {0},
+                          new int[] {0},
+                          new int[] {0},
+                          new int[][] {{0}},
+                          new int[] {0})))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("disagree");
       // and the engine still works afterwards
-      FloatBuffer logits = e.forward(new ForwardBatch(new int[] {1}, new int[] {0},
-          new int[] {0}, new int[] {0}, new int[][] {{0}}, new int[] {0}));
+      FloatBuffer logits =
+          e.forward(
+              new ForwardBatch(
+                  new int[] {1},
+                  new int[] {0},
+                  new int[] {0},
+                  new int[] {0},
+                  new int[][] {{0}},
+                  new int[] {0}));
       assertThat(logits.remaining()).isEqualTo(1536);
     }
   }
@@ -103,7 +157,8 @@ class NativeGlmEngineTest {
     NativeGlmEngine e = NativeGlmEngine.open(model, NativeTestSupport.small(4));
     e.close();
     e.close();
-    assertThatThrownBy(e::metadata).isInstanceOf(EngineException.class)
+    assertThatThrownBy(e::metadata)
+        .isInstanceOf(EngineException.class)
         .hasMessageContaining("closed");
   }
 

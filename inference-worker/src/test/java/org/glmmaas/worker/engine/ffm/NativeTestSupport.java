@@ -20,7 +20,8 @@ final class NativeTestSupport {
   private NativeTestSupport() {}
 
   static void assumeLibrary() {
-    assumeTrue(NativeGlmEngine.isAvailable(),
+    assumeTrue(
+        NativeGlmEngine.isAvailable(),
         () -> "libglm not loadable here: " + NativeGlmEngine.unavailableReason());
   }
 
@@ -41,14 +42,19 @@ final class NativeTestSupport {
 
   static Path make(Path dir, ModelArch arch, ModelPreset preset, WeightType type, long seed)
       throws IOException {
-    Path f = dir.resolve(arch.ggufName + "-" + preset.name() + "-" + type.name() + "-" + seed
-        + ".gguf");
+    Path f =
+        dir.resolve(arch.ggufName + "-" + preset.name() + "-" + type.name() + "-" + seed + ".gguf");
     ModelMaker.make(new ModelMaker.Spec(arch, preset, type, seed), f);
     return f;
   }
 
   static EngineOptions small(int blocks) {
-    return EngineOptions.defaults().withThreads(2).withKvType(EngineOptions.KvType.F32)
-        .withKvBlockSize(16).withKvBlocks(blocks).withMaxBatchTokens(512).withMaxBatchSeqs(32);
+    return EngineOptions.defaults()
+        .withThreads(2)
+        .withKvType(EngineOptions.KvType.F32)
+        .withKvBlockSize(16)
+        .withKvBlocks(blocks)
+        .withMaxBatchTokens(512)
+        .withMaxBatchSeqs(32);
   }
 }

@@ -8,7 +8,9 @@ import java.util.Random;
 import org.glmmaas.worker.gguf.GgufMetadata;
 import org.glmmaas.worker.gguf.GgufReader;
 
-/** Inputs of the text benchmarks: a long mixed Chinese/English text and the reference vocabulary. */
+/**
+ * Inputs of the text benchmarks: a long mixed Chinese/English text and the reference vocabulary.
+ */
 final class BenchCorpus {
 
   private static final String[] ZH = {
@@ -34,7 +36,10 @@ final class BenchCorpus {
 
   private BenchCorpus() {}
 
-  /** About {@code bytes} bytes of UTF-8: random sentences, half Chinese, half English, numbers mixed in. */
+  /**
+   * About {@code bytes} bytes of UTF-8: random sentences, half Chinese, half English, numbers mixed
+   * in.
+   */
   static String mixedText(int bytes, long seed) {
     Random r = new Random(seed);
     StringBuilder sb = new StringBuilder();
@@ -54,9 +59,7 @@ final class BenchCorpus {
   static GgufMetadata referenceMetadata() {
     String shared = System.getProperty("glm.shared.dir");
     Path[] candidates = {
-      shared == null ? null : Path.of(shared),
-      Path.of("../shared"),
-      Path.of("../../shared"),
+      shared == null ? null : Path.of(shared), Path.of("../shared"), Path.of("../../shared"),
     };
     for (Path dir : candidates) {
       if (dir == null) {
@@ -71,6 +74,7 @@ final class BenchCorpus {
         }
       }
     }
-    throw new IllegalStateException("reference model not found: set -Dglm.shared.dir=<path to shared>");
+    throw new IllegalStateException(
+        "reference model not found: set -Dglm.shared.dir=<path to shared>");
   }
 }

@@ -23,7 +23,8 @@ public final class EncodeCpuTime {
       BpeTokenizer tok =
           vocab.startsWith("reference")
               ? BpeTokenizer.fromMetadata(BenchCorpus.referenceMetadata())
-              : SyntheticVocab.build(BenchCorpus.mixedText(24_000, 7), 151_552, 1, 6000).tokenizer();
+              : SyntheticVocab.build(BenchCorpus.mixedText(24_000, 7), 151_552, 1, 6000)
+                  .tokenizer();
       for (int i = 0; i < 15; i++) {
         tok.encode(text, true); // warm-up
       }

@@ -23,22 +23,29 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Time of one sampling step over a logits row of GLM-4's vocabulary (151,552), one thread.
- * Logits are Gaussian (sigma 3) with 64 raised "likely" tokens, roughly the shape of a language
- * model's output; 16 rows rotate so the branch predictor cannot learn one.
+ * Time of one sampling step over a logits row of GLM-4's vocabulary (151,552), one thread. Logits
+ * are Gaussian (sigma 3) with 64 raised "likely" tokens, roughly the shape of a language model's
+ * output; 16 rows rotate so the branch predictor cannot learn one.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xmx2g"})
 public class SamplerBenchmark {
 
   static final int VOCAB = 151_552;
   static final int ROWS = 16;
 
-  @Param({"greedy", "temperature0.8-topP0.9", "temperature0.8-topK50-topP0.9", "temperature1-penalties"})
+  @Param({
+    "greedy",
+    "temperature0.8-topP0.9",
+    "temperature0.8-topK50-topP0.9",
+    "temperature1-penalties"
+  })
   public String mode;
 
   private FloatBuffer logits;
@@ -60,10 +67,18 @@ public class SamplerBenchmark {
     logits = FloatBuffer.wrap(a);
     SamplingConfig config =
         switch (mode) {
-          case "greedy" -> new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 1, 1, List.of(), false, false, 0);
-          case "temperature0.8-topP0.9" -> new SamplingConfig(0.8f, 0.9f, 0, 0f, 1f, 0f, 0f, true, 1, 1, List.of(), false, false, 0);
-          case "temperature0.8-topK50-topP0.9" -> new SamplingConfig(0.8f, 0.9f, 50, 0f, 1f, 0f, 0f, true, 1, 1, List.of(), false, false, 0);
-          default -> new SamplingConfig(1f, 1f, 0, 0f, 1.1f, 0.5f, 0.5f, true, 1, 1, List.of(), false, false, 0);
+          case "greedy" ->
+              new SamplingConfig(
+                  0f, 1f, 0, 0f, 1f, 0f, 0f, false, 1, 1, List.of(), false, false, 0);
+          case "temperature0.8-topP0.9" ->
+              new SamplingConfig(
+                  0.8f, 0.9f, 0, 0f, 1f, 0f, 0f, true, 1, 1, List.of(), false, false, 0);
+          case "temperature0.8-topK50-topP0.9" ->
+              new SamplingConfig(
+                  0.8f, 0.9f, 50, 0f, 1f, 0f, 0f, true, 1, 1, List.of(), false, false, 0);
+          default ->
+              new SamplingConfig(
+                  1f, 1f, 0, 0f, 1.1f, 0.5f, 0.5f, true, 1, 1, List.of(), false, false, 0);
         };
     sampler = new LogitsSampler(config, VOCAB);
     for (int i = 0; i < 2048; i++) {

@@ -4,9 +4,9 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 
 /**
- * Sampling time per step at vocabulary 151,552 in CPU time of the sampling thread (the
- * {@link SamplerBenchmark} setups), for a shared machine where wall-clock figures measure the
- * neighbours: {@code java -cp ... org.glmmaas.worker.text.bench.SamplerCpuTime}.
+ * Sampling time per step at vocabulary 151,552 in CPU time of the sampling thread (the {@link
+ * SamplerBenchmark} setups), for a shared machine where wall-clock figures measure the neighbours:
+ * {@code java -cp ... org.glmmaas.worker.text.bench.SamplerCpuTime}.
  */
 public final class SamplerCpuTime {
 
@@ -15,7 +15,12 @@ public final class SamplerCpuTime {
   public static void main(String[] args) {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     for (String mode :
-        new String[] {"greedy", "temperature0.8-topP0.9", "temperature0.8-topK50-topP0.9", "temperature1-penalties"}) {
+        new String[] {
+          "greedy",
+          "temperature0.8-topP0.9",
+          "temperature0.8-topK50-topP0.9",
+          "temperature1-penalties"
+        }) {
       SamplerBenchmark b = new SamplerBenchmark();
       b.mode = mode;
       b.setup();

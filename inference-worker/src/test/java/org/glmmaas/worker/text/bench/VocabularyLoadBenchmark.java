@@ -30,14 +30,14 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * Loading a GLM-4-size vocabulary (151,552 tokens and their merges, synthetic) the way the worker
- * does at start-up, in single cold-ish shots (SingleShotTime: the first load of a process is
- * the one users wait for):
+ * does at start-up, in single cold-ish shots (SingleShotTime: the first load of a process is the
+ * one users wait for):
  *
  * <ul>
  *   <li>{@code nativeModelToTokenizer}: glm_model_load (mmap + validation) of a GGUF with that
  *       vocabulary, the metadata read through FFM, the text model (tokenizer, template) built;
- *   <li>{@code javaReaderToTokenizer}: the same through the pure-Java GGUF reader ({@code glm models},
- *       tools);
+ *   <li>{@code javaReaderToTokenizer}: the same through the pure-Java GGUF reader ({@code glm
+ *       models}, tools);
  *   <li>{@code tokenizerFromMetadata}: the tokenizer alone from metadata already in memory.
  * </ul>
  *
@@ -48,7 +48,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2)
 @Measurement(iterations = 10)
-@Fork(value = 3, jvmArgsAppend = {"-Xmx2g", "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 3,
+    jvmArgsAppend = {"-Xmx2g", "--enable-native-access=ALL-UNNAMED"})
 public class VocabularyLoadBenchmark {
 
   static final int GLM4_VOCAB = 151_552;
@@ -61,14 +63,18 @@ public class VocabularyLoadBenchmark {
   public void setup() throws Exception {
     dir = Files.createTempDirectory("vocab-bench");
     model = dir.resolve("micro-151k.gguf");
-    SyntheticVocab vocab = SyntheticVocab.build(BenchCorpus.mixedText(24_000, 7), GLM4_VOCAB, 1, 6000);
-    ModelPreset preset = new ModelPreset("micro-151k", 64, 1, 2, 1, 32, 16, 128, 256, GLM4_VOCAB,
-        10000f, 1e-5f);
-    ModelMaker.make(new ModelMaker.Spec(ModelArch.GLM4, preset, WeightType.Q8_0, 1),
-        vocab.toBpeVocabulary(), model);
+    SyntheticVocab vocab =
+        SyntheticVocab.build(BenchCorpus.mixedText(24_000, 7), GLM4_VOCAB, 1, 6000);
+    ModelPreset preset =
+        new ModelPreset("micro-151k", 64, 1, 2, 1, 32, 16, 128, 256, GLM4_VOCAB, 10000f, 1e-5f);
+    ModelMaker.make(
+        new ModelMaker.Spec(ModelArch.GLM4, preset, WeightType.Q8_0, 1),
+        vocab.toBpeVocabulary(),
+        model);
     metadata = GgufReader.read(model).metadata();
-    System.out.printf("%n%d tokens, %d merges, file %d bytes%n", vocab.size(), vocab.numMerges(),
-        Files.size(model));
+    System.out.printf(
+        "%n%d tokens, %d merges, file %d bytes%n",
+        vocab.size(), vocab.numMerges(), Files.size(model));
   }
 
   @TearDown(Level.Trial)
@@ -95,6 +101,7 @@ public class VocabularyLoadBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    new Runner(new OptionsBuilder().include(VocabularyLoadBenchmark.class.getSimpleName()).build()).run();
+    new Runner(new OptionsBuilder().include(VocabularyLoadBenchmark.class.getSimpleName()).build())
+        .run();
   }
 }

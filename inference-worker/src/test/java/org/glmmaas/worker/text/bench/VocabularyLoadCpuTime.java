@@ -18,8 +18,8 @@ import org.glmmaas.worker.text.TextModel;
 /**
  * Vocabulary load time (151,552 tokens + merges, GGUF -> text model) in CPU time of the loading
  * thread, for a shared machine where wall-clock figures mostly measure the neighbours: the first
- * load in a fresh JVM (what a starting worker pays) and the median of 15 more. Wall time is
- * printed beside it. {@code java --enable-native-access=ALL-UNNAMED -cp ...
+ * load in a fresh JVM (what a starting worker pays) and the median of 15 more. Wall time is printed
+ * beside it. {@code java --enable-native-access=ALL-UNNAMED -cp ...
  * org.glmmaas.worker.text.bench.VocabularyLoadCpuTime}.
  */
 public final class VocabularyLoadCpuTime {
@@ -29,24 +29,42 @@ public final class VocabularyLoadCpuTime {
   public static void main(String[] args) throws Exception {
     Path dir = Files.createTempDirectory("vocab-cpu");
     Path model = dir.resolve("micro-151k.gguf");
-    SyntheticVocab vocab = SyntheticVocab.build(BenchCorpus.mixedText(24_000, 7), VocabularyLoadBenchmark.GLM4_VOCAB, 1, 6000);
-    ModelPreset preset = new ModelPreset("micro-151k", 64, 1, 2, 1, 32, 16, 128, 256,
-        VocabularyLoadBenchmark.GLM4_VOCAB, 10000f, 1e-5f);
-    ModelMaker.make(new ModelMaker.Spec(ModelArch.GLM4, preset, WeightType.Q8_0, 1), vocab.toBpeVocabulary(), model);
+    SyntheticVocab vocab =
+        SyntheticVocab.build(
+            BenchCorpus.mixedText(24_000, 7), VocabularyLoadBenchmark.GLM4_VOCAB, 1, 6000);
+    ModelPreset preset =
+        new ModelPreset(
+            "micro-151k",
+            64,
+            1,
+            2,
+            1,
+            32,
+            16,
+            128,
+            256,
+            VocabularyLoadBenchmark.GLM4_VOCAB,
+            10000f,
+            1e-5f);
+    ModelMaker.make(
+        new ModelMaker.Spec(ModelArch.GLM4, preset, WeightType.Q8_0, 1),
+        vocab.toBpeVocabulary(),
+        model);
     String which = args.length > 0 ? args[0] : "native";
-    Supplier<TextModel> load = which.equals("java")
-        ? () -> {
-          try {
-            return TextModel.fromMetadata(GgufReader.read(model).metadata());
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        }
-        : () -> {
-          try (NativeGlmModel m = NativeGlmModel.open(model)) {
-            return TextModel.fromMetadata(m.metadata());
-          }
-        };
+    Supplier<TextModel> load =
+        which.equals("java")
+            ? () -> {
+              try {
+                return TextModel.fromMetadata(GgufReader.read(model).metadata());
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }
+            : () -> {
+              try (NativeGlmModel m = NativeGlmModel.open(model)) {
+                return TextModel.fromMetadata(m.metadata());
+              }
+            };
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     int runs = 16;
     double[] cpu = new double[runs];
@@ -63,9 +81,17 @@ public final class VocabularyLoadCpuTime {
     double[] restWall = Arrays.copyOfRange(wall, 1, runs);
     Arrays.sort(restCpu);
     Arrays.sort(restWall);
-    System.out.printf("%s path, %d tokens, %d merges: first load %.0f ms CPU (%.0f ms wall);"
-            + " then median %.0f ms CPU (%.0f ms wall), min %.0f ms CPU%n", which, vocab.size(),
-        vocab.numMerges(), cpu[0], wall[0], restCpu[restCpu.length / 2], restWall[restWall.length / 2], restCpu[0]);
+    System.out.printf(
+        "%s path, %d tokens, %d merges: first load %.0f ms CPU (%.0f ms wall);"
+            + " then median %.0f ms CPU (%.0f ms wall), min %.0f ms CPU%n",
+        which,
+        vocab.size(),
+        vocab.numMerges(),
+        cpu[0],
+        wall[0],
+        restCpu[restCpu.length / 2],
+        restWall[restWall.length / 2],
+        restCpu[0]);
     Files.deleteIfExists(model);
     Files.deleteIfExists(dir);
   }
