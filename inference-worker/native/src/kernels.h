@@ -1,4 +1,4 @@
-// CPU kernel table. One KernelSet per instruction-set path (scalar reference, AVX2); the engine
+// CPU kernel table. One KernelSet per instruction-set path (scalar reference, AVX2, AVX-512); the engine
 // picks one at run time from CPUID, overridable with GLM_CPU_PATH=scalar|avx2|avx512.
 //
 // Batch invariance contract: a kernel computes every output element y[r][o] = dot(W[o], x[r]) with

@@ -3,7 +3,7 @@
 //
 //   glm-golden --reference-dir DIR [--skip-missing] [--only SUBSTRING] [--threads N] [--verbose]
 //
-// Tolerances (issue 3): F32 models 1e-4 and every greedy token; F16 2e-2 and every greedy token;
+// Tolerances (docs/engine.md, golden agreement): F32 models 1e-4 and every greedy token; F16 2e-2 and every greedy token;
 // quantised 0.5, greedy tokens up to the first step where the reference's top two logits are
 // closer than 0.5. Models the engine does not run (GLM_ERR_UNSUPPORTED) are reported and skipped.
 // Exit status 0 when every run model agrees.

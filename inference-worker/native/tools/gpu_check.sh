@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of the engine (issue 11), in one run on a CUDA machine: build the native library
+# The GPU check of the engine, in one run on a CUDA machine: build the native library
 # with the CUDA backend, run the C++ tests on that host's CPU, compare CPU and CUDA against the
 # llama.cpp goldens (small-glm4-q4_k_m covers Q4_K + Q6_K), check batch invariance on the GPU,
 # compare CPU and CUDA on random 1B K-quant models (Q4_K_M, Q5_K_M: real row lengths, no golden),

@@ -3,10 +3,11 @@ package org.glmmaas.gateway.api;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
-import org.glmmaas.gateway.auth.Authenticator;
+import org.glmmaas.gateway.auth.CachingAuthClient;
 import org.glmmaas.gateway.billing.AccountStatuses;
 import org.glmmaas.gateway.billing.BillingClient;
 import org.glmmaas.gateway.config.GatewayProperties;
+import org.glmmaas.gateway.dialect.Dialect;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.metrics.GatewayMetrics;
@@ -35,7 +36,7 @@ import reactor.core.publisher.Mono;
 public final class Admission {
 
   private final GatewayProperties props;
-  private final Authenticator auth;
+  private final CachingAuthClient auth;
   private final ChatRequestParser parser;
   private final WorkerPicker picker;
   private final AccountStatuses accounts;
@@ -45,7 +46,7 @@ public final class Admission {
 
   public Admission(
       GatewayProperties props,
-      Authenticator auth,
+      CachingAuthClient auth,
       ChatRequestParser parser,
       WorkerPicker picker,
       AccountStatuses accounts,

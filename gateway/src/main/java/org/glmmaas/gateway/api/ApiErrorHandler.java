@@ -1,9 +1,10 @@
 package org.glmmaas.gateway.api;
 
+import org.glmmaas.gateway.dialect.Dialect;
+import org.glmmaas.gateway.dialect.bigmodel.BigModelDialect;
+import org.glmmaas.gateway.dialect.openai.OpenAiDialect;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
-import org.glmmaas.gateway.openai.OpenAiDialect;
-import org.glmmaas.gateway.zhipu.BigModelDialect;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.buffer.DataBufferLimitException;

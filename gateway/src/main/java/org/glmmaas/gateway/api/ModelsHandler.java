@@ -2,6 +2,7 @@ package org.glmmaas.gateway.api;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.glmmaas.gateway.dialect.Dialect;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.error.Json;
 import org.glmmaas.gateway.routing.WorkerEndpoint;

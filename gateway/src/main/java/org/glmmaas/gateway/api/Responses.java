@@ -1,6 +1,7 @@
 package org.glmmaas.gateway.api;
 
 import java.nio.charset.StandardCharsets;
+import org.glmmaas.gateway.dialect.Dialect;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.springframework.http.HttpHeaders;

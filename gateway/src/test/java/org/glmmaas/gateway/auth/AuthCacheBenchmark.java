@@ -26,7 +26,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 public class AuthCacheBenchmark {
 
   FakeAuthService auth;
-  Authenticator authenticator;
+  CachingAuthClient authenticator;
   String[] headers;
   int i;
 
@@ -37,7 +37,7 @@ public class AuthCacheBenchmark {
         io.grpc.Grpc.newChannelBuilder(auth.address(), io.grpc.InsecureChannelCredentials.create())
             .build();
     authenticator =
-        new Authenticator(
+        new CachingAuthClient(
             ch, Duration.ofSeconds(30), Duration.ofMinutes(5), 100_000, System::nanoTime);
     headers = new String[1000];
     for (int k = 0; k < headers.length; k++) {

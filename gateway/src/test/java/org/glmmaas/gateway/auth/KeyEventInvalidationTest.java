@@ -34,8 +34,8 @@ class KeyEventInvalidationTest {
               "kev", "secretev", Principal.newBuilder().setTenantId("tev").setCacheTtlMs(600_000));
       ManagedChannel ch =
           Grpc.newChannelBuilder(auth.address(), InsecureChannelCredentials.create()).build();
-      Authenticator a =
-          new Authenticator(
+      CachingAuthClient a =
+          new CachingAuthClient(
               ch, Duration.ofSeconds(5), Duration.ofMinutes(10), 1000, System::nanoTime);
       assertThat(a.authenticate("Bearer " + key).block().getTenantId()).isEqualTo("tev");
       assertThat(a.authenticate("Bearer " + key).block().getTenantId()).isEqualTo("tev");

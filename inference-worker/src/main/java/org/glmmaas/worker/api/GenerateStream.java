@@ -15,11 +15,11 @@ import org.glmmaas.proto.inference.v1.Timings;
 import org.glmmaas.proto.inference.v1.TokenLogprob;
 import org.glmmaas.proto.inference.v1.TopLogprob;
 import org.glmmaas.proto.inference.v1.Usage;
+import org.glmmaas.worker.sample.Sampler;
 import org.glmmaas.worker.scheduler.FinishInfo;
 import org.glmmaas.worker.scheduler.RequestOutput;
 import org.glmmaas.worker.scheduler.RequestOutputSink;
 import org.glmmaas.worker.scheduler.RequestTimings;
-import org.glmmaas.worker.text.Sampler;
 import org.glmmaas.worker.text.Tokenizer;
 
 /**

@@ -2,7 +2,7 @@ package org.glmmaas.worker.api;
 
 import java.util.List;
 import org.glmmaas.proto.inference.v1.SamplingParams;
-import org.glmmaas.worker.text.SamplingConfig;
+import org.glmmaas.worker.sample.SamplingConfig;
 
 /** Checks a request's sampling parameters and turns them into a {@link SamplingConfig}. */
 final class SamplingParamsValidator {

@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.IntPredicate;
 import org.glmmaas.worker.kvcache.BlockTable;
-import org.glmmaas.worker.text.Sampler;
-import org.glmmaas.worker.text.SamplingConfig;
+import org.glmmaas.worker.sample.Sampler;
+import org.glmmaas.worker.sample.SamplingConfig;
 import org.glmmaas.worker.text.StreamDecoder;
 
 /**

@@ -1,7 +1,7 @@
 package org.glmmaas.worker.scheduler;
 
 import java.util.List;
-import org.glmmaas.worker.text.Sampler;
+import org.glmmaas.worker.sample.Sampler;
 
 /**
  * What one engine step produced for one request: new tokens and the text now safe to emit, and on

@@ -12,8 +12,8 @@ import org.glmmaas.worker.engine.ForwardBatch;
 import org.glmmaas.worker.kvcache.BlockTable;
 import org.glmmaas.worker.kvcache.KvCacheManager;
 import org.glmmaas.worker.kvcache.PrefixHit;
+import org.glmmaas.worker.sample.Sampler;
 import org.glmmaas.worker.scheduler.SchedulerOutput.ScheduledRequest;
-import org.glmmaas.worker.text.Sampler;
 
 /**
  * Iteration-level continuous batching (vLLM v1 style): every {@link #schedule()} re-forms the batch

@@ -1,5 +1,7 @@
 package org.glmmaas.worker.text;
 
+import org.glmmaas.worker.sample.SamplingConfig;
+
 /**
  * When one request's generation ends, and why: an end-of-generation token (unless {@code
  * ignore_eos}), a stop string (via its {@link StreamDecoder}), or {@code max_tokens}. Feeds the

@@ -2,6 +2,9 @@ package org.glmmaas.worker.text;
 
 import java.util.List;
 import org.glmmaas.worker.gguf.GgufMetadata;
+import org.glmmaas.worker.sample.LogitsSampler;
+import org.glmmaas.worker.sample.Sampler;
+import org.glmmaas.worker.sample.SamplingConfig;
 
 /** The text side of one GLM model: tokenizer, chat template, samplers and stream decoders. */
 public final class GlmTextModel implements TextModel {

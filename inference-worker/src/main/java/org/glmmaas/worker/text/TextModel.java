@@ -1,6 +1,8 @@
 package org.glmmaas.worker.text;
 
 import org.glmmaas.worker.gguf.GgufMetadata;
+import org.glmmaas.worker.sample.Sampler;
+import org.glmmaas.worker.sample.SamplingConfig;
 
 /**
  * Everything text-shaped about one model: tokenizer, chat template, samplers and stream decoders.

@@ -8,7 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.glmmaas.proto.billing.v1.UsageEvent;
 import org.glmmaas.worker.engine.EngineException;
 import org.glmmaas.worker.kvcache.KvCacheManager;
-import org.glmmaas.worker.text.SamplingConfig;
+import org.glmmaas.worker.sample.SamplingConfig;
 
 /** A scheduler driven step by step on the test thread against a {@link FakeEngine}. */
 class SchedulerHarness {

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.glmmaas.worker.engine.ForwardBatch;
+import org.glmmaas.worker.sample.SamplingConfig;
 import org.glmmaas.worker.scheduler.SchedulerHarness.Collected;
-import org.glmmaas.worker.text.SamplingConfig;
 import org.junit.jupiter.api.Test;
 
 class SchedulerTest {

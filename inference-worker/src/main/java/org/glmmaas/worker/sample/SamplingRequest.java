@@ -1,5 +1,6 @@
-package org.glmmaas.worker.text;
+package org.glmmaas.worker.sample;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.LongSupplier;
 
@@ -99,7 +100,7 @@ public record SamplingRequest(
         throw new InvalidSamplingException(
             "stop", "stop[" + i + "] is empty: stop strings must have at least one character");
       }
-      if (!BpeTokenizer.withoutUnpairedSurrogates(s).equals(s)) {
+      if (!StandardCharsets.UTF_8.newEncoder().canEncode(s)) {
         throw new InvalidSamplingException(
             "stop", "stop[" + i + "] contains an unpaired UTF-16 surrogate");
       }

@@ -1,4 +1,4 @@
-package org.glmmaas.gateway.api;
+package org.glmmaas.gateway.dialect;
 
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.proto.inference.v1.FinishReason;

@@ -1,4 +1,4 @@
-package org.glmmaas.worker.text;
+package org.glmmaas.worker.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package org.glmmaas.gateway.config;
+package org.glmmaas.gateway;
 
 import io.grpc.ManagedChannel;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -6,22 +6,25 @@ import java.time.Clock;
 import java.time.Duration;
 import org.glmmaas.gateway.api.Admission;
 import org.glmmaas.gateway.api.ApiErrorHandler;
+import org.glmmaas.gateway.api.BillingHandler;
 import org.glmmaas.gateway.api.ChatHandler;
 import org.glmmaas.gateway.api.ChatRequestParser;
 import org.glmmaas.gateway.api.ModelsHandler;
+import org.glmmaas.gateway.async.AsyncHandler;
 import org.glmmaas.gateway.async.AsyncTaskStore;
 import org.glmmaas.gateway.async.FileAsyncTaskStore;
 import org.glmmaas.gateway.async.RedisAsyncTaskStore;
-import org.glmmaas.gateway.auth.Authenticator;
+import org.glmmaas.gateway.auth.CachingAuthClient;
 import org.glmmaas.gateway.auth.TopicTailer;
 import org.glmmaas.gateway.billing.AccountStatuses;
 import org.glmmaas.gateway.billing.BillingClient;
-import org.glmmaas.gateway.billing.BillingHandler;
+import org.glmmaas.gateway.config.GatewayProperties;
+import org.glmmaas.gateway.dialect.bigmodel.BigModelDialect;
+import org.glmmaas.gateway.dialect.openai.OpenAiDialect;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.metrics.GatewayMetrics;
 import org.glmmaas.gateway.metrics.RequestMetricsFilter;
-import org.glmmaas.gateway.openai.OpenAiDialect;
 import org.glmmaas.gateway.ratelimit.InMemoryRateLimiter;
 import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.glmmaas.gateway.ratelimit.RedisRateLimiter;
@@ -31,8 +34,6 @@ import org.glmmaas.gateway.routing.KubernetesDiscovery;
 import org.glmmaas.gateway.routing.LoopChannels;
 import org.glmmaas.gateway.routing.WorkerPicker;
 import org.glmmaas.gateway.routing.WorkerPool;
-import org.glmmaas.gateway.zhipu.AsyncHandler;
-import org.glmmaas.gateway.zhipu.BigModelDialect;
 import org.glmmaas.proto.auth.v1.KeyEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,12 +75,12 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  Authenticator authenticator(GatewayProperties p) {
+  CachingAuthClient authenticator(GatewayProperties p) {
     ManagedChannel ch = p.auth().address().isBlank() ? null : channel(p.auth().address());
     if (ch == null) {
       log.warn("glm.gateway.auth.address is not set: every call will be refused");
     }
-    return new Authenticator(
+    return new CachingAuthClient(
         ch,
         p.auth().timeout(),
         p.auth().maxCacheTtl(),
@@ -110,7 +111,7 @@ public class GatewayConfiguration {
   }
 
   @Bean(destroyMethod = "close")
-  Tailers tailers(Environment env, Authenticator auth, AccountStatuses accounts) {
+  Tailers tailers(Environment env, CachingAuthClient auth, AccountStatuses accounts) {
     String bootstrap = kafka(env);
     if (bootstrap == null) {
       return new Tailers(null, null);
@@ -306,7 +307,7 @@ public class GatewayConfiguration {
   @Bean
   Admission admission(
       GatewayProperties p,
-      Authenticator auth,
+      CachingAuthClient auth,
       WorkerPicker picker,
       AccountStatuses accounts,
       RateLimiter limiter,

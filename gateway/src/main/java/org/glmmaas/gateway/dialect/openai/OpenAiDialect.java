@@ -1,9 +1,9 @@
-package org.glmmaas.gateway.openai;
+package org.glmmaas.gateway.dialect.openai;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.glmmaas.gateway.api.Dialect;
+import org.glmmaas.gateway.dialect.Dialect;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.Json;
 import org.glmmaas.gateway.error.OpenAiErrors;

@@ -1,11 +1,10 @@
-package org.glmmaas.gateway.billing;
+package org.glmmaas.gateway.api;
 
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
-import org.glmmaas.gateway.api.Admission;
-import org.glmmaas.gateway.api.Dialect;
-import org.glmmaas.gateway.api.Responses;
+import org.glmmaas.gateway.billing.BillingClient;
+import org.glmmaas.gateway.dialect.Dialect;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.error.Json;

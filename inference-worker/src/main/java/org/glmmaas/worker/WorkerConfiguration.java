@@ -1,13 +1,14 @@
-package org.glmmaas.worker.config;
+package org.glmmaas.worker;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.glmmaas.worker.api.WorkerGrpcServer;
+import org.glmmaas.worker.config.LoggingUsageSink;
+import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.lifecycle.ModelLoader;
 import org.glmmaas.worker.lifecycle.NativeModelLoader;
-import org.glmmaas.worker.lifecycle.WorkerLifecycle;
 import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.glmmaas.worker.metrics.WorkerMetrics;
 import org.glmmaas.worker.usage.UsageSink;

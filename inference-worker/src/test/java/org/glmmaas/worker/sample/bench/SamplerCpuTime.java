@@ -1,4 +1,4 @@
-package org.glmmaas.worker.text.bench;
+package org.glmmaas.worker.sample.bench;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -6,7 +6,7 @@ import java.lang.management.ThreadMXBean;
 /**
  * Sampling time per step at vocabulary 151,552 in CPU time of the sampling thread (the {@link
  * SamplerBenchmark} setups), for a shared machine where wall-clock figures measure the neighbours:
- * {@code java -cp ... org.glmmaas.worker.text.bench.SamplerCpuTime}.
+ * {@code java -cp ... org.glmmaas.worker.sample.bench.SamplerCpuTime}.
  */
 public final class SamplerCpuTime {
 

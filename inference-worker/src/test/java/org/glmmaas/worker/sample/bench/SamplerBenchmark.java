@@ -1,12 +1,12 @@
-package org.glmmaas.worker.text.bench;
+package org.glmmaas.worker.sample.bench;
 
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.glmmaas.worker.text.LogitsSampler;
-import org.glmmaas.worker.text.Sampler;
-import org.glmmaas.worker.text.SamplingConfig;
+import org.glmmaas.worker.sample.LogitsSampler;
+import org.glmmaas.worker.sample.Sampler;
+import org.glmmaas.worker.sample.SamplingConfig;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,6 +1,7 @@
-package org.glmmaas.worker.lifecycle;
+package org.glmmaas.worker;
 
 import org.glmmaas.worker.api.WorkerGrpcServer;
+import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.springframework.context.SmartLifecycle;
 
 /**

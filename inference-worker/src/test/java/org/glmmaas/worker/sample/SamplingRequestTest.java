@@ -1,10 +1,10 @@
-package org.glmmaas.worker.text;
+package org.glmmaas.worker.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
-import org.glmmaas.worker.text.SamplingRequest.Dialect;
+import org.glmmaas.worker.sample.SamplingRequest.Dialect;
 import org.junit.jupiter.api.Test;
 
 class SamplingRequestTest {

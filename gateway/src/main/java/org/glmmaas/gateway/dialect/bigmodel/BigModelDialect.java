@@ -1,8 +1,8 @@
-package org.glmmaas.gateway.zhipu;
+package org.glmmaas.gateway.dialect.bigmodel;
 
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import org.glmmaas.gateway.api.Dialect;
+import org.glmmaas.gateway.dialect.Dialect;
 import org.glmmaas.gateway.error.BigModelErrors;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.Json;

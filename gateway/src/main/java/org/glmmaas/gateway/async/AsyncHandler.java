@@ -1,14 +1,13 @@
-package org.glmmaas.gateway.zhipu;
+package org.glmmaas.gateway.async;
 
 import java.time.Duration;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.glmmaas.gateway.api.Admission;
 import org.glmmaas.gateway.api.ChatHandler;
-import org.glmmaas.gateway.api.Dialect;
 import org.glmmaas.gateway.api.Responses;
-import org.glmmaas.gateway.async.AsyncTask;
-import org.glmmaas.gateway.async.AsyncTaskStore;
+import org.glmmaas.gateway.dialect.Dialect;
+import org.glmmaas.gateway.dialect.bigmodel.BigModelDialect;
 import org.glmmaas.gateway.error.BigModelErrors;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;

@@ -1,4 +1,4 @@
-package org.glmmaas.worker.text;
+package org.glmmaas.worker.sample;
 
 import java.nio.FloatBuffer;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.glmmaas.worker.config;
+package org.glmmaas.worker;
 
 import java.time.Duration;
 import org.glmmaas.proto.inference.v1.WorkerState;

@@ -1,4 +1,4 @@
-package org.glmmaas.worker.text;
+package org.glmmaas.worker.sample;
 
 /**
  * A sampling parameter outside its allowed range; the message names the parameter and the range.

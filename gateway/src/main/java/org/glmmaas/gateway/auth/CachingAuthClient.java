@@ -24,9 +24,9 @@ import reactor.core.publisher.Mono;
  * principal's cache_ttl_ms, a JWT's own expiry and key events), else through auth-service's gRPC
  * Authenticate. Credentials never reach a log or an error body.
  */
-public final class Authenticator {
+public final class CachingAuthClient {
 
-  private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
+  private static final Logger log = LoggerFactory.getLogger(CachingAuthClient.class);
   private static final int MAX_CREDENTIAL_LENGTH = 4096;
   private static final long NEGATIVE_TTL_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -40,7 +40,7 @@ public final class Authenticator {
   /** A cached answer: a principal or a failure, valid until {@code expiresAtNanos}. */
   private record Entry(Principal principal, GlmError failure, long expiresAtNanos) {}
 
-  public Authenticator(
+  public CachingAuthClient(
       ManagedChannel channel,
       Duration timeout,
       Duration maxTtl,
