@@ -83,6 +83,10 @@ async function axe(page, label) {
     bad.length === 0,
     `axe on ${label}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`,
   );
+  console.log(
+    `  axe ${label}: ${r.passes.length} rules pass, ${r.violations.length} minor/moderate` +
+      (r.violations.length ? ` (${r.violations.map((v) => `${v.id}: ${v.impact}`).join(', ')})` : ''),
+  );
   return r.violations.length;
 }
 
@@ -264,6 +268,9 @@ try {
   });
 
   await step('revoking the key makes the next playground call fail with a visible message', async () => {
+    // the tenant is on the playground, ready to send, when the admin revokes its key
+    await tenant.getByTestId('nav-playground').click();
+    await tenant.getByTestId('play-model').locator(`option[value="${MODEL}"]`).waitFor({ state: 'attached' });
     await goto(admin, `#/keys?tenant=${tenantId}`);
     const row = admin.locator(`tr[data-key-id="${keyId}"]`);
     await row.getByTestId('key-revoke').click();
@@ -271,8 +278,15 @@ try {
     await row.getByTestId('key-status').filter({ hasText: 'revoked' }).waitFor();
     await shot(admin, 'keys-en');
     // the gateway drops its cached principal when the REVOKED key event arrives over Kafka
-    await tenant.waitForTimeout(2000);
-    await tenant.getByTestId('nav-playground').click();
+    // (seconds on a loaded machine): wait, outside the browser, until it refuses the key
+    const deadline = Date.now() + 60_000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = (await fetch(`${GATEWAY}/v1/models`, { headers: { Authorization: `Bearer ${apiKey}` } })).status;
+      if (status === 401) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    check(status === 401, `the gateway still accepts the revoked key after 60 s (${status})`);
     await tenant.getByTestId('play-message').fill('Am I still allowed?');
     allow = [/status of 401/];
     await tenant.getByTestId('play-send').click();

@@ -22,6 +22,8 @@ export function BarChartView(props: {
   categories: string[];
   series: ChartSeries[];
   testId: string;
+  /** whole numbers on the value axis (counts); false for money */
+  integer?: boolean;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
@@ -49,12 +51,12 @@ export function BarChartView(props: {
         legend: { type: 'scroll', bottom: 0 },
         grid: { left: 8, right: 16, top: 16, bottom: 40, containLabel: true },
         xAxis: { type: 'category', data: props.categories },
-        yAxis: { type: 'value', minInterval: 1 },
+        yAxis: props.integer ? { type: 'value', minInterval: 1 } : { type: 'value' },
         series: props.series.map((s) => ({ type: 'bar', stack: 'all', name: s.name, data: s.data })),
       },
       true,
     );
-  }, [props.categories, props.series]);
+  }, [props.categories, props.series, props.integer]);
 
   return (
     <figure className="chart">

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useI18n, type MessageKey } from '../i18n';
 import { formatMicros, groupRows, toCsv, tokensPerDay, totals, type GroupBy, type TenantUsageRow } from '../usage';
 import { BarChartView } from './Chart';
-import { Field, fmtInt } from './ui';
+import { Field, fmtInt, TableWrap } from './ui';
 
 const GROUP_LABEL: Record<GroupBy, MessageKey> = { date: 'byDay', model: 'byModel', key_id: 'byKey', tenant: 'byTenant' };
 
@@ -88,6 +88,7 @@ export function UsageView(props: {
               categories={perDay.days}
               series={perDay.series.map((s) => ({ ...s, name: name(s.name) }))}
               testId="chart-tokens"
+              integer
             />
             <BarChartView
               title={t('spendBy', { group: groupLabel })}
@@ -99,7 +100,7 @@ export function UsageView(props: {
               testId="chart-spend"
             />
           </div>
-          <div className="table-wrap">
+          <TableWrap label={t('showData')}>
             <table data-testid="usage-table">
               <caption>{t('showData')}</caption>
               <thead>
@@ -127,7 +128,7 @@ export function UsageView(props: {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         </>
       )}
     </div>

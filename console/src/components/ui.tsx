@@ -142,3 +142,12 @@ export function fmtDate(iso: string | null | undefined, none: string): string {
 export function fmtInt(n: number | undefined): string {
   return n === undefined ? '—' : n.toLocaleString('en-US');
 }
+
+/** A wide table's scroll box: a labelled region that takes focus, so keyboards can scroll it. */
+export function TableWrap(props: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={props.label}>
+      {props.children}
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { AdminApi, Balance, Tenant } from '../api';
 import { useI18n } from '../i18n';
-import { Notice } from '../components/ui';
+import { Notice, TableWrap } from '../components/ui';
 import { formatMicros, parseAmount } from '../usage';
 
 /** Every tenant's prepaid balance, with a top-up form per tenant. */
@@ -64,7 +64,7 @@ export function Billing(props: { api: AdminApi }) {
       ) : rows.length === 0 ? (
         <p>{t('noTenants')}</p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={t('billingTitle')}>
           <table data-testid="billing-table">
             <caption>{t('billingTitle')}</caption>
             <thead>
@@ -116,7 +116,7 @@ export function Billing(props: { api: AdminApi }) {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { AdminApi, CreatedKey, Key, Tenant } from '../api';
 import { useI18n, type MessageKey } from '../i18n';
-import { CopyField, Field, fmtDate, limitsOf, LimitsFields, Notice, TextField } from '../components/ui';
+import { CopyField, Field, fmtDate, limitsOf, LimitsFields, Notice, TextField, TableWrap } from '../components/ui';
 
 const noLimits = { rpm: '', tpm: '', conc: '' };
 
@@ -152,7 +152,7 @@ export function Keys(props: { api: AdminApi; tenantId: string | null; onTenant: 
       ) : keys.length === 0 ? (
         <p>{t('noKeys')}</p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={t('keysTitle')}>
           <table data-testid="keys-table">
             <caption>{t('keysTitle')}</caption>
             <thead>
@@ -232,7 +232,7 @@ export function Keys(props: { api: AdminApi; tenantId: string | null; onTenant: 
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
 
       {editing && (

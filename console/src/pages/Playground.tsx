@@ -5,6 +5,8 @@ import { CopyField, Field, Notice, TextField } from '../components/ui';
 import { curl, javascript, python, requestBody, type PlaygroundRequest } from '../snippets';
 import { readChunk, SseParser } from '../sse';
 
+const CODE_TABS = { curl: 'curl', python: 'Python (openai)', javascript: 'JavaScript (openai)' } as const;
+
 interface Turn {
   role: 'user' | 'assistant';
   content: string;
@@ -275,12 +277,12 @@ export function Playground(props: { api: TenantApi; apiKey: string }) {
                 }
               }}
             >
-              {k === 'curl' ? 'curl' : k === 'python' ? 'Python (openai)' : 'JavaScript (openai)'}
+              {CODE_TABS[k]}
             </button>
           ))}
         </div>
         <div id="code-panel" role="tabpanel" aria-labelledby={`code-tab-${codeTab}`}>
-          <CopyField label={codeTab} value={code} multiline testId="play-code" />
+          <CopyField label={CODE_TABS[codeTab]} value={code} multiline testId="play-code" />
         </div>
       </div>
     </section>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { AdminApi, Tenant } from '../api';
 import { useI18n, type MessageKey } from '../i18n';
-import { fmtDate, limitsOf, LimitsFields, Notice, TextField } from '../components/ui';
+import { fmtDate, limitsOf, LimitsFields, Notice, TextField, TableWrap } from '../components/ui';
 
 const noLimits = { rpm: '', tpm: '', conc: '' };
 
@@ -70,7 +70,7 @@ export function Tenants(props: { api: AdminApi }) {
       ) : tenants.length === 0 ? (
         <p>{t('noTenants')}</p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={t('tenantsTitle')}>
           <table data-testid="tenants-table">
             <caption>{t('tenantsTitle')}</caption>
             <thead>
@@ -130,7 +130,7 @@ export function Tenants(props: { api: AdminApi }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {editing && tenants && (
         <form

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { AdminApi, Worker } from '../api';
 import { useI18n } from '../i18n';
-import { Notice } from '../components/ui';
+import { Notice, TableWrap } from '../components/ui';
 
 /** The workers the gateway routes to, from their WatchLoad reports, refreshed every 3 s. */
 export function Workers(props: { api: AdminApi }) {
@@ -40,7 +40,7 @@ export function Workers(props: { api: AdminApi }) {
       ) : workers.length === 0 ? (
         <p>{t('noWorkers')}</p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={t('workersTitle')}>
           <table data-testid="workers-table">
             <caption>{t('workersTitle')}</caption>
             <thead>
@@ -81,7 +81,7 @@ export function Workers(props: { api: AdminApi }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );
