@@ -35,9 +35,9 @@ import org.springframework.context.SmartLifecycle;
  * CLI runs one without Spring).
  *
  * <p>Health: by default every service is SERVING from start until stop. With {@link
- * Builder#manualHealth} they start NOT_SERVING and the owner sets them through {@link #health()}.
- * On stop health turns NOT_SERVING for good, new calls are refused, in-flight calls get {@code
- * shutdown-grace} to finish and are then cancelled.
+ * Builder#manualHealth} they start NOT_SERVING and the owner sets them with {@link #setServing}. On
+ * stop health turns NOT_SERVING, new calls are refused, in-flight calls get {@code shutdown-grace}
+ * to finish and are then cancelled.
  */
 public final class GrpcServer implements SmartLifecycle {
 
@@ -49,10 +49,11 @@ public final class GrpcServer implements SmartLifecycle {
   private final List<GrpcServerCustomizer> customizers;
   private final ServerBuilder<?> transport;
   private final boolean manualHealth;
-  private final HealthStatusManager health = new HealthStatusManager();
+  private HealthStatusManager health;
+  private volatile boolean serving;
   private Server server;
   private ExecutorService executor;
-  private boolean stopped;
+  private boolean transportUsed;
 
   private GrpcServer(Builder b) {
     this.name = b.name;
@@ -73,11 +74,6 @@ public final class GrpcServer implements SmartLifecycle {
       wrapped.add(ServerInterceptors.intercept(r.service, chain));
     }
     this.services = List.copyOf(wrapped);
-    ServingStatus initial = manualHealth ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
-    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, initial);
-    for (ServerServiceDefinition s : services) {
-      health.setStatus(s.getServiceDescriptor().getName(), initial);
-    }
   }
 
   /**
@@ -89,18 +85,22 @@ public final class GrpcServer implements SmartLifecycle {
   }
 
   /**
-   * Binds and starts serving; a no-op when disabled or already running. A stopped server does not
-   * start again (its health is terminal).
+   * Binds and starts serving; a no-op when disabled or already running. A stopped server starts
+   * again on a fresh socket (Spring stops and restarts the contexts it caches between test
+   * classes); one on a test transport starts once.
    */
   @Override
   public synchronized void start() {
-    if (stopped) {
-      throw new IllegalStateException("the gRPC server of " + name + " was stopped");
-    }
     if (server != null || !props.enabled()) {
       return;
     }
+    if (transport != null && transportUsed) {
+      throw new IllegalStateException("the test transport of " + name + " was used already");
+    }
     ServerBuilder<?> builder = transport != null ? transport : networkTransport();
+    transportUsed = transport != null;
+    health = new HealthStatusManager();
+    publishHealth();
     executor = Executors.newVirtualThreadPerTaskExecutor();
     builder.executor(executor).maxInboundMessageSize((int) props.maxInboundMessageSize().toBytes());
     services.forEach(builder::addService);
@@ -152,7 +152,6 @@ public final class GrpcServer implements SmartLifecycle {
     if (s == null) {
       return;
     }
-    stopped = true;
     health.enterTerminalState();
     s.shutdown();
     try {
@@ -183,14 +182,21 @@ public final class GrpcServer implements SmartLifecycle {
     return server == null ? -1 : server.getPort();
   }
 
-  /** grpc.health.v1 status, for owners that follow their own readiness ({@code manualHealth}). */
-  public HealthStatusManager health() {
-    return health;
+  /**
+   * With {@code manualHealth}: the grpc.health.v1 status of the whole server ("") and of every
+   * business service, kept across restarts. After {@link #stop} it stays NOT_SERVING.
+   */
+  public synchronized void setServing(boolean serving) {
+    this.serving = serving;
+    publishHealth();
   }
 
-  /** Sets the status of the whole server ("") and of every business service. */
-  public void setServing(boolean serving) {
-    ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+  private void publishHealth() {
+    if (health == null) {
+      return;
+    }
+    ServingStatus status =
+        !manualHealth || serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
     for (ServerServiceDefinition s : services) {
       health.setStatus(s.getServiceDescriptor().getName(), status);
@@ -247,7 +253,7 @@ public final class GrpcServer implements SmartLifecycle {
       return this;
     }
 
-    /** Health starts NOT_SERVING and follows {@link #setServing}, not the lifecycle. */
+    /** Health starts NOT_SERVING and follows {@link GrpcServer#setServing}, not the lifecycle. */
     public Builder manualHealth() {
       this.manualHealth = true;
       return this;

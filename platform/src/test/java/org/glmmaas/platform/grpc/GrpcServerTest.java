@@ -275,7 +275,22 @@ class GrpcServerTest {
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
-    assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void startsAgainAfterStop() {
+    // Spring stops the contexts it caches between test classes and starts them again when reused
+    GrpcServer server =
+        started(GrpcServer.builder("svc", GrpcServerProperties.onPort(0)).service(echo()));
+    server.stop();
+    assertThat(server.port()).isEqualTo(-1);
+    server.start();
+    assertThat(server.isRunning()).isTrue();
+    var health = HealthGrpc.newBlockingStub(channel("127.0.0.1", server.port()));
+    assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus())
+        .isEqualTo(ServingStatus.SERVING);
+    assertThat(call(channel("127.0.0.1", server.port()), "again".getBytes()))
+        .isEqualTo("again".getBytes());
   }
 
   @Test
