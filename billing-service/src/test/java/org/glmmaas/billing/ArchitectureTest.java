@@ -1,5 +1,7 @@
 package org.glmmaas.billing;
 
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
 import com.tngtech.archunit.core.domain.JavaClasses;
 import org.glmmaas.platform.test.ServiceArchitecture;
 import org.junit.jupiter.api.Test;
@@ -12,5 +14,10 @@ class ArchitectureTest {
   @Test
   void dependsOnlyOnItselfProtoPlatformAndLibraries() {
     ServiceArchitecture.sharesOnlyProtoAndPlatform("org.glmmaas.billing").check(CLASSES);
+  }
+
+  @Test
+  void packagesAreFreeOfCycles() {
+    slices().matching("org.glmmaas.billing.(*)..").should().beFreeOfCycles().check(CLASSES);
   }
 }

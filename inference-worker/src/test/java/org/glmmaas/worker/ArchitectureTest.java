@@ -1,6 +1,7 @@
 package org.glmmaas.worker;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import org.glmmaas.platform.test.ServiceArchitecture;
@@ -14,6 +15,11 @@ class ArchitectureTest {
   @Test
   void dependsOnlyOnItselfProtoPlatformAndLibraries() {
     ServiceArchitecture.sharesOnlyProtoAndPlatform("org.glmmaas.worker").check(CLASSES);
+  }
+
+  @Test
+  void packagesAreFreeOfCycles() {
+    slices().matching("org.glmmaas.worker.(*)..").should().beFreeOfCycles().check(CLASSES);
   }
 
   /**
