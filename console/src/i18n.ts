@@ -50,6 +50,7 @@ const en = {
   limitsHelp: '0 means unlimited.',
   requestFailed: 'Request failed',
   saved: 'Saved.',
+  tableOf: 'Table: {name}',
   // tenants
   tenantsTitle: 'Tenants',
   newTenant: 'New tenant',
@@ -212,6 +213,7 @@ const zh: Messages = {
   limitsHelp: '0 表示不限。',
   requestFailed: '请求失败',
   saved: '已保存。',
+  tableOf: '表格：{name}',
   tenantsTitle: '租户',
   newTenant: '新建租户',
   tenantCreated: '已创建租户 {name}。',

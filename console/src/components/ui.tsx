@@ -145,8 +145,9 @@ export function fmtInt(n: number | undefined): string {
 
 /** A wide table's scroll box: a labelled region that takes focus, so keyboards can scroll it. */
 export function TableWrap(props: { label: string; children: ReactNode }) {
+  const { t } = useI18n();
   return (
-    <div className="table-wrap" tabIndex={0} role="region" aria-label={props.label}>
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={t('tableOf', { name: props.label })}>
       {props.children}
     </div>
   );
