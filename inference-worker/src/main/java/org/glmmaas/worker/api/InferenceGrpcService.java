@@ -172,6 +172,7 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
             }
             yield t;
           }
+          case FIM -> throw GlmStatusException.invalid("fill-in-the-middle is not supported yet");
           case PROMPT_NOT_SET ->
               throw GlmStatusException.invalid("a prompt is required: set chat, text or token_ids");
         };
