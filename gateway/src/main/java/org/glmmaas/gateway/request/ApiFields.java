@@ -301,14 +301,15 @@ public final class ApiFields {
         R,
         U,
         "chat prompts always end with the generation prompt, as chat bills them");
-    row(z, "return_token_strs", H, U);
+    row(
+        z,
+        "return_token_strs",
+        R,
+        U,
+        "token strings need the workers' Detokenize call, which is not available yet");
     row(z, "chat_template", R, U, "only the model's own chat template is used");
     row(z, "chat_template_kwargs", R, U, "only the model's own chat template is used");
     row(z, "mm_processor_kwargs", R, U, "GLM text models take no multimodal input");
-
-    Endpoint d = Endpoint.DETOKENIZE;
-    row(d, "model", H, U);
-    row(d, "tokens", H, U);
   }
 
   private ApiFields() {}
