@@ -146,8 +146,12 @@ await check('openai n: 3 gives 3 choices, the prompt billed once', async () => {
   assert(three.choices.map((c) => c.index).join() === '0,1,2', 'indices');
   assert(three.usage.prompt_tokens === one.usage.prompt_tokens,
     `prompt ${three.usage.prompt_tokens} with n=3 vs ${one.usage.prompt_tokens}`);
+  for (const c of three.choices) {
+    assert(c.message.content.length > 0, `choice ${c.index} is empty`);
+  }
   const sum = three.usage.completion_tokens;
-  assert(sum >= 3 && sum <= 24, `completion tokens ${sum}`);
+  assert(sum > one.usage.completion_tokens && sum <= 24,
+    `completion tokens ${sum} for 3 choices, ${one.usage.completion_tokens} for one`);
 });
 
 await check('openai logprobs with top_logprobs 2', async () => {
