@@ -356,6 +356,7 @@ public class GatewayConfiguration {
         .POST("/v1/completions", completions::complete)
         .POST("/api/paas/v4/tokenizer", r -> tokenizer.bigModel(r, bigModel))
         .POST("/tokenize", r -> tokenizer.tokenize(r, openAi))
+        .POST("/detokenize", r -> tokenizer.detokenize(r, openAi))
         .GET("/v1/models", r -> models.list(r, openAi))
         .GET("/api/paas/v4/models", r -> models.list(r, bigModel))
         .POST("/api/paas/v4/async/chat/completions", async::submit)
@@ -370,6 +371,7 @@ public class GatewayConfiguration {
                 .or(RequestPredicates.path("/v1/completions"))
                 .or(RequestPredicates.path("/api/paas/v4/tokenizer"))
                 .or(RequestPredicates.path("/tokenize"))
+                .or(RequestPredicates.path("/detokenize"))
                 .or(RequestPredicates.path("/api/paas/v4/async/chat/completions")),
             r ->
                 Mono.error(

@@ -9,6 +9,7 @@ import org.glmmaas.gateway.request.TokenizeParser;
 import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.gateway.routing.WorkerEndpoint;
 import org.glmmaas.gateway.routing.WorkerPicker;
+import org.glmmaas.proto.inference.v1.DetokenizeRequest;
 import org.glmmaas.proto.inference.v1.TokenizeResponse;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.ServerRequest;
@@ -20,8 +21,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The tokenizer endpoints: BigModel's {@code POST /api/paas/v4/tokenizer} ({@code
  * usage.prompt_tokens}, what chat bills for the same messages and tools) and vLLM's {@code POST
- * /tokenize}. Admitted like chat (credential, model allow-list, rate limits) and answered by a
- * worker serving the model; nothing is generated or billed.
+ * /tokenize} and {@code POST /detokenize}. Admitted like chat (credential, model allow-list, rate
+ * limits) and answered by a worker serving the model; nothing is generated or billed.
  */
 public final class TokenizerHandler {
 
@@ -78,10 +79,40 @@ public final class TokenizerHandler {
         .onErrorResume(GlmException.class, e -> Responses.error(req, d, e.error()));
   }
 
+  /** vLLM: {@code {"prompt": text}} for {@code {"model", "tokens"}}. */
+  public Mono<ServerResponse> detokenize(ServerRequest req, Dialect d) {
+    return admission
+        .admit(req, d, TokenizeParser::detokenize)
+        .flatMap(
+            a -> {
+              TokenizeCall call = (TokenizeCall) a.call();
+              return inference
+                  .detokenize(
+                      DetokenizeRequest.newBuilder()
+                          .setModel(call.model())
+                          .addAllIds(call.tokens())
+                          .build(),
+                      timeout(a))
+                  .doFinally(s -> admission.finish(a, 0, true).subscribe())
+                  .map(
+                      t -> {
+                        ObjectNode n = Json.object();
+                        n.put("prompt", t.getText());
+                        return n;
+                      });
+            })
+        .flatMap(n -> ok(req, n))
+        .onErrorResume(GlmException.class, e -> Responses.error(req, d, e.error()));
+  }
+
+  private static Duration timeout(Admission.Admitted a) {
+    return a.timeout().compareTo(TIMEOUT) < 0 ? a.timeout() : TIMEOUT;
+  }
+
   private Mono<TokenizeResponse> tokenize(Admission.Admitted a) {
     TokenizeCall call = (TokenizeCall) a.call();
     return inference
-        .tokenize(call.tokenize(), a.timeout().compareTo(TIMEOUT) < 0 ? a.timeout() : TIMEOUT)
+        .tokenize(call.tokenize(), timeout(a))
         .doFinally(s -> admission.finish(a, 0, true).subscribe());
   }
 

@@ -306,10 +306,14 @@ public final class ApiFields {
         "return_token_strs",
         R,
         U,
-        "token strings need the workers' Detokenize call, which is not available yet");
+        "token strings are not available; /detokenize turns ids back into text");
     row(z, "chat_template", R, U, "only the model's own chat template is used");
     row(z, "chat_template_kwargs", R, U, "only the model's own chat template is used");
     row(z, "mm_processor_kwargs", R, U, "GLM text models take no multimodal input");
+
+    Endpoint d = Endpoint.DETOKENIZE;
+    row(d, "model", H, U);
+    row(d, "tokens", H, U);
   }
 
   private ApiFields() {}

@@ -71,6 +71,10 @@ public final class ChatRequestParser {
     if (format != null) {
       g.setResponseFormat(format);
     }
+    Boolean parallel = Params.optionalBool(root, "parallel_tool_calls", "parallel_tool_calls");
+    if (parallel != null && !tools.isEmpty()) {
+      g.setParallelToolCalls(parallel);
+    }
     boolean stream = Params.bool(root, "stream", "stream", false);
     GenerateRequest prompt = g.build();
     return new ChatRequest(

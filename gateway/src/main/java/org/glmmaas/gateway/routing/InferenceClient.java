@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.proto.inference.v1.DetokenizeRequest;
+import org.glmmaas.proto.inference.v1.DetokenizeResponse;
 import org.glmmaas.proto.inference.v1.FinishReason;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
@@ -304,6 +306,18 @@ public final class InferenceClient {
             w.stub()
                 .withDeadlineAfter(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
                 .tokenize(req, obs));
+  }
+
+  /** Turns token ids back into text on a worker serving the request's model. */
+  public reactor.core.publisher.Mono<DetokenizeResponse> detokenize(
+      DetokenizeRequest req, Duration timeout) {
+    return unary(
+        req.getModel(),
+        timeout,
+        (w, obs) ->
+            w.stub()
+                .withDeadlineAfter(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
+                .detokenize(req, obs));
   }
 
   private <T> reactor.core.publisher.Mono<T> unary(

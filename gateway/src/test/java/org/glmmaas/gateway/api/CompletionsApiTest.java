@@ -225,4 +225,23 @@ class CompletionsApiTest {
     assertThat(json(special.body()).at("/error/param").asString()).isEqualTo("add_special_tokens");
     assertThat(gw.get("/tokenize", TestGateway.KEY).statusCode()).isEqualTo(405);
   }
+
+  @Test
+  void detokenizeTurnsIdsBackIntoText() throws Exception {
+    HttpResponse<String> r =
+        gw.post(
+            "/detokenize",
+            TestGateway.KEY,
+            "{\"model\":\"" + TestGateway.MODEL + "\",\"tokens\":[100,7,151329]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(json(r.body()).get("prompt").asString()).isEqualTo("<100><7><151329>");
+    HttpResponse<String> bad =
+        gw.post(
+            "/detokenize",
+            TestGateway.KEY,
+            "{\"model\":\"" + TestGateway.MODEL + "\",\"tokens\":[1,\"x\"]}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(json(bad.body()).at("/error/param").asString()).isEqualTo("tokens[1]");
+    assertThat(gw.post("/detokenize", null, "{}").statusCode()).isEqualTo(401);
+  }
 }

@@ -170,6 +170,9 @@ class ToolsApiTest {
                 .at("/choices/0/message/tool_calls")
                 .size())
         .isEqualTo(1);
+    // the worker is told too (it then offers only one call where the family allows several)
+    assertThat(gw.worker.lastRequest.hasParallelToolCalls()).isTrue();
+    assertThat(gw.worker.lastRequest.getParallelToolCalls()).isFalse();
   }
 
   @Test

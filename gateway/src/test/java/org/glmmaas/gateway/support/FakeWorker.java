@@ -266,6 +266,21 @@ public final class FakeWorker implements AutoCloseable {
     }
 
     @Override
+    public void detokenize(
+        org.glmmaas.proto.inference.v1.DetokenizeRequest req,
+        StreamObserver<org.glmmaas.proto.inference.v1.DetokenizeResponse> out) {
+      StringBuilder sb = new StringBuilder();
+      for (int id : req.getIdsList()) {
+        sb.append('<').append(id).append('>');
+      }
+      out.onNext(
+          org.glmmaas.proto.inference.v1.DetokenizeResponse.newBuilder()
+              .setText(sb.toString())
+              .build());
+      out.onCompleted();
+    }
+
+    @Override
     public void tokenize(TokenizeRequest req, StreamObserver<TokenizeResponse> out) {
       tokenizeCalls.incrementAndGet();
       lastTokenize = req;
