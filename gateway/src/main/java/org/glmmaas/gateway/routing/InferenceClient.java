@@ -239,8 +239,11 @@ public final class InferenceClient {
           // the worker names the request field at fault (e.g. "response_format",
           // "tools[0].function.parameters", "suffix"): the 400 names it too
           String param = info.getMetadataOrDefault("param", "");
-          return new GlmError.InvalidRequest(
-              desc.isEmpty() ? "invalid request" : desc, param.isEmpty() ? null : param);
+          String msg = desc.isEmpty() ? "invalid request" : desc;
+          if (!param.isEmpty() && !msg.contains(param)) {
+            msg = "'" + param + "': " + msg; // BigModel's body has no param: the message names it
+          }
+          return new GlmError.InvalidRequest(msg, param.isEmpty() ? null : param);
         case "CONTEXT_LENGTH_EXCEEDED":
           return new GlmError.ContextLengthExceeded(
               desc.isEmpty()

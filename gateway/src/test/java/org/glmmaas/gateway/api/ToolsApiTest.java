@@ -229,6 +229,7 @@ class ToolsApiTest {
         gw.post("/api/paas/v4/chat/completions", TestGateway.KEY, body("x", bad));
     assertThat(b.statusCode()).isEqualTo(400);
     assertThat(json(b.body()).at("/error/code").asString()).isEqualTo("1210");
+    assertThat(json(b.body()).at("/error/message").asString()).startsWith("'response_format': ");
     String badTool =
         TOOLS.replace("\"required\":[\"city\",\"days\"]", "\"not\":{\"required\":[\"x\"]}");
     HttpResponse<String> t = gw.post("/v1/chat/completions", TestGateway.KEY, body("x", badTool));
