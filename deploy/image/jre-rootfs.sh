@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the extra root filesystem Jib layers on top of the base image (-Pimage / -Dimage, see README "Images"):
+# Builds the extra root filesystem Jib layers on top of the base image (-Pimage / -Dimage, see docs/operations.md "Container images"):
 #   /opt/java                     a jlinked Java runtime (only the modules Spring Boot, gRPC, Kafka and JDBC need)
 #   /opt/glm/healthcheck          a tiny HTTP probe for container healthchecks (the image has no shell or curl)
 #   /etc/passwd, /etc/group       the non-root user glm (10001)

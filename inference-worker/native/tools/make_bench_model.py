@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the PERF.md bench model (glm4, ~1.07 B parameters, random N(0, 0.02) weights, norm
+"""Writes the bench model of docs/performance.md (glm4, ~1.07 B parameters, random N(0, 0.02) weights, norm
 weights 1) as GGUF v3, for glm-bench during development. The Java `glm engine make-model --preset 1b`
 is the product's maker; this script only needs numpy.
 

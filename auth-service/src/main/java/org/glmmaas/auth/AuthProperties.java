@@ -3,6 +3,7 @@ package org.glmmaas.auth;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -14,7 +15,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     production)
  * @param masterKeys versioned master keys for rotation; the highest version encrypts new secrets
  * @param dataDir where generated defaults (master key, admin token) are kept
- * @param grpc the gRPC server
+ * @param grpc the gRPC server, {@code glm.auth.grpc.*} ({@link GrpcServerProperties}; port 9081)
  * @param principalCacheTtl how long a gateway may cache a principal (sent as {@code cache_ttl_ms})
  * @param keyCacheTtl how long this service keeps a key in memory before re-reading it
  * @param keyCacheMaxEntries bound of the in-memory key cache
@@ -27,12 +28,14 @@ public record AuthProperties(
     String masterKey,
     List<MasterKeyVersion> masterKeys,
     Path dataDir,
-    Grpc grpc,
+    GrpcServerProperties grpc,
     Duration principalCacheTtl,
     Duration keyCacheTtl,
     Integer keyCacheMaxEntries,
     Duration lastUsedFlushInterval,
     KeyEvents keyEvents) {
+
+  public static final int DEFAULT_GRPC_PORT = 9081;
 
   public AuthProperties {
     masterKeys = masterKeys == null ? List.of() : List.copyOf(masterKeys);
@@ -40,7 +43,9 @@ public record AuthProperties(
         dataDir != null
             ? dataDir
             : Path.of(System.getProperty("java.io.tmpdir"), "glm-auth-service");
-    grpc = grpc != null ? grpc : new Grpc(null, null);
+    grpc =
+        (grpc != null ? grpc : GrpcServerProperties.onPort(DEFAULT_GRPC_PORT))
+            .withDefaultPort(DEFAULT_GRPC_PORT);
     principalCacheTtl = positive(principalCacheTtl, Duration.ofSeconds(5), "principal-cache-ttl");
     keyCacheTtl = positive(keyCacheTtl, Duration.ofSeconds(5), "key-cache-ttl");
     keyCacheMaxEntries = keyCacheMaxEntries != null ? keyCacheMaxEntries : 100_000;
@@ -67,17 +72,6 @@ public record AuthProperties(
    * bytes).
    */
   public record MasterKeyVersion(int version, String key) {}
-
-  /** {@code glm.auth.grpc.*}: {@code port} (default 9081, 0 = any free port), {@code host}. */
-  public record Grpc(Integer port, String host) {
-    public Grpc {
-      port = port != null ? port : 9081;
-      host = host != null && !host.isBlank() ? host : "0.0.0.0";
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("glm.auth.grpc.port must be 0..65535, was " + port);
-      }
-    }
-  }
 
   /** {@code glm.auth.key-events.*}: {@code enabled} (default true, needs Kafka), {@code topic}. */
   public record KeyEvents(Boolean enabled, String topic) {

@@ -1,34 +1,23 @@
 package org.glmmaas.auth;
 
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
-import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
+import org.glmmaas.platform.test.ServiceArchitecture;
 import org.junit.jupiter.api.Test;
 
-/** Boundaries of CONVENTIONS.md, checked on the compiled classes. */
+/** Boundaries of docs/development.md, checked on the compiled classes. */
 class ArchitectureTest {
 
-  static final JavaClasses CLASSES =
-      new ClassFileImporter()
-          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-          .importPackages("org.glmmaas.auth");
+  static final JavaClasses CLASSES = ServiceArchitecture.mainClasses("org.glmmaas.auth");
 
   @Test
-  void servicesShareOnlyTheProtoContracts() {
-    noClasses()
-        .that()
-        .resideInAPackage("org.glmmaas.auth..")
-        .should()
-        .dependOnClassesThat(
-            com.tngtech.archunit.base.DescribedPredicate.describe(
-                "another service's classes",
-                c ->
-                    c.getPackageName().startsWith("org.glmmaas.")
-                        && !c.getPackageName().startsWith("org.glmmaas.auth")
-                        && !c.getPackageName().startsWith("org.glmmaas.proto")))
-        .allowEmptyShould(true)
-        .check(CLASSES);
+  void dependsOnlyOnItselfProtoPlatformAndLibraries() {
+    ServiceArchitecture.sharesOnlyProtoAndPlatform("org.glmmaas.auth").check(CLASSES);
+  }
+
+  @Test
+  void packagesAreFreeOfCycles() {
+    slices().matching("org.glmmaas.auth.(*)..").should().beFreeOfCycles().check(CLASSES);
   }
 }

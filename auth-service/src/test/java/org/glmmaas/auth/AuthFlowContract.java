@@ -1,8 +1,11 @@
 package org.glmmaas.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -30,6 +33,16 @@ public abstract class AuthFlowContract extends AuthServiceTestBase {
     assertThat(r.hasFailure()).as("refused, but got a principal").isTrue();
     assertThat(r.getFailure().getMessage()).isNotBlank();
     return r.getFailure().getReason();
+  }
+
+  @Test
+  void aRequestFarLargerThanAnyCredentialIsRefusedBeforeItIsParsed() {
+    // glm.auth.grpc.max-inbound-message-size: 64KB (application.yaml)
+    assertThatThrownBy(() -> authenticate("Bearer " + "a".repeat(100_000)))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+    assertThat(refused(authenticate("Bearer " + "a".repeat(5_000)))).isNotNull();
   }
 
   @Test

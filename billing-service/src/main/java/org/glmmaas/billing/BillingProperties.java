@@ -1,6 +1,7 @@
 package org.glmmaas.billing;
 
 import java.time.Duration;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -12,7 +13,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param defaultPrice price of a model that has no row in the catalogue, so any served model is
  *     billable
  * @param reservationTtl an OPEN reservation older than this is expired and its hold returned
- * @param grpc the BillingService gRPC server
+ * @param grpc the BillingService gRPC server, {@code glm.billing.grpc.*} ({@link
+ *     GrpcServerProperties}; port 9082)
  * @param kafka topics and partitioning
  */
 @ConfigurationProperties("glm.billing")
@@ -21,10 +23,13 @@ public record BillingProperties(
     @DefaultValue("CNY") String currency,
     @DefaultValue DefaultPrice defaultPrice,
     @DefaultValue("10m") Duration reservationTtl,
-    @DefaultValue Grpc grpc,
+    @DefaultValue GrpcServerProperties grpc,
     @DefaultValue Kafka kafka) {
 
+  public static final int DEFAULT_GRPC_PORT = 9082;
+
   public BillingProperties {
+    grpc = grpc.withDefaultPort(DEFAULT_GRPC_PORT);
     if (reservationTtl.isNegative() || reservationTtl.isZero()) {
       throw new IllegalArgumentException("glm.billing.reservation-ttl must be positive");
     }
@@ -45,11 +50,6 @@ public record BillingProperties(
       }
     }
   }
-
-  /**
-   * @param port TCP port of the gRPC server; 0 picks a free one
-   */
-  public record Grpc(@DefaultValue("9082") int port, @DefaultValue("true") boolean enabled) {}
 
   /**
    * @param usageTopic topic of UsageEvent records (key = tenant id)

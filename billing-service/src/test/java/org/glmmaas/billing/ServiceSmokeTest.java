@@ -1,48 +1,17 @@
 package org.glmmaas.billing;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import org.glmmaas.platform.test.ServiceSmokeTestBase;
+import org.springframework.test.context.TestPropertySource;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import org.junit.jupiter.api.Test;
-import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-
-/** The service starts on its own and answers what an operator's probes and scrapers ask. */
-@SpringBootTest(
-    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+@TestPropertySource(
     properties = {
-      "glm.billing.embedded-db.dir=target/smoke-db",
+      "glm.embedded-db.dir=target/smoke-db",
       "glm.billing.grpc.port=0",
       "spring.kafka.admin.auto-create=false",
       "spring.kafka.listener.auto-startup=false"
     })
-@AutoConfigureMetrics
-class ServiceSmokeTest {
-
-  @LocalServerPort int port;
-
-  private final HttpClient http = HttpClient.newHttpClient();
-
-  private HttpResponse<String> get(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  @Test
-  void answersHealthAndPrometheus() throws Exception {
-    HttpResponse<String> health = get("/actuator/health");
-    assertThat(health.statusCode()).isEqualTo(200);
-    assertThat(health.body()).contains("\"status\":\"UP\"");
-
-    HttpResponse<String> prom = get("/actuator/prometheus");
-    assertThat(prom.statusCode()).isEqualTo(200);
-    assertThat(prom.body())
-        .contains("jvm_memory_used_bytes")
-        .contains("application=\"billing-service\"");
+class ServiceSmokeTest extends ServiceSmokeTestBase {
+  ServiceSmokeTest() {
+    super("billing-service");
   }
 }

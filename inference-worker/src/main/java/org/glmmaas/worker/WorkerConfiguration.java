@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
+import org.glmmaas.platform.grpc.GrpcServerCustomizer;
 import org.glmmaas.worker.api.WorkerGrpcServer;
 import org.glmmaas.worker.config.LoggingUsageSink;
 import org.glmmaas.worker.config.WorkerProperties;
@@ -12,6 +13,7 @@ import org.glmmaas.worker.lifecycle.NativeModelLoader;
 import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.glmmaas.worker.metrics.WorkerMetrics;
 import org.glmmaas.worker.usage.UsageSink;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -72,8 +74,9 @@ public class WorkerConfiguration {
   }
 
   @Bean
-  WorkerGrpcServer workerGrpcServer(WorkerRuntime runtime) {
-    return new WorkerGrpcServer(runtime);
+  WorkerGrpcServer workerGrpcServer(
+      WorkerRuntime runtime, ObjectProvider<GrpcServerCustomizer> customizers) {
+    return new WorkerGrpcServer(runtime, customizers.orderedStream().toList());
   }
 
   @Bean

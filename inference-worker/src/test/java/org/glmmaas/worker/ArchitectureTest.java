@@ -1,35 +1,25 @@
 package org.glmmaas.worker;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
-import com.tngtech.archunit.core.importer.ClassFileImporter;
-import com.tngtech.archunit.core.importer.ImportOption;
+import org.glmmaas.platform.test.ServiceArchitecture;
 import org.junit.jupiter.api.Test;
 
-/** Boundaries of CONVENTIONS.md, checked on the compiled classes. */
+/** Boundaries of docs/development.md, checked on the compiled classes. */
 class ArchitectureTest {
 
-  static final JavaClasses CLASSES =
-      new ClassFileImporter()
-          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-          .importPackages("org.glmmaas.worker");
+  static final JavaClasses CLASSES = ServiceArchitecture.mainClasses("org.glmmaas.worker");
 
   @Test
-  void servicesShareOnlyTheProtoContracts() {
-    noClasses()
-        .that()
-        .resideInAPackage("org.glmmaas.worker..")
-        .should()
-        .dependOnClassesThat(
-            com.tngtech.archunit.base.DescribedPredicate.describe(
-                "another service's classes",
-                c ->
-                    c.getPackageName().startsWith("org.glmmaas.")
-                        && !c.getPackageName().startsWith("org.glmmaas.worker")
-                        && !c.getPackageName().startsWith("org.glmmaas.proto")))
-        .allowEmptyShould(true)
-        .check(CLASSES);
+  void dependsOnlyOnItselfProtoPlatformAndLibraries() {
+    ServiceArchitecture.sharesOnlyProtoAndPlatform("org.glmmaas.worker").check(CLASSES);
+  }
+
+  @Test
+  void packagesAreFreeOfCycles() {
+    slices().matching("org.glmmaas.worker.(*)..").should().beFreeOfCycles().check(CLASSES);
   }
 
   /**

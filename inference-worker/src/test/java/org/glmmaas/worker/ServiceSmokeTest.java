@@ -2,46 +2,24 @@ package org.glmmaas.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.Test;
-import org.springframework.boot.micrometer.metrics.test.autoconfigure.AutoConfigureMetrics;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
+import org.glmmaas.platform.test.ServiceSmokeTestBase;
+import org.springframework.test.context.TestPropertySource;
 
-/** The service starts on its own and answers what an operator's probes and scrapers ask. */
-@SpringBootTest(
-    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"glm.worker.embedded-db.dir=target/smoke-db"})
-@AutoConfigureMetrics
-class ServiceSmokeTest {
-
-  @LocalServerPort int port;
-
-  private final HttpClient http = HttpClient.newHttpClient();
-
-  private HttpResponse<String> get(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
+@TestPropertySource(properties = "glm.worker.grpc.port=0")
+class ServiceSmokeTest extends ServiceSmokeTestBase {
+  ServiceSmokeTest() {
+    super("inference-worker");
   }
 
-  @Test
-  void answersHealthAndPrometheus() throws Exception {
-    // no model is configured here: the process is alive, but honestly not ready to serve
-    HttpResponse<String> health = get("/actuator/health/liveness");
-    assertThat(health.statusCode()).isEqualTo(200);
-    assertThat(health.body()).contains("\"status\":\"UP\"");
+  /** No model is configured here: the process is alive, but honestly not ready to serve. */
+  @Override
+  protected void assertHealthy() throws Exception {
+    HttpResponse<String> liveness = get("/actuator/health/liveness");
+    assertThat(liveness.statusCode()).isEqualTo(200);
+    assertThat(liveness.body()).contains("\"status\":\"UP\"");
     HttpResponse<String> readiness = get("/actuator/health/readiness");
     assertThat(readiness.statusCode()).isEqualTo(503);
     assertThat(readiness.body()).contains("no model configured");
-
-    HttpResponse<String> prom = get("/actuator/prometheus");
-    assertThat(prom.statusCode()).isEqualTo(200);
-    assertThat(prom.body())
-        .contains("jvm_memory_used_bytes")
-        .contains("application=\"inference-worker\"");
   }
 }

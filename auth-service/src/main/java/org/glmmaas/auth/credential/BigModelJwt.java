@@ -11,6 +11,7 @@ import java.util.Base64;
 import java.util.Set;
 import javax.crypto.Mac;
 import org.glmmaas.auth.crypto.SecretCodec;
+import org.glmmaas.platform.jwt.JwtTime;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
@@ -25,9 +26,10 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Deliberately strict and small: only {@code alg} "HS256" is accepted (so {@code none}, other
  * HMACs and public-key algorithms — the algorithm-confusion family — are refused before any key is
  * touched); duplicate JSON members and {@code crit} headers are refused; the signature must be
- * exactly 32 bytes and is compared in constant time. {@code exp}/{@code timestamp} are normalised
- * by magnitude (seconds, milliseconds or microseconds — one official Node SDK sends microseconds);
- * a missing or non-positive {@code exp} is refused, never read as "never expires".
+ * exactly 32 bytes and is compared in constant time. {@code exp}/{@code timestamp} are read by the
+ * one rule the gateway shares ({@link JwtTime}: seconds, milliseconds or microseconds by magnitude
+ * — one official Node SDK sends microseconds); a missing or non-positive {@code exp} is refused,
+ * never read as "never expires".
  */
 public final class BigModelJwt {
 
@@ -151,30 +153,16 @@ public final class BigModelJwt {
     }
   }
 
-  /**
-   * Unix time of a claim in milliseconds, by magnitude: below 1e11 it is seconds (until year 5138),
-   * below 1e14 milliseconds, below 1e17 microseconds; anything else is refused.
-   */
+  /** Unix time of a claim in milliseconds, by the platform's one rule ({@link JwtTime}). */
   static long epochMillis(JsonNode node, String claim) throws CredentialException {
     if (!node.isNumber()) {
       throw new CredentialException(MALFORMED, "JWT claim " + claim + " is not a number");
     }
-    double v = node.doubleValue();
-    if (!(v > 0) || Double.isInfinite(v)) {
-      throw new CredentialException(
-          MALFORMED, "JWT claim " + claim + " must be a positive unix time");
+    try {
+      return JwtTime.toEpochMillis(node.doubleValue());
+    } catch (IllegalArgumentException e) {
+      throw new CredentialException(MALFORMED, "JWT claim " + claim + " " + e.getMessage());
     }
-    if (v < 1e11) {
-      return (long) (v * 1000);
-    }
-    if (v < 1e14) {
-      return (long) v;
-    }
-    if (v < 1e17) {
-      return (long) (v / 1000);
-    }
-    throw new CredentialException(
-        MALFORMED, "JWT claim " + claim + " is not a unix time in s, ms or µs");
   }
 
   private static JsonNode json(String part, String what) throws CredentialException {

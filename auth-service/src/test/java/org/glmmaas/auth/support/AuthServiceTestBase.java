@@ -5,7 +5,7 @@ import io.grpc.ManagedChannelBuilder;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.glmmaas.auth.grpc.GrpcServer;
+import org.glmmaas.platform.grpc.GrpcServer;
 import org.glmmaas.proto.auth.v1.AuthServiceGrpc;
 import org.glmmaas.proto.auth.v1.AuthenticateRequest;
 import org.glmmaas.proto.auth.v1.AuthenticateResponse;

@@ -10,6 +10,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.LocalDate;
 import org.glmmaas.billing.support.BillingIntegrationTest;
+import org.glmmaas.platform.grpc.GrpcServer;
 import org.glmmaas.proto.billing.v1.BillingServiceGrpc;
 import org.glmmaas.proto.billing.v1.GetBalanceRequest;
 import org.glmmaas.proto.billing.v1.GetUsageRequest;

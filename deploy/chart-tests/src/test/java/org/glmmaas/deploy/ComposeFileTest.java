@@ -135,6 +135,11 @@ class ComposeFileTest {
         .contains("inference-worker");
     assertThat(env("inference-worker-gpu", "GLM_WORKER_GRPC_PORT"))
         .isEqualTo(env("inference-worker", "GLM_WORKER_GRPC_PORT"));
+    // the services bind 127.0.0.1 unless told otherwise; the gateway calls from its own container
+    assertThat(env("auth-service", "GLM_AUTH_GRPC_HOST")).isEqualTo("0.0.0.0");
+    assertThat(env("billing-service", "GLM_BILLING_GRPC_HOST")).isEqualTo("0.0.0.0");
+    assertThat(env("inference-worker", "GLM_WORKER_GRPC_HOST")).isEqualTo("0.0.0.0");
+    assertThat(env("inference-worker-gpu", "GLM_WORKER_GRPC_HOST")).isEqualTo("0.0.0.0");
 
     String advertised = env("kafka", "KAFKA_ADVERTISED_LISTENERS").replace("PLAINTEXT://", "");
     for (String name : GLM_SERVICES) {

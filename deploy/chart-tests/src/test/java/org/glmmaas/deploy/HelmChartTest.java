@@ -398,6 +398,23 @@ class HelmChartTest {
   }
 
   @Test
+  void grpcServersListenOnThePodAddressNotJustLoopback() {
+    // the services bind 127.0.0.1 unless told otherwise; in a pod the gateway calls the pod IP
+    RenderedChart chart = RenderedChart.defaults();
+    for (String[] s :
+        new String[][] {
+          {"Deployment", "auth-service", "GLM_AUTH_GRPC_HOST"},
+          {"Deployment", "billing-service", "GLM_BILLING_GRPC_HOST"},
+          {"StatefulSet", "inference-worker", "GLM_WORKER_GRPC_HOST"}
+        }) {
+      Map<String, Object> pod = podSpec(chart.get(s[0], "glm-glm-maas-" + s[1]));
+      assertThat(envValues(RenderedChart.allContainers(pod).getFirst()))
+          .as(s[1])
+          .containsEntry(s[2], "0.0.0.0");
+    }
+  }
+
+  @Test
   void gatewayDiscoversWorkersFromEndpointSlicesWithReadOnlyRbacByDefault() {
     RenderedChart chart = RenderedChart.defaults();
     String gw = "glm-glm-maas-gateway";

@@ -23,8 +23,8 @@ import org.apache.kafka.common.test.TestKitNodes;
 final class KafkaBroker implements AutoCloseable {
 
   /**
-   * Topics the platform uses (see DESIGN.md): usage events, their dead letters, and two compacted
-   * state topics.
+   * Topics the platform uses (docs/architecture.md): usage events, their dead letters, and two
+   * compacted state topics.
    */
   static final List<NewTopic> TOPICS =
       List.of(

@@ -1,14 +1,14 @@
 package org.glmmaas.gateway.auth;
 
 import io.grpc.ManagedChannel;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.platform.jwt.JwtTime;
 import org.glmmaas.proto.auth.v1.AuthFailure;
 import org.glmmaas.proto.auth.v1.AuthServiceGrpc;
 import org.glmmaas.proto.auth.v1.AuthenticateRequest;
@@ -217,28 +217,15 @@ public final class CachingAuthClient {
     return h;
   }
 
-  /** For a JWT with an "exp" claim (BigModel tokens use unix ms): time left; else unbounded. */
+  /**
+   * For a JWT with an "exp" claim: time left, by the rule auth-service verifies with ({@link
+   * JwtTime}: s, ms or µs by magnitude); else unbounded.
+   */
   static long jwtRemainingNanos(String credential) {
-    int d1 = credential.indexOf('.');
-    int d2 = d1 < 0 ? -1 : credential.indexOf('.', d1 + 1);
-    if (d2 < 0) {
-      return Long.MAX_VALUE;
-    }
-    try {
-      String payload =
-          new String(
-              Base64.getUrlDecoder().decode(credential.substring(d1 + 1, d2)),
-              StandardCharsets.UTF_8);
-      var m = java.util.regex.Pattern.compile("\"exp\"\\s*:\\s*(\\d+)").matcher(payload);
-      if (!m.find()) {
-        return Long.MAX_VALUE;
-      }
-      long exp = Long.parseLong(m.group(1));
-      long expMs = exp < 100_000_000_000L ? exp * 1000 : exp;
-      return TimeUnit.MILLISECONDS.toNanos(expMs - System.currentTimeMillis());
-    } catch (IllegalArgumentException e) {
-      return Long.MAX_VALUE;
-    }
+    OptionalLong exp = JwtTime.expiresAtMillis(credential);
+    return exp.isEmpty()
+        ? Long.MAX_VALUE
+        : TimeUnit.MILLISECONDS.toNanos(exp.getAsLong() - System.currentTimeMillis());
   }
 
   /** Drops cached principals of a key (or of a whole tenant when keyId is null). */

@@ -3,9 +3,9 @@ package org.glmmaas.gateway.error;
 import java.time.Duration;
 
 /**
- * The one error taxonomy of CONVENTIONS.md. Each transport maps it once: {@link BigModelErrors} on
- * {@code /api/paas/v4}, {@link OpenAiErrors} on {@code /v1}. Messages never contain secrets or
- * prompt text.
+ * The one error taxonomy of docs/development.md ("Errors"). Each transport maps it once: {@link
+ * BigModelErrors} on {@code /api/paas/v4}, {@link OpenAiErrors} on {@code /v1}. Messages never
+ * contain secrets or prompt text.
  */
 public sealed interface GlmError {
 

@@ -18,7 +18,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * JMH: authentications per second served from the principal cache (the hot path of every call), one
- * thread. Run: see README (gateway section).
+ * thread. Run: see docs/performance.md ("Gateway").
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

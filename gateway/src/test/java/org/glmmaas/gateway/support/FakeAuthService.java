@@ -9,12 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.glmmaas.platform.jwt.JwtTime;
 import org.glmmaas.proto.auth.v1.AuthFailure;
 import org.glmmaas.proto.auth.v1.AuthFailureReason;
 import org.glmmaas.proto.auth.v1.AuthServiceGrpc;
@@ -24,7 +26,8 @@ import org.glmmaas.proto.auth.v1.Principal;
 
 /**
  * AuthService with keys "id.secret" held in memory. Accepts the raw key (with or without "Bearer ")
- * and BigModel JWTs (HS256 signed with the secret, payload api_key/exp in ms).
+ * and BigModel JWTs (HS256 signed with the secret, payload api_key/exp, exp read by the platform
+ * JwtTime rule).
  */
 public final class FakeAuthService implements AutoCloseable {
 
@@ -72,7 +75,6 @@ public final class FakeAuthService implements AutoCloseable {
   }
 
   private static final Pattern API_KEY = Pattern.compile("\"api_key\"\\s*:\\s*\"([^\"]+)\"");
-  private static final Pattern EXP = Pattern.compile("\"exp\"\\s*:\\s*(\\d+)");
 
   AuthenticateResponse check(String credential) {
     String c = credential.startsWith("Bearer ") ? credential.substring(7) : credential;
@@ -93,8 +95,8 @@ public final class FakeAuthService implements AutoCloseable {
         String payload =
             new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8);
         Matcher id = API_KEY.matcher(payload);
-        Matcher exp = EXP.matcher(payload);
-        if (!id.find() || !exp.find()) {
+        OptionalLong exp = JwtTime.expiresAtMillis(c);
+        if (!id.find() || exp.isEmpty()) {
           return fail(AuthFailureReason.MALFORMED, "token lacks api_key or exp");
         }
         Key k = keys.get(id.group(1));
@@ -107,7 +109,7 @@ public final class FakeAuthService implements AutoCloseable {
         if (!MessageDigest.isEqual(sig, Base64.getUrlDecoder().decode(parts[2]))) {
           return fail(AuthFailureReason.BAD_SIGNATURE, "token signature does not match");
         }
-        if (Long.parseLong(exp.group(1)) < System.currentTimeMillis()) {
+        if (exp.getAsLong() < System.currentTimeMillis()) {
           return fail(AuthFailureReason.EXPIRED, "token has expired");
         }
         return ok(k);

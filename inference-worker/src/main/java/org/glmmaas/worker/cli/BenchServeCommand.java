@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.glmmaas.proto.inference.v1.FinishReason;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
@@ -151,7 +152,7 @@ public final class BenchServeCommand {
               threads,
               "",
               Duration.ofSeconds(5),
-              new WorkerProperties.Grpc(0),
+              GrpcServerProperties.onPort(0),
               new WorkerProperties.Scheduler(Math.max(16, maxConcurrency), 512, 0, 1024),
               new WorkerProperties.KvCache(16, kvMemory, "f16", true),
               new WorkerProperties.LoadReport(Duration.ofMillis(250)));

@@ -23,7 +23,7 @@ final class MakeModelCommand implements Command {
     return """
         Usage: glm engine make-model --out FILE [options]
           --arch glm4|chatglm            architecture (default glm4)
-          --preset tiny|small|1b         shape (default tiny; 1b is the PERF.md bench model)
+          --preset tiny|small|1b         shape (default tiny; 1b: docs/performance.md bench model)
           --type f32|f16|q8_0|q4_0       2-D weight type (default f32; q4_0 keeps output in Q6_K)
           --seed N                       same seed, same bytes (default 42)
           --out FILE                     where to write

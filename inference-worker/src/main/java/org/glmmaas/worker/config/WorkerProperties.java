@@ -2,6 +2,7 @@ package org.glmmaas.worker.config;
 
 import java.net.InetAddress;
 import java.time.Duration;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.glmmaas.worker.engine.CpuList;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -19,7 +20,8 @@ import org.springframework.util.unit.DataSize;
  * @param cpuAffinity optional core list the engine threads are pinned to, e.g. "0-7" or "0,2,4"
  *     (Linux; the rest of the JVM stays unpinned)
  * @param drainTimeout how long a draining worker lets running streams finish before aborting them
- * @param grpc the gRPC server
+ * @param grpc the gRPC server of InferenceService and grpc.health.v1, {@code glm.worker.grpc.*}
+ *     ({@link GrpcServerProperties}; port 9083)
  * @param scheduler batching limits
  * @param kvCache the paged KV cache
  * @param loadReport WatchLoad pacing
@@ -33,12 +35,17 @@ public record WorkerProperties(
     @DefaultValue("0") int threads,
     @DefaultValue("") String cpuAffinity,
     @DefaultValue("30s") Duration drainTimeout,
-    @DefaultValue Grpc grpc,
+    @DefaultValue GrpcServerProperties grpc,
     @DefaultValue Scheduler scheduler,
     @DefaultValue KvCache kvCache,
     @DefaultValue LoadReport loadReport) {
 
+  public static final int DEFAULT_GRPC_PORT = 9083;
+
   public WorkerProperties {
+    grpc =
+        (grpc != null ? grpc : GrpcServerProperties.onPort(DEFAULT_GRPC_PORT))
+            .withDefaultPort(DEFAULT_GRPC_PORT);
     if (id == null || id.isBlank()) {
       id = defaultWorkerId();
     }
@@ -92,17 +99,6 @@ public record WorkerProperties(
       return InetAddress.getLocalHost().getHostName();
     } catch (Exception e) {
       return "worker";
-    }
-  }
-
-  /**
-   * @param port gRPC port of InferenceService and grpc.health.v1 (0: any free port)
-   */
-  public record Grpc(@DefaultValue("9083") int port) {
-    public Grpc {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("glm.worker.grpc.port must be in 0..65535, got " + port);
-      }
     }
   }
 

@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /**
  * A model shape. {@code tiny} and {@code small} are the shapes of the reference models; {@code 1b}
- * is the bench model of PERF.md (GLM-4 proportions, 1.07 B parameters).
+ * is the bench model of docs/performance.md (GLM-4 proportions, 1.07 B parameters).
  *
  * @param name preset name
  * @param embeddingLength n_embd

@@ -1,8 +1,8 @@
 package org.glmmaas.worker.text;
 
 /**
- * GLM's byte-level BPE tokenizer as llama.cpp applies it (GLM-GGUF.md "Tokenizer"). No BOS is ever
- * added: the {@code [gMASK]<sop>} prefix comes from the chat template.
+ * GLM's byte-level BPE tokenizer as llama.cpp applies it (docs/architecture.md, "Text layer"). No
+ * BOS is ever added: the {@code [gMASK]<sop>} prefix comes from the chat template.
  */
 public interface Tokenizer {
 
@@ -21,7 +21,9 @@ public interface Tokenizer {
   /** Tokens in the vocabulary. */
   int vocabSize();
 
-  /** End-of-generation ids computed from the model's metadata (GLM-GGUF.md). */
+  /**
+   * End-of-generation ids computed from the model's metadata (docs/architecture.md, "Text layer").
+   */
   int[] endOfGenerationIds();
 
   boolean isEndOfGeneration(int id);

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.glmmaas.proto.billing.v1.UsageEvent;
 import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
 import org.glmmaas.worker.config.WorkerProperties;
@@ -40,7 +41,7 @@ class GrpcHarness implements AutoCloseable {
             2,
             "",
             Duration.ofSeconds(5),
-            new WorkerProperties.Grpc(0),
+            GrpcServerProperties.onPort(0),
             new WorkerProperties.Scheduler(8, 256, 512, maxWaiting),
             new WorkerProperties.KvCache(16, DataSize.ofKilobytes(numBlocks), "f16", true),
             new WorkerProperties.LoadReport(Duration.ofMillis(50)));

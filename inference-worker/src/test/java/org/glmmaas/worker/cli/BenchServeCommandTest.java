@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.glmmaas.worker.api.FakeModelLoader;
 import org.glmmaas.worker.api.WorkerGrpcServer;
 import org.glmmaas.worker.config.WorkerProperties;
@@ -38,7 +39,7 @@ class BenchServeCommandTest {
             1,
             "",
             Duration.ofSeconds(1),
-            new WorkerProperties.Grpc(0),
+            GrpcServerProperties.onPort(0),
             new WorkerProperties.Scheduler(16, 512, 1024, 64),
             new WorkerProperties.KvCache(16, DataSize.ofKilobytes(512), "f16", true),
             new WorkerProperties.LoadReport(Duration.ofMillis(100)));

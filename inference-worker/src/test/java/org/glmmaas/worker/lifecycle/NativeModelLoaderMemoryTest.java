@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.engine.Engine;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
@@ -48,7 +49,7 @@ class NativeModelLoaderMemoryTest {
         2,
         "",
         Duration.ofSeconds(1),
-        new WorkerProperties.Grpc(0),
+        GrpcServerProperties.onPort(0),
         new WorkerProperties.Scheduler(4, 64, 0, 8),
         new WorkerProperties.KvCache(16, kvBudget, "f16", true),
         new WorkerProperties.LoadReport(Duration.ofMillis(100)));

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.glmmaas.proto.inference.v1.ChatMessage;
 import org.glmmaas.proto.inference.v1.ChatPrompt;
 import org.glmmaas.proto.inference.v1.FinishReason;
@@ -61,7 +62,7 @@ class NativeServingTest {
             2,
             "",
             Duration.ofSeconds(5),
-            new WorkerProperties.Grpc(0),
+            GrpcServerProperties.onPort(0),
             new WorkerProperties.Scheduler(16, 512, 1024, 64),
             new WorkerProperties.KvCache(16, DataSize.ofMegabytes(64), "f16", true),
             new WorkerProperties.LoadReport(Duration.ofMillis(100)));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
 import org.glmmaas.worker.modelmaker.ModelArch;
@@ -54,7 +55,7 @@ class RealVocabularyScaleTest {
             2,
             "",
             Duration.ofSeconds(1),
-            new WorkerProperties.Grpc(0),
+            GrpcServerProperties.onPort(0),
             new WorkerProperties.Scheduler(4, 64, 0, 8),
             new WorkerProperties.KvCache(16, DataSize.ofMegabytes(1), "f16", true),
             new WorkerProperties.LoadReport(Duration.ofMillis(100)));

