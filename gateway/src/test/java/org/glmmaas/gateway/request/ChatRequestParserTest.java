@@ -237,8 +237,8 @@ class ChatRequestParserTest {
     assertThat(s45.getTemperature()).isEqualTo(0.6f);
     assertThat(s45.getTopP()).isEqualTo(0.95f);
     var demo = parse(body.formatted("glm-demo"), Api.BIGMODEL).prompt().getSampling();
-    assertThat(demo.getTemperature()).isEqualTo(0.75f);
-    assertThat(demo.getTopP()).isEqualTo(0.9f);
+    assertThat(demo.getTemperature()).isEqualTo(0.95f);
+    assertThat(demo.getTopP()).isEqualTo(0.7f);
     var given =
         parse(
                 "{\"model\":\"glm-4.6\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
