@@ -8,8 +8,9 @@ import org.glmmaas.gateway.api.Admission;
 import org.glmmaas.gateway.api.ApiErrorHandler;
 import org.glmmaas.gateway.api.BillingHandler;
 import org.glmmaas.gateway.api.ChatHandler;
-import org.glmmaas.gateway.api.ChatRequestParser;
+import org.glmmaas.gateway.api.CompletionsHandler;
 import org.glmmaas.gateway.api.ModelsHandler;
+import org.glmmaas.gateway.api.TokenizerHandler;
 import org.glmmaas.gateway.async.AsyncHandler;
 import org.glmmaas.gateway.async.AsyncTaskStore;
 import org.glmmaas.gateway.async.FileAsyncTaskStore;
@@ -28,6 +29,7 @@ import org.glmmaas.gateway.metrics.RequestMetricsFilter;
 import org.glmmaas.gateway.ratelimit.InMemoryRateLimiter;
 import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.glmmaas.gateway.ratelimit.RedisRateLimiter;
+import org.glmmaas.gateway.request.ChatRequestParser;
 import org.glmmaas.gateway.routing.DnsDiscovery;
 import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.gateway.routing.KubernetesDiscovery;
@@ -345,9 +347,16 @@ public class GatewayConfiguration {
     ModelsHandler models = new ModelsHandler(admission, picker);
     AsyncHandler async = new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout());
     BillingHandler billing = new BillingHandler(admission, billingClient.getIfAvailable());
+    CompletionsHandler completions =
+        new CompletionsHandler(admission, chat, openAi, p.maxTokensLimit());
+    TokenizerHandler tokenizer = new TokenizerHandler(admission, inference, picker);
     return RouterFunctions.route()
         .POST("/v1/chat/completions", r -> chat.chat(r, openAi))
         .POST("/api/paas/v4/chat/completions", r -> chat.chat(r, bigModel))
+        .POST("/v1/completions", completions::complete)
+        .POST("/api/paas/v4/tokenizer", r -> tokenizer.bigModel(r, bigModel))
+        .POST("/tokenize", r -> tokenizer.tokenize(r, openAi))
+        .POST("/detokenize", r -> tokenizer.detokenize(r, openAi))
         .GET("/v1/models", r -> models.list(r, openAi))
         .GET("/api/paas/v4/models", r -> models.list(r, bigModel))
         .POST("/api/paas/v4/async/chat/completions", async::submit)
@@ -359,6 +368,10 @@ public class GatewayConfiguration {
         .route(
             RequestPredicates.path("/v1/chat/completions")
                 .or(RequestPredicates.path("/api/paas/v4/chat/completions"))
+                .or(RequestPredicates.path("/v1/completions"))
+                .or(RequestPredicates.path("/api/paas/v4/tokenizer"))
+                .or(RequestPredicates.path("/tokenize"))
+                .or(RequestPredicates.path("/detokenize"))
                 .or(RequestPredicates.path("/api/paas/v4/async/chat/completions")),
             r ->
                 Mono.error(

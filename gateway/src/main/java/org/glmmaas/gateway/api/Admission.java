@@ -2,7 +2,10 @@ package org.glmmaas.gateway.api;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 import org.glmmaas.gateway.auth.CachingAuthClient;
 import org.glmmaas.gateway.billing.AccountStatuses;
 import org.glmmaas.gateway.billing.BillingClient;
@@ -13,25 +16,28 @@ import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.metrics.GatewayMetrics;
 import org.glmmaas.gateway.metrics.RequestTiming;
 import org.glmmaas.gateway.ratelimit.RateLimiter;
+import org.glmmaas.gateway.request.Api;
+import org.glmmaas.gateway.request.ApiCall;
+import org.glmmaas.gateway.request.ChatRequestParser;
 import org.glmmaas.gateway.routing.WorkerEndpoint;
 import org.glmmaas.gateway.routing.WorkerPicker;
 import org.glmmaas.proto.auth.v1.Principal;
 import org.glmmaas.proto.billing.v1.ReserveRequest;
-import org.glmmaas.proto.inference.v1.ChatMessage;
-import org.glmmaas.proto.inference.v1.ChatPrompt;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
-import org.glmmaas.proto.inference.v1.SamplingParams;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.ServerRequest;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Everything between a chat call's arrival and the first worker: body (size-limited), credential,
+ * Everything between a call's arrival and the first worker: body (size-limited), credential,
  * parameters, model allow-list, account status, limits and the billing reservation — in that order,
- * so refusals cost no worker time. Each step fails with a {@link GlmException}.
+ * so refusals cost no worker time. Each step fails with a {@link GlmException}. Chat, completions
+ * and the tokenizer endpoints all come through here; a call asks for n choices per prompt, and
+ * limits and reservations count all of them.
  */
 public final class Admission {
 
@@ -67,27 +73,40 @@ public final class Admission {
    * An admitted call.
    *
    * @param principal the caller
-   * @param chat the validated request
+   * @param call the validated request
    * @param responseId id shown to the client
-   * @param generate what the worker gets
+   * @param generates what the workers get, one per prompt (empty for tokenizer calls)
    * @param affinity prefix-affinity hash (tenant + start of the conversation)
    * @param lease the rate-limit lease to release when the call ends
-   * @param reserved whether billing holds a reservation for it
+   * @param reserved whether billing holds a reservation for each of {@code generates}
    * @param timeout the call's deadline: request-timeout, or less when the client asks for less
    * @param timing the call's timing for metrics (a detached one for calls outside a request)
    */
   public record Admitted(
       Principal principal,
-      ChatRequest chat,
+      ApiCall call,
       String responseId,
-      GenerateRequest generate,
+      List<GenerateRequest> generates,
       long affinity,
       RateLimiter.Request lease,
       boolean reserved,
       Duration timeout,
-      RequestTiming timing) {}
+      RequestTiming timing) {
 
+    /** The first (for chat: the only) worker request. */
+    public GenerateRequest generate() {
+      return generates.get(0);
+    }
+  }
+
+  /** A chat call of dialect {@code d}. */
   public Mono<Admitted> admit(ServerRequest req, Dialect d) {
+    Api api = d.api();
+    return admit(req, d, body -> parser.parse(body, api));
+  }
+
+  /** A call whose body {@code parse} validates (it throws a GlmException for bad input). */
+  public Mono<Admitted> admit(ServerRequest req, Dialect d, Function<byte[], ApiCall> parse) {
     return body(req)
         .flatMap(
             body ->
@@ -95,11 +114,11 @@ public final class Admission {
                     .map(
                         p -> {
                           checkContentType(req);
-                          ChatRequest chat = parser.parse(body);
-                          checkAllowed(p, chat, req);
-                          return new Object[] {p, chat};
+                          ApiCall call = parse.apply(body);
+                          checkAllowed(p, call, req);
+                          return new Object[] {p, call};
                         }))
-        .flatMap(pc -> limits(req, d, (Principal) pc[0], (ChatRequest) pc[1]));
+        .flatMap(pc -> limits(req, d, (Principal) pc[0], (ApiCall) pc[1]));
   }
 
   /** Authentication only (for models, billing and async-result routes). */
@@ -128,7 +147,7 @@ public final class Admission {
     }
   }
 
-  private void checkAllowed(Principal p, ChatRequest chat, ServerRequest req) {
+  private void checkAllowed(Principal p, ApiCall chat, ServerRequest req) {
     if (p.getAllowedModelsCount() > 0 && !p.getAllowedModelsList().contains(chat.model())) {
       throw new GlmException(
           new GlmError.PermissionDenied(
@@ -148,7 +167,7 @@ public final class Admission {
       var info = w.modelInfo();
       if (info != null && info.getId().equals(chat.model()) && info.getContextLength() > 0) {
         int ctx = info.getContextLength();
-        if (maxTokens != null && maxTokens >= ctx) {
+        if (chat.generates() && maxTokens != null && maxTokens >= ctx) {
           throw new GlmException(
               new GlmError.ContextLengthExceeded(
                   "max_tokens "
@@ -167,10 +186,13 @@ public final class Admission {
     }
   }
 
-  private Mono<Admitted> limits(ServerRequest req, Dialect d, Principal p, ChatRequest chat) {
+  private Mono<Admitted> limits(ServerRequest req, Dialect d, Principal p, ApiCall call) {
     String internalId = UUID.randomUUID().toString();
-    int maxTokens = chat.maxTokens() != null ? chat.maxTokens() : props.defaultMaxTokens();
-    long tokens = (long) chat.estimatedPromptTokens() + maxTokens;
+    int maxTokens = call.maxTokens() != null ? call.maxTokens() : props.defaultMaxTokens();
+    List<GenerateRequest> generates = generateRequests(internalId, p, call);
+    // every choice of every prompt may run to max_tokens
+    long completion = call.generates() ? (long) maxTokens * call.n() * generates.size() : 0;
+    long tokens = (long) call.estimatedPromptTokens() + completion;
     RateLimiter.Request lr =
         new RateLimiter.Request(
             p.getKeyId(),
@@ -194,50 +216,73 @@ public final class Admission {
               Admitted adm =
                   new Admitted(
                       p,
-                      chat,
-                      chat.requestId() != null ? chat.requestId() : d.newId(),
-                      generateRequest(internalId, p, chat),
-                      affinity(p, chat),
+                      call,
+                      call.requestId() != null ? call.requestId() : d.newId(),
+                      generates,
+                      affinity(p, call),
                       lr,
                       false,
                       timeout(req),
                       timing(req));
-              if (billing == null) {
+              if (billing == null || generates.isEmpty()) {
                 return Mono.just(adm);
               }
-              return billing
-                  .reserve(
-                      ReserveRequest.newBuilder()
-                          .setRequestId(internalId)
-                          .setTenantId(p.getTenantId())
-                          .setModel(chat.model())
-                          .setPromptTokens(chat.estimatedPromptTokens())
-                          .setMaxTokens(maxTokens)
-                          .build())
-                  .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)))
-                  .flatMap(
-                      r ->
-                          r.getGranted()
-                              ? Mono.just(
-                                  new Admitted(
-                                      adm.principal(),
-                                      chat,
-                                      adm.responseId(),
-                                      adm.generate(),
-                                      adm.affinity(),
-                                      lr,
-                                      true,
-                                      adm.timeout(),
-                                      adm.timing()))
-                              : limiter
-                                  .release(lr, 0)
-                                  .then(
-                                      Mono.error(
-                                          new GlmException(
-                                              new GlmError.InsufficientBalance(
-                                                  "the account balance cannot cover this call "
-                                                      + "(prompt + max_tokens); please top up or lower max_tokens")))));
+              return reserve(adm, maxTokens * call.n())
+                  .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)));
             });
+  }
+
+  /**
+   * Reserves each worker request's prompt and max completion with billing; when one is refused (or
+   * fails), releases those already held and fails.
+   */
+  private Mono<Admitted> reserve(Admitted adm, int maxCompletionTokens) {
+    Principal p = adm.principal();
+    int promptEach = Math.max(1, adm.call().estimatedPromptTokens() / adm.generates().size());
+    List<String> held = new ArrayList<>();
+    return Flux.fromIterable(adm.generates())
+        .concatMap(
+            g ->
+                billing
+                    .reserve(
+                        ReserveRequest.newBuilder()
+                            .setRequestId(g.getRequestId())
+                            .setTenantId(p.getTenantId())
+                            .setModel(g.getModel())
+                            .setPromptTokens(promptEach)
+                            .setMaxTokens(maxCompletionTokens)
+                            .build())
+                    .flatMap(
+                        r -> {
+                          if (!r.getGranted()) {
+                            return Mono.error(
+                                new GlmException(
+                                    new GlmError.InsufficientBalance(
+                                        "the account balance cannot cover this call "
+                                            + "(prompt + max_tokens for every choice); please"
+                                            + " top up or lower max_tokens or n")));
+                          }
+                          held.add(g.getRequestId());
+                          return Mono.just(g);
+                        }))
+        .then(
+            Mono.just(
+                new Admitted(
+                    p,
+                    adm.call(),
+                    adm.responseId(),
+                    adm.generates(),
+                    adm.affinity(),
+                    adm.lease(),
+                    true,
+                    adm.timeout(),
+                    adm.timing())))
+        .onErrorResume(
+            e ->
+                Flux.fromIterable(List.copyOf(held))
+                    .concatMap(
+                        id -> billing.release(id, p.getTenantId()).onErrorResume(x -> Mono.empty()))
+                    .then(Mono.error(e)));
   }
 
   /** The call's timing (from the metrics filter; a fresh one when called outside it). */
@@ -270,11 +315,29 @@ public final class Admission {
     return max;
   }
 
-  /** Ends the call's lease and, when it never reached a worker, its reservation. */
+  /** Ends the call's lease and, when it never reached a worker, its reservations. */
   public Mono<Void> finish(Admitted a, long actualTokens, boolean reachedWorker) {
+    boolean[] reached = new boolean[a.generates().size()];
+    java.util.Arrays.fill(reached, reachedWorker);
+    return finish(a, actualTokens, reached);
+  }
+
+  /**
+   * Ends the call's lease and releases the reservation of each worker request that never reached a
+   * worker ({@code reached[i]} false).
+   */
+  public Mono<Void> finish(Admitted a, long actualTokens, boolean[] reached) {
     Mono<Void> m = limiter.release(a.lease(), actualTokens).onErrorResume(e -> Mono.empty());
-    if (a.reserved() && !reachedWorker) {
-      m = m.then(billing.release(a.generate().getRequestId(), a.principal().getTenantId()).then());
+    if (a.reserved()) {
+      for (int i = 0; i < a.generates().size(); i++) {
+        if (i >= reached.length || !reached[i]) {
+          m =
+              m.then(
+                  billing
+                      .release(a.generates().get(i).getRequestId(), a.principal().getTenantId())
+                      .then());
+        }
+      }
     }
     return m;
   }
@@ -302,62 +365,29 @@ public final class Admission {
         new GlmError.PayloadTooLarge("request body exceeds the limit of " + max + " bytes"));
   }
 
-  private GenerateRequest generateRequest(String internalId, Principal p, ChatRequest c) {
-    ChatPrompt.Builder prompt = ChatPrompt.newBuilder();
-    for (ChatRequest.Message m : c.messages()) {
-      ChatMessage.Builder b = ChatMessage.newBuilder().setRole(m.role()).setContent(m.content());
-      if (m.name() != null) {
-        b.setName(m.name());
+  /** The call's worker requests with ids: the lease's id for the first, suffixed for more. */
+  private static List<GenerateRequest> generateRequests(
+      String internalId, Principal p, ApiCall call) {
+    List<GenerateRequest> out = new ArrayList<>();
+    List<GenerateRequest> prompts = call.prompts();
+    for (int i = 0; i < prompts.size(); i++) {
+      GenerateRequest.Builder g =
+          prompts.get(i).toBuilder()
+              .setRequestId(i == 0 ? internalId : internalId + "-" + i)
+              .setTenantId(p.getTenantId())
+              .setKeyId(p.getKeyId());
+      if (call.userId() != null) {
+        g.setUserId(call.userId());
       }
-      if (m.toolCallId() != null) {
-        b.setToolCallId(m.toolCallId());
-      }
-      prompt.addMessages(b);
+      out.add(g.build());
     }
-    SamplingParams.Builder s = SamplingParams.newBuilder();
-    if (c.temperature() != null) {
-      s.setTemperature(c.temperature().floatValue());
-    }
-    if (c.topP() != null) {
-      s.setTopP(c.topP().floatValue());
-    }
-    if (c.maxTokens() != null) {
-      s.setMaxTokens(c.maxTokens());
-    }
-    if (c.seed() != null) {
-      s.setSeed(c.seed());
-    }
-    if (c.doSample() != null) {
-      s.setDoSample(c.doSample());
-    }
-    s.addAllStop(c.stop());
-    GenerateRequest.Builder g =
-        GenerateRequest.newBuilder()
-            .setRequestId(internalId)
-            .setModel(c.model())
-            .setChat(prompt)
-            .setSampling(s)
-            .setTenantId(p.getTenantId())
-            .setKeyId(p.getKeyId());
-    if (c.userId() != null) {
-      g.setUserId(c.userId());
-    }
-    return g.build();
+    return out;
   }
 
-  private long affinity(Principal p, ChatRequest c) {
-    int budget = props.routing().affinityPrefixChars();
-    StringBuilder sb = new StringBuilder(p.getTenantId()).append('\u0000');
-    for (ChatRequest.Message m : c.messages()) {
-      if (budget <= 0) {
-        break;
-      }
-      sb.append(m.role()).append('\u0000');
-      String content = m.content();
-      sb.append(content, 0, Math.min(content.length(), budget)).append('\u0000');
-      budget -= content.length();
-    }
-    byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+  private long affinity(Principal p, ApiCall c) {
+    String text =
+        p.getTenantId() + '\u0000' + c.affinityText(props.routing().affinityPrefixChars());
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     long h = 0xcbf29ce484222325L;
     for (byte b : bytes) {
       h ^= b;

@@ -37,7 +37,12 @@ public final class ApiErrorHandler implements WebExceptionHandler {
     Dialect d =
         path.startsWith("/api/paas/")
             ? bigModel
-            : path.startsWith("/v1/") || path.equals("/v1") ? openAi : null;
+            : path.startsWith("/v1/")
+                    || path.equals("/v1")
+                    || path.equals("/tokenize")
+                    || path.equals("/detokenize")
+                ? openAi
+                : null;
     if (d == null || ex.getResponse().isCommitted()) {
       return Mono.error(t);
     }

@@ -2,6 +2,8 @@ package org.glmmaas.gateway.api;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.glmmaas.gateway.dialect.Dialect;
@@ -9,6 +11,7 @@ import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.metrics.GatewayMetrics;
 import org.glmmaas.gateway.metrics.RequestTiming;
+import org.glmmaas.gateway.request.ChatRequest;
 import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.proto.inference.v1.Finished;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
@@ -18,6 +21,7 @@ import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.web.reactive.function.BodyInserter;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Flux;
@@ -25,13 +29,14 @@ import reactor.core.publisher.Mono;
 
 /**
  * The chat completion handler shared by both dialects: admission, then the worker's stream turned
- * into one JSON body or SSE events. Until the first worker response the HTTP status is still open,
- * so failures there are ordinary JSON errors; after it, an error is one SSE error event.
+ * into one JSON body or SSE events (n choices, tool calls, reasoning, logprobs). Until the first
+ * worker response the HTTP status is still open, so failures there are ordinary JSON errors; after
+ * it, an error is one SSE error event.
  */
 public final class ChatHandler {
 
   private static final Logger log = LoggerFactory.getLogger(ChatHandler.class);
-  private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
   private final Admission admission;
   private final InferenceClient inference;
@@ -46,63 +51,104 @@ public final class ChatHandler {
   public Mono<ServerResponse> chat(ServerRequest req, Dialect d) {
     return admission
         .admit(req, d)
-        .flatMap(a -> a.chat().stream() ? stream(req, d, a) : unary(req, d, a))
+        .flatMap(a -> a.call().stream() ? stream(req, d, a) : unary(req, d, a))
         .onErrorResume(GlmException.class, e -> Responses.error(req, d, e.error()));
   }
 
-  /** The worker stream of an admitted call; releases lease (and reservation) however it ends. */
+  /** A worker response and the index of the prompt (worker request) it belongs to. */
+  public record Tagged(int prompt, GenerateResponse response) {}
+
+  /** The worker stream of an admitted single-prompt call (chat, async chat). */
   public Flux<GenerateResponse> run(Admission.Admitted a) {
-    AtomicLong actual = new AtomicLong(-1);
-    AtomicBoolean reached = new AtomicBoolean();
+    return runAll(a).map(Tagged::response);
+  }
+
+  /**
+   * The worker streams of all of an admitted call's prompts, merged; releases the lease (and the
+   * reservations of prompts that never reached a worker) however it ends.
+   */
+  public Flux<Tagged> runAll(Admission.Admitted a) {
+    int k = a.generates().size();
+    AtomicLong actual = new AtomicLong();
+    AtomicBoolean anyFinished = new AtomicBoolean();
+    boolean[] reached = new boolean[k];
+    AtomicBoolean first = new AtomicBoolean();
     RequestTiming timing = a.timing();
-    return inference
-        .generate(a.generate(), a.affinity(), a.timeout())
-        .doOnSubscribe(
+    List<Flux<Tagged>> streams = new ArrayList<>(k);
+    for (int i = 0; i < k; i++) {
+      int idx = i;
+      streams.add(
+          inference
+              .generate(a.generates().get(i), a.affinity(), a.timeout())
+              .doOnNext(
+                  r -> {
+                    reached[idx] = true;
+                    if (r.hasFinished()) {
+                      var u = r.getFinished().getUsage();
+                      actual.addAndGet((long) u.getPromptTokens() + u.getCompletionTokens());
+                      anyFinished.set(true);
+                    }
+                  })
+              .map(r -> new Tagged(idx, r)));
+    }
+    Flux<Tagged> all = k == 1 ? streams.get(0) : Flux.merge(streams);
+    return all.doOnSubscribe(
             s -> {
               timing.workerStarted(System.nanoTime());
               metrics.callStarted();
             })
         .doOnNext(
-            r -> {
-              if (!reached.get()) {
-                reached.set(true);
-                if (r.hasDelta()) {
-                  metrics.timeToFirstToken(timing.model(), System.nanoTime() - timing.startNanos());
-                }
+            t -> {
+              if (first.compareAndSet(false, true) && t.response().hasDelta()) {
+                metrics.timeToFirstToken(timing.model(), System.nanoTime() - timing.startNanos());
               }
-              if (r.hasFinished()) {
+              if (t.response().hasFinished()) {
                 timing.workerEnded(System.nanoTime());
-                var u = r.getFinished().getUsage();
-                actual.set((long) u.getPromptTokens() + u.getCompletionTokens());
               }
             })
         .doFinally(
             sig -> {
               timing.workerEnded(System.nanoTime());
               metrics.callEnded();
-              admission.finish(a, actual.get(), reached.get()).subscribe();
+              admission.finish(a, anyFinished.get() ? actual.get() : -1, reached).subscribe();
             });
   }
 
-  private Mono<ServerResponse> unary(ServerRequest req, Dialect d, Admission.Admitted a) {
+  /** The response shaping of an admitted chat call. */
+  static Choices choices(Admission.Admitted a, Dialect d) {
+    ChatRequest chat = (ChatRequest) a.call();
+    return new Choices(
+        chat.n(),
+        chat.prompt().getSampling().getLogprobs(),
+        !chat.options().parallelToolCalls(),
+        d.api() == org.glmmaas.gateway.request.Api.BIGMODEL && !chat.options().toolStream());
+  }
+
+  /**
+   * A finished non-streaming call.
+   *
+   * @param ctx the response's id, model and options
+   * @param choices every choice, whole
+   * @param finished the worker's finish (usage, timings)
+   */
+  public record Completed(
+      Dialect.StreamContext ctx, List<Dialect.ChoiceResult> choices, Finished finished) {}
+
+  /** Runs an admitted chat call to its end; fails with the call's error. */
+  public Mono<Completed> complete(Admission.Admitted a, Dialect d) {
     Dialect.StreamContext ctx = context(a);
-    StringBuilder text = new StringBuilder();
+    Choices choices = choices(a, d);
     return run(a)
         .doOnNext(
             r -> {
               if (r.hasDelta()) {
-                text.append(r.getDelta().getText());
+                choices.accept(r.getDelta());
               }
             })
         .filter(GenerateResponse::hasFinished)
         // not next(): cancelling a call that is about to complete costs a gRPC cancellation
         .singleOrEmpty()
-        .switchIfEmpty(
-            Mono.error(
-                () ->
-                    new GlmException(
-                        new GlmError.Internal(
-                            "the inference worker ended the stream without finishing"))))
+        .switchIfEmpty(Mono.error(ChatHandler::unfinished))
         .flatMap(
             r -> {
               Finished f = r.getFinished();
@@ -110,62 +156,86 @@ public final class ChatHandler {
               if (err != null) {
                 return Mono.error(new GlmException(err));
               }
-              return ServerResponse.ok()
-                  .contentType(MediaType.APPLICATION_JSON)
-                  .headers(h -> Responses.rateLimitHeaders(h, Responses.rateLimits(req.exchange())))
-                  .bodyValue(
-                      d.completion(ctx, text.toString(), f.getFinishReason(), f.getUsage())
-                          .getBytes(StandardCharsets.UTF_8));
+              return Mono.just(new Completed(ctx, choices.results(f), f));
             });
+  }
+
+  private Mono<ServerResponse> unary(ServerRequest req, Dialect d, Admission.Admitted a) {
+    return complete(a, d)
+        .flatMap(
+            c ->
+                ServerResponse.ok()
+                    .contentType(MediaType.APPLICATION_JSON)
+                    .headers(
+                        h -> Responses.rateLimitHeaders(h, Responses.rateLimits(req.exchange())))
+                    .bodyValue(
+                        d.completion(c.ctx(), c.choices(), c.finished().getUsage())
+                            .getBytes(StandardCharsets.UTF_8)));
   }
 
   private Mono<ServerResponse> stream(ServerRequest req, Dialect d, Admission.Admitted a) {
     Dialect.StreamContext ctx = context(a);
+    Choices choices = choices(a, d);
+    AtomicBoolean finished = new AtomicBoolean();
+    return sse(
+        req,
+        d,
+        run(a),
+        r -> {
+          finished.compareAndSet(false, r.hasFinished());
+          return events(d, ctx, choices, r);
+        },
+        finished::get);
+  }
+
+  /**
+   * Streams {@code responses} as SSE, each turned into events by {@code events}; an error before
+   * the first response is an ordinary JSON error, after it one SSE error event, and so is an end
+   * before {@code complete} says the call finished.
+   */
+  static <T> Mono<ServerResponse> sse(
+      ServerRequest req,
+      Dialect d,
+      Flux<T> responses,
+      java.util.function.Function<T, List<byte[]>> events,
+      java.util.function.BooleanSupplier complete) {
     return ServerResponse.ok()
         .headers(h -> Responses.rateLimitHeaders(h, Responses.rateLimits(req.exchange())))
         .body(
-            (ServerHttpResponse out,
-                org.springframework.web.reactive.function.BodyInserter.Context context) -> {
-              Flux<byte[]> events =
-                  run(a)
-                      .switchOnFirst(
-                          (first, all) -> {
-                            if (first.isOnError()) {
-                              GlmError e =
-                                  GlmException.class.isInstance(first.getThrowable())
-                                      ? ((GlmException) first.getThrowable()).error()
-                                      : internal(first.getThrowable());
-                              out.setStatusCode(HttpStatus.valueOf(e.httpStatus()));
-                              Responses.errorHeaders(out.getHeaders(), e, null);
-                              out.getHeaders().setContentType(MediaType.APPLICATION_JSON);
-                              return Flux.just(d.errorBody(e).getBytes(StandardCharsets.UTF_8));
-                            }
-                            out.getHeaders().setContentType(MediaType.TEXT_EVENT_STREAM);
-                            out.getHeaders().setCacheControl("no-cache");
-                            out.getHeaders().set("X-Accel-Buffering", "no");
-                            AtomicBoolean finished = new AtomicBoolean();
-                            return all.doOnNext(r -> finished.compareAndSet(false, r.hasFinished()))
-                                .concatMapIterable(r -> events(d, ctx, r))
-                                .concatWith(
-                                    Flux.defer(
-                                        () ->
-                                            finished.get()
-                                                ? Flux.empty()
-                                                : Flux.just(
-                                                    sse(
-                                                        d.errorEvent(
-                                                            new GlmError.Internal(
-                                                                "the inference worker ended the stream without finishing"))))))
-                                .onErrorResume(
-                                    t ->
-                                        Flux.just(
-                                            sse(
-                                                d.errorEvent(
-                                                    t instanceof GlmException g
-                                                        ? g.error()
-                                                        : internal(t)))));
-                          });
-              return out.writeAndFlushWith(events.map(b -> Mono.just(wrap(out, b))));
+            (ServerHttpResponse out, BodyInserter.Context context) -> {
+              Flux<byte[]> bytes =
+                  responses.switchOnFirst(
+                      (first, all) -> {
+                        if (first.isOnError()) {
+                          GlmError e =
+                              first.getThrowable() instanceof GlmException g
+                                  ? g.error()
+                                  : internal(first.getThrowable());
+                          out.setStatusCode(HttpStatus.valueOf(e.httpStatus()));
+                          Responses.errorHeaders(out.getHeaders(), e, null);
+                          out.getHeaders().setContentType(MediaType.APPLICATION_JSON);
+                          return Flux.just(d.errorBody(e).getBytes(StandardCharsets.UTF_8));
+                        }
+                        out.getHeaders().setContentType(MediaType.TEXT_EVENT_STREAM);
+                        out.getHeaders().setCacheControl("no-cache");
+                        out.getHeaders().set("X-Accel-Buffering", "no");
+                        return all.concatMapIterable(events)
+                            .concatWith(
+                                Flux.defer(
+                                    () ->
+                                        complete.getAsBoolean()
+                                            ? Flux.empty()
+                                            : Flux.just(sse(d.errorEvent(unfinished().error())))))
+                            .onErrorResume(
+                                t ->
+                                    Flux.just(
+                                        sse(
+                                            d.errorEvent(
+                                                t instanceof GlmException g
+                                                    ? g.error()
+                                                    : internal(t)))));
+                      });
+              return out.writeAndFlushWith(bytes.map(b -> Mono.just(wrap(out, b))));
             });
   }
 
@@ -173,22 +243,25 @@ public final class ChatHandler {
     return out.bufferFactory().wrap(b);
   }
 
-  private static java.util.List<byte[]> events(
-      Dialect d, Dialect.StreamContext ctx, GenerateResponse r) {
+  private static List<byte[]> events(
+      Dialect d, Dialect.StreamContext ctx, Choices choices, GenerateResponse r) {
     if (r.hasDelta()) {
-      String t = r.getDelta().getText();
-      return t.isEmpty() ? java.util.List.of() : java.util.List.of(sse(d.chunk(ctx, t)));
+      Dialect.ChunkDelta c = choices.accept(r.getDelta());
+      return c.isEmpty() ? List.of() : List.of(sse(d.chunk(ctx, c)));
     }
     if (!r.hasFinished()) {
-      return java.util.List.of();
+      return List.of();
     }
     Finished f = r.getFinished();
     GlmError err = failure(f);
     if (err != null) {
-      return java.util.List.of(sse(d.errorEvent(err)));
+      return List.of(sse(d.errorEvent(err)));
     }
-    java.util.List<byte[]> out = new java.util.ArrayList<>(3);
-    for (String c : d.finalChunks(ctx, f.getFinishReason(), f.getUsage())) {
+    List<byte[]> out = new ArrayList<>(4);
+    for (Dialect.ChunkDelta c : choices.flush()) {
+      out.add(sse(d.chunk(ctx, c)));
+    }
+    for (String c : d.finalChunks(ctx, choices.results(f), f.getUsage())) {
       out.add(sse(c));
     }
     out.add(DONE);
@@ -198,7 +271,7 @@ public final class ChatHandler {
   /** Worker finishes that are not a normal end, as errors. */
   static GlmError failure(Finished f) {
     return switch (f.getFinishReason()) {
-      case STOP, LENGTH -> null;
+      case STOP, LENGTH, TOOL_CALLS -> null;
       case DEADLINE_EXCEEDED ->
           new GlmError.Unavailable(
               "the request did not finish before its deadline", Duration.ofSeconds(1));
@@ -210,8 +283,13 @@ public final class ChatHandler {
     };
   }
 
-  private static GlmError internal(Throwable t) {
-    log.error("unexpected failure in a chat call", t);
+  static GlmException unfinished() {
+    return new GlmException(
+        new GlmError.Internal("the inference worker ended the stream without finishing"));
+  }
+
+  static GlmError internal(Throwable t) {
+    log.error("unexpected failure in a generation call", t);
     return new GlmError.Internal("internal error");
   }
 
@@ -225,11 +303,14 @@ public final class ChatHandler {
     return out;
   }
 
-  private static Dialect.StreamContext context(Admission.Admitted a) {
+  static Dialect.StreamContext context(Admission.Admitted a) {
+    ChatRequest chat = (ChatRequest) a.call();
     return new Dialect.StreamContext(
         a.responseId(),
         System.currentTimeMillis() / 1000,
-        a.chat().model(),
-        a.chat().includeUsage());
+        chat.model(),
+        chat.options().includeUsage(),
+        chat.prompt().getSampling().getLogprobs(),
+        chat.options().serviceTier());
   }
 }

@@ -6,14 +6,11 @@ import java.util.regex.Pattern;
 import org.glmmaas.gateway.api.Admission;
 import org.glmmaas.gateway.api.ChatHandler;
 import org.glmmaas.gateway.api.Responses;
-import org.glmmaas.gateway.dialect.Dialect;
 import org.glmmaas.gateway.dialect.bigmodel.BigModelDialect;
 import org.glmmaas.gateway.error.BigModelErrors;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.error.Json;
-import org.glmmaas.proto.inference.v1.Finished;
-import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
@@ -57,7 +54,7 @@ public final class AsyncHandler {
         .admit(req, dialect)
         .flatMap(
             a -> {
-              if (a.chat().stream()) {
+              if (a.call().stream()) {
                 admission.finish(a, 0, false).subscribe();
                 return Mono.error(
                     GlmException.invalid("async calls cannot stream; drop 'stream'", "stream"));
@@ -68,7 +65,7 @@ public final class AsyncHandler {
                       taskId,
                       a.responseId(),
                       a.principal().getTenantId(),
-                      a.chat().model(),
+                      a.call().model(),
                       "PROCESSING",
                       System.currentTimeMillis(),
                       null);
@@ -88,45 +85,12 @@ public final class AsyncHandler {
   }
 
   private void runInBackground(Admission.Admitted a, AsyncTask task) {
-    StringBuilder text = new StringBuilder();
-    Dialect.StreamContext ctx =
-        new Dialect.StreamContext(
-            a.responseId(), System.currentTimeMillis() / 1000, a.chat().model(), false);
-    chat.run(a)
-        .doOnNext(
-            r -> {
-              if (r.hasDelta()) {
-                text.append(r.getDelta().getText());
-              }
-            })
-        .filter(GenerateResponse::hasFinished)
-        // not next(): cancelling a call that is about to complete costs a gRPC cancellation
-        .singleOrEmpty()
+    chat.complete(a, dialect)
         .map(
-            r -> {
-              Finished f = r.getFinished();
-              return switch (f.getFinishReason()) {
-                case STOP, LENGTH ->
-                    task.finish(
-                        "SUCCESS",
-                        dialect.completionNode(
-                            ctx, text.toString(), f.getFinishReason(), f.getUsage()));
-                default ->
-                    task.finish(
-                        "FAIL",
-                        BigModelErrors.body(
-                            new GlmError.Internal(
-                                "the inference worker failed while serving the request")));
-              };
-            })
-        .switchIfEmpty(
-            Mono.fromSupplier(
-                () ->
-                    task.finish(
-                        "FAIL",
-                        BigModelErrors.body(
-                            new GlmError.Internal(
-                                "the inference worker ended without finishing")))))
+            c ->
+                task.finish(
+                    "SUCCESS",
+                    dialect.completionNode(c.ctx(), c.choices(), c.finished().getUsage())))
         .onErrorResume(
             e ->
                 Mono.just(

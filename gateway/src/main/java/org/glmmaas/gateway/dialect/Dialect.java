@@ -1,14 +1,22 @@
 package org.glmmaas.gateway.dialect;
 
+import java.util.List;
 import org.glmmaas.gateway.error.GlmError;
+import org.glmmaas.gateway.request.Api;
 import org.glmmaas.proto.inference.v1.FinishReason;
+import org.glmmaas.proto.inference.v1.TokenLogprob;
+import org.glmmaas.proto.inference.v1.ToolCall;
+import org.glmmaas.proto.inference.v1.ToolCallDelta;
 import org.glmmaas.proto.inference.v1.Usage;
 
 /**
  * What differs between the BigModel and the OpenAI API: body shapes, ids, finish reasons and the
- * error adapter. Everything else is shared by {@link ChatHandler}.
+ * error adapter. Everything else is shared by the handlers.
  */
 public interface Dialect {
+
+  /** Which API this is. */
+  Api api();
 
   /** A fresh unique response id, used when the client gave no request_id. */
   String newId();
@@ -25,13 +33,13 @@ public interface Dialect {
   String finishReason(FinishReason reason);
 
   /** A whole, non-streaming chat completion. */
-  String completion(StreamContext ctx, String content, FinishReason reason, Usage usage);
+  String completion(StreamContext ctx, List<ChoiceResult> choices, Usage usage);
 
-  /** One chunk carrying generated text. */
-  String chunk(StreamContext ctx, String text);
+  /** One chunk carrying what one choice generated since the last chunk. */
+  String chunk(StreamContext ctx, ChunkDelta delta);
 
-  /** The chunks after the last text: finish reason (and usage where the dialect sends it). */
-  java.util.List<String> finalChunks(StreamContext ctx, FinishReason reason, Usage usage);
+  /** The chunks after the last delta: each choice's finish reason, and usage where it goes. */
+  List<String> finalChunks(StreamContext ctx, List<ChoiceResult> choices, Usage usage);
 
   /**
    * Facts shared by all chunks of one response.
@@ -40,6 +48,61 @@ public interface Dialect {
    * @param created unix seconds
    * @param model model id as the client named it
    * @param includeUsage OpenAI stream_options.include_usage
+   * @param logprobs whether the client asked for logprobs (choices then carry them)
+   * @param serviceTier OpenAI service_tier to echo, or null
    */
-  record StreamContext(String id, long created, String model, boolean includeUsage) {}
+  record StreamContext(
+      String id,
+      long created,
+      String model,
+      boolean includeUsage,
+      boolean logprobs,
+      String serviceTier) {
+
+    public StreamContext(String id, long created, String model, boolean includeUsage) {
+      this(id, created, model, includeUsage, false, null);
+    }
+  }
+
+  /**
+   * One choice, whole.
+   *
+   * @param index choice index
+   * @param content generated text (may be empty)
+   * @param reasoning a thinking model's reasoning text (may be empty)
+   * @param toolCalls the calls it made (may be empty)
+   * @param logprobs per generated token, or null when not asked for
+   * @param finish how it ended
+   */
+  record ChoiceResult(
+      int index,
+      String content,
+      String reasoning,
+      List<ToolCall> toolCalls,
+      List<TokenLogprob> logprobs,
+      FinishReason finish) {}
+
+  /**
+   * What one choice generated since its last chunk.
+   *
+   * @param index choice index
+   * @param content text (may be empty)
+   * @param reasoning reasoning text (may be empty)
+   * @param toolCalls tool-call fragments: a call's first carries id and name
+   * @param logprobs per token of this delta, or null when not asked for
+   */
+  record ChunkDelta(
+      int index,
+      String content,
+      String reasoning,
+      List<ToolCallDelta> toolCalls,
+      List<TokenLogprob> logprobs) {
+
+    public boolean isEmpty() {
+      return content.isEmpty()
+          && reasoning.isEmpty()
+          && toolCalls.isEmpty()
+          && (logprobs == null || logprobs.isEmpty());
+    }
+  }
 }

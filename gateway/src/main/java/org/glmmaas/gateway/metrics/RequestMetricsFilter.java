@@ -10,10 +10,11 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 
 /**
- * Counts every API call ({@code /v1/**}, {@code /api/paas/v4/**}) by dialect, model and status once
- * its response is written, and records the latency the gateway added to calls that reached a
- * worker. Errors escaping the handlers are rendered here by the API error handler, so their status
- * is known; a client that went away counts as 499.
+ * Counts every API call ({@code /v1/**}, {@code /api/paas/v4/**}, vLLM's {@code /tokenize} and
+ * {@code /detokenize}) by dialect, model and status once its response is written, and records the
+ * latency the gateway added to calls that reached a worker. Errors escaping the handlers are
+ * rendered here by the API error handler, so their status is known; a client that went away counts
+ * as 499.
  */
 public final class RequestMetricsFilter implements WebFilter, Ordered {
 
@@ -34,7 +35,9 @@ public final class RequestMetricsFilter implements WebFilter, Ordered {
   public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
     String path = exchange.getRequest().getPath().value();
     String dialect =
-        path.startsWith("/v1/") ? "openai" : path.startsWith("/api/paas/v4/") ? "bigmodel" : null;
+        path.startsWith("/v1/") || path.equals("/tokenize") || path.equals("/detokenize")
+            ? "openai"
+            : path.startsWith("/api/paas/v4/") ? "bigmodel" : null;
     if (dialect == null) {
       return chain.filter(exchange);
     }

@@ -14,9 +14,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.proto.inference.v1.DetokenizeRequest;
+import org.glmmaas.proto.inference.v1.DetokenizeResponse;
 import org.glmmaas.proto.inference.v1.FinishReason;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
+import org.glmmaas.proto.inference.v1.TokenizeRequest;
+import org.glmmaas.proto.inference.v1.TokenizeResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -226,12 +230,20 @@ public final class InferenceClient {
       return new GlmError.Internal("the inference worker failed while serving the request");
     }
     Status st = Status.fromThrowable(t);
-    String reason = reason(t);
+    ErrorInfo info = errorInfo(t);
+    String reason = info == null ? null : info.getReason();
     String desc = st.getDescription() == null ? "" : st.getDescription();
     if (reason != null) {
       switch (reason) {
         case "INVALID_REQUEST":
-          return new GlmError.InvalidRequest(desc.isEmpty() ? "invalid request" : desc, null);
+          // the worker names the request field at fault (e.g. "response_format",
+          // "tools[0].function.parameters", "suffix"): the 400 names it too
+          String param = info.getMetadataOrDefault("param", "");
+          String msg = desc.isEmpty() ? "invalid request" : desc;
+          if (!param.isEmpty() && !msg.contains(param)) {
+            msg = "'" + param + "': " + msg; // BigModel's body has no param: the message names it
+          }
+          return new GlmError.InvalidRequest(msg, param.isEmpty() ? null : param);
         case "CONTEXT_LENGTH_EXCEEDED":
           return new GlmError.ContextLengthExceeded(
               desc.isEmpty()
@@ -267,7 +279,7 @@ public final class InferenceClient {
     };
   }
 
-  private static String reason(Throwable t) {
+  private static ErrorInfo errorInfo(Throwable t) {
     try {
       com.google.rpc.Status s = StatusProto.fromThrowable(t);
       if (s == null) {
@@ -275,12 +287,71 @@ public final class InferenceClient {
       }
       for (var any : s.getDetailsList()) {
         if (any.is(ErrorInfo.class)) {
-          return any.unpack(ErrorInfo.class).getReason();
+          return any.unpack(ErrorInfo.class);
         }
       }
     } catch (Exception e) {
       return null;
     }
     return null;
+  }
+
+  /**
+   * Tokenizes on a worker serving the request's model (the least loaded), within {@code timeout};
+   * errors are {@link GlmException}s.
+   */
+  public reactor.core.publisher.Mono<TokenizeResponse> tokenize(
+      TokenizeRequest req, Duration timeout) {
+    return unary(
+        req.getModel(),
+        timeout,
+        (w, obs) ->
+            w.stub()
+                .withDeadlineAfter(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
+                .tokenize(req, obs));
+  }
+
+  /** Turns token ids back into text on a worker serving the request's model. */
+  public reactor.core.publisher.Mono<DetokenizeResponse> detokenize(
+      DetokenizeRequest req, Duration timeout) {
+    return unary(
+        req.getModel(),
+        timeout,
+        (w, obs) ->
+            w.stub()
+                .withDeadlineAfter(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
+                .detokenize(req, obs));
+  }
+
+  private <T> reactor.core.publisher.Mono<T> unary(
+      String model,
+      Duration timeout,
+      java.util.function.BiConsumer<WorkerEndpoint, io.grpc.stub.StreamObserver<T>> call) {
+    return reactor.core.publisher.Mono.<T>create(
+            sink -> {
+              WorkerEndpoint w = picker.pick(model, 0, Set.of());
+              w.acquire();
+              call.accept(
+                  w,
+                  new io.grpc.stub.StreamObserver<T>() {
+                    @Override
+                    public void onNext(T value) {
+                      w.release();
+                      sink.success(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                      w.release();
+                      sink.error(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                      // onNext completed the sink
+                    }
+                  });
+            })
+        .onErrorMap(t -> !(t instanceof GlmException), t -> new GlmException(map(t)));
   }
 }

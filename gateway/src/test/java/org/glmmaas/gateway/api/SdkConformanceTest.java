@@ -28,11 +28,17 @@ class SdkConformanceTest {
     Assumptions.assumeTrue(run(Path.of("."), 30, "node", "--version") == 0, "node is absent");
     dir = Path.of("target", "sdk-conformance");
     Files.createDirectories(dir);
-    for (String f : new String[] {"package.json", "package-lock.json", "conformance.mjs"}) {
+    for (String f :
+        new String[] {
+          "package.json", "package-lock.json", "conformance.mjs", "tools-conformance.mjs"
+        }) {
       Files.copy(
           Path.of("src", "test", "node", f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
-    if (!Files.isDirectory(dir.resolve("node_modules").resolve("openai"))) {
+    // npm ci again when a pinned package is missing (one was added since the last install)
+    if (!Files.isDirectory(dir.resolve("node_modules").resolve("openai"))
+        || !Files.isDirectory(dir.resolve("node_modules").resolve("zhipuai"))
+        || !Files.isDirectory(dir.resolve("node_modules").resolve("ajv"))) {
       int rc = run(dir, 300, "npm", "ci", "--no-audit", "--no-fund", "--prefer-offline");
       Assumptions.assumeTrue(rc == 0, "npm ci failed (no registry?)");
     }
@@ -56,13 +62,10 @@ class SdkConformanceTest {
     }
   }
 
-  @Test
-  void officialClientsWorkAgainstTheGateway() throws Exception {
+  static String runScript(String script) throws Exception {
     TestGateway gw = TestGateway.get();
     ProcessBuilder pb =
-        new ProcessBuilder("node", "conformance.mjs")
-            .directory(dir.toFile())
-            .redirectErrorStream(true);
+        new ProcessBuilder("node", script).directory(dir.toFile()).redirectErrorStream(true);
     pb.environment().put("GATEWAY", "http://127.0.0.1:" + gw.port);
     pb.environment().put("KEY", TestGateway.KEY);
     pb.environment().put("BROKE_KEY", TestGateway.BROKE_KEY);
@@ -71,7 +74,24 @@ class SdkConformanceTest {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(out).doesNotContain("FAIL");
-    assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(9);
     assertThat(p.exitValue()).as(out).isZero();
+    return out;
+  }
+
+  @Test
+  void officialClientsWorkAgainstTheGateway() throws Exception {
+    String out = runScript("conformance.mjs");
+    assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(9);
+  }
+
+  /**
+   * Tools, structured output (validated with ajv), n, logprobs, completions with and without
+   * suffix, the tokenizer = chat's prompt tokens, refused fields: the script that also runs against
+   * a real ./glm up (src/test/node/run-against-glm-up.sh).
+   */
+  @Test
+  void officialClientsGetToolsStructuredOutputAndTheTokenizer() throws Exception {
+    String out = runScript("tools-conformance.mjs");
+    assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(12);
   }
 }

@@ -25,7 +25,8 @@ import org.glmmaas.proto.inference.v1.GetInfoRequest;
 import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
 import org.glmmaas.proto.inference.v1.LoadReport;
 import org.glmmaas.proto.inference.v1.ModelInfo;
-import org.glmmaas.proto.inference.v1.Usage;
+import org.glmmaas.proto.inference.v1.TokenizeRequest;
+import org.glmmaas.proto.inference.v1.TokenizeResponse;
 import org.glmmaas.proto.inference.v1.WatchLoadRequest;
 import org.glmmaas.proto.inference.v1.WorkerInfo;
 import org.glmmaas.proto.inference.v1.WorkerState;
@@ -33,8 +34,12 @@ import org.glmmaas.proto.inference.v1.WorkerState;
 /**
  * An InferenceService gRPC server that streams scripted tokens. What it does is chosen by markers
  * in the last message: "[slow]" (many tokens, 50 ms apart), "[fail-after-first]" (an error after
- * one token), "[fail-before-first]" (UNAVAILABLE at once), "[ctx]" (CONTEXT_LENGTH_EXCEEDED),
- * "[length]" (finish LENGTH). Its load report is settable; it records requests and cancellations.
+ * one delta), "[fail-before-first]" (UNAVAILABLE at once), "[ctx]" (CONTEXT_LENGTH_EXCEEDED),
+ * "[length]" (finish LENGTH), "[call]" (call the first tool), "[two-calls]" (two calls); the rest
+ * follows the request as the real worker would ({@link FakeScript}: n choices, tool calls, JSON
+ * output, reasoning, logprobs, echo) and so do its refusals (a schema with "not", "[no-fim]").
+ * Tokenize counts tokens as Generate bills them. Its load report is settable; it records requests
+ * and cancellations.
  */
 public final class FakeWorker implements AutoCloseable {
 
@@ -53,6 +58,11 @@ public final class FakeWorker implements AutoCloseable {
 
   /** The latest Generate request (only the latest: the load benchmark sends millions). */
   public volatile GenerateRequest lastRequest;
+
+  /** The latest Tokenize request. */
+  public volatile TokenizeRequest lastTokenize;
+
+  public final AtomicInteger tokenizeCalls = new AtomicInteger();
 
   /** Delay before the first token of every request, ms (routing tests). */
   public volatile long firstTokenDelayMs;
@@ -174,10 +184,7 @@ public final class FakeWorker implements AutoCloseable {
       generateCalls.incrementAndGet();
       lastRequest = req;
       var call = (ServerCallStreamObserver<GenerateResponse>) out;
-      String last =
-          req.getChat().getMessagesCount() == 0
-              ? ""
-              : req.getChat().getMessages(req.getChat().getMessagesCount() - 1).getContent();
+      String last = FakeScript.lastMessage(req);
       call.setOnCancelHandler(cancellations::incrementAndGet);
       if (hung || generateHangs) {
         return; // open and silent
@@ -194,27 +201,35 @@ public final class FakeWorker implements AutoCloseable {
                 "prompt is 9000 tokens, the model's context is 8192"));
         return;
       }
+      Throwable refused = refuse(req, last);
+      if (refused != null) {
+        out.onError(refused);
+        return;
+      }
       boolean slow = last.contains("[slow]");
       int n = slow ? 200 : numTokens;
+      List<String> tokens = new java.util.ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        tokens.add(TOKENS.get(i % TOKENS.size()));
+      }
       long gap = slow ? 50 : 0;
       FinishReason reason = last.contains("[length]") ? FinishReason.LENGTH : FinishReason.STOP;
+      FakeScript.Script script = FakeScript.script(req, tokens, reason);
       boolean failAfterFirst = last.contains("[fail-after-first]");
       Runnable body =
           () -> {
-            for (int i = 0; i < n; i++) {
+            int i = 0;
+            for (Delta d : script.deltas()) {
               if (call.isCancelled()) {
                 return;
               }
-              if (failAfterFirst && i == 1) {
+              if (failAfterFirst && i++ == 1) {
                 out.onError(error(io.grpc.Status.Code.INTERNAL, "INTERNAL", "engine fault"));
                 return;
               }
               try {
                 synchronized (call) {
-                  call.onNext(
-                      GenerateResponse.newBuilder()
-                          .setDelta(Delta.newBuilder().setText(TOKENS.get(i % TOKENS.size())))
-                          .build());
+                  call.onNext(GenerateResponse.newBuilder().setDelta(d).build());
                 }
               } catch (RuntimeException e) {
                 return;
@@ -232,14 +247,10 @@ public final class FakeWorker implements AutoCloseable {
                   GenerateResponse.newBuilder()
                       .setFinished(
                           Finished.newBuilder()
-                              .setFinishReason(reason)
+                              .setFinishReason(script.reason())
                               .setWorkerId(workerId)
-                              .setUsage(
-                                  Usage.newBuilder()
-                                      .setPromptTokens(12)
-                                      .setCachedTokens(4)
-                                      .setCompletionTokens(n)
-                                      .setTotalTokens(12 + n)))
+                              .setUsage(script.usage())
+                              .addAllChoices(script.choices()))
                       .build());
               out.onCompleted();
             } catch (RuntimeException e) {
@@ -253,6 +264,82 @@ public final class FakeWorker implements AutoCloseable {
         body.run();
       }
     }
+
+    @Override
+    public void detokenize(
+        org.glmmaas.proto.inference.v1.DetokenizeRequest req,
+        StreamObserver<org.glmmaas.proto.inference.v1.DetokenizeResponse> out) {
+      StringBuilder sb = new StringBuilder();
+      for (int id : req.getIdsList()) {
+        sb.append('<').append(id).append('>');
+      }
+      out.onNext(
+          org.glmmaas.proto.inference.v1.DetokenizeResponse.newBuilder()
+              .setText(sb.toString())
+              .build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void tokenize(TokenizeRequest req, StreamObserver<TokenizeResponse> out) {
+      tokenizeCalls.incrementAndGet();
+      lastTokenize = req;
+      int count =
+          req.hasChat() ? FakeScript.chatTokens(req.getChat()) : 1 + req.getText().length() / 4;
+      TokenizeResponse.Builder b = TokenizeResponse.newBuilder().setNumTokens(count);
+      for (int i = 0; i < count; i++) {
+        b.addIds(100 + i);
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    }
+  }
+
+  /**
+   * What the real worker refuses with INVALID_ARGUMENT + ErrorInfo param: a schema construct its
+   * grammar cannot compile ("not" here), a suffix for a vocabulary without FIM tokens ("[no-fim]"
+   * in the prefix).
+   */
+  private static Throwable refuse(GenerateRequest req, String last) {
+    if (req.hasFim() && req.getFim().getPrefix().contains("[no-fim]")) {
+      return invalid("this model's vocabulary has no fill-in-the-middle tokens", "suffix");
+    }
+    if (req.getResponseFormat().getType()
+        == org.glmmaas.proto.inference.v1.ResponseFormat.Type.JSON_SCHEMA) {
+      String at =
+          FakeScript.unsupported(FakeScript.schema(req.getResponseFormat().getSchemaJson()), "#");
+      if (at != null) {
+        return invalid(
+            "JSON Schema construct 'not' is not supported (at " + at + ")", "response_format");
+      }
+    }
+    for (int i = 0; i < req.getChat().getToolsCount(); i++) {
+      String at =
+          FakeScript.unsupported(
+              FakeScript.schema(req.getChat().getTools(i).getParametersJson()), "#");
+      if (at != null) {
+        return invalid(
+            "JSON Schema construct 'not' is not supported (at " + at + ")",
+            "tools[" + i + "].function.parameters");
+      }
+    }
+    return null;
+  }
+
+  static Throwable invalid(String message, String param) {
+    com.google.rpc.Status s =
+        com.google.rpc.Status.newBuilder()
+            .setCode(io.grpc.Status.Code.INVALID_ARGUMENT.value())
+            .setMessage(message)
+            .addDetails(
+                Any.pack(
+                    ErrorInfo.newBuilder()
+                        .setReason("INVALID_REQUEST")
+                        .setDomain("glm-maas")
+                        .putMetadata("param", param)
+                        .build()))
+            .build();
+    return StatusProto.toStatusRuntimeException(s);
   }
 
   static Throwable error(io.grpc.Status.Code code, String reason, String message) {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the SDK conformance suite for tools, structured output, n, logprobs, completions and the
+# tokenizer (tools-conformance.mjs: the official openai and zhipuai npm clients, ajv) against a
+# running `./glm up`, reading its gateway URL, demo API key and model from <data>/endpoints.json.
+#
+#   ./glm up --data /tmp/glm-e2e --ephemeral-ports &      # wait for the ready block
+#   gateway/src/test/node/run-against-glm-up.sh /tmp/glm-e2e
+#
+# Or give GATEWAY, KEY and MODEL in the environment (any deployment) and no argument.
+# Exit status 0 when every check passed. npm packages install once into $WORK (default
+# /tmp/glm-sdk-conformance) from the pinned package-lock.json.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=${WORK:-/tmp/glm-sdk-conformance}
+if [ $# -ge 1 ]; then
+  endpoints="$1/endpoints.json"
+  [ -f "$endpoints" ] || { echo "no $endpoints: is ./glm up --data $1 running?" >&2; exit 2; }
+  eval "$(node -e '
+    const e = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const q = (s) => "\x27" + String(s).replace(/\x27/g, "\x27\\\x27\x27") + "\x27";
+    console.log(`export GATEWAY=${q(e.gateway_url)} KEY=${q(e.api_key)} MODEL=${q(e.model)}`);
+  ' "$endpoints")"
+fi
+: "${GATEWAY:?set GATEWAY or pass the ./glm up data folder}" "${KEY:?}" "${MODEL:?}"
+mkdir -p "$work"
+cp "$here/package.json" "$here/package-lock.json" "$here/tools-conformance.mjs" "$work/"
+if [ ! -d "$work/node_modules/ajv" ] || [ ! -d "$work/node_modules/openai" ] || [ ! -d "$work/node_modules/zhipuai" ]; then
+  (cd "$work" && npm ci --no-audit --no-fund >&2)
+fi
+cd "$work"
+exec node tools-conformance.mjs
