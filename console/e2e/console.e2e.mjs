@@ -121,7 +121,12 @@ try {
   const admin = await newPage('en-US');
 
   await step('login page (en): keyboard sign-in as admin', async () => {
-    await goto(admin, '');
+    const index = await admin.goto(CONSOLE_URL);
+    check(
+      (index.headers()['content-security-policy'] || '').includes("script-src 'self'"),
+      'the console is served with its content security policy (the browser enforces it below)',
+    );
+    await admin.waitForLoadState('networkidle');
     check((await admin.locator('h1').innerText()) === 'Sign in', 'the login page is in English for an en browser');
     await axe(admin, 'login (en)');
     await shot(admin, 'login-en');

@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.core.io.ClassPathResource;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -46,6 +47,11 @@ final class ConsoleAssetsFilter implements GatewayFilter {
   @Override
   public Mono<Void> filter(ServerWebExchange ex, GatewayFilterChain chain) {
     ServerHttpResponse res = ex.getResponse();
+    HttpHeaders h = res.getHeaders();
+    h.set("Content-Security-Policy", ConsoleRoutes.CONTENT_SECURITY_POLICY);
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("X-Frame-Options", "DENY");
+    h.set("Referrer-Policy", "no-referrer");
     String path = ex.getRequest().getPath().pathWithinApplication().value();
     if (path.equals(PREFIX)) {
       res.setStatusCode(HttpStatus.PERMANENT_REDIRECT);

@@ -6,9 +6,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The console route: {@code GET /console/**} gets Spring Cloud Gateway's secure headers (with a
- * content security policy that allows only this origin: the console calls only the gateway) and is
- * answered from the jar by {@link ConsoleAssetsFilter}.
+ * The console route: {@code GET /console/**} is answered from the jar by {@link
+ * ConsoleAssetsFilter}, with a content security policy that allows only this origin (the console
+ * calls only the gateway). Spring Cloud Gateway's own SecureHeaders filter is not used: it adds its
+ * headers after the chain completes, which is too late for a response this route writes itself.
  */
 @Configuration(proxyBeanMethods = false)
 public class ConsoleRoutes {
@@ -30,16 +31,7 @@ public class ConsoleRoutes {
                 r.path(ConsoleAssetsFilter.PREFIX, ConsoleAssetsFilter.PREFIX + "/**")
                     .and()
                     .method("GET", "HEAD")
-                    .filters(
-                        f ->
-                            f.secureHeaders(
-                                    c -> {
-                                      c.setContentSecurityPolicyHeaderValue(
-                                          CONTENT_SECURITY_POLICY);
-                                      c.setFrameOptionsHeaderValue("DENY");
-                                      c.setReferrerPolicyHeaderValue("no-referrer");
-                                    })
-                                .filter(assets))
+                    .filters(f -> f.filter(assets))
                     .uri("no://op"))
         .build();
   }
