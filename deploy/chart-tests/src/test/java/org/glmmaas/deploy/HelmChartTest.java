@@ -216,7 +216,8 @@ class HelmChartTest {
     RenderedChart defaults = RenderedChart.defaults();
     Map<String, Object> secret = defaults.get("Secret", "glm-glm-maas");
     assertThat(map(secret, "data"))
-        .containsOnlyKeys("auth-admin-token", "auth-master-key", "billing-admin-token");
+        .containsOnlyKeys(
+            "auth-admin-token", "auth-master-key", "billing-admin-token", "gateway-admin-token");
     assertThat(map(secret, "data").values())
         .allSatisfy(v -> assertThat((String) v).hasSizeGreaterThan(40));
     assertThat(map(defaults.get("Secret", "glm-glm-maas-db"), "data"))
@@ -225,6 +226,17 @@ class HelmChartTest {
         .as("created once, kept: the master key never changes on upgrade")
         .containsEntry(RenderedChart.HOOK_MARK, "pre-install")
         .containsEntry("helm.sh/resource-policy", "keep");
+
+    // the gateway's admin entry: its own token (optional: an upgraded chart-made Secret lacks
+    // it) and the services' tokens towards their admin HTTP ports
+    assertThat(defaults.yaml())
+        .contains(
+            "name: GLM_GATEWAY_ADMIN_TOKEN",
+            "key: gateway-admin-token",
+            "optional: true",
+            "name: GLM_GATEWAY_ADMIN_AUTH_URL",
+            "value: \"http://glm-glm-maas-auth-service:8081\"",
+            "name: GLM_GATEWAY_ADMIN_BILLING_TOKEN");
 
     RenderedChart production = RenderedChart.gpuProduction();
     assertThat(production.ofKind("Secret")).as("production names existing Secrets only").isEmpty();

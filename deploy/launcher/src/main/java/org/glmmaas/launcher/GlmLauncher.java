@@ -204,8 +204,19 @@ public final class GlmLauncher {
                 "--glm.gateway.auth.timeout=15s",
                 "--glm.gateway.billing.timeout=15s",
                 "--glm.gateway.workers=127.0.0.1:" + ports.workerGrpc(),
-                "--glm.gateway.data-dir=" + options.dataDir().resolve("gateway")),
-            Map.of());
+                "--glm.gateway.data-dir=" + options.dataDir().resolve("gateway"),
+                // the admin entry (/admin/** and the console) passes through to the services'
+                // admin APIs
+                "--glm.gateway.admin.auth.url=http://127.0.0.1:" + ports.authHttp(),
+                "--glm.gateway.admin.billing.url=http://127.0.0.1:" + ports.billingHttp()),
+            // tokens in the environment, not on the command line (visible to every local user)
+            Map.of(
+                "GLM_GATEWAY_ADMIN_TOKEN",
+                secrets.gatewayAdminToken(),
+                "GLM_GATEWAY_ADMIN_AUTH_TOKEN",
+                secrets.authAdminToken(),
+                "GLM_GATEWAY_ADMIN_BILLING_TOKEN",
+                secrets.billingAdminToken()));
 
     // auth, billing and the worker do not depend on each other: start them together, then the
     // gateway.
@@ -235,6 +246,8 @@ public final class GlmLauncher {
     endpoints.put("billing_admin_url", billingUrl.toString());
     endpoints.put("billing_admin_token", secrets.billingAdminToken());
     endpoints.put("tenant_id", demo.tenantId());
+    endpoints.put("console_url", gatewayUrl + "/console/");
+    endpoints.put("console_admin_token", secrets.gatewayAdminToken());
     state.writeEndpoints(endpoints);
     console.raw(readyBlock(gatewayUrl, authUrl.toString(), demo.apiKey()));
     return serveUntilStopped();
@@ -408,11 +421,16 @@ public final class GlmLauncher {
         "   Gateway   " + gatewayUrl + "   (OpenAI /v1, BigModel /api/paas/v4)",
         "   API key   " + apiKey,
         "   Model     " + options.modelId() + modelNote,
-        "   Admin     "
-            + adminUrl
-            + "/admin/v1   (token in "
+        "   Console   "
+            + gatewayUrl
+            + "/console/   (admin token: console_admin_token in "
             + options.dataDir().resolve("endpoints.json")
             + ")",
+        "   Admin API "
+            + gatewayUrl
+            + "/admin/auth/v1, /admin/billing/v1   (the same token; services: "
+            + adminUrl
+            + "/admin/v1)",
         "   Logs      " + options.dataDir().resolve("logs"),
         "",
         " Stream a chat completion:",

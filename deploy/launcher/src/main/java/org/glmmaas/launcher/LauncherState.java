@@ -18,8 +18,15 @@ final class LauncherState {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** Admin tokens and the API-key master key, generated once. */
-  record Secrets(String authAdminToken, String authMasterKey, String billingAdminToken) {}
+  /**
+   * Admin tokens and the API-key master key, generated once. The gateway's admin token opens the
+   * console and {@code /admin/**} on the gateway, which then uses the services' own tokens.
+   */
+  record Secrets(
+      String authAdminToken,
+      String authMasterKey,
+      String billingAdminToken,
+      String gatewayAdminToken) {}
 
   /** The demo tenant and its key, created once through the admin APIs. */
   record Demo(String tenantId, String keyId, String apiKey) {}
@@ -32,18 +39,28 @@ final class LauncherState {
 
   Secrets secrets() throws IOException {
     Path file = dir.resolve("secrets.json");
+    Secrets s;
     if (Files.isRegularFile(file)) {
       Map<?, ?> m = JSON.readValue(file.toFile(), Map.class);
-      return new Secrets(
-          (String) m.get("auth_admin_token"),
-          (String) m.get("auth_master_key"),
-          (String) m.get("billing_admin_token"));
+      s =
+          new Secrets(
+              (String) m.get("auth_admin_token"),
+              (String) m.get("auth_master_key"),
+              (String) m.get("billing_admin_token"),
+              (String) m.get("gateway_admin_token"));
+      if (s.gatewayAdminToken() != null) {
+        return s;
+      }
+      // a data folder from before the gateway had an admin entry: add its token, keep the rest
+      s = new Secrets(s.authAdminToken(), s.authMasterKey(), s.billingAdminToken(), token());
+    } else {
+      s = new Secrets(token(), Base64.getEncoder().encodeToString(bytes(32)), token(), token());
     }
-    Secrets s = new Secrets(token(), Base64.getEncoder().encodeToString(bytes(32)), token());
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("auth_admin_token", s.authAdminToken());
     m.put("auth_master_key", s.authMasterKey());
     m.put("billing_admin_token", s.billingAdminToken());
+    m.put("gateway_admin_token", s.gatewayAdminToken());
     writePrivate(file, m);
     return s;
   }

@@ -51,6 +51,8 @@ class GlmLauncherTest {
             "curl -N http://127.0.0.1:8080/api/paas/v4/chat/completions",
             "Bearer sk-demo.123",
             "\"stream\":true",
-            "\"model\":\"glm-demo\"");
+            "\"model\":\"glm-demo\"",
+            "http://127.0.0.1:8080/console/",
+            "http://127.0.0.1:8080/admin/auth/v1");
   }
 }

@@ -32,11 +32,18 @@ public final class TestGateway {
   public static final String FUZZ_KEY = "kfuzz.s3cretfuzz";
   public static final String METRICS_KEY = "kmetrics.s3cretmet";
 
+  /** The gateway's admin token (the console's); the fakes below each have their own. */
+  public static final String ADMIN_TOKEN = "gateway-admin-token-0123456789";
+
+  public static final String ADMIN_MAX_BODY = "8KB";
+
   private static TestGateway instance;
 
   public final FakeWorker worker;
   public final FakeAuthService auth;
   public final FakeBillingService billing;
+  public final FakeAdminApi authAdmin;
+  public final FakeAdminApi billingAdmin;
   public final ConfigurableApplicationContext context;
   public final int port;
   public final HttpClient http =
@@ -64,6 +71,8 @@ public final class TestGateway {
     worker = new FakeWorker("fake-worker-0", MODEL);
     auth = new FakeAuthService();
     billing = new FakeBillingService();
+    authAdmin = new FakeAdminApi("auth-service", "auth-service-own-admin-token");
+    billingAdmin = new FakeAdminApi("billing-service", "billing-service-own-admin-token");
     auth.addKey("kmain", "s3cretmain", principal("tmain"));
     auth.addKey(
         "klimited",
@@ -101,6 +110,12 @@ public final class TestGateway {
                 "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
                 "--glm.gateway.data-dir=" + data.toAbsolutePath(),
                 "--glm.gateway.max-body-size=64KB",
+                "--glm.gateway.admin.token=" + ADMIN_TOKEN,
+                "--glm.gateway.admin.max-body-size=" + ADMIN_MAX_BODY,
+                "--glm.gateway.admin.auth.url=" + authAdmin.url(),
+                "--glm.gateway.admin.auth.token=" + authAdmin.token,
+                "--glm.gateway.admin.billing.url=" + billingAdmin.url(),
+                "--glm.gateway.admin.billing.token=" + billingAdmin.token,
                 "--logging.structured.format.console=",
                 "--logging.level.org.springframework.cloud.gateway=WARN",
                 "--spring.main.banner-mode=off");
