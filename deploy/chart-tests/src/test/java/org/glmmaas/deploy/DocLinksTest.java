@@ -30,6 +30,9 @@ class DocLinksTest {
 
   static final Pattern MD_LINK = Pattern.compile("\\[[^\\]]*]\\(([^)\\s]+)(?:\\s+\"[^\"]*\")?\\)");
 
+  /** An HTML image or link inside Markdown: {@code <img src="...">}, {@code <a href="...">}. */
+  static final Pattern HTML_REF = Pattern.compile("<(?:img|a)\\s[^>]*?(?:src|href)=\"([^\"]+)\"");
+
   /**
    * A path-like token: segments of word characters, dots and dashes joined by '/', ending in an
    * extension of a file kind the repository holds (a bare file name too).
@@ -100,9 +103,14 @@ class DocLinksTest {
     int links = 0;
     for (Path doc : docs) {
       String text = withoutCodeBlocks(Files.readString(doc));
-      Matcher m = MD_LINK.matcher(text);
-      while (m.find()) {
-        String target = m.group(1);
+      List<String> targets = new ArrayList<>();
+      for (Pattern p : List.of(MD_LINK, HTML_REF)) {
+        Matcher m = p.matcher(text);
+        while (m.find()) {
+          targets.add(m.group(1));
+        }
+      }
+      for (String target : targets) {
         if (target.matches("^[a-z][a-z0-9+.-]*:.*")) {
           continue; // https:, mailto: ...
         }
