@@ -4,7 +4,11 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -46,11 +50,33 @@ public final class TestInfra {
   }
 
   /**
-   * Creates a topic before anything is produced to it: an idempotent producer racing the broker's
-   * auto-creation can be left retrying its first batch with OutOfOrderSequence.
+   * Creates a topic before anything is produced to it, and returns once every partition has a
+   * leader: an idempotent producer that sends while the leader is not yet in place (auto-creation,
+   * or creation on a loaded machine) can be left retrying its first batch with
+   * NOT_LEADER_OR_FOLLOWER and then OUT_OF_ORDER_SEQUENCE_NUMBER for minutes.
    */
   public static void createTopic(String topic, int partitions) {
     kafka().addTopics(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, (short) 1));
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
+      await(
+          "leaders of " + topic,
+          Duration.ofSeconds(60),
+          () -> {
+            try {
+              TopicDescription d =
+                  admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+              return d.partitions().size() == partitions
+                  && d.partitions().stream()
+                      .allMatch(pi -> pi.leader() != null && pi.leader().id() >= 0);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new AssertionError("interrupted waiting for the leaders of " + topic, e);
+            } catch (ExecutionException e) {
+              return false; // not visible yet
+            }
+          });
+    }
   }
 
   public static KafkaProducer<String, byte[]> producer(String bootstrap) {
