@@ -21,6 +21,8 @@ import org.glmmaas.proto.inference.v1.LoadReport;
 import org.glmmaas.proto.inference.v1.ModelInfo;
 import org.glmmaas.proto.inference.v1.TokenizeRequest;
 import org.glmmaas.proto.inference.v1.TokenizeResponse;
+import org.glmmaas.proto.inference.v1.ToolCall;
+import org.glmmaas.proto.inference.v1.ToolDefinition;
 import org.glmmaas.proto.inference.v1.WatchLoadRequest;
 import org.glmmaas.proto.inference.v1.WorkerInfo;
 import org.glmmaas.worker.lifecycle.ModelDescription;
@@ -32,9 +34,12 @@ import org.glmmaas.worker.scheduler.FinishReason;
 import org.glmmaas.worker.scheduler.OverloadedException;
 import org.glmmaas.worker.scheduler.Request;
 import org.glmmaas.worker.scheduler.RequestMetadata;
+import org.glmmaas.worker.text.ChatInput;
 import org.glmmaas.worker.text.ChatTurn;
+import org.glmmaas.worker.text.RenderedChat;
 import org.glmmaas.worker.text.TemplateException;
 import org.glmmaas.worker.text.TextModel;
+import org.glmmaas.worker.text.ToolSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,7 +158,7 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
   private int[] promptTokens(GenerateRequest req, TextModel text) {
     int[] ids =
         switch (req.getPromptCase()) {
-          case CHAT -> text.tokenizer().encode(render(req.getChat(), text), true);
+          case CHAT -> render(req.getChat(), text).encode(text.tokenizer());
           case TEXT -> text.tokenizer().encode(req.getText(), true);
           case TOKEN_IDS -> {
             int vocab = text.tokenizer().vocabSize();
@@ -182,7 +187,7 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     return ids;
   }
 
-  private static String render(ChatPrompt chat, TextModel text) {
+  static RenderedChat render(ChatPrompt chat, TextModel text) {
     if (chat.getMessagesCount() == 0) {
       throw GlmStatusException.invalid("chat.messages must not be empty");
     }
@@ -195,10 +200,27 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
                 + role
                 + "'");
       }
-      turns.add(new ChatTurn(role, m.getContent()));
+      List<ChatTurn.ToolCallSpec> calls = new ArrayList<>();
+      for (ToolCall c : m.getToolCallsList()) {
+        calls.add(new ChatTurn.ToolCallSpec(c.getId(), c.getName(), c.getArguments()));
+      }
+      turns.add(
+          new ChatTurn(
+              role,
+              m.getContent(),
+              m.getName(),
+              m.getToolCallId(),
+              calls,
+              m.getReasoningContent()));
     }
+    List<ToolSpec> tools = new ArrayList<>();
+    for (ToolDefinition t : chat.getToolsList()) {
+      tools.add(new ToolSpec(t.getName(), t.getDescription(), t.getParametersJson()));
+    }
+    ChatInput input =
+        new ChatInput(turns, tools, chat.hasEnableThinking() ? chat.getEnableThinking() : null);
     try {
-      return text.chatTemplate().render(turns, true);
+      return text.chatTemplate().render(input, true);
     } catch (TemplateException e) {
       throw GlmStatusException.invalid(
           "the chat template cannot render these messages: " + e.getMessage());
@@ -235,9 +257,9 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
           switch (req.getInputCase()) {
             case TEXT -> text.tokenizer().encode(req.getText(), req.getParseSpecial());
             case CHAT -> {
-              String rendered = render(req.getChat(), text);
-              b.setRendered(rendered);
-              yield text.tokenizer().encode(rendered, true);
+              RenderedChat rendered = render(req.getChat(), text);
+              b.setRendered(rendered.text());
+              yield rendered.encode(text.tokenizer());
             }
             case INPUT_NOT_SET -> throw GlmStatusException.invalid("set text or chat");
           };

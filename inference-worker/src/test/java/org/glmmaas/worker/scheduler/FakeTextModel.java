@@ -46,6 +46,11 @@ public class FakeTextModel implements TextModel {
       }
 
       @Override
+      public int[] encode(String text, java.util.BitSet literal) {
+        return encode(text, true);
+      }
+
+      @Override
       public String decode(int[] ids) {
         StringBuilder sb = new StringBuilder();
         for (int id : ids) {
@@ -82,12 +87,12 @@ public class FakeTextModel implements TextModel {
 
   @Override
   public ChatTemplate chatTemplate() {
-    return (List<ChatTurn> messages, boolean addGenerationPrompt) -> {
+    return (org.glmmaas.worker.text.ChatInput input, boolean addGenerationPrompt) -> {
       StringBuilder sb = new StringBuilder();
-      for (ChatTurn t : messages) {
+      for (ChatTurn t : input.messages()) {
         sb.append(t.content());
       }
-      return sb.toString();
+      return new org.glmmaas.worker.text.RenderedChat(sb.toString(), new java.util.BitSet());
     };
   }
 
