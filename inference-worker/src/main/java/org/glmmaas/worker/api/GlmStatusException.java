@@ -15,10 +15,21 @@ public final class GlmStatusException extends RuntimeException {
   public static final String DOMAIN = "glm-maas";
 
   private final ErrorReason reason;
+  private final String param;
 
   public GlmStatusException(ErrorReason reason, String message) {
+    this(reason, message, null);
+  }
+
+  private GlmStatusException(ErrorReason reason, String message, String param) {
     super(message);
     this.reason = reason;
+    this.param = param;
+  }
+
+  /** An invalid request naming the offending client parameter (ErrorInfo metadata "param"). */
+  public static GlmStatusException invalidParam(String param, String message) {
+    return new GlmStatusException(ErrorReason.INVALID_REQUEST, message, param);
   }
 
   public ErrorReason reason() {
@@ -36,7 +47,13 @@ public final class GlmStatusException extends RuntimeException {
             .setMessage(getMessage())
             .addDetails(
                 com.google.protobuf.Any.pack(
-                    ErrorInfo.newBuilder().setReason(reason.name()).setDomain(DOMAIN).build()))
+                    param == null
+                        ? ErrorInfo.newBuilder().setReason(reason.name()).setDomain(DOMAIN).build()
+                        : ErrorInfo.newBuilder()
+                            .setReason(reason.name())
+                            .setDomain(DOMAIN)
+                            .putMetadata("param", param)
+                            .build()))
             .build();
     return StatusProto.toStatusRuntimeException(status);
   }

@@ -6,11 +6,14 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.glmmaas.proto.common.v1.ErrorReason;
 import org.glmmaas.proto.inference.v1.ChatMessage;
 import org.glmmaas.proto.inference.v1.ChatPrompt;
+import org.glmmaas.proto.inference.v1.FillInMiddle;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.glmmaas.proto.inference.v1.GetInfoRequest;
@@ -22,13 +25,19 @@ import org.glmmaas.proto.inference.v1.ModelInfo;
 import org.glmmaas.proto.inference.v1.TokenizeRequest;
 import org.glmmaas.proto.inference.v1.TokenizeResponse;
 import org.glmmaas.proto.inference.v1.ToolCall;
+import org.glmmaas.proto.inference.v1.ToolChoice;
 import org.glmmaas.proto.inference.v1.ToolDefinition;
 import org.glmmaas.proto.inference.v1.WatchLoadRequest;
 import org.glmmaas.proto.inference.v1.WorkerInfo;
+import org.glmmaas.worker.chat.ChoiceOutput;
+import org.glmmaas.worker.chat.ReasoningSplitter;
+import org.glmmaas.worker.chat.ToolCallParser;
+import org.glmmaas.worker.chat.ToolCallParsers;
 import org.glmmaas.worker.lifecycle.ModelDescription;
 import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.glmmaas.worker.sample.Sampler;
 import org.glmmaas.worker.sample.SamplingConfig;
+import org.glmmaas.worker.scheduler.ChoiceGroup;
 import org.glmmaas.worker.scheduler.EngineLoop;
 import org.glmmaas.worker.scheduler.FinishReason;
 import org.glmmaas.worker.scheduler.OverloadedException;
@@ -62,9 +71,11 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     ServerCallStreamObserver<GenerateResponse> call =
         (ServerCallStreamObserver<GenerateResponse>) observer;
     try {
-      Request request = admit(req, call);
-      if (request != null) {
-        runtime.loop().submit(request);
+      List<Request> requests = admit(req, call);
+      if (requests.size() == 1) {
+        runtime.loop().submit(requests.getFirst());
+      } else {
+        runtime.loop().submitAll(requests);
       }
     } catch (GlmStatusException e) {
       observer.onError(e.toStatus());
@@ -79,14 +90,18 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     }
   }
 
-  private Request admit(GenerateRequest req, ServerCallStreamObserver<GenerateResponse> call) {
+  private List<Request> admit(
+      GenerateRequest req, ServerCallStreamObserver<GenerateResponse> call) {
     requireReady();
     checkModel(req.getModel());
     if (req.getRequestId().isEmpty() || req.getRequestId().length() > MAX_REQUEST_ID) {
       throw GlmStatusException.invalid("request_id must be 1.." + MAX_REQUEST_ID + " characters");
     }
     TextModel text = runtime.textModel();
-    int[] prompt = promptTokens(req, text);
+    RenderedChat chat =
+        req.getPromptCase() == GenerateRequest.PromptCase.CHAT ? render(req.getChat(), text) : null;
+    String renderedPrompt = chat == null ? null : chat.text();
+    int[] prompt = promptTokens(req, text, chat);
     int maxModelLen = runtime.maxModelLen();
     if (prompt.length >= maxModelLen) {
       throw new GlmStatusException(
@@ -117,12 +132,38 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     Instant now = runtime.clock().instant();
     Instant deadlineAt =
         deadline == null ? null : now.plusNanos(deadline.timeRemaining(TimeUnit.NANOSECONDS));
-    Sampler sampler = text.newSampler(sampling);
-    for (int t : prompt) {
-      sampler.accept(t, false);
+    int n = req.getN() == 0 ? 1 : req.getN();
+    if (n < 1 || n > MAX_CHOICES) {
+      throw GlmStatusException.invalidParam("n", "n must be in [1, " + MAX_CHOICES + "], got " + n);
+    }
+    if (req.getEcho() && sampling.logprobs()) {
+      throw GlmStatusException.invalidParam(
+          "echo", "echo cannot be combined with logprobs here (prompt logprobs are not computed)");
+    }
+    ToolCallParser toolParser = toolParser(req, text);
+    Set<String> toolNames = new HashSet<>();
+    for (ToolDefinition t : req.getChat().getToolsList()) {
+      toolNames.add(t.getName());
+    }
+    boolean thinks =
+        req.getPromptCase() == GenerateRequest.PromptCase.CHAT
+            && ToolCallParsers.thinks(templateSource(text));
+    boolean startsInside = thinks && renderedPrompt != null && endsInsideThink(renderedPrompt);
+    ChoiceOutput[] outputs = new ChoiceOutput[n];
+    for (int i = 0; i < n; i++) {
+      outputs[i] =
+          new ChoiceOutput(
+              thinks ? new ReasoningSplitter(startsInside) : null,
+              toolParser == null
+                  ? null
+                  : toolParser.newSession(
+                      toolNames, !req.hasParallelToolCalls() || req.getParallelToolCalls()));
     }
     GenerateStream stream =
-        new GenerateStream(call, req, text.tokenizer(), runtime.properties().id());
+        new GenerateStream(call, req, text.tokenizer(), runtime.properties().id(), outputs);
+    if (req.getEcho()) {
+      stream.echo(echoText(req, text, prompt));
+    }
     RequestMetadata meta =
         new RequestMetadata(
             runtime.properties().modelId(),
@@ -131,34 +172,197 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
             req.getUserId(),
             TraceContext.currentTraceId(),
             true);
-    Request request =
-        new Request(
-            req.getRequestId(),
-            prompt,
-            sampling,
-            sampler,
-            text.newStreamDecoder(sampling.stop()),
-            text.tokenizer()::isEndOfGeneration,
-            req.getPriority(),
-            now,
-            deadlineAt,
-            meta,
-            stream);
+    ChoiceGroup group = n > 1 ? new ChoiceGroup(n) : null;
+    List<Request> requests = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      SamplingConfig choiceSampling =
+          i == 0 ? sampling : withSeed(sampling, choiceSeed(sampling.seed(), i));
+      Sampler sampler = text.newSampler(choiceSampling);
+      for (int t : prompt) {
+        sampler.accept(t, false);
+      }
+      Request r =
+          new Request(
+              req.getRequestId(),
+              prompt,
+              choiceSampling,
+              sampler,
+              text.newStreamDecoder(sampling.stop()),
+              text.tokenizer()::isEndOfGeneration,
+              req.getPriority(),
+              now,
+              deadlineAt,
+              meta,
+              n == 1 ? stream : stream.choice(i));
+      if (group != null) {
+        r.joinGroup(group, i);
+      }
+      requests.add(r);
+    }
     EngineLoop loop = runtime.loop();
     call.setOnCancelHandler(
         () -> {
           boolean expired = deadline != null && deadline.isExpired();
-          request.cancel(expired ? FinishReason.DEADLINE_EXCEEDED : FinishReason.CANCELLED);
+          for (Request r : requests) {
+            r.cancel(expired ? FinishReason.DEADLINE_EXCEEDED : FinishReason.CANCELLED);
+          }
           loop.wakeUp();
         });
     call.setOnReadyHandler(stream::drain);
-    return request;
+    return requests;
   }
 
-  private int[] promptTokens(GenerateRequest req, TextModel text) {
+  static final int MAX_CHOICES = 16;
+
+  /** The parser of the model family's tool calls, or null when no tool may be called. */
+  private static ToolCallParser toolParser(GenerateRequest req, TextModel text) {
+    if (req.getPromptCase() != GenerateRequest.PromptCase.CHAT
+        || req.getChat().getToolsCount() == 0) {
+      if (req.hasToolChoice()
+          && req.getToolChoice().getMode() != ToolChoice.Mode.NONE
+          && req.getToolChoice().getMode() != ToolChoice.Mode.MODE_UNSPECIFIED) {
+        throw GlmStatusException.invalidParam(
+            "tool_choice", "tool_choice " + req.getToolChoice().getMode() + " needs tools");
+      }
+      return null;
+    }
+    ToolChoice.Mode mode =
+        req.hasToolChoice() ? req.getToolChoice().getMode() : ToolChoice.Mode.AUTO;
+    return switch (mode) {
+      case NONE -> null;
+      case AUTO, MODE_UNSPECIFIED -> ToolCallParsers.forTemplate(templateSource(text));
+      case REQUIRED, FUNCTION -> {
+        if (mode == ToolChoice.Mode.FUNCTION
+            && req.getChat().getToolsList().stream()
+                .noneMatch(t -> t.getName().equals(req.getToolChoice().getFunctionName()))) {
+          throw GlmStatusException.invalidParam(
+              "tool_choice",
+              "tool_choice names '"
+                  + req.getToolChoice().getFunctionName()
+                  + "', which is not among the tools");
+        }
+        throw GlmStatusException.invalidParam(
+            "tool_choice",
+            "tool_choice " + mode + " needs constrained decoding, which this worker lacks");
+      }
+      case UNRECOGNIZED -> throw GlmStatusException.invalidParam("tool_choice", "unknown mode");
+    };
+  }
+
+  private static String templateSource(TextModel text) {
+    return text.chatTemplate().source();
+  }
+
+  /** Whether the rendered prompt leaves the model inside an open reasoning block. */
+  static boolean endsInsideThink(String rendered) {
+    String s = rendered.stripTrailing();
+    return s.endsWith("<think>");
+  }
+
+  private static String echoText(GenerateRequest req, TextModel text, int[] prompt) {
+    return switch (req.getPromptCase()) {
+      case TEXT -> req.getText();
+      case FIM -> req.getFim().getPrefix();
+      default -> text.tokenizer().decode(prompt);
+    };
+  }
+
+  /** Choice i's seed: a SplitMix64 step away from the request's, so streams never overlap. */
+  static long choiceSeed(long seed, int index) {
+    long z = seed + index * 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+
+  private static SamplingConfig withSeed(SamplingConfig c, long seed) {
+    return new SamplingConfig(
+        c.temperature(),
+        c.topP(),
+        c.topK(),
+        c.minP(),
+        c.repetitionPenalty(),
+        c.presencePenalty(),
+        c.frequencyPenalty(),
+        c.doSample(),
+        seed,
+        c.maxTokens(),
+        c.stop(),
+        c.ignoreEos(),
+        c.logprobs(),
+        c.topLogprobs());
+  }
+
+  static final String FIM_PREFIX = "<|code_prefix|>";
+  static final String FIM_SUFFIX = "<|code_suffix|>";
+  static final String FIM_MIDDLE = "<|code_middle|>";
+
+  /**
+   * CodeGeeX4's fill-in-the-middle prompt: the optional path and language lines, then {@code
+   * <|code_suffix|>suffix<|code_prefix|>prefix<|code_middle|>} in a user turn. Code is user data
+   * (never control tokens). Without the FIM tokens a suffix is refused; a bare prefix is completed
+   * as text.
+   */
+  static int[] fimTokens(FillInMiddle fim, TextModel text) {
+    var tok = text.tokenizer();
+    boolean hasFim =
+        isSpecial(tok, FIM_PREFIX) && isSpecial(tok, FIM_SUFFIX) && isSpecial(tok, FIM_MIDDLE);
+    if (!hasFim) {
+      if (!fim.getSuffix().isEmpty()) {
+        throw GlmStatusException.invalidParam(
+            "suffix",
+            "this model's vocabulary has no fill-in-the-middle tokens ("
+                + FIM_PREFIX
+                + ", "
+                + FIM_SUFFIX
+                + ", "
+                + FIM_MIDDLE
+                + "): suffix is not supported");
+      }
+      return tok.encode(fim.getPrefix(), false);
+    }
+    StringBuilder sb = new StringBuilder();
+    java.util.BitSet literal = new java.util.BitSet();
+    java.util.function.BiConsumer<String, Boolean> add =
+        (s, data) -> {
+          if (data) {
+            literal.set(sb.length(), sb.length() + s.length());
+          }
+          sb.append(s);
+        };
+    if (isSpecial(tok, "[gMASK]") && isSpecial(tok, "<sop>")) {
+      add.accept("[gMASK]<sop>", false);
+    }
+    add.accept(isSpecial(tok, "<|user|>") ? "<|user|>\n" : "", false);
+    if (!fim.getPath().isEmpty()) {
+      add.accept("###PATH:", false);
+      add.accept(fim.getPath(), true);
+      add.accept("\n", false);
+    }
+    if (!fim.getLanguage().isEmpty()) {
+      add.accept("###LANGUAGE:", false);
+      add.accept(fim.getLanguage(), true);
+      add.accept("\n", false);
+    }
+    add.accept("###MODE:BLOCK\n" + FIM_SUFFIX, false);
+    add.accept(fim.getSuffix(), true);
+    add.accept(FIM_PREFIX, false);
+    add.accept(fim.getPrefix(), true);
+    add.accept(FIM_MIDDLE, false);
+    if (isSpecial(tok, "<|assistant|>")) {
+      add.accept("<|assistant|>\n", false);
+    }
+    return tok.encode(sb.toString(), literal);
+  }
+
+  private static boolean isSpecial(org.glmmaas.worker.text.Tokenizer tok, String text) {
+    return tok.encode(text, true).length == 1 && tok.encode(text, false).length > 1;
+  }
+
+  private int[] promptTokens(GenerateRequest req, TextModel text, RenderedChat chat) {
     int[] ids =
         switch (req.getPromptCase()) {
-          case CHAT -> render(req.getChat(), text).encode(text.tokenizer());
+          case CHAT -> chat.encode(text.tokenizer());
           case TEXT -> text.tokenizer().encode(req.getText(), true);
           case TOKEN_IDS -> {
             int vocab = text.tokenizer().vocabSize();
@@ -177,9 +381,10 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
             }
             yield t;
           }
-          case FIM -> throw GlmStatusException.invalid("fill-in-the-middle is not supported yet");
+          case FIM -> fimTokens(req.getFim(), text);
           case PROMPT_NOT_SET ->
-              throw GlmStatusException.invalid("a prompt is required: set chat, text or token_ids");
+              throw GlmStatusException.invalid(
+                  "a prompt is required: set chat, text, token_ids or fim");
         };
     if (ids.length == 0) {
       throw GlmStatusException.invalid("the prompt is empty");

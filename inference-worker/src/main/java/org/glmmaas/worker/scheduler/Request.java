@@ -43,6 +43,8 @@ public final class Request {
   Instant firstToken;
   Instant lastToken;
   private volatile FinishReason cancelReason;
+  private ChoiceGroup group;
+  private int choiceIndex;
 
   /**
    * @param promptTokenIds the prompt (not empty)
@@ -151,6 +153,30 @@ public final class Request {
   /** The generated token ids so far. */
   public int[] outputTokenIds() {
     return Arrays.copyOfRange(tokens, numPromptTokens, numTokens);
+  }
+
+  /**
+   * Makes this request choice {@code index} of {@code group} (before it is submitted). Choice 0
+   * owns the prompt; the others fork from it (same prompt tokens).
+   */
+  public void joinGroup(ChoiceGroup group, int index) {
+    if (index < 0 || index >= group.numChoices()) {
+      throw new IllegalArgumentException("choice index " + index + " out of range");
+    }
+    this.group = group;
+    this.choiceIndex = index;
+    if (index == 0) {
+      group.setParent(this);
+    }
+  }
+
+  /** The group of choices this request belongs to, or null (n = 1). */
+  public ChoiceGroup group() {
+    return group;
+  }
+
+  public int choiceIndex() {
+    return choiceIndex;
   }
 
   /** Asks the scheduler to end this request at its next step (any thread; first call wins). */

@@ -12,6 +12,11 @@ public interface ChatTemplate {
    */
   RenderedChat render(ChatInput input, boolean addGenerationPrompt);
 
+  /** The template's source text ("" when it has none). */
+  default String source() {
+    return "";
+  }
+
   /**
    * @throws TemplateException when the template fails to render (a clear message, never a crash)
    */

@@ -88,6 +88,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
   }
 
   /** The template's source. */
+  @Override
   public String source() {
     return source;
   }
