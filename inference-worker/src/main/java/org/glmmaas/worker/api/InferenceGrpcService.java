@@ -506,6 +506,17 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     if (p.kvCache().enablePrefixCaching()) {
       b.addCapabilities("prefix-caching");
     }
+    TextModel text = runtime.textModel();
+    if (text != null) {
+      b.addCapabilities("tools").addCapabilities("n").addCapabilities("echo");
+      var tok = text.tokenizer();
+      if (isSpecial(tok, FIM_PREFIX) && isSpecial(tok, FIM_SUFFIX) && isSpecial(tok, FIM_MIDDLE)) {
+        b.addCapabilities("fim");
+      }
+      if (ToolCallParsers.thinks(templateSource(text))) {
+        b.addCapabilities("thinking");
+      }
+    }
     if (runtime.description() != null) {
       b.setModel(modelInfo());
     }

@@ -331,6 +331,12 @@ class ChatFeaturesGrpcTest {
                         .setSampling(SamplingParams.newBuilder().setMaxTokens(2))))
         .isInstanceOf(StatusRuntimeException.class)
         .satisfies(t -> assertThat(errorInfo(t).getMetadataMap()).containsEntry("param", "suffix"));
+    assertThat(
+            h.blocking
+                .getInfo(org.glmmaas.proto.inference.v1.GetInfoRequest.getDefaultInstance())
+                .getCapabilitiesList())
+        .contains("tools", "n")
+        .doesNotContain("fim");
     h.close();
 
     BpeVocabulary v =
@@ -344,6 +350,11 @@ class ChatFeaturesGrpcTest {
                 .setFim(fim.toBuilder().setLanguage("python"))
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(2)));
     assertThat(finished(all).getUsage().getCompletionTokens()).isEqualTo(2);
+    assertThat(
+            h.blocking
+                .getInfo(org.glmmaas.proto.inference.v1.GetInfoRequest.getDefaultInstance())
+                .getCapabilitiesList())
+        .contains("fim");
     int[] prompt;
     synchronized (h.engine().batches) {
       ForwardBatch largest =
