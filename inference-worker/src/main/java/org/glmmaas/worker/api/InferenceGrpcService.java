@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.glmmaas.proto.common.v1.ErrorReason;
 import org.glmmaas.proto.inference.v1.ChatMessage;
@@ -19,10 +20,13 @@ import org.glmmaas.proto.inference.v1.ListModelsRequest;
 import org.glmmaas.proto.inference.v1.ListModelsResponse;
 import org.glmmaas.proto.inference.v1.LoadReport;
 import org.glmmaas.proto.inference.v1.ModelInfo;
+import org.glmmaas.proto.inference.v1.ResponseFormat;
 import org.glmmaas.proto.inference.v1.TokenizeRequest;
 import org.glmmaas.proto.inference.v1.TokenizeResponse;
 import org.glmmaas.proto.inference.v1.WatchLoadRequest;
 import org.glmmaas.proto.inference.v1.WorkerInfo;
+import org.glmmaas.worker.grammar.GrammarException;
+import org.glmmaas.worker.grammar.TokenConstraint;
 import org.glmmaas.worker.lifecycle.ModelDescription;
 import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.glmmaas.worker.sample.Sampler;
@@ -107,6 +111,7 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
               + maxModelLen
               + " tokens");
     }
+    TokenConstraint constraint = responseFormat(req, text, sampling);
     Context ctx = Context.current();
     Deadline deadline = ctx.getDeadline();
     Instant now = runtime.clock().instant();
@@ -139,6 +144,9 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
             deadlineAt,
             meta,
             stream);
+    if (constraint != null) {
+      request.constrain(constraint);
+    }
     EngineLoop loop = runtime.loop();
     call.setOnCancelHandler(
         () -> {
@@ -148,6 +156,51 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
         });
     call.setOnReadyHandler(stream::drain);
     return request;
+  }
+
+  /**
+   * The constraint {@code response_format} asks for, or null for free text. A schema the grammar
+   * engine cannot compile is INVALID_REQUEST with {@code param} = response_format and the schema
+   * construct named ({@code construct} metadata and the message).
+   */
+  static TokenConstraint responseFormat(
+      GenerateRequest req, TextModel text, SamplingConfig sampling) {
+    if (!req.hasResponseFormat()) {
+      return null;
+    }
+    ResponseFormat rf = req.getResponseFormat();
+    if (rf.getType() == ResponseFormat.Type.TYPE_UNSPECIFIED
+        || rf.getType() == ResponseFormat.Type.TEXT) {
+      return null;
+    }
+    if (!sampling.stop().isEmpty()) {
+      throw GlmStatusException.invalidParam(
+          "stop",
+          "stop cannot be combined with response_format "
+              + rf.getType().name().toLowerCase(java.util.Locale.ROOT)
+              + " (a stop string would cut the JSON short)",
+          Map.of());
+    }
+    try {
+      return switch (rf.getType()) {
+        case JSON_OBJECT -> text.constraints().jsonObject();
+        case JSON_SCHEMA -> {
+          if (rf.getSchemaJson().isBlank()) {
+            throw GlmStatusException.invalidParam(
+                "response_format", "response_format json_schema needs a schema", Map.of());
+          }
+          yield text.constraints().jsonSchema(rf.getSchemaJson());
+        }
+        default ->
+            throw GlmStatusException.invalidParam(
+                "response_format", "unknown response_format type " + rf.getTypeValue(), Map.of());
+      };
+    } catch (GrammarException e) {
+      throw GlmStatusException.invalidParam(
+          "response_format",
+          "response_format json_schema: " + e.getMessage(),
+          Map.of("construct", e.construct()));
+    }
   }
 
   private int[] promptTokens(GenerateRequest req, TextModel text) {
