@@ -115,6 +115,13 @@ public final class LogitsSampler implements Sampler {
               + ") outside the buffer of "
               + logits.limit());
     }
+    if (config.greedy()
+        && !repetition
+        && !additive
+        && !config.logprobs()
+        && config.topLogprobs() == 0) {
+      return new Sample(maskedArgmax(logits, offset, allowed), 0f, List.of()); // nothing copied
+    }
     float[] row = penalizedRow(logits, offset);
     int firstAllowed = -1;
     for (int w = 0, words = (vocabSize + 63) >>> 6; w < words; w++) {
@@ -160,6 +167,38 @@ public final class LogitsSampler implements Sampler {
       return new Sample(firstAllowed, s.logprob(), s.topLogprobs()); // rounding at the edge
     }
     return s;
+  }
+
+  /**
+   * Largest allowed logit of the row, ties to the lowest id; NaN never wins; the first allowed
+   * token when every allowed logit is -inf or NaN.
+   */
+  private int maskedArgmax(FloatBuffer logits, int offset, long[] allowed) {
+    int best = -1;
+    float bestValue = Float.NEGATIVE_INFINITY;
+    int first = -1;
+    for (int w = 0, words = (vocabSize + 63) >>> 6; w < words; w++) {
+      long bits = allowed[w];
+      while (bits != 0) {
+        int id = (w << 6) + Long.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        if (id >= vocabSize) {
+          break;
+        }
+        if (first < 0) {
+          first = id;
+        }
+        float v = logits.get(offset + id);
+        if (v > bestValue) {
+          bestValue = v;
+          best = id;
+        }
+      }
+    }
+    if (first < 0) {
+      throw new IllegalStateException("the constraint allows no token");
+    }
+    return best < 0 ? first : best;
   }
 
   /** Largest logit of the row, ties to the lowest id; NaN never wins. */

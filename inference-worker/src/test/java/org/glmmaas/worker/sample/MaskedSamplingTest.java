@@ -38,11 +38,25 @@ class MaskedSamplingTest {
     a[64] = 2f;
     Sampler s =
         new LogitsSampler(
-            new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 1, 16, List.of(), true, false, 0),
+            new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 1, 16, List.of(), false, true, 0),
             V);
     Sampler.Sample sample = s.sample(FloatBuffer.wrap(a), 0, allow(64, 700), V);
     assertThat(sample.tokenId()).isEqualTo(700);
     assertThat(sample.logprob()).isLessThan(0f).isGreaterThan(-1f); // over the two allowed only
+  }
+
+  @Test
+  void plainGreedyReadsOnlyTheAllowedLogits() {
+    float[] a = new float[V];
+    a[5] = 10f;
+    a[700] = 3f;
+    a[64] = Float.NaN;
+    Sampler s =
+        new LogitsSampler(
+            new SamplingConfig(0f, 1f, 0, 0f, 1f, 0f, 0f, false, 1, 16, List.of(), false, false, 0),
+            V);
+    assertThat(s.sample(FloatBuffer.wrap(a), 0, allow(64, 700), V).tokenId()).isEqualTo(700);
+    assertThat(s.sample(FloatBuffer.wrap(a), 0, allow(64), V).tokenId()).isEqualTo(64);
   }
 
   @Test
@@ -54,7 +68,7 @@ class MaskedSamplingTest {
         Sampler s =
             new LogitsSampler(
                 new SamplingConfig(
-                    1.3f, topP, topK, 0.05f, 1f, 0f, 0f, true, 7, 16, List.of(), true, false, 2),
+                    1.3f, topP, topK, 0.05f, 1f, 0f, 0f, true, 7, 16, List.of(), false, true, 2),
                 V);
         for (int step = 0; step < 300; step++) {
           Sampler.Sample sample = s.sample(logits(step), 0, mask, V);
