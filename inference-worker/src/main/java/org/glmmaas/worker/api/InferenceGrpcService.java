@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.glmmaas.proto.common.v1.ErrorReason;
@@ -22,6 +23,7 @@ import org.glmmaas.proto.inference.v1.ListModelsRequest;
 import org.glmmaas.proto.inference.v1.ListModelsResponse;
 import org.glmmaas.proto.inference.v1.LoadReport;
 import org.glmmaas.proto.inference.v1.ModelInfo;
+import org.glmmaas.proto.inference.v1.ResponseFormat;
 import org.glmmaas.proto.inference.v1.TokenizeRequest;
 import org.glmmaas.proto.inference.v1.TokenizeResponse;
 import org.glmmaas.proto.inference.v1.ToolCall;
@@ -33,6 +35,9 @@ import org.glmmaas.worker.chat.ChoiceOutput;
 import org.glmmaas.worker.chat.ReasoningSplitter;
 import org.glmmaas.worker.chat.ToolCallParser;
 import org.glmmaas.worker.chat.ToolCallParsers;
+import org.glmmaas.worker.chat.ToolChoiceConstraints;
+import org.glmmaas.worker.grammar.GrammarException;
+import org.glmmaas.worker.grammar.TokenConstraint;
 import org.glmmaas.worker.lifecycle.ModelDescription;
 import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.glmmaas.worker.sample.Sampler;
@@ -127,6 +132,7 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
               + maxModelLen
               + " tokens");
     }
+    TokenConstraint constraint = responseFormat(req, text, sampling);
     Context ctx = Context.current();
     Deadline deadline = ctx.getDeadline();
     Instant now = runtime.clock().instant();
@@ -141,6 +147,15 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
           "echo", "echo cannot be combined with logprobs here (prompt logprobs are not computed)");
     }
     ToolCallParser toolParser = toolParser(req, text);
+    TokenConstraint forced = forcedToolCall(req, text, toolParser, sampling);
+    if (forced != null) {
+      if (constraint != null) {
+        throw GlmStatusException.invalidParam(
+            "response_format",
+            "response_format cannot be combined with tool_choice required or a named function");
+      }
+      constraint = forced;
+    }
     Set<String> toolNames = new HashSet<>();
     for (ToolDefinition t : req.getChat().getToolsList()) {
       toolNames.add(t.getName());
@@ -194,6 +209,10 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
               deadlineAt,
               meta,
               n == 1 ? stream : stream.choice(i));
+      TokenConstraint c = constraint == null ? null : i == 0 ? constraint : constraint.copy();
+      if (c != null) {
+        r.constrain(c);
+      }
       if (group != null) {
         r.joinGroup(group, i);
       }
@@ -241,12 +260,48 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
                   + req.getToolChoice().getFunctionName()
                   + "', which is not among the tools");
         }
-        throw GlmStatusException.invalidParam(
-            "tool_choice",
-            "tool_choice " + mode + " needs constrained decoding, which this worker lacks");
+        yield ToolCallParsers.forTemplate(templateSource(text));
       }
       case UNRECOGNIZED -> throw GlmStatusException.invalidParam("tool_choice", "unknown mode");
     };
+  }
+
+  /**
+   * The grammar that forces a call when {@code tool_choice} is required or names a function: the
+   * family's markup around the function's parameters (the parser reads it back), or null.
+   */
+  private static TokenConstraint forcedToolCall(
+      GenerateRequest req, TextModel text, ToolCallParser parser, SamplingConfig sampling) {
+    if (parser == null || !req.hasToolChoice()) {
+      return null;
+    }
+    ToolChoice choice = req.getToolChoice();
+    if (choice.getMode() != ToolChoice.Mode.REQUIRED
+        && choice.getMode() != ToolChoice.Mode.FUNCTION) {
+      return null;
+    }
+    if (!sampling.stop().isEmpty()) {
+      throw GlmStatusException.invalidParam(
+          "stop",
+          "stop cannot be combined with tool_choice required or a named function (a stop string"
+              + " would cut the call short)");
+    }
+    List<ToolSpec> tools = new ArrayList<>();
+    for (ToolDefinition t : req.getChat().getToolsList()) {
+      tools.add(new ToolSpec(t.getName(), t.getDescription(), t.getParametersJson()));
+    }
+    try {
+      return ToolChoiceConstraints.forcedCall(
+          text.constraints(),
+          parser,
+          tools,
+          choice.getMode() == ToolChoice.Mode.FUNCTION ? choice.getFunctionName() : null);
+    } catch (GrammarException e) {
+      throw GlmStatusException.invalidParam(
+          e.param() == null ? "tools" : e.param(),
+          "tool parameters: " + e.getMessage(),
+          Map.of("construct", e.construct()));
+    }
   }
 
   private static String templateSource(TextModel text) {
@@ -357,6 +412,51 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
 
   private static boolean isSpecial(org.glmmaas.worker.text.Tokenizer tok, String text) {
     return tok.encode(text, true).length == 1 && tok.encode(text, false).length > 1;
+  }
+
+  /**
+   * The constraint {@code response_format} asks for, or null for free text. A schema the grammar
+   * engine cannot compile is INVALID_REQUEST with {@code param} = response_format and the schema
+   * construct named ({@code construct} metadata and the message).
+   */
+  static TokenConstraint responseFormat(
+      GenerateRequest req, TextModel text, SamplingConfig sampling) {
+    if (!req.hasResponseFormat()) {
+      return null;
+    }
+    ResponseFormat rf = req.getResponseFormat();
+    if (rf.getType() == ResponseFormat.Type.TYPE_UNSPECIFIED
+        || rf.getType() == ResponseFormat.Type.TEXT) {
+      return null;
+    }
+    if (!sampling.stop().isEmpty()) {
+      throw GlmStatusException.invalidParam(
+          "stop",
+          "stop cannot be combined with response_format "
+              + rf.getType().name().toLowerCase(java.util.Locale.ROOT)
+              + " (a stop string would cut the JSON short)",
+          Map.of());
+    }
+    try {
+      return switch (rf.getType()) {
+        case JSON_OBJECT -> text.constraints().jsonObject();
+        case JSON_SCHEMA -> {
+          if (rf.getSchemaJson().isBlank()) {
+            throw GlmStatusException.invalidParam(
+                "response_format", "response_format json_schema needs a schema", Map.of());
+          }
+          yield text.constraints().jsonSchema(rf.getSchemaJson());
+        }
+        default ->
+            throw GlmStatusException.invalidParam(
+                "response_format", "unknown response_format type " + rf.getTypeValue(), Map.of());
+      };
+    } catch (GrammarException e) {
+      throw GlmStatusException.invalidParam(
+          "response_format",
+          "response_format json_schema: " + e.getMessage(),
+          Map.of("construct", e.construct()));
+    }
   }
 
   private int[] promptTokens(GenerateRequest req, TextModel text, RenderedChat chat) {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.IntPredicate;
+import org.glmmaas.worker.grammar.TokenConstraint;
 import org.glmmaas.worker.kvcache.BlockTable;
 import org.glmmaas.worker.sample.Sampler;
 import org.glmmaas.worker.sample.SamplingConfig;
@@ -45,6 +46,8 @@ public final class Request {
   private volatile FinishReason cancelReason;
   private ChoiceGroup group;
   private int choiceIndex;
+  private TokenConstraint constraint;
+  private long[] maskWords;
 
   /**
    * @param promptTokenIds the prompt (not empty)
@@ -177,6 +180,30 @@ public final class Request {
 
   public int choiceIndex() {
     return choiceIndex;
+  }
+
+  /**
+   * Constrains every generated token (constrained decoding): the sampler draws only among the
+   * tokens {@code constraint} allows, which then advances; end of generation is allowed only where
+   * the constraint is complete. Set before the request is submitted.
+   */
+  public void constrain(TokenConstraint constraint) {
+    if (status != RequestStatus.WAITING || numOutputTokens() > 0) {
+      throw new IllegalStateException("constrain a request before it is submitted");
+    }
+    this.constraint = constraint;
+  }
+
+  /** The constraint on its tokens, or null. */
+  public TokenConstraint constraint() {
+    return constraint;
+  }
+
+  long[] maskWords(int vocabSize) {
+    if (maskWords == null) {
+      maskWords = new long[TokenConstraint.wordsFor(vocabSize)];
+    }
+    return maskWords;
   }
 
   /** Asks the scheduler to end this request at its next step (any thread; first call wins). */

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.PriorityQueue;
 import org.glmmaas.worker.engine.ForwardBatch;
+import org.glmmaas.worker.grammar.TokenConstraint;
 import org.glmmaas.worker.kvcache.BlockTable;
 import org.glmmaas.worker.kvcache.KvCacheManager;
 import org.glmmaas.worker.kvcache.PrefixHit;
@@ -354,7 +355,15 @@ public final class Scheduler {
   }
 
   private RequestOutput sampleAndCheck(Request r, FloatBuffer logits, int offset, Instant now) {
-    Sampler.Sample sample = r.sampler().sample(logits, offset);
+    TokenConstraint constraint = r.constraint();
+    Sampler.Sample sample;
+    if (constraint == null) {
+      sample = r.sampler().sample(logits, offset);
+    } else {
+      long[] mask = r.maskWords(vocabSize);
+      constraint.fillNextTokenBitmask(mask);
+      sample = r.sampler().sample(logits, offset, mask, vocabSize);
+    }
     int token = sample.tokenId();
     if (r.firstToken == null) {
       r.firstToken = now;
@@ -365,10 +374,14 @@ public final class Scheduler {
     r.lastToken = now;
     r.appendToken(token);
     r.sampler().accept(token, true);
+    if (constraint != null) {
+      constraint.accept(token);
+    }
     FinishReason reason = null;
     String matchedStop = null;
     String text = "";
-    if (!r.sampling().ignoreEos() && r.isEndOfGeneration(token)) {
+    if ((!r.sampling().ignoreEos() || constraint != null) && r.isEndOfGeneration(token)) {
+      // under a constraint end of generation comes only where the grammar is complete: it ends
       reason = FinishReason.STOP;
     } else {
       text = r.decoder().push(token);

@@ -444,6 +444,12 @@ public final class BpeTokenizer implements Tokenizer {
   }
 
   @Override
+  public boolean isControl(int id) {
+    int t = tokenType(id);
+    return t == TYPE_CONTROL || t == TYPE_UNKNOWN || t == TYPE_UNUSED || isEndOfGeneration(id);
+  }
+
+  @Override
   public int[] endOfGenerationIds() {
     return endOfGeneration.clone();
   }

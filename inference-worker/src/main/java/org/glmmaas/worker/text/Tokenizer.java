@@ -34,4 +34,12 @@ public interface Tokenizer {
   int[] endOfGenerationIds();
 
   boolean isEndOfGeneration(int id);
+
+  /**
+   * Whether the token is a control token (or unknown/unused): markup only a template produces,
+   * never generated under a grammar constraint.
+   */
+  default boolean isControl(int id) {
+    return isEndOfGeneration(id);
+  }
 }

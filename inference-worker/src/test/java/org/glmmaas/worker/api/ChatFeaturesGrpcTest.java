@@ -406,4 +406,83 @@ class ChatFeaturesGrpcTest {
                 .getRendered())
         .endsWith("<|assistant|>\n<think></think>");
   }
+
+  private static final ToolDefinition FORECAST =
+      ToolDefinition.newBuilder()
+          .setName("forecast")
+          .setParametersJson(
+              "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\","
+                  + "\"enum\":[\"Oslo\",\"Lima\"]},\"days\":{\"type\":\"integer\"}}"
+                  + ",\"required\":[\"city\",\"days\"],\"additionalProperties\":false}")
+          .build();
+
+  @Test
+  void toolChoiceRequiredForcesAValidCallWhateverTheWeightsInEveryChoice() throws Exception {
+    start(ChatFeaturesGrpcTest::toolsModel);
+    ChatPrompt chat = userSays("Weather?").toBuilder().addTools(WEATHER).addTools(FORECAST).build();
+
+    List<GenerateResponse> all =
+        generate(
+            GenerateRequest.newBuilder()
+                .setChat(chat)
+                .setN(2)
+                .setToolChoice(
+                    ToolChoice.newBuilder()
+                        .setMode(ToolChoice.Mode.FUNCTION)
+                        .setFunctionName("forecast"))
+                .setSampling(SamplingParams.newBuilder().setMaxTokens(180).setSeed(5)));
+
+    Finished f = finished(all);
+    assertThat(f.getChoicesList())
+        .hasSize(2)
+        .allSatisfy(c -> assertThat(c.getFinishReason()).isEqualTo(FinishReason.TOOL_CALLS));
+    var json = tools.jackson.databind.json.JsonMapper.builder().build();
+    for (int i = 0; i < 2; i++) {
+      int index = i;
+      List<ToolCallDelta> fragments =
+          deltas(all).stream()
+              .filter(d -> d.getChoiceIndex() == index)
+              .flatMap(d -> d.getToolCallsList().stream())
+              .toList();
+      assertThat(fragments.getFirst().getName()).isEqualTo("forecast");
+      var args =
+          json.readTree(
+              fragments.stream().map(ToolCallDelta::getArguments).collect(Collectors.joining()));
+      assertThat(args.get("city").asString()).isIn("Oslo", "Lima");
+      assertThat(args.get("days").isIntegralNumber()).isTrue();
+      assertThat(args.size()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aForcedCallCannotAlsoHaveAResponseFormatOrAToolThatIsNotOffered() throws Exception {
+    start(ChatFeaturesGrpcTest::toolsModel);
+    ChatPrompt chat = userSays("Weather?").toBuilder().addTools(WEATHER).build();
+    assertThatThrownBy(
+            () ->
+                generate(
+                    GenerateRequest.newBuilder()
+                        .setChat(chat)
+                        .setToolChoice(ToolChoice.newBuilder().setMode(ToolChoice.Mode.REQUIRED))
+                        .setResponseFormat(
+                            org.glmmaas.proto.inference.v1.ResponseFormat.newBuilder()
+                                .setType(
+                                    org.glmmaas.proto.inference.v1.ResponseFormat.Type
+                                        .JSON_OBJECT))))
+        .satisfies(
+            t ->
+                assertThat(errorInfo(t).getMetadataMap())
+                    .containsEntry("param", "response_format"));
+    assertThatThrownBy(
+            () ->
+                generate(
+                    GenerateRequest.newBuilder()
+                        .setChat(chat)
+                        .setToolChoice(
+                            ToolChoice.newBuilder()
+                                .setMode(ToolChoice.Mode.FUNCTION)
+                                .setFunctionName("nope"))))
+        .satisfies(
+            t -> assertThat(errorInfo(t).getMetadataMap()).containsEntry("param", "tool_choice"));
+  }
 }

@@ -35,6 +35,18 @@ public class FakeTextModel implements TextModel {
         1f, 1f, 0, 0f, 1f, 0f, 0f, true, seed, maxTokens, List.of(), false, false, 0);
   }
 
+  private org.glmmaas.worker.grammar.ConstraintFactory constraints;
+
+  @Override
+  public synchronized org.glmmaas.worker.grammar.ConstraintFactory constraints() {
+    if (constraints == null) {
+      constraints =
+          new org.glmmaas.worker.grammar.GrammarEngine(
+              org.glmmaas.worker.text.GlmTextModel.vocabulary(tokenizer()));
+    }
+    return constraints;
+  }
+
   @Override
   public Tokenizer tokenizer() {
     return new Tokenizer() {
