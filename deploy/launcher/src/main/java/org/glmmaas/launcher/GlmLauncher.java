@@ -348,6 +348,7 @@ public final class GlmLauncher {
             "q8_0",
             "--seed",
             "7",
+            "--tools",
             "--out",
             part.toString());
     console.step(

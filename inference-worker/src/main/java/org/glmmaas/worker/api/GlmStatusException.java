@@ -15,10 +15,38 @@ public final class GlmStatusException extends RuntimeException {
   public static final String DOMAIN = "glm-maas";
 
   private final ErrorReason reason;
+  private final java.util.Map<String, String> metadata;
 
   public GlmStatusException(ErrorReason reason, String message) {
+    this(reason, message, java.util.Map.of());
+  }
+
+  /**
+   * @param metadata ErrorInfo metadata, e.g. {@code param}: the request field at fault (the gateway
+   *     names it in its 400)
+   */
+  public GlmStatusException(
+      ErrorReason reason, String message, java.util.Map<String, String> metadata) {
     super(message);
     this.reason = reason;
+    this.metadata = java.util.Map.copyOf(metadata);
+  }
+
+  /** INVALID_REQUEST naming the request field at fault ({@code param} metadata). */
+  public static GlmStatusException invalidParam(
+      String param, String message, java.util.Map<String, String> extra) {
+    java.util.Map<String, String> m = new java.util.LinkedHashMap<>(extra);
+    m.put("param", param);
+    return new GlmStatusException(ErrorReason.INVALID_REQUEST, message, m);
+  }
+
+  /** INVALID_REQUEST naming the request field at fault ({@code param} metadata). */
+  public static GlmStatusException invalidParam(String param, String message) {
+    return invalidParam(param, message, java.util.Map.of());
+  }
+
+  public java.util.Map<String, String> metadata() {
+    return metadata;
   }
 
   public ErrorReason reason() {
@@ -36,7 +64,11 @@ public final class GlmStatusException extends RuntimeException {
             .setMessage(getMessage())
             .addDetails(
                 com.google.protobuf.Any.pack(
-                    ErrorInfo.newBuilder().setReason(reason.name()).setDomain(DOMAIN).build()))
+                    ErrorInfo.newBuilder()
+                        .setReason(reason.name())
+                        .setDomain(DOMAIN)
+                        .putAllMetadata(metadata)
+                        .build()))
             .build();
     return StatusProto.toStatusRuntimeException(status);
   }

@@ -26,6 +26,7 @@ import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.glmmaas.proto.inference.v1.GetInfoRequest;
 import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
+import org.glmmaas.proto.inference.v1.ResponseFormat;
 import org.glmmaas.proto.inference.v1.SamplingParams;
 import org.glmmaas.proto.inference.v1.TokenIds;
 import org.glmmaas.proto.inference.v1.WorkerInfo;
@@ -43,7 +44,9 @@ import org.springframework.util.unit.DataSize;
  * level sends {@code --requests} greedy requests of random prompts (fresh ones per level, so the
  * prefix cache cannot help), keeping that many in flight, with ignore_eos so each generates exactly
  * {@code --gen-tokens}. Reports aggregate generated tok/s, TTFT and inter-token latency
- * percentiles, and the same requests served one after another.
+ * percentiles, and the same requests served one after another. With {@code --json-schema} every
+ * request carries that response_format (constrained decoding); a request may then end early when
+ * its JSON is complete, and throughput counts the tokens actually generated.
  */
 public final class BenchServeCommand {
 
@@ -60,6 +63,8 @@ public final class BenchServeCommand {
         --gen-tokens N          generated tokens per request (default 64)
         --threads N             engine threads of the in-process worker (default: all cores)
         --kv-memory SIZE        KV budget of the in-process worker (default 512MB)
+        --json-schema SCHEMA    response_format json_schema on every request: inline JSON
+                                or a file; requests may end early when the JSON is done
         --json                  print one JSON object
       """;
 
@@ -107,6 +112,7 @@ public final class BenchServeCommand {
     int threads = 0;
     DataSize kvMemory = DataSize.ofMegabytes(512);
     boolean json = false;
+    ResponseFormat format = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -123,6 +129,7 @@ public final class BenchServeCommand {
         case "--threads" -> threads = positive(value(args, ++i, a), a);
         case "--kv-memory" -> kvMemory = DataSize.parse(value(args, ++i, a));
         case "--json" -> json = true;
+        case "--json-schema" -> format = schemaFormat(value(args, ++i, a));
         case "--help", "-h" -> {
           out.print(USAGE);
           return 0;
@@ -179,14 +186,23 @@ public final class BenchServeCommand {
       int vocab = info.getModel().getVocabSize();
       String modelId = info.getModel().getId();
       // warm-up: one request, not measured
-      runLevel(channel, modelId, vocab, 1, 1, promptTokens, Math.min(genTokens, 8), 999_999);
+      runLevel(
+          channel, modelId, vocab, 1, 1, promptTokens, Math.min(genTokens, 8), 999_999, format);
       List<Row> rows = new ArrayList<>();
       Double sequential = null;
       for (int level = 0; level < concurrency.length; level++) {
         int c = concurrency[level];
         Row row =
             runLevel(
-                channel, modelId, vocab, c, requests, promptTokens, genTokens, level * 100_000);
+                channel,
+                modelId,
+                vocab,
+                c,
+                requests,
+                promptTokens,
+                genTokens,
+                level * 100_000,
+                format);
         rows.add(row);
         if (c == 1) {
           sequential = row.genTokS();
@@ -197,7 +213,7 @@ public final class BenchServeCommand {
       }
       if (sequential == null) {
         sequential =
-            runLevel(channel, modelId, vocab, 1, requests, promptTokens, genTokens, 900_000)
+            runLevel(channel, modelId, vocab, 1, requests, promptTokens, genTokens, 900_000, format)
                 .genTokS();
       }
       print(out, json, rows, sequential, info, requests, promptTokens, genTokens);
@@ -221,7 +237,8 @@ public final class BenchServeCommand {
       int numRequests,
       int promptTokens,
       int genTokens,
-      long seedBase)
+      long seedBase,
+      ResponseFormat format)
       throws Exception {
     ConcurrentLinkedQueue<GenerateRequest> queue = new ConcurrentLinkedQueue<>();
     for (int i = 0; i < numRequests; i++) {
@@ -230,7 +247,7 @@ public final class BenchServeCommand {
       for (int t = 0; t < promptTokens; t++) {
         ids.addIds(rnd.nextInt(Math.max(1, Math.min(vocab, 30_000))));
       }
-      queue.add(
+      GenerateRequest.Builder b =
           GenerateRequest.newBuilder()
               .setRequestId("bench-" + seedBase + "-" + i)
               .setModel(modelId)
@@ -241,8 +258,11 @@ public final class BenchServeCommand {
                   SamplingParams.newBuilder()
                       .setTemperature(0f)
                       .setMaxTokens(genTokens)
-                      .setIgnoreEos(true))
-              .build());
+                      .setIgnoreEos(true));
+      if (format != null) {
+        b.setResponseFormat(format);
+      }
+      queue.add(b.build());
     }
     ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
     AtomicInteger failures = new AtomicInteger();
@@ -256,7 +276,7 @@ public final class BenchServeCommand {
                 () -> {
                   GenerateRequest r;
                   while ((r = queue.poll()) != null) {
-                    Sample s = one(stub.withDeadlineAfter(10, TimeUnit.MINUTES), r);
+                    Sample s = one(stub.withDeadlineAfter(10, TimeUnit.MINUTES), r, format != null);
                     if (s == null) {
                       failures.incrementAndGet();
                     } else {
@@ -286,8 +306,32 @@ public final class BenchServeCommand {
         concurrency, tokens / wallS, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99));
   }
 
+  /** A response_format json_schema from inline JSON or a file. */
+  static ResponseFormat schemaFormat(String value) {
+    String schema;
+    if (value.strip().startsWith("{")) {
+      schema = value;
+    } else {
+      try {
+        schema = Files.readString(Path.of(value));
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("--json-schema: cannot read " + value + ": " + e);
+      }
+    }
+    return ResponseFormat.newBuilder()
+        .setType(ResponseFormat.Type.JSON_SCHEMA)
+        .setName("bench")
+        .setSchemaJson(schema)
+        .build();
+  }
+
+  /**
+   * @param constrained a response_format is set: a STOP (the JSON is complete) ends it normally
+   */
   private static Sample one(
-      InferenceServiceGrpc.InferenceServiceBlockingStub stub, GenerateRequest r) {
+      InferenceServiceGrpc.InferenceServiceBlockingStub stub,
+      GenerateRequest r,
+      boolean constrained) {
     long start = System.nanoTime();
     long last = -1;
     double ttft = -1;
@@ -305,7 +349,9 @@ public final class BenchServeCommand {
         }
         last = now;
         n += m.getDelta().getTokenIdsCount();
-      } else if (m.hasFinished() && m.getFinished().getFinishReason() != FinishReason.LENGTH) {
+      } else if (m.hasFinished()
+          && m.getFinished().getFinishReason() != FinishReason.LENGTH
+          && !(constrained && m.getFinished().getFinishReason() == FinishReason.STOP)) {
         return null;
       }
     }

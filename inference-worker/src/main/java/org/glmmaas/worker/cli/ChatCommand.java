@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.glmmaas.worker.text.ChatInput;
 import org.glmmaas.worker.text.ChatTurn;
 import org.glmmaas.worker.text.GlmTextModel;
 import tools.jackson.core.JacksonException;
@@ -38,9 +39,12 @@ public final class ChatCommand {
       String model = a.required("--model");
       List<ChatTurn> messages = parseMessages(a.required("--messages"));
       GlmTextModel textModel = TextCommandArgs.loadModel(model);
-      String rendered =
-          textModel.chatTemplate().render(messages, !a.flag("--no-generation-prompt"));
-      int[] ids = textModel.tokenizer().encode(rendered, true);
+      var chat =
+          textModel
+              .chatTemplate()
+              .render(ChatInput.of(messages), !a.flag("--no-generation-prompt"));
+      String rendered = chat.text();
+      int[] ids = chat.encode(textModel.tokenizer());
       if (a.flag("--json")) {
         JsonMapper json = JsonMapper.builder().build();
         ObjectNode node = json.createObjectNode();

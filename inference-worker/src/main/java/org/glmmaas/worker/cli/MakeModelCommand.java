@@ -26,6 +26,7 @@ final class MakeModelCommand implements Command {
           --preset tiny|small|1b         shape (default tiny; 1b: docs/performance.md bench model)
           --type f32|f16|q8_0|q4_0       2-D weight type (default f32; q4_0 keeps output in Q6_K)
           --seed N                       same seed, same bytes (default 42)
+          --tools                        a chat template with tools and the FIM tokens (demo model)
           --out FILE                     where to write
           --json                         JSON output
         """;
@@ -34,7 +35,8 @@ final class MakeModelCommand implements Command {
   @Override
   public int run(List<String> args, PrintStream out, PrintStream err) throws Exception {
     CliArgs a =
-        CliArgs.parse(args, Set.of("arch", "preset", "type", "seed", "out"), Set.of("json"));
+        CliArgs.parse(
+            args, Set.of("arch", "preset", "type", "seed", "out"), Set.of("json", "tools"));
     ModelMaker.Spec spec;
     try {
       spec =
@@ -42,7 +44,8 @@ final class MakeModelCommand implements Command {
               ModelArch.parse(a.string("arch", "glm4")),
               ModelPreset.parse(a.string("preset", "tiny")),
               WeightType.parse(a.string("type", "f32")),
-              a.longValue("seed", 42));
+              a.longValue("seed", 42),
+              a.flag("tools"));
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
@@ -57,6 +60,7 @@ final class MakeModelCommand implements Command {
       o.put("preset", spec.preset().name());
       o.put("type", spec.type().name().toLowerCase());
       o.put("seed", spec.seed());
+      o.put("tools", spec.tools());
       o.put("params", r.numParams());
       o.put("bytes", r.bytes());
       o.put("seconds", Math.round(secs * 100) / 100.0);

@@ -109,6 +109,29 @@ public final class KvCacheManager {
     return true;
   }
 
+  /**
+   * Starts an empty {@code child} table with the first {@code numBlocks} (full, computed) blocks of
+   * {@code parent}, shared: each gains a reference and is never written again (the child computes
+   * from there on in blocks of its own).
+   */
+  public void fork(BlockTable parent, BlockTable child, int numBlocks) {
+    if (child.numBlocks() != 0) {
+      throw new IllegalStateException("a fork starts an empty block table");
+    }
+    if (numBlocks > parent.numBlocks()) {
+      throw new IllegalArgumentException(
+          "cannot share " + numBlocks + " blocks of a table of " + parent.numBlocks());
+    }
+    for (int i = 0; i < numBlocks; i++) {
+      KvBlock b = parent.blocks.get(i);
+      pool.touch(b);
+      child.blocks.add(b);
+      if (i < parent.hashes.size()) {
+        child.hashes.add(parent.hashes.get(i));
+      }
+    }
+  }
+
   /** Free blocks that a new allocation of {@code numTokens} more tokens would need. */
   public int blocksNeeded(BlockTable table, int numComputedTokens, int numNewTokens) {
     return Math.max(0, ceilDiv(numComputedTokens + numNewTokens, blockSize) - table.numBlocks());

@@ -62,13 +62,26 @@ public record BpeVocabulary(
    * Builds a vocabulary of exactly {@code vocabSize} tokens with up to {@code maxMerges} merges.
    */
   public static BpeVocabulary build(int vocabSize, int maxMerges) {
-    int room = vocabSize - 256 - SPECIALS.size();
+    return build(vocabSize, maxMerges, List.of());
+  }
+
+  /** CodeGeeX4's fill-in-the-middle tokens. */
+  public static final List<String> FIM_SPECIALS =
+      List.of("<|code_prefix|>", "<|code_suffix|>", "<|code_middle|>");
+
+  /**
+   * As {@link #build(int, int)}, with {@code extraSpecials} as control tokens right after the GLM
+   * ones (e.g. {@link #FIM_SPECIALS}).
+   */
+  public static BpeVocabulary build(int vocabSize, int maxMerges, List<String> extraSpecials) {
+    int numSpecials = SPECIALS.size() + extraSpecials.size();
+    int room = vocabSize - 256 - numSpecials;
     if (room < 0) {
       throw new IllegalArgumentException(
           "vocabulary size "
               + vocabSize
               + " is below the "
-              + (256 + SPECIALS.size())
+              + (256 + numSpecials)
               + " byte and special tokens");
     }
     List<String> merges = train(corpus(), Math.min(room, maxMerges));
@@ -86,12 +99,13 @@ public record BpeVocabulary(
     }
     int eos = tokens.size();
     tokens.addAll(SPECIALS);
+    tokens.addAll(extraSpecials);
     while (tokens.size() < vocabSize) {
       tokens.add("[PAD" + tokens.size() + "]");
     }
     int[] types = new int[vocabSize];
     for (int i = 0; i < vocabSize; i++) {
-      types[i] = i < eos ? TYPE_NORMAL : i < eos + SPECIALS.size() ? TYPE_CONTROL : TYPE_UNUSED;
+      types[i] = i < eos ? TYPE_NORMAL : i < eos + numSpecials ? TYPE_CONTROL : TYPE_UNUSED;
     }
     return new BpeVocabulary(
         List.copyOf(tokens), types, List.copyOf(merges), eos, eos + SPECIALS.indexOf("<|user|>"));

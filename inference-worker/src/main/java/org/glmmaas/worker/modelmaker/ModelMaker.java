@@ -3,6 +3,7 @@ package org.glmmaas.worker.modelmaker;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.glmmaas.worker.gguf.GgmlType;
 import org.glmmaas.worker.gguf.GgufWriter;
@@ -17,7 +18,16 @@ import org.glmmaas.worker.gguf.Quants;
 public final class ModelMaker {
 
   /** What to make. */
-  public record Spec(ModelArch arch, ModelPreset preset, WeightType type, long seed) {}
+  /**
+   * @param tools true: the {@link #TOOLS_CHAT_TEMPLATE} and the FIM tokens (the demo model of
+   *     {@code ./glm up}); false: the reference models' template and vocabulary
+   */
+  public record Spec(
+      ModelArch arch, ModelPreset preset, WeightType type, long seed, boolean tools) {
+    public Spec(ModelArch arch, ModelPreset preset, WeightType type, long seed) {
+      this(arch, preset, type, seed, false);
+    }
+  }
 
   /** What was made. */
   public record Result(Path path, long bytes, long numParams, int numTensors) {}
@@ -33,11 +43,42 @@ public final class ModelMaker {
           + "{% elif message['role'] == 'observation' %}<|observation|>\n{{ message['content'] }}"
           + "{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}";
 
+  /**
+   * A GLM-4-chat-style template that also renders tools (GLM-4-9B-chat's layout: the functions as
+   * JSON in a system turn; a call as {@code <|assistant|>name\n{arguments}}; a result as an {@code
+   * <|observation|>} turn). The generation prompt is a bare {@code <|assistant|>}: the model then
+   * writes either {@code \n} and text, or a function name and its arguments.
+   */
+  public static final String TOOLS_CHAT_TEMPLATE =
+      "[gMASK]<sop>{% if tools %}<|system|>\n# Tools\n"
+          + "{% for tool in tools %}## {{ tool.function.name }}\n\n"
+          + "{{ tool.function | tojson }}\n"
+          + "Call it with its arguments as a JSON object.\n"
+          + "{% endfor %}{% endif %}"
+          + "{% for m in messages %}"
+          + "{% if m.role == 'system' %}<|system|>\n{{ m.content }}"
+          + "{% elif m.role == 'user' %}<|user|>\n{{ m.content }}"
+          + "{% elif m.role == 'assistant' %}"
+          + "{% if m.content or not m.tool_calls %}<|assistant|>\n{{ m.content }}{% endif %}"
+          + "{% for tc in m.tool_calls %}<|assistant|>{{ tc.function.name }}\n"
+          + "{% if tc.function.arguments is string %}{{ tc.function.arguments }}"
+          + "{% else %}{{ tc.function.arguments | tojson }}{% endif %}"
+          + "{% endfor %}"
+          + "{% elif m.role == 'tool' or m.role == 'observation' %}<|observation|>\n{{ m.content }}"
+          + "{% else %}{{ raise_exception('unknown role: ' ~ m.role) }}"
+          + "{% endif %}{% endfor %}"
+          + "{% if add_generation_prompt %}<|assistant|>{% endif %}";
+
   private ModelMaker() {}
 
   public static Result make(Spec spec, Path out) throws IOException {
     return make(
-        spec, BpeVocabulary.build(spec.preset().vocabSize(), BpeVocabulary.DEFAULT_MERGES), out);
+        spec,
+        BpeVocabulary.build(
+            spec.preset().vocabSize(),
+            BpeVocabulary.DEFAULT_MERGES,
+            spec.tools() ? BpeVocabulary.FIM_SPECIALS : List.of()),
+        out);
   }
 
   /**
@@ -97,7 +138,7 @@ public final class ModelMaker {
       w.putUint32("tokenizer.ggml.bos_token_id", v.eosId());
     }
     w.putBool("tokenizer.ggml.add_bos_token", false)
-        .putString("tokenizer.chat_template", CHAT_TEMPLATE);
+        .putString("tokenizer.chat_template", spec.tools() ? TOOLS_CHAT_TEMPLATE : CHAT_TEMPLATE);
   }
 
   private static void addTensors(GgufWriter w, Spec spec, Counter c) {

@@ -100,6 +100,107 @@ public final class LogitsSampler implements Sampler {
     return sampled(row);
   }
 
+  @Override
+  public Sample sample(FloatBuffer logits, int offset, long[] allowed, int vocabSize) {
+    if (vocabSize != this.vocabSize) {
+      throw new IllegalArgumentException(
+          "vocabSize " + vocabSize + " is not the sampler's " + this.vocabSize);
+    }
+    if (offset < 0 || offset + vocabSize > logits.limit()) {
+      throw new IllegalArgumentException(
+          "logits row ["
+              + offset
+              + ", "
+              + (offset + vocabSize)
+              + ") outside the buffer of "
+              + logits.limit());
+    }
+    if (config.greedy()
+        && !repetition
+        && !additive
+        && !config.logprobs()
+        && config.topLogprobs() == 0) {
+      return new Sample(maskedArgmax(logits, offset, allowed), 0f, List.of()); // nothing copied
+    }
+    float[] row = penalizedRow(logits, offset);
+    int firstAllowed = -1;
+    for (int w = 0, words = (vocabSize + 63) >>> 6; w < words; w++) {
+      long bits = allowed[w];
+      int base = w << 6;
+      int end = Math.min(64, vocabSize - base);
+      if (bits == 0) {
+        Arrays.fill(row, base, base + end, Float.NEGATIVE_INFINITY);
+        continue;
+      }
+      if (firstAllowed < 0) {
+        firstAllowed = base + Long.numberOfTrailingZeros(bits);
+      }
+      if (bits != -1L) {
+        for (int b = 0; b < end; b++) {
+          if ((bits & (1L << b)) == 0) {
+            row[base + b] = Float.NEGATIVE_INFINITY;
+          }
+        }
+      }
+    }
+    if (firstAllowed < 0) {
+      throw new IllegalStateException("the constraint allows no token");
+    }
+    boolean allBlocked = true; // every allowed logit -inf or NaN: take the first allowed token
+    for (int w = 0, words = (vocabSize + 63) >>> 6; w < words && allBlocked; w++) {
+      long bits = allowed[w];
+      while (bits != 0) {
+        int id = (w << 6) + Long.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        if (id < vocabSize && row[id] > Float.NEGATIVE_INFINITY) {
+          allBlocked = false;
+          break;
+        }
+      }
+    }
+    if (allBlocked) {
+      return new Sample(firstAllowed, 0f, List.of());
+    }
+    Sample s = config.greedy() ? greedy(row) : sampled(row);
+    int id = s.tokenId();
+    if ((allowed[id >>> 6] & (1L << id)) == 0) {
+      return new Sample(firstAllowed, s.logprob(), s.topLogprobs()); // rounding at the edge
+    }
+    return s;
+  }
+
+  /**
+   * Largest allowed logit of the row, ties to the lowest id; NaN never wins; the first allowed
+   * token when every allowed logit is -inf or NaN.
+   */
+  private int maskedArgmax(FloatBuffer logits, int offset, long[] allowed) {
+    int best = -1;
+    float bestValue = Float.NEGATIVE_INFINITY;
+    int first = -1;
+    for (int w = 0, words = (vocabSize + 63) >>> 6; w < words; w++) {
+      long bits = allowed[w];
+      while (bits != 0) {
+        int id = (w << 6) + Long.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+        if (id >= vocabSize) {
+          break;
+        }
+        if (first < 0) {
+          first = id;
+        }
+        float v = logits.get(offset + id);
+        if (v > bestValue) {
+          bestValue = v;
+          best = id;
+        }
+      }
+    }
+    if (first < 0) {
+      throw new IllegalStateException("the constraint allows no token");
+    }
+    return best < 0 ? first : best;
+  }
+
   /** Largest logit of the row, ties to the lowest id; NaN never wins. */
   private int argmax(FloatBuffer logits, int offset) {
     int best = 0;

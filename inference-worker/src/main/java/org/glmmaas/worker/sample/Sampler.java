@@ -21,6 +21,24 @@ public interface Sampler {
    */
   Sample sample(FloatBuffer logits, int offset);
 
+  /**
+   * As {@link #sample(FloatBuffer, int)}, drawing only among the allowed tokens (constrained
+   * decoding): bit {@code id & 63} of {@code allowed[id >>> 6]} set. Logprobs are those of the
+   * masked distribution. This default copies the row with the others at -inf.
+   *
+   * @param allowed the allowed-token bitset, at least one bit set within the vocabulary
+   */
+  default Sample sample(FloatBuffer logits, int offset, long[] allowed, int vocabSize) {
+    float[] row = new float[vocabSize];
+    logits.get(offset, row, 0, vocabSize);
+    for (int i = 0; i < vocabSize; i++) {
+      if ((allowed[i >>> 6] & (1L << i)) == 0) {
+        row[i] = Float.NEGATIVE_INFINITY;
+      }
+    }
+    return sample(FloatBuffer.wrap(row), 0);
+  }
+
   /** Records a token of the context (prompt or generated) for the penalties. */
   void accept(int tokenId, boolean generated);
 }

@@ -64,6 +64,17 @@ public final class EngineLoop implements AutoCloseable {
     LockSupport.unpark(thread);
   }
 
+  /** Queues the choices of one request together: all or none (overloaded). */
+  public void submitAll(java.util.List<Request> requests) {
+    int max = scheduler.config().maxWaiting();
+    if (numIncoming.addAndGet(requests.size()) + schedulerWaiting > max + requests.size() - 1) {
+      numIncoming.addAndGet(-requests.size());
+      throw new OverloadedException("the worker's queue is full (" + max + " waiting requests)");
+    }
+    incoming.addAll(requests);
+    LockSupport.unpark(thread);
+  }
+
   /** Runs {@code action} on the engine thread before the next step. */
   public CompletableFuture<Void> runOnEngineThread(Runnable action) {
     CompletableFuture<Void> done = new CompletableFuture<>();

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.IntPredicate;
+import org.glmmaas.worker.grammar.TokenConstraint;
 import org.glmmaas.worker.kvcache.BlockTable;
 import org.glmmaas.worker.sample.Sampler;
 import org.glmmaas.worker.sample.SamplingConfig;
@@ -43,6 +44,10 @@ public final class Request {
   Instant firstToken;
   Instant lastToken;
   private volatile FinishReason cancelReason;
+  private ChoiceGroup group;
+  private int choiceIndex;
+  private TokenConstraint constraint;
+  private long[] maskWords;
 
   /**
    * @param promptTokenIds the prompt (not empty)
@@ -151,6 +156,54 @@ public final class Request {
   /** The generated token ids so far. */
   public int[] outputTokenIds() {
     return Arrays.copyOfRange(tokens, numPromptTokens, numTokens);
+  }
+
+  /**
+   * Makes this request choice {@code index} of {@code group} (before it is submitted). Choice 0
+   * owns the prompt; the others fork from it (same prompt tokens).
+   */
+  public void joinGroup(ChoiceGroup group, int index) {
+    if (index < 0 || index >= group.numChoices()) {
+      throw new IllegalArgumentException("choice index " + index + " out of range");
+    }
+    this.group = group;
+    this.choiceIndex = index;
+    if (index == 0) {
+      group.setParent(this);
+    }
+  }
+
+  /** The group of choices this request belongs to, or null (n = 1). */
+  public ChoiceGroup group() {
+    return group;
+  }
+
+  public int choiceIndex() {
+    return choiceIndex;
+  }
+
+  /**
+   * Constrains every generated token (constrained decoding): the sampler draws only among the
+   * tokens {@code constraint} allows, which then advances; end of generation is allowed only where
+   * the constraint is complete. Set before the request is submitted.
+   */
+  public void constrain(TokenConstraint constraint) {
+    if (status != RequestStatus.WAITING || numOutputTokens() > 0) {
+      throw new IllegalStateException("constrain a request before it is submitted");
+    }
+    this.constraint = constraint;
+  }
+
+  /** The constraint on its tokens, or null. */
+  public TokenConstraint constraint() {
+    return constraint;
+  }
+
+  long[] maskWords(int vocabSize) {
+    if (maskWords == null) {
+      maskWords = new long[TokenConstraint.wordsFor(vocabSize)];
+    }
+    return maskWords;
   }
 
   /** Asks the scheduler to end this request at its next step (any thread; first call wins). */

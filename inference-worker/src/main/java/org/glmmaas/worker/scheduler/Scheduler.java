@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.PriorityQueue;
 import org.glmmaas.worker.engine.ForwardBatch;
+import org.glmmaas.worker.grammar.TokenConstraint;
 import org.glmmaas.worker.kvcache.BlockTable;
 import org.glmmaas.worker.kvcache.KvCacheManager;
 import org.glmmaas.worker.kvcache.PrefixHit;
@@ -38,6 +39,9 @@ public final class Scheduler {
 
   /** In admission order: the last is the newest. */
   private final List<Request> running = new ArrayList<>();
+
+  /** Choices waiting for their choice 0 to finish its prompt, then fork from it. */
+  private final List<Request> pendingForks = new ArrayList<>();
 
   private long nextArrivalSeq;
   private long numPreemptionsTotal;
@@ -107,7 +111,41 @@ public final class Scheduler {
       return;
     }
     request.status = RequestStatus.WAITING;
+    Request parent = request.group() == null ? null : request.group().parent();
+    if (parent != null
+        && parent != request
+        && parent.prefillEnd == null
+        && parent.status != RequestStatus.FINISHED) {
+      pendingForks.add(request);
+      return;
+    }
     waiting.add(request);
+  }
+
+  /**
+   * Choice 0's prompt is computed: its other choices share its full prompt blocks and join the
+   * queue (or, when {@code share} is false, join it to compute the prompt themselves).
+   */
+  private void releaseForks(Request parent, boolean share) {
+    if (pendingForks.isEmpty()) {
+      return;
+    }
+    for (Iterator<Request> it = pendingForks.iterator(); it.hasNext(); ) {
+      Request child = it.next();
+      if (child.group() != parent.group()) {
+        continue;
+      }
+      it.remove();
+      if (share) {
+        int numShared =
+            Math.min(
+                parent.numComputedTokens / kvCache.blockSize(),
+                (child.numPromptTokens() - 1) / kvCache.blockSize());
+        kvCache.fork(parent.blockTable(), child.blockTable(), numShared);
+        child.numComputedTokens = numShared * kvCache.blockSize();
+      }
+      waiting.add(child);
+    }
   }
 
   public int numRunning() {
@@ -119,7 +157,7 @@ public final class Scheduler {
   }
 
   public boolean hasWork() {
-    return !running.isEmpty() || !waiting.isEmpty();
+    return !running.isEmpty() || !waiting.isEmpty() || !pendingForks.isEmpty();
   }
 
   public long numPreemptionsTotal() {
@@ -190,7 +228,8 @@ public final class Scheduler {
           r.numComputedTokens == 0
               ? kvCache.findCachedPrefix(r.blockTable().salt(), r.tokenArray(), r.numTokens())
               : PrefixHit.NONE;
-      int computed = hit.numCachedTokens();
+      // a forked choice arrives with its shared prompt blocks already attached
+      int computed = r.numComputedTokens == 0 ? hit.numCachedTokens() : r.numComputedTokens;
       int numNew = Math.min(r.numTokens() - computed, budget);
       if (!kvCache.allocateSlots(r.blockTable(), computed, numNew, hit)) {
         break; // FCFS: no one overtakes the head of the queue for blocks
@@ -302,10 +341,11 @@ public final class Scheduler {
       }
       r.consumedEngineWork = true;
       r.numComputedTokens += s.numNewTokens();
+      kvCache.cacheFullBlocks(r.blockTable(), r.tokenArray(), r.numComputedTokens);
       if (r.prefillEnd == null && r.numComputedTokens >= r.numPromptTokens()) {
         r.prefillEnd = now;
+        releaseForks(r, true);
       }
-      kvCache.cacheFullBlocks(r.blockTable(), r.tokenArray(), r.numComputedTokens);
       if (s.logitIndex() < 0) {
         continue;
       }
@@ -315,7 +355,15 @@ public final class Scheduler {
   }
 
   private RequestOutput sampleAndCheck(Request r, FloatBuffer logits, int offset, Instant now) {
-    Sampler.Sample sample = r.sampler().sample(logits, offset);
+    TokenConstraint constraint = r.constraint();
+    Sampler.Sample sample;
+    if (constraint == null) {
+      sample = r.sampler().sample(logits, offset);
+    } else {
+      long[] mask = r.maskWords(vocabSize);
+      constraint.fillNextTokenBitmask(mask);
+      sample = r.sampler().sample(logits, offset, mask, vocabSize);
+    }
     int token = sample.tokenId();
     if (r.firstToken == null) {
       r.firstToken = now;
@@ -326,10 +374,14 @@ public final class Scheduler {
     r.lastToken = now;
     r.appendToken(token);
     r.sampler().accept(token, true);
+    if (constraint != null) {
+      constraint.accept(token);
+    }
     FinishReason reason = null;
     String matchedStop = null;
     String text = "";
-    if (!r.sampling().ignoreEos() && r.isEndOfGeneration(token)) {
+    if ((!r.sampling().ignoreEos() || constraint != null) && r.isEndOfGeneration(token)) {
+      // under a constraint end of generation comes only where the grammar is complete: it ends
       reason = FinishReason.STOP;
     } else {
       text = r.decoder().push(token);
@@ -373,6 +425,8 @@ public final class Scheduler {
   public List<RequestOutput> abortAll(FinishReason reason) {
     Instant now = clock.instant();
     List<RequestOutput> outputs = new ArrayList<>();
+    waiting.addAll(pendingForks);
+    pendingForks.clear();
     for (Request r : new ArrayList<>(running)) {
       outputs.add(finish(r, reason, null, null, new int[0], List.of(), "", now));
     }
@@ -391,6 +445,11 @@ public final class Scheduler {
     }
     for (Iterator<Request> it = waiting.iterator(); it.hasNext(); ) {
       Request r = it.next();
+      if (endReason(r, now) != null) {
+        ended.add(r);
+      }
+    }
+    for (Request r : pendingForks) {
       if (endReason(r, now) != null) {
         ended.add(r);
       }
@@ -422,10 +481,13 @@ public final class Scheduler {
       Instant now) {
     if (r.status == RequestStatus.RUNNING) {
       running.remove(r);
-    } else {
-      waiting.remove(r);
+    } else if (!waiting.remove(r)) {
+      pendingForks.remove(r);
     }
     kvCache.free(r.blockTable());
+    if (r.group() != null && r.group().parent() == r) {
+      releaseForks(r, false); // ended before its prompt was computed: the others compute it
+    }
     r.status = RequestStatus.FINISHED;
     FinishInfo info =
         new FinishInfo(
@@ -439,7 +501,14 @@ public final class Scheduler {
             r.timings(now));
     RequestOutput o = new RequestOutput(r.requestId(), ids, samples, text, info);
     // usage first: by the time a client sees its Finished, the event has been handed over
-    finishListener.onFinished(r, info, now);
+    if (r.group() == null) {
+      finishListener.onFinished(r, info, now);
+    } else {
+      FinishInfo total = r.group().onFinished(r, info);
+      if (total != null) {
+        finishListener.onFinished(r.group().parent(), total, now);
+      }
+    }
     observer.onFinished(info);
     deliver(r, o);
     return o;

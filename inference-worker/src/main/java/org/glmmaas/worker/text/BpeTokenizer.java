@@ -263,6 +263,16 @@ public final class BpeTokenizer implements Tokenizer {
     return out.toArray();
   }
 
+  @Override
+  public int[] encode(String text, java.util.BitSet literal) {
+    String s = withoutUnpairedSurrogates(text); // char for char: offsets stay
+    IntList out = new IntList(Math.max(16, s.length() / 2));
+    Scratch scratch = new Scratch();
+    specialsParsed.partition(
+        s, literal, (start, end) -> encodeFragment(s, start, end, scratch, out), out::add);
+    return out.toArray();
+  }
+
   private void encodeFragment(String s, int start, int end, Scratch scratch, IntList out) {
     int[] cps = scratch.codePoints(s, start, end);
     int n = scratch.numCodePoints;
@@ -431,6 +441,12 @@ public final class BpeTokenizer implements Tokenizer {
   public int tokenType(int id) {
     bytesOf(id);
     return types[id];
+  }
+
+  @Override
+  public boolean isControl(int id) {
+    int t = tokenType(id);
+    return t == TYPE_CONTROL || t == TYPE_UNKNOWN || t == TYPE_UNUSED || isEndOfGeneration(id);
   }
 
   @Override

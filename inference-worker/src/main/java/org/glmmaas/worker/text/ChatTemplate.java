@@ -6,7 +6,21 @@ import java.util.List;
 public interface ChatTemplate {
 
   /**
+   * Renders a chat, remembering which chars are user data.
+   *
    * @throws TemplateException when the template fails to render (a clear message, never a crash)
    */
-  String render(List<ChatTurn> messages, boolean addGenerationPrompt);
+  RenderedChat render(ChatInput input, boolean addGenerationPrompt);
+
+  /** The template's source text ("" when it has none). */
+  default String source() {
+    return "";
+  }
+
+  /**
+   * @throws TemplateException when the template fails to render (a clear message, never a crash)
+   */
+  default String render(List<ChatTurn> messages, boolean addGenerationPrompt) {
+    return render(ChatInput.of(messages), addGenerationPrompt).text();
+  }
 }

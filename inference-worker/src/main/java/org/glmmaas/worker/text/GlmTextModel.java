@@ -2,6 +2,9 @@ package org.glmmaas.worker.text;
 
 import java.util.List;
 import org.glmmaas.worker.gguf.GgufMetadata;
+import org.glmmaas.worker.grammar.ConstraintFactory;
+import org.glmmaas.worker.grammar.GrammarEngine;
+import org.glmmaas.worker.grammar.Vocabulary;
 import org.glmmaas.worker.sample.LogitsSampler;
 import org.glmmaas.worker.sample.Sampler;
 import org.glmmaas.worker.sample.SamplingConfig;
@@ -11,6 +14,7 @@ public final class GlmTextModel implements TextModel {
 
   private final BpeTokenizer tokenizer;
   private final JinjaChatTemplate chatTemplate;
+  private volatile GrammarEngine constraints;
 
   public GlmTextModel(BpeTokenizer tokenizer, JinjaChatTemplate chatTemplate) {
     this.tokenizer = tokenizer;
@@ -61,6 +65,33 @@ public final class GlmTextModel implements TextModel {
   @Override
   public Sampler newSampler(SamplingConfig config) {
     return new LogitsSampler(config, tokenizer.vocabSize());
+  }
+
+  @Override
+  public ConstraintFactory constraints() {
+    GrammarEngine c = constraints;
+    if (c == null) {
+      synchronized (this) {
+        c = constraints;
+        if (c == null) {
+          c = new GrammarEngine(vocabulary(tokenizer));
+          constraints = c;
+        }
+      }
+    }
+    return c;
+  }
+
+  /** The grammar engine's view of a tokenizer: token bytes, control tokens, end of generation. */
+  public static Vocabulary vocabulary(Tokenizer tokenizer) {
+    int n = tokenizer.vocabSize();
+    byte[][] bytes = new byte[n][];
+    boolean[] excluded = new boolean[n];
+    for (int id = 0; id < n; id++) {
+      bytes[id] = tokenizer.tokenBytes(id);
+      excluded[id] = tokenizer.isControl(id);
+    }
+    return new Vocabulary(bytes, excluded, tokenizer.endOfGenerationIds());
   }
 
   @Override

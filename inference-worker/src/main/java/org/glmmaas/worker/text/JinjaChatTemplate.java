@@ -8,6 +8,7 @@ import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,13 +88,95 @@ public final class JinjaChatTemplate implements ChatTemplate {
   }
 
   /** The template's source. */
+  @Override
   public String source() {
     return source;
   }
 
+  /** Marks the start of user data in a render (a Unicode noncharacter; removed from data). */
+  static final char DATA_BEGIN = '\uFDD0';
+
+  /** Marks the end of user data in a render. */
+  static final char DATA_END = '\uFDD1';
+
   @Override
-  public String render(List<ChatTurn> messages, boolean addGenerationPrompt) {
-    Objects.requireNonNull(messages, "messages");
+  public RenderedChat render(ChatInput input, boolean addGenerationPrompt) {
+    Objects.requireNonNull(input, "input");
+    String plain = renderWith(input, addGenerationPrompt, false);
+    String marked = renderWith(input, addGenerationPrompt, true);
+    return align(plain, marked);
+  }
+
+  /**
+   * The plain render, with the user-data chars found from the marked render. They differ only by
+   * the markers and by whitespace the template trimmed inside data ({@code |trim}, {@code strip()}
+   * see the markers, not the data's own whitespace); anything else keeps the marked render (markers
+   * removed), whose data ranges are exact.
+   */
+  static RenderedChat align(String plain, String marked) {
+    BitSet literal = new BitSet(plain.length());
+    int i = 0;
+    int j = 0;
+    int depth = 0;
+    boolean ok = true;
+    while (j < marked.length()) {
+      char m = marked.charAt(j);
+      if (m == DATA_BEGIN) {
+        depth++;
+        j++;
+      } else if (m == DATA_END) {
+        depth = Math.max(0, depth - 1);
+        j++;
+      } else if (i < plain.length() && plain.charAt(i) == m) {
+        if (depth > 0) {
+          literal.set(i);
+        }
+        i++;
+        j++;
+      } else if (Character.isWhitespace(m)) {
+        j++; // trimmed in the plain render
+      } else if (i < plain.length() && Character.isWhitespace(plain.charAt(i))) {
+        if (depth > 0) {
+          literal.set(i);
+        }
+        i++;
+      } else {
+        ok = false;
+        break;
+      }
+    }
+    while (ok && i < plain.length()) {
+      if (!Character.isWhitespace(plain.charAt(i))) {
+        ok = false;
+      } else if (depth > 0) {
+        literal.set(i);
+      }
+      i++;
+    }
+    if (ok) {
+      return new RenderedChat(plain, literal);
+    }
+    StringBuilder text = new StringBuilder(marked.length());
+    BitSet exact = new BitSet(marked.length());
+    depth = 0;
+    for (int k = 0; k < marked.length(); k++) {
+      char m = marked.charAt(k);
+      if (m == DATA_BEGIN) {
+        depth++;
+      } else if (m == DATA_END) {
+        depth = Math.max(0, depth - 1);
+      } else {
+        if (depth > 0) {
+          exact.set(text.length());
+        }
+        text.append(m);
+      }
+    }
+    return new RenderedChat(text.toString(), exact);
+  }
+
+  private String renderWith(ChatInput input, boolean addGenerationPrompt, boolean mark) {
+    List<ChatTurn> messages = input.messages();
     List<Map<String, Object>> list = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i++) {
       ChatTurn turn = messages.get(i);
@@ -102,12 +185,53 @@ public final class JinjaChatTemplate implements ChatTemplate {
       }
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("role", roleFor(turn.role()));
-      m.put("content", turn.content() == null ? "" : turn.content());
+      m.put("content", data(turn.content(), mark));
+      if (!turn.name().isEmpty()) {
+        m.put("name", data(turn.name(), mark));
+      }
+      if (!turn.toolCallId().isEmpty()) {
+        m.put("tool_call_id", turn.toolCallId());
+      }
+      if (!turn.reasoningContent().isEmpty()) {
+        m.put("reasoning_content", data(turn.reasoningContent(), mark));
+      }
+      if (!turn.toolCalls().isEmpty()) {
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (ChatTurn.ToolCallSpec c : turn.toolCalls()) {
+          Map<String, Object> function = new LinkedHashMap<>();
+          function.put("name", c.name());
+          function.put("arguments", arguments(c.arguments(), mark));
+          Map<String, Object> call = new LinkedHashMap<>();
+          call.put("id", c.id());
+          call.put("type", "function");
+          call.put("function", function);
+          calls.add(call);
+        }
+        m.put("tool_calls", calls);
+      }
       list.add(m);
     }
     Map<String, Object> context = new HashMap<>(globals);
     context.put("messages", list);
     context.put("add_generation_prompt", addGenerationPrompt);
+    if (!input.tools().isEmpty()) {
+      List<Map<String, Object>> tools = new ArrayList<>();
+      for (ToolSpec t : input.tools()) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", t.name());
+        function.put("description", data(t.description(), mark));
+        function.put(
+            "parameters", markLeaves(parseJson(t.parametersJson(), "tools." + t.name()), mark));
+        Map<String, Object> tool = new LinkedHashMap<>();
+        tool.put("type", "function");
+        tool.put("function", function);
+        tools.add(tool);
+      }
+      context.put("tools", tools);
+    }
+    if (input.enableThinking() != null) {
+      context.put("enable_thinking", input.enableThinking());
+    }
     RenderResult result;
     try {
       result = jinjava.renderForResult(renderSource, context);
@@ -121,6 +245,58 @@ public final class JinjaChatTemplate implements ChatTemplate {
       }
     }
     return result.getOutput();
+  }
+
+  private static final tools.jackson.databind.json.JsonMapper JSON =
+      tools.jackson.databind.json.JsonMapper.builder().build();
+
+  private static Object parseJson(String json, String what) {
+    try {
+      return JSON.readValue(json, Object.class);
+    } catch (tools.jackson.core.JacksonException e) {
+      throw new TemplateException(what + " is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Arguments as the template expects them: an object when they parse as one, else the text. */
+  private static Object arguments(String text, boolean mark) {
+    try {
+      Object parsed = JSON.readValue(text, Object.class);
+      if (parsed instanceof Map<?, ?>) {
+        return markLeaves(parsed, mark);
+      }
+    } catch (tools.jackson.core.JacksonException e) {
+      // not JSON: the text as it is
+    }
+    return data(text, mark);
+  }
+
+  private static Object markLeaves(Object value, boolean mark) {
+    if (value instanceof String s) {
+      return data(s, mark);
+    }
+    if (value instanceof Map<?, ?> map) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      map.forEach((k, v) -> out.put(String.valueOf(k), markLeaves(v, mark)));
+      return out;
+    }
+    if (value instanceof List<?> l) {
+      List<Object> out = new ArrayList<>(l.size());
+      for (Object v : l) {
+        out.add(markLeaves(v, mark));
+      }
+      return out;
+    }
+    return value;
+  }
+
+  /** User data, without marker chars, wrapped in markers when marking. */
+  private static String data(String text, boolean mark) {
+    String clean =
+        text.indexOf(DATA_BEGIN) < 0 && text.indexOf(DATA_END) < 0
+            ? text
+            : text.replace(DATA_BEGIN, '\uFFFD').replace(DATA_END, '\uFFFD');
+    return mark && !clean.isEmpty() ? DATA_BEGIN + clean + DATA_END : clean;
   }
 
   private String roleFor(String role) {

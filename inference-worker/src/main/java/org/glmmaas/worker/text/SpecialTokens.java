@@ -25,14 +25,19 @@ final class SpecialTokens {
 
   private final String[] texts; // in priority order: longest first, then lowest id
   private final int[] ids;
+
+  /** Per candidate: a control/unknown token (never matched inside literal text). */
+  private final boolean[] controlOnly;
+
   private final boolean[] firstChar = new boolean[1 << 16];
 
   /** For each first char: the candidate indexes, in priority order. */
   private final int[][] byFirstChar = new int[1 << 16][];
 
-  private SpecialTokens(String[] texts, int[] ids) {
+  private SpecialTokens(String[] texts, int[] ids, boolean[] controlOnly) {
     this.texts = texts;
     this.ids = ids;
+    this.controlOnly = controlOnly;
     List<List<Integer>> buckets = new ArrayList<>();
     int[] bucketOf = new int[1 << 16];
     Arrays.fill(bucketOf, -1);
@@ -73,15 +78,26 @@ final class SpecialTokens {
             .thenComparingInt(id -> id));
     String[] texts = new String[candidates.size()];
     int[] ids = new int[candidates.size()];
+    boolean[] controlOnly = new boolean[candidates.size()];
     for (int i = 0; i < texts.length; i++) {
       ids[i] = candidates.get(i);
       texts[i] = tokens.get(ids[i]);
+      controlOnly[i] = types[ids[i]] != BpeTokenizer.TYPE_USER_DEFINED;
     }
-    return new SpecialTokens(texts, ids);
+    return new SpecialTokens(texts, ids, controlOnly);
   }
 
   /** Calls the sinks in text order: raw text ranges (never empty) and special token ids. */
   void partition(String s, TextSink textSink, TokenSink tokenSink) {
+    partition(s, null, textSink, tokenSink);
+  }
+
+  /**
+   * As {@link #partition(String, TextSink, TokenSink)}, but a control (or unknown) token never
+   * matches where any of its chars is set in {@code literal}: those chars are user data, which only
+   * user-defined tokens may match (as with special-token parsing off).
+   */
+  void partition(String s, java.util.BitSet literal, TextSink textSink, TokenSink tokenSink) {
     int n = s.length();
     if (texts.length == 0 || n == 0) {
       if (n > 0) {
@@ -127,8 +143,11 @@ final class SpecialTokens {
       int len = texts[k].length();
       for (int j = 0; j < occCount[k]; j++) {
         int p = occ[k][j];
-        boolean free = true;
-        for (int q = p; q < p + len; q++) {
+        boolean free =
+            literal == null || !controlOnly[k] || literal.nextSetBit(p) < 0
+                ? true
+                : literal.nextSetBit(p) >= p + len;
+        for (int q = p; free && q < p + len; q++) {
           if (taken[q]) {
             free = false;
             break;

@@ -1,6 +1,7 @@
 package org.glmmaas.worker.text;
 
 import org.glmmaas.worker.gguf.GgufMetadata;
+import org.glmmaas.worker.grammar.ConstraintFactory;
 import org.glmmaas.worker.sample.Sampler;
 import org.glmmaas.worker.sample.SamplingConfig;
 
@@ -16,6 +17,12 @@ public interface TextModel {
 
   /** A new sampler for one request (config already validated). */
   Sampler newSampler(SamplingConfig config);
+
+  /**
+   * The constrained-decoding factory over this model's vocabulary (built on first use, then shared:
+   * its grammars and token masks are cached).
+   */
+  ConstraintFactory constraints();
 
   /** A new stream decoder for one request, with its stop strings. */
   StreamDecoder newStreamDecoder(java.util.List<String> stopStrings);

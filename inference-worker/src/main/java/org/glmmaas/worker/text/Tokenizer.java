@@ -12,6 +12,13 @@ public interface Tokenizer {
    */
   int[] encode(String text, boolean parseSpecial);
 
+  /**
+   * Encodes a rendered prompt with special-token parsing on, except inside user data: control
+   * tokens never match where a char of their text is set in {@code literal} (message contents, tool
+   * results), so only the template's own markup yields control tokens.
+   */
+  int[] encode(String text, java.util.BitSet literal);
+
   /** Text of the ids, special tokens rendered; invalid UTF-8 becomes U+FFFD. */
   String decode(int[] ids);
 
@@ -27,4 +34,12 @@ public interface Tokenizer {
   int[] endOfGenerationIds();
 
   boolean isEndOfGeneration(int id);
+
+  /**
+   * Whether the token is a control token (or unknown/unused): markup only a template produces,
+   * never generated under a grammar constraint.
+   */
+  default boolean isControl(int id) {
+    return isEndOfGeneration(id);
+  }
 }

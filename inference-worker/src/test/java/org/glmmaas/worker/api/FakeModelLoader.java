@@ -14,14 +14,25 @@ public class FakeModelLoader implements ModelLoader {
 
   public static final int VOCAB = 64;
   public volatile FakeEngine engine;
+  private final java.util.function.Supplier<TextModel> textModel;
+
+  public FakeModelLoader() {
+    this(() -> new FakeTextModel(VOCAB));
+  }
+
+  /** A fake engine behind the given text model (e.g. a real tokenizer and chat template). */
+  public FakeModelLoader(java.util.function.Supplier<TextModel> textModel) {
+    this.textModel = textModel;
+  }
 
   @Override
   public LoadedModel load(WorkerProperties properties) {
-    FakeTextModel text = new FakeTextModel(VOCAB);
+    TextModel text = textModel.get();
+    int vocab = text.tokenizer().vocabSize();
     return new LoadedModel() {
       @Override
       public ModelDescription description() {
-        return new ModelDescription("glm4", 4096, VOCAB, 1234L, "F32");
+        return new ModelDescription("glm4", 4096, vocab, 1234L, "F32");
       }
 
       @Override
@@ -36,7 +47,7 @@ public class FakeModelLoader implements ModelLoader {
 
       @Override
       public Engine createEngine(int numKvBlocks, int blockSize, String dtype) {
-        engine = new FakeEngine(VOCAB, blockSize, numKvBlocks);
+        engine = new FakeEngine(vocab, blockSize, numKvBlocks);
         return engine;
       }
 

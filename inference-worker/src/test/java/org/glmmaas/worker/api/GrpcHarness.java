@@ -19,7 +19,7 @@ import org.springframework.util.unit.DataSize;
 /** A worker on a FakeEngine behind an in-process gRPC server. */
 class GrpcHarness implements AutoCloseable {
 
-  final FakeModelLoader loader = new FakeModelLoader();
+  final FakeModelLoader loader;
   final List<UsageEvent> usage = new CopyOnWriteArrayList<>();
   final WorkerRuntime runtime;
   final WorkerGrpcServer server;
@@ -32,6 +32,11 @@ class GrpcHarness implements AutoCloseable {
   }
 
   GrpcHarness(String model, int numBlocks, int maxWaiting, boolean start) {
+    this(model, numBlocks, maxWaiting, start, new FakeModelLoader());
+  }
+
+  GrpcHarness(String model, int numBlocks, int maxWaiting, boolean start, FakeModelLoader loader) {
+    this.loader = loader;
     WorkerProperties props =
         new WorkerProperties(
             "worker-1",

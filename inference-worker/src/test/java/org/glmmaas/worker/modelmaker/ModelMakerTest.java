@@ -69,6 +69,33 @@ class ModelMakerTest {
   }
 
   @Test
+  void theToolsFlavourCarriesFimTokensAndATemplateThatRendersTools() throws Exception {
+    Path f = dir.resolve("t.gguf");
+    ModelMaker.make(
+        new ModelMaker.Spec(ModelArch.GLM4, ModelPreset.TINY, WeightType.F32, 1, true), f);
+    var text = org.glmmaas.worker.text.TextModel.fromMetadata(GgufReader.read(f).metadata());
+
+    for (String fim : BpeVocabulary.FIM_SPECIALS) {
+      assertThat(text.tokenizer().encode(fim, true)).as(fim).hasSize(1);
+      assertThat(text.tokenizer().encode(fim, false).length).isGreaterThan(1);
+    }
+    String rendered =
+        text.chatTemplate()
+            .render(
+                new org.glmmaas.worker.text.ChatInput(
+                    List.of(new org.glmmaas.worker.text.ChatTurn("user", "hi")),
+                    List.of(new org.glmmaas.worker.text.ToolSpec("f", "does f", "")),
+                    null),
+                true)
+            .text();
+    assertThat(rendered)
+        .isEqualTo(
+            "[gMASK]<sop><|system|>\n# Tools\n## f\n\n"
+                + "{\"name\":\"f\",\"description\":\"does f\",\"parameters\":{\"type\":\"object\"}}\n"
+                + "Call it with its arguments as a JSON object.\n<|user|>\nhi<|assistant|>");
+  }
+
+  @Test
   void chatglmHasFusedQkvWithBiasAndNoPostNorms() throws Exception {
     Path f = dir.resolve("c.gguf");
     ModelMaker.make(new ModelMaker.Spec(ModelArch.CHATGLM, ModelPreset.TINY, WeightType.F32, 1), f);

@@ -35,6 +35,18 @@ public class FakeTextModel implements TextModel {
         1f, 1f, 0, 0f, 1f, 0f, 0f, true, seed, maxTokens, List.of(), false, false, 0);
   }
 
+  private org.glmmaas.worker.grammar.ConstraintFactory constraints;
+
+  @Override
+  public synchronized org.glmmaas.worker.grammar.ConstraintFactory constraints() {
+    if (constraints == null) {
+      constraints =
+          new org.glmmaas.worker.grammar.GrammarEngine(
+              org.glmmaas.worker.text.GlmTextModel.vocabulary(tokenizer()));
+    }
+    return constraints;
+  }
+
   @Override
   public Tokenizer tokenizer() {
     return new Tokenizer() {
@@ -43,6 +55,11 @@ public class FakeTextModel implements TextModel {
         return text.chars()
             .map(c -> 1 + Math.floorMod(c - 'a', Math.min(26, vocabSize - 1)))
             .toArray();
+      }
+
+      @Override
+      public int[] encode(String text, java.util.BitSet literal) {
+        return encode(text, true);
       }
 
       @Override
@@ -82,12 +99,12 @@ public class FakeTextModel implements TextModel {
 
   @Override
   public ChatTemplate chatTemplate() {
-    return (List<ChatTurn> messages, boolean addGenerationPrompt) -> {
+    return (org.glmmaas.worker.text.ChatInput input, boolean addGenerationPrompt) -> {
       StringBuilder sb = new StringBuilder();
-      for (ChatTurn t : messages) {
+      for (ChatTurn t : input.messages()) {
         sb.append(t.content());
       }
-      return sb.toString();
+      return new org.glmmaas.worker.text.RenderedChat(sb.toString(), new java.util.BitSet());
     };
   }
 
