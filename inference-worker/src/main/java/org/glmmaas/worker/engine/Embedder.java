@@ -22,4 +22,19 @@ public interface Embedder extends AutoCloseable {
 
   @Override
   void close();
+
+  /** {@code v / ||v||_2}, the norm accumulated in double (llama.cpp's --embd-normalize 2). */
+  static float[] normalize(float[] v) {
+    double sum = 0;
+    for (float f : v) {
+      sum += (double) f * f;
+    }
+    double norm = Math.sqrt(sum);
+    float[] out = new float[v.length];
+    float scale = norm > 0 ? (float) (1.0 / norm) : 0f;
+    for (int i = 0; i < v.length; i++) {
+      out[i] = v[i] * scale;
+    }
+    return out;
+  }
 }

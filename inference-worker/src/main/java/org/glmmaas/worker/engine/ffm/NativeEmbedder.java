@@ -89,6 +89,24 @@ public final class NativeEmbedder implements Embedder {
     }
   }
 
+  /**
+   * An embedder over an open model it does not own (the worker's model).
+   *
+   * @throws EngineException when the model is a generative one or the context cannot be made
+   */
+  public static NativeEmbedder over(NativeGlmModel model, int threads, int maxBatchTokens) {
+    return new NativeEmbedder(model, false, threads, maxBatchTokens);
+  }
+
+  /** The longest input (tokens) of an embedding model; 0 for a generative model. */
+  public static int maxInputTokens(NativeGlmModel model) {
+    try {
+      return (int) model.n.modelMaxInput.invokeExact(model.handle());
+    } catch (Throwable t) {
+      throw new EngineException("glm_model_max_input failed: " + t, t);
+    }
+  }
+
   private MemorySegment createContext(int threads, int batchTokens) throws Throwable {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment p = (MemorySegment) n.contextDefaultParams.invokeExact((SegmentAllocator) a);
@@ -189,17 +207,7 @@ public final class NativeEmbedder implements Embedder {
 
   /** {@code v / ||v||_2}, the norm accumulated in double (llama.cpp's --embd-normalize 2). */
   public static float[] normalize(float[] v) {
-    double sum = 0;
-    for (float f : v) {
-      sum += (double) f * f;
-    }
-    double norm = Math.sqrt(sum);
-    float[] out = new float[v.length];
-    float scale = norm > 0 ? (float) (1.0 / norm) : 0f;
-    for (int i = 0; i < v.length; i++) {
-      out[i] = v[i] * scale;
-    }
-    return out;
+    return Embedder.normalize(v);
   }
 
   private void closeQuietly() {
