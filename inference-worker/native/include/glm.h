@@ -90,7 +90,7 @@ GLM_API int32_t glm_model_load(const char *path, const glm_model_params *params,
 GLM_API void glm_model_free(glm_model *model);
 
 typedef struct glm_model_hparams {
-    char architecture[32]; /* "chatglm" or "glm4", NUL-terminated */
+    char architecture[32]; /* "chatglm", "glm4" or "bert", NUL-terminated */
     int32_t n_vocab;       /* tokens                               */
     int32_t n_ctx_train;   /* tokens                               */
     int32_t n_embd;
@@ -101,7 +101,7 @@ typedef struct glm_model_hparams {
     int32_t n_rot; /* rotated dims per head                */
     int32_t n_ff;  /* width of one half of the fused FFN   */
     float rope_freq_base;
-    float rms_norm_eps;
+    float rms_norm_eps;     /* bert: the LayerNorm epsilon           */
     int32_t file_type;      /* general.file_type, -1 when absent    */
     int64_t n_params;       /* parameters, count                    */
     int64_t n_weight_bytes; /* bytes of all tensor data             */
@@ -189,6 +189,25 @@ typedef struct glm_batch {
 } glm_batch;
 
 GLM_API int32_t glm_forward(glm_context *ctx, const glm_batch *batch, float *logits);
+
+/* ---- embeddings (encoder models) --------------------------------------------------------- */
+
+/* Pooling of an encoder model (bert.pooling_type: 1 mean, 2 cls, 3 last), or 0 for a decoder
+ * (generative) model, whose contexts run glm_forward; an encoder's run glm_embed. */
+GLM_API int32_t glm_model_pooling(const glm_model *model);
+/* Longest input an encoder model takes (rows of its position table), 0 for a decoder. */
+GLM_API int32_t glm_model_max_input(const glm_model *model);
+
+/* Embeds n_seqs whole inputs in one step: input s is token_ids[seq_offsets[s] .. seq_offsets[s+1])
+ * (CSR, n_seqs + 1 offsets, seq_offsets[0] = 0), at positions 0..len-1, attending to all of its own
+ * tokens and to no other input. Writes each input's pooled (not normalised) vector, n_embd floats,
+ * at out + s * n_embd. No state is kept after the call. Batch invariant: an input's vector is
+ * bit-identical alone or among others. Fails with GLM_ERR_INVALID_ARGUMENT for an empty input, an
+ * input longer than glm_model_max_input (the message names the input), an id out of range, or more
+ * tokens/inputs than the context's max_batch_tokens/max_batch_seqs; GLM_ERR_UNSUPPORTED for a
+ * decoder model. */
+GLM_API int32_t glm_embed(glm_context *ctx, int32_t n_seqs, const int32_t *seq_offsets, const int32_t *token_ids,
+                          float *out);
 
 /* ---- self-description, for bindings that mirror this header by hand ------------------------ */
 

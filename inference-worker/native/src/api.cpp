@@ -290,6 +290,10 @@ int32_t glm_context_create(glm_model *model, const glm_context_params *params, g
             return set_error(GLM_ERR_INVALID_ARGUMENT, "device '%.32s' is not of the form cuda:N", p.device);
         }
 #ifdef GLM_HAVE_CUDA
+        if (model->m.is_bert) {
+            return set_error(GLM_ERR_UNSUPPORTED, "embedding models (bert) run on the CPU only, not on '%.32s'",
+                             p.device);
+        }
         std::string why;
         if (!glm_cuda::device_available((int32_t)n, &why)) {
             return set_error(GLM_ERR_UNSUPPORTED, "device '%.32s' is not available: %s", p.device, why.c_str());
@@ -358,10 +362,51 @@ int32_t glm_context_get_params(const glm_context *ctx, glm_context_params *out) 
     return GLM_OK;
 }
 
+int32_t glm_model_pooling(const glm_model *model) { return model && model->m.is_bert ? model->m.bert.pooling : 0; }
+
+int32_t glm_model_max_input(const glm_model *model) {
+    return model && model->m.is_bert ? (int32_t)model->m.bert.n_pos : 0;
+}
+
+int32_t glm_embed(glm_context *ctx, int32_t n_seqs, const int32_t *seq_offsets, const int32_t *token_ids, float *out) {
+    CHECK_ARG(ctx != nullptr, "ctx is null");
+    const Context &c = ctx->c;
+    if (!c.model->is_bert) {
+        return set_error(GLM_ERR_UNSUPPORTED, "architecture '%s' is a generative model: it has no embeddings",
+                         c.model->hp.architecture);
+    }
+    CHECK_ARG(n_seqs >= 1, "n_seqs %d must be >= 1", n_seqs);
+    CHECK_ARG(n_seqs <= c.params.max_batch_seqs, "n_seqs %d exceeds max_batch_seqs %d", n_seqs,
+              c.params.max_batch_seqs);
+    CHECK_ARG(seq_offsets && token_ids && out, "seq_offsets, token_ids or out is null");
+    CHECK_ARG(seq_offsets[0] == 0, "seq_offsets[0] must be 0");
+    const int64_t max_len = c.model->bert.n_pos;
+    for (int32_t s = 0; s < n_seqs; s++) {
+        const int64_t len = (int64_t)seq_offsets[s + 1] - seq_offsets[s];
+        CHECK_ARG(len >= 1, "input %d is empty (%lld tokens)", s, (long long)len);
+        CHECK_ARG(len <= max_len, "input %d has %lld tokens; the model takes at most %lld", s, (long long)len,
+                  (long long)max_len);
+    }
+    const int32_t n = seq_offsets[n_seqs];
+    CHECK_ARG(n <= c.params.max_batch_tokens, "%d tokens exceed max_batch_tokens %d", n, c.params.max_batch_tokens);
+    for (int32_t r = 0; r < n; r++) {
+        CHECK_ARG(token_ids[r] >= 0 && token_ids[r] < c.model->hp.n_vocab, "token_ids[%d] = %d is outside 0..%d", r,
+                  token_ids[r], c.model->hp.n_vocab - 1);
+    }
+    GLM_GUARD_BEGIN
+    ctx->c.embed(n_seqs, seq_offsets, token_ids, out);
+    clear_error();
+    return GLM_OK;
+    GLM_GUARD_END
+}
+
 int32_t glm_forward(glm_context *ctx, const glm_batch *b, float *logits) {
     CHECK_ARG(ctx != nullptr, "ctx is null");
     CHECK_ARG(b != nullptr, "batch is null");
     const Context &c = ctx->c;
+    if (c.model->is_bert) {
+        return set_error(GLM_ERR_UNSUPPORTED, "this is an embedding model (bert): use glm_embed, not glm_forward");
+    }
     const glm_model_hparams &hp = c.model->hp;
     const int64_t bs = c.params.kv_block_size;
     CHECK_ARG(b->n_tokens >= 1, "n_tokens %d must be >= 1", b->n_tokens);

@@ -36,16 +36,38 @@ struct Layer {
     const float *post_ffn_norm = nullptr; // glm4
 };
 
+// An encoder (GGUF architecture "bert"): absolute positions, post-LayerNorm blocks, GELU FFN.
+struct BertLayer {
+    Weight wq, wk, wv, wo, ffn_up, ffn_down;
+    const float *bq = nullptr, *bk = nullptr, *bv = nullptr, *bo = nullptr, *b_up = nullptr, *b_down = nullptr;
+    const float *attn_norm_w = nullptr, *attn_norm_b = nullptr; // attn_output_norm
+    const float *out_norm_w = nullptr, *out_norm_b = nullptr;   // layer_output_norm
+};
+
+// bert.pooling_type values (llama.cpp's enum llama_pooling_type).
+enum BertPooling : int32_t { POOL_NONE = 0, POOL_MEAN = 1, POOL_CLS = 2, POOL_LAST = 3 };
+
+struct Bert {
+    Weight type_embd, pos_embd; // token_types [n_embd, n_types], position_embd [n_embd, n_pos]
+    const float *embd_norm_w = nullptr, *embd_norm_b = nullptr;
+    std::vector<BertLayer> layers;
+    int32_t pooling = POOL_MEAN;
+    int64_t n_pos = 0; // rows of position_embd: the longest input
+};
+
 struct Model {
     GgufFile file;
     glm_model_hparams hp{};
     bool is_glm4 = false;
+    bool is_bert = false;
+    Bert bert;
     int32_t n_layer_run = 0; // layers the forward pass runs (NextN layers excluded)
     Weight tok_embd, output;
     const float *output_norm = nullptr;
     std::vector<Layer> layers;
 
     void load(const char *path, const glm_model_params &p);
+    void load_bert(); // the rest of load() for architecture "bert" (model.cpp)
     // Repacks every matrix the kernel path has a panel kernel for, once per model (the first CPU
     // context does it; a CUDA-only model never pays). Thread-safe.
     void ensure_packed(const KernelSet &k);
@@ -111,6 +133,21 @@ struct Context {
 
     void create(Model *m, const glm_context_params &p);
     void forward(const glm_batch &b, float *logits);
+    // Encoder models: n_seqs whole inputs packed back to back (token_ids[offsets[s]..offsets[s+1])),
+    // bidirectional attention within each, one pooled n_embd vector per input into out (bert.cpp).
+    void embed(int32_t n_seqs, const int32_t *offsets, const int32_t *token_ids, float *out);
 };
+
+// One matrix product of a parallel dispatch (forward.cpp's run_jobs).
+struct Job {
+    const Weight *w;
+    const float *src; // input rows, stride src_stride floats
+    int64_t src_stride;
+    float *dst; // output rows, stride dst_stride floats
+    int64_t dst_stride;
+    const float *bias; // optional
+};
+// Runs several (at most 4) matrix products over the same n rows as one parallel dispatch.
+void run_jobs(Context &c, const Job *jobs, int nj, int64_t n);
 
 } // namespace glm

@@ -17,7 +17,8 @@ void Context::create(Model *m, const glm_context_params &p) {
     const size_t kvdim = (size_t)hp.n_head_kv * hp.head_dim;
     kv_half = (size_t)n_slots * kvdim * kv_elem;
     kv_layer_stride = 2 * kv_half;
-    const size_t total = kv_layer_stride * (size_t)m->n_layer_run;
+    // An encoder keeps no KV: glm_embed computes K and V in its scratch and drops them.
+    const size_t total = m->is_bert ? 0 : kv_layer_stride * (size_t)m->n_layer_run;
     try {
         kv.assign(total, 0);
     } catch (...) {
@@ -34,19 +35,10 @@ void dequant_row(const Weight &w, int64_t row, float *out) {
     dequant_row_bytes(w.t->type, w.t->data + (size_t)row * w.row_bytes, w.in, out);
 }
 
-struct Job {
-    const Weight *w;
-    const float *src; // input rows, stride src_stride floats
-    int64_t src_stride;
-    float *dst; // output rows, stride dst_stride floats
-    int64_t dst_stride;
-    const float *bias; // optional
-};
-
 } // namespace
 
 // Runs several matrix products over the same n rows as one parallel dispatch.
-static void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
+void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
     struct Prepared {
         MatmulArgs a;
         int64_t chunk;

@@ -102,6 +102,44 @@ Weight matrix(const GgufFile &f, const std::string &name, int64_t in, int64_t ou
     return w;
 }
 
+// Parameter and byte counts; with validate, every float of the tensor data checked for NaN/Inf.
+void tally(GgufFile &file, glm_model_hparams &hp, bool validate) {
+    hp.n_params = 0;
+    hp.n_weight_bytes = 0;
+    for (const TensorInfo &t : file.tensors) {
+        hp.n_params += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
+        hp.n_weight_bytes += (int64_t)t.nbytes;
+    }
+    if (validate) {
+        for (const TensorInfo &t : file.tensors) {
+            const int64_t n = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
+            bool bad = false;
+            if (t.type == T_F32) {
+                for (int64_t i = 0; i < n && !bad; i++) {
+                    float v;
+                    std::memcpy(&v, t.data + i * 4, 4);
+                    bad = !std::isfinite(v);
+                }
+            } else if (t.type == T_F16 || t.type == T_Q8_0 || t.type == T_Q4_0) {
+                const int64_t step = type_info(t.type).bytes; // every block starts with an f16 (scale or value)
+                const int64_t cnt = n / type_info(t.type).block;
+                for (int64_t i = 0; i < cnt && !bad; i++) {
+                    uint16_t h;
+                    std::memcpy(&h, t.data + i * step, 2);
+                    bad = (h & 0x7c00) == 0x7c00;
+                }
+            } else if (t.type == T_BF16) {
+                for (int64_t i = 0; i < n && !bad; i++) {
+                    uint16_t h;
+                    std::memcpy(&h, t.data + i * 2, 2);
+                    bad = (h & 0x7f80) == 0x7f80;
+                }
+            }
+            if (bad) fail(GLM_ERR_FORMAT, "tensor '%s' contains NaN or Inf", std::string(t.name).c_str());
+        }
+    }
+}
+
 } // namespace
 
 void Model::load(const char *path, const glm_model_params &p) {
@@ -110,12 +148,18 @@ void Model::load(const char *path, const glm_model_params &p) {
     if (!ae) fail(GLM_ERR_FORMAT, "metadata 'general.architecture' is missing");
     if (ae->type != GLM_META_STRING) fail(GLM_ERR_FORMAT, "metadata 'general.architecture' must be a string");
     const std::string arch(ae->str);
-    if (arch != "chatglm" && arch != "glm4") {
-        fail(GLM_ERR_UNSUPPORTED, "architecture '%.64s' is not supported (only 'chatglm' and 'glm4')", arch.c_str());
+    if (arch != "chatglm" && arch != "glm4" && arch != "bert") {
+        fail(GLM_ERR_UNSUPPORTED, "architecture '%.64s' is not supported (only 'chatglm', 'glm4' and 'bert')",
+             arch.c_str());
     }
     is_glm4 = arch == "glm4";
     std::memset(&hp, 0, sizeof hp);
     std::snprintf(hp.architecture, sizeof hp.architecture, "%s", arch.c_str());
+    if (arch == "bert") {
+        load_bert();
+        tally(file, hp, p.validate_data != 0);
+        return;
+    }
 
     const int32_t kMax = 1 << 20;
     hp.n_ctx_train =
@@ -226,39 +270,94 @@ void Model::load(const char *path, const glm_model_params &p) {
             L.post_ffn_norm = vec_f32(file, p + "post_ffw_norm.weight", E, true);
         }
     }
-    hp.n_params = 0;
-    hp.n_weight_bytes = 0;
-    for (const TensorInfo &t : file.tensors) {
-        hp.n_params += t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
-        hp.n_weight_bytes += (int64_t)t.nbytes;
+    tally(file, hp, p.validate_data != 0);
+}
+
+void Model::load_bert() {
+    const std::string arch = "bert";
+    is_bert = true;
+    const int32_t kMax = 1 << 20;
+    hp.n_ctx_train =
+        in_range(get_int(file, key(arch, "context_length"), true, 0), 1, 1 << 24, key(arch, "context_length"));
+    hp.n_embd = in_range(get_int(file, key(arch, "embedding_length"), true, 0), 1, kMax, key(arch, "embedding_length"));
+    hp.n_layer = in_range(get_int(file, key(arch, "block_count"), true, 0), 1, 4096, key(arch, "block_count"));
+    hp.n_ff =
+        in_range(get_int(file, key(arch, "feed_forward_length"), true, 0), 1, kMax, key(arch, "feed_forward_length"));
+    hp.n_head =
+        in_range(get_int(file, key(arch, "attention.head_count"), true, 0), 1, 4096, key(arch, "attention.head_count"));
+    hp.n_head_kv = in_range(get_int(file, key(arch, "attention.head_count_kv"), false, hp.n_head), hp.n_head, hp.n_head,
+                            key(arch, "attention.head_count_kv"));
+    if (hp.n_embd % hp.n_head != 0) {
+        fail(GLM_ERR_FORMAT, "bert: embedding_length %d is not a multiple of head_count %d", hp.n_embd, hp.n_head);
     }
-    if (p.validate_data) {
-        for (const TensorInfo &t : file.tensors) {
-            const int64_t n = t.ne[0] * t.ne[1] * t.ne[2] * t.ne[3];
-            bool bad = false;
-            if (t.type == T_F32) {
-                for (int64_t i = 0; i < n && !bad; i++) {
-                    float v;
-                    std::memcpy(&v, t.data + i * 4, 4);
-                    bad = !std::isfinite(v);
-                }
-            } else if (t.type == T_F16 || t.type == T_Q8_0 || t.type == T_Q4_0) {
-                const int64_t step = type_info(t.type).bytes; // every block starts with an f16 (scale or value)
-                const int64_t cnt = n / type_info(t.type).block;
-                for (int64_t i = 0; i < cnt && !bad; i++) {
-                    uint16_t h;
-                    std::memcpy(&h, t.data + i * step, 2);
-                    bad = (h & 0x7c00) == 0x7c00;
-                }
-            } else if (t.type == T_BF16) {
-                for (int64_t i = 0; i < n && !bad; i++) {
-                    uint16_t h;
-                    std::memcpy(&h, t.data + i * 2, 2);
-                    bad = (h & 0x7f80) == 0x7f80;
-                }
-            }
-            if (bad) fail(GLM_ERR_FORMAT, "tensor '%s' contains NaN or Inf", std::string(t.name).c_str());
+    hp.head_dim = hp.n_embd / hp.n_head;
+    hp.n_rot = 0;
+    hp.rope_freq_base = 0.0f;
+    hp.rms_norm_eps = (float)get_float(file, key(arch, "attention.layer_norm_epsilon"), true, 0.0);
+    if (!(hp.rms_norm_eps >= 0.0f) || !std::isfinite(hp.rms_norm_eps))
+        fail(GLM_ERR_FORMAT, "bert.attention.layer_norm_epsilon must be >= 0");
+    if (const MetaEntry *c = file.find_meta(key(arch, "attention.causal"))) {
+        int64_t causal = 0;
+        if (!meta_int(*c, &causal)) fail(GLM_ERR_FORMAT, "metadata 'bert.attention.causal' must be a bool");
+        if (causal) fail(GLM_ERR_UNSUPPORTED, "bert with causal attention is not supported");
+    }
+    const int64_t pooling = get_int(file, key(arch, "pooling_type"), false, POOL_MEAN);
+    if (pooling != POOL_MEAN && pooling != POOL_CLS && pooling != POOL_LAST) {
+        fail(GLM_ERR_UNSUPPORTED, "bert.pooling_type %lld is not supported (1 mean, 2 cls, 3 last)",
+             (long long)pooling);
+    }
+    bert.pooling = (int32_t)pooling;
+    hp.file_type = (int32_t)get_int(file, "general.file_type", false, -1);
+
+    const int64_t E = hp.n_embd, ff = hp.n_ff;
+    const TensorInfo *te = tensor(file, "token_embd.weight", true);
+    if (te->n_dims != 2 || te->ne[0] != E) {
+        fail(GLM_ERR_FORMAT, "tensor 'token_embd.weight' has shape %s, expected [%lld, n_vocab]",
+             shape_str(*te).c_str(), (long long)E);
+    }
+    if (te->ne[1] > (1 << 24)) fail(GLM_ERR_FORMAT, "vocabulary of %lld tokens is absurd", (long long)te->ne[1]);
+    hp.n_vocab = (int32_t)te->ne[1];
+    if (const MetaEntry *tok = file.find_meta("tokenizer.ggml.tokens")) {
+        if (tok->type == GLM_META_ARRAY && tok->arr_len != (uint64_t)hp.n_vocab) {
+            fail(GLM_ERR_FORMAT, "tokenizer has %llu tokens but token_embd has %d rows",
+                 (unsigned long long)tok->arr_len, hp.n_vocab);
         }
+    }
+    tok_embd = matrix(file, "token_embd.weight", E, hp.n_vocab, true);
+    const TensorInfo *tt = tensor(file, "token_types.weight", true);
+    if (tt->n_dims != 2 || tt->ne[1] < 1 || tt->ne[1] > 16)
+        fail(GLM_ERR_FORMAT, "tensor 'token_types.weight' has shape %s, expected [%lld, n_types]",
+             shape_str(*tt).c_str(), (long long)E);
+    bert.type_embd = matrix(file, "token_types.weight", E, tt->ne[1], true);
+    const TensorInfo *tp = tensor(file, "position_embd.weight", true);
+    if (tp->n_dims != 2 || tp->ne[1] < 1 || tp->ne[1] > (1 << 24))
+        fail(GLM_ERR_FORMAT, "tensor 'position_embd.weight' has shape %s, expected [%lld, n_positions]",
+             shape_str(*tp).c_str(), (long long)E);
+    bert.pos_embd = matrix(file, "position_embd.weight", E, tp->ne[1], true);
+    bert.n_pos = std::min<int64_t>(tp->ne[1], hp.n_ctx_train);
+    bert.embd_norm_w = vec_f32(file, "token_embd_norm.weight", E, true);
+    bert.embd_norm_b = vec_f32(file, "token_embd_norm.bias", E, true);
+    n_layer_run = hp.n_layer;
+    bert.layers.assign(hp.n_layer, BertLayer{});
+    for (int32_t il = 0; il < hp.n_layer; il++) {
+        BertLayer &L = bert.layers[il];
+        const std::string p = "blk." + std::to_string(il) + ".";
+        L.wq = matrix(file, p + "attn_q.weight", E, E, true);
+        L.wk = matrix(file, p + "attn_k.weight", E, E, true);
+        L.wv = matrix(file, p + "attn_v.weight", E, E, true);
+        L.bq = vec_f32(file, p + "attn_q.bias", E, true);
+        L.bk = vec_f32(file, p + "attn_k.bias", E, true);
+        L.bv = vec_f32(file, p + "attn_v.bias", E, true);
+        L.wo = matrix(file, p + "attn_output.weight", E, E, true);
+        L.bo = vec_f32(file, p + "attn_output.bias", E, true);
+        L.attn_norm_w = vec_f32(file, p + "attn_output_norm.weight", E, true);
+        L.attn_norm_b = vec_f32(file, p + "attn_output_norm.bias", E, true);
+        L.ffn_up = matrix(file, p + "ffn_up.weight", E, ff, true);
+        L.b_up = vec_f32(file, p + "ffn_up.bias", ff, true);
+        L.ffn_down = matrix(file, p + "ffn_down.weight", ff, E, true);
+        L.b_down = vec_f32(file, p + "ffn_down.bias", E, true);
+        L.out_norm_w = vec_f32(file, p + "layer_output_norm.weight", E, true);
+        L.out_norm_b = vec_f32(file, p + "layer_output_norm.bias", E, true);
     }
 }
 
@@ -272,6 +371,14 @@ void Model::ensure_packed(const KernelSet &k) {
         if (w && w.kind >= 0 && k.packed_matmul[w.kind] && k.pack_bytes(w.kind, w.out, w.in) > 0) ws.push_back(&w);
     };
     add(output);
+    for (BertLayer &L : bert.layers) {
+        add(L.wq);
+        add(L.wk);
+        add(L.wv);
+        add(L.wo);
+        add(L.ffn_up);
+        add(L.ffn_down);
+    }
     for (Layer &L : layers) {
         add(L.wqkv);
         add(L.wq);

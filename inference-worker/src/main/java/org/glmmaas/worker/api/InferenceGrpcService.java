@@ -11,10 +11,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.glmmaas.proto.billing.v1.UsageEvent;
 import org.glmmaas.proto.common.v1.ErrorReason;
 import org.glmmaas.proto.inference.v1.ChatMessage;
 import org.glmmaas.proto.inference.v1.ChatPrompt;
 import org.glmmaas.proto.inference.v1.FillInMiddle;
+import org.glmmaas.proto.inference.v1.EmbedInput;
+import org.glmmaas.proto.inference.v1.EmbedRequest;
+import org.glmmaas.proto.inference.v1.EmbedResponse;
+import org.glmmaas.proto.inference.v1.Embedding;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.glmmaas.proto.inference.v1.GetInfoRequest;
@@ -38,11 +43,13 @@ import org.glmmaas.worker.chat.ToolCallParsers;
 import org.glmmaas.worker.chat.ToolChoiceConstraints;
 import org.glmmaas.worker.grammar.GrammarException;
 import org.glmmaas.worker.grammar.TokenConstraint;
+import org.glmmaas.worker.lifecycle.EmbeddingModel;
 import org.glmmaas.worker.lifecycle.ModelDescription;
 import org.glmmaas.worker.lifecycle.WorkerRuntime;
 import org.glmmaas.worker.sample.Sampler;
 import org.glmmaas.worker.sample.SamplingConfig;
 import org.glmmaas.worker.scheduler.ChoiceGroup;
+import org.glmmaas.worker.scheduler.EmbeddingLoop;
 import org.glmmaas.worker.scheduler.EngineLoop;
 import org.glmmaas.worker.scheduler.FinishReason;
 import org.glmmaas.worker.scheduler.OverloadedException;
@@ -102,6 +109,7 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     if (req.getRequestId().isEmpty() || req.getRequestId().length() > MAX_REQUEST_ID) {
       throw GlmStatusException.invalid("request_id must be 1.." + MAX_REQUEST_ID + " characters");
     }
+    requireChatModel(req.getModel());
     TextModel text = runtime.textModel();
     RenderedChat chat =
         req.getPromptCase() == GenerateRequest.PromptCase.CHAT ? render(req.getChat(), text) : null;
@@ -540,6 +548,15 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     }
   }
 
+  private void requireChatModel(String model) {
+    if (runtime.embeddingModel() != null) {
+      throw GlmStatusException.invalid(
+          "model '"
+              + runtime.properties().modelId()
+              + "' is an embedding model: it has no chat or text generation (use embeddings)");
+    }
+  }
+
   private void checkModel(String model) {
     String served = runtime.properties().modelId();
     if (!model.isEmpty() && !model.equals(served)) {
@@ -556,6 +573,7 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
         requireReady();
       }
       checkModel(req.getModel());
+      requireChatModel(req.getModel());
       TextModel text = runtime.textModel();
       TokenizeResponse.Builder b = TokenizeResponse.newBuilder();
       int[] ids =
@@ -617,6 +635,9 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
         b.addCapabilities("thinking");
       }
     }
+    if (runtime.embeddingModel() != null) {
+      b.clearCapabilities().addCapabilities("embeddings");
+    }
     if (runtime.description() != null) {
       b.setModel(modelInfo());
     }
@@ -638,7 +659,169 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
         .setVocabSize(d.vocabSize())
         .setOwnedBy("glm-maas")
         .setCreatedUnixS(runtime.loadedAt().getEpochSecond())
+        .setKind(d.kind())
+        .setEmbeddingDimensions(d.embeddingDimensions())
+        .setMatryoshka(runtime.embeddingModel() != null && runtime.embeddingModel().matryoshka())
         .build();
+  }
+
+  /** Most inputs one Embed call may carry (the gateway's own limit is lower). */
+  static final int MAX_EMBED_INPUTS = 4096;
+
+  @Override
+  public void embed(EmbedRequest req, StreamObserver<EmbedResponse> observer) {
+    try {
+      requireReady();
+      checkModel(req.getModel());
+      EmbeddingModel em = runtime.embeddingModel();
+      if (em == null) {
+        throw GlmStatusException.invalid(
+            "model '"
+                + runtime.properties().modelId()
+                + "' is a chat model, not an embedding model");
+      }
+      if (req.getRequestId().isEmpty() || req.getRequestId().length() > MAX_REQUEST_ID) {
+        throw GlmStatusException.invalid("request_id must be 1.." + MAX_REQUEST_ID + " characters");
+      }
+      int n = req.getInputsCount();
+      if (n == 0) {
+        throw GlmStatusException.invalid("inputs must not be empty");
+      }
+      if (n > MAX_EMBED_INPUTS) {
+        throw GlmStatusException.invalid(
+            "inputs has " + n + " entries; at most " + MAX_EMBED_INPUTS + " per call");
+      }
+      int dims = req.getDimensions();
+      if (dims != 0 && dims != em.dimensions()) {
+        if (!em.matryoshka()) {
+          throw GlmStatusException.invalid(
+              "dimensions: model '"
+                  + runtime.properties().modelId()
+                  + "' has "
+                  + em.dimensions()
+                  + "-dimensional vectors and cannot shorten them (not a Matryoshka model)");
+        }
+        if (dims < 1 || dims > em.dimensions()) {
+          throw GlmStatusException.invalid(
+              "dimensions must be 1.." + em.dimensions() + ", got " + dims);
+        }
+      }
+      int[][] inputs = new int[n][];
+      int vocab = em.tokenizer().vocabSize();
+      long total = 0;
+      for (int i = 0; i < n; i++) {
+        EmbedInput in = req.getInputs(i);
+        int[] ids =
+            switch (in.getInputCase()) {
+              case TEXT -> {
+                if (in.getText().isEmpty()) {
+                  throw GlmStatusException.invalid("input[" + i + "] is an empty string");
+                }
+                yield em.tokenizer().encode(in.getText(), true, false);
+              }
+              case TOKEN_IDS -> {
+                int[] t =
+                    in.getTokenIds().getIdsList().stream().mapToInt(Integer::intValue).toArray();
+                if (t.length == 0) {
+                  throw GlmStatusException.invalid("input[" + i + "] has no token ids");
+                }
+                for (int j = 0; j < t.length; j++) {
+                  if (t[j] < 0 || t[j] >= vocab) {
+                    throw GlmStatusException.invalid(
+                        "input["
+                            + i
+                            + "]["
+                            + j
+                            + "] = "
+                            + t[j]
+                            + " is outside the vocabulary [0, "
+                            + vocab
+                            + ")");
+                  }
+                }
+                yield t;
+              }
+              case INPUT_NOT_SET -> throw GlmStatusException.invalid("input[" + i + "] is not set");
+            };
+        if (ids.length > em.maxInputTokens()) {
+          throw new GlmStatusException(
+              ErrorReason.CONTEXT_LENGTH_EXCEEDED,
+              "input["
+                  + i
+                  + "] has "
+                  + ids.length
+                  + " tokens; the model takes at most "
+                  + em.maxInputTokens()
+                  + " per input");
+        }
+        inputs[i] = ids;
+        total += ids.length;
+      }
+      Instant start = runtime.clock().instant();
+      EmbeddingLoop.Job job = new EmbeddingLoop.Job(inputs, null);
+      runtime.embeddingLoop().submit(job);
+      float[][] vectors;
+      try {
+        vectors = job.result().get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new GlmStatusException(ErrorReason.UNAVAILABLE, "the worker is stopping");
+      } catch (java.util.concurrent.ExecutionException e) {
+        log.error("Embed {} failed: {}", req.getRequestId(), e.getCause().toString());
+        throw new GlmStatusException(ErrorReason.INTERNAL, "the embedding step failed");
+      }
+      EmbedResponse.Builder b =
+          EmbedResponse.newBuilder()
+              .setModel(runtime.properties().modelId())
+              .setPromptTokens((int) total);
+      for (int i = 0; i < n; i++) {
+        float[] v = vectors[i];
+        if (dims != 0 && dims < v.length) {
+          v = java.util.Arrays.copyOf(v, dims);
+        }
+        float[] unit = org.glmmaas.worker.engine.Embedder.normalize(v);
+        Embedding.Builder e = Embedding.newBuilder().setNumTokens(inputs[i].length);
+        for (float f : unit) {
+          e.addValues(f);
+        }
+        b.addEmbeddings(e);
+      }
+      publishUsage(req, total, start);
+      observer.onNext(b.build());
+      observer.onCompleted();
+    } catch (GlmStatusException e) {
+      observer.onError(e.toStatus());
+    } catch (OverloadedException e) {
+      observer.onError(new GlmStatusException(ErrorReason.OVERLOADED, e.getMessage()).toStatus());
+    } catch (RuntimeException e) {
+      log.error("Embed {} failed: {}", req.getRequestId(), e.toString(), e);
+      observer.onError(
+          new GlmStatusException(
+                  ErrorReason.INTERNAL, "internal error: " + e.getClass().getSimpleName())
+              .toStatus());
+    }
+  }
+
+  /** One usage event per answered Embed call: its tokens as prompt tokens. */
+  private void publishUsage(EmbedRequest req, long tokens, Instant start) {
+    UsageEvent event =
+        UsageEvent.newBuilder()
+            .setRequestId(req.getRequestId())
+            .setTenantId(req.getTenantId())
+            .setKeyId(req.getKeyId())
+            .setModel(runtime.properties().modelId())
+            .setPromptTokens((int) tokens)
+            .setFinishReason("stop")
+            .setWorkerId(runtime.properties().id())
+            .setStartTimeUnixMs(start.toEpochMilli())
+            .setEndTimeUnixMs(runtime.clock().instant().toEpochMilli())
+            .setUserId(req.getUserId())
+            .build();
+    try {
+      runtime.usageSink().publish(event);
+    } catch (RuntimeException e) {
+      log.error("usage sink refused the event of request {}: {}", req.getRequestId(), e.toString());
+    }
   }
 
   @Override

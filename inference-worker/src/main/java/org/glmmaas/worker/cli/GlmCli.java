@@ -22,6 +22,7 @@ public final class GlmCli {
   static {
     COMMANDS.put("engine generate", new EngineGenerateCommand());
     COMMANDS.put("engine bench", new EngineBenchCommand());
+    COMMANDS.put("engine embed", new EngineEmbedCommand());
     COMMANDS.put("engine make-model", new MakeModelCommand());
     COMMANDS.put(
         "engine tokenize",

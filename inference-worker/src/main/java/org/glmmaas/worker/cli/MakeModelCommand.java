@@ -22,8 +22,9 @@ final class MakeModelCommand implements Command {
   public String usage() {
     return """
         Usage: glm engine make-model --out FILE [options]
-          --arch glm4|chatglm            architecture (default glm4)
-          --preset tiny|small|1b         shape (default tiny; 1b: docs/performance.md bench model)
+          --arch glm4|chatglm|bert       architecture (default glm4; bert: an embedding model)
+          --preset tiny|small|1b         shape (default tiny; 1b: docs/performance.md bench model;
+                   bert-tiny|bge-small   bert: default bert-tiny; bge-small: bge-small-zh's shape)
           --type f32|f16|q8_0|q4_0       2-D weight type (default f32; q4_0 keeps output in Q6_K)
           --seed N                       same seed, same bytes (default 42)
           --tools                        a chat template with tools and the FIM tokens (demo model)
@@ -39,10 +40,11 @@ final class MakeModelCommand implements Command {
             args, Set.of("arch", "preset", "type", "seed", "out"), Set.of("json", "tools"));
     ModelMaker.Spec spec;
     try {
+      ModelArch arch = ModelArch.parse(a.string("arch", "glm4"));
       spec =
           new ModelMaker.Spec(
-              ModelArch.parse(a.string("arch", "glm4")),
-              ModelPreset.parse(a.string("preset", "tiny")),
+              arch,
+              ModelPreset.parse(a.string("preset", arch == ModelArch.BERT ? "bert-tiny" : "tiny")),
               WeightType.parse(a.string("type", "f32")),
               a.longValue("seed", 42),
               a.flag("tools"));
@@ -51,7 +53,12 @@ final class MakeModelCommand implements Command {
     }
     Path file = Path.of(a.required("out"));
     long t0 = System.nanoTime();
-    ModelMaker.Result r = ModelMaker.make(spec, file);
+    ModelMaker.Result r;
+    try {
+      r = ModelMaker.make(spec, file);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
     double secs = (System.nanoTime() - t0) / 1e9;
     if (a.flag("json")) {
       ObjectNode o = EngineGenerateCommand.JSON.createObjectNode();

@@ -8,10 +8,28 @@ package org.glmmaas.worker.lifecycle;
  * @param vocabSize tokens in the vocabulary
  * @param numParameters parameters, count
  * @param quantization dominant weight type, e.g. "Q4_0"
+ * @param kind "chat" (generative) or "embedding" (an encoder)
+ * @param embeddingDimensions width of an embedding model's vectors, 0 for chat models
  */
 public record ModelDescription(
     String architecture,
     int contextLength,
     int vocabSize,
     long numParameters,
-    String quantization) {}
+    String quantization,
+    String kind,
+    int embeddingDimensions) {
+
+  public static final String KIND_CHAT = "chat";
+  public static final String KIND_EMBEDDING = "embedding";
+
+  /** A chat (generative) model. */
+  public ModelDescription(
+      String architecture,
+      int contextLength,
+      int vocabSize,
+      long numParameters,
+      String quantization) {
+    this(architecture, contextLength, vocabSize, numParameters, quantization, KIND_CHAT, 0);
+  }
+}

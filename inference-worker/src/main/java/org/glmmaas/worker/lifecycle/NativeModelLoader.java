@@ -58,6 +58,9 @@ public final class NativeModelLoader implements ModelLoader {
     NativeGlmModel model = NativeGlmModel.open(path);
     try {
       ModelHparams hparams = model.hparams();
+      if (hparams.architecture().equals("bert")) {
+        return NativeEmbeddingModel.of(model, props); // an embedding model: no KV, no chat side
+      }
       long blockBytes =
           model.kvBlockBytes(
               props.kvCache().blockSize(), EngineOptions.KvType.parse(props.kvCache().dtype()));

@@ -13,6 +13,7 @@ import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.engine.Engine;
 import org.glmmaas.worker.kvcache.KvCacheManager;
 import org.glmmaas.worker.sample.SamplingConfig;
+import org.glmmaas.worker.scheduler.EmbeddingLoop;
 import org.glmmaas.worker.scheduler.EngineLoop;
 import org.glmmaas.worker.scheduler.FinishReason;
 import org.glmmaas.worker.scheduler.Request;
@@ -50,6 +51,8 @@ public final class WorkerRuntime {
   private volatile String failure;
   private volatile Instant loadedAt = Instant.EPOCH;
   private volatile int maxModelLen;
+  private volatile EmbeddingLoop embeddingLoop;
+  private volatile org.glmmaas.worker.engine.Embedder embedder;
 
   public WorkerRuntime(
       WorkerProperties props,
@@ -83,6 +86,21 @@ public final class WorkerRuntime {
 
   public EngineLoop loop() {
     return loop;
+  }
+
+  /** The loaded model when it is an embedding model, else null. */
+  public EmbeddingModel embeddingModel() {
+    return model instanceof EmbeddingModel em ? em : null;
+  }
+
+  /** The embedding loop of an embedding model (null for a chat model or before READY). */
+  public EmbeddingLoop embeddingLoop() {
+    return embeddingLoop;
+  }
+
+  /** Where usage events go (the embedding path publishes its own). */
+  public UsageSink usageSink() {
+    return usageSink;
   }
 
   public TextModel textModel() {
@@ -136,7 +154,11 @@ public final class WorkerRuntime {
           model.description().numParameters(),
           model.description().quantization());
       setState(WorkerState.WARMING);
-      warmUp();
+      if (model instanceof EmbeddingModel em) {
+        startEmbedding(em);
+      } else {
+        warmUp();
+      }
       setState(WorkerState.READY);
     } catch (RuntimeException e) {
       failure = "model load failed: " + e.getMessage();
@@ -239,6 +261,32 @@ public final class WorkerRuntime {
     log.info("warm-up done in {} ms", (System.nanoTime() - t0) / 1_000_000);
   }
 
+  /** An embedding model: its embedder and loop, then one warm-up input through them. */
+  private void startEmbedding(EmbeddingModel em) {
+    maxModelLen = em.maxInputTokens();
+    var sc = props.scheduler();
+    embedder = em.createEmbedder(Math.max(sc.maxNumBatchedTokens(), em.maxInputTokens()));
+    EmbeddingLoop l =
+        new EmbeddingLoop(embedder, sc.maxNumBatchedTokens(), sc.maxWaiting(), "glm-embed");
+    l.start();
+    embeddingLoop = l;
+    long t0 = System.nanoTime();
+    int[] warm = em.tokenizer().encode("Hello", true, false);
+    EmbeddingLoop.Job job = new EmbeddingLoop.Job(new int[][] {warm}, null);
+    l.submit(job);
+    try {
+      job.result().get(10, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      throw new IllegalStateException("warm-up did not finish: " + e, e);
+    }
+    log.info(
+        "embedding model ready: {} dims, inputs up to {} tokens, {} tokens per step, warm-up {} ms",
+        em.dimensions(),
+        em.maxInputTokens(),
+        l.maxBatchTokens(),
+        (System.nanoTime() - t0) / 1_000_000);
+  }
+
   /**
    * Stops admitting, waits until running requests finish or {@code timeout} passes, aborts the rest
    * (their usage is published), stops the engine loop and closes the engine.
@@ -248,6 +296,19 @@ public final class WorkerRuntime {
       return;
     }
     setState(WorkerState.DRAINING);
+    EmbeddingLoop el = embeddingLoop;
+    if (el != null) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!el.isIdle() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      el.close();
+    }
     EngineLoop l = loop;
     if (l != null) {
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -276,6 +337,9 @@ public final class WorkerRuntime {
     try {
       if (engine != null) {
         engine.close();
+      }
+      if (embedder != null) {
+        embedder.close();
       }
       if (model != null) {
         model.close();

@@ -2,12 +2,16 @@ package org.glmmaas.worker.modelmaker;
 
 import java.util.Locale;
 
-/** The two GLM architectures as llama.cpp names them. */
+/** The two GLM architectures and the BERT-family encoder, as llama.cpp names them. */
 public enum ModelArch {
   /** ChatGLM / GLM-4-9B-chat: fused attn_qkv with bias, no post-norms. */
   CHATGLM("chatglm"),
   /** GLM-4-0414: separate q/k/v with biases, post-attention and post-FFN norms. */
-  GLM4("glm4");
+  GLM4("glm4"),
+  /**
+   * BERT-family embedding model (e.g. bge-small-zh): post-LayerNorm encoder, WordPiece vocabulary.
+   */
+  BERT("bert");
 
   public final String ggufName;
 
@@ -19,8 +23,10 @@ public enum ModelArch {
     return switch (s.toLowerCase(Locale.ROOT)) {
       case "chatglm" -> CHATGLM;
       case "glm4" -> GLM4;
+      case "bert" -> BERT;
       default ->
-          throw new IllegalArgumentException("unknown architecture '" + s + "': glm4 or chatglm");
+          throw new IllegalArgumentException(
+              "unknown architecture '" + s + "': glm4, chatglm or bert");
     };
   }
 }

@@ -72,6 +72,9 @@ public final class ModelMaker {
   private ModelMaker() {}
 
   public static Result make(Spec spec, Path out) throws IOException {
+    if (spec.arch() == ModelArch.BERT || spec.preset().isEncoder()) {
+      return makeBert(spec, out);
+    }
     return make(
         spec,
         BpeVocabulary.build(
@@ -99,6 +102,75 @@ public final class ModelMaker {
     addTensors(w, spec, params);
     long bytes = w.write(out);
     return new Result(out, bytes, params.params, params.tensors);
+  }
+
+  /** An encoder (embedding) model in the layout llama.cpp's BertModel converter writes. */
+  private static Result makeBert(Spec spec, Path out) throws IOException {
+    ModelPreset p = spec.preset();
+    if (spec.arch() != ModelArch.BERT || !p.isEncoder()) {
+      throw new IllegalArgumentException(
+          "--arch bert goes with the presets bert-tiny and bge-small, and they only with it");
+    }
+    if (spec.type() == WeightType.Q4_0) {
+      throw new IllegalArgumentException("bert models are made as f32, f16 or q8_0");
+    }
+    WordPieceVocabulary v = WordPieceVocabulary.build(p.vocabSize());
+    String a = "bert";
+    GgufWriter w = new GgufWriter();
+    w.putString("general.architecture", a)
+        .putString("general.name", p.name() + "-" + spec.type().name().toLowerCase())
+        .putUint32("general.file_type", spec.type().fileType)
+        .putUint32(a + ".context_length", p.contextLength())
+        .putUint32(a + ".embedding_length", p.embeddingLength())
+        .putUint32(a + ".block_count", p.numLayers())
+        .putUint32(a + ".feed_forward_length", p.feedForwardLength())
+        .putUint32(a + ".attention.head_count", p.numHeads())
+        .putFloat32(a + ".attention.layer_norm_epsilon", p.rmsNormEps())
+        .putBool(a + ".attention.causal", false)
+        .putUint32(a + ".pooling_type", 2) // CLS, as bge
+        .putUint32("tokenizer.ggml.token_type_count", 2)
+        .putString("tokenizer.ggml.model", "bert")
+        .putString("tokenizer.ggml.pre", "bert-bge")
+        .putStrings("tokenizer.ggml.tokens", v.tokens())
+        .putInt32s("tokenizer.ggml.token_type", v.tokenTypes())
+        .putUint32("tokenizer.ggml.bos_token_id", WordPieceVocabulary.CLS)
+        .putUint32("tokenizer.ggml.eos_token_id", WordPieceVocabulary.SEP)
+        .putUint32("tokenizer.ggml.unknown_token_id", WordPieceVocabulary.UNK)
+        .putUint32("tokenizer.ggml.seperator_token_id", WordPieceVocabulary.SEP)
+        .putUint32("tokenizer.ggml.padding_token_id", 0)
+        .putUint32("tokenizer.ggml.mask_token_id", WordPieceVocabulary.MASK)
+        .putBool("tokenizer.ggml.add_bos_token", true)
+        .putBool("tokenizer.ggml.add_eos_token", true)
+        .putBool("tokenizer.ggml.normalizer.lowercase", true);
+    if (spec.type() == WeightType.Q8_0) {
+      w.putUint32("general.quantization_version", 2);
+    }
+    Counter c = new Counter();
+    GgmlType t = spec.type().ggml;
+    int e = p.embeddingLength();
+    int ff = p.feedForwardLength();
+    c.weight(w, spec, "token_embd.weight", t, e, p.vocabSize());
+    c.weight(w, spec, "token_types.weight", GgmlType.F32, e, 2);
+    c.weight(w, spec, "position_embd.weight", GgmlType.F32, e, p.contextLength());
+    c.norm(w, "token_embd_norm.weight", e);
+    c.weight(w, spec, "token_embd_norm.bias", GgmlType.F32, e, 1);
+    for (int l = 0; l < p.numLayers(); l++) {
+      String b = "blk." + l + ".";
+      for (String m : new String[] {"attn_q", "attn_k", "attn_v", "attn_output"}) {
+        c.weight(w, spec, b + m + ".weight", t, e, e);
+        c.weight(w, spec, b + m + ".bias", GgmlType.F32, e, 1);
+      }
+      c.norm(w, b + "attn_output_norm.weight", e);
+      c.weight(w, spec, b + "attn_output_norm.bias", GgmlType.F32, e, 1);
+      c.weight(w, spec, b + "ffn_up.weight", t, e, ff);
+      c.weight(w, spec, b + "ffn_up.bias", GgmlType.F32, ff, 1);
+      c.weight(w, spec, b + "ffn_down.weight", t, ff, e);
+      c.weight(w, spec, b + "ffn_down.bias", GgmlType.F32, e, 1);
+      c.norm(w, b + "layer_output_norm.weight", e);
+      c.weight(w, spec, b + "layer_output_norm.bias", GgmlType.F32, e, 1);
+    }
+    long bytes = w.write(out);
+    return new Result(out, bytes, c.params, c.tensors);
   }
 
   private static void writeMetadata(GgufWriter w, Spec spec, BpeVocabulary v) {

@@ -43,13 +43,32 @@ public record ModelPreset(
 
   public static final List<ModelPreset> ALL = List.of(TINY, SMALL, ONE_B);
 
+  /**
+   * Encoder (bert) shapes: {@code bert-tiny} is the shape of the reference2 tiny-bert model; {@code
+   * bge-small} is bge-small-zh-v1.5's (n_embd 512, 4 layers, 8 heads, n_ff 2048, 512 positions)
+   * with an 8,192-token WordPiece vocabulary. rmsNormEps is the LayerNorm epsilon.
+   */
+  public static final ModelPreset BERT_TINY =
+      new ModelPreset("bert-tiny", 128, 2, 4, 4, 32, 0, 512, 512, 8192, 0f, 1e-12f);
+
+  public static final ModelPreset BGE_SMALL =
+      new ModelPreset("bge-small", 512, 4, 8, 8, 64, 0, 2048, 512, 8192, 0f, 1e-12f);
+
+  public static final List<ModelPreset> ENCODERS = List.of(BERT_TINY, BGE_SMALL);
+
+  public boolean isEncoder() {
+    return ENCODERS.contains(this);
+  }
+
   public static ModelPreset parse(String name) {
     String n = name.toLowerCase(Locale.ROOT);
-    return ALL.stream()
+    return java.util.stream.Stream.concat(ALL.stream(), ENCODERS.stream())
         .filter(p -> p.name.equals(n))
         .findFirst()
         .orElseThrow(
-            () -> new IllegalArgumentException("unknown preset '" + name + "': tiny, small or 1b"));
+            () ->
+                new IllegalArgumentException(
+                    "unknown preset '" + name + "': tiny, small, 1b, bert-tiny or bge-small"));
   }
 
   public int qDim() {

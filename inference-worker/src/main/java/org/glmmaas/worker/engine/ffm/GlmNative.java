@@ -128,6 +128,9 @@ final class GlmNative {
   final MethodHandle contextFree;
   final MethodHandle contextGetParams;
   final MethodHandle forward;
+  final MethodHandle modelPooling;
+  final MethodHandle modelMaxInput;
+  final MethodHandle embed;
 
   final Path libraryPath;
 
@@ -185,6 +188,12 @@ final class GlmNative {
     contextGetParams =
         b.bind("glm_context_get_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     forward = b.bind("glm_forward", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    modelPooling = b.bind("glm_model_pooling", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    modelMaxInput = b.bind("glm_model_max_input", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    embed =
+        b.bind(
+            "glm_embed",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
 
     int abi;
     try {
