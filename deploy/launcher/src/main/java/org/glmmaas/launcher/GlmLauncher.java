@@ -3,6 +3,7 @@ package org.glmmaas.launcher;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -60,6 +61,9 @@ public final class GlmLauncher {
   private Postgres postgres;
   private String serviceIdentitySecret;
 
+  /** {@code --json}: the real stdout, where only the READY object goes; null otherwise. */
+  PrintStream jsonOut;
+
   GlmLauncher(LauncherOptions options, Console console) {
     this.options = options;
     this.console = console;
@@ -82,7 +86,14 @@ public final class GlmLauncher {
     }
     // Before any logger exists: the launcher's own (and Kafka's, PostgreSQL's) log goes to a file.
     System.setProperty("glm.log.dir", options.dataDir().resolve("logs").toString());
+    // --json: stdout carries only the READY object; everything else (our progress, and what
+    // libraries such as Kafka's formatter print) goes to stderr
+    PrintStream stdout = System.out;
+    if (options.json()) {
+      System.setOut(System.err);
+    }
     GlmLauncher launcher = new GlmLauncher(options, new Console(System.out));
+    launcher.jsonOut = options.json() ? stdout : null;
     Runtime.getRuntime()
         .addShutdownHook(new Thread(launcher::shutdownFromSignal, "glm-up-shutdown"));
     int code = launcher.run();
@@ -264,7 +275,12 @@ public final class GlmLauncher {
     endpoints.put("console_url", gatewayUrl + "/console/");
     endpoints.put("console_admin_token", secrets.gatewayAdminToken());
     state.writeEndpoints(endpoints);
-    console.raw(readyBlock(gatewayUrl, authUrl.toString(), demo.apiKey()));
+    if (jsonOut != null) {
+      jsonOut.println(readyJson(gatewayUrl, demo.apiKey()));
+      jsonOut.flush();
+    } else {
+      console.raw(readyBlock(gatewayUrl, authUrl.toString(), demo.apiKey()));
+    }
     return serveUntilStopped();
   }
 
@@ -422,6 +438,26 @@ public final class GlmLauncher {
             + " "
             + DEMO_CURRENCY);
     return demo;
+  }
+
+  /**
+   * The READY line of {@code --json}: where to call and with which key; the admin tokens stay in
+   * endpoints.json (0600), which it names.
+   */
+  String readyJson(String gatewayUrl, String apiKey) {
+    Map<String, Object> ready = new LinkedHashMap<>();
+    ready.put("status", "ready");
+    ready.put("gateway_url", gatewayUrl);
+    ready.put("api_key", apiKey);
+    ready.put("model", options.modelId());
+    ready.put("console_url", gatewayUrl + "/console/");
+    ready.put("endpoints_file", options.dataDir().resolve("endpoints.json").toString());
+    ready.put("logs", options.dataDir().resolve("logs").toString());
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(ready);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   String readyBlock(String gatewayUrl, String adminUrl, String apiKey) {

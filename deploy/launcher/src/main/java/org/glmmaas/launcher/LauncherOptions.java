@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param startTimeout how long one service may take to become healthy
  * @param gatewayHost the address the gateway's HTTP binds ({@code --host}); every other listener is
  *     on 127.0.0.1
+ * @param json {@code --json}: progress on stderr, one JSON object on stdout once READY
  */
 record LauncherOptions(
     Path dataDir,
@@ -26,7 +27,8 @@ record LauncherOptions(
     Path model,
     String modelId,
     Duration startTimeout,
-    String gatewayHost) {
+    String gatewayHost,
+    boolean json) {
 
   static final String USAGE =
       """
@@ -40,6 +42,7 @@ record LauncherOptions(
               --model FILE.gguf   serve this GGUF instead of the generated demo model
               --model-id ID       model id clients send (default glm-demo, or the file name without .gguf)
               --timeout SECONDS   how long one service may take to become healthy (default 300)
+              --json              progress on stderr; once READY one JSON object on stdout (gateway_url, api_key, ...)
             """;
 
   static LauncherOptions parse(String[] args, Path home) {
@@ -50,6 +53,7 @@ record LauncherOptions(
     String modelId = null;
     long timeout = 300;
     String host = "127.0.0.1";
+    boolean json = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -60,8 +64,7 @@ record LauncherOptions(
         case "--model" -> model = Path.of(value(args, ++i, a));
         case "--model-id" -> modelId = value(args, ++i, a);
         case "--timeout" -> timeout = intValue(args, ++i, a, 10, 3600);
-        case "--json" -> {} // accepted for symmetry with other commands; output is the block +
-        // endpoints.json
+        case "--json" -> json = true;
         default -> throw new IllegalArgumentException("unknown option '" + a + "'\n" + USAGE);
       }
     }
@@ -86,7 +89,8 @@ record LauncherOptions(
         model == null ? null : model.toAbsolutePath(),
         modelId,
         Duration.ofSeconds(timeout),
-        host);
+        host,
+        json);
   }
 
   /** An IP literal (no name: the bind must not depend on DNS). */
