@@ -396,6 +396,17 @@ class HelmChartTest {
     assertThat(list(init, "env"))
         .anySatisfy(
             e -> assertThat(map(e, "valueFrom", "secretKeyRef")).containsEntry("name", "hf-token"));
+
+    // the token never goes over plain http
+    assertThatThrownBy(
+            () ->
+                RenderedChart.render(
+                    List.of(),
+                    Map.of(
+                        "inferenceWorker.model.source", "pull",
+                        "inferenceWorker.model.pull.url", "http://mirror.local/glm.gguf",
+                        "inferenceWorker.model.pull.tokenSecret", "hf-token")))
+        .hasMessageContaining("sent only over https");
   }
 
   @Test
