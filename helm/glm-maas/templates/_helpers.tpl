@@ -93,6 +93,12 @@ securityContext:
   value: {{ .Values.kafka.bootstrapServers | quote }}
 - name: SPRING_KAFKA_SECURITY_PROTOCOL
   value: {{ .Values.kafka.securityProtocol | quote }}
+{{- /* every internal gRPC call carries a token signed with this; servers refuse calls without */}}
+- name: GLM_SERVICEIDENTITY_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "glm-maas.secretName" . }}
+      key: {{ .Values.secrets.serviceIdentitySecretKey }}
 {{- if hasPrefix "SASL" .Values.kafka.securityProtocol }}
 {{- if not .Values.kafka.existingSecret }}
 {{- fail "kafka.existingSecret is required when kafka.securityProtocol is SASL_*" }}

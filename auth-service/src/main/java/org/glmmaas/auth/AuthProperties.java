@@ -36,13 +36,13 @@ public record AuthProperties(
     KeyEvents keyEvents) {
 
   public static final int DEFAULT_GRPC_PORT = 9081;
+  public static final Path DEFAULT_DATA_DIR = Path.of("data", "auth-service");
 
   public AuthProperties {
     masterKeys = masterKeys == null ? List.of() : List.copyOf(masterKeys);
-    dataDir =
-        dataDir != null
-            ? dataDir
-            : Path.of(System.getProperty("java.io.tmpdir"), "glm-auth-service");
+    // the service's own folder (relative to its working directory, as the gateway's
+    // data/gateway), never the shared temp folder where another user could plant a key
+    dataDir = dataDir != null ? dataDir : DEFAULT_DATA_DIR;
     grpc =
         (grpc != null ? grpc : GrpcServerProperties.onPort(DEFAULT_GRPC_PORT))
             .withDefaultPort(DEFAULT_GRPC_PORT);

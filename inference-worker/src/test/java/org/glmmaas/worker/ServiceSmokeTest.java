@@ -6,7 +6,8 @@ import java.net.http.HttpResponse;
 import org.glmmaas.platform.test.ServiceSmokeTestBase;
 import org.springframework.test.context.TestPropertySource;
 
-@TestPropertySource(properties = "glm.worker.grpc.port=0")
+@TestPropertySource(
+    properties = {"glm.worker.grpc.port=0", "glm.worker.usage.spool-dir=target/smoke-spool"})
 class ServiceSmokeTest extends ServiceSmokeTestBase {
   ServiceSmokeTest() {
     super("inference-worker");

@@ -56,4 +56,43 @@ class CryptoConfigTest {
                                 new AuthProperties.MasterKeyVersion(1, k)))))
         .hasMessageContaining("twice");
   }
+
+  /**
+   * Run directly, auth kept its master key and admin token in the system temp folder and read an
+   * existing file there without checking who wrote it.
+   */
+  @Test
+  void theDefaultDataDirIsTheServicesOwnNotTheTempFolder() {
+    Path dir = props(null, null, null).dataDir().toAbsolutePath();
+    assertThat(dir.toString())
+        .doesNotStartWith(
+            Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().toString());
+    assertThat(dir.endsWith(Path.of("data", "auth-service"))).as("%s", dir).isTrue();
+  }
+
+  @Test
+  void aKeyFileOthersCanReadIsRefused(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("master.key");
+    Files.writeString(file, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    assertThatThrownBy(() -> new CryptoConfig().masterKeyring(props(dir, null, null)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("master.key is rw-r--r--")
+        .hasMessageNotContaining("MDEy");
+  }
+
+  @Test
+  void aKeyFileOwnedByAnotherUserIsRefused(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("admin.token");
+    Files.writeString(file, "planted-by-someone-else-0123456789\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    try {
+      Files.setAttribute(file, "unix:uid", 54321);
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      org.junit.jupiter.api.Assumptions.abort("cannot change a file's owner here (not root)");
+    }
+    assertThatThrownBy(() -> CryptoConfig.readOrCreate(file, () -> "new"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("is owned by uid 54321");
+  }
 }

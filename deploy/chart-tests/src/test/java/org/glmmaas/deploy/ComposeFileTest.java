@@ -147,6 +147,30 @@ class ComposeFileTest {
     }
   }
 
+  /**
+   * Only the gateway (the product's API) is published on every interface; the services' admin APIs,
+   * Prometheus and Grafana are published on the host's 127.0.0.1 (they were on every interface).
+   */
+  @Test
+  void onlyTheGatewayIsPublishedBeyondLoopback() {
+    List<String> wide = new ArrayList<>();
+    int published = 0;
+    for (String name : services.keySet()) {
+      Object ports = service(name).get("ports");
+      if (!(ports instanceof List<?> list)) {
+        continue;
+      }
+      for (Object port : list) {
+        published++;
+        if (!name.equals("gateway") && !String.valueOf(port).startsWith("127.0.0.1:")) {
+          wide.add(name + " " + port);
+        }
+      }
+    }
+    assertThat(published).as("published ports").isGreaterThanOrEqualTo(5);
+    assertThat(wide).as("published on every interface").isEmpty();
+  }
+
   @Test
   void databasesExistForEveryDatasource() throws IOException {
     String init = Files.readString(RepoFiles.deploy("postgres/init.sql"));

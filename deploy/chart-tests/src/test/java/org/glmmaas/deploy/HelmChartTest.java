@@ -217,7 +217,11 @@ class HelmChartTest {
     Map<String, Object> secret = defaults.get("Secret", "glm-glm-maas");
     assertThat(map(secret, "data"))
         .containsOnlyKeys(
-            "auth-admin-token", "auth-master-key", "billing-admin-token", "gateway-admin-token");
+            "auth-admin-token",
+            "auth-master-key",
+            "billing-admin-token",
+            "gateway-admin-token",
+            "service-identity-secret");
     assertThat(map(secret, "data").values())
         .allSatisfy(v -> assertThat((String) v).hasSizeGreaterThan(40));
     assertThat(map(defaults.get("Secret", "glm-glm-maas-db"), "data"))
@@ -392,6 +396,17 @@ class HelmChartTest {
     assertThat(list(init, "env"))
         .anySatisfy(
             e -> assertThat(map(e, "valueFrom", "secretKeyRef")).containsEntry("name", "hf-token"));
+
+    // the token never goes over plain http
+    assertThatThrownBy(
+            () ->
+                RenderedChart.render(
+                    List.of(),
+                    Map.of(
+                        "inferenceWorker.model.source", "pull",
+                        "inferenceWorker.model.pull.url", "http://mirror.local/glm.gguf",
+                        "inferenceWorker.model.pull.tokenSecret", "hf-token")))
+        .hasMessageContaining("sent only over https");
   }
 
   @Test
@@ -424,6 +439,58 @@ class HelmChartTest {
           .as(s[1])
           .containsEntry(s[2], "0.0.0.0");
     }
+  }
+
+  /** Every service proves and checks the deployment's service identity on internal gRPC calls. */
+  @Test
+  void everyServiceGetsTheServiceIdentitySecretFromTheSecret() {
+    for (RenderedChart chart : List.of(RenderedChart.defaults(), RenderedChart.gpuProduction())) {
+      for (String[] s :
+          new String[][] {
+            {"Deployment", "auth-service"},
+            {"Deployment", "billing-service"},
+            {"StatefulSet", "inference-worker"},
+            {"Deployment", "gateway"}
+          }) {
+        Map<String, Object> container =
+            RenderedChart.allContainers(podSpec(chart.get(s[0], "glm-glm-maas-" + s[1]))).stream()
+                .filter(c -> String.valueOf(c.get("name")).equals(s[1]))
+                .findFirst()
+                .orElseThrow();
+        Map<String, Object> env =
+            list(container, "env").stream()
+                .filter(e -> "GLM_SERVICEIDENTITY_SECRET".equals(e.get("name")))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(s[1] + " has no GLM_SERVICEIDENTITY_SECRET"));
+        assertThat(map(env, "valueFrom", "secretKeyRef"))
+            .as(s[1])
+            .containsEntry("key", "service-identity-secret");
+      }
+    }
+  }
+
+  /**
+   * The defaults ran 2-10 gateway replicas without Redis: limits multiplied by the replica count
+   * and async results landed in one pod's emptyDir. Now more than one needs Redis.
+   */
+  @Test
+  void moreThanOneGatewayWithoutRedisIsRefused() {
+    assertThat(
+            RenderedChart.defaults().ofKind("HorizontalPodAutoscaler").stream()
+                .map(RenderedChart::name))
+        .doesNotContain("glm-glm-maas-gateway");
+    assertThat(map(RenderedChart.defaults().get("Deployment", "glm-glm-maas-gateway"), "spec"))
+        .containsEntry("replicas", 1);
+    assertThatThrownBy(() -> RenderedChart.render(List.of(), Map.of("gateway.replicaCount", 3)))
+        .hasMessageContaining("needs redis.enabled=true");
+    assertThatThrownBy(
+            () -> RenderedChart.render(List.of(), Map.of("gateway.autoscaling.enabled", true)))
+        .hasMessageContaining("needs redis.enabled=true");
+    RenderedChart scaled =
+        RenderedChart.render(
+            List.of(), Map.of("gateway.autoscaling.enabled", true, "redis.enabled", true));
+    assertThat(scaled.ofKind("HorizontalPodAutoscaler").stream().map(RenderedChart::name))
+        .contains("glm-glm-maas-gateway");
   }
 
   @Test

@@ -3,6 +3,7 @@ package org.glmmaas.launcher;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -30,7 +31,19 @@ public final class GlmLauncher {
 
   static final long DEMO_TOP_UP_MICROS = 100_000_000L;
   static final String DEMO_CURRENCY = "CNY";
-  private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
+  /**
+   * Ctrl-C to everything stopped: the gateway first gets {@link #GATEWAY_GRACE} to finish its
+   * responses, then the other services together get the rest of {@link #SERVICES_GRACE}; what is
+   * still running then is killed. Kafka and PostgreSQL stop in about a second after that, so the
+   * whole stop stays under 10 s.
+   */
+  static final Duration GATEWAY_GRACE = Duration.ofSeconds(3);
+
+  static final Duration SERVICES_GRACE = Duration.ofSeconds(6);
+
+  /** Each service's own shutdown budget, inside the launcher's grace. */
+  static final String SERVICE_SHUTDOWN_PHASE = "3s";
 
   private final LauncherOptions options;
   private final Console console;
@@ -46,6 +59,10 @@ public final class GlmLauncher {
   private boolean stopped;
   private KafkaBroker kafka;
   private Postgres postgres;
+  private String serviceIdentitySecret;
+
+  /** {@code --json}: the real stdout, where only the READY object goes; null otherwise. */
+  PrintStream jsonOut;
 
   GlmLauncher(LauncherOptions options, Console console) {
     this.options = options;
@@ -69,7 +86,14 @@ public final class GlmLauncher {
     }
     // Before any logger exists: the launcher's own (and Kafka's, PostgreSQL's) log goes to a file.
     System.setProperty("glm.log.dir", options.dataDir().resolve("logs").toString());
+    // --json: stdout carries only the READY object; everything else (our progress, and what
+    // libraries such as Kafka's formatter print) goes to stderr
+    PrintStream stdout = System.out;
+    if (options.json()) {
+      System.setOut(System.err);
+    }
     GlmLauncher launcher = new GlmLauncher(options, new Console(System.out));
+    launcher.jsonOut = options.json() ? stdout : null;
     Runtime.getRuntime()
         .addShutdownHook(new Thread(launcher::shutdownFromSignal, "glm-up-shutdown"));
     int code = launcher.run();
@@ -153,6 +177,7 @@ public final class GlmLauncher {
         (kafka.reused ? "reused" : "created") + ", ready on " + kafka.bootstrapServers() + secs(t));
 
     LauncherState.Secrets secrets = state.secrets();
+    serviceIdentitySecret = secrets.serviceIdentitySecret();
     ServiceProcess auth =
         service(
             "auth-service",
@@ -188,6 +213,7 @@ public final class GlmLauncher {
                 "--glm.worker.model=" + model,
                 "--glm.worker.model-id=" + options.modelId(),
                 "--glm.worker.device=cpu",
+                "--glm.worker.drain-timeout=" + SERVICE_SHUTDOWN_PHASE,
                 "--glm.worker.usage.spool-dir=" + options.dataDir().resolve("spool")),
             Map.of());
     ServiceProcess gateway =
@@ -236,7 +262,7 @@ public final class GlmLauncher {
             new AdminApi(
                 authUrl, secrets.authAdminToken(), billingUrl, secrets.billingAdminToken()));
 
-    String gatewayUrl = "http://127.0.0.1:" + ports.gateway();
+    String gatewayUrl = "http://" + urlHost(options.gatewayHost()) + ":" + ports.gateway();
     Map<String, Object> endpoints = new LinkedHashMap<>();
     endpoints.put("gateway_url", gatewayUrl);
     endpoints.put("admin_url", authUrl.toString());
@@ -249,7 +275,12 @@ public final class GlmLauncher {
     endpoints.put("console_url", gatewayUrl + "/console/");
     endpoints.put("console_admin_token", secrets.gatewayAdminToken());
     state.writeEndpoints(endpoints);
-    console.raw(readyBlock(gatewayUrl, authUrl.toString(), demo.apiKey()));
+    if (jsonOut != null) {
+      jsonOut.println(readyJson(gatewayUrl, demo.apiKey()));
+      jsonOut.flush();
+    } else {
+      console.raw(readyBlock(gatewayUrl, authUrl.toString(), demo.apiKey()));
+    }
     return serveUntilStopped();
   }
 
@@ -289,10 +320,16 @@ public final class GlmLauncher {
             "-jar",
             jar.toString(),
             "--server.port=" + httpPort,
-            "--server.address=127.0.0.1",
-            "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers()));
+            "--server.address=" + (name.equals("gateway") ? options.gatewayHost() : "127.0.0.1"),
+            "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+            // dies with the launcher, even when the launcher is killed with SIGKILL
+            "--glm.parent-pid=" + ProcessHandle.current().pid(),
+            // Ctrl-C stops everything within the launcher's grace
+            "--spring.lifecycle.timeout-per-shutdown-phase=" + SERVICE_SHUTDOWN_PHASE));
     cmd.addAll(args);
     Map<String, String> environment = new HashMap<>(env);
+    // every gRPC hop proves it belongs to this platform (docs/architecture.md)
+    environment.put("GLM_SERVICEIDENTITY_SECRET", serviceIdentitySecret);
     return new ServiceProcess(
         name,
         cmd,
@@ -404,6 +441,26 @@ public final class GlmLauncher {
     return demo;
   }
 
+  /**
+   * The READY line of {@code --json}: where to call and with which key; the admin tokens stay in
+   * endpoints.json (0600), which it names.
+   */
+  String readyJson(String gatewayUrl, String apiKey) {
+    Map<String, Object> ready = new LinkedHashMap<>();
+    ready.put("status", "ready");
+    ready.put("gateway_url", gatewayUrl);
+    ready.put("api_key", apiKey);
+    ready.put("model", options.modelId());
+    ready.put("console_url", gatewayUrl + "/console/");
+    ready.put("endpoints_file", options.dataDir().resolve("endpoints.json").toString());
+    ready.put("logs", options.dataDir().resolve("logs").toString());
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(ready);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   String readyBlock(String gatewayUrl, String adminUrl, String apiKey) {
     String body =
         "{\"model\":\""
@@ -450,24 +507,36 @@ public final class GlmLauncher {
     stopAll();
   }
 
-  /** Children first (gateway, worker, billing, auth), then Kafka and PostgreSQL. Idempotent. */
+  /**
+   * Children first (the gateway, then worker, billing and auth together), then Kafka and
+   * PostgreSQL. Idempotent.
+   */
   synchronized void stopAll() {
     if (stopped) {
       return;
     }
     stopped = true;
     stopping = true;
-    List<ServiceProcess> reverse = new ArrayList<>(services);
-    java.util.Collections.reverse(reverse);
-    for (ServiceProcess s : reverse) {
-      if (s.alive()) {
-        console.step(s.name, "stopping");
-        try {
-          s.stop(STOP_GRACE);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+    long start = System.nanoTime();
+    try {
+      List<ServiceProcess> alive = services.stream().filter(ServiceProcess::alive).toList();
+      List<ServiceProcess> front = alive.stream().filter(s -> s.name.equals("gateway")).toList();
+      List<ServiceProcess> rest = alive.stream().filter(s -> !s.name.equals("gateway")).toList();
+      for (List<ServiceProcess> group : List.of(front, rest)) {
+        for (ServiceProcess s : group) {
+          console.step(s.name, "stopping");
+          s.requestStop();
+        }
+        long deadline =
+            group == front
+                ? System.nanoTime() + GATEWAY_GRACE.toNanos()
+                : start + SERVICES_GRACE.toNanos();
+        for (ServiceProcess s : group) {
+          s.awaitStop(deadline);
         }
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     if (kafka != null) {
       console.step("kafka", "stopping");
@@ -509,6 +578,7 @@ public final class GlmLauncher {
     if (!Files.isRegularFile(pids)) {
       return;
     }
+    List<ProcessHandle> left = new ArrayList<>();
     try (Stream<String> lines = Files.lines(pids)) {
       for (String line : lines.filter(l -> !l.isBlank()).toList()) {
         var handle = ProcessHandle.of(Long.parseLong(line.trim()));
@@ -516,13 +586,35 @@ public final class GlmLauncher {
           console.step(
               "cleanup", "stopping service pid " + line.trim() + " left by an earlier run");
           handle.get().destroy();
-          handle.get().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+          left.add(handle.get());
         }
       }
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      console.step("cleanup", "a leftover service did not stop: " + e.getMessage());
+    } catch (NumberFormatException e) {
+      console.step("cleanup", "ignoring an unreadable " + pids);
+    }
+    // They watch the launcher and are on their way out already; the rest is killed.
+    long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+    for (ProcessHandle h : left) {
+      try {
+        h.onExit()
+            .get(
+                Math.max(0, deadline - System.nanoTime()),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        h.destroyForcibly();
+      }
     }
     Files.deleteIfExists(pids);
+  }
+
+  /** The gateway's address as a URL host: loopback for a wildcard bind, IPv6 in brackets. */
+  static String urlHost(String bindAddress) {
+    if (bindAddress.equals("0.0.0.0") || bindAddress.equals("::") || bindAddress.equals("[::]")) {
+      return "127.0.0.1";
+    }
+    return bindAddress.contains(":") && !bindAddress.startsWith("[")
+        ? "[" + bindAddress + "]"
+        : bindAddress;
   }
 
   private static String secs(long startNanos) {

@@ -1,6 +1,10 @@
 package org.glmmaas.launcher;
 
 import java.io.IOException;
+import java.lang.reflect.Field;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -94,6 +98,7 @@ final class KafkaBroker implements AutoCloseable {
             .setConfigProp("auto.create.topics.enable", "true")
             .build();
     try {
+      bindToLoopback(cluster);
       if (format) {
         cluster.format();
       }
@@ -108,8 +113,45 @@ final class KafkaBroker implements AutoCloseable {
     return broker;
   }
 
+  /**
+   * The test kit pre-binds each listener's port on the wildcard address (every interface) before
+   * the broker starts, and hands that socket to the broker; listeners configured on "localhost" do
+   * not change it. Swap each pre-bound socket for one on 127.0.0.1, same port, so the broker and
+   * its controller are reachable from this machine only.
+   */
+  @SuppressWarnings("unchecked")
+  static void bindToLoopback(KafkaClusterTestKit cluster) throws IOException {
+    Map<Integer, Map<String, ServerSocketChannel>> sockets;
+    try {
+      Field managerField = KafkaClusterTestKit.class.getDeclaredField("socketFactoryManager");
+      managerField.setAccessible(true);
+      Object manager = managerField.get(cluster);
+      Field socketsField = manager.getClass().getDeclaredField("sockets");
+      socketsField.setAccessible(true);
+      sockets = (Map<Integer, Map<String, ServerSocketChannel>>) socketsField.get(manager);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IOException(
+          "cannot bind the Kafka listeners to 127.0.0.1 (Kafka test kit changed?): " + e, e);
+    }
+    synchronized (sockets) {
+      for (Map<String, ServerSocketChannel> byListener : sockets.values()) {
+        for (Map.Entry<String, ServerSocketChannel> e : byListener.entrySet()) {
+          ServerSocketChannel wildcard = e.getValue();
+          int port = ((InetSocketAddress) wildcard.getLocalAddress()).getPort();
+          wildcard.close();
+          // as Kafka's own server socket factory opens them: non-blocking, for its selector
+          ServerSocketChannel loopback = ServerSocketChannel.open();
+          loopback.configureBlocking(false);
+          loopback.socket().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+          e.setValue(loopback);
+        }
+      }
+    }
+  }
+
+  /** 127.0.0.1:port (the test kit says "localhost", which may resolve to ::1 first). */
   String bootstrapServers() {
-    return cluster.bootstrapServers();
+    return cluster.bootstrapServers().replace("localhost:", "127.0.0.1:");
   }
 
   private void createTopics() throws Exception {

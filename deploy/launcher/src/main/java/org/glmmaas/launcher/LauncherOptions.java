@@ -15,6 +15,9 @@ import java.time.Duration;
  * @param model a GGUF to serve instead of the generated demo model
  * @param modelId the model id clients use
  * @param startTimeout how long one service may take to become healthy
+ * @param gatewayHost the address the gateway's HTTP binds ({@code --host}); every other listener is
+ *     on 127.0.0.1
+ * @param json {@code --json}: progress on stderr, one JSON object on stdout once READY
  */
 record LauncherOptions(
     Path dataDir,
@@ -23,18 +26,23 @@ record LauncherOptions(
     boolean ephemeralPorts,
     Path model,
     String modelId,
-    Duration startTimeout) {
+    Duration startTimeout,
+    String gatewayHost,
+    boolean json) {
 
   static final String USAGE =
       """
-            Usage: ./glm up [--data DIR] [--port PORT] [--ephemeral-ports] [--model FILE.gguf --model-id ID] [--timeout SECONDS]
+            Usage: ./glm up [--data DIR] [--port PORT] [--host ADDR] [--ephemeral-ports] [--model FILE.gguf --model-id ID] [--timeout SECONDS]
 
               --data DIR          data folder (default .glm-data in the checkout): databases, Kafka log, keys, logs, models
               --port PORT         gateway port (default 8080); auth 8081, billing 8082, worker 8083, gRPC 9081-9083
+              --host ADDR         address the gateway listens on (default 127.0.0.1; 0.0.0.0 opens it to the network;
+                                  every other service, Kafka and PostgreSQL stay on 127.0.0.1)
               --ephemeral-ports   use free ports for every service (the printed block and endpoints.json say which)
               --model FILE.gguf   serve this GGUF instead of the generated demo model
               --model-id ID       model id clients send (default glm-demo, or the file name without .gguf)
               --timeout SECONDS   how long one service may take to become healthy (default 300)
+              --json              progress on stderr; once READY one JSON object on stdout (gateway_url, api_key, ...)
             """;
 
   static LauncherOptions parse(String[] args, Path home) {
@@ -44,17 +52,19 @@ record LauncherOptions(
     Path model = null;
     String modelId = null;
     long timeout = 300;
+    String host = "127.0.0.1";
+    boolean json = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
         case "--data" -> data = Path.of(value(args, ++i, a));
         case "--port" -> port = intValue(args, ++i, a, 1, 65535 - 1003);
+        case "--host" -> host = hostValue(value(args, ++i, a));
         case "--ephemeral-ports" -> ephemeral = true;
         case "--model" -> model = Path.of(value(args, ++i, a));
         case "--model-id" -> modelId = value(args, ++i, a);
         case "--timeout" -> timeout = intValue(args, ++i, a, 10, 3600);
-        case "--json" -> {} // accepted for symmetry with other commands; output is the block +
-        // endpoints.json
+        case "--json" -> json = true;
         default -> throw new IllegalArgumentException("unknown option '" + a + "'\n" + USAGE);
       }
     }
@@ -78,7 +88,19 @@ record LauncherOptions(
         ephemeral,
         model == null ? null : model.toAbsolutePath(),
         modelId,
-        Duration.ofSeconds(timeout));
+        Duration.ofSeconds(timeout),
+        host,
+        json);
+  }
+
+  /** An IP literal (no name: the bind must not depend on DNS). */
+  private static String hostValue(String v) {
+    String h = v.startsWith("[") && v.endsWith("]") ? v.substring(1, v.length() - 1) : v;
+    if (!h.matches("[0-9.]+|[0-9A-Fa-f:]+") || (h.indexOf(':') < 0 && h.split("\\.").length != 4)) {
+      throw new IllegalArgumentException(
+          "--host must be an IP address such as 127.0.0.1 or 0.0.0.0, got '" + v + "'");
+    }
+    return h;
   }
 
   private static String value(String[] args, int i, String option) {

@@ -26,7 +26,8 @@ final class LauncherState {
       String authAdminToken,
       String authMasterKey,
       String billingAdminToken,
-      String gatewayAdminToken) {}
+      String gatewayAdminToken,
+      String serviceIdentitySecret) {}
 
   /** The demo tenant and its key, created once through the admin APIs. */
   record Demo(String tenantId, String keyId, String apiKey) {}
@@ -47,20 +48,31 @@ final class LauncherState {
               (String) m.get("auth_admin_token"),
               (String) m.get("auth_master_key"),
               (String) m.get("billing_admin_token"),
-              (String) m.get("gateway_admin_token"));
-      if (s.gatewayAdminToken() != null) {
+              (String) m.get("gateway_admin_token"),
+              (String) m.get("service_identity_secret"));
+      if (s.gatewayAdminToken() != null && s.serviceIdentitySecret() != null) {
         return s;
       }
-      // a data folder from before the gateway had an admin entry: add its token, keep the rest
-      s = new Secrets(s.authAdminToken(), s.authMasterKey(), s.billingAdminToken(), token());
+      // a data folder from before the gateway's admin entry or the service identity: add what is
+      // missing, keep the rest
+      s =
+          new Secrets(
+              s.authAdminToken(),
+              s.authMasterKey(),
+              s.billingAdminToken(),
+              s.gatewayAdminToken() != null ? s.gatewayAdminToken() : token(),
+              token());
     } else {
-      s = new Secrets(token(), Base64.getEncoder().encodeToString(bytes(32)), token(), token());
+      s =
+          new Secrets(
+              token(), Base64.getEncoder().encodeToString(bytes(32)), token(), token(), token());
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("auth_admin_token", s.authAdminToken());
     m.put("auth_master_key", s.authMasterKey());
     m.put("billing_admin_token", s.billingAdminToken());
     m.put("gateway_admin_token", s.gatewayAdminToken());
+    m.put("service_identity_secret", s.serviceIdentitySecret());
     writePrivate(file, m);
     return s;
   }

@@ -109,12 +109,26 @@ final class ServiceProcess {
 
   /** SIGTERM (the services drain on it), then SIGKILL after the grace period. */
   void stop(Duration grace) throws InterruptedException {
+    requestStop();
+    awaitStop(System.nanoTime() + grace.toNanos());
+  }
+
+  /** SIGTERM to the service (and anything it started); returns at once. */
+  void requestStop() {
     if (process == null || !process.isAlive()) {
       return;
     }
     process.descendants().forEach(ProcessHandle::destroy);
     process.destroy();
-    if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+  }
+
+  /** Waits until {@code deadlineNanos} ({@link System#nanoTime}) for the exit, then SIGKILL. */
+  void awaitStop(long deadlineNanos) throws InterruptedException {
+    if (process == null) {
+      return;
+    }
+    long left = deadlineNanos - System.nanoTime();
+    if (!process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
       process.waitFor(5, TimeUnit.SECONDS);

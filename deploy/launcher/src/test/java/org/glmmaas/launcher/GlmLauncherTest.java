@@ -55,4 +55,24 @@ class GlmLauncherTest {
             "http://127.0.0.1:8080/console/",
             "http://127.0.0.1:8080/admin/auth/v1");
   }
+
+  /** {@code ./glm up --json} printed the text block on stdout before (it accepted --json). */
+  @Test
+  void withJsonTheReadyOutputIsOneJsonObject() throws Exception {
+    LauncherOptions options = LauncherOptions.parse(new String[] {"--json"}, home);
+    assertThat(options.json()).isTrue();
+    String json =
+        new GlmLauncher(options, new Console(System.err))
+            .readyJson("http://127.0.0.1:8080", "sk-demo.123");
+    @SuppressWarnings("unchecked")
+    java.util.Map<String, Object> m = LauncherState.JSON.readValue(json, java.util.Map.class);
+    assertThat(json).doesNotContain("\n");
+    assertThat(m)
+        .containsEntry("status", "ready")
+        .containsEntry("gateway_url", "http://127.0.0.1:8080")
+        .containsEntry("api_key", "sk-demo.123")
+        .containsEntry("model", "glm-demo")
+        .containsKey("endpoints_file");
+    assertThat(m.toString()).doesNotContain("admin_token");
+  }
 }

@@ -11,6 +11,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
+import org.glmmaas.platform.identity.ServiceIdentityClientInterceptor;
 
 /**
  * gRPC channels to one address, one per event loop of the gateway's HTTP server and running on that
@@ -79,7 +80,11 @@ public final class LoopChannels {
   private static ManagedChannelBuilder<?> tuned(ManagedChannelBuilder<?> b, int maxInbound) {
     // callbacks only hand results to Reactor (never block), so they run on the transport thread
     // instead of hopping to gRPC's default executor
-    return b.maxInboundMessageSize(maxInbound).directExecutor();
+    // every call proves the gateway's service identity (glm.service-identity.secret), read at call
+    // time, so channels made before the identity is known sign too
+    return b.maxInboundMessageSize(maxInbound)
+        .directExecutor()
+        .intercept(ServiceIdentityClientInterceptor.PROCESS_WIDE);
   }
 
   /** Index of the channel for the calling thread: its loop's, else 0. */

@@ -21,6 +21,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.glmmaas.platform.grpc.GrpcServerProperties;
+import org.glmmaas.platform.identity.ServiceIdentity;
+import org.glmmaas.platform.identity.ServiceIdentityClientInterceptor;
 import org.glmmaas.proto.inference.v1.FinishReason;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
@@ -84,6 +86,7 @@ public final class BenchServeCommand {
    * Runs without the {@code glm} dispatcher: {@code java ... BenchServeCommand --model FILE ...}.
    */
   public static void main(String[] args) {
+    CliLogging.toStderr();
     int code = run(args, System.out, System.err);
     System.out.flush();
     System.exit(code);
@@ -174,8 +177,13 @@ public final class BenchServeCommand {
       }
       target = "127.0.0.1:" + server.port();
     }
+    // a remote worker checks the deployment's service identity: GLM_SERVICEIDENTITY_SECRET
+    ServiceIdentity identity =
+        worker == null ? null : ServiceIdentity.fromEnvironment(System.getenv(), "bench");
     ManagedChannel channel =
-        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create())
+            .intercept(ServiceIdentityClientInterceptor.of(identity))
+            .build();
     try {
       var stub = InferenceServiceGrpc.newBlockingStub(channel);
       WorkerInfo info = stub.getInfo(GetInfoRequest.getDefaultInstance());

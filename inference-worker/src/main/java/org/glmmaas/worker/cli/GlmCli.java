@@ -48,6 +48,7 @@ public final class GlmCli {
   private GlmCli() {}
 
   public static void main(String[] args) {
+    CliLogging.toStderr();
     int code = run(List.of(args), System.out, System.err);
     System.out.flush();
     System.exit(code);

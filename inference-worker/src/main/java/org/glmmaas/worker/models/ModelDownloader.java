@@ -74,30 +74,92 @@ public final class ModelDownloader {
   private static final Pattern REPO_FILE =
       Pattern.compile("([\\w.-]+/[\\w.-]+):([\\w./-]+\\.gguf)");
 
+  static final String HUGGING_FACE = "https://huggingface.co";
+  private static final int MAX_REDIRECTS = 10;
+
   private final HttpClient http;
   private final Duration timeout;
   private final Duration stallTimeout;
   private final String token;
+  private final URI tokenEndpoint;
 
   public ModelDownloader(Duration connectTimeout, Duration readTimeout) {
-    this(connectTimeout, readTimeout, Duration.ofSeconds(60), null);
+    this(connectTimeout, readTimeout, Duration.ofSeconds(60), null, URI.create(HUGGING_FACE));
   }
 
   /**
    * @param readTimeout how long to wait for the response headers
    * @param stallTimeout a body that delivers no byte for this long is abandoned (and resumable)
    * @param token a Hugging Face access token for gated repositories (HF_TOKEN), or null
+   * @param tokenEndpoint the Hugging Face endpoint (HF_ENDPOINT): the token goes only to this host
+   *     and port, and only over https; never to a host a redirect leads to (the CDN needs none)
    */
   public ModelDownloader(
-      Duration connectTimeout, Duration readTimeout, Duration stallTimeout, String token) {
+      Duration connectTimeout,
+      Duration readTimeout,
+      Duration stallTimeout,
+      String token,
+      URI tokenEndpoint) {
     this.stallTimeout = stallTimeout;
     this.token = token == null || token.isBlank() ? null : token.trim();
+    this.tokenEndpoint = tokenEndpoint;
+    // redirects are followed here, so each hop decides for itself whether the token goes along
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(connectTimeout)
-            .followRedirects(HttpClient.Redirect.NORMAL)
+            .followRedirects(HttpClient.Redirect.NEVER)
             .build();
     this.timeout = readTimeout;
+  }
+
+  /** Whether a request to {@code uri} may carry the token: https, the configured host and port. */
+  boolean sendsTokenTo(URI uri) {
+    return token != null
+        && "https".equalsIgnoreCase(uri.getScheme())
+        && "https".equalsIgnoreCase(tokenEndpoint.getScheme())
+        && uri.getHost() != null
+        && uri.getHost().equalsIgnoreCase(tokenEndpoint.getHost())
+        && port(uri) == port(tokenEndpoint);
+  }
+
+  private static int port(URI uri) {
+    return uri.getPort() >= 0
+        ? uri.getPort()
+        : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+  }
+
+  /** GET {@code uri}, following up to 10 redirects; the token only where {@link #sendsTokenTo}. */
+  private HttpResponse<InputStream> get(URI uri, long have)
+      throws IOException, InterruptedException {
+    for (int hop = 0; ; hop++) {
+      HttpRequest.Builder req =
+          HttpRequest.newBuilder(uri).timeout(timeout).GET().header("User-Agent", "glm-maas");
+      if (sendsTokenTo(uri)) {
+        req.header("Authorization", "Bearer " + token);
+      }
+      if (have > 0) {
+        req.header("Range", "bytes=" + have + "-");
+      }
+      HttpResponse<InputStream> resp =
+          http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+      int status = resp.statusCode();
+      Optional<String> location = resp.headers().firstValue("location");
+      if ((status == 301 || status == 302 || status == 303 || status == 307 || status == 308)
+          && location.isPresent()) {
+        resp.body().close();
+        if (hop >= MAX_REDIRECTS) {
+          throw new DownloadException("too many redirects from " + uri);
+        }
+        uri = uri.resolve(location.get());
+        if (!"https".equalsIgnoreCase(uri.getScheme())
+            && !"http".equalsIgnoreCase(uri.getScheme())) {
+          throw new DownloadException(
+              "redirected to an unsupported URL scheme: " + uri.getScheme());
+        }
+        continue;
+      }
+      return resp;
+    }
   }
 
   /**
@@ -159,20 +221,9 @@ public final class ModelDownloader {
       progress.message(
           String.format(Locale.ROOT, "resuming %s at %s", source.fileName(), Progress.human(have)));
     }
-    HttpRequest.Builder req =
-        HttpRequest.newBuilder(source.uri())
-            .timeout(timeout)
-            .GET()
-            .header("User-Agent", "glm-maas");
-    if (token != null) {
-      req.header("Authorization", "Bearer " + token);
-    }
-    if (have > 0) {
-      req.header("Range", "bytes=" + have + "-");
-    }
     HttpResponse<InputStream> resp;
     try {
-      resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+      resp = get(source.uri(), have);
     } catch (ConnectException | UnknownHostException | HttpConnectTimeoutException e) {
       throw new DownloadException(
           "cannot reach "

@@ -66,7 +66,11 @@ public final class PullCommand {
           Duration.ofSeconds(Long.parseLong(env.getOrDefault("GLM_PULL_STALL_TIMEOUT_S", "60")));
       ModelDownloader downloader =
           new ModelDownloader(
-              Duration.ofSeconds(15), Duration.ofMinutes(2), stall, env.get("HF_TOKEN"));
+              Duration.ofSeconds(15),
+              Duration.ofMinutes(2),
+              stall,
+              env.get("HF_TOKEN"),
+              java.net.URI.create(endpoint));
       // The bar goes to stderr so --json output stays clean on stdout.
       ConsoleProgress progress = new ConsoleProgress(err, System.console() != null && !json);
       Path path = downloader.download(source, dir, progress);

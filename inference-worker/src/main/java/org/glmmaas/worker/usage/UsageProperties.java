@@ -12,9 +12,9 @@ import org.springframework.util.unit.DataSize;
  * @param bootstrapServers Kafka brokers; empty falls back to {@code spring.kafka.bootstrap-servers}
  * @param topic topic of UsageEvent records
  * @param spoolDir the write-ahead spool: every event is written here before Kafka sees it, and
- *     waits here while Kafka is unreachable (default {@code
- *     ${java.io.tmpdir}/glm-worker-usage-spool}; use a persistent volume in production, or a
- *     restart loses what was not yet acknowledged)
+ *     waits here while Kafka is unreachable (default {@code data/inference-worker/usage-spool}
+ *     (relative to the working directory); use a persistent volume in production, or a restart
+ *     loses what was not yet acknowledged)
  * @param spoolMaxSize bound of the spool on disk; beyond it events are refused loudly (error log +
  *     {@code glm_usage_events_dropped_total})
  * @param spoolSegmentSize size of one spool segment file (disk use may pass the acknowledged
@@ -35,9 +35,13 @@ public record UsageProperties(
     @DefaultValue("500ms") Duration maxBlock,
     @DefaultValue("1s") Duration resendInterval) {
 
+  public static final Path DEFAULT_SPOOL_DIR = Path.of("data", "inference-worker", "usage-spool");
+
   public UsageProperties {
     if (spoolDir == null) {
-      spoolDir = Path.of(System.getProperty("java.io.tmpdir"), "glm-worker-usage-spool");
+      // under the service's data folder (relative to its working directory, as the gateway's
+      // data/gateway), never the shared temp folder
+      spoolDir = DEFAULT_SPOOL_DIR;
     }
     if (spoolMaxSize.toBytes() < 1024 || spoolSegmentSize.toBytes() < 1024) {
       throw new IllegalArgumentException(

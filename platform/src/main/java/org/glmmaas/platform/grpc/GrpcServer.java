@@ -13,6 +13,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -131,6 +132,18 @@ public final class GrpcServer implements SmartLifecycle {
   }
 
   private ServerBuilder<?> networkTransport() {
+    InetSocketAddress address = props.address();
+    if (!address.getAddress().isLoopbackAddress()
+        && customizers.stream().noneMatch(GrpcServerCustomizer::authenticatesCallers)) {
+      throw new IllegalStateException(
+          "the gRPC server of "
+              + name
+              + " would listen on "
+              + props.host()
+              + ", beyond this machine, without checking who calls: set "
+              + "glm.service-identity.secret (the same on every service of the deployment), or "
+              + "bind 127.0.0.1");
+    }
     ServerCredentials credentials = InsecureServerCredentials.create();
     for (GrpcServerCustomizer c : customizers) {
       credentials = Objects.requireNonNull(c.credentials(name, credentials), "credentials");

@@ -39,6 +39,14 @@ public interface GrpcServerCustomizer {
     return List.of();
   }
 
+  /**
+   * True when this customizer makes the server prove who calls (mutual TLS, a signed service
+   * identity). A server that would listen beyond loopback refuses to start without one.
+   */
+  default boolean authenticatesCallers() {
+    return false;
+  }
+
   /** Last say over the transport builder, after {@link GrpcServerProperties} were applied. */
   default void configure(String server, ServerBuilder<?> builder) {}
 }

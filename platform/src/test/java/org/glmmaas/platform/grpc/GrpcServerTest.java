@@ -158,9 +158,35 @@ class GrpcServerTest {
             GrpcServer.builder(
                     "svc",
                     props(Map.of("glm.test.grpc.host", "0.0.0.0", "glm.test.grpc.port", "0")))
-                .service(echo()));
+                .service(echo())
+                .customizers(List.of(CHECKS_CALLERS)));
     assertThat(call(channel(external.getHostAddress(), server.port()), "x".getBytes()))
         .isEqualTo("x".getBytes());
+  }
+
+  /** Stands for a customizer that authenticates callers (it checks nothing: only the flag). */
+  static final GrpcServerCustomizer CHECKS_CALLERS =
+      new GrpcServerCustomizer() {
+        @Override
+        public boolean authenticatesCallers() {
+          return true;
+        }
+      };
+
+  @Test
+  void refusesToListenBeyondLoopbackWithoutCallerAuthentication() {
+    GrpcServer server =
+        GrpcServer.builder(
+                "billing-service",
+                props(Map.of("glm.test.grpc.host", "0.0.0.0", "glm.test.grpc.port", "0")))
+            .service(echo())
+            .build();
+    servers.add(server);
+    assertThatThrownBy(server::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("billing-service would listen on 0.0.0.0")
+        .hasMessageContaining("glm.service-identity.secret");
+    assertThat(server.isRunning()).isFalse();
   }
 
   @Test
