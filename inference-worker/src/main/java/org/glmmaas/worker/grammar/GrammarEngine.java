@@ -50,7 +50,9 @@ public final class GrammarEngine implements ConstraintFactory {
     }
     this.kCap = longest + 1;
     this.library = new SchemaCompiler.Library();
-    stringSuffixes(JsonStringDfa.CLEAN); // the common string state, here rather than mid-step
+    for (int ps = 0; ps < JsonStringDfa.STATES; ps++) {
+      stringSuffixes(ps); // the string tables here (request admission), not mid-step
+    }
   }
 
   /**
@@ -184,10 +186,7 @@ public final class GrammarEngine implements ConstraintFactory {
       int i = lo;
       while (i < hi) {
         int b = vocab.bytes(sorted[i])[depth] & 0xff;
-        int j = i + 1;
-        while (j < hi && (vocab.bytes(sorted[j])[depth] & 0xff) == b) {
-          j++;
-        }
+        int j = runEnd(i, hi, depth, b);
         States o = new States();
         Matcher.step(stable, b, o);
         int[] esc = escapes;
@@ -215,6 +214,25 @@ public final class GrammarEngine implements ConstraintFactory {
         }
         i = j;
       }
+    }
+
+    /**
+     * The end of the run of tokens from {@code i} whose byte at {@code depth} is {@code b}: the
+     * range shares its first {@code depth} bytes and is sorted, so that byte never decreases
+     * (binary search: a ws or string position skips whole subtrees without scanning them).
+     */
+    int runEnd(int i, int hi, int depth, int b) {
+      int lo = i + 1;
+      int r = hi;
+      while (lo < r) {
+        int mid = (lo + r) >>> 1;
+        if ((vocab.bytes(sorted[mid])[depth] & 0xff) == b) {
+          lo = mid + 1;
+        } else {
+          r = mid;
+        }
+      }
+      return lo;
     }
 
     void entries(int id, int[] escapes) {
