@@ -117,9 +117,15 @@ final class GrammarConstraint implements TokenConstraint {
     }
     while (i < hi) {
       int b = keys[i][depth] & 0xff;
-      int j = i + 1;
-      while (j < hi && (keys[j][depth] & 0xff) == b) {
-        j++;
+      int j = i + 1; // end of the run of keys with byte b here (sorted: binary search)
+      int r = hi;
+      while (j < r) {
+        int mid = (j + r) >>> 1;
+        if ((keys[mid][depth] & 0xff) == b) {
+          j = mid + 1;
+        } else {
+          r = mid;
+        }
       }
       States o = new States();
       Matcher.step(stable, b, o);

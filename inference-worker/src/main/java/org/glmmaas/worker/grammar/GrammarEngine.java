@@ -50,6 +50,18 @@ public final class GrammarEngine implements ConstraintFactory {
     }
     this.kCap = longest + 1;
     this.library = new SchemaCompiler.Library();
+    for (int ps = 0; ps < JsonStringDfa.STATES; ps++) {
+      stringSuffixes(ps); // the string tables here (request admission), not mid-step
+    }
+  }
+
+  /**
+   * Computes the masks of {@code c}'s current position now, on the caller's thread (the request's
+   * admission) rather than on the engine thread at its first step.
+   */
+  @Override
+  public void prime(TokenConstraint c) {
+    c.copy().fillNextTokenBitmask(new long[words]);
   }
 
   public Vocabulary vocabulary() {
@@ -174,10 +186,7 @@ public final class GrammarEngine implements ConstraintFactory {
       int i = lo;
       while (i < hi) {
         int b = vocab.bytes(sorted[i])[depth] & 0xff;
-        int j = i + 1;
-        while (j < hi && (vocab.bytes(sorted[j])[depth] & 0xff) == b) {
-          j++;
-        }
+        int j = runEnd(i, hi, depth, b);
         States o = new States();
         Matcher.step(stable, b, o);
         int[] esc = escapes;
@@ -205,6 +214,25 @@ public final class GrammarEngine implements ConstraintFactory {
         }
         i = j;
       }
+    }
+
+    /**
+     * The end of the run of tokens from {@code i} whose byte at {@code depth} is {@code b}: the
+     * range shares its first {@code depth} bytes and is sorted, so that byte never decreases
+     * (binary search: a ws or string position skips whole subtrees without scanning them).
+     */
+    int runEnd(int i, int hi, int depth, int b) {
+      int lo = i + 1;
+      int r = hi;
+      while (lo < r) {
+        int mid = (lo + r) >>> 1;
+        if ((vocab.bytes(sorted[mid])[depth] & 0xff) == b) {
+          lo = mid + 1;
+        } else {
+          r = mid;
+        }
+      }
+      return lo;
     }
 
     void entries(int id, int[] escapes) {
@@ -249,10 +277,10 @@ public final class GrammarEngine implements ConstraintFactory {
     final int[] chars; // characters completed (before the quote, for CLOSE)
     final int[] closeAt; // byte offset of the quote; for OPEN: 1 if a character is pending
 
-    StringTable(int n) {
-      kind = new byte[n];
-      chars = new int[n];
-      closeAt = new int[n];
+    StringTable(byte[] kind, int[] chars, int[] closeAt) {
+      this.kind = kind; // filled before construction: final-field publication covers them
+      this.chars = chars;
+      this.closeAt = closeAt;
     }
   }
 
@@ -262,7 +290,9 @@ public final class GrammarEngine implements ConstraintFactory {
       return t;
     }
     int[] sorted = vocab.sorted();
-    t = new StringTable(sorted.length);
+    byte[] kinds = new byte[sorted.length];
+    int[] charCounts = new int[sorted.length];
+    int[] closeAts = new int[sorted.length];
     for (int i = 0; i < sorted.length; i++) {
       byte[] tok = vocab.bytes(sorted[i]);
       int state = ps;
@@ -288,10 +318,11 @@ public final class GrammarEngine implements ConstraintFactory {
       if (kind == StringTable.OPEN) {
         at = state != JsonStringDfa.CLEAN ? 1 : 0;
       }
-      t.kind[i] = kind;
-      t.chars[i] = k;
-      t.closeAt[i] = at;
+      kinds[i] = kind;
+      charCounts[i] = k;
+      closeAts[i] = at;
     }
+    t = new StringTable(kinds, charCounts, closeAts);
     synchronized (stringTables) {
       if (stringTables[ps] == null) {
         stringTables[ps] = t;
