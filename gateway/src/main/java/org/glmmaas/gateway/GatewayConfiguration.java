@@ -314,7 +314,8 @@ public class GatewayConfiguration {
       AccountStatuses accounts,
       RateLimiter limiter,
       ObjectProvider<BillingClient> billing,
-      GatewayMetrics metrics) {
+      GatewayMetrics metrics,
+      InferenceClient inference) {
     return new Admission(
         p,
         auth,
@@ -323,7 +324,8 @@ public class GatewayConfiguration {
         accounts,
         limiter,
         billing.getIfAvailable(),
-        metrics);
+        metrics,
+        inference);
   }
 
   @Bean

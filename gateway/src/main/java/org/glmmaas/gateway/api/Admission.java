@@ -19,11 +19,13 @@ import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.glmmaas.gateway.request.Api;
 import org.glmmaas.gateway.request.ApiCall;
 import org.glmmaas.gateway.request.ChatRequestParser;
+import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.gateway.routing.WorkerEndpoint;
 import org.glmmaas.gateway.routing.WorkerPicker;
 import org.glmmaas.proto.auth.v1.Principal;
 import org.glmmaas.proto.billing.v1.ReserveRequest;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
+import org.glmmaas.proto.inference.v1.TokenizeRequest;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
@@ -49,6 +51,7 @@ public final class Admission {
   private final RateLimiter limiter;
   private final BillingClient billing;
   private final GatewayMetrics metrics;
+  private final InferenceClient inference;
 
   public Admission(
       GatewayProperties props,
@@ -58,7 +61,9 @@ public final class Admission {
       AccountStatuses accounts,
       RateLimiter limiter,
       BillingClient billing,
-      GatewayMetrics metrics) {
+      GatewayMetrics metrics,
+      InferenceClient inference) {
+    this.inference = inference;
     this.metrics = metrics;
     this.props = props;
     this.auth = auth;
@@ -105,14 +110,18 @@ public final class Admission {
     return admit(req, d, body -> parser.parse(body, api));
   }
 
-  /** A call whose body {@code parse} validates (it throws a GlmException for bad input). */
+  /**
+   * A call whose body {@code parse} validates (it throws a GlmException for bad input). The
+   * credential comes from the headers and is checked before a byte of the body is read: a caller
+   * without a valid key never makes the gateway buffer its (up to max-body-size) body.
+   */
   public Mono<Admitted> admit(ServerRequest req, Dialect d, Function<byte[], ApiCall> parse) {
-    return body(req)
+    return auth.authenticate(req.headers().firstHeader(HttpHeaders.AUTHORIZATION))
         .flatMap(
-            body ->
-                auth.authenticate(req.headers().firstHeader(HttpHeaders.AUTHORIZATION))
+            p ->
+                body(req)
                     .map(
-                        p -> {
+                        body -> {
                           checkContentType(req);
                           ApiCall call = parse.apply(body);
                           checkAllowed(p, call, req);
@@ -163,36 +172,93 @@ public final class Admission {
           new GlmError.InsufficientBalance("the account balance is insufficient; please top up"));
     }
     Integer maxTokens = chat.maxTokens();
-    for (WorkerEndpoint w : picker.workers()) {
-      var info = w.modelInfo();
-      if (info != null && info.getId().equals(chat.model()) && info.getContextLength() > 0) {
-        int ctx = info.getContextLength();
-        if (chat.generates() && maxTokens != null && maxTokens >= ctx) {
-          throw new GlmException(
-              new GlmError.ContextLengthExceeded(
-                  "max_tokens "
-                      + maxTokens
-                      + " leaves no room for the prompt in the model's context of "
-                      + ctx
-                      + " tokens"));
-        }
-        if (chat.estimatedPromptTokens() / 2 > ctx) {
-          throw new GlmException(
-              new GlmError.ContextLengthExceeded(
-                  "the prompt is far longer than the model's context of " + ctx + " tokens"));
-        }
-        break;
-      }
+    int ctx = contextLength(chat.model());
+    if (ctx > 0 && chat.generates() && maxTokens != null && maxTokens >= ctx) {
+      throw new GlmException(
+          new GlmError.ContextLengthExceeded(
+              "max_tokens "
+                  + maxTokens
+                  + " leaves no room for the prompt in the model's context of "
+                  + ctx
+                  + " tokens"));
     }
   }
 
+  /** The model's context length as its workers report it; 0 when no worker has said yet. */
+  private int contextLength(String model) {
+    for (WorkerEndpoint w : picker.workers()) {
+      var info = w.modelInfo();
+      if (info != null && info.getId().equals(model) && info.getContextLength() > 0) {
+        return info.getContextLength();
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * What a call will cost at most: its prompt tokens (an upper bound, or the worker's exact count)
+   * and the max_tokens every worker request carries. A call without max_tokens gets the default,
+   * capped at what the context leaves after the prompt, and it is always sent: the worker never
+   * generates more than the reservation covers. When the bound leaves too little room, the worker's
+   * tokenizer counts the prompt exactly (one Tokenize call, long prompts only).
+   */
+  private record Budget(long promptTokens, int maxTokens, boolean send) {}
+
+  private Mono<Budget> budget(ApiCall call) {
+    long bound = call.promptTokenBound();
+    if (!call.generates()) {
+      return Mono.just(new Budget(bound, 0, false));
+    }
+    if (call.maxTokens() != null) {
+      return Mono.just(new Budget(bound, call.maxTokens(), false));
+    }
+    int def = props.defaultMaxTokens();
+    int ctx = contextLength(call.model());
+    if (ctx <= 0 || bound + def <= ctx) {
+      return Mono.just(new Budget(bound, def, true));
+    }
+    List<GenerateRequest> prompts = call.prompts();
+    if (inference == null || prompts.size() != 1 || !prompts.get(0).hasChat()) {
+      // no exact count to be had: the bound caps it where it can, else the worker decides
+      int room = (int) Math.max(0, ctx - bound);
+      return Mono.just(new Budget(bound, room >= 1 ? Math.min(def, room) : def, true));
+    }
+    return inference
+        .tokenize(
+            TokenizeRequest.newBuilder()
+                .setModel(call.model())
+                .setChat(prompts.get(0).getChat())
+                .build(),
+            props.billing().timeout())
+        .map(
+            t -> {
+              int exact = t.getNumTokens();
+              if (exact >= ctx) {
+                throw new GlmException(
+                    new GlmError.ContextLengthExceeded(
+                        "the prompt has "
+                            + exact
+                            + " tokens; this model's context is "
+                            + ctx
+                            + " tokens"));
+              }
+              return new Budget(exact, Math.min(def, ctx - exact), true);
+            });
+  }
+
   private Mono<Admitted> limits(ServerRequest req, Dialect d, Principal p, ApiCall call) {
+    return budget(call).flatMap(b -> limits(req, d, p, call, b));
+  }
+
+  private Mono<Admitted> limits(
+      ServerRequest req, Dialect d, Principal p, ApiCall call, Budget budget) {
     String internalId = UUID.randomUUID().toString();
-    int maxTokens = call.maxTokens() != null ? call.maxTokens() : props.defaultMaxTokens();
-    List<GenerateRequest> generates = generateRequests(internalId, p, call);
+    int maxTokens = budget.maxTokens();
+    List<GenerateRequest> generates =
+        generateRequests(internalId, p, call, budget.send() ? maxTokens : 0);
     // every choice of every prompt may run to max_tokens
     long completion = call.generates() ? (long) maxTokens * call.n() * generates.size() : 0;
-    long tokens = (long) call.estimatedPromptTokens() + completion;
+    long tokens = budget.promptTokens() + completion;
     RateLimiter.Request lr =
         new RateLimiter.Request(
             p.getKeyId(),
@@ -227,7 +293,7 @@ public final class Admission {
               if (billing == null || generates.isEmpty()) {
                 return Mono.just(adm);
               }
-              return reserve(adm, maxTokens * call.n())
+              return reserve(adm, budget.promptTokens(), maxTokens * call.n())
                   .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)));
             });
   }
@@ -236,9 +302,12 @@ public final class Admission {
    * Reserves each worker request's prompt and max completion with billing; when one is refused (or
    * fails), releases those already held and fails.
    */
-  private Mono<Admitted> reserve(Admitted adm, int maxCompletionTokens) {
+  private Mono<Admitted> reserve(Admitted adm, long promptTokens, int maxCompletionTokens) {
     Principal p = adm.principal();
-    int promptEach = Math.max(1, adm.call().estimatedPromptTokens() / adm.generates().size());
+    // each worker request holds its share of the prompt, rounded up
+    int size = adm.generates().size();
+    int promptEach =
+        (int) Math.min(Integer.MAX_VALUE, Math.max(1, (promptTokens + size - 1) / size));
     List<String> held = new ArrayList<>();
     return Flux.fromIterable(adm.generates())
         .concatMap(
@@ -365,9 +434,12 @@ public final class Admission {
         new GlmError.PayloadTooLarge("request body exceeds the limit of " + max + " bytes"));
   }
 
-  /** The call's worker requests with ids: the lease's id for the first, suffixed for more. */
+  /**
+   * The call's worker requests with ids: the lease's id for the first, suffixed for more; with
+   * {@code maxTokens} > 0 each carries it (the gateway's default the reservation covers).
+   */
   private static List<GenerateRequest> generateRequests(
-      String internalId, Principal p, ApiCall call) {
+      String internalId, Principal p, ApiCall call, int maxTokens) {
     List<GenerateRequest> out = new ArrayList<>();
     List<GenerateRequest> prompts = call.prompts();
     for (int i = 0; i < prompts.size(); i++) {
@@ -376,6 +448,9 @@ public final class Admission {
               .setRequestId(i == 0 ? internalId : internalId + "-" + i)
               .setTenantId(p.getTenantId())
               .setKeyId(p.getKeyId());
+      if (maxTokens > 0) {
+        g.getSamplingBuilder().setMaxTokens(maxTokens);
+      }
       if (call.userId() != null) {
         g.setUserId(call.userId());
       }

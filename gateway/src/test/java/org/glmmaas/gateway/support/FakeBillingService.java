@@ -24,6 +24,10 @@ public final class FakeBillingService implements AutoCloseable {
   public final Map<String, Long> balances = new ConcurrentHashMap<>();
   public final Map<String, Long> reservations = new ConcurrentHashMap<>();
   public final Map<String, Boolean> released = new ConcurrentHashMap<>();
+
+  /** Every Reserve request, by request id. */
+  public final Map<String, ReserveRequest> reserveRequests = new ConcurrentHashMap<>();
+
   private final Server server;
 
   public FakeBillingService() throws IOException {
@@ -78,6 +82,7 @@ public final class FakeBillingService implements AutoCloseable {
 
     @Override
     public void reserve(ReserveRequest r, StreamObserver<ReserveResponse> out) {
+      reserveRequests.put(r.getRequestId(), r);
       long amount = (long) r.getPromptTokens() + r.getMaxTokens();
       long bal = balances.getOrDefault(r.getTenantId(), Long.MAX_VALUE / 4);
       boolean ok = bal >= amount;
