@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.glmmaas.gateway.auth.CachingAuthClient;
 import org.glmmaas.gateway.billing.AccountStatuses;
@@ -86,6 +87,8 @@ public final class Admission {
    * @param reserved whether billing holds a reservation for each of {@code generates}
    * @param timeout the call's deadline: request-timeout, or less when the client asks for less
    * @param timing the call's timing for metrics (a detached one for calls outside a request)
+   * @param promptEach prompt tokens reserved for each worker request
+   * @param maxCompletion completion tokens reserved for each worker request (all its choices)
    */
   public record Admitted(
       Principal principal,
@@ -96,7 +99,9 @@ public final class Admission {
       RateLimiter.Request lease,
       boolean reserved,
       Duration timeout,
-      RequestTiming timing) {
+      RequestTiming timing,
+      int promptEach,
+      int maxCompletion) {
 
     /** The first (for chat: the only) worker request. */
     public GenerateRequest generate() {
@@ -268,8 +273,13 @@ public final class Admission {
             tokens,
             internalId,
             props.requestTimeout().plus(Duration.ofSeconds(30)));
+    // a client that goes away during admit or reserve cancels this chain: what it already holds
+    // (the lease, reservations made or in flight) goes back at once instead of after its TTL
+    AtomicBoolean leased = new AtomicBoolean();
+    AtomicBoolean handedOver = new AtomicBoolean();
     return limiter
         .admit(lr)
+        .doOnNext(a -> leased.set(a.admitted()))
         .flatMap(
             a -> {
               if (a.headers() != null) {
@@ -289,12 +299,28 @@ public final class Admission {
                       lr,
                       false,
                       timeout(req),
-                      timing(req));
+                      timing(req),
+                      promptEach(budget.promptTokens(), generates.size()),
+                      maxTokens * call.n());
               if (billing == null || generates.isEmpty()) {
                 return Mono.just(adm);
               }
-              return reserve(adm, budget.promptTokens(), maxTokens * call.n())
-                  .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)));
+              return reserve(adm).onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)));
+            })
+        .doOnNext(a -> handedOver.set(true))
+        .doOnCancel(
+            () -> {
+              if (handedOver.get()) {
+                return; // the caller owns it now and finishes it
+              }
+              if (leased.get()) {
+                limiter.release(lr, 0).onErrorResume(e -> Mono.empty()).subscribe();
+              }
+              if (billing != null) {
+                for (GenerateRequest g : generates) {
+                  billing.release(g.getRequestId(), p.getTenantId()).subscribe();
+                }
+              }
             });
   }
 
@@ -302,12 +328,10 @@ public final class Admission {
    * Reserves each worker request's prompt and max completion with billing; when one is refused (or
    * fails), releases those already held and fails.
    */
-  private Mono<Admitted> reserve(Admitted adm, long promptTokens, int maxCompletionTokens) {
+  private Mono<Admitted> reserve(Admitted adm) {
     Principal p = adm.principal();
-    // each worker request holds its share of the prompt, rounded up
-    int size = adm.generates().size();
-    int promptEach =
-        (int) Math.min(Integer.MAX_VALUE, Math.max(1, (promptTokens + size - 1) / size));
+    int promptEach = adm.promptEach();
+    int maxCompletionTokens = adm.maxCompletion();
     List<String> held = new ArrayList<>();
     return Flux.fromIterable(adm.generates())
         .concatMap(
@@ -345,13 +369,53 @@ public final class Admission {
                     adm.lease(),
                     true,
                     adm.timeout(),
-                    adm.timing())))
+                    adm.timing(),
+                    adm.promptEach(),
+                    adm.maxCompletion())))
         .onErrorResume(
             e ->
                 Flux.fromIterable(List.copyOf(held))
                     .concatMap(
                         id -> billing.release(id, p.getTenantId()).onErrorResume(x -> Mono.empty()))
                     .then(Mono.error(e)));
+  }
+
+  /** Each worker request's share of the prompt tokens, rounded up. */
+  private static int promptEach(long promptTokens, int size) {
+    return (int)
+        Math.min(Integer.MAX_VALUE, Math.max(1, (promptTokens + Math.max(1, size) - 1) / size));
+  }
+
+  /**
+   * A retry of worker request {@code failed} as {@code next} (its own request id): the hold moves
+   * to the new id (released for the old one: should that attempt have run, its usage is still
+   * billed when the worker reports it). Refused like the first reservation when the balance no
+   * longer covers it.
+   */
+  public Mono<Void> retry(Admitted a, String failed, String next) {
+    if (!a.reserved()) {
+      return Mono.empty();
+    }
+    String tenant = a.principal().getTenantId();
+    return billing
+        .release(failed, tenant)
+        .then(
+            billing.reserve(
+                ReserveRequest.newBuilder()
+                    .setRequestId(next)
+                    .setTenantId(tenant)
+                    .setModel(a.call().model())
+                    .setPromptTokens(a.promptEach())
+                    .setMaxTokens(a.maxCompletion())
+                    .build()))
+        .flatMap(
+            r ->
+                r.getGranted()
+                    ? Mono.<Void>empty()
+                    : Mono.error(
+                        new GlmException(
+                            new GlmError.InsufficientBalance(
+                                "the account balance cannot cover this call; please top up"))));
   }
 
   /** The call's timing (from the metrics filter; a fresh one when called outside it). */
@@ -396,15 +460,23 @@ public final class Admission {
    * worker ({@code reached[i]} false).
    */
   public Mono<Void> finish(Admitted a, long actualTokens, boolean[] reached) {
+    String[] ids = new String[a.generates().size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = a.generates().get(i).getRequestId();
+    }
+    return finish(a, actualTokens, reached, ids);
+  }
+
+  /**
+   * As {@link #finish(Admitted, long, boolean[])}, where worker request {@code i} last ran as
+   * {@code ids[i]} (a retry has its own id).
+   */
+  public Mono<Void> finish(Admitted a, long actualTokens, boolean[] reached, String[] ids) {
     Mono<Void> m = limiter.release(a.lease(), actualTokens).onErrorResume(e -> Mono.empty());
     if (a.reserved()) {
-      for (int i = 0; i < a.generates().size(); i++) {
+      for (int i = 0; i < ids.length; i++) {
         if (i >= reached.length || !reached[i]) {
-          m =
-              m.then(
-                  billing
-                      .release(a.generates().get(i).getRequestId(), a.principal().getTenantId())
-                      .then());
+          m = m.then(billing.release(ids[i], a.principal().getTenantId()).then());
         }
       }
     }

@@ -25,6 +25,9 @@ public final class FakeBillingService implements AutoCloseable {
   public final Map<String, Long> reservations = new ConcurrentHashMap<>();
   public final Map<String, Boolean> released = new ConcurrentHashMap<>();
 
+  /** Reserve answers this much later (the reservation is already held meanwhile), ms. */
+  public volatile long reserveDelayMs;
+
   /** Every Reserve request, by request id. */
   public final Map<String, ReserveRequest> reserveRequests = new ConcurrentHashMap<>();
 
@@ -89,12 +92,28 @@ public final class FakeBillingService implements AutoCloseable {
       if (ok) {
         reservations.put(r.getRequestId(), amount);
       }
-      out.onNext(
+      ReserveResponse resp =
           ReserveResponse.newBuilder()
               .setGranted(ok)
               .setAmountMicros(ok ? amount : 0)
               .setAvailableMicros(ok ? bal - amount : bal)
-              .build());
+              .build();
+      long delay = reserveDelayMs;
+      if (delay > 0) {
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(delay);
+                    out.onNext(resp);
+                    out.onCompleted();
+                  } catch (Exception e) {
+                    // cancelled
+                  }
+                });
+        return;
+      }
+      out.onNext(resp);
       out.onCompleted();
     }
 
