@@ -382,8 +382,8 @@ public final class Admission {
 
   /** Each worker request's share of the prompt tokens, rounded up. */
   private static int promptEach(long promptTokens, int size) {
-    return (int)
-        Math.min(Integer.MAX_VALUE, Math.max(1, (promptTokens + Math.max(1, size) - 1) / size));
+    int n = Math.max(1, size); // tokenizer calls have no worker request
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (promptTokens + n - 1) / n));
   }
 
   /**

@@ -97,12 +97,13 @@ public record ChatRequest(
   static final int PER_TOOL = 32;
 
   /**
-   * An upper bound on the prompt's tokens. The GLM vocabularies are byte-level BPE (GLM-GGUF.md:
-   * tokenizer.ggml.model "gpt2") and user text never becomes a special token, so every token of
-   * client text covers at least one UTF-8 byte: text of b bytes is at most b tokens, whatever the
-   * language (a Chinese character is 3 bytes and at least 1/3 token; 1 token per 3 characters
-   * undercounted it). The chat template's own markup is allowed for by the constants above; the
-   * ledger logs and counts any usage that still exceeds its reservation (docs/architecture.md).
+   * An upper bound on the prompt's tokens. The GLM vocabularies are byte-level BPE (their GGUF
+   * files say tokenizer.ggml.model "gpt2") and user text never becomes a special token, so every
+   * token of client text covers at least one UTF-8 byte: text of b bytes is at most b tokens,
+   * whatever the language (a Chinese character is 3 bytes and at least 1/3 token; 1 token per 3
+   * characters undercounted it). The chat template's own markup is allowed for by the constants
+   * above; the ledger logs and counts any usage that still exceeds its reservation
+   * (docs/architecture.md).
    */
   static int estimate(GenerateRequest g) {
     long bytes = 0;
