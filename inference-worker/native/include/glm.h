@@ -190,6 +190,22 @@ typedef struct glm_batch {
 
 GLM_API int32_t glm_forward(glm_context *ctx, const glm_batch *batch, float *logits);
 
+/* ---- self-description, for bindings that mirror this header by hand ------------------------ */
+
+/* The ggml tensor type numbered `type` in GGUF files: its name (static, NUL-terminated), values per
+ * block, bytes per block, and whether this engine computes with it (1) or only sizes it (0). Out
+ * pointers may be null. GLM_ERR_NOT_FOUND for a number the engine's type table lacks. */
+GLM_API int32_t glm_type_info(int32_t type, const char **name, int32_t *block_size, int32_t *type_size,
+                              int32_t *runnable);
+
+/* The layout of the structs of this header as this build lays them out. Entry `index`
+ * (0 <= index < glm_struct_layout_count()) is one field of one struct (struct_name: the typedef,
+ * e.g. "glm_batch"; field: as declared) with its offsetof and sizeof, or, for field "", the
+ * struct's own sizeof (offset 0). Strings are static. */
+GLM_API int64_t glm_struct_layout_count(void);
+GLM_API int32_t glm_struct_layout(int64_t index, const char **struct_name, const char **field, int64_t *offset,
+                                  int64_t *size);
+
 #ifdef __cplusplus
 }
 #endif

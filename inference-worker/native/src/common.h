@@ -1,11 +1,12 @@
 // Internal helpers shared by the engine sources: status/error reporting, half-precision
-// conversion, ggml type facts. Nothing here is exported.
+// conversion; the ggml type table (ggml_types.h). Nothing here is exported.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <string>
 
+#include "ggml_types.h"
 #include "glm.h"
 
 namespace glm {
@@ -90,38 +91,5 @@ static inline uint16_t fp32_to_bf16(float f) {
     if ((u & 0x7fffffff) > 0x7f800000) return (uint16_t)((u >> 16) | 64);
     return (uint16_t)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
 }
-
-// ---- ggml tensor types this engine knows ----
-enum GgmlType : int32_t {
-    T_F32 = 0,
-    T_F16 = 1,
-    T_Q4_0 = 2,
-    T_Q4_1 = 3,
-    T_Q5_0 = 6,
-    T_Q5_1 = 7,
-    T_Q8_0 = 8,
-    T_Q8_1 = 9,
-    T_Q2_K = 10,
-    T_Q3_K = 11,
-    T_Q4_K = 12,
-    T_Q5_K = 13,
-    T_Q6_K = 14,
-    T_Q8_K = 15,
-    T_BF16 = 30,
-};
-
-constexpr int QK8_0 = 32;
-constexpr int QK4_0 = 32;
-constexpr int QK_K = 256;
-
-// Block size (elements) and bytes per block for every ggml type a GGUF file may name; 0 when the
-// type number is unknown. Used to size tensors even of types we do not run.
-struct TypeInfo {
-    const char *name;
-    int32_t block;
-    int32_t bytes;
-    bool runnable;
-};
-TypeInfo type_info(int32_t type);
 
 } // namespace glm

@@ -81,7 +81,7 @@ inline __m256i load_wq(const uint8_t *qs) {
 
 template <bool Q4, int MR, int NR>
 inline void tile_q8(const MatmulArgs &a, int64_t o, int64_t r) {
-    constexpr int BS = Q4 ? 18 : 34;
+    constexpr int BS = Q4 ? kQ4_0Bytes : kQ8_0Bytes;
     const int64_t nb = a.K / 32;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[MR][NR];
@@ -170,11 +170,11 @@ inline void tile_q6k(const MatmulArgs &a, int64_t o, int64_t r) {
     Q6Unpacked u;
     for (int64_t b = 0; b < nb; b++) {
         for (int i = 0; i < MR; i++) {
-            const uint8_t *blk = w[i] + b * 210;
-            _mm_prefetch(reinterpret_cast<const char *>(blk + 2 * 210), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char *>(blk + 2 * 210 + 64), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char *>(blk + 2 * 210 + 128), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char *>(blk + 2 * 210 + 192), _MM_HINT_T0);
+            const uint8_t *blk = w[i] + b * kQ6KBytes;
+            _mm_prefetch(reinterpret_cast<const char *>(blk + 2 * kQ6KBytes), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char *>(blk + 2 * kQ6KBytes + 64), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char *>(blk + 2 * kQ6KBytes + 128), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char *>(blk + 2 * kQ6KBytes + 192), _MM_HINT_T0);
             unpack_q6k(blk, u);
             for (int j = 0; j < NR; j++) {
                 const int8_t *xb = xq[j] + b * 256;

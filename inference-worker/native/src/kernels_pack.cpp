@@ -26,7 +26,7 @@ size_t block_bytes(int32_t kind) {
     }
 }
 
-int64_t block_len(int32_t kind) { return (kind == W_Q6_K || kind == W_Q4_K || kind == W_Q5_K) ? 256 : 32; }
+int64_t block_len(int32_t kind) { return (kind == W_Q6_K || kind == W_Q4_K || kind == W_Q5_K) ? QK_K : QK4_0; }
 
 } // namespace
 
@@ -63,7 +63,7 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                 const int64_t row = p * P + o;
                 const bool real = row < out;
                 if (kind == W_Q4_0) {
-                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * 18 : zero_blk;
+                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * kQ4_0Bytes : zero_blk;
                     std::memcpy(d + 2 * o, blk, 2);
                     for (int v = 0; v < 4; v++)
                         for (int i = 0; i < 4; i++) {
@@ -72,7 +72,7 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                             d[32 + v * 64 + o * 4 + i] = (uint8_t)(lo | (hi << 4));
                         }
                 } else if (kind == W_Q8_0) {
-                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * 34 : zero_blk;
+                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * kQ8_0Bytes : zero_blk;
                     std::memcpy(d + 2 * o, blk, 2);
                     for (int g = 0; g < 8; g++)
                         for (int i = 0; i < 4; i++) d[32 + g * 64 + o * 4 + i] = (uint8_t)(blk[2 + 4 * g + i] ^ 0x80);
@@ -81,7 +81,7 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                     uint8_t q[256] = {};
                     int sc[8] = {}, mn[8] = {};
                     if (real) {
-                        const uint8_t *blk = w + (size_t)row * w_stride + (size_t)b * (q5 ? 176 : 144);
+                        const uint8_t *blk = w + (size_t)row * w_stride + (size_t)b * (q5 ? kQ5KBytes : kQ4KBytes);
                         std::memcpy(d + 2 * o, blk, 2);
                         std::memcpy(d + 32 + 2 * o, blk + 2, 2);
                         k_unpack(blk, q5, q);
@@ -105,7 +105,7 @@ void pack(int32_t kind, const uint8_t *w, size_t w_stride, int64_t out, int64_t 
                         }
                     }
                 } else { // W_Q6_K
-                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * 210 : nullptr;
+                    const uint8_t *blk = real ? w + (size_t)row * w_stride + (size_t)b * kQ6KBytes : nullptr;
                     if (real) std::memcpy(d + 2 * o, blk + 208, 2);
                     for (int g = 0; g < 16; g++) {
                         d[32 + g * 16 + o] = real ? blk[192 + g] : 0;

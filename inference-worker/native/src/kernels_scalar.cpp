@@ -70,7 +70,7 @@ void mm_q8_0(const MatmulArgs &a, int64_t o0, int64_t o1) {
         const int8_t *xq = reinterpret_cast<const int8_t *>(x + nb * 4);
         float s = 0.0f;
         for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *blk = w + b * 34;
+            const uint8_t *blk = w + b * kQ8_0Bytes;
             const int8_t *wq = reinterpret_cast<const int8_t *>(blk + 2);
             int32_t isum = 0;
             for (int j = 0; j < 32; j++) isum += (int32_t)wq[j] * xq[b * 32 + j];
@@ -87,7 +87,7 @@ void mm_q4_0(const MatmulArgs &a, int64_t o0, int64_t o1) {
         const int8_t *xq = reinterpret_cast<const int8_t *>(x + nb * 4);
         float s = 0.0f;
         for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *blk = w + b * 18;
+            const uint8_t *blk = w + b * kQ4_0Bytes;
             const uint8_t *qs = blk + 2;
             int32_t isum = 0;
             for (int j = 0; j < 16; j++) {
@@ -107,7 +107,7 @@ void mm_q6_k(const MatmulArgs &a, int64_t o0, int64_t o1) {
         const int8_t *xq = reinterpret_cast<const int8_t *>(x + nb * 4);
         float s = 0.0f;
         for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *blk = w + b * 210;
+            const uint8_t *blk = w + b * kQ6KBytes;
             const uint8_t *ql = blk, *qh = blk + 128;
             const int8_t *sc = reinterpret_cast<const int8_t *>(blk + 192);
             int8_t q[256];
@@ -158,7 +158,7 @@ const KernelSet kScalar = {
 template <bool Q5>
 static float dot_k(const uint8_t *w, const uint8_t *x, int64_t K) {
     const int64_t nb = K / 256;
-    constexpr int BB = Q5 ? 176 : 144;
+    constexpr int BB = Q5 ? kQ5KBytes : kQ4KBytes;
     const float *xd = reinterpret_cast<const float *>(x);
     const int8_t *xq = reinterpret_cast<const int8_t *>(x + nb * 4);
     const int16_t *bs = reinterpret_cast<const int16_t *>(x + nb * 4 + K);

@@ -243,8 +243,8 @@ void Model::load(const char *path, const glm_model_params &p) {
                     bad = !std::isfinite(v);
                 }
             } else if (t.type == T_F16 || t.type == T_Q8_0 || t.type == T_Q4_0) {
-                const int64_t step = t.type == T_F16 ? 2 : (t.type == T_Q8_0 ? 34 : 18);
-                const int64_t cnt = t.type == T_F16 ? n : n / 32;
+                const int64_t step = type_info(t.type).bytes; // every block starts with an f16 (scale or value)
+                const int64_t cnt = n / type_info(t.type).block;
                 for (int64_t i = 0; i < cnt && !bad; i++) {
                     uint16_t h;
                     std::memcpy(&h, t.data + i * step, 2);

@@ -31,9 +31,7 @@ static int g_failures = 0;
         }                                                                                                              \
     } while (0)
 
-static int block_bytes(int32_t type) {
-    return type == glm::T_Q4_K ? L::kQ4KBytes : type == glm::T_Q5_K ? L::kQ5KBytes : L::kQ6KBytes;
-}
+static int block_bytes(int32_t type) { return glm::type_info(type).bytes; }
 
 // Rows of random blocks: every quant, scale and high-bit byte random; the f16 scales random but
 // finite (a few of them negative, zero or subnormal); the last row all-ones bytes (largest quants,

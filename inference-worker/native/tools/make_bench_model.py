@@ -17,6 +17,9 @@ import numpy as np
 ARCH = "glm4"
 E, LAYERS, HEADS, KV_HEADS, HD, ROT, FF, VOCAB, CTX = 2048, 18, 16, 2, 128, 64, 6912, 32768, 4096
 F32, F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K = 0, 1, 2, 8, 12, 13, 14
+# ggml type number: (values per block, bytes per block), as native/src/ggml_types.h has them. The
+# block dtypes below must come to these sizes (encode checks).
+BLOCK = {F32: (1, 4), F16: (1, 2), Q4_0: (32, 18), Q8_0: (32, 34), Q4_K: (256, 144), Q5_K: (256, 176), Q6_K: (256, 210)}
 
 
 def q8_0(x):
@@ -76,6 +79,12 @@ def q5_k_random(n, rng):
 
 
 def encode(x, t, rng):
+    data = encode_blocks(x, t, rng)
+    assert len(data) == size_of(x.size, t), (t, len(data))
+    return data
+
+
+def encode_blocks(x, t, rng):
     if t == F32:
         return x.astype("<f4").tobytes()
     if t == F16:
@@ -94,7 +103,8 @@ def encode(x, t, rng):
 
 
 def size_of(n, t):
-    return {F32: 4 * n, F16: 2 * n, Q8_0: n // 32 * 34, Q4_0: n // 32 * 18, Q4_K: n // 256 * 144, Q5_K: n // 256 * 176, Q6_K: n // 256 * 210}[t]
+    values, nbytes = BLOCK[t]
+    return n // values * nbytes
 
 
 def gguf_str(s):

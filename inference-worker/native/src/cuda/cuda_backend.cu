@@ -182,7 +182,7 @@ DevWeight upload_weight(Context &c, const HostTensor &t) {
             const uint8_t *src = (const uint8_t *)t.data;
             for (int64_t r = 0; r < N; r++) {
                 for (int64_t b = 0; b < nb; b++) {
-                    const uint8_t *blk = src + (r * nb + b) * 34;
+                    const uint8_t *blk = src + (r * nb + b) * glm::kQ8_0Bytes;
                     uint16_t d;
                     memcpy(&d, blk, 2);
                     s[r * nb + b] = h2f_host(d);
@@ -202,7 +202,7 @@ DevWeight upload_weight(Context &c, const HostTensor &t) {
             const uint8_t *src = (const uint8_t *)t.data;
             for (int64_t r = 0; r < N; r++) {
                 for (int64_t b = 0; b < nb; b++) {
-                    const uint8_t *blk = src + (r * nb + b) * 18;
+                    const uint8_t *blk = src + (r * nb + b) * glm::kQ4_0Bytes;
                     uint16_t d;
                     memcpy(&d, blk, 2);
                     s[r * nb + b] = h2f_host(d);

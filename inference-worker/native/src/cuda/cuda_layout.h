@@ -29,7 +29,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "../kernels.h" // k_unpack, k_scale_min: the file's Q4_K/Q5_K blocks, read as the CPU does
+#include "../ggml_types.h" // block bytes, from the one type table
+#include "../kernels.h"    // k_unpack, k_scale_min: the file's Q4_K/Q5_K blocks, read as the CPU does
 
 #if defined(__CUDACC__)
 #define GLM_HD __host__ __device__ __forceinline__
@@ -110,7 +111,7 @@ inline uint16_t rd16(const uint8_t *p) {
 
 // ---- Q6_K ----------------------------------------------------------------------------------
 
-constexpr int kQ6KBytes = 210;
+using glm::kQ6KBytes;
 
 // One row of K inputs (K/256 blocks at src) into q[K], sc[K/16], d[K/256].
 inline void q6k_convert_row(const uint8_t *src, int64_t K, int8_t *q, int8_t *sc, float *d) {
@@ -139,7 +140,8 @@ GLM_HD float q6k_value(const int8_t *q, const int8_t *sc, const float *d, int64_
 
 // ---- Q4_K / Q5_K ---------------------------------------------------------------------------
 
-constexpr int kQ4KBytes = 144, kQ5KBytes = 176;
+using glm::kQ4KBytes;
+using glm::kQ5KBytes;
 
 // One row of K inputs (K/256 blocks at src) into q[K/2], qh[K/32] (Q5_K; ignored when !q5),
 // sc[K/32], mn[K/32], d[K/256], dmin[K/256].

@@ -13,10 +13,10 @@ import org.glmmaas.auth.credential.Authenticator;
 import org.glmmaas.auth.credential.KeyCache;
 import org.glmmaas.auth.key.ApiKeyService;
 import org.glmmaas.auth.support.SdkJwt;
-import org.glmmaas.auth.support.TestDatabase;
 import org.glmmaas.auth.tenant.Limits;
 import org.glmmaas.auth.tenant.TenantService;
 import org.glmmaas.platform.grpc.GrpcServer;
+import org.glmmaas.platform.test.TestPostgres;
 import org.glmmaas.proto.auth.v1.AuthServiceGrpc;
 import org.glmmaas.proto.auth.v1.AuthenticateRequest;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -44,7 +44,7 @@ public final class AuthenticateLoadGenerator {
     int seconds = Integer.getInteger("bench.seconds", 10);
     int concurrency = Integer.getInteger("bench.concurrency", 64);
     int numKeys = Integer.getInteger("bench.keys", 2000);
-    String dbUrl = TestDatabase.newDatabase("bench_auth");
+    String dbUrl = TestPostgres.newDatabase("bench_auth");
     try (ConfigurableApplicationContext ctx =
         new SpringApplicationBuilder(AuthServiceApplication.class)
             .properties(

@@ -15,8 +15,8 @@ import org.glmmaas.auth.crypto.MasterKeyring;
 import org.glmmaas.auth.crypto.SecretCodec;
 import org.glmmaas.auth.support.AdminClient;
 import org.glmmaas.auth.support.SdkJwt;
-import org.glmmaas.auth.support.TestDatabase;
 import org.glmmaas.platform.grpc.GrpcServer;
+import org.glmmaas.platform.test.TestPostgres;
 import org.glmmaas.proto.auth.v1.AuthServiceGrpc;
 import org.glmmaas.proto.auth.v1.AuthenticateRequest;
 import org.junit.jupiter.api.Test;
@@ -39,7 +39,7 @@ class MasterKeyRotationTest {
   static final String K2 = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
   static final String K3 = "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=";
 
-  final String dbUrl = TestDatabase.newDatabase("rotation_test");
+  final String dbUrl = TestPostgres.newDatabase("rotation_test");
 
   ConfigurableApplicationContext start(String... masterKeys) {
     List<String> props =

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.glmmaas.platform.grpc.GrpcServer;
+import org.glmmaas.platform.test.TestPostgres;
 import org.glmmaas.proto.auth.v1.AuthServiceGrpc;
 import org.glmmaas.proto.auth.v1.AuthenticateRequest;
 import org.glmmaas.proto.auth.v1.AuthenticateResponse;
@@ -55,7 +56,7 @@ public abstract class AuthServiceTestBase {
    */
   @DynamicPropertySource
   static void embeddedDatabase(DynamicPropertyRegistry registry) {
-    registry.add("glm.test.embedded-db-url", TestDatabase::url);
+    registry.add("glm.test.embedded-db-url", TestPostgres::url);
   }
 
   @BeforeEach

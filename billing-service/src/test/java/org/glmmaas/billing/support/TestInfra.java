@@ -1,46 +1,36 @@
 package org.glmmaas.billing.support;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.glmmaas.platform.test.TestKafka;
+import org.glmmaas.platform.test.TestPostgres;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
-/** One real PostgreSQL (zonky) and one real Kafka broker (KRaft, in-process) per test JVM. */
+/**
+ * One real PostgreSQL (the platform's {@link TestPostgres}) and one real Kafka broker (KRaft,
+ * in-process) per test JVM.
+ */
 public final class TestInfra {
 
-  private static EmbeddedPostgres postgres;
   private static EmbeddedKafkaKraftBroker kafka;
 
   private TestInfra() {}
 
-  public static synchronized EmbeddedPostgres postgres() {
-    if (postgres == null) {
-      try {
-        postgres = EmbeddedPostgres.builder().start();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    return postgres;
+  /** The platform's one embedded PostgreSQL of this test JVM. */
+  public static EmbeddedPostgres postgres() {
+    return TestPostgres.instance();
   }
 
   public static String jdbcUrl() {
-    return postgres().getJdbcUrl("postgres", "postgres");
+    return TestPostgres.url();
   }
 
   public static synchronized EmbeddedKafkaKraftBroker kafka() {
@@ -78,33 +68,10 @@ public final class TestInfra {
         new ByteArraySerializer());
   }
 
-  /**
-   * Reads {@code topic} from the beginning until {@code done} holds for what was read, or 60 s
-   * pass.
-   */
+  /** Reads {@code topic} from the beginning until {@code done} holds, or 60 s pass. */
   public static List<ConsumerRecord<String, byte[]>> readUntil(
       String bootstrap, String topic, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
-    List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG,
-                "test-reader-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                false),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
-      c.subscribe(List.of(topic));
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!done.test(seen) && System.nanoTime() < deadline) {
-        c.poll(Duration.ofMillis(200)).forEach(seen::add);
-      }
-    }
-    return seen;
+    return TestKafka.readUntil(bootstrap, topic, done);
   }
 
   /** Polls {@code condition} every 100 ms for up to {@code timeout}; fails with {@code what}. */

@@ -30,6 +30,9 @@ class DocLinksTest {
 
   static final Pattern MD_LINK = Pattern.compile("\\[[^\\]]*]\\(([^)\\s]+)(?:\\s+\"[^\"]*\")?\\)");
 
+  /** An HTML image or link inside Markdown: {@code <img src="...">}, {@code <a href="...">}. */
+  static final Pattern HTML_REF = Pattern.compile("<(?:img|a)\\s[^>]*?(?:src|href)=\"([^\"]+)\"");
+
   /**
    * A path-like token: segments of word characters, dots and dashes joined by '/', ending in an
    * extension of a file kind the repository holds (a bare file name too).
@@ -37,12 +40,14 @@ class DocLinksTest {
   static final Pattern CITED_PATH =
       Pattern.compile(
           "(?<![\\w./:<>{}$*@-])((?:\\.\\./|\\./)?(?:[\\w.-]+/)*[\\w-][\\w.-]*"
-              + "\\.(?:md|java|h|hpp|c|cc|cpp|cu|cuh|py|sh|ya?ml|xml|json|proto|sql|txt|lua|properties|tpl))"
+              + "\\.(?:md|java|h|hpp|c|cc|cpp|cu|cuh|py|sh|ya?ml|xml|json|proto|sql|txt|lua|properties|tpl"
+              + "|ts|tsx|js|mjs|css|html))"
               + "(?![\\w/-])");
 
   /**
    * Names that look like files but are not this repository's: the llama.cpp project and the files
-   * of it that comments name as the source of a fact, and files the platform writes at run time.
+   * of it that comments name as the source of a fact, files the platform writes at run time, and
+   * the Node.js runtime.
    */
   static final Set<String> NOT_REPOSITORY_FILES =
       Set.of(
@@ -52,7 +57,8 @@ class DocLinksTest {
           "ggml-quants.c",
           "src/unicode-data.cpp",
           "compare.py",
-          "endpoints.json");
+          "endpoints.json",
+          "Node.js");
 
   static final Set<String> SOURCE_EXTENSIONS =
       Set.of(
@@ -66,6 +72,12 @@ class DocLinksTest {
           "cuh",
           "proto",
           "js",
+          "mjs",
+          "ts",
+          "tsx",
+          "css",
+          "html",
+          "sql",
           "py",
           "sh",
           "yaml",
@@ -91,9 +103,14 @@ class DocLinksTest {
     int links = 0;
     for (Path doc : docs) {
       String text = withoutCodeBlocks(Files.readString(doc));
-      Matcher m = MD_LINK.matcher(text);
-      while (m.find()) {
-        String target = m.group(1);
+      List<String> targets = new ArrayList<>();
+      for (Pattern p : List.of(MD_LINK, HTML_REF)) {
+        Matcher m = p.matcher(text);
+        while (m.find()) {
+          targets.add(m.group(1));
+        }
+      }
+      for (String target : targets) {
         if (target.matches("^[a-z][a-z0-9+.-]*:.*")) {
           continue; // https:, mailto: ...
         }
@@ -159,6 +176,28 @@ class DocLinksTest {
     assertThat(broken).as("files cited in source comments that do not exist").isEmpty();
   }
 
+  @Test
+  void commentsOfTheConsoleLanguagesAreReadForCitations() {
+    assertThat(cited(comments("const a = 1; // see docs/console.md\n", "tsx")))
+        .containsExactly("docs/console.md");
+    assertThat(cited(comments("<!-- built by vite.config.ts -->\n<div/>", "html")))
+        .containsExactly("vite.config.ts");
+    assertThat(cited(comments("-- the usage flow: docs/architecture.md\nSELECT 1;", "sql")))
+        .containsExactly("docs/architecture.md");
+    assertThat(cited(comments("const url = 'http://x/a.md';", "ts"))).isEmpty();
+  }
+
+  private static List<String> cited(List<String> comments) {
+    List<String> out = new ArrayList<>();
+    for (String c : comments) {
+      Matcher m = CITED_PATH.matcher(c);
+      while (m.find()) {
+        out.add(m.group(1));
+      }
+    }
+    return out;
+  }
+
   /** Paths that are not claims about this repository's files. */
   static boolean ignored(String path) {
     return NOT_REPOSITORY_FILES.contains(path)
@@ -186,14 +225,27 @@ class DocLinksTest {
   static List<String> comments(String text, String ext) {
     List<String> out = new ArrayList<>();
     switch (ext) {
-      case "java", "h", "hpp", "c", "cc", "cpp", "cu", "cuh", "proto", "js" -> {
+      case "java",
+          "h",
+          "hpp",
+          "c",
+          "cc",
+          "cpp",
+          "cu",
+          "cuh",
+          "proto",
+          "js",
+          "mjs",
+          "ts",
+          "tsx",
+          "css" -> {
         Matcher m =
             Pattern.compile("/\\*.*?\\*/|(?<![:\"'\\\\])//[^\\n]*", Pattern.DOTALL).matcher(text);
         while (m.find()) {
           out.add(m.group());
         }
       }
-      case "xml" -> {
+      case "xml", "html" -> {
         Matcher m = Pattern.compile("<!--.*?-->", Pattern.DOTALL).matcher(text);
         while (m.find()) {
           out.add(m.group());

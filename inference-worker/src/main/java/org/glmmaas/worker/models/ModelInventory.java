@@ -4,12 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.glmmaas.worker.gguf.GgmlType;
 import org.glmmaas.worker.gguf.GgufFileType;
 import org.glmmaas.worker.gguf.GgufFormatException;
 import org.glmmaas.worker.gguf.GgufMetadata;
@@ -22,9 +25,12 @@ import org.glmmaas.worker.gguf.GgufReader;
  */
 public final class ModelInventory {
 
-  /** Tensor types the native engine runs (CPU kernels; K-quants since Q4_K/Q5_K landed). */
+  /** Tensor types the native engine runs, by name (the runnable rows of {@link GgmlType}). */
   public static final Set<String> ENGINE_TYPES =
-      Set.of("F32", "F16", "BF16", "Q4_0", "Q8_0", "Q4_K", "Q5_K", "Q6_K");
+      Arrays.stream(GgmlType.values())
+          .filter(t -> t.runnable)
+          .map(GgmlType::name)
+          .collect(Collectors.toUnmodifiableSet());
 
   /**
    * @param fileType general.file_type by name ("Q4_K_M"; a K-quant file mixes tensor types)
@@ -106,24 +112,8 @@ public final class ModelInventory {
     }
   }
 
-  /** ggml type names of the numbers GGUF files use. */
+  /** ggml type names of the numbers GGUF files use ("type40" for a number the table lacks). */
   static String typeName(int t) {
-    return switch (t) {
-      case 0 -> "F32";
-      case 1 -> "F16";
-      case 2 -> "Q4_0";
-      case 3 -> "Q4_1";
-      case 6 -> "Q5_0";
-      case 7 -> "Q5_1";
-      case 8 -> "Q8_0";
-      case 10 -> "Q2_K";
-      case 11 -> "Q3_K";
-      case 12 -> "Q4_K";
-      case 13 -> "Q5_K";
-      case 14 -> "Q6_K";
-      case 15 -> "Q8_K";
-      case 30 -> "BF16";
-      default -> "type" + t;
-    };
+    return GgmlType.find(t).map(GgmlType::name).orElse("type" + t);
   }
 }

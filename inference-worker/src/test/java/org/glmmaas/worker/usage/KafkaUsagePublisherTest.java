@@ -8,15 +8,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.glmmaas.platform.test.TestKafka;
 import org.glmmaas.proto.billing.v1.UsageEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,25 +53,7 @@ class KafkaUsagePublisherTest {
   }
 
   static List<ConsumerRecord<String, byte[]>> readAll(String bootstrap, int expected) {
-    List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG,
-                "reader-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                "earliest"),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
-      c.subscribe(List.of(TOPIC));
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (seen.size() < expected && System.nanoTime() < deadline) {
-        c.poll(Duration.ofMillis(200)).forEach(seen::add);
-      }
-    }
-    return seen;
+    return TestKafka.readUntil(bootstrap, TOPIC, seen -> seen.size() >= expected);
   }
 
   static List<String> requestIds(List<ConsumerRecord<String, byte[]>> records) {

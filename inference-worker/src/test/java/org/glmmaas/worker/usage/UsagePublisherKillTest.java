@@ -14,16 +14,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.glmmaas.platform.test.TestKafka;
 import org.glmmaas.proto.billing.v1.UsageEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -142,17 +138,7 @@ class UsagePublisherKillTest {
   /** Reads the topic until {@code expected} distinct request ids came, then one more second. */
   private static Set<String> distinctRequestIds(String bootstrap, int expected) throws IOException {
     Set<String> ids = new HashSet<>();
-    try (KafkaConsumer<String, byte[]> c =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG,
-                "counter-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                "earliest"),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c = TestKafka.consumerFromStart(bootstrap)) {
       c.subscribe(List.of(KafkaUsagePublisherTest.TOPIC));
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       long settle = Long.MAX_VALUE;

@@ -45,53 +45,58 @@ final class GlmNative {
   static final int GLM_OK = 0;
   static final int GLM_ERR_NOT_FOUND = 7;
 
-  // ---- struct layouts ----
+  // ---- struct layouts, named for their C typedef; StructLayoutTest checks every one against the
+  // offsets and sizes the library reports (glm_struct_layout) ----
   static final StructLayout MODEL_PARAMS =
-      MemoryLayout.structLayout(JAVA_INT.withName("use_mmap"), JAVA_INT.withName("validate_data"));
+      MemoryLayout.structLayout(JAVA_INT.withName("use_mmap"), JAVA_INT.withName("validate_data"))
+          .withName("glm_model_params");
 
   static final StructLayout HPARAMS =
       MemoryLayout.structLayout(
-          MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("architecture"),
-          JAVA_INT.withName("n_vocab"),
-          JAVA_INT.withName("n_ctx_train"),
-          JAVA_INT.withName("n_embd"),
-          JAVA_INT.withName("n_layer"),
-          JAVA_INT.withName("n_head"),
-          JAVA_INT.withName("n_head_kv"),
-          JAVA_INT.withName("head_dim"),
-          JAVA_INT.withName("n_rot"),
-          JAVA_INT.withName("n_ff"),
-          JAVA_FLOAT.withName("rope_freq_base"),
-          JAVA_FLOAT.withName("rms_norm_eps"),
-          JAVA_INT.withName("file_type"),
-          JAVA_LONG.withName("n_params"),
-          JAVA_LONG.withName("n_weight_bytes"));
+              MemoryLayout.sequenceLayout(32, JAVA_BYTE).withName("architecture"),
+              JAVA_INT.withName("n_vocab"),
+              JAVA_INT.withName("n_ctx_train"),
+              JAVA_INT.withName("n_embd"),
+              JAVA_INT.withName("n_layer"),
+              JAVA_INT.withName("n_head"),
+              JAVA_INT.withName("n_head_kv"),
+              JAVA_INT.withName("head_dim"),
+              JAVA_INT.withName("n_rot"),
+              JAVA_INT.withName("n_ff"),
+              JAVA_FLOAT.withName("rope_freq_base"),
+              JAVA_FLOAT.withName("rms_norm_eps"),
+              JAVA_INT.withName("file_type"),
+              JAVA_LONG.withName("n_params"),
+              JAVA_LONG.withName("n_weight_bytes"))
+          .withName("glm_model_hparams");
 
   static final StructLayout CONTEXT_PARAMS =
       MemoryLayout.structLayout(
-          ADDRESS.withName("device"),
-          JAVA_INT.withName("n_threads"),
-          JAVA_INT.withName("kv_block_size"),
-          JAVA_INT.withName("n_kv_blocks"),
-          JAVA_INT.withName("kv_type"),
-          JAVA_INT.withName("max_batch_tokens"),
-          JAVA_INT.withName("max_batch_seqs"));
+              ADDRESS.withName("device"),
+              JAVA_INT.withName("n_threads"),
+              JAVA_INT.withName("kv_block_size"),
+              JAVA_INT.withName("n_kv_blocks"),
+              JAVA_INT.withName("kv_type"),
+              JAVA_INT.withName("max_batch_tokens"),
+              JAVA_INT.withName("max_batch_seqs"))
+          .withName("glm_context_params");
 
   static final StructLayout BATCH =
       MemoryLayout.structLayout(
-          JAVA_INT.withName("n_tokens"),
-          MemoryLayout.paddingLayout(4),
-          ADDRESS.withName("token_ids"),
-          ADDRESS.withName("seq_idx"),
-          ADDRESS.withName("positions"),
-          ADDRESS.withName("slot_mapping"),
-          JAVA_INT.withName("n_seqs"),
-          MemoryLayout.paddingLayout(4),
-          ADDRESS.withName("block_table_offsets"),
-          ADDRESS.withName("block_tables"),
-          JAVA_INT.withName("n_logits"),
-          MemoryLayout.paddingLayout(4),
-          ADDRESS.withName("logit_rows"));
+              JAVA_INT.withName("n_tokens"),
+              MemoryLayout.paddingLayout(4),
+              ADDRESS.withName("token_ids"),
+              ADDRESS.withName("seq_idx"),
+              ADDRESS.withName("positions"),
+              ADDRESS.withName("slot_mapping"),
+              JAVA_INT.withName("n_seqs"),
+              MemoryLayout.paddingLayout(4),
+              ADDRESS.withName("block_table_offsets"),
+              ADDRESS.withName("block_tables"),
+              JAVA_INT.withName("n_logits"),
+              MemoryLayout.paddingLayout(4),
+              ADDRESS.withName("logit_rows"))
+          .withName("glm_batch");
 
   static long offset(StructLayout layout, String field) {
     return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));

@@ -1,4 +1,4 @@
-package org.glmmaas.auth.support;
+package org.glmmaas.platform.test;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -7,13 +7,17 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** One real embedded PostgreSQL (zonky) per test JVM, shared by every test class. */
-public final class TestDatabase {
+/**
+ * One real embedded PostgreSQL (zonky) per test JVM, shared by every test class of a service that
+ * keeps its state in PostgreSQL; stopped when the JVM exits.
+ */
+public final class TestPostgres {
 
   private static EmbeddedPostgres pg;
 
-  private TestDatabase() {}
+  private TestPostgres() {}
 
+  /** The server, started on first use. */
   public static synchronized EmbeddedPostgres instance() {
     if (pg == null) {
       try {
@@ -21,14 +25,15 @@ public final class TestDatabase {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
       }
+      EmbeddedPostgres started = pg;
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
                   () -> {
                     try {
-                      pg.close();
+                      started.close();
                     } catch (IOException ignored) {
-                      // JVM is exiting
+                      // the JVM is exiting
                     }
                   }));
     }
@@ -40,14 +45,17 @@ public final class TestDatabase {
     return instance().getJdbcUrl("postgres", "postgres");
   }
 
-  /** A fresh, empty database in the same server, for tests that need their own schema. */
+  /** A fresh, empty database in the same server, for a test that needs its own schema. */
   public static synchronized String newDatabase(String name) {
+    if (!name.matches("[a-z_][a-z0-9_]*")) {
+      throw new IllegalArgumentException("not a plain database name: " + name);
+    }
     try (Connection c = instance().getPostgresDatabase().getConnection();
         Statement s = c.createStatement()) {
       s.execute("DROP DATABASE IF EXISTS " + name);
       s.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
-      throw new IllegalStateException(e);
+      throw new IllegalStateException("cannot create database " + name, e);
     }
     return instance().getJdbcUrl("postgres", name);
   }
