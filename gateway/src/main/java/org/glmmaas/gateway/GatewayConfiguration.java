@@ -19,6 +19,7 @@ import org.glmmaas.gateway.auth.CachingAuthClient;
 import org.glmmaas.gateway.auth.TopicTailer;
 import org.glmmaas.gateway.billing.AccountStatuses;
 import org.glmmaas.gateway.billing.BillingClient;
+import org.glmmaas.gateway.billing.FallbackUsage;
 import org.glmmaas.gateway.config.GatewayProperties;
 import org.glmmaas.gateway.dialect.bigmodel.BigModelDialect;
 import org.glmmaas.gateway.dialect.openai.OpenAiDialect;
@@ -314,7 +315,8 @@ public class GatewayConfiguration {
       AccountStatuses accounts,
       RateLimiter limiter,
       ObjectProvider<BillingClient> billing,
-      GatewayMetrics metrics) {
+      GatewayMetrics metrics,
+      InferenceClient inference) {
     return new Admission(
         p,
         auth,
@@ -323,13 +325,19 @@ public class GatewayConfiguration {
         accounts,
         limiter,
         billing.getIfAvailable(),
-        metrics);
+        metrics,
+        inference);
   }
 
   @Bean
   @Order(-2)
   ApiErrorHandler apiErrorHandler(OpenAiDialect o, BigModelDialect b) {
     return new ApiErrorHandler(o, b);
+  }
+
+  @Bean(destroyMethod = "close")
+  FallbackUsage fallbackUsage(Environment env, io.micrometer.core.instrument.MeterRegistry meters) {
+    return new FallbackUsage(kafka(env), meters);
   }
 
   @Bean
@@ -342,8 +350,9 @@ public class GatewayConfiguration {
       ObjectProvider<BillingClient> billingClient,
       OpenAiDialect openAi,
       BigModelDialect bigModel,
-      GatewayMetrics metrics) {
-    ChatHandler chat = new ChatHandler(admission, inference, metrics);
+      GatewayMetrics metrics,
+      FallbackUsage fallbackUsage) {
+    ChatHandler chat = new ChatHandler(admission, inference, metrics, fallbackUsage);
     ModelsHandler models = new ModelsHandler(admission, picker);
     AsyncHandler async = new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout());
     BillingHandler billing = new BillingHandler(admission, billingClient.getIfAvailable());

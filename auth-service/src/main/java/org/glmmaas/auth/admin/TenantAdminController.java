@@ -7,6 +7,7 @@ import java.util.Set;
 import org.glmmaas.auth.DomainException;
 import org.glmmaas.auth.key.ApiKeyService;
 import org.glmmaas.auth.key.CreatedKey;
+import org.glmmaas.auth.tenant.DefaultLimits;
 import org.glmmaas.auth.tenant.Limits;
 import org.glmmaas.auth.tenant.TenantService;
 import org.glmmaas.auth.tenant.TenantStatus;
@@ -34,7 +35,11 @@ class TenantAdminController {
   private final ApiKeyService keys;
   private final Clock clock;
 
-  TenantAdminController(TenantService tenants, ApiKeyService keys, Clock clock) {
+  private final DefaultLimits defaults;
+
+  TenantAdminController(
+      TenantService tenants, ApiKeyService keys, Clock clock, DefaultLimits defaults) {
+    this.defaults = defaults;
     this.tenants = tenants;
     this.keys = keys;
     this.clock = clock;
@@ -43,7 +48,7 @@ class TenantAdminController {
   @PostMapping
   ResponseEntity<Map<String, Object>> create(@RequestBody Map<String, Object> body) {
     JsonBody b = new JsonBody(body, with(LIMIT_FIELDS, "name"));
-    var t = tenants.create(ACTOR, b.requiredString("name"), limits(b));
+    var t = tenants.create(ACTOR, b.requiredString("name"), limits(b, defaults.tenant()));
     return ResponseEntity.status(HttpStatus.CREATED).body(Views.tenant(t));
   }
 
@@ -95,7 +100,7 @@ class TenantAdminController {
             new ApiKeyService.NewKey(
                 b.requiredString("name"),
                 b.stringList("allowed_models"),
-                limits(b),
+                limits(b, defaults.key()),
                 b.instant("expires_at")));
     return ResponseEntity.status(HttpStatus.CREATED)
         .cacheControl(CacheControl.noStore())
@@ -108,11 +113,15 @@ class TenantAdminController {
     return Map.of("data", keys.listByTenant(id).stream().map(k -> Views.key(k, now)).toList());
   }
 
-  private static Limits limits(JsonBody b) {
+  /** The request's limits; each one it leaves out takes {@code dflt}'s (0 = unlimited). */
+  private static Limits limits(JsonBody b, Limits dflt) {
     Integer rpm = b.nonNegativeInt("requests_per_minute");
     Long tpm = b.nonNegativeLong("tokens_per_minute");
     Integer conc = b.nonNegativeInt("max_concurrency");
-    return new Limits(rpm == null ? 0 : rpm, tpm == null ? 0 : tpm, conc == null ? 0 : conc);
+    return new Limits(
+        rpm == null ? dflt.requestsPerMinute() : rpm,
+        tpm == null ? dflt.tokensPerMinute() : tpm,
+        conc == null ? dflt.maxConcurrency() : conc);
   }
 
   static Set<String> with(Set<String> base, String... more) {

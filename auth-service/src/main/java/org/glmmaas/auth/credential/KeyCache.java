@@ -16,7 +16,11 @@ import org.springframework.transaction.event.TransactionalEventListener;
 /**
  * Keys in memory for the hot path. An entry lives for {@code glm.auth.key-cache-ttl} (so changes
  * made through another replica are seen within that time) and is dropped at once when this replica
- * commits a change to the key or its tenant. Unknown key ids are not cached.
+ * commits a change to the key or its tenant. Unknown key ids are remembered too, for the same TTL,
+ * in a separate map bounded at {@value #MAX_UNKNOWN} entries and keyed by the id's SHA-256, so a
+ * caller cycling through made-up key ids costs one database read per id and TTL, never evicts the
+ * real keys, and cannot grow memory by sending long ids. A key created on this replica is known at
+ * once (its creation drops the negative entry); one created on another replica within the TTL.
  */
 @Component
 public class KeyCache {
@@ -35,6 +39,30 @@ public class KeyCache {
   private final int maxEntries;
   private final ConcurrentHashMap<String, CachedKey> entries = new ConcurrentHashMap<>();
 
+  static final int MAX_UNKNOWN = 10_000;
+
+  /** Hash of an unknown key id -> when it was found unknown (System.nanoTime). */
+  private final ConcurrentHashMap<IdHash, Long> unknown = new ConcurrentHashMap<>();
+
+  private final java.util.concurrent.atomic.AtomicLong loads =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** A key id's SHA-256. */
+  record IdHash(long a, long b, long c, long d) {
+    static IdHash of(String keyId) {
+      byte[] h;
+      try {
+        h =
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(keyId.getBytes(StandardCharsets.UTF_8));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(h);
+      return new IdHash(b.getLong(), b.getLong(), b.getLong(), b.getLong());
+    }
+  }
+
   public KeyCache(JdbcClient jdbc, SecretCodec codec, AuthProperties props) {
     this.jdbc = jdbc;
     this.codec = codec;
@@ -45,23 +73,49 @@ public class KeyCache {
   /** The key, from memory when fresh, else from the database; empty when unknown. */
   Optional<CachedKey> get(String keyId) {
     CachedKey k = entries.get(keyId);
-    if (k != null && System.nanoTime() - k.loadedAtNanos() < ttlNanos) {
+    long now = System.nanoTime();
+    if (k != null && now - k.loadedAtNanos() < ttlNanos) {
       return Optional.of(k);
     }
+    IdHash h = IdHash.of(keyId);
+    Long missedAt = unknown.get(h);
+    if (missedAt != null && now - missedAt < ttlNanos) {
+      return Optional.empty();
+    }
+    loads.incrementAndGet();
     Optional<CachedKey> loaded = load(keyId);
     if (loaded.isPresent()) {
+      unknown.remove(h);
       if (entries.size() >= maxEntries) {
         entries.clear();
       }
       entries.put(keyId, loaded.get());
     } else {
       entries.remove(keyId);
+      if (unknown.size() >= MAX_UNKNOWN) {
+        unknown.values().removeIf(t -> now - t >= ttlNanos);
+        if (unknown.size() >= MAX_UNKNOWN) {
+          unknown.clear();
+        }
+      }
+      unknown.put(h, now);
     }
     return loaded;
   }
 
   public void invalidate(String keyId) {
     entries.remove(keyId);
+    unknown.remove(IdHash.of(keyId));
+  }
+
+  /** Database reads of keys so far (tests). */
+  public long loads() {
+    return loads.get();
+  }
+
+  /** Unknown key ids remembered. */
+  public int unknownCount() {
+    return unknown.size();
   }
 
   public void invalidateTenant(String tenantId) {
@@ -70,6 +124,7 @@ public class KeyCache {
 
   public void invalidateAll() {
     entries.clear();
+    unknown.clear();
   }
 
   public int size() {

@@ -1,5 +1,7 @@
 package org.glmmaas.billing.ledger;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,6 +20,8 @@ import org.glmmaas.billing.BillingProperties;
 import org.glmmaas.billing.pricing.Costs;
 import org.glmmaas.billing.pricing.PriceCatalogue;
 import org.glmmaas.proto.billing.v1.UsageEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
@@ -29,17 +33,41 @@ import org.springframework.transaction.support.TransactionTemplate;
  * reservations and the daily rollups commit or roll back together, so a redelivered batch only
  * bills the events that are not in the ledger yet. Each step is one statement over arrays, whatever
  * the batch size.
+ *
+ * <p>The rule for usage beyond its reservation: the ledger bills what the worker reports (those
+ * tokens were generated and delivered), but never silently. An event whose cost exceeds the amount
+ * its reservation held is logged (request id, tenant id, both amounts: no text) and counted in
+ * {@code glm.billing.usage.over.reservation} (events) and {@code
+ * glm.billing.usage.over.reservation.micros} (the excess). The gateway sends every worker request
+ * the max_tokens its reservation covers, and counts the prompt high, so this stays at zero unless a
+ * chat template outgrows the gateway's allowance for it.
  */
 @Service
 public class UsageLedger {
+
+  private static final Logger log = LoggerFactory.getLogger(UsageLedger.class);
 
   private final JdbcTemplate jdbc;
   private final TransactionTemplate tx;
   private final PriceCatalogue prices;
   private final String currency;
+  private final Counter overReservation;
+  private final Counter overReservationMicros;
 
   public UsageLedger(
-      JdbcTemplate jdbc, TransactionTemplate tx, PriceCatalogue prices, BillingProperties props) {
+      JdbcTemplate jdbc,
+      TransactionTemplate tx,
+      PriceCatalogue prices,
+      BillingProperties props,
+      MeterRegistry meters) {
+    this.overReservation =
+        Counter.builder("glm.billing.usage.over.reservation")
+            .description("Usage events that cost more than their reservation held")
+            .register(meters);
+    this.overReservationMicros =
+        Counter.builder("glm.billing.usage.over.reservation.micros")
+            .description("Cost billed beyond reservations, micro-units")
+            .register(meters);
     this.jdbc = jdbc;
     this.tx = tx;
     this.prices = prices;
@@ -201,20 +229,40 @@ public class UsageLedger {
     return inserted;
   }
 
-  /** Closes the OPEN reservations of the newly billed requests; their holds go back. */
+  /**
+   * Closes the OPEN reservations of the newly billed requests; their holds go back. A cost above
+   * what the reservation held is logged and counted (see the class comment).
+   */
   private void settleReservations(
       Connection con, List<Priced> inserted, Map<String, long[]> perTenant) throws SQLException {
     String[] ids = inserted.stream().map(p -> p.event().getRequestId()).toArray(String[]::new);
+    Map<String, Long> costs = new java.util.HashMap<>();
+    for (Priced p : inserted) {
+      costs.put(p.event().getRequestId(), p.costMicros());
+    }
     try (PreparedStatement ps =
         con.prepareStatement(
             """
         update reservation set status = 'SETTLED', closed_at = now()
         where request_id = any(?) and status = 'OPEN'
-        returning tenant_id, amount_micros""")) {
+        returning tenant_id, amount_micros, request_id""")) {
       ps.setArray(1, con.createArrayOf("text", ids));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          perTenant.computeIfAbsent(rs.getString(1), t -> new long[2])[1] += rs.getLong(2);
+          long held = rs.getLong(2);
+          perTenant.computeIfAbsent(rs.getString(1), t -> new long[2])[1] += held;
+          long cost = costs.getOrDefault(rs.getString(3), 0L);
+          if (cost > held) {
+            overReservation.increment();
+            overReservationMicros.increment(cost - held);
+            log.warn(
+                "usage of request {} (tenant {}) costs {} micros, {} more than its reservation held;"
+                    + " billed in full",
+                rs.getString(3),
+                rs.getString(1),
+                cost,
+                cost - held);
+          }
         }
       }
     }

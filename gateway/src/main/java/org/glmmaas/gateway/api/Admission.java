@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.glmmaas.gateway.auth.CachingAuthClient;
 import org.glmmaas.gateway.billing.AccountStatuses;
@@ -19,11 +20,13 @@ import org.glmmaas.gateway.ratelimit.RateLimiter;
 import org.glmmaas.gateway.request.Api;
 import org.glmmaas.gateway.request.ApiCall;
 import org.glmmaas.gateway.request.ChatRequestParser;
+import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.gateway.routing.WorkerEndpoint;
 import org.glmmaas.gateway.routing.WorkerPicker;
 import org.glmmaas.proto.auth.v1.Principal;
 import org.glmmaas.proto.billing.v1.ReserveRequest;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
+import org.glmmaas.proto.inference.v1.TokenizeRequest;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
@@ -49,6 +52,7 @@ public final class Admission {
   private final RateLimiter limiter;
   private final BillingClient billing;
   private final GatewayMetrics metrics;
+  private final InferenceClient inference;
 
   public Admission(
       GatewayProperties props,
@@ -58,7 +62,9 @@ public final class Admission {
       AccountStatuses accounts,
       RateLimiter limiter,
       BillingClient billing,
-      GatewayMetrics metrics) {
+      GatewayMetrics metrics,
+      InferenceClient inference) {
+    this.inference = inference;
     this.metrics = metrics;
     this.props = props;
     this.auth = auth;
@@ -81,6 +87,8 @@ public final class Admission {
    * @param reserved whether billing holds a reservation for each of {@code generates}
    * @param timeout the call's deadline: request-timeout, or less when the client asks for less
    * @param timing the call's timing for metrics (a detached one for calls outside a request)
+   * @param promptEach prompt tokens reserved for each worker request
+   * @param maxCompletion completion tokens reserved for each worker request (all its choices)
    */
   public record Admitted(
       Principal principal,
@@ -91,7 +99,9 @@ public final class Admission {
       RateLimiter.Request lease,
       boolean reserved,
       Duration timeout,
-      RequestTiming timing) {
+      RequestTiming timing,
+      int promptEach,
+      int maxCompletion) {
 
     /** The first (for chat: the only) worker request. */
     public GenerateRequest generate() {
@@ -105,14 +115,18 @@ public final class Admission {
     return admit(req, d, body -> parser.parse(body, api));
   }
 
-  /** A call whose body {@code parse} validates (it throws a GlmException for bad input). */
+  /**
+   * A call whose body {@code parse} validates (it throws a GlmException for bad input). The
+   * credential comes from the headers and is checked before a byte of the body is read: a caller
+   * without a valid key never makes the gateway buffer its (up to max-body-size) body.
+   */
   public Mono<Admitted> admit(ServerRequest req, Dialect d, Function<byte[], ApiCall> parse) {
-    return body(req)
+    return auth.authenticate(req.headers().firstHeader(HttpHeaders.AUTHORIZATION))
         .flatMap(
-            body ->
-                auth.authenticate(req.headers().firstHeader(HttpHeaders.AUTHORIZATION))
+            p ->
+                body(req)
                     .map(
-                        p -> {
+                        body -> {
                           checkContentType(req);
                           ApiCall call = parse.apply(body);
                           checkAllowed(p, call, req);
@@ -163,36 +177,93 @@ public final class Admission {
           new GlmError.InsufficientBalance("the account balance is insufficient; please top up"));
     }
     Integer maxTokens = chat.maxTokens();
-    for (WorkerEndpoint w : picker.workers()) {
-      var info = w.modelInfo();
-      if (info != null && info.getId().equals(chat.model()) && info.getContextLength() > 0) {
-        int ctx = info.getContextLength();
-        if (chat.generates() && maxTokens != null && maxTokens >= ctx) {
-          throw new GlmException(
-              new GlmError.ContextLengthExceeded(
-                  "max_tokens "
-                      + maxTokens
-                      + " leaves no room for the prompt in the model's context of "
-                      + ctx
-                      + " tokens"));
-        }
-        if (chat.estimatedPromptTokens() / 2 > ctx) {
-          throw new GlmException(
-              new GlmError.ContextLengthExceeded(
-                  "the prompt is far longer than the model's context of " + ctx + " tokens"));
-        }
-        break;
-      }
+    int ctx = contextLength(chat.model());
+    if (ctx > 0 && chat.generates() && maxTokens != null && maxTokens >= ctx) {
+      throw new GlmException(
+          new GlmError.ContextLengthExceeded(
+              "max_tokens "
+                  + maxTokens
+                  + " leaves no room for the prompt in the model's context of "
+                  + ctx
+                  + " tokens"));
     }
   }
 
+  /** The model's context length as its workers report it; 0 when no worker has said yet. */
+  private int contextLength(String model) {
+    for (WorkerEndpoint w : picker.workers()) {
+      var info = w.modelInfo();
+      if (info != null && info.getId().equals(model) && info.getContextLength() > 0) {
+        return info.getContextLength();
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * What a call will cost at most: its prompt tokens (an upper bound, or the worker's exact count)
+   * and the max_tokens every worker request carries. A call without max_tokens gets the default,
+   * capped at what the context leaves after the prompt, and it is always sent: the worker never
+   * generates more than the reservation covers. When the bound leaves too little room, the worker's
+   * tokenizer counts the prompt exactly (one Tokenize call, long prompts only).
+   */
+  private record Budget(long promptTokens, int maxTokens, boolean send) {}
+
+  private Mono<Budget> budget(ApiCall call) {
+    long bound = call.promptTokenBound();
+    if (!call.generates()) {
+      return Mono.just(new Budget(bound, 0, false));
+    }
+    if (call.maxTokens() != null) {
+      return Mono.just(new Budget(bound, call.maxTokens(), false));
+    }
+    int def = props.defaultMaxTokens();
+    int ctx = contextLength(call.model());
+    if (ctx <= 0 || bound + def <= ctx) {
+      return Mono.just(new Budget(bound, def, true));
+    }
+    List<GenerateRequest> prompts = call.prompts();
+    if (inference == null || prompts.size() != 1 || !prompts.get(0).hasChat()) {
+      // no exact count to be had: the bound caps it where it can, else the worker decides
+      int room = (int) Math.max(0, ctx - bound);
+      return Mono.just(new Budget(bound, room >= 1 ? Math.min(def, room) : def, true));
+    }
+    return inference
+        .tokenize(
+            TokenizeRequest.newBuilder()
+                .setModel(call.model())
+                .setChat(prompts.get(0).getChat())
+                .build(),
+            props.billing().timeout())
+        .map(
+            t -> {
+              int exact = t.getNumTokens();
+              if (exact >= ctx) {
+                throw new GlmException(
+                    new GlmError.ContextLengthExceeded(
+                        "the prompt has "
+                            + exact
+                            + " tokens; this model's context is "
+                            + ctx
+                            + " tokens"));
+              }
+              return new Budget(exact, Math.min(def, ctx - exact), true);
+            });
+  }
+
   private Mono<Admitted> limits(ServerRequest req, Dialect d, Principal p, ApiCall call) {
+    return budget(call).flatMap(b -> limits(req, d, p, call, b));
+  }
+
+  private Mono<Admitted> limits(
+      ServerRequest req, Dialect d, Principal p, ApiCall call, Budget budget) {
     String internalId = UUID.randomUUID().toString();
-    int maxTokens = call.maxTokens() != null ? call.maxTokens() : props.defaultMaxTokens();
-    List<GenerateRequest> generates = generateRequests(internalId, p, call);
+    int maxTokens = budget.maxTokens();
+    List<GenerateRequest> generates =
+        generateRequests(internalId, p, call, budget.send() ? maxTokens : 0);
     // every choice of every prompt may run to max_tokens
     long completion = call.generates() ? (long) maxTokens * call.n() * generates.size() : 0;
-    long tokens = (long) call.estimatedPromptTokens() + completion;
+    long tokens = budget.promptTokens() + completion;
     RateLimiter.Request lr =
         new RateLimiter.Request(
             p.getKeyId(),
@@ -202,8 +273,13 @@ public final class Admission {
             tokens,
             internalId,
             props.requestTimeout().plus(Duration.ofSeconds(30)));
+    // a client that goes away during admit or reserve cancels this chain: what it already holds
+    // (the lease, reservations made or in flight) goes back at once instead of after its TTL
+    AtomicBoolean leased = new AtomicBoolean();
+    AtomicBoolean handedOver = new AtomicBoolean();
     return limiter
         .admit(lr)
+        .doOnNext(a -> leased.set(a.admitted()))
         .flatMap(
             a -> {
               if (a.headers() != null) {
@@ -223,12 +299,28 @@ public final class Admission {
                       lr,
                       false,
                       timeout(req),
-                      timing(req));
+                      timing(req),
+                      promptEach(budget.promptTokens(), generates.size()),
+                      maxTokens * call.n());
               if (billing == null || generates.isEmpty()) {
                 return Mono.just(adm);
               }
-              return reserve(adm, maxTokens * call.n())
-                  .onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)));
+              return reserve(adm).onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)));
+            })
+        .doOnNext(a -> handedOver.set(true))
+        .doOnCancel(
+            () -> {
+              if (handedOver.get()) {
+                return; // the caller owns it now and finishes it
+              }
+              if (leased.get()) {
+                limiter.release(lr, 0).onErrorResume(e -> Mono.empty()).subscribe();
+              }
+              if (billing != null) {
+                for (GenerateRequest g : generates) {
+                  billing.release(g.getRequestId(), p.getTenantId()).subscribe();
+                }
+              }
             });
   }
 
@@ -236,9 +328,10 @@ public final class Admission {
    * Reserves each worker request's prompt and max completion with billing; when one is refused (or
    * fails), releases those already held and fails.
    */
-  private Mono<Admitted> reserve(Admitted adm, int maxCompletionTokens) {
+  private Mono<Admitted> reserve(Admitted adm) {
     Principal p = adm.principal();
-    int promptEach = Math.max(1, adm.call().estimatedPromptTokens() / adm.generates().size());
+    int promptEach = adm.promptEach();
+    int maxCompletionTokens = adm.maxCompletion();
     List<String> held = new ArrayList<>();
     return Flux.fromIterable(adm.generates())
         .concatMap(
@@ -276,13 +369,53 @@ public final class Admission {
                     adm.lease(),
                     true,
                     adm.timeout(),
-                    adm.timing())))
+                    adm.timing(),
+                    adm.promptEach(),
+                    adm.maxCompletion())))
         .onErrorResume(
             e ->
                 Flux.fromIterable(List.copyOf(held))
                     .concatMap(
                         id -> billing.release(id, p.getTenantId()).onErrorResume(x -> Mono.empty()))
                     .then(Mono.error(e)));
+  }
+
+  /** Each worker request's share of the prompt tokens, rounded up. */
+  private static int promptEach(long promptTokens, int size) {
+    int n = Math.max(1, size); // tokenizer calls have no worker request
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (promptTokens + n - 1) / n));
+  }
+
+  /**
+   * A retry of worker request {@code failed} as {@code next} (its own request id): the hold moves
+   * to the new id (released for the old one: should that attempt have run, its usage is still
+   * billed when the worker reports it). Refused like the first reservation when the balance no
+   * longer covers it.
+   */
+  public Mono<Void> retry(Admitted a, String failed, String next) {
+    if (!a.reserved()) {
+      return Mono.empty();
+    }
+    String tenant = a.principal().getTenantId();
+    return billing
+        .release(failed, tenant)
+        .then(
+            billing.reserve(
+                ReserveRequest.newBuilder()
+                    .setRequestId(next)
+                    .setTenantId(tenant)
+                    .setModel(a.call().model())
+                    .setPromptTokens(a.promptEach())
+                    .setMaxTokens(a.maxCompletion())
+                    .build()))
+        .flatMap(
+            r ->
+                r.getGranted()
+                    ? Mono.<Void>empty()
+                    : Mono.error(
+                        new GlmException(
+                            new GlmError.InsufficientBalance(
+                                "the account balance cannot cover this call; please top up"))));
   }
 
   /** The call's timing (from the metrics filter; a fresh one when called outside it). */
@@ -327,15 +460,23 @@ public final class Admission {
    * worker ({@code reached[i]} false).
    */
   public Mono<Void> finish(Admitted a, long actualTokens, boolean[] reached) {
+    String[] ids = new String[a.generates().size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = a.generates().get(i).getRequestId();
+    }
+    return finish(a, actualTokens, reached, ids);
+  }
+
+  /**
+   * As {@link #finish(Admitted, long, boolean[])}, where worker request {@code i} last ran as
+   * {@code ids[i]} (a retry has its own id).
+   */
+  public Mono<Void> finish(Admitted a, long actualTokens, boolean[] reached, String[] ids) {
     Mono<Void> m = limiter.release(a.lease(), actualTokens).onErrorResume(e -> Mono.empty());
     if (a.reserved()) {
-      for (int i = 0; i < a.generates().size(); i++) {
+      for (int i = 0; i < ids.length; i++) {
         if (i >= reached.length || !reached[i]) {
-          m =
-              m.then(
-                  billing
-                      .release(a.generates().get(i).getRequestId(), a.principal().getTenantId())
-                      .then());
+          m = m.then(billing.release(ids[i], a.principal().getTenantId()).then());
         }
       }
     }
@@ -365,9 +506,12 @@ public final class Admission {
         new GlmError.PayloadTooLarge("request body exceeds the limit of " + max + " bytes"));
   }
 
-  /** The call's worker requests with ids: the lease's id for the first, suffixed for more. */
+  /**
+   * The call's worker requests with ids: the lease's id for the first, suffixed for more; with
+   * {@code maxTokens} > 0 each carries it (the gateway's default the reservation covers).
+   */
   private static List<GenerateRequest> generateRequests(
-      String internalId, Principal p, ApiCall call) {
+      String internalId, Principal p, ApiCall call, int maxTokens) {
     List<GenerateRequest> out = new ArrayList<>();
     List<GenerateRequest> prompts = call.prompts();
     for (int i = 0; i < prompts.size(); i++) {
@@ -376,6 +520,9 @@ public final class Admission {
               .setRequestId(i == 0 ? internalId : internalId + "-" + i)
               .setTenantId(p.getTenantId())
               .setKeyId(p.getKeyId());
+      if (maxTokens > 0) {
+        g.getSamplingBuilder().setMaxTokens(maxTokens);
+      }
       if (call.userId() != null) {
         g.setUserId(call.userId());
       }

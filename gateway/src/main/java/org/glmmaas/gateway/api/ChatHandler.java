@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.glmmaas.gateway.billing.FallbackUsage;
 import org.glmmaas.gateway.dialect.Dialect;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
@@ -41,8 +42,14 @@ public final class ChatHandler {
   private final Admission admission;
   private final InferenceClient inference;
   private final GatewayMetrics metrics;
+  private final FallbackUsage fallback;
 
-  public ChatHandler(Admission admission, InferenceClient inference, GatewayMetrics metrics) {
+  public ChatHandler(
+      Admission admission,
+      InferenceClient inference,
+      GatewayMetrics metrics,
+      FallbackUsage fallback) {
+    this.fallback = fallback;
     this.admission = admission;
     this.inference = inference;
     this.metrics = metrics;
@@ -72,21 +79,42 @@ public final class ChatHandler {
     AtomicLong actual = new AtomicLong();
     AtomicBoolean anyFinished = new AtomicBoolean();
     boolean[] reached = new boolean[k];
+    String[] ids = new String[k];
+    long[] forwarded = new long[k]; // completion tokens forwarded, per worker request
+    boolean[] finished = new boolean[k];
     AtomicBoolean first = new AtomicBoolean();
     RequestTiming timing = a.timing();
     List<Flux<Tagged>> streams = new ArrayList<>(k);
     for (int i = 0; i < k; i++) {
       int idx = i;
+      ids[i] = a.generates().get(i).getRequestId();
+      InferenceClient.Attempts attempts =
+          (failed, next) ->
+              admission
+                  .retry(a, failed.getRequestId(), next.getRequestId())
+                  .doOnSuccess(v -> ids[idx] = next.getRequestId());
       streams.add(
           inference
-              .generate(a.generates().get(i), a.affinity(), a.timeout())
+              .generate(a.generates().get(i), a.affinity(), a.timeout(), attempts)
               .doOnNext(
                   r -> {
                     reached[idx] = true;
+                    if (r.hasDelta()) {
+                      forwarded[idx] += tokens(r.getDelta());
+                    }
                     if (r.hasFinished()) {
+                      finished[idx] = true;
                       var u = r.getFinished().getUsage();
                       actual.addAndGet((long) u.getPromptTokens() + u.getCompletionTokens());
                       anyFinished.set(true);
+                    }
+                  })
+              .doOnError(
+                  t -> {
+                    // the stream broke after tokens were forwarded: the worker will never report
+                    // them (it died), so the gateway does, from what it forwarded
+                    if (reached[idx] && !finished[idx] && forwarded[idx] > 0) {
+                      fallback(a, ids[idx], forwarded[idx]);
                     }
                   })
               .map(r -> new Tagged(idx, r)));
@@ -110,8 +138,44 @@ public final class ChatHandler {
             sig -> {
               timing.workerEnded(System.nanoTime());
               metrics.callEnded();
-              admission.finish(a, anyFinished.get() ? actual.get() : -1, reached).subscribe();
+              admission.finish(a, anyFinished.get() ? actual.get() : -1, reached, ids).subscribe();
             });
+  }
+
+  /**
+   * Completion tokens a delta stands for, counted low: its token ids or logprobs when the call
+   * asked for them, else 1 per delta with output (the worker sends at least one token per delta).
+   */
+  static long tokens(org.glmmaas.proto.inference.v1.Delta d) {
+    long n = Math.max(d.getTokenIdsCount(), d.getLogprobsCount());
+    if (n > 0) {
+      return n;
+    }
+    return d.getText().isEmpty() && d.getReasoningText().isEmpty() && d.getToolCallsCount() == 0
+        ? 0
+        : 1;
+  }
+
+  private void fallback(Admission.Admitted a, String requestId, long completion) {
+    if (fallback == null) {
+      return;
+    }
+    var g = a.generate();
+    long now = System.currentTimeMillis();
+    fallback.publish(
+        org.glmmaas.proto.billing.v1.UsageEvent.newBuilder()
+            .setRequestId(requestId)
+            .setTenantId(a.principal().getTenantId())
+            .setKeyId(a.principal().getKeyId())
+            .setModel(g.getModel())
+            .setPromptTokens(a.promptEach())
+            .setCompletionTokens((int) Math.min(Integer.MAX_VALUE, completion))
+            .setFinishReason("error")
+            .setUserId(g.getUserId())
+            .setStartTimeUnixMs(now)
+            .setEndTimeUnixMs(now)
+            .setGatewayFallback(true)
+            .build());
   }
 
   /** The response shaping of an admitted chat call. */

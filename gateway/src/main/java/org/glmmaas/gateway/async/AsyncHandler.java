@@ -69,9 +69,34 @@ public final class AsyncHandler {
                       "PROCESSING",
                       System.currentTimeMillis(),
                       null);
+              // until the generation runs in the background, this call owns the lease and the
+              // holds: a store that fails or a client that leaves gives them back at once
+              java.util.concurrent.atomic.AtomicBoolean started =
+                  new java.util.concurrent.atomic.AtomicBoolean();
               return store
                   .put(task)
-                  .then(Mono.fromRunnable(() -> runInBackground(a, task)))
+                  .onErrorMap(
+                      e -> !(e instanceof GlmException),
+                      e -> {
+                        log.warn("storing a new async task failed: {}", e.toString());
+                        return new GlmException(
+                            new GlmError.Unavailable(
+                                "the async task store is unavailable, retry shortly",
+                                java.time.Duration.ofSeconds(1)));
+                      })
+                  .doOnError(e -> admission.finish(a, 0, false).subscribe())
+                  .doOnCancel(
+                      () -> {
+                        if (!started.get()) {
+                          admission.finish(a, 0, false).subscribe();
+                        }
+                      })
+                  .then(
+                      Mono.fromRunnable(
+                          () -> {
+                            started.set(true);
+                            runInBackground(a, task);
+                          }))
                   .then(
                       ServerResponse.ok()
                           .contentType(MediaType.APPLICATION_JSON)

@@ -136,7 +136,7 @@ public final class FileAsyncTaskStore implements AsyncTaskStore {
     return removed;
   }
 
-  private static String hash(String tenantId) {
+  static String hash(String tenantId) {
     try {
       byte[] d =
           MessageDigest.getInstance("SHA-256").digest(tenantId.getBytes(StandardCharsets.UTF_8));

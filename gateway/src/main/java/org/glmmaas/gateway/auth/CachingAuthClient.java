@@ -22,7 +22,10 @@ import reactor.core.publisher.Mono;
 /**
  * Resolves the Authorization header to a {@link Principal}: from a local cache first (honouring the
  * principal's cache_ttl_ms, a JWT's own expiry and key events), else through auth-service's gRPC
- * Authenticate. Credentials never reach a log or an error body.
+ * Authenticate. Credentials never reach a log or an error body, and are not kept in memory either:
+ * both caches are keyed by the credential's SHA-256. Failures live in their own small cache ({@code
+ * maxNegativeEntries}, 2 s each), so a flood of bad keys costs at most one remote call per distinct
+ * key every 2 s, a few dozen bytes each, and never evicts the principals of good keys.
  */
 public final class CachingAuthClient {
 
@@ -35,7 +38,25 @@ public final class CachingAuthClient {
   private final long maxTtlNanos;
   private final int maxEntries;
   private final LongSupplier nanoClock;
-  private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
+  private final int maxNegativeEntries;
+  private final ConcurrentHashMap<Digest, Entry> cache = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Digest, Entry> failures = new ConcurrentHashMap<>();
+
+  /** A credential's SHA-256, as a map key (the credential itself is never stored). */
+  record Digest(long a, long b, long c, long d) {
+    static Digest of(String credential) {
+      byte[] h;
+      try {
+        h =
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(credential.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(h);
+      return new Digest(b.getLong(), b.getLong(), b.getLong(), b.getLong());
+    }
+  }
 
   /** A cached answer: a principal or a failure, valid until {@code expiresAtNanos}. */
   private record Entry(Principal principal, GlmError failure, long expiresAtNanos) {}
@@ -46,6 +67,22 @@ public final class CachingAuthClient {
       Duration maxTtl,
       int maxEntries,
       LongSupplier nanoClock) {
+    this(
+        channel, timeout, maxTtl, maxEntries, Math.max(1, Math.min(maxEntries, 10_000)), nanoClock);
+  }
+
+  /**
+   * @param maxEntries principals kept at most
+   * @param maxNegativeEntries failed credentials (their hashes) kept at most, each for 2 s
+   */
+  public CachingAuthClient(
+      ManagedChannel channel,
+      Duration timeout,
+      Duration maxTtl,
+      int maxEntries,
+      int maxNegativeEntries,
+      LongSupplier nanoClock) {
+    this.maxNegativeEntries = maxNegativeEntries;
     this.stub = channel == null ? null : AuthServiceGrpc.newFutureStub(channel);
     this.timeout = timeout;
     this.maxTtlNanos = maxTtl.toNanos();
@@ -61,22 +98,26 @@ public final class CachingAuthClient {
     } catch (GlmException e) {
       return Mono.error(e);
     }
-    Entry e = cache.get(credential);
-    if (e != null && e.expiresAtNanos - nanoClock.getAsLong() > 0) {
-      return e.principal != null ? check(e.principal) : Mono.error(new GlmException(e.failure));
+    Digest key = Digest.of(credential);
+    long now = nanoClock.getAsLong();
+    Entry e = cache.get(key);
+    if (e != null && e.expiresAtNanos - now > 0) {
+      return check(e.principal);
     }
-    return remote(credential);
+    Entry f = failures.get(key);
+    if (f != null && f.expiresAtNanos - now > 0) {
+      return Mono.error(new GlmException(f.failure));
+    }
+    return remote(credential, key);
   }
 
   /** Cached lookup only, for the benchmark: the principal or null. */
   public Principal cached(String header) {
-    Entry e = cache.get(normalize(header));
-    return e != null && e.principal != null && e.expiresAtNanos - nanoClock.getAsLong() > 0
-        ? e.principal
-        : null;
+    Entry e = cache.get(Digest.of(normalize(header)));
+    return e != null && e.expiresAtNanos - nanoClock.getAsLong() > 0 ? e.principal : null;
   }
 
-  private Mono<Principal> remote(String credential) {
+  private Mono<Principal> remote(String credential, Digest key) {
     if (stub == null) {
       return Mono.error(
           new GlmException(
@@ -109,12 +150,16 @@ public final class CachingAuthClient {
                         maxTtlNanos, TimeUnit.MILLISECONDS.toNanos(Math.max(0, p.getCacheTtlMs())));
                 ttl = Math.min(ttl, jwtRemainingNanos(credential));
                 if (ttl > 0) {
-                  put(credential, new Entry(p, null, now + ttl));
+                  put(cache, maxEntries, key, new Entry(p, null, now + ttl));
                 }
                 return check(p);
               }
               GlmError err = failure(resp.getFailure());
-              put(credential, new Entry(null, err, now + NEGATIVE_TTL_NANOS));
+              put(
+                  failures,
+                  maxNegativeEntries,
+                  key,
+                  new Entry(null, err, now + NEGATIVE_TTL_NANOS));
               return Mono.error(new GlmException(err));
             });
   }
@@ -143,15 +188,15 @@ public final class CachingAuthClient {
     return cf;
   }
 
-  private void put(String credential, Entry e) {
-    if (cache.size() >= maxEntries) {
+  private void put(ConcurrentHashMap<Digest, Entry> map, int max, Digest key, Entry e) {
+    if (map.size() >= max) {
       long now = nanoClock.getAsLong();
-      cache.values().removeIf(x -> x.expiresAtNanos - now <= 0);
-      if (cache.size() >= maxEntries) {
-        cache.clear();
+      map.values().removeIf(x -> x.expiresAtNanos - now <= 0);
+      if (map.size() >= max) {
+        map.clear();
       }
     }
-    cache.put(credential, e);
+    map.put(key, e);
   }
 
   private Mono<Principal> check(Principal p) {
@@ -241,11 +286,17 @@ public final class CachingAuthClient {
                             && !tenantId.isEmpty()
                             && keyId == null
                             && tenantId.equals(e.principal.getTenantId()))));
-    cache.values().removeIf(e -> e.principal == null);
+    failures.clear();
     return before - cache.size();
   }
 
+  /** Cached principals. */
   public int size() {
     return cache.size();
+  }
+
+  /** Cached failures. */
+  public int failureCount() {
+    return failures.size();
   }
 }

@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads a compacted topic from the beginning on every start (no consumer group: every gateway
- * replica needs every record) and hands each value to a callback, on one daemon thread.
+ * replica needs every record) and hands each value to a callback, on one daemon thread. When Kafka
+ * is unreachable (at start or later) it retries with a backoff of 1 s doubling to 30 s and reads
+ * the topic from the beginning again, so it never stops for good.
  */
 public final class TopicTailer implements AutoCloseable {
 
@@ -46,45 +48,59 @@ public final class TopicTailer implements AutoCloseable {
   }
 
   private void run() {
+    long backoffMs = 1000;
     try {
-      List<TopicPartition> parts = List.of();
-      while (running && parts.isEmpty()) {
-        parts =
-            consumer.partitionsFor(topic, Duration.ofSeconds(5)).stream()
-                .map(i -> new TopicPartition(topic, i.partition()))
-                .toList();
-        if (parts.isEmpty()) {
-          Thread.sleep(1000);
-        }
-      }
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
       while (running) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          if (r.value() == null) {
-            continue;
+        try {
+          tail();
+        } catch (WakeupException e) {
+          return; // closing
+        } catch (RuntimeException e) {
+          if (!running) {
+            return;
           }
-          try {
-            handler.accept(r.value());
-          } catch (RuntimeException e) {
-            log.warn(
-                "skipping an unreadable record on {} at offset {}: {}",
-                topic,
-                r.offset(),
-                e.toString());
-          }
+          // Kafka down (at start or later): keep trying, from the beginning of the topic again
+          // (compacted, and every handler is idempotent), so no record is missed once it is back
+          log.warn("tailing {} failed ({}); retrying in {} ms", topic, e.toString(), backoffMs);
+          Thread.sleep(backoffMs);
+          backoffMs = Math.min(30_000, backoffMs * 2);
         }
       }
-    } catch (WakeupException e) {
-      // closing
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      if (running) {
-        log.error("tailing {} stopped: {}", topic, e.toString());
-      }
     } finally {
       consumer.close(Duration.ofSeconds(1));
+    }
+  }
+
+  private void tail() throws InterruptedException {
+    List<TopicPartition> parts = List.of();
+    while (running && parts.isEmpty()) {
+      parts =
+          consumer.partitionsFor(topic, Duration.ofSeconds(5)).stream()
+              .map(i -> new TopicPartition(topic, i.partition()))
+              .toList();
+      if (parts.isEmpty()) {
+        Thread.sleep(1000);
+      }
+    }
+    consumer.assign(parts);
+    consumer.seekToBeginning(parts);
+    while (running) {
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+        if (r.value() == null) {
+          continue;
+        }
+        try {
+          handler.accept(r.value());
+        } catch (RuntimeException e) {
+          log.warn(
+              "skipping an unreadable record on {} at offset {}: {}",
+              topic,
+              r.offset(),
+              e.toString());
+        }
+      }
     }
   }
 

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.proto.auth.v1.Limits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -15,6 +17,8 @@ import reactor.core.publisher.Mono;
  * with an expiry score: a replica that dies without releasing loses its permits at expiry.
  */
 public final class RedisRateLimiter implements RateLimiter {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisRateLimiter.class);
 
   @SuppressWarnings("rawtypes")
   private static final RedisScript<List> ADMIT =
@@ -73,6 +77,16 @@ public final class RedisRateLimiter implements RateLimiter {
               GlmError err = Denials.of(kind, scope, retry);
               Limits l = scope == 0 ? kl : tl;
               return new Admission(err, headers(l, num(res.get(4)), num(res.get(5)), retry));
+            })
+        .onErrorMap(
+            e -> !(e instanceof org.glmmaas.gateway.error.GlmException),
+            e -> {
+              // Redis down or failing: the limits cannot be checked, so the call is refused as
+              // unavailable (503 + Retry-After), not as an internal error
+              log.warn("rate-limit store failed: {}", e.toString());
+              return new org.glmmaas.gateway.error.GlmException(
+                  new GlmError.Unavailable(
+                      "the rate-limit store is unavailable, retry shortly", Duration.ofSeconds(1)));
             });
   }
 

@@ -25,7 +25,7 @@ public interface ApiCall {
   Integer maxTokens();
 
   /** Prompt tokens of all prompts together, estimated high before the worker counts them. */
-  int estimatedPromptTokens();
+  int promptTokenBound();
 
   /**
    * What the workers get, one per prompt, without request/tenant/key ids (admission adds them).

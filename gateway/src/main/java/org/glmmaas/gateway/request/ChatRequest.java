@@ -15,7 +15,7 @@ import org.glmmaas.proto.inference.v1.GenerateRequest;
  *     sampling, tool choice, response format and n
  * @param options how the answer is shaped
  * @param affinityKey OpenAI prompt_cache_key: hashed for routing instead of the prompt's start
- * @param estimatedPromptTokens prompt tokens estimated high (1 per 3 characters, template overhead)
+ * @param promptTokenBound an upper bound on the prompt's tokens ({@link #estimate})
  */
 public record ChatRequest(
     String model,
@@ -25,7 +25,7 @@ public record ChatRequest(
     GenerateRequest prompt,
     Options options,
     String affinityKey,
-    int estimatedPromptTokens)
+    int promptTokenBound)
     implements ApiCall {
 
   /**
@@ -82,31 +82,85 @@ public record ChatRequest(
     return sb.toString();
   }
 
-  /** A conservative 1 token per 3 characters plus 4 per message (and 10 per tool). */
+  /** Template tokens allowed per message (role markers, separators, name, tool-call markup). */
+  static final int PER_MESSAGE = 16;
+
+  /** Template tokens allowed once per prompt (prefix tokens, generation prompt). */
+  static final int PER_PROMPT = 16;
+
+  /**
+   * Template tokens allowed when tools are offered (the template's tool preamble), plus per tool
+   * and twice the bytes of its definition (the template may pretty-print the schema).
+   */
+  static final int TOOLS_PREAMBLE = 512;
+
+  static final int PER_TOOL = 32;
+
+  /**
+   * An upper bound on the prompt's tokens. The GLM vocabularies are byte-level BPE (their GGUF
+   * files say tokenizer.ggml.model "gpt2") and user text never becomes a special token, so every
+   * token of client text covers at least one UTF-8 byte: text of b bytes is at most b tokens,
+   * whatever the language (a Chinese character is 3 bytes and at least 1/3 token; 1 token per 3
+   * characters undercounted it). The chat template's own markup is allowed for by the constants
+   * above; the ledger logs and counts any usage that still exceeds its reservation
+   * (docs/architecture.md).
+   */
   static int estimate(GenerateRequest g) {
-    long chars = 0;
-    int overhead = 1;
+    long bytes = 0;
+    long overhead = PER_PROMPT;
     if (g.hasChat()) {
       for (ChatMessage m : g.getChat().getMessagesList()) {
-        chars += m.getContent().length() + m.getReasoningContent().length();
+        bytes +=
+            utf8(m.getContent())
+                + utf8(m.getReasoningContent())
+                + utf8(m.getName())
+                + utf8(m.getToolCallId())
+                + utf8(m.getRole());
         for (var c : m.getToolCallsList()) {
-          chars += c.getName().length() + c.getArguments().length() + c.getId().length();
+          bytes += utf8(c.getName()) + utf8(c.getArguments()) + utf8(c.getId());
+          overhead += PER_MESSAGE;
         }
-        overhead += 4;
+        overhead += PER_MESSAGE;
+      }
+      if (g.getChat().getToolsCount() > 0) {
+        overhead += TOOLS_PREAMBLE;
       }
       for (var t : g.getChat().getToolsList()) {
-        chars +=
-            t.getName().length() + t.getDescription().length() + t.getParametersJson().length();
-        overhead += 10;
+        bytes +=
+            2L
+                * (utf8(t.getName())
+                    + utf8(t.getDescription())
+                    + Math.max(utf8(t.getParametersJson()), 32));
+        overhead += PER_TOOL;
       }
     } else if (g.hasFim()) {
-      chars +=
-          g.getFim().getPrefix().length()
-              + g.getFim().getSuffix().length()
-              + g.getFim().getPath().length()
-              + g.getFim().getLanguage().length();
-      overhead += 8;
+      bytes +=
+          utf8(g.getFim().getPrefix())
+              + utf8(g.getFim().getSuffix())
+              + utf8(g.getFim().getPath())
+              + utf8(g.getFim().getLanguage());
+      overhead += PER_MESSAGE;
+    } else if (g.hasText()) {
+      bytes += utf8(g.getText());
+    } else if (g.hasTokenIds()) {
+      bytes += g.getTokenIds().getIdsCount();
     }
-    return (int) Math.min(Integer.MAX_VALUE, chars / 3 + overhead);
+    if (g.hasResponseFormat()) {
+      bytes += 2L * utf8(g.getResponseFormat().getSchemaJson());
+    }
+    return (int) Math.min(Integer.MAX_VALUE, bytes + overhead);
+  }
+
+  /** UTF-8 length of {@code s} without encoding it. */
+  static long utf8(String s) {
+    long n = s.length();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        n +=
+            c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1; // a surrogate pair: 4 bytes in 2 chars
+      }
+    }
+    return n;
   }
 }

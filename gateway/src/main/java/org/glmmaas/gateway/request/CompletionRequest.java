@@ -14,7 +14,7 @@ import org.glmmaas.proto.inference.v1.GenerateRequest;
  * @param prompts what the workers get, one per prompt, ids left out
  * @param includeUsage stream_options.include_usage
  * @param logprobs the completions {@code logprobs} (alternatives per token, 0 to 5), or null
- * @param estimatedPromptTokens all prompts' tokens estimated high
+ * @param promptTokenBound all prompts' tokens estimated high
  */
 public record CompletionRequest(
     String model,
@@ -24,7 +24,7 @@ public record CompletionRequest(
     List<GenerateRequest> prompts,
     boolean includeUsage,
     Integer logprobs,
-    int estimatedPromptTokens)
+    int promptTokenBound)
     implements ApiCall {
 
   @Override

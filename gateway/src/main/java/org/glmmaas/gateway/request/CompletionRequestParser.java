@@ -74,10 +74,10 @@ public final class CompletionRequestParser {
       if (p instanceof String text) {
         if (suffix != null) {
           g.setFim(FillInMiddle.newBuilder().setPrefix(text).setSuffix(suffix));
-          estimate += (text.length() + suffix.length()) / 3 + 8;
+          estimate += ChatRequest.utf8(text) + ChatRequest.utf8(suffix) + ChatRequest.PER_PROMPT;
         } else {
           g.setText(text);
-          estimate += text.length() / 3 + 1;
+          estimate += ChatRequest.utf8(text) + ChatRequest.PER_PROMPT;
         }
       } else {
         if (suffix != null) {

@@ -40,13 +40,13 @@ public record TokenizeCall(
   }
 
   @Override
-  public int estimatedPromptTokens() {
+  public int promptTokenBound() {
     if (tokenize == null) {
       return tokens.size();
     }
     return tokenize.hasChat()
         ? ChatRequest.estimate(GenerateRequest.newBuilder().setChat(tokenize.getChat()).build())
-        : tokenize.getText().length() / 3 + 1;
+        : (int) Math.min(Integer.MAX_VALUE, ChatRequest.utf8(tokenize.getText()) + 1);
   }
 
   @Override

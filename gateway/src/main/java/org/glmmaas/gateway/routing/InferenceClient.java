@@ -62,14 +62,46 @@ public final class InferenceClient {
     return picker;
   }
 
+  /**
+   * What the caller does between attempts. Each attempt runs under its own request id (the usage
+   * event's idempotency key), so a retried call bills every attempt that ran instead of dropping
+   * the later one as a duplicate.
+   */
+  public interface Attempts {
+    /**
+     * Before {@code next} (the retry of {@code failed}, with its own request id) runs: e.g. move
+     * the reservation to it. An error ends the call with it.
+     */
+    reactor.core.publisher.Mono<Void> retrying(GenerateRequest failed, GenerateRequest next);
+
+    Attempts NONE = (failed, next) -> reactor.core.publisher.Mono.empty();
+  }
+
+  /** The request id of attempt {@code n} (1-based) of request {@code base}. */
+  public static String attemptId(String base, int n) {
+    return n <= 1 ? base : base + "-a" + n;
+  }
+
   /** Streams the worker's responses; errors are {@link GlmException}s. */
   public Flux<GenerateResponse> generate(GenerateRequest req, long affinity, Duration timeout) {
+    return generate(req, affinity, timeout, Attempts.NONE);
+  }
+
+  /** As {@link #generate(GenerateRequest, long, Duration)}, telling {@code attempts} of retries. */
+  public Flux<GenerateResponse> generate(
+      GenerateRequest req, long affinity, Duration timeout, Attempts attempts) {
     Deadline deadline = Deadline.after(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
-    return attempt(req, affinity, deadline, new HashSet<>(), 1);
+    return attempt(req, req.getRequestId(), affinity, deadline, new HashSet<>(), 1, attempts);
   }
 
   private Flux<GenerateResponse> attempt(
-      GenerateRequest req, long affinity, Deadline deadline, Set<WorkerEndpoint> excluded, int n) {
+      GenerateRequest req,
+      String baseId,
+      long affinity,
+      Deadline deadline,
+      Set<WorkerEndpoint> excluded,
+      int n,
+      Attempts attempts) {
     return Flux.defer(
         () -> {
           WorkerEndpoint w = picker.pick(req.getModel(), affinity, excluded);
@@ -106,7 +138,12 @@ public final class InferenceClient {
                           w.address(),
                           t.toString());
                       excluded.add(w);
-                      return attempt(req, affinity, deadline, excluded, n + 1);
+                      GenerateRequest next =
+                          req.toBuilder().setRequestId(attemptId(baseId, n + 1)).build();
+                      return attempts
+                          .retrying(req, next)
+                          .thenMany(
+                              attempt(next, baseId, affinity, deadline, excluded, n + 1, attempts));
                     }
                     return Flux.error(new GlmException(mapped));
                   });

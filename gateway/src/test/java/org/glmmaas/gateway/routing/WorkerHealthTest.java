@@ -110,4 +110,27 @@ class WorkerHealthTest {
     }
     assertThat(a.generateCalls.get()).isEqualTo(1);
   }
+
+  @Test
+  void aRetryRunsUnderItsOwnRequestIdSoBothAttemptsAreBilled() throws Exception {
+    a.generateHangs = true;
+    List<String> retries = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<GenerateResponse> rs =
+        client
+            .generate(
+                RoutingTest.req("t", "call-1"),
+                1,
+                Duration.ofSeconds(10),
+                (failed, next) -> {
+                  retries.add(failed.getRequestId() + "->" + next.getRequestId());
+                  return reactor.core.publisher.Mono.empty();
+                })
+            .collectList()
+            .block();
+    assertThat(rs.getLast().getFinished().getWorkerId()).isEqualTo("b");
+    // the cancelled attempt and the one that answered have different usage idempotency keys
+    assertThat(a.lastRequest.getRequestId()).isEqualTo("call-1");
+    assertThat(b.lastRequest.getRequestId()).isEqualTo("call-1-a2");
+    assertThat(retries).containsExactly("call-1->call-1-a2");
+  }
 }

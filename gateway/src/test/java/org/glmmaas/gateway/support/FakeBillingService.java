@@ -24,6 +24,13 @@ public final class FakeBillingService implements AutoCloseable {
   public final Map<String, Long> balances = new ConcurrentHashMap<>();
   public final Map<String, Long> reservations = new ConcurrentHashMap<>();
   public final Map<String, Boolean> released = new ConcurrentHashMap<>();
+
+  /** Reserve answers this much later (the reservation is already held meanwhile), ms. */
+  public volatile long reserveDelayMs;
+
+  /** Every Reserve request, by request id. */
+  public final Map<String, ReserveRequest> reserveRequests = new ConcurrentHashMap<>();
+
   private final Server server;
 
   public FakeBillingService() throws IOException {
@@ -78,18 +85,35 @@ public final class FakeBillingService implements AutoCloseable {
 
     @Override
     public void reserve(ReserveRequest r, StreamObserver<ReserveResponse> out) {
+      reserveRequests.put(r.getRequestId(), r);
       long amount = (long) r.getPromptTokens() + r.getMaxTokens();
       long bal = balances.getOrDefault(r.getTenantId(), Long.MAX_VALUE / 4);
       boolean ok = bal >= amount;
       if (ok) {
         reservations.put(r.getRequestId(), amount);
       }
-      out.onNext(
+      ReserveResponse resp =
           ReserveResponse.newBuilder()
               .setGranted(ok)
               .setAmountMicros(ok ? amount : 0)
               .setAvailableMicros(ok ? bal - amount : bal)
-              .build());
+              .build();
+      long delay = reserveDelayMs;
+      if (delay > 0) {
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(delay);
+                    out.onNext(resp);
+                    out.onCompleted();
+                  } catch (Exception e) {
+                    // cancelled
+                  }
+                });
+        return;
+      }
+      out.onNext(resp);
       out.onCompleted();
     }
 

@@ -67,6 +67,18 @@ public final class FakeWorker implements AutoCloseable {
   /** Delay before the first token of every request, ms (routing tests). */
   public volatile long firstTokenDelayMs;
 
+  /** When > 0: the prompt's token count Tokenize answers for any chat (long-prompt tests). */
+  public volatile int chatPromptTokens;
+
+  /**
+   * Like the real worker: a request without max_tokens generates to the end of the 8,192-token
+   * context (the usage says so; the deltas stay short), one with max_tokens generates all of them.
+   */
+  public volatile boolean generatesToTheLimit;
+
+  /** Where usage events go (the real worker publishes each finished request's to Kafka). */
+  public volatile java.util.function.Consumer<org.glmmaas.proto.billing.v1.UsageEvent> usage;
+
   /** Tokens per default request. */
   public volatile int numTokens = TOKENS.size();
 
@@ -242,6 +254,37 @@ public final class FakeWorker implements AutoCloseable {
                 }
               }
             }
+            org.glmmaas.proto.inference.v1.Usage u = script.usage();
+            if (generatesToTheLimit) {
+              int prompt = FakeScript.promptTokens(req);
+              int completion =
+                  req.getSampling().hasMaxTokens()
+                      ? req.getSampling().getMaxTokens()
+                      : 8192 - prompt;
+              u =
+                  u.toBuilder()
+                      .setPromptTokens(prompt)
+                      .setCompletionTokens(completion)
+                      .setTotalTokens(prompt + completion)
+                      .build();
+            }
+            var sink = usage;
+            if (sink != null) {
+              sink.accept(
+                  org.glmmaas.proto.billing.v1.UsageEvent.newBuilder()
+                      .setRequestId(req.getRequestId())
+                      .setTenantId(req.getTenantId())
+                      .setKeyId(req.getKeyId())
+                      .setModel(req.getModel())
+                      .setPromptTokens(u.getPromptTokens())
+                      .setCachedTokens(u.getCachedTokens())
+                      .setCompletionTokens(u.getCompletionTokens())
+                      .setFinishReason("stop")
+                      .setWorkerId(workerId)
+                      .setStartTimeUnixMs(System.currentTimeMillis())
+                      .setEndTimeUnixMs(System.currentTimeMillis())
+                      .build());
+            }
             try {
               out.onNext(
                   GenerateResponse.newBuilder()
@@ -249,7 +292,7 @@ public final class FakeWorker implements AutoCloseable {
                           Finished.newBuilder()
                               .setFinishReason(script.reason())
                               .setWorkerId(workerId)
-                              .setUsage(script.usage())
+                              .setUsage(u)
                               .addAllChoices(script.choices()))
                       .build());
               out.onCompleted();
@@ -285,7 +328,9 @@ public final class FakeWorker implements AutoCloseable {
       tokenizeCalls.incrementAndGet();
       lastTokenize = req;
       int count =
-          req.hasChat() ? FakeScript.chatTokens(req.getChat()) : 1 + req.getText().length() / 4;
+          req.hasChat()
+              ? (chatPromptTokens > 0 ? chatPromptTokens : FakeScript.chatTokens(req.getChat()))
+              : 1 + req.getText().length() / 4;
       TokenizeResponse.Builder b = TokenizeResponse.newBuilder().setNumTokens(count);
       for (int i = 0; i < count; i++) {
         b.addIds(100 + i);
