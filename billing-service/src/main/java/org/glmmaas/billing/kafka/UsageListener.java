@@ -36,7 +36,7 @@ import org.springframework.stereotype.Component;
  * does the container commit the batch's offsets. A crash anywhere before the offset commit
  * redelivers the batch, and the ledger's unique request id makes the redelivery a no-op.
  *
- * <p>After the commit, {@code glm.billing.spend.micros{tenant}} grows by what the new events cost
+ * <p>After the commit, {@code glm.billing.spend.micros{model}} grows by what the new events cost
  * (never for duplicates). Log lines about one event carry its trace id in the MDC as {@code
  * trace.id} (the event's {@code trace_id}, else the W3C {@code traceparent} header), which the ECS
  * JSON logs write as {@code "trace":{"id":...}}; the per-event "billed" / "duplicate" lines are
@@ -130,21 +130,23 @@ public class UsageListener {
   }
 
   private void countSpend(IngestResult result) {
-    Map<String, Long> perTenant = new HashMap<>();
+    Map<String, Long> perModel = new HashMap<>();
     for (IngestResult.Billed b : result.billed()) {
-      perTenant.merge(b.event().getTenantId(), b.costMicros(), Long::sum);
+      perModel.merge(b.event().getModel(), b.costMicros(), Long::sum);
     }
-    perTenant.forEach(
-        (tenant, micros) ->
+    // per model, never per tenant: /actuator/prometheus is served without a token, and tenant ids
+    // are not public (per-tenant spend is the admin API's usage and statements)
+    perModel.forEach(
+        (model, micros) ->
             spend
                 .computeIfAbsent(
-                    tenant,
-                    t ->
+                    model,
+                    m ->
                         Counter.builder("glm.billing.spend.micros")
                             .baseUnit("micros")
-                            .tag("tenant", t)
+                            .tag("model", m)
                             .description(
-                                "Money billed to the tenant's ledger, in micro-units of its currency (after commit)")
+                                "Money billed to the ledger per model, in micro-units of the currency (after commit)")
                             .register(meters))
                 .increment(micros));
   }

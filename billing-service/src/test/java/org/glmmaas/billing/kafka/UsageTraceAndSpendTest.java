@@ -44,50 +44,57 @@ class UsageTraceAndSpendTest extends BillingIntegrationTest {
     p.send(new ProducerRecord<>(props.kafka().usageTopic(), e.getTenantId(), e.toByteArray()));
   }
 
-  private double spend(String tenant) {
-    Counter c = meters.find("glm.billing.spend.micros").tag("tenant", tenant).counter();
+  private double spend(String model) {
+    Counter c = meters.find("glm.billing.spend.micros").tag("model", model).counter();
     return c == null ? 0 : c.count();
   }
 
   @Test
-  void spendPerTenantCountsWhatWasBilledAndNeverDuplicates() {
-    prices.put(new Price(MODEL, LocalDate.of(2020, 1, 1), 3_000_000, 1_000_000, 9_000_000));
+  void spendPerModelCountsWhatWasBilledAndNeverDuplicates() {
+    String model = MODEL + "-" + java.util.UUID.randomUUID();
+    String otherModel = model + "-other";
+    prices.put(new Price(model, LocalDate.of(2020, 1, 1), 3_000_000, 1_000_000, 9_000_000));
+    prices.put(new Price(otherModel, LocalDate.of(2020, 1, 1), 3_000_000, 1_000_000, 9_000_000));
     String tenant = newTenant();
     String other = newTenant();
     List<UsageEvent> events = new ArrayList<>();
     long sum = 0;
     for (int i = 0; i < 40; i++) {
-      events.add(Events.usage("spend-" + tenant + "-" + i, tenant, MODEL, "k", 200 + i, i, 30));
+      events.add(Events.usage("spend-" + tenant + "-" + i, tenant, model, "k", 200 + i, i, 30));
       sum += Events.expectedCost(3_000_000, 1_000_000, 9_000_000, 200 + i, i, 30);
     }
     long expected = sum;
     try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
       events.forEach(e -> send(p, e));
-      send(p, Events.usage("spend-other-" + other, other, MODEL, "k", 1000, 0, 0));
+      send(p, Events.usage("spend-other-" + other, other, otherModel, "k", 1000, 0, 0));
     }
     await(
         "40 events billed",
         Duration.ofSeconds(60),
         () -> ledgerRows(tenant) == 40 && ledgerRows(other) == 1);
-    await("spend counted after commit", Duration.ofSeconds(10), () -> spend(tenant) == expected);
+    await("spend counted after commit", Duration.ofSeconds(10), () -> spend(model) == expected);
     long billedCost =
         jdbc.sql("select sum(cost_micros) from usage_ledger where tenant_id = ?")
             .param(tenant)
             .query(Long.class)
             .single();
     assertThat(billedCost).isEqualTo(expected);
-    assertThat((long) spend(tenant)).isEqualTo(expected);
-    assertThat((long) spend(other)).isEqualTo(3_000);
+    assertThat((long) spend(model)).isEqualTo(expected);
+    assertThat((long) spend(otherModel)).isEqualTo(3_000);
+    // the metrics anyone can scrape name no tenant
+    for (Meter m : meters.getMeters()) {
+      assertThat(m.getId().getTags().toString()).doesNotContain(tenant).doesNotContain(other);
+    }
 
     try (KafkaProducer<String, byte[]> p = TestInfra.producer(TestInfra.bootstrap())) {
       events.forEach(e -> send(p, e)); // every event redelivered
-      send(p, Events.usage("spend-sentinel-" + tenant, tenant, MODEL, "k", 1, 0, 0));
+      send(p, Events.usage("spend-sentinel-" + tenant, tenant, model, "k", 1, 0, 0));
     }
     await("sentinel billed", Duration.ofSeconds(60), () -> ledgerRows(tenant) == 41);
-    await("sentinel counted", Duration.ofSeconds(10), () -> spend(tenant) == expected + 3);
-    assertThat((long) spend(tenant)).as("duplicates add nothing").isEqualTo(expected + 3);
+    await("sentinel counted", Duration.ofSeconds(10), () -> spend(model) == expected + 3);
+    assertThat((long) spend(model)).as("duplicates add nothing").isEqualTo(expected + 3);
 
-    // the Prometheus name the Grafana "Spend per tenant" panel queries
+    // the Prometheus name the Grafana "Spend per model" panel queries
     assertThat(
             new PrometheusNamingConvention()
                 .name("glm.billing.spend.micros", Meter.Type.COUNTER, "micros"))

@@ -48,7 +48,8 @@ class MonitoringTest {
           "glm_gateway_requests_in_flight",
           "glm_gateway_rate_limit_rejections_total",
           "glm_gateway_workers",
-          // billing-service (UsageListener); spend is tagged with the tenant id
+          // billing-service (UsageListener); spend is tagged with the model (no tenant ids in
+          // metrics)
           "glm_billing_usage_events_billed_total",
           "glm_billing_usage_events_dead_lettered_total",
           "glm_billing_usage_events_duplicate_total",
@@ -70,7 +71,6 @@ class MonitoringTest {
           "dialect",
           "limit",
           "state",
-          "tenant",
           "le",
           "instance",
           "job",
@@ -96,7 +96,7 @@ class MonitoringTest {
             "Queue per worker",
             "KV-cache usage per worker",
             "Limit refusals",
-            "Spend per tenant");
+            "Spend per model");
     assertThat(dash.get("uid").asText()).isEqualTo("glm-maas");
   }
 
