@@ -15,11 +15,11 @@ import org.glmmaas.proto.billing.v1.UsageEvent;
 import org.glmmaas.proto.common.v1.ErrorReason;
 import org.glmmaas.proto.inference.v1.ChatMessage;
 import org.glmmaas.proto.inference.v1.ChatPrompt;
-import org.glmmaas.proto.inference.v1.FillInMiddle;
 import org.glmmaas.proto.inference.v1.EmbedInput;
 import org.glmmaas.proto.inference.v1.EmbedRequest;
 import org.glmmaas.proto.inference.v1.EmbedResponse;
 import org.glmmaas.proto.inference.v1.Embedding;
+import org.glmmaas.proto.inference.v1.FillInMiddle;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.glmmaas.proto.inference.v1.GetInfoRequest;
@@ -633,6 +633,8 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     TextModel text = runtime.textModel();
     if (text != null) {
       b.addCapabilities("tools").addCapabilities("n").addCapabilities("echo");
+      // Generate sends Accepted when its prefill is scheduled (the gateway times from there)
+      b.addCapabilities("accepted");
       var tok = text.tokenizer();
       if (isSpecial(tok, FIM_PREFIX) && isSpecial(tok, FIM_SUFFIX) && isSpecial(tok, FIM_MIDDLE)) {
         b.addCapabilities("fim");
