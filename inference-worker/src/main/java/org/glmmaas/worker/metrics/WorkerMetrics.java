@@ -103,15 +103,18 @@ public final class WorkerMetrics implements SchedulerObserver {
     Gauge.builder("glm.num.requests.running", snapshot, s -> value(s, LoadSnapshot::numRunning))
         .description("Sequences being prefilled or decoded")
         .tags(tags)
+        .strongReference(true)
         .register(registry);
     Gauge.builder("glm.num.requests.waiting", snapshot, s -> value(s, LoadSnapshot::numWaiting))
         .description("Requests queued")
         .tags(tags)
+        .strongReference(true)
         .register(registry);
     Gauge.builder(
             "glm.kv.cache.usage.ratio", snapshot, s -> s.get() == null ? 0 : s.get().kvCacheUsage())
         .description("Fraction of KV blocks in use")
         .tags(tags)
+        .strongReference(true)
         .register(registry);
   }
 
