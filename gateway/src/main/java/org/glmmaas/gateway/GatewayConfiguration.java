@@ -258,6 +258,7 @@ public class GatewayConfiguration {
         picker,
         p.routing().maxAttempts(),
         p.routing().firstTokenTimeout(),
+        p.routing().queueTimeout(),
         p.routing().quarantine());
   }
 

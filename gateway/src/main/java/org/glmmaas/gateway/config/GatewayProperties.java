@@ -66,8 +66,13 @@ public record GatewayProperties(
    * @param loadReportTimeout a worker sends load reports only on change, so after this much silence
    *     the gateway re-subscribes (the contract answers a new WatchLoad with a report at once); a
    *     worker that does not answer that within the same time is marked unhealthy (no traffic)
-   * @param firstTokenTimeout a Generate call with no response after this long is cancelled, retried
-   *     on another worker, and its worker is quarantined
+   * @param firstTokenTimeout a Generate call with no token this long after the worker accepted it
+   *     (began its prefill) is cancelled, retried on another worker, and its worker is quarantined;
+   *     for a worker that does not send {@code Accepted} (older than the capability "accepted") it
+   *     counts from the send, as before
+   * @param queueTimeout how long a call may wait in a worker's queue (until the worker accepts it)
+   *     before it is cancelled and retried on another worker; the worker is busy, not broken, so it
+   *     is not quarantined; zero: no limit but the request's own timeout
    * @param quarantine how long a worker that stalled before the first token gets no traffic
    * @param loopAffineChannels one gRPC channel per worker (and to billing) and HTTP event loop, so
    *     a call stays on the thread that received it (fewer thread wake-ups: lower latency, most of
@@ -81,6 +86,7 @@ public record GatewayProperties(
       @DefaultValue("250ms") Duration reconnectBackoff,
       @DefaultValue("2s") Duration loadReportTimeout,
       @DefaultValue("30s") Duration firstTokenTimeout,
+      @DefaultValue("2m") Duration queueTimeout,
       @DefaultValue("10s") Duration quarantine,
       @DefaultValue("true") boolean loopAffineChannels) {}
 

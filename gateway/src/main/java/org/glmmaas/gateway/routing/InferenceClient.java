@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.proto.inference.v1.DetokenizeRequest;
@@ -32,6 +33,13 @@ import reactor.core.scheduler.Schedulers;
  * Runs Generate on a picked worker. A worker that fails before its first delta is replaced by
  * another (up to {@code maxAttempts} workers); after the first delta the error goes to the caller.
  * Cancelling the returned Flux cancels the gRPC call at once, so the worker frees its KV blocks.
+ *
+ * <p>A worker sends {@code Accepted} when its scheduler begins the call's prefill. Until then the
+ * call is queued behind others (busy, not broken): it is bounded by {@code queueTimeout} and then
+ * retried elsewhere without quarantining the worker. From {@code Accepted} on, no token within
+ * {@code firstTokenTimeout} means a stalled worker: retried elsewhere, the worker quarantined. A
+ * worker not known to send {@code Accepted} gets the first-token timeout from the send. {@code
+ * Accepted} itself never reaches the caller.
  */
 public final class InferenceClient {
 
@@ -40,21 +48,36 @@ public final class InferenceClient {
   private final WorkerPicker picker;
   private final int maxAttempts;
   private final Duration firstTokenTimeout;
+  private final Duration queueTimeout;
   private final Duration quarantine;
 
   public InferenceClient(WorkerPicker picker, int maxAttempts) {
     this(picker, maxAttempts, Duration.ofSeconds(30), Duration.ofSeconds(10));
   }
 
-  /**
-   * @param firstTokenTimeout a call with no response after this long is cancelled and retried
-   *     elsewhere, and its worker quarantined for {@code quarantine}
-   */
+  /** As the five-argument constructor with a queue timeout of 2 minutes. */
   public InferenceClient(
       WorkerPicker picker, int maxAttempts, Duration firstTokenTimeout, Duration quarantine) {
+    this(picker, maxAttempts, firstTokenTimeout, Duration.ofMinutes(2), quarantine);
+  }
+
+  /**
+   * @param firstTokenTimeout a call with no token this long after the worker accepted it (or, for a
+   *     worker that never sends {@code Accepted}, after the send) is cancelled and retried
+   *     elsewhere, and its worker quarantined for {@code quarantine}
+   * @param queueTimeout a call the worker has not accepted after this long is cancelled and retried
+   *     elsewhere; its worker is not quarantined (zero: no limit)
+   */
+  public InferenceClient(
+      WorkerPicker picker,
+      int maxAttempts,
+      Duration firstTokenTimeout,
+      Duration queueTimeout,
+      Duration quarantine) {
     this.picker = picker;
     this.maxAttempts = Math.max(1, maxAttempts);
     this.firstTokenTimeout = firstTokenTimeout;
+    this.queueTimeout = queueTimeout;
     this.quarantine = quarantine;
   }
 
@@ -150,13 +173,18 @@ public final class InferenceClient {
         });
   }
 
+  // phases of one call
+  private static final int SENT = 0; // waiting for Accepted (or, from an old worker, a token)
+  private static final int ACCEPTED = 3; // prefill begun: waiting for the first token
+  private static final int STREAMING = 1;
+  private static final int GAVE_UP = 2; // a timeout fired
+
   private Flux<GenerateResponse> call(WorkerEndpoint w, GenerateRequest req, Deadline deadline) {
     return Flux.create(
         sink -> {
-          // 0: waiting for the first response, 1: streaming, 2: gave up waiting (first-token
-          // timeout)
-          AtomicInteger phase = new AtomicInteger();
-          Disposable[] stallTimer = new Disposable[1];
+          AtomicInteger phase = new AtomicInteger(SENT);
+          AtomicReference<Disposable> timer =
+              new AtomicReference<>(reactor.core.Disposables.disposed());
           AtomicBoolean released = new AtomicBoolean();
           Runnable release =
               () -> {
@@ -166,27 +194,47 @@ public final class InferenceClient {
               };
           w.acquire();
           ClientCallStreamObserver<?>[] holder = new ClientCallStreamObserver<?>[1];
-          stallTimer[0] =
-              firstTokenTimeout.isZero()
-                  ? reactor.core.Disposables.disposed()
-                  : Schedulers.parallel()
-                      .schedule(
-                          () -> {
-                            if (phase.compareAndSet(0, 2)) {
-                              w.quarantine(quarantine);
-                              log.warn(
-                                  "worker {} sent nothing within the first-token timeout of {} ms; quarantined "
-                                      + "for {} s",
-                                  w.address(),
-                                  firstTokenTimeout.toMillis(),
-                                  quarantine.toSeconds());
-                              holder[0].cancel("no first token in time", null);
+          // gives up when still in phase `from` after `after`; each timer checks its own phase, so
+          // one left over from an earlier phase does nothing
+          java.util.function.BiConsumer<Integer, Duration> arm =
+              (from, after) -> {
+                if (after.isZero()) {
+                  return;
+                }
+                boolean queueing = from == SENT && w.sendsAccepted();
+                timer.set(
+                    Schedulers.parallel()
+                        .schedule(
+                            () -> {
+                              if (!phase.compareAndSet(from, GAVE_UP)) {
+                                return;
+                              }
+                              RuntimeException why;
+                              if (queueing) {
+                                why = new QueueTimeout();
+                                log.warn(
+                                    "worker {} did not begin the request within the queue timeout"
+                                        + " of {} ms; trying another",
+                                    w.address(),
+                                    after.toMillis());
+                              } else {
+                                why = new FirstTokenTimeout();
+                                w.quarantine(quarantine);
+                                log.warn(
+                                    "worker {} sent no token within the first-token timeout of {}"
+                                        + " ms{}; quarantined for {} s",
+                                    w.address(),
+                                    after.toMillis(),
+                                    from == ACCEPTED ? " after accepting the request" : "",
+                                    quarantine.toSeconds());
+                              }
+                              holder[0].cancel(why.getMessage(), null);
                               release.run();
-                              sink.error(new FirstTokenTimeout());
-                            }
-                          },
-                          firstTokenTimeout.toMillis(),
-                          TimeUnit.MILLISECONDS);
+                              sink.error(why);
+                            },
+                            after.toMillis(),
+                            TimeUnit.MILLISECONDS));
+              };
           w.stub()
               .withDeadline(deadline)
               .generate(
@@ -200,10 +248,23 @@ public final class InferenceClient {
 
                     @Override
                     public void onNext(GenerateResponse value) {
-                      if (phase.get() == 1) {
+                      if (value.hasAccepted()) {
+                        // for the gateway only: no bytes to the client; the first-token timeout
+                        // starts now, queueing is over
+                        w.sendsAccepted(true);
+                        if (phase.compareAndSet(SENT, ACCEPTED)) {
+                          timer.get().dispose();
+                          arm.accept(ACCEPTED, firstTokenTimeout);
+                        }
+                        holder[0].request(1); // it consumed demand the caller never saw
+                        return;
+                      }
+                      int p = phase.get();
+                      if (p == STREAMING) {
                         sink.next(value);
-                      } else if (phase.compareAndSet(0, 1)) {
-                        stallTimer[0].dispose();
+                      } else if ((p == SENT || p == ACCEPTED)
+                          && phase.compareAndSet(p, STREAMING)) {
+                        timer.get().dispose();
                         sink.next(value);
                       }
                     }
@@ -211,8 +272,8 @@ public final class InferenceClient {
                     @Override
                     public void onError(Throwable t) {
                       release.run();
-                      if (phase.getAndSet(1) != 2) {
-                        stallTimer[0].dispose();
+                      if (phase.getAndSet(STREAMING) != GAVE_UP) {
+                        timer.get().dispose();
                         sink.error(t);
                       }
                     }
@@ -220,19 +281,22 @@ public final class InferenceClient {
                     @Override
                     public void onCompleted() {
                       release.run();
-                      if (phase.getAndSet(1) != 2) {
-                        stallTimer[0].dispose();
+                      if (phase.getAndSet(STREAMING) != GAVE_UP) {
+                        timer.get().dispose();
                         sink.complete();
                       }
                     }
                   });
+          // an old worker (no Accepted) gets the first-token timeout from the send, as before
+          arm.accept(SENT, w.sendsAccepted() ? queueTimeout : firstTokenTimeout);
           ClientCallStreamObserver<?> call = holder[0];
           // the call has started: demand and cancellation may now reach it
           sink.onRequest(k -> call.request((int) Math.min(k, Integer.MAX_VALUE)));
           sink.onCancel(
               () -> {
-                phase.compareAndSet(0, 1);
-                stallTimer[0].dispose();
+                if (phase.getAndUpdate(p -> p == GAVE_UP ? p : STREAMING) != GAVE_UP) {
+                  timer.get().dispose();
+                }
                 call.cancel("the client went away", null);
                 release.run();
               });
@@ -247,6 +311,13 @@ public final class InferenceClient {
     }
   }
 
+  /** A worker that did not begin the call within the queue timeout: try another. */
+  static final class QueueTimeout extends RuntimeException {
+    QueueTimeout() {
+      super("not begun within the queue timeout", null, false, false);
+    }
+  }
+
   /** A worker that ended with ERROR/ABORTED before producing anything: try another. */
   static final class WorkerFailed extends RuntimeException {
     WorkerFailed(String msg) {
@@ -258,6 +329,11 @@ public final class InferenceClient {
   static GlmError map(Throwable t) {
     if (t instanceof GlmException g) {
       return g.error();
+    }
+    if (t instanceof QueueTimeout) {
+      return new GlmError.Unavailable(
+          "the inference worker is busy and did not begin the request in time",
+          Duration.ofSeconds(1));
     }
     if (t instanceof FirstTokenTimeout) {
       return new GlmError.Unavailable(

@@ -24,6 +24,7 @@ public final class WorkerEndpoint {
   private volatile ModelInfo modelInfo;
   private volatile String lastModel;
   private volatile long quarantinedUntilNanos = System.nanoTime();
+  private volatile boolean sendsAccepted;
 
   WorkerEndpoint(String address, LoopChannels channels) {
     this.address = address;
@@ -93,6 +94,18 @@ public final class WorkerEndpoint {
   }
 
   /** Up (load stream alive) but out of routing after a stall. */
+  /**
+   * True once the worker is known to send {@code Accepted} when it begins a call (its GetInfo lists
+   * the capability "accepted", or it sent one): the first-token timeout then starts there.
+   */
+  public boolean sendsAccepted() {
+    return sendsAccepted;
+  }
+
+  void sendsAccepted(boolean b) {
+    sendsAccepted = b;
+  }
+
   public boolean quarantined() {
     return System.nanoTime() - quarantinedUntilNanos < 0;
   }

@@ -308,6 +308,7 @@ public final class WorkerPool implements AutoCloseable {
                 @Override
                 public void onNext(WorkerInfo info) {
                   endpoint.modelInfo(info.getModel());
+                  endpoint.sendsAccepted(info.getCapabilitiesList().contains("accepted"));
                 }
 
                 @Override

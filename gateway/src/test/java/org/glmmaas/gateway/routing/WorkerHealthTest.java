@@ -26,6 +26,14 @@ class WorkerHealthTest {
   void start() throws Exception {
     a = new FakeWorker("a", RoutingTest.MODEL);
     b = new FakeWorker("b", RoutingTest.MODEL);
+    startPool(Duration.ofMinutes(2));
+  }
+
+  /** (Re)starts the gateway side: the pool learns each worker's capabilities when it connects. */
+  void startPool(Duration queueTimeout) throws Exception {
+    if (pool != null) {
+      pool.close();
+    }
     pool =
         new WorkerPool(
                 List.of(a.address(), b.address()),
@@ -35,7 +43,11 @@ class WorkerHealthTest {
             .start();
     client =
         new InferenceClient(
-            new WorkerPicker(pool.workers(), 0), 3, Duration.ofMillis(400), Duration.ofSeconds(30));
+            new WorkerPicker(pool.workers(), 0),
+            3,
+            Duration.ofMillis(400),
+            queueTimeout,
+            Duration.ofSeconds(30));
     await(() -> pool.workers().stream().allMatch(WorkerEndpoint::ready), 10);
     // a is the least loaded: it gets the traffic while it is healthy
     b.setLoad(3, 3, WorkerState.READY);
@@ -132,5 +144,61 @@ class WorkerHealthTest {
     assertThat(a.lastRequest.getRequestId()).isEqualTo("call-1");
     assertThat(b.lastRequest.getRequestId()).isEqualTo("call-1-a2");
     assertThat(retries).containsExactly("call-1->call-1-a2");
+  }
+
+  @Test
+  void aBusyWorkerThatQueuesLongerThanTheFirstTokenTimeoutIsWaitedForNotQuarantined()
+      throws Exception {
+    a.sendsAccepted = true;
+    b.sendsAccepted = true;
+    startPool(Duration.ofMinutes(2));
+    await(() -> endpoint(a).sendsAccepted(), 10);
+    a.queueMs = 1000; // queued 2.5 x the first-token timeout, then prefilled and streamed
+    List<GenerateResponse> rs =
+        client.generate(RoutingTest.req("t", "x"), 1, Duration.ofSeconds(10)).collectList().block();
+    assertThat(rs.getLast().getFinished().getWorkerId()).isEqualTo("a");
+    assertThat(a.generateCalls.get()).isEqualTo(1);
+    assertThat(b.generateCalls.get()).isZero();
+    assertThat(a.cancellations.get()).isZero();
+    assertThat(endpoint(a).quarantined()).isFalse();
+    // the caller sees only what it saw before Accepted existed: deltas, then Finished
+    assertThat(rs).noneMatch(GenerateResponse::hasAccepted);
+    assertThat(rs.getFirst().hasDelta()).isTrue();
+  }
+
+  @Test
+  void aWorkerThatAcceptsAndThenSendsNothingIsTimedOutFromAcceptedAndQuarantined()
+      throws Exception {
+    a.sendsAccepted = true;
+    b.sendsAccepted = true;
+    startPool(Duration.ofMinutes(2));
+    await(() -> endpoint(a).sendsAccepted(), 10);
+    a.queueMs = 300;
+    a.generateHangs = true; // accepted after 300 ms, then silent
+    long t0 = System.nanoTime();
+    assertThat(served(1)).isEqualTo("b");
+    // 300 ms queued + 400 ms first-token timeout counted from Accepted
+    assertThat((System.nanoTime() - t0) / 1_000_000).as("ms").isBetween(650L, 5000L);
+    await(() -> a.cancellations.get() == 1, 5);
+    assertThat(endpoint(a).quarantined()).isTrue();
+    for (long i = 0; i < 3; i++) {
+      assertThat(served(i)).isEqualTo("b");
+    }
+    assertThat(a.generateCalls.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aCallQueuedPastTheQueueTimeoutIsRetriedElsewhereWithoutQuarantine() throws Exception {
+    a.sendsAccepted = true;
+    b.sendsAccepted = true;
+    startPool(Duration.ofMillis(800));
+    await(() -> endpoint(a).sendsAccepted(), 10);
+    a.queueMs = 5000;
+    long t0 = System.nanoTime();
+    assertThat(served(1)).isEqualTo("b");
+    assertThat((System.nanoTime() - t0) / 1_000_000).as("ms").isBetween(750L, 4000L);
+    await(() -> a.cancellations.get() == 1, 5);
+    assertThat(endpoint(a).quarantined()).isFalse();
+    assertThat(endpoint(a).ready()).isTrue();
   }
 }

@@ -88,8 +88,21 @@ public final class FakeWorker implements AutoCloseable {
    */
   public volatile boolean hung;
 
-  /** Generate calls stay open and silent (load reports still flow). */
+  /**
+   * Generate calls stay open and silent (load reports still flow); with {@link #sendsAccepted} they
+   * are accepted first, then silent.
+   */
   public volatile boolean generateHangs;
+
+  /**
+   * Like the current worker: GetInfo lists the capability "accepted" and every Generate call gets
+   * an {@code Accepted} after {@link #queueMs} (its time queued), before its first token. False: a
+   * worker from before {@code Accepted}.
+   */
+  public volatile boolean sendsAccepted;
+
+  /** Time each Generate waits "in the queue" before it is accepted, ms (with sendsAccepted). */
+  public volatile long queueMs;
 
   public FakeWorker(String workerId, String model) throws IOException {
     this(workerId, model, null);
@@ -177,6 +190,7 @@ public final class FakeWorker implements AutoCloseable {
                       .setOwnedBy("zhipuai")
                       .setCreatedUnixS(1_700_000_000L))
               .setState(WorkerState.READY)
+              .addAllCapabilities(sendsAccepted ? List.of("accepted") : List.of())
               .build());
       out.onCompleted();
     }
@@ -198,9 +212,47 @@ public final class FakeWorker implements AutoCloseable {
       var call = (ServerCallStreamObserver<GenerateResponse>) out;
       String last = FakeScript.lastMessage(req);
       call.setOnCancelHandler(cancellations::incrementAndGet);
-      if (hung || generateHangs) {
+      if (hung) {
         return; // open and silent
       }
+      if (sendsAccepted && !last.contains("[fail-before-first]") && !last.contains("[ctx]")) {
+        long queued = queueMs;
+        Runnable accept =
+            () -> {
+              try {
+                synchronized (call) {
+                  call.onNext(
+                      GenerateResponse.newBuilder()
+                          .setAccepted(
+                              org.glmmaas.proto.inference.v1.Accepted.newBuilder()
+                                  .setQueuedMs(queued))
+                          .build());
+                }
+              } catch (RuntimeException e) {
+                return; // cancelled meanwhile
+              }
+              if (!generateHangs) {
+                serve(req, out, call, last);
+              }
+            };
+        if (queued > 0) {
+          timer.schedule(() -> Thread.ofVirtual().start(accept), queued, TimeUnit.MILLISECONDS);
+        } else {
+          accept.run();
+        }
+        return;
+      }
+      if (generateHangs) {
+        return; // open and silent
+      }
+      serve(req, out, call, last);
+    }
+
+    private void serve(
+        GenerateRequest req,
+        StreamObserver<GenerateResponse> out,
+        ServerCallStreamObserver<GenerateResponse> call,
+        String last) {
       if (last.contains("[fail-before-first]")) {
         out.onError(error(io.grpc.Status.Code.UNAVAILABLE, "UNAVAILABLE", "worker draining"));
         return;

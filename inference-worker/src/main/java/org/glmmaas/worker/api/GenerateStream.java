@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.glmmaas.proto.common.v1.ErrorReason;
+import org.glmmaas.proto.inference.v1.Accepted;
 import org.glmmaas.proto.inference.v1.ChoiceFinish;
 import org.glmmaas.proto.inference.v1.Delta;
 import org.glmmaas.proto.inference.v1.Finished;
@@ -48,6 +49,8 @@ final class GenerateStream implements RequestOutputSink {
   private final ChoiceFinish[] finishes;
   private final FinishInfo[] finishInfos;
   private int numFinished;
+  private boolean accepted;
+  private List<GenerateResponse> echo;
   private volatile boolean sentDelta;
   private volatile boolean terminated;
 
@@ -71,18 +74,58 @@ final class GenerateStream implements RequestOutputSink {
 
   /** The sink of choice {@code index}. */
   RequestOutputSink choice(int index) {
-    return o -> onOutput(index, o);
+    return new RequestOutputSink() {
+      @Override
+      public void onOutput(RequestOutput o) {
+        GenerateStream.this.onOutput(index, o);
+      }
+
+      @Override
+      public void onScheduled(Duration queued) {
+        GenerateStream.this.onScheduled(queued);
+      }
+    };
   }
 
-  /** Queues the echoed prompt text as every choice's first delta (completions {@code echo}). */
+  /**
+   * Holds the echoed prompt text back as every choice's first delta (completions {@code echo}); it
+   * follows {@code Accepted}, so the gateway's first-token timeout still starts at prefill.
+   */
   void echo(String promptText) {
+    List<GenerateResponse> e = new ArrayList<>(choices.length);
     for (int i = 0; i < choices.length; i++) {
-      queue.add(
+      e.add(
           GenerateResponse.newBuilder()
               .setDelta(Delta.newBuilder().setChoiceIndex(i).setText(promptText))
               .build());
     }
+    echo = e;
     sentDelta = true;
+  }
+
+  /**
+   * The first choice scheduled for prefill: tells the client once (n choices send one), before any
+   * delta.
+   */
+  @Override
+  public void onScheduled(Duration queued) {
+    if (accepted || terminated) {
+      return;
+    }
+    accepted = true;
+    queue.add(
+        GenerateResponse.newBuilder()
+            .setAccepted(Accepted.newBuilder().setQueuedMs(Math.max(0, queued.toMillis())))
+            .build());
+    flushEcho();
+    drain();
+  }
+
+  private void flushEcho() {
+    if (echo != null) {
+      queue.addAll(echo);
+      echo = null;
+    }
   }
 
   /** Messages waiting for the client (for tests and diagnostics). */
@@ -99,6 +142,7 @@ final class GenerateStream implements RequestOutputSink {
     if (terminated) {
       return;
     }
+    flushEcho();
     ChoiceOutput choice = choices[index];
     List<OutputEvent> events = new ArrayList<>(choice.push(o.text(), o.newTokenIds().length));
     FinishInfo f = o.finish();

@@ -633,6 +633,8 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     TextModel text = runtime.textModel();
     if (text != null) {
       b.addCapabilities("tools").addCapabilities("n").addCapabilities("echo");
+      // Generate sends Accepted when its prefill is scheduled (the gateway times from there)
+      b.addCapabilities("accepted");
       var tok = text.tokenizer();
       if (isSpecial(tok, FIM_PREFIX) && isSpecial(tok, FIM_SUFFIX) && isSpecial(tok, FIM_MIDDLE)) {
         b.addCapabilities("fim");

@@ -8,4 +8,10 @@ package org.glmmaas.worker.scheduler;
 public interface RequestOutputSink {
 
   void onOutput(RequestOutput output);
+
+  /**
+   * The scheduler planned this request's prefill for the first time ({@code queued} after it
+   * arrived). Called at most once per request, before any output; never again after a preemption.
+   */
+  default void onScheduled(java.time.Duration queued) {}
 }

@@ -241,6 +241,7 @@ public final class Scheduler {
       }
       if (r.firstScheduled == null) {
         r.firstScheduled = now;
+        r.sink().onScheduled(java.time.Duration.between(r.arrivalTime(), now));
       }
       r.status = RequestStatus.RUNNING;
       running.add(r);

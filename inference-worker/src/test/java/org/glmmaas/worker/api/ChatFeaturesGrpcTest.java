@@ -241,6 +241,9 @@ class ChatFeaturesGrpcTest {
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(5).setSeed(11)));
 
     Finished f = finished(all);
+    // one Accepted for the three choices, before any delta
+    assertThat(all.stream().filter(GenerateResponse::hasAccepted)).hasSize(1);
+    assertThat(all.getFirst().hasAccepted()).isTrue();
     assertThat(f.getChoicesList()).extracting(c -> c.getIndex()).containsExactly(0, 1, 2);
     assertThat(f.getUsage().getPromptTokens()).isEqualTo(promptLen);
     assertThat(f.getUsage().getCompletionTokens()).isEqualTo(15);
@@ -306,6 +309,8 @@ class ChatFeaturesGrpcTest {
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(3)));
     assertThat(deltas(all).getFirst().getText()).isEqualTo("def add(a, b):");
     assertThat(deltas(all)).hasSize(4);
+    // the echo follows Accepted: the gateway's first-token timeout still starts at prefill
+    assertThat(all.getFirst().hasAccepted()).isTrue();
 
     assertThatThrownBy(
             () ->
@@ -335,7 +340,7 @@ class ChatFeaturesGrpcTest {
             h.blocking
                 .getInfo(org.glmmaas.proto.inference.v1.GetInfoRequest.getDefaultInstance())
                 .getCapabilitiesList())
-        .contains("tools", "n")
+        .contains("tools", "n", "accepted")
         .doesNotContain("fim");
     h.close();
 

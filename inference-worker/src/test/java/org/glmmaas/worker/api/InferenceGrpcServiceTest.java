@@ -95,7 +95,10 @@ class InferenceGrpcServiceTest {
     h.blocking.generate(request("r1", 20, 12)).forEachRemaining(all::add);
     List<Integer> tokens = new ArrayList<>();
     StringBuilder text = new StringBuilder();
-    for (GenerateResponse r : all.subList(0, all.size() - 1)) {
+    // first Accepted (the scheduler began the prefill), once
+    assertThat(all.getFirst().hasAccepted()).isTrue();
+    assertThat(all.getFirst().getAccepted().getQueuedMs()).isNotNegative();
+    for (GenerateResponse r : all.subList(1, all.size() - 1)) {
       assertThat(r.hasDelta()).isTrue();
       tokens.addAll(r.getDelta().getTokenIdsList());
       text.append(r.getDelta().getText());
@@ -220,12 +223,13 @@ class InferenceGrpcServiceTest {
     await(() -> h.usage.stream().anyMatch(e -> e.getRequestId().equals("slow")));
     synchronized (slow) {
       assertThat(slow).hasSize(1);
+      assertThat(slow.getFirst().hasAccepted()).isTrue();
     }
     slowCall.get().request(Integer.MAX_VALUE);
     slowDone.get(20, TimeUnit.SECONDS);
-    assertThat(slow).hasSize(201);
+    assertThat(slow).hasSize(202);
     assertThat(slow.getLast().getFinished().getUsage().getCompletionTokens()).isEqualTo(200);
-    assertThat(slow.subList(0, 200)).allMatch(r -> r.getDelta().getTokenIdsCount() == 1);
+    assertThat(slow.subList(1, 201)).allMatch(r -> r.getDelta().getTokenIdsCount() == 1);
   }
 
   @Test
@@ -329,6 +333,7 @@ class InferenceGrpcServiceTest {
     h = new GrpcHarness("/models/fake.gguf", 256, 16);
     h.engine().gate = new Semaphore(3);
     Iterator<GenerateResponse> longOne = h.blocking.generate(request("d1", 5, 400));
+    assertThat(longOne.next().hasAccepted()).isTrue();
     assertThat(longOne.next().hasDelta()).isTrue();
     CountDownLatch draining = new CountDownLatch(1);
     h.runtime.addStateListener(
@@ -363,6 +368,7 @@ class InferenceGrpcServiceTest {
     h = new GrpcHarness("/models/fake.gguf", 256, 16);
     h.engine().gate = new Semaphore(2);
     Iterator<GenerateResponse> stuck = h.blocking.generate(request("s1", 5, 400));
+    assertThat(stuck.next().hasAccepted()).isTrue();
     assertThat(stuck.next().hasDelta()).isTrue();
     Thread releaser =
         Thread.ofVirtual()

@@ -40,11 +40,22 @@ class SchedulerHarness {
   /** Collects a request's outputs. */
   static final class Collected implements RequestOutputSink {
     final List<RequestOutput> outputs = new CopyOnWriteArrayList<>();
+
+    /** Each onScheduled call: the time queued, and how many outputs had come before it. */
+    final List<java.time.Duration> scheduled = new CopyOnWriteArrayList<>();
+
+    final List<Integer> outputsBeforeScheduled = new CopyOnWriteArrayList<>();
     volatile Request request;
 
     @Override
     public void onOutput(RequestOutput o) {
       outputs.add(o);
+    }
+
+    @Override
+    public void onScheduled(java.time.Duration queued) {
+      scheduled.add(queued);
+      outputsBeforeScheduled.add(outputs.size());
     }
 
     List<Integer> tokens() {

@@ -219,6 +219,42 @@ class SchedulerTest {
   }
 
   @Test
+  void aRequestIsReportedScheduledOnceAtItsFirstPrefillWithItsTimeQueued() {
+    // one sequence at a time: the second request waits in the queue while the first runs
+    SchedulerHarness h = harness(1, 512, 256);
+    Collected first = h.submit(prompt(1, 20), greedy(5));
+    Collected second = h.submit(prompt(2, 20), greedy(5));
+    assertThat(first.scheduled).isEmpty(); // arrival is not acceptance
+    h.step();
+    assertThat(first.scheduled).containsExactly(Duration.ZERO);
+    assertThat(second.scheduled).isEmpty();
+    h.clock.advance(Duration.ofSeconds(5));
+    while (second.scheduled.isEmpty()) {
+      h.step();
+    }
+    assertThat(first.finish()).isNotNull();
+    h.runUntilIdle(1000);
+    assertThat(second.scheduled).containsExactly(Duration.ofSeconds(5));
+    assertThat(first.scheduled).hasSize(1);
+    assertThat(second.outputsBeforeScheduled).containsExactly(0);
+  }
+
+  @Test
+  void aPreemptedRequestIsNotReportedScheduledAgain() {
+    SchedulerHarness h = new SchedulerHarness(new SchedulerConfig(6, 256, 128, 100), 16, 12, true);
+    List<Collected> all = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      all.add(h.submit(prompt(i, 20), FakeTextModel.seeded(i, 60)));
+    }
+    h.runUntilIdle(10_000);
+    assertThat(all).anyMatch(c -> c.finish().timings().numPreemptions() > 0);
+    for (Collected c : all) {
+      assertThat(c.scheduled).hasSize(1);
+      assertThat(c.outputsBeforeScheduled).containsExactly(0);
+    }
+  }
+
+  @Test
   void theNewestRunningSequenceIsPreempted() {
     SchedulerHarness h = new SchedulerHarness(new SchedulerConfig(4, 256, 64, 100), 16, 4, false);
     Collected old = h.submit(prompt(1, 16), greedy(40));
