@@ -194,6 +194,19 @@ class EmbeddingsApiTest {
   }
 
   @Test
+  void requestsPerMinuteLimitEmbeddingsAsChat() throws Exception {
+    String body = "{\"model\":\"" + M + "\",\"input\":\"hi\"}";
+    TestGateway gw = TestGateway.get();
+    assertThat(gw.post("/v1/embeddings", TestGateway.EMBED_LIMITED_KEY, body).statusCode())
+        .isEqualTo(200);
+    assertThat(gw.post("/api/paas/v4/embeddings", TestGateway.EMBED_LIMITED_KEY, body).statusCode())
+        .isEqualTo(200);
+    HttpResponse<String> third = gw.post("/v1/embeddings", TestGateway.EMBED_LIMITED_KEY, body);
+    assertThat(third.statusCode()).as(third.body()).isEqualTo(429);
+    assertThat(third.headers().firstValue("retry-after")).isPresent();
+  }
+
+  @Test
   void anUnknownModelIs404AndWrongKeyIs401() throws Exception {
     HttpResponse<String> r =
         TestGateway.get()

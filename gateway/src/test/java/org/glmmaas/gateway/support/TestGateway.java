@@ -37,6 +37,9 @@ public final class TestGateway {
   public static final String FUZZ_KEY = "kfuzz.s3cretfuzz";
   public static final String METRICS_KEY = "kmetrics.s3cretmet";
 
+  /** 2 requests a minute, used only by EmbeddingsApiTest. */
+  public static final String EMBED_LIMITED_KEY = "kemblim.s3cretemb";
+
   /** The gateway's admin token (the console's); the fakes below each have their own. */
   public static final String ADMIN_TOKEN = "gateway-admin-token-0123456789";
 
@@ -102,6 +105,10 @@ public final class TestGateway {
         "kmetrics",
         "s3cretmet",
         principal("tmetrics").setKeyLimits(Limits.newBuilder().setRequestsPerMinute(2)));
+    auth.addKey(
+        "kemblim",
+        "s3cretemb",
+        principal("temblim").setKeyLimits(Limits.newBuilder().setRequestsPerMinute(2)));
     billing.balances.put("tpoor", 10L);
     billing.balances.put("tmain", 123_456_789L);
     Path data = Path.of("target", "test-data", UUID.randomUUID().toString());
