@@ -7,6 +7,7 @@
 #   gateway/src/test/node/run-against-glm-up.sh /tmp/glm-e2e
 #
 # Or give GATEWAY, KEY and MODEL in the environment (any deployment) and no argument.
+# SUITE=embeddings-conformance.mjs runs the embeddings suite instead (EMBED_MODEL, EMBED_DIMS).
 # Exit status 0 when every check passed. npm packages install once into $WORK (default
 # /tmp/glm-sdk-conformance) from the pinned package-lock.json.
 set -euo pipefail
@@ -19,13 +20,21 @@ if [ $# -ge 1 ]; then
     const e = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const q = (s) => "\x27" + String(s).replace(/\x27/g, "\x27\\\x27\x27") + "\x27";
     console.log(`export GATEWAY=${q(e.gateway_url)} KEY=${q(e.api_key)} MODEL=${q(e.model)}`);
+    if (e.embedding_model) console.log(`export EMBED_MODEL=${q(e.embedding_model)}`);
   ' "$endpoints")"
 fi
 : "${GATEWAY:?set GATEWAY or pass the ./glm up data folder}" "${KEY:?}" "${MODEL:?}"
 mkdir -p "$work"
-cp "$here/package.json" "$here/package-lock.json" "$here/tools-conformance.mjs" "$work/"
+cp "$here/package.json" "$here/package-lock.json" "$here/tools-conformance.mjs" \
+  "$here/embeddings-conformance.mjs" "$work/"
 if [ ! -d "$work/node_modules/ajv" ] || [ ! -d "$work/node_modules/openai" ] || [ ! -d "$work/node_modules/zhipuai" ]; then
   (cd "$work" && npm ci --no-audit --no-fund >&2)
 fi
 cd "$work"
-exec node tools-conformance.mjs
+# SUITE=embeddings-conformance.mjs: the embeddings checks (EMBED_MODEL from endpoints.json; the
+# demo model's vectors are 512 wide), billing included
+if [ "${SUITE:-}" = embeddings-conformance.mjs ]; then
+  export EMBED_DIMS=${EMBED_DIMS:-512} CHECK_BILLING=${CHECK_BILLING:-1}
+  : "${EMBED_MODEL:?set EMBED_MODEL or pass the ./glm up data folder}"
+fi
+exec node "${SUITE:-tools-conformance.mjs}"

@@ -9,6 +9,7 @@ import org.glmmaas.gateway.api.ApiErrorHandler;
 import org.glmmaas.gateway.api.BillingHandler;
 import org.glmmaas.gateway.api.ChatHandler;
 import org.glmmaas.gateway.api.CompletionsHandler;
+import org.glmmaas.gateway.api.EmbeddingsHandler;
 import org.glmmaas.gateway.api.ModelsHandler;
 import org.glmmaas.gateway.api.TokenizerHandler;
 import org.glmmaas.gateway.async.AsyncHandler;
@@ -360,6 +361,7 @@ public class GatewayConfiguration {
     CompletionsHandler completions =
         new CompletionsHandler(admission, chat, openAi, p.maxTokensLimit());
     TokenizerHandler tokenizer = new TokenizerHandler(admission, inference, picker);
+    EmbeddingsHandler embeddings = new EmbeddingsHandler(admission, inference, picker);
     return RouterFunctions.route()
         .POST("/v1/chat/completions", r -> chat.chat(r, openAi))
         .POST("/api/paas/v4/chat/completions", r -> chat.chat(r, bigModel))
@@ -367,6 +369,8 @@ public class GatewayConfiguration {
         .POST("/api/paas/v4/tokenizer", r -> tokenizer.bigModel(r, bigModel))
         .POST("/tokenize", r -> tokenizer.tokenize(r, openAi))
         .POST("/detokenize", r -> tokenizer.detokenize(r, openAi))
+        .POST("/v1/embeddings", r -> embeddings.embed(r, openAi))
+        .POST("/api/paas/v4/embeddings", r -> embeddings.embed(r, bigModel))
         .GET("/v1/models", r -> models.list(r, openAi))
         .GET("/api/paas/v4/models", r -> models.list(r, bigModel))
         .POST("/api/paas/v4/async/chat/completions", async::submit)
@@ -382,6 +386,8 @@ public class GatewayConfiguration {
                 .or(RequestPredicates.path("/api/paas/v4/tokenizer"))
                 .or(RequestPredicates.path("/tokenize"))
                 .or(RequestPredicates.path("/detokenize"))
+                .or(RequestPredicates.path("/v1/embeddings"))
+                .or(RequestPredicates.path("/api/paas/v4/embeddings"))
                 .or(RequestPredicates.path("/api/paas/v4/async/chat/completions")),
             r ->
                 Mono.error(

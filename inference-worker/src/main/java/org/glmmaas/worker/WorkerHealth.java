@@ -30,6 +30,14 @@ final class WorkerHealth {
           b.outOfService().withDetail("reason", "saturated: the queue is full");
         }
       }
+      var embedding = runtime.embeddingLoop();
+      if (embedding != null) {
+        b.withDetail("waiting", embedding.numWaiting());
+        if (state == WorkerState.READY
+            && embedding.numWaiting() >= runtime.properties().scheduler().maxWaiting()) {
+          b.outOfService().withDetail("reason", "saturated: the queue is full");
+        }
+      }
       return b.build();
     };
   }

@@ -40,7 +40,9 @@ public final class ApiFields {
     /** vLLM's /tokenize. */
     TOKENIZE,
     /** vLLM's /detokenize. */
-    DETOKENIZE
+    DETOKENIZE,
+    /** /v1/embeddings and /api/paas/v4/embeddings. */
+    EMBEDDINGS
   }
 
   /**
@@ -314,6 +316,15 @@ public final class ApiFields {
     Endpoint d = Endpoint.DETOKENIZE;
     row(d, "model", H, U);
     row(d, "tokens", H, U);
+
+    Endpoint m = Endpoint.EMBEDDINGS;
+    row(m, "model", H, H);
+    row(m, "input", H, H);
+    row(m, "dimensions", H, H);
+    row(m, "encoding_format", H, H);
+    row(m, "user", H, U);
+    row(m, "request_id", U, H);
+    row(m, "user_id", U, H);
   }
 
   private ApiFields() {}

@@ -424,6 +424,21 @@ public final class InferenceClient {
                 .tokenize(req, obs));
   }
 
+  /**
+   * Embeds on a worker serving the request's model (the least loaded), within {@code timeout};
+   * errors are {@link GlmException}s (an input over the context is CONTEXT_LENGTH_EXCEEDED).
+   */
+  public reactor.core.publisher.Mono<org.glmmaas.proto.inference.v1.EmbedResponse> embed(
+      org.glmmaas.proto.inference.v1.EmbedRequest req, Duration timeout) {
+    return unary(
+        req.getModel(),
+        timeout,
+        (w, obs) ->
+            w.stub()
+                .withDeadlineAfter(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS)
+                .embed(req, obs));
+  }
+
   /** Turns token ids back into text on a worker serving the request's model. */
   public reactor.core.publisher.Mono<DetokenizeResponse> detokenize(
       DetokenizeRequest req, Duration timeout) {

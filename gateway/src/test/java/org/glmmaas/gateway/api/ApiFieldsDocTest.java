@@ -129,6 +129,7 @@ class ApiFieldsDocTest {
       case TOKENIZER -> api == Api.BIGMODEL ? "/api/paas/v4/tokenizer" : null;
       case TOKENIZE -> api == Api.OPENAI ? "/tokenize" : null;
       case DETOKENIZE -> api == Api.OPENAI ? "/detokenize" : null;
+      case EMBEDDINGS -> api == Api.OPENAI ? "/v1/embeddings" : "/api/paas/v4/embeddings";
     };
   }
 
@@ -138,6 +139,7 @@ class ApiFieldsDocTest {
       case CHAT, TOKENIZER -> "{" + m + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
       case COMPLETIONS, TOKENIZE -> "{" + m + ",\"prompt\":\"hi\"}";
       case DETOKENIZE -> "{" + m + ",\"tokens\":[1,2,3]}";
+      case EMBEDDINGS -> "{\"model\":\"" + TestGateway.EMBED_MODEL + "\",\"input\":\"hi\"}";
     };
   }
 

@@ -30,7 +30,11 @@ class SdkConformanceTest {
     Files.createDirectories(dir);
     for (String f :
         new String[] {
-          "package.json", "package-lock.json", "conformance.mjs", "tools-conformance.mjs"
+          "package.json",
+          "package-lock.json",
+          "conformance.mjs",
+          "tools-conformance.mjs",
+          "embeddings-conformance.mjs"
         }) {
       Files.copy(
           Path.of("src", "test", "node", f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -70,6 +74,8 @@ class SdkConformanceTest {
     pb.environment().put("KEY", TestGateway.KEY);
     pb.environment().put("BROKE_KEY", TestGateway.BROKE_KEY);
     pb.environment().put("MODEL", TestGateway.MODEL);
+    pb.environment().put("EMBED_MODEL", TestGateway.EMBED_MODEL);
+    pb.environment().put("EMBED_DIMS", String.valueOf(TestGateway.EMBED_DIMS));
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -93,5 +99,15 @@ class SdkConformanceTest {
   void officialClientsGetToolsStructuredOutputAndTheTokenizer() throws Exception {
     String out = runScript("tools-conformance.mjs");
     assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(12);
+  }
+
+  /**
+   * openai's and zhipuai's embeddings.create: vectors of the model's width, unit norm, in order,
+   * usage, bad input as BadRequestError (the script that also runs against a real ./glm up).
+   */
+  @Test
+  void officialClientsEmbed() throws Exception {
+    String out = runScript("embeddings-conformance.mjs");
+    assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(4);
   }
 }

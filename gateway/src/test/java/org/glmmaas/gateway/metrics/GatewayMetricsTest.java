@@ -93,7 +93,8 @@ class GatewayMetricsTest {
     assertThat(after).contains("glm_gateway_added_latency_seconds_bucket{");
     assertThat(delta(before, after, "glm_gateway_time_to_first_token_seconds_count", model))
         .isGreaterThanOrEqualTo(2);
-    assertThat(value(after, "glm_gateway_workers", "state=\"ready\"")).isEqualTo(1);
+    // the chat worker and the embedding worker
+    assertThat(value(after, "glm_gateway_workers", "state=\"ready\"")).isEqualTo(2);
     assertThat(value(after, "glm_gateway_workers", "state=\"unhealthy\"")).isZero();
     assertThat(after).containsPattern("(?m)^glm_gateway_requests_in_flight\\{[^}]*} \\d");
     assertThat(after).doesNotContain("kmetrics").doesNotContain("tmetrics");

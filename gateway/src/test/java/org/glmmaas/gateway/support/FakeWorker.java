@@ -104,6 +104,23 @@ public final class FakeWorker implements AutoCloseable {
   /** Time each Generate waits "in the queue" before it is accepted, ms (with sendsAccepted). */
   public volatile long queueMs;
 
+  /** "chat" (the default) or "embedding": what GetInfo says the model is. */
+  public volatile String kind = "chat";
+
+  /** An embedding model's vector width (GetInfo). */
+  public volatile int embeddingDimensions;
+
+  /** Whether the embedding model declares Matryoshka support (GetInfo). */
+  public volatile boolean matryoshka;
+
+  /** The model's context (for an embedding model: the longest input, in tokens). */
+  public volatile int contextLength = 8192;
+
+  /** Embed calls received, and the last one. */
+  public final AtomicInteger embedCalls = new AtomicInteger();
+
+  public volatile org.glmmaas.proto.inference.v1.EmbedRequest lastEmbed;
+
   public FakeWorker(String workerId, String model) throws IOException {
     this(workerId, model, null);
   }
@@ -186,7 +203,10 @@ public final class FakeWorker implements AutoCloseable {
               .setModel(
                   ModelInfo.newBuilder()
                       .setId(model)
-                      .setContextLength(8192)
+                      .setContextLength(contextLength)
+                      .setKind(kind)
+                      .setEmbeddingDimensions(embeddingDimensions)
+                      .setMatryoshka(matryoshka)
                       .setOwnedBy("zhipuai")
                       .setCreatedUnixS(1_700_000_000L))
               .setState(WorkerState.READY)
@@ -372,6 +392,83 @@ public final class FakeWorker implements AutoCloseable {
           org.glmmaas.proto.inference.v1.DetokenizeResponse.newBuilder()
               .setText(sb.toString())
               .build());
+      out.onCompleted();
+    }
+
+    /**
+     * As the real worker's Embed: one unit-norm vector per input (a pseudo-random one seeded by the
+     * input, so equal inputs get equal vectors), num_tokens = one per 4 UTF-8 bytes (or the ids)
+     * plus [CLS] and [SEP]; an input over the context is CONTEXT_LENGTH_EXCEEDED naming it; one
+     * usage event per answered call.
+     */
+    @Override
+    public void embed(
+        org.glmmaas.proto.inference.v1.EmbedRequest req,
+        StreamObserver<org.glmmaas.proto.inference.v1.EmbedResponse> out) {
+      embedCalls.incrementAndGet();
+      lastEmbed = req;
+      if (!"embedding".equals(kind)) {
+        out.onError(invalid("model '" + model + "' is a chat model", "model"));
+        return;
+      }
+      int width = req.getDimensions() > 0 ? req.getDimensions() : embeddingDimensions;
+      var resp = org.glmmaas.proto.inference.v1.EmbedResponse.newBuilder().setModel(model);
+      int total = 0;
+      for (int i = 0; i < req.getInputsCount(); i++) {
+        var in = req.getInputs(i);
+        int tokens =
+            in.hasTokenIds()
+                ? in.getTokenIds().getIdsCount()
+                : 2
+                    + (in.getText().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 3)
+                        / 4;
+        if (tokens > contextLength) {
+          out.onError(
+              error(
+                  io.grpc.Status.Code.INVALID_ARGUMENT,
+                  "CONTEXT_LENGTH_EXCEEDED",
+                  "input["
+                      + i
+                      + "] has "
+                      + tokens
+                      + " tokens; the model takes at most "
+                      + contextLength
+                      + " per input"));
+          return;
+        }
+        java.util.Random rnd =
+            new java.util.Random(
+                in.hasTokenIds() ? in.getTokenIds().hashCode() : in.getText().hashCode());
+        float[] v = new float[width];
+        double norm = 0;
+        for (int k = 0; k < width; k++) {
+          v[k] = (float) rnd.nextGaussian();
+          norm += v[k] * (double) v[k];
+        }
+        var e = org.glmmaas.proto.inference.v1.Embedding.newBuilder().setNumTokens(tokens);
+        for (float x : v) {
+          e.addValues((float) (x / Math.sqrt(norm)));
+        }
+        resp.addEmbeddings(e);
+        total += tokens;
+      }
+      resp.setPromptTokens(total);
+      var sink = usage;
+      if (sink != null) {
+        sink.accept(
+            org.glmmaas.proto.billing.v1.UsageEvent.newBuilder()
+                .setRequestId(req.getRequestId())
+                .setTenantId(req.getTenantId())
+                .setKeyId(req.getKeyId())
+                .setModel(req.getModel())
+                .setPromptTokens(total)
+                .setFinishReason("stop")
+                .setWorkerId(workerId)
+                .setStartTimeUnixMs(System.currentTimeMillis())
+                .setEndTimeUnixMs(System.currentTimeMillis())
+                .build());
+      }
+      out.onNext(resp.build());
       out.onCompleted();
     }
 

@@ -21,6 +21,11 @@ import org.springframework.context.ConfigurableApplicationContext;
 public final class TestGateway {
 
   public static final String MODEL = "glm-4-flash";
+
+  /** The embedding model, served by {@link #embedWorker} (64-wide vectors, 512-token inputs). */
+  public static final String EMBED_MODEL = "embedding-3";
+
+  public static final int EMBED_DIMS = 64;
   public static final String KEY = "kmain.s3cretmain";
   public static final String LIMITED_KEY = "klimited.s3cretlim";
   public static final String CONC_KEY = "kconc.s3cretconc";
@@ -32,6 +37,9 @@ public final class TestGateway {
   public static final String FUZZ_KEY = "kfuzz.s3cretfuzz";
   public static final String METRICS_KEY = "kmetrics.s3cretmet";
 
+  /** 2 requests a minute, used only by EmbeddingsApiTest. */
+  public static final String EMBED_LIMITED_KEY = "kemblim.s3cretemb";
+
   /** The gateway's admin token (the console's); the fakes below each have their own. */
   public static final String ADMIN_TOKEN = "gateway-admin-token-0123456789";
 
@@ -40,6 +48,7 @@ public final class TestGateway {
   private static TestGateway instance;
 
   public final FakeWorker worker;
+  public final FakeWorker embedWorker;
   public final FakeAuthService auth;
   public final FakeBillingService billing;
   public final FakeAdminApi authAdmin;
@@ -69,6 +78,10 @@ public final class TestGateway {
 
   private TestGateway() throws Exception {
     worker = new FakeWorker("fake-worker-0", MODEL);
+    embedWorker = new FakeWorker("fake-embed-worker-0", EMBED_MODEL);
+    embedWorker.kind = "embedding";
+    embedWorker.embeddingDimensions = EMBED_DIMS;
+    embedWorker.contextLength = 512;
     auth = new FakeAuthService();
     billing = new FakeBillingService();
     authAdmin = new FakeAdminApi("auth-service", "auth-service-own-admin-token");
@@ -92,6 +105,10 @@ public final class TestGateway {
         "kmetrics",
         "s3cretmet",
         principal("tmetrics").setKeyLimits(Limits.newBuilder().setRequestsPerMinute(2)));
+    auth.addKey(
+        "kemblim",
+        "s3cretemb",
+        principal("temblim").setKeyLimits(Limits.newBuilder().setRequestsPerMinute(2)));
     billing.balances.put("tpoor", 10L);
     billing.balances.put("tmain", 123_456_789L);
     Path data = Path.of("target", "test-data", UUID.randomUUID().toString());
@@ -105,7 +122,10 @@ public final class TestGateway {
                 // a name, as in compose and the chart's static mode: the real resolver and the
                 // static
                 // discovery wiring fill the pool (the fake listens on all interfaces)
-                "--glm.gateway.workers=localhost:" + worker.port(),
+                "--glm.gateway.workers=localhost:"
+                    + worker.port()
+                    + ",localhost:"
+                    + embedWorker.port(),
                 "--glm.gateway.auth.address=" + auth.address(),
                 "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
                 "--glm.gateway.data-dir=" + data.toAbsolutePath(),
@@ -140,12 +160,14 @@ public final class TestGateway {
               "{\"model\":\""
                   + MODEL
                   + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
-      if (r.statusCode() == 200) {
+      HttpResponse<String> e =
+          post("/v1/embeddings", KEY, "{\"model\":\"" + EMBED_MODEL + "\",\"input\":\"hi\"}");
+      if (r.statusCode() == 200 && e.statusCode() == 200) {
         return;
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("the gateway never saw its worker");
+    throw new IllegalStateException("the gateway never saw its workers");
   }
 
   public String url(String path) {

@@ -50,6 +50,9 @@ public final class LoadReporter implements AutoCloseable {
           .setPrefixCacheHits(s.prefixCacheHits())
           .setPrefixCacheQueries(s.prefixCacheQueries())
           .setStepTimeMs(s.meanStepTimeMs());
+    } else if (runtime.embeddingLoop() != null) {
+      // an embedding worker: requests queued in its embedding loop
+      b.setNumWaiting(runtime.embeddingLoop().numWaiting());
     }
     return b.build();
   }

@@ -28,6 +28,8 @@ import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
 import org.glmmaas.proto.inference.v1.ListModelsRequest;
 import org.glmmaas.proto.inference.v1.ModelInfo;
 import org.glmmaas.proto.inference.v1.TokenIds;
+import org.glmmaas.proto.inference.v1.WatchLoadRequest;
+import org.glmmaas.proto.inference.v1.WorkerState;
 import org.glmmaas.worker.api.WorkerGrpcServer;
 import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
@@ -117,6 +119,9 @@ class EmbeddingServingTest {
     assertThat(m.getContextLength()).isEqualTo(512);
     assertThat(stub.getInfo(GetInfoRequest.getDefaultInstance()).getCapabilitiesList())
         .containsExactly("embeddings");
+    var load = stub.watchLoad(WatchLoadRequest.getDefaultInstance()).next();
+    assertThat(load.getState()).isEqualTo(WorkerState.READY);
+    assertThat(load.getNumWaiting()).isZero();
   }
 
   @Test
