@@ -41,7 +41,7 @@ class GoldenReferenceTest {
   private static final int BLOCK = 16;
 
   /** The generative architectures the native engine runs. */
-  private static final java.util.Set<String> RUNS = java.util.Set.of("chatglm", "glm4");
+  private static final java.util.Set<String> RUNS = java.util.Set.of("chatglm", "glm4", "glm4moe");
 
   enum Kind {
     F32(1e-4),
