@@ -294,6 +294,10 @@ int32_t glm_context_create(glm_model *model, const glm_context_params *params, g
             return set_error(GLM_ERR_UNSUPPORTED, "embedding models (bert) run on the CPU only, not on '%.32s'",
                              p.device);
         }
+        if (model->m.moe.on) {
+            return set_error(GLM_ERR_UNSUPPORTED,
+                             "mixture-of-experts models (glm4moe) run on the CPU only, not on '%.32s'", p.device);
+        }
         std::string why;
         if (!glm_cuda::device_available((int32_t)n, &why)) {
             return set_error(GLM_ERR_UNSUPPORTED, "device '%.32s' is not available: %s", p.device, why.c_str());

@@ -34,6 +34,23 @@ struct Layer {
     const float *ffn_norm = nullptr;
     Weight ffn_up, ffn_down;
     const float *post_ffn_norm = nullptr; // glm4
+    // glm4moe (docs/moe.md)
+    const float *q_norm = nullptr, *k_norm = nullptr;  // optional, [head_dim], per head after the bias
+    Weight ffn_gate;                                   // dense lead layers: gate and up are separate
+    Weight router;                                     // ffn_gate_inp [n_embd, n_expert], F32
+    const float *exp_probs_b = nullptr;                // expert-selection bias [n_expert]
+    std::vector<Weight> gate_exps, up_exps, down_exps; // one view per expert
+    Weight gate_sh, up_sh, down_sh;                    // the shared expert
+    bool is_moe() const { return router.t != nullptr; }
+};
+
+// Mixture-of-experts hyper-parameters (glm4moe), read from the file.
+struct MoeParams {
+    bool on = false;
+    int32_t n_expert = 0, n_used = 0, n_shared = 0, n_ff_exp = 0, n_dense_lead = 0;
+    int32_t gating = 2; // 1 softmax, 2 sigmoid (llama.cpp's LLAMA_EXPERT_GATING_FUNC_TYPE)
+    float weights_scale = 0.0f;
+    bool weights_norm = false;
 };
 
 // An encoder (GGUF architecture "bert"): absolute positions, post-LayerNorm blocks, GELU FFN.
@@ -60,6 +77,9 @@ struct Model {
     glm_model_hparams hp{};
     bool is_glm4 = false;
     bool is_bert = false;
+    bool rope_neox = false; // glm4moe: rotate-half pairs (i, i + n_rot/2)
+    MoeParams moe;
+    std::vector<std::unique_ptr<TensorInfo>> expert_views; // per-expert slices of the 3-D expert tensors
     Bert bert;
     int32_t n_layer_run = 0; // layers the forward pass runs (NextN layers excluded)
     Weight tok_embd, output;
@@ -67,7 +87,8 @@ struct Model {
     std::vector<Layer> layers;
 
     void load(const char *path, const glm_model_params &p);
-    void load_bert(); // the rest of load() for architecture "bert" (model.cpp)
+    void load_bert();    // the rest of load() for architecture "bert" (model.cpp)
+    void load_glm4moe(); // the layers of architecture "glm4moe" (model.cpp)
     // Repacks every matrix the kernel path has a panel kernel for, once per model (the first CPU
     // context does it; a CUDA-only model never pays). Thread-safe.
     void ensure_packed(const KernelSet &k);
@@ -126,6 +147,8 @@ struct Context {
 
     // scratch
     std::vector<float> x, h, q, attn, tmp, ffn, ffn2;
+    std::vector<float> moe_p, moe_w, moe_out, moe_gh, moe_gu, moe_m, moe_od, moe_sh; // MoE scratch
+    std::vector<int32_t> moe_sel;
     std::vector<float> rcos, rsin, gx, ga; // RoPE tables per row; logit rows gathered at the last layer
     std::vector<uint8_t> act;
     std::vector<std::vector<float>> scores; // per thread
@@ -133,6 +156,7 @@ struct Context {
 
     void create(Model *m, const glm_context_params &p);
     void forward(const glm_batch &b, float *logits);
+    void moe_ffn(const Layer &L, int64_t rows); // glm4moe's routed + shared experts, h -> tmp (forward.cpp)
     // Encoder models: n_seqs whole inputs packed back to back (token_ids[offsets[s]..offsets[s+1])),
     // bidirectional attention within each, one pooled n_embd vector per input into out (bert.cpp).
     void embed(int32_t n_seqs, const int32_t *offsets, const int32_t *token_ids, float *out);

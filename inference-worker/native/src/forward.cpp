@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace glm {
 
@@ -129,6 +130,117 @@ void run_jobs(Context &c, const Job *jobs, int nj, int64_t n) {
     });
 }
 
+// A glm4moe MoE FFN over the first `rows` rows of h, into tmp (llama.cpp's build_moe_ffn for
+// GLM-4.5): router -> sigmoid (or softmax) -> top-k by probability + exp_probs_b -> weights = the
+// unbiased probabilities of the chosen experts, normalised and scaled per the hparams; each expert
+// runs once over the rows that chose it (tokens grouped by expert), then per row the weighted
+// outputs are summed in selection order and the shared expert is added. Every row's value depends
+// only on that row, so a token gives the same bits alone and in any batch, with any thread count.
+void Context::moe_ffn(const Layer &L, int64_t rows) {
+    const MoeParams &mp = model->moe;
+    const int64_t E = model->hp.n_embd, nx = mp.n_expert, K = mp.n_used, ffe = mp.n_ff_exp;
+    moe_p.resize((size_t)rows * nx);
+    moe_w.resize((size_t)rows * K);
+    moe_sel.resize((size_t)rows * K);
+    moe_out.resize((size_t)rows * K * E);
+    {
+        Job j{&L.router, h.data(), E, moe_p.data(), nx, nullptr};
+        run_jobs(*this, &j, 1, rows);
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        float *p = &moe_p[(size_t)r * nx];
+        if (mp.gating == 1) {
+            float mx = p[0];
+            for (int64_t e = 1; e < nx; e++) mx = std::max(mx, p[e]);
+            double sum = 0;
+            for (int64_t e = 0; e < nx; e++) sum += (p[e] = std::exp(p[e] - mx));
+            const float inv = (float)(1.0 / sum);
+            for (int64_t e = 0; e < nx; e++) p[e] *= inv;
+        } else {
+            for (int64_t e = 0; e < nx; e++) p[e] = 1.0f / (1.0f + std::exp(-p[e]));
+        }
+        // top-k by the biased score (the bias only chooses); ties: the lower expert id first
+        int32_t *sel = &moe_sel[(size_t)r * K];
+        float *w = &moe_w[(size_t)r * K];
+        for (int64_t kk = 0; kk < K; kk++) {
+            int32_t best = -1;
+            float bs = 0;
+            for (int64_t e = 0; e < nx; e++) {
+                bool taken = false;
+                for (int64_t j = 0; j < kk; j++) taken |= sel[j] == e;
+                if (taken) continue;
+                const float sc = p[e] + (L.exp_probs_b ? L.exp_probs_b[e] : 0.0f);
+                if (best < 0 || sc > bs) {
+                    best = (int32_t)e;
+                    bs = sc;
+                }
+            }
+            sel[kk] = best;
+            w[kk] = p[best];
+        }
+        if (mp.weights_norm) {
+            float sum = 0;
+            for (int64_t kk = 0; kk < K; kk++) sum += w[kk];
+            sum = std::max(sum, 6.103515625e-5f);
+            for (int64_t kk = 0; kk < K; kk++) w[kk] = w[kk] / sum;
+        }
+        if (mp.weights_scale != 0.0f && mp.weights_scale != 1.0f)
+            for (int64_t kk = 0; kk < K; kk++) w[kk] = w[kk] * mp.weights_scale;
+    }
+    // each expert once over the rows that chose it
+    std::vector<int64_t> slots; // r * K + kk
+    for (int64_t e = 0; e < nx; e++) {
+        slots.clear();
+        for (int64_t t = 0; t < rows * K; t++)
+            if (moe_sel[(size_t)t] == e) slots.push_back(t);
+        const int64_t c = (int64_t)slots.size();
+        if (c == 0) continue;
+        moe_gh.resize((size_t)c * E);
+        moe_gu.resize((size_t)c * 2 * ffe);
+        moe_m.resize((size_t)c * ffe);
+        moe_od.resize((size_t)c * E);
+        for (int64_t i = 0; i < c; i++)
+            std::memcpy(&moe_gh[(size_t)i * E], &h[(size_t)(slots[i] / K) * E], (size_t)E * 4);
+        Job gu[2] = {{&L.gate_exps[e], moe_gh.data(), E, moe_gu.data(), 2 * ffe, nullptr},
+                     {&L.up_exps[e], moe_gh.data(), E, moe_gu.data() + ffe, 2 * ffe, nullptr}};
+        run_jobs(*this, gu, 2, c);
+        for (int64_t i = 0; i < c; i++)
+            k->silu_mul(&moe_m[(size_t)i * ffe], &moe_gu[(size_t)i * 2 * ffe], &moe_gu[(size_t)i * 2 * ffe + ffe], ffe);
+        Job d{&L.down_exps[e], moe_m.data(), ffe, moe_od.data(), E, nullptr};
+        run_jobs(*this, &d, 1, c);
+        for (int64_t i = 0; i < c; i++)
+            std::memcpy(&moe_out[(size_t)slots[i] * E], &moe_od[(size_t)i * E], (size_t)E * 4);
+    }
+    // the shared expert over all rows
+    const bool shared = (bool)L.gate_sh;
+    if (shared) {
+        const int64_t ffs = L.gate_sh.out;
+        moe_gu.resize((size_t)rows * 2 * ffs);
+        moe_m.resize((size_t)rows * ffs);
+        moe_sh.resize((size_t)rows * E);
+        Job gu[2] = {{&L.gate_sh, h.data(), E, moe_gu.data(), 2 * ffs, nullptr},
+                     {&L.up_sh, h.data(), E, moe_gu.data() + ffs, 2 * ffs, nullptr}};
+        run_jobs(*this, gu, 2, rows);
+        for (int64_t r = 0; r < rows; r++)
+            k->silu_mul(&moe_m[(size_t)r * ffs], &moe_gu[(size_t)r * 2 * ffs], &moe_gu[(size_t)r * 2 * ffs + ffs], ffs);
+        Job d{&L.down_sh, moe_m.data(), ffs, moe_sh.data(), E, nullptr};
+        run_jobs(*this, &d, 1, rows);
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        float *y = &tmp[(size_t)r * E];
+        const float *w = &moe_w[(size_t)r * K];
+        for (int64_t i = 0; i < E; i++) y[i] = moe_out[(size_t)(r * K) * E + i] * w[0];
+        for (int64_t kk = 1; kk < K; kk++) {
+            const float *o = &moe_out[(size_t)(r * K + kk) * E];
+            for (int64_t i = 0; i < E; i++) y[i] = y[i] + o[i] * w[kk];
+        }
+        if (shared) {
+            const float *sh = &moe_sh[(size_t)r * E];
+            for (int64_t i = 0; i < E; i++) y[i] = y[i] + sh[i];
+        }
+    }
+}
+
 void Context::forward(const glm_batch &b, float *logits) {
     const glm_model_hparams &hp = model->hp;
     const int64_t n = b.n_tokens;
@@ -200,8 +312,22 @@ void Context::forward(const glm_batch &b, float *logits) {
         per_row(rows, [&](int64_t r) {
             float *qr = &q[r * qkv_dim];
             const float *cs = &rcos[r * npair], *sn = &rsin[r * npair];
+            // glm4moe's optional q/k norms: RMSNorm per head, after the bias and before RoPE
+            if (L.q_norm)
+                for (int64_t hh = 0; hh < nh; hh++) k->rmsnorm(qr + hh * hd, L.q_norm, qr + hh * hd, hd, eps);
+            if (L.k_norm)
+                for (int64_t hh = nh; hh < nh + nkv; hh++) k->rmsnorm(qr + hh * hd, L.k_norm, qr + hh * hd, hd, eps);
             for (int64_t hh = 0; hh < nh + nkv; hh++) {
                 float *v = qr + hh * hd;
+                if (model->rope_neox) {
+                    // NEOX (rotate-half): pairs (i, i + n_rot/2); dims past n_rot pass through
+                    for (int64_t i = 0; i < npair; i++) {
+                        const float x0 = v[i], x1 = v[i + npair];
+                        v[i] = x0 * cs[i] - x1 * sn[i];
+                        v[i + npair] = x0 * sn[i] + x1 * cs[i];
+                    }
+                    continue;
+                }
                 for (int64_t i = 0; i < npair; i++) {
                     const float x0 = v[2 * i], x1 = v[2 * i + 1];
                     v[2 * i] = x0 * cs[i] - x1 * sn[i];
@@ -266,16 +392,23 @@ void Context::forward(const glm_batch &b, float *logits) {
             for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
             k->rmsnorm(xr, L.ffn_norm, &h[r * E], E, eps);
         });
-        {
-            Job j{&L.ffn_up, h.data(), E, ffn.data(), 2 * ff, nullptr};
-            run_jobs(*this, &j, 1, rows);
-        }
-        per_row(rows, [&](int64_t r) {
-            const float *g = &ffn[r * 2 * ff], *u = g + ff;
-            float *m = &ffn2[r * ff];
-            k->silu_mul(m, g, u, ff);
-        });
-        {
+        if (L.is_moe()) {
+            moe_ffn(L, rows); // routed + shared experts into tmp
+        } else {
+            if (L.ffn_gate) {
+                // separate gate and up (glm4moe's dense layers) into the fused layout
+                Job j[2] = {{&L.ffn_gate, h.data(), E, ffn.data(), 2 * ff, nullptr},
+                            {&L.ffn_up, h.data(), E, ffn.data() + ff, 2 * ff, nullptr}};
+                run_jobs(*this, j, 2, rows);
+            } else {
+                Job j{&L.ffn_up, h.data(), E, ffn.data(), 2 * ff, nullptr};
+                run_jobs(*this, &j, 1, rows);
+            }
+            per_row(rows, [&](int64_t r) {
+                const float *g = &ffn[r * 2 * ff], *u = g + ff;
+                float *m = &ffn2[r * ff];
+                k->silu_mul(m, g, u, ff);
+            });
             Job j{&L.ffn_down, ffn2.data(), ff, tmp.data(), E, nullptr};
             run_jobs(*this, &j, 1, rows);
         }

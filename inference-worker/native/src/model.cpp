@@ -148,11 +148,13 @@ void Model::load(const char *path, const glm_model_params &p) {
     if (!ae) fail(GLM_ERR_FORMAT, "metadata 'general.architecture' is missing");
     if (ae->type != GLM_META_STRING) fail(GLM_ERR_FORMAT, "metadata 'general.architecture' must be a string");
     const std::string arch(ae->str);
-    if (arch != "chatglm" && arch != "glm4" && arch != "bert") {
-        fail(GLM_ERR_UNSUPPORTED, "architecture '%.64s' is not supported (only 'chatglm', 'glm4' and 'bert')",
-             arch.c_str());
+    if (arch != "chatglm" && arch != "glm4" && arch != "glm4moe" && arch != "bert") {
+        fail(GLM_ERR_UNSUPPORTED,
+             "architecture '%.64s' is not supported (only 'chatglm', 'glm4', 'glm4moe' and 'bert')", arch.c_str());
     }
     is_glm4 = arch == "glm4";
+    moe.on = arch == "glm4moe";
+    rope_neox = moe.on;
     std::memset(&hp, 0, sizeof hp);
     std::snprintf(hp.architecture, sizeof hp.architecture, "%s", arch.c_str());
     if (arch == "bert") {
@@ -211,7 +213,7 @@ void Model::load(const char *path, const glm_model_params &p) {
             }
         }
     }
-    const int64_t nextn = is_glm4 ? get_int(file, key(arch, "nextn_predict_layers"), false, 0) : 0;
+    const int64_t nextn = (is_glm4 || moe.on) ? get_int(file, key(arch, "nextn_predict_layers"), false, 0) : 0;
     if (nextn < 0 || nextn >= hp.n_layer)
         fail(GLM_ERR_FORMAT, "nextn_predict_layers %lld is out of range", (long long)nextn);
     n_layer_run = hp.n_layer - (int32_t)nextn;
@@ -219,7 +221,7 @@ void Model::load(const char *path, const glm_model_params &p) {
 
     const int64_t E = hp.n_embd, hd = hp.head_dim;
     const int64_t qdim = (int64_t)hp.n_head * hd, kvdim = (int64_t)hp.n_head_kv * hd;
-    if (!is_glm4 && qdim != E) {
+    if (!is_glm4 && !moe.on && qdim != E) {
         fail(GLM_ERR_FORMAT, "chatglm requires head_count x head_dim (%lld) == embedding_length (%lld)",
              (long long)qdim, (long long)E);
     }
@@ -241,6 +243,11 @@ void Model::load(const char *path, const glm_model_params &p) {
     output = matrix(file, "output.weight", E, hp.n_vocab, false);
     if (!output) output = tok_embd;
 
+    if (moe.on) {
+        load_glm4moe();
+        tally(file, hp, p.validate_data != 0);
+        return;
+    }
     layers.assign(n_layer_run, Layer{});
     for (int32_t il = 0; il < n_layer_run; il++) {
         Layer &L = layers[il];
@@ -271,6 +278,102 @@ void Model::load(const char *path, const glm_model_params &p) {
         }
     }
     tally(file, hp, p.validate_data != 0);
+}
+
+// The layers of a glm4moe file (llama.cpp's LLM_ARCH_GLM4_MOE): leading dense SwiGLU layers, then
+// routed experts (3-D tensors, one view per expert) plus a shared expert; NextN layers are not read.
+void Model::load_glm4moe() {
+    const std::string arch = "glm4moe";
+    const int64_t E = hp.n_embd, hd = hp.head_dim;
+    const int64_t qdim = (int64_t)hp.n_head * hd, kvdim = (int64_t)hp.n_head_kv * hd;
+    moe.n_expert = in_range(get_int(file, key(arch, "expert_count"), true, 0), 1, 4096, key(arch, "expert_count"));
+    moe.n_used = in_range(get_int(file, key(arch, "expert_used_count"), true, 0), 1, moe.n_expert,
+                          key(arch, "expert_used_count"));
+    moe.n_shared =
+        in_range(get_int(file, key(arch, "expert_shared_count"), false, 0), 0, 64, key(arch, "expert_shared_count"));
+    moe.n_ff_exp = in_range(get_int(file, key(arch, "expert_feed_forward_length"), true, 0), 1, 1 << 20,
+                            key(arch, "expert_feed_forward_length"));
+    moe.n_dense_lead = in_range(get_int(file, key(arch, "leading_dense_block_count"), false, 0), 0, n_layer_run,
+                                key(arch, "leading_dense_block_count"));
+    moe.gating =
+        in_range(get_int(file, key(arch, "expert_gating_func"), false, 2), 1, 2, key(arch, "expert_gating_func"));
+    moe.weights_scale = (float)get_float(file, key(arch, "expert_weights_scale"), false, 0.0);
+    if (const MetaEntry *wn = file.find_meta(key(arch, "expert_weights_norm"))) {
+        if (wn->type != GLM_META_BOOL)
+            fail(GLM_ERR_FORMAT, "metadata '%s' must be a bool", key(arch, "expert_weights_norm").c_str());
+        moe.weights_norm = wn->raw != 0;
+    }
+    const int64_t ffe = moe.n_ff_exp, nx = moe.n_expert;
+    // One expert of a 3-D tensor [in, out, n_expert] as a 2-D weight.
+    auto experts = [&](const std::string &name, int64_t in, int64_t out, std::vector<Weight> &dst) {
+        const TensorInfo *t = tensor(file, name, true);
+        if (t->n_dims != 3 || t->ne[0] != in || t->ne[1] != out || t->ne[2] != nx) {
+            fail(GLM_ERR_FORMAT, "tensor '%s' has shape %s, the hyper-parameters imply [%lld, %lld, %lld]",
+                 name.c_str(), shape_str(*t).c_str(), (long long)in, (long long)out, (long long)nx);
+        }
+        const TypeInfo ti = type_info(t->type);
+        const size_t bytes = (size_t)(in / ti.block) * (size_t)ti.bytes * (size_t)out;
+        dst.clear();
+        for (int64_t e = 0; e < nx; e++) {
+            auto v = std::make_unique<TensorInfo>(*t);
+            v->n_dims = 2;
+            v->ne[2] = 1;
+            v->nbytes = bytes;
+            v->data = t->data + (size_t)e * bytes;
+            const TensorInfo *view = v.get();
+            expert_views.push_back(std::move(v));
+            Weight w;
+            w.kind = weight_kind(view->type);
+            if (w.kind < 0)
+                fail(GLM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which this engine does not run", name.c_str(),
+                     ti.name);
+            if (in % 8 != 0)
+                fail(GLM_ERR_UNSUPPORTED, "tensor '%s': input width %lld is not a multiple of 8", name.c_str(),
+                     (long long)in);
+            w.t = view;
+            w.in = in;
+            w.out = out;
+            w.row_bytes = (size_t)(in / ti.block) * (size_t)ti.bytes;
+            dst.push_back(w);
+        }
+    };
+    layers.assign(n_layer_run, Layer{});
+    for (int32_t il = 0; il < n_layer_run; il++) {
+        Layer &L = layers[il];
+        const std::string p = "blk." + std::to_string(il) + ".";
+        L.attn_norm = vec_f32(file, p + "attn_norm.weight", E, true);
+        L.wq = matrix(file, p + "attn_q.weight", E, qdim, true);
+        L.wk = matrix(file, p + "attn_k.weight", E, kvdim, true);
+        L.wv = matrix(file, p + "attn_v.weight", E, kvdim, true);
+        L.bq = vec_f32(file, p + "attn_q.bias", qdim, false);
+        L.bk = vec_f32(file, p + "attn_k.bias", kvdim, false);
+        L.bv = vec_f32(file, p + "attn_v.bias", kvdim, false);
+        L.q_norm = vec_f32(file, p + "attn_q_norm.weight", hd, false);
+        L.k_norm = vec_f32(file, p + "attn_k_norm.weight", hd, false);
+        L.wo = matrix(file, p + "attn_output.weight", qdim, E, true);
+        // Despite its name, post_attention_norm is the pre-FFN norm of glm4moe.
+        L.ffn_norm = vec_f32(file, p + "post_attention_norm.weight", E, true);
+        if (il < moe.n_dense_lead) {
+            L.ffn_gate = matrix(file, p + "ffn_gate.weight", E, hp.n_ff, true);
+            L.ffn_up = matrix(file, p + "ffn_up.weight", E, hp.n_ff, true);
+            L.ffn_down = matrix(file, p + "ffn_down.weight", hp.n_ff, E, true);
+            continue;
+        }
+        L.router = matrix(file, p + "ffn_gate_inp.weight", E, nx, true);
+        if (L.router.t->type != T_F32)
+            fail(GLM_ERR_UNSUPPORTED, "tensor '%sffn_gate_inp.weight' must be F32 (llama-quantize keeps it F32)",
+                 p.c_str());
+        L.exp_probs_b = vec_f32(file, p + "exp_probs_b.bias", nx, false);
+        experts(p + "ffn_gate_exps.weight", E, ffe, L.gate_exps);
+        experts(p + "ffn_up_exps.weight", E, ffe, L.up_exps);
+        experts(p + "ffn_down_exps.weight", ffe, E, L.down_exps);
+        if (moe.n_shared > 0) {
+            const int64_t ffs = ffe * moe.n_shared;
+            L.gate_sh = matrix(file, p + "ffn_gate_shexp.weight", E, ffs, true);
+            L.up_sh = matrix(file, p + "ffn_up_shexp.weight", E, ffs, true);
+            L.down_sh = matrix(file, p + "ffn_down_shexp.weight", ffs, E, true);
+        }
+    }
 }
 
 void Model::load_bert() {
@@ -380,6 +483,13 @@ void Model::ensure_packed(const KernelSet &k) {
         add(L.ffn_down);
     }
     for (Layer &L : layers) {
+        add(L.ffn_gate);
+        add(L.gate_sh);
+        add(L.up_sh);
+        add(L.down_sh);
+        for (Weight &w : L.gate_exps) add(w);
+        for (Weight &w : L.up_exps) add(w);
+        for (Weight &w : L.down_exps) add(w);
         add(L.wqkv);
         add(L.wq);
         add(L.wk);

@@ -198,6 +198,10 @@ struct ModelSpec {
     int32_t out_type = -1; // -1: same as wtype
     bool fused_qkv = false, tied = false;
     uint32_t seed = 1;
+    // glm4moe (arch "glm4moe"): experts, and a fault to plant for the fuzzed-file checks
+    int n_expert = 8, n_used = 2, n_shared = 1, n_ff_exp = 32, n_dense_lead = 1, n_nextn = 1;
+    bool qk_norm = true;
+    std::string fault; // "", "expert_count", "no_shared", "bias_shape", "exps_shape", "router_q8"
 };
 
 inline Writer make_model(const ModelSpec &s) {
@@ -228,6 +232,18 @@ inline Writer make_model(const ModelSpec &s) {
     w.u32(a + ".rope.dimension_count", s.n_rot);
     w.f32(a + ".rope.freq_base", 10000.0f);
     w.f32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
+    const bool moe = a == "glm4moe";
+    if (moe) {
+        // the NextN layers count in block_count; they are written but never run
+        w.u32(a + ".expert_count", s.fault == "expert_count" ? s.n_expert + 1 : s.n_expert);
+        w.u32(a + ".expert_used_count", s.n_used);
+        w.u32(a + ".expert_shared_count", s.n_shared);
+        w.u32(a + ".expert_feed_forward_length", s.n_ff_exp);
+        w.u32(a + ".leading_dense_block_count", s.n_dense_lead);
+        w.u32(a + ".expert_gating_func", 2);
+        w.f32(a + ".expert_weights_scale", 2.5f);
+        w.u32(a + ".nextn_predict_layers", s.n_nextn);
+    }
     std::vector<std::string> toks;
     for (int i = 0; i < s.n_vocab; i++) toks.push_back("t" + std::to_string(i));
     w.arr_str("tokenizer.ggml.tokens", toks);
@@ -238,7 +254,44 @@ inline Writer make_model(const ModelSpec &s) {
     mat("token_embd.weight", E, s.n_vocab, s.wtype);
     w.tensor("output_norm.weight", {E}, glm::T_F32, f32_bytes(onesish(E)));
     if (!s.tied) mat("output.weight", E, s.n_vocab, s.out_type >= 0 ? s.out_type : s.wtype);
-    for (int il = 0; il < s.n_layer; il++) {
+    for (int il = 0; il < s.n_layer && moe; il++) {
+        const std::string p = "blk." + std::to_string(il) + ".";
+        const int64_t nx = s.n_expert, fe = s.n_ff_exp;
+        w.tensor(p + "attn_norm.weight", {E}, glm::T_F32, f32_bytes(onesish(E)));
+        mat(p + "attn_q.weight", E, q, s.wtype);
+        mat(p + "attn_k.weight", E, kv, s.wtype);
+        mat(p + "attn_v.weight", E, kv, s.wtype);
+        w.tensor(p + "attn_q.bias", {q}, glm::T_F32, f32_bytes(randv(q)));
+        w.tensor(p + "attn_k.bias", {kv}, glm::T_F32, f32_bytes(randv(kv)));
+        w.tensor(p + "attn_v.bias", {kv}, glm::T_F32, f32_bytes(randv(kv)));
+        if (s.qk_norm) {
+            w.tensor(p + "attn_q_norm.weight", {s.head_dim}, glm::T_F32, f32_bytes(onesish(s.head_dim)));
+            w.tensor(p + "attn_k_norm.weight", {s.head_dim}, glm::T_F32, f32_bytes(onesish(s.head_dim)));
+        }
+        mat(p + "attn_output.weight", q, E, s.wtype);
+        w.tensor(p + "post_attention_norm.weight", {E}, glm::T_F32, f32_bytes(onesish(E)));
+        if (il < s.n_dense_lead) {
+            mat(p + "ffn_gate.weight", E, s.n_ff, s.wtype);
+            mat(p + "ffn_up.weight", E, s.n_ff, s.wtype);
+            mat(p + "ffn_down.weight", s.n_ff, E, s.wtype);
+            continue;
+        }
+        const int32_t rt = s.fault == "router_q8" ? glm::T_Q8_0 : glm::T_F32;
+        w.tensor(p + "ffn_gate_inp.weight", {E, nx}, rt, encode(randv(E * nx), E, rt, rng));
+        const int64_t nb = s.fault == "bias_shape" ? nx + 3 : nx;
+        w.tensor(p + "exp_probs_b.bias", {nb}, glm::T_F32, f32_bytes(randv(nb)));
+        const int64_t fx = s.fault == "exps_shape" ? fe + 8 : fe;
+        w.tensor(p + "ffn_gate_exps.weight", {E, fx, nx}, s.wtype, encode(randv(E * fx * nx), E, s.wtype, rng));
+        w.tensor(p + "ffn_up_exps.weight", {E, fe, nx}, s.wtype, encode(randv(E * fe * nx), E, s.wtype, rng));
+        w.tensor(p + "ffn_down_exps.weight", {fe, E, nx}, s.wtype, encode(randv(fe * E * nx), fe, s.wtype, rng));
+        if (s.fault != "no_shared") {
+            const int64_t fs = fe * s.n_shared;
+            mat(p + "ffn_gate_shexp.weight", E, fs, s.wtype);
+            mat(p + "ffn_up_shexp.weight", E, fs, s.wtype);
+        }
+        mat(p + "ffn_down_shexp.weight", fe * s.n_shared, E, s.wtype);
+    }
+    for (int il = 0; il < s.n_layer && !moe; il++) {
         const std::string p = "blk." + std::to_string(il) + ".";
         w.tensor(p + "attn_norm.weight", {E}, glm::T_F32, f32_bytes(onesish(E)));
         if (s.fused_qkv) {

@@ -154,6 +154,33 @@ void batch_invariance(const char *label, const testgguf::ModelSpec &spec) {
     std::remove(path.c_str());
 }
 
+// Malformed glm4moe files: each a clear load error naming the problem, never a crash.
+void moe_fuzz() {
+    struct Case {
+        const char *fault, *expect;
+    } cases[] = {
+        {"expert_count", "ffn_gate_inp.weight' has shape"}, {"no_shared", "ffn_gate_shexp.weight' is missing"},
+        {"bias_shape", "exp_probs_b.bias' has shape"},      {"exps_shape", "ffn_gate_exps.weight' has shape"},
+        {"router_q8", "ffn_gate_inp.weight' must be F32"},
+    };
+    for (const Case &c : cases) {
+        testgguf::ModelSpec s;
+        s.arch = "glm4moe";
+        s.n_layer = 3;
+        s.fault = c.fault;
+        std::string path = testgguf::write_temp(testgguf::make_model(s).bytes(), std::string("moe-") + c.fault);
+        glm_model *m = nullptr;
+        const int32_t st = glm_model_load(path.c_str(), nullptr, &m);
+        const std::string err = st == GLM_OK ? "" : glm_last_error();
+        CHECK(st == GLM_ERR_FORMAT || st == GLM_ERR_UNSUPPORTED, "moe fault %s: status %d", c.fault, st);
+        CHECK(err.find(c.expect) != std::string::npos, "moe fault %s: message '%s' lacks '%s'", c.fault, err.c_str(),
+              c.expect);
+        if (m) glm_model_free(m);
+        std::remove(path.c_str());
+    }
+    std::printf("moe fuzzed files ok\n");
+}
+
 void validation() {
     testgguf::ModelSpec spec;
     std::string path = testgguf::write_temp(testgguf::make_model(spec).bytes(), "val");
@@ -286,6 +313,20 @@ int main() {
     batch_invariance("glm4-f16-tied", s);
     s.wtype = glm::T_BF16;
     batch_invariance("glm4-bf16-tied", s);
+    {
+        // glm4moe: one dense lead layer, 8 experts / 2 used + a shared expert, q/k norms, NEOX RoPE,
+        // and a NextN layer counted in block_count that is never run
+        testgguf::ModelSpec moe;
+        moe.arch = "glm4moe";
+        moe.n_layer = 3;
+        batch_invariance("glm4moe-f32", moe);
+        moe.wtype = glm::T_Q8_0;
+        batch_invariance("glm4moe-q8_0", moe);
+        moe.wtype = glm::T_Q4_0;
+        moe.qk_norm = false;
+        batch_invariance("glm4moe-q4_0", moe);
+        moe_fuzz();
+    }
     validation();
     if (g_failures) {
         std::printf("%d check(s) failed\n", g_failures);

@@ -12,24 +12,29 @@ import org.glmmaas.worker.sample.SamplingConfig;
 /** The text side of one GLM model: tokenizer, chat template, samplers and stream decoders. */
 public final class GlmTextModel implements TextModel {
 
-  private final BpeTokenizer tokenizer;
+  private final Tokenizer tokenizer;
   private final JinjaChatTemplate chatTemplate;
   private volatile GrammarEngine constraints;
 
-  public GlmTextModel(BpeTokenizer tokenizer, JinjaChatTemplate chatTemplate) {
+  public GlmTextModel(Tokenizer tokenizer, JinjaChatTemplate chatTemplate) {
     this.tokenizer = tokenizer;
     this.chatTemplate = chatTemplate;
   }
 
   /**
-   * Builds it from GGUF metadata: the vocabulary, and {@code tokenizer.chat_template} or the GLM-4
-   * fallback when the file has none.
+   * Builds it from GGUF metadata: the vocabulary (byte-level BPE, or SentencePiece when {@code
+   * tokenizer.ggml.model} is "llama"), and {@code tokenizer.chat_template} or the GLM-4 fallback
+   * when the file has none.
    *
    * @throws IllegalArgumentException when the vocabulary is not supported or the template does not
    *     parse ({@link TemplateException})
    */
   public static GlmTextModel of(GgufMetadata metadata) {
-    BpeTokenizer tokenizer = BpeTokenizer.fromMetadata(metadata);
+    String model = metadata.string("tokenizer.ggml.model").orElse("");
+    Tokenizer tokenizer =
+        model.equals("llama")
+            ? SentencePieceTokenizer.fromMetadata(metadata)
+            : BpeTokenizer.fromMetadata(metadata);
     String bos = tokenText(metadata, tokenizer, "tokenizer.ggml.bos_token_id");
     String eos = tokenText(metadata, tokenizer, "tokenizer.ggml.eos_token_id");
     JinjaChatTemplate template =
@@ -41,7 +46,7 @@ public final class GlmTextModel implements TextModel {
     return new GlmTextModel(tokenizer, template);
   }
 
-  private static String tokenText(GgufMetadata metadata, BpeTokenizer tokenizer, String key) {
+  private static String tokenText(GgufMetadata metadata, Tokenizer tokenizer, String key) {
     return metadata
         .integer(key)
         .filter(id -> id >= 0 && id < tokenizer.vocabSize())
@@ -53,7 +58,7 @@ public final class GlmTextModel implements TextModel {
   }
 
   @Override
-  public BpeTokenizer tokenizer() {
+  public Tokenizer tokenizer() {
     return tokenizer;
   }
 

@@ -23,7 +23,7 @@ import java.util.List;
  */
 public final class StopStringDecoder implements StreamDecoder {
 
-  private final BpeTokenizer tokenizer;
+  private final Tokenizer tokenizer;
   private final String[] stops;
   private final CharsetDecoder utf8 =
       StandardCharsets.UTF_8
@@ -42,7 +42,7 @@ public final class StopStringDecoder implements StreamDecoder {
   /**
    * @throws IllegalArgumentException for an empty stop string or one with an unpaired surrogate
    */
-  public StopStringDecoder(BpeTokenizer tokenizer, List<String> stopStrings) {
+  public StopStringDecoder(Tokenizer tokenizer, List<String> stopStrings) {
     this.tokenizer = tokenizer;
     List<String> list = stopStrings == null ? List.of() : stopStrings;
     this.stops = new String[list.size()];
@@ -59,12 +59,23 @@ public final class StopStringDecoder implements StreamDecoder {
     }
   }
 
+  /** A token's bytes, without a copy for the tokenizers of this package. */
+  private byte[] pieceOf(int tokenId) {
+    if (tokenizer instanceof BpeTokenizer bpe) {
+      return bpe.bytesOf(tokenId);
+    }
+    if (tokenizer instanceof SentencePieceTokenizer spm) {
+      return spm.bytesOf(tokenId);
+    }
+    return tokenizer.tokenBytes(tokenId);
+  }
+
   @Override
   public String push(int tokenId) {
     if (stopped || flushed) {
       return "";
     }
-    byte[] piece = tokenizer.bytesOf(tokenId);
+    byte[] piece = pieceOf(tokenId);
     appendPending(piece);
     int complete = completeLength();
     if (complete > 0) {

@@ -43,7 +43,7 @@ class BpeTokenizerGoldenTest {
   @MethodSource("tokenizerCases")
   void equalsLlamaCpp(JsonNode c, String model) {
     ReferenceFiles.assumeAvailable();
-    BpeTokenizer tok = ReferenceFiles.textModel(model).tokenizer();
+    Tokenizer tok = ReferenceFiles.textModel(model).tokenizer();
     String text = c.get("text").asString();
 
     assertThat(tok.encode(text, true))
@@ -80,7 +80,7 @@ class BpeTokenizerGoldenTest {
   @MethodSource("promptCases")
   void promptIdsEqualLlamaCpp(JsonNode p, String model) {
     ReferenceFiles.assumeAvailable();
-    BpeTokenizer tok = ReferenceFiles.textModel(model).tokenizer();
+    Tokenizer tok = ReferenceFiles.textModel(model).tokenizer();
     String text =
         p.get("kind").asString().equals("chat")
             ? p.get("rendered_text").asString()

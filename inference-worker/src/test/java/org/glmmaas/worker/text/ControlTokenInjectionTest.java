@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ControlTokenInjectionTest {
 
   private final GlmTextModel model = RealTextModels.glm4();
-  private final BpeTokenizer tok = model.tokenizer();
+  private final BpeTokenizer tok = (BpeTokenizer) model.tokenizer();
 
   private int[] chat(String user) {
     return model

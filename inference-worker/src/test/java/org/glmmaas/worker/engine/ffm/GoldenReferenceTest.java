@@ -40,6 +40,9 @@ class GoldenReferenceTest {
 
   private static final int BLOCK = 16;
 
+  /** The generative architectures the native engine runs. */
+  private static final java.util.Set<String> RUNS = java.util.Set.of("chatglm", "glm4", "glm4moe");
+
   enum Kind {
     F32(1e-4),
     F16(2e-2),
@@ -55,15 +58,40 @@ class GoldenReferenceTest {
   @TestFactory
   Stream<DynamicTest> everyGoldenFile() throws IOException {
     Path ref = NativeTestSupport.referenceDir();
-    List<Path> files;
-    try (Stream<Path> s = Files.list(ref.resolve("golden"))) {
-      files =
-          s.filter(p -> p.getFileName().toString().matches(".+\\.prompts-.+\\.json"))
-              .sorted()
-              .toList();
+    List<DynamicTest> tests = new ArrayList<>();
+    for (Path dir : List.of(ref, ref.resolveSibling("reference2"))) {
+      if (!Files.isDirectory(dir.resolve("golden"))) {
+        continue;
+      }
+      List<Path> files;
+      try (Stream<Path> s = Files.list(dir.resolve("golden"))) {
+        files =
+            s.filter(p -> p.getFileName().toString().matches(".+\\.prompts-.+\\.json"))
+                .sorted()
+                .toList();
+      }
+      for (Path f : files) {
+        String name = dir.getFileName() + "/" + f.getFileName();
+        tests.add(DynamicTest.dynamicTest(name, () -> checkFile(dir, f)));
+      }
     }
-    return files.stream()
-        .map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> checkFile(ref, f)));
+    return tests.stream();
+  }
+
+  /**
+   * The architectures of {@code reference2} (issue 24) the engine does not run yet: their goldens
+   * are skipped, not failed, until it does (docs/moe.md).
+   */
+  private static boolean notYetSupported(Path ref, Path model) throws IOException {
+    if (!ref.getFileName().toString().equals("reference2")) {
+      return false;
+    }
+    String arch =
+        org.glmmaas.worker.gguf.GgufReader.read(model)
+            .metadata()
+            .string("general.architecture")
+            .orElse("");
+    return !RUNS.contains(arch);
   }
 
   private void checkFile(Path ref, Path goldenFile) throws IOException {
@@ -73,6 +101,9 @@ class GoldenReferenceTest {
     Path model = ref.resolve("models").resolve(modelFile);
     if (!Files.isRegularFile(model)) {
       abort(model + " is absent");
+    }
+    if (notYetSupported(ref, model)) {
+      abort(model.getFileName() + ": its architecture does not run in the native engine yet");
     }
     List<JsonNode> prompts = new ArrayList<>(golden.get("prompts").values());
     int maxPrompt = prompts.stream().mapToInt(p -> p.get("prompt_ids").size()).max().orElse(1);
