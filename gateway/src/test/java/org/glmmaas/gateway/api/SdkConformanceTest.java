@@ -30,7 +30,11 @@ class SdkConformanceTest {
     Files.createDirectories(dir);
     for (String f :
         new String[] {
-          "package.json", "package-lock.json", "conformance.mjs", "tools-conformance.mjs"
+          "package.json",
+          "package-lock.json",
+          "conformance.mjs",
+          "tools-conformance.mjs",
+          "files-conformance.mjs"
         }) {
       Files.copy(
           Path.of("src", "test", "node", f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -69,6 +73,7 @@ class SdkConformanceTest {
     pb.environment().put("GATEWAY", "http://127.0.0.1:" + gw.port);
     pb.environment().put("KEY", TestGateway.KEY);
     pb.environment().put("BROKE_KEY", TestGateway.BROKE_KEY);
+    pb.environment().put("OTHER_KEY", TestGateway.OTHER_TENANT_KEY);
     pb.environment().put("MODEL", TestGateway.MODEL);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -93,5 +98,15 @@ class SdkConformanceTest {
   void officialClientsGetToolsStructuredOutputAndTheTokenizer() throws Exception {
     String out = runScript("tools-conformance.mjs");
     assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(12);
+  }
+
+  /**
+   * The Files API through the official openai client: create (purpose batch, 50 lines), retrieve,
+   * content, list followed page by page, delete, and its errors (a bad line, another tenant).
+   */
+  @Test
+  void officialClientUploadsListsReadsAndDeletesFiles() throws Exception {
+    String out = runScript("files-conformance.mjs");
+    assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(7);
   }
 }
