@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the SDK conformance suite for tools, structured output, n, logprobs, completions and the
-# tokenizer (tools-conformance.mjs: the official openai and zhipuai npm clients, ajv) against a
-# running `./glm up`, reading its gateway URL, demo API key and model from <data>/endpoints.json.
+# tokenizer (tools-conformance.mjs: the official openai and zhipuai npm clients, ajv), then the Files
+# API one (files-conformance.mjs, the openai client; OTHER_KEY in the environment adds the
+# other-tenant check) against a running `./glm up`, reading its gateway URL, demo API key and model from <data>/endpoints.json.
 #
 #   ./glm up --data /tmp/glm-e2e --ephemeral-ports &      # wait for the ready block
 #   gateway/src/test/node/run-against-glm-up.sh /tmp/glm-e2e
@@ -26,7 +27,7 @@ fi
 : "${GATEWAY:?set GATEWAY or pass the ./glm up data folder}" "${KEY:?}" "${MODEL:?}"
 mkdir -p "$work"
 cp "$here/package.json" "$here/package-lock.json" "$here/tools-conformance.mjs" \
-  "$here/embeddings-conformance.mjs" "$work/"
+  "$here/embeddings-conformance.mjs" "$here/files-conformance.mjs" "$work/"
 if [ ! -d "$work/node_modules/ajv" ] || [ ! -d "$work/node_modules/openai" ] || [ ! -d "$work/node_modules/zhipuai" ]; then
   (cd "$work" && npm ci --no-audit --no-fund >&2)
 fi
@@ -37,4 +38,7 @@ if [ "${SUITE:-}" = embeddings-conformance.mjs ]; then
   export EMBED_DIMS=${EMBED_DIMS:-512} CHECK_BILLING=${CHECK_BILLING:-1}
   : "${EMBED_MODEL:?set EMBED_MODEL or pass the ./glm up data folder}"
 fi
-exec node "${SUITE:-tools-conformance.mjs}"
+# no SUITE: the tools checks, then the Files API checks
+if [ -n "${SUITE:-}" ]; then exec node "$SUITE"; fi
+node tools-conformance.mjs
+exec node files-conformance.mjs

@@ -26,6 +26,9 @@ import org.glmmaas.gateway.dialect.bigmodel.BigModelDialect;
 import org.glmmaas.gateway.dialect.openai.OpenAiDialect;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
+import org.glmmaas.gateway.files.FileStore;
+import org.glmmaas.gateway.files.FilesHandler;
+import org.glmmaas.gateway.files.FolderFileStore;
 import org.glmmaas.gateway.metrics.GatewayMetrics;
 import org.glmmaas.gateway.metrics.RequestMetricsFilter;
 import org.glmmaas.gateway.ratelimit.InMemoryRateLimiter;
@@ -299,6 +302,12 @@ public class GatewayConfiguration {
         .subscribe();
   }
 
+  /** Uploaded files: a folder in the data directory. */
+  @Bean
+  FileStore fileStore(GatewayProperties p) {
+    return new FolderFileStore(p.dataDir());
+  }
+
   @Bean
   OpenAiDialect openAiDialect() {
     return new OpenAiDialect();
@@ -353,7 +362,14 @@ public class GatewayConfiguration {
       OpenAiDialect openAi,
       BigModelDialect bigModel,
       GatewayMetrics metrics,
-      FallbackUsage fallbackUsage) {
+      FallbackUsage fallbackUsage,
+      FileStore fileStore) {
+    FilesHandler files =
+        new FilesHandler(
+            admission,
+            fileStore,
+            p.files().maxFileSize().toBytes(),
+            p.files().tenantQuota().toBytes());
     ChatHandler chat = new ChatHandler(admission, inference, metrics, fallbackUsage);
     ModelsHandler models = new ModelsHandler(admission, picker);
     AsyncHandler async = new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout());
@@ -379,6 +395,27 @@ public class GatewayConfiguration {
         .GET("/v1/billing/usage", r -> billing.usage(r, openAi))
         .GET("/api/paas/v4/billing/balance", r -> billing.balance(r, bigModel))
         .GET("/api/paas/v4/billing/usage", r -> billing.usage(r, bigModel))
+        .POST("/v1/files", r -> files.upload(r, openAi))
+        .GET("/v1/files", r -> files.list(r, openAi))
+        .GET("/v1/files/{id}", r -> files.get(r, openAi))
+        .DELETE("/v1/files/{id}", r -> files.delete(r, openAi))
+        .GET("/v1/files/{id}/content", r -> files.content(r, openAi))
+        .POST("/api/paas/v4/files", r -> files.upload(r, bigModel))
+        .GET("/api/paas/v4/files", r -> files.list(r, bigModel))
+        .GET("/api/paas/v4/files/{id}", r -> files.get(r, bigModel))
+        .DELETE("/api/paas/v4/files/{id}", r -> files.delete(r, bigModel))
+        .GET("/api/paas/v4/files/{id}/content", r -> files.content(r, bigModel))
+        .route(
+            RequestPredicates.path("/v1/files").or(RequestPredicates.path("/api/paas/v4/files")),
+            r -> notAllowed(r, "GET or POST"))
+        .route(
+            RequestPredicates.path("/v1/files/*")
+                .or(RequestPredicates.path("/api/paas/v4/files/*")),
+            r -> notAllowed(r, "GET or DELETE"))
+        .route(
+            RequestPredicates.path("/v1/files/*/content")
+                .or(RequestPredicates.path("/api/paas/v4/files/*/content")),
+            r -> notAllowed(r, "GET"))
         .route(
             RequestPredicates.path("/v1/chat/completions")
                 .or(RequestPredicates.path("/api/paas/v4/chat/completions"))
@@ -406,5 +443,13 @@ public class GatewayConfiguration {
                         new GlmError.MethodNotAllowed(
                             r.method().name() + " is not supported here; use GET"))))
         .build();
+  }
+
+  private static Mono<ServerResponse> notAllowed(
+      org.springframework.web.reactive.function.server.ServerRequest r, String use) {
+    return Mono.error(
+        new GlmException(
+            new GlmError.MethodNotAllowed(
+                r.method().name() + " is not supported here; use " + use)));
   }
 }

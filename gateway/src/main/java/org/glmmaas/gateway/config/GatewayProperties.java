@@ -22,6 +22,7 @@ import org.springframework.util.unit.DataSize;
  * @param routing worker selection and health
  * @param discovery where the worker list comes from
  * @param async BigModel async task results
+ * @param files the Files API ({@code /v1/files}, {@code /api/paas/v4/files})
  */
 @ConfigurationProperties("glm.gateway")
 public record GatewayProperties(
@@ -35,7 +36,8 @@ public record GatewayProperties(
     @DefaultValue Billing billing,
     @DefaultValue Routing routing,
     @DefaultValue Discovery discovery,
-    @DefaultValue Async async) {
+    @DefaultValue Async async,
+    @DefaultValue Files files) {
 
   /**
    * @param address auth-service gRPC "host:port"; empty means every call is refused with 1000
@@ -128,4 +130,11 @@ public record GatewayProperties(
    */
   public record Async(
       @DefaultValue("24h") Duration resultTtl, @DefaultValue("10m") Duration sweepInterval) {}
+
+  /**
+   * @param maxFileSize largest accepted upload (413 beyond)
+   * @param tenantQuota most bytes of files one tenant may keep (an upload past it is a 400)
+   */
+  public record Files(
+      @DefaultValue("100MB") DataSize maxFileSize, @DefaultValue("10GB") DataSize tenantQuota) {}
 }

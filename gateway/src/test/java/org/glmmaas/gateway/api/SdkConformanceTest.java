@@ -34,7 +34,8 @@ class SdkConformanceTest {
           "package-lock.json",
           "conformance.mjs",
           "tools-conformance.mjs",
-          "embeddings-conformance.mjs"
+          "embeddings-conformance.mjs",
+          "files-conformance.mjs"
         }) {
       Files.copy(
           Path.of("src", "test", "node", f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -73,6 +74,7 @@ class SdkConformanceTest {
     pb.environment().put("GATEWAY", "http://127.0.0.1:" + gw.port);
     pb.environment().put("KEY", TestGateway.KEY);
     pb.environment().put("BROKE_KEY", TestGateway.BROKE_KEY);
+    pb.environment().put("OTHER_KEY", TestGateway.OTHER_TENANT_KEY);
     pb.environment().put("MODEL", TestGateway.MODEL);
     pb.environment().put("EMBED_MODEL", TestGateway.EMBED_MODEL);
     pb.environment().put("EMBED_DIMS", String.valueOf(TestGateway.EMBED_DIMS));
@@ -109,5 +111,15 @@ class SdkConformanceTest {
   void officialClientsEmbed() throws Exception {
     String out = runScript("embeddings-conformance.mjs");
     assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(4);
+  }
+
+  /**
+   * The Files API through the official openai client: create (purpose batch, 50 lines), retrieve,
+   * content, list followed page by page, delete, and its errors (a bad line, another tenant).
+   */
+  @Test
+  void officialClientUploadsListsReadsAndDeletesFiles() throws Exception {
+    String out = runScript("files-conformance.mjs");
+    assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(7);
   }
 }

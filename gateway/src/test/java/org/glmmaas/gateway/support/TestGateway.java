@@ -45,6 +45,9 @@ public final class TestGateway {
 
   public static final String ADMIN_MAX_BODY = "8KB";
 
+  /** The Files API upload limit of the test gateway. */
+  public static final String FILES_MAX = "1MB";
+
   private static TestGateway instance;
 
   public final FakeWorker worker;
@@ -130,6 +133,7 @@ public final class TestGateway {
                 "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
                 "--glm.gateway.data-dir=" + data.toAbsolutePath(),
                 "--glm.gateway.max-body-size=64KB",
+                "--glm.gateway.files.max-file-size=" + FILES_MAX,
                 "--glm.gateway.admin.token=" + ADMIN_TOKEN,
                 "--glm.gateway.admin.max-body-size=" + ADMIN_MAX_BODY,
                 "--glm.gateway.admin.auth.url=" + authAdmin.url(),
