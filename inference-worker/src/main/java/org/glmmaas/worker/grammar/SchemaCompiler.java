@@ -16,10 +16,11 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code properties}, {@code required}, {@code additionalProperties} (only the declared properties
  * are generated, in their order, which satisfies any value of it), {@code items}, {@code minItems},
  * {@code maxItems}, {@code minLength}, {@code maxLength}, {@code enum}, {@code const}, {@code
- * anyOf}, {@code oneOf} (generated as anyOf), {@code $ref} to {@code #...} (local {@code $defs} /
- * {@code definitions}, recursion included), and the annotations ({@code title}, {@code
- * description}, {@code default}, {@code examples}, {@code format}, ...). Anything else is a {@link
- * GrammarException} naming the keyword.
+ * anyOf}, {@code oneOf} (generated as anyOf), integer bounds ({@code minimum}, {@code maximum},
+ * {@code exclusiveMinimum}, {@code exclusiveMaximum}; not on numbers), {@code $ref} to {@code #...}
+ * (local {@code $defs} / {@code definitions}, recursion included), and the annotations ({@code
+ * title}, {@code description}, {@code default}, {@code examples}, {@code format}, ...). Anything
+ * else is a {@link GrammarException} naming the keyword.
  */
 final class SchemaCompiler {
 
