@@ -439,13 +439,19 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
     }
     try {
       return switch (rf.getType()) {
-        case JSON_OBJECT -> text.constraints().jsonObject();
+        case JSON_OBJECT -> {
+          TokenConstraint c = text.constraints().jsonObject();
+          text.constraints().prime(c);
+          yield c;
+        }
         case JSON_SCHEMA -> {
           if (rf.getSchemaJson().isBlank()) {
             throw GlmStatusException.invalidParam(
                 "response_format", "response_format json_schema needs a schema", Map.of());
           }
-          yield text.constraints().jsonSchema(rf.getSchemaJson());
+          TokenConstraint c = text.constraints().jsonSchema(rf.getSchemaJson());
+          text.constraints().prime(c);
+          yield c;
         }
         default ->
             throw GlmStatusException.invalidParam(

@@ -32,6 +32,12 @@ public interface ConstraintFactory {
   TokenConstraint anyOf(List<TokenConstraint> alternatives);
 
   /**
+   * Computes the token masks of {@code c}'s current position now, on the calling thread (e.g. at a
+   * request's admission) instead of on the engine thread at the first step. Optional.
+   */
+  default void prime(TokenConstraint c) {}
+
+  /**
    * A forced tool call: {@code prefixLiteral}, then a JSON value valid against {@code schemaJson},
    * then {@code suffixLiteral}; empty literals are skipped.
    */

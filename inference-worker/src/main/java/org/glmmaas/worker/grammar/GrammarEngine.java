@@ -50,6 +50,16 @@ public final class GrammarEngine implements ConstraintFactory {
     }
     this.kCap = longest + 1;
     this.library = new SchemaCompiler.Library();
+    stringSuffixes(JsonStringDfa.CLEAN); // the common string state, here rather than mid-step
+  }
+
+  /**
+   * Computes the masks of {@code c}'s current position now, on the caller's thread (the request's
+   * admission) rather than on the engine thread at its first step.
+   */
+  @Override
+  public void prime(TokenConstraint c) {
+    c.copy().fillNextTokenBitmask(new long[words]);
   }
 
   public Vocabulary vocabulary() {
@@ -249,10 +259,10 @@ public final class GrammarEngine implements ConstraintFactory {
     final int[] chars; // characters completed (before the quote, for CLOSE)
     final int[] closeAt; // byte offset of the quote; for OPEN: 1 if a character is pending
 
-    StringTable(int n) {
-      kind = new byte[n];
-      chars = new int[n];
-      closeAt = new int[n];
+    StringTable(byte[] kind, int[] chars, int[] closeAt) {
+      this.kind = kind; // filled before construction: final-field publication covers them
+      this.chars = chars;
+      this.closeAt = closeAt;
     }
   }
 
@@ -262,7 +272,9 @@ public final class GrammarEngine implements ConstraintFactory {
       return t;
     }
     int[] sorted = vocab.sorted();
-    t = new StringTable(sorted.length);
+    byte[] kinds = new byte[sorted.length];
+    int[] charCounts = new int[sorted.length];
+    int[] closeAts = new int[sorted.length];
     for (int i = 0; i < sorted.length; i++) {
       byte[] tok = vocab.bytes(sorted[i]);
       int state = ps;
@@ -288,10 +300,11 @@ public final class GrammarEngine implements ConstraintFactory {
       if (kind == StringTable.OPEN) {
         at = state != JsonStringDfa.CLEAN ? 1 : 0;
       }
-      t.kind[i] = kind;
-      t.chars[i] = k;
-      t.closeAt[i] = at;
+      kinds[i] = kind;
+      charCounts[i] = k;
+      closeAts[i] = at;
     }
+    t = new StringTable(kinds, charCounts, closeAts);
     synchronized (stringTables) {
       if (stringTables[ps] == null) {
         stringTables[ps] = t;

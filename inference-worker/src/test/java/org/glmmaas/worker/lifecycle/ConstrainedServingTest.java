@@ -227,6 +227,17 @@ class ConstrainedServingTest {
   }
 
   @Test
+  void theJsonEndsTheRequestEvenWithIgnoreEos() {
+    for (int seed = 0; seed < 4; seed++) {
+      SamplingParams p = seeded(seed, 50).toBuilder().setIgnoreEos(true).build();
+      Result r = generate(request("eos" + seed, schema("{\"enum\":[\"yes\",\"no\",42]}"), p));
+      assertThat(r.finished().getFinishReason()).isEqualTo(FinishReason.STOP);
+      assertThat(r.text()).isIn("\"yes\"", "\"no\"", "42");
+      assertThat(r.finished().getUsage().getCompletionTokens()).isLessThan(10);
+    }
+  }
+
+  @Test
   void anUnsupportedConstructIsInvalidArgumentNamingIt() throws Exception {
     String bad =
         "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^a\"}}}";
