@@ -7,6 +7,7 @@
 #   gateway/src/test/node/run-against-glm-up.sh /tmp/glm-e2e
 #
 # Or give GATEWAY, KEY and MODEL in the environment (any deployment) and no argument.
+# Against a real worker the injection check runs too (REAL_TOKENIZER=1).
 # Exit status 0 when every check passed. npm packages install once into $WORK (default
 # /tmp/glm-sdk-conformance) from the pinned package-lock.json.
 set -euo pipefail
@@ -28,4 +29,5 @@ if [ ! -d "$work/node_modules/ajv" ] || [ ! -d "$work/node_modules/openai" ] || 
   (cd "$work" && npm ci --no-audit --no-fund >&2)
 fi
 cd "$work"
+export REAL_TOKENIZER=1   # a real worker: the injection check runs too
 exec node tools-conformance.mjs
