@@ -9,6 +9,7 @@
 #
 # Or give GATEWAY, KEY and MODEL in the environment (any deployment) and no argument.
 # SUITE=embeddings-conformance.mjs runs the embeddings suite instead (EMBED_MODEL, EMBED_DIMS).
+# Against a real worker the injection check runs too (REAL_TOKENIZER=1).
 # Exit status 0 when every check passed. npm packages install once into $WORK (default
 # /tmp/glm-sdk-conformance) from the pinned package-lock.json.
 set -euo pipefail
@@ -40,5 +41,6 @@ if [ "${SUITE:-}" = embeddings-conformance.mjs ]; then
 fi
 # no SUITE: the tools checks, then the Files API checks
 if [ -n "${SUITE:-}" ]; then exec node "$SUITE"; fi
+export REAL_TOKENIZER=1   # a real worker: the injection check runs too
 node tools-conformance.mjs
 exec node files-conformance.mjs

@@ -100,7 +100,7 @@ class SdkConformanceTest {
   @Test
   void officialClientsGetToolsStructuredOutputAndTheTokenizer() throws Exception {
     String out = runScript("tools-conformance.mjs");
-    assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(12);
+    assertThat(out.lines().filter(l -> l.startsWith("ok ")).count()).as(out).isEqualTo(13);
   }
 
   /**

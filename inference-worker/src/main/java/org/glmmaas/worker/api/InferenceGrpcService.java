@@ -299,11 +299,14 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
       tools.add(new ToolSpec(t.getName(), t.getDescription(), t.getParametersJson()));
     }
     try {
-      return ToolChoiceConstraints.forcedCall(
-          text.constraints(),
-          parser,
-          tools,
-          choice.getMode() == ToolChoice.Mode.FUNCTION ? choice.getFunctionName() : null);
+      TokenConstraint c =
+          ToolChoiceConstraints.forcedCall(
+              text.constraints(),
+              parser,
+              tools,
+              choice.getMode() == ToolChoice.Mode.FUNCTION ? choice.getFunctionName() : null);
+      text.constraints().prime(c); // the first masks off the engine thread, as response_format
+      return c;
     } catch (GrammarException e) {
       throw GlmStatusException.invalidParam(
           e.param() == null ? "tools" : e.param(),

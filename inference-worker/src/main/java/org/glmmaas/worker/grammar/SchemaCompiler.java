@@ -16,10 +16,11 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code properties}, {@code required}, {@code additionalProperties} (only the declared properties
  * are generated, in their order, which satisfies any value of it), {@code items}, {@code minItems},
  * {@code maxItems}, {@code minLength}, {@code maxLength}, {@code enum}, {@code const}, {@code
- * anyOf}, {@code oneOf} (generated as anyOf), {@code $ref} to {@code #...} (local {@code $defs} /
- * {@code definitions}, recursion included), and the annotations ({@code title}, {@code
- * description}, {@code default}, {@code examples}, {@code format}, ...). Anything else is a {@link
- * GrammarException} naming the keyword.
+ * anyOf}, {@code oneOf} (generated as anyOf), integer bounds ({@code minimum}, {@code maximum},
+ * {@code exclusiveMinimum}, {@code exclusiveMaximum}; not on numbers), {@code $ref} to {@code #...}
+ * (local {@code $defs} / {@code definitions}, recursion included), and the annotations ({@code
+ * title}, {@code description}, {@code default}, {@code examples}, {@code format}, ...). Anything
+ * else is a {@link GrammarException} naming the keyword.
  */
 final class SchemaCompiler {
 
@@ -63,6 +64,10 @@ final class SchemaCompiler {
           "maxLength",
           "enum",
           "const",
+          "minimum",
+          "maximum",
+          "exclusiveMinimum",
+          "exclusiveMaximum",
           "anyOf",
           "oneOf",
           "$ref");
@@ -301,8 +306,8 @@ final class SchemaCompiler {
             case "object" -> object(s, at);
             case "array" -> array(s, at);
             case "string" -> string(s, at);
-            case "number" -> library.number;
-            case "integer" -> library.integer;
+            case "number" -> number(s, at);
+            case "integer" -> integer(s, at);
             case "boolean" -> library.bool;
             case "null" -> library.nul;
             default ->
@@ -390,6 +395,140 @@ final class SchemaCompiler {
     }
     b.accept(end);
     return b.build();
+  }
+
+  private static final List<String> BOUNDS =
+      List.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
+
+  private Rule number(JsonNode s, String at) {
+    for (String key : BOUNDS) {
+      if (s.has(key)) {
+        throw new GrammarException(
+            key,
+            "at "
+                + where(at)
+                + ": '"
+                + key
+                + "' is not supported on a number (only on an integer)");
+      }
+    }
+    return library.number;
+  }
+
+  /** An integer, within minimum/maximum/exclusiveMinimum/exclusiveMaximum when given. */
+  private Rule integer(JsonNode s, String at) {
+    long limit = 9_999_999_999_999_999L; // MAX_INTEGER_DIGITS nines
+    long lo = -limit;
+    long hi = limit;
+    boolean bounded = false;
+    for (String key : BOUNDS) {
+      JsonNode n = s.get(key);
+      if (n == null) {
+        continue;
+      }
+      if (!n.isNumber()) {
+        throw new GrammarException(key, "at " + where(at) + ": '" + key + "' must be a number");
+      }
+      bounded = true;
+      java.math.BigDecimal v = n.decimalValue();
+      java.math.BigDecimal bound =
+          switch (key) {
+            case "minimum" -> v.setScale(0, java.math.RoundingMode.CEILING);
+            case "exclusiveMinimum" ->
+                v.setScale(0, java.math.RoundingMode.FLOOR).add(java.math.BigDecimal.ONE);
+            case "maximum" -> v.setScale(0, java.math.RoundingMode.FLOOR);
+            default ->
+                v.setScale(0, java.math.RoundingMode.CEILING).subtract(java.math.BigDecimal.ONE);
+          };
+      long b =
+          bound
+              .max(java.math.BigDecimal.valueOf(-limit))
+              .min(java.math.BigDecimal.valueOf(limit))
+              .longValueExact();
+      if (key.contains("inimum")) {
+        lo = Math.max(lo, b);
+      } else {
+        hi = Math.min(hi, b);
+      }
+    }
+    if (!bounded) {
+      return library.integer;
+    }
+    if (lo > hi) {
+      throw new GrammarException(
+          "minimum", "at " + where(at) + ": no integer lies within the bounds");
+    }
+    Rule r = new Rule("integer " + lo + ".." + hi);
+    Rule.Builder b = new Rule.Builder(r);
+    int end = b.node();
+    b.accept(end);
+    if (hi >= 0) {
+      nonNegative(b, 0, Math.max(lo, 0), hi, end);
+    }
+    if (lo < 0) {
+      int minus = b.literal(0, "-");
+      nonNegative(b, minus, Math.max(1, hi < 0 ? -hi : 1), -lo, end);
+    }
+    return b.build();
+  }
+
+  /** The canonical decimals of [lo, hi] (0 <= lo <= hi), from {@code from} to {@code to}. */
+  private static void nonNegative(Rule.Builder b, int from, long lo, long hi, int to) {
+    int loLen = Long.toString(lo).length();
+    int hiLen = Long.toString(hi).length();
+    for (int len = loLen; len <= hiLen; len++) {
+      long low = len == loLen ? lo : pow10(len - 1);
+      long high = len == hiLen ? hi : pow10(len) - 1;
+      sameLength(b, from, Long.toString(low), Long.toString(high), to);
+    }
+  }
+
+  private static long pow10(int n) {
+    long p = 1;
+    for (int i = 0; i < n; i++) {
+      p *= 10;
+    }
+    return p;
+  }
+
+  /** Digit strings of one length between lo and hi inclusive (lo <= hi). */
+  private static void sameLength(Rule.Builder b, int from, String lo, String hi, int to) {
+    if (lo.isEmpty()) {
+      b.eps(from, to);
+      return;
+    }
+    if (lo.chars().allMatch(c -> c == '0') && hi.chars().allMatch(c -> c == '9')) {
+      int cur = from; // any digits: a chain, not a tree of ranges
+      for (int i = 0; i < lo.length(); i++) {
+        int next = i == lo.length() - 1 ? to : b.node();
+        b.bytes(cur, '0', '9', next);
+        cur = next;
+      }
+      return;
+    }
+    char l = lo.charAt(0);
+    char h = hi.charAt(0);
+    String loRest = lo.substring(1);
+    String hiRest = hi.substring(1);
+    if (l == h) {
+      int n = b.node();
+      b.bytes(from, l, l, n);
+      sameLength(b, n, loRest, hiRest, to);
+      return;
+    }
+    String nines = "9".repeat(loRest.length());
+    String zeros = "0".repeat(hiRest.length());
+    int n1 = b.node();
+    b.bytes(from, l, l, n1);
+    sameLength(b, n1, loRest, nines, to);
+    if (h - l > 1) {
+      int n2 = b.node();
+      b.bytes(from, l + 1, h - 1, n2);
+      sameLength(b, n2, zeros, nines, to);
+    }
+    int n3 = b.node();
+    b.bytes(from, h, h, n3);
+    sameLength(b, n3, zeros, hiRest, to);
   }
 
   private Rule string(JsonNode s, String at) {

@@ -52,7 +52,10 @@ class GrammarEngineTest {
           "{\"type\":\"string\",\"minLength\":2,\"maxLength\":5}",
           "{\"type\":[\"array\",\"boolean\"],\"items\":{\"const\":{\"k\":[1,\"x\"]}},\"minItems\":2,\"maxItems\":4}",
           "{\"oneOf\":[{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"maxLength\":3}},\"required\":[\"a\"]},{\"enum\":[1,\"two\",true]}]}",
-          "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"minLength\":3,\"maxLength\":3}},\"required\":[\"s\"]}");
+          "{\"type\":\"object\",\"properties\":{\"s\":{\"type\":\"string\",\"minLength\":3,\"maxLength\":3}},\"required\":[\"s\"]}",
+          "{\"type\":\"object\",\"properties\":{\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":7},"
+              + "\"t\":{\"type\":\"integer\",\"exclusiveMaximum\":-3},\"big\":{\"type\":\"integer\",\"minimum\":95,\"exclusiveMaximum\":1234.5}},"
+              + "\"required\":[\"days\",\"t\",\"big\"]}");
 
   static Vocabulary vocab;
   static GrammarEngine engine;
@@ -65,7 +68,7 @@ class GrammarEngineTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6})
+  @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7})
   void randomWalksValidateAndMasksAreExact(int which) {
     String schema = SCHEMAS.get(which);
     var validator =
@@ -176,7 +179,8 @@ class GrammarEngineTest {
   @Test
   void unsupportedConstructsAreNamed() {
     assertConstruct("{\"type\":\"string\",\"pattern\":\"^a\"}", "pattern");
-    assertConstruct("{\"type\":\"integer\",\"minimum\":3}", "minimum");
+    assertConstruct("{\"type\":\"number\",\"minimum\":3}", "minimum");
+    assertConstruct("{\"type\":\"integer\",\"minimum\":3,\"maximum\":2}", "minimum");
     assertConstruct("{\"type\":\"object\",\"patternProperties\":{}}", "patternProperties");
     assertConstruct("{\"allOf\":[{\"type\":\"string\"}]}", "allOf");
     assertConstruct("{\"$ref\":\"https://example.com/s.json\"}", "$ref");
@@ -185,9 +189,43 @@ class GrammarEngineTest {
     assertConstruct("{\"type\":\"strin\"}", "type");
     assertConstruct("{\"type\":\"object\",\"properties\":{\"a\":{\"not\":{}}}}", "not");
     assertConstruct("{not json", "schema");
-    assertThatThrownBy(() -> engine.jsonSchema("{\"type\":\"integer\",\"maximum\":3}"))
+    assertThatThrownBy(() -> engine.jsonSchema("{\"type\":\"number\",\"maximum\":3}"))
         .hasMessageContaining("maximum")
         .hasMessageContaining("not supported");
+  }
+
+  @Test
+  void integerBoundsAcceptExactlyTheIntegersWithin() {
+    assertRange("{\"type\":\"integer\",\"minimum\":-12,\"maximum\":105}", -12, 105);
+    assertRange("{\"type\":\"integer\",\"exclusiveMinimum\":0.5,\"exclusiveMaximum\":10}", 1, 9);
+    assertRange("{\"type\":\"integer\",\"minimum\":-250}", -250, Long.MAX_VALUE);
+    assertRange("{\"type\":\"integer\",\"maximum\":-5}", Long.MIN_VALUE, -5);
+    assertRange("{\"type\":\"integer\",\"minimum\":0,\"maximum\":0}", 0, 0);
+  }
+
+  private static void assertRange(String schema, long lo, long hi) {
+    for (long v = -400; v <= 400; v++) {
+      TokenConstraint c = engine.jsonSchema(schema);
+      boolean ok;
+      try {
+        accept(c, Long.toString(v));
+        ok = c.isComplete();
+      } catch (IllegalStateException e) {
+        ok = false;
+      }
+      assertThat(ok).as("%d under %s", v, schema).isEqualTo(v >= lo && v <= hi);
+    }
+    for (String bad : List.of("01", "-0", "007", "1.0")) {
+      TokenConstraint c = engine.jsonSchema(schema);
+      boolean ok;
+      try {
+        accept(c, bad);
+        ok = c.isComplete();
+      } catch (IllegalStateException e) {
+        ok = false;
+      }
+      assertThat(ok).as("%s under %s", bad, schema).isFalse();
+    }
   }
 
   @Test
