@@ -304,8 +304,13 @@ public class GatewayConfiguration {
 
   /** Uploaded files: a folder in the data directory. */
   @Bean
-  FileStore fileStore(GatewayProperties p) {
-    return new FolderFileStore(p.dataDir());
+  FileStore fileStore(GatewayProperties p) throws java.io.IOException {
+    FolderFileStore store = new FolderFileStore(p.dataDir());
+    int removed = store.recover();
+    if (removed > 0) {
+      log.info("removed {} leftovers of interrupted file uploads", removed);
+    }
+    return store;
   }
 
   @Bean

@@ -129,6 +129,43 @@ public final class FolderFileStore implements FileStore {
     return gone;
   }
 
+  /**
+   * Removes what a gateway stopped mid-upload or mid-delete left behind: uploads in flight,
+   * metadata temporary files, and contents without metadata. Call once at start, before any upload
+   * (it cannot tell an upload of this process in flight from a leftover).
+   *
+   * @return how many leftovers were removed
+   */
+  public int recover() throws IOException {
+    if (!Files.isDirectory(root)) {
+      return 0;
+    }
+    int removed = 0;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+      for (Path d : dirs) {
+        if (!Files.isDirectory(d)) {
+          continue;
+        }
+        boolean incoming = d.getFileName().toString().equals(".incoming");
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(d)) {
+          for (Path f : s) {
+            String n = f.getFileName().toString();
+            boolean orphan =
+                n.endsWith(".data")
+                    && !Files.exists(
+                        f.resolveSibling(n.substring(0, n.length() - ".data".length()) + ".json"));
+            if (incoming || n.endsWith(".json.tmp") || orphan) {
+              if (Files.isRegularFile(f) && Files.deleteIfExists(f)) {
+                removed++;
+              }
+            }
+          }
+        }
+      }
+    }
+    return removed;
+  }
+
   static String hash(String tenantId) {
     try {
       byte[] d =

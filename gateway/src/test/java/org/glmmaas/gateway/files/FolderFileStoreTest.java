@@ -49,4 +49,27 @@ class FolderFileStoreTest {
     assertThat(s.list("t")).isEmpty();
     assertThat(s.get("t", "file-abc")).isEmpty();
   }
+
+  @Test
+  void recoveryAtStartRemovesLeftoversAndKeepsFiles() throws Exception {
+    FolderFileStore s = new FolderFileStore(dir);
+    Path tmp = s.incoming().resolve("u1");
+    Files.writeString(tmp, "{}\n");
+    StoredFile kept = s.create("t", "in.jsonl", "batch", tmp, 3);
+    Path tenant = dir.resolve("files").resolve(FolderFileStore.hash("t"));
+    Files.writeString(tenant.resolve("file-orphan.data"), "x");
+    Files.writeString(tenant.resolve("file-torn.json.tmp"), "{");
+    Files.writeString(s.incoming().resolve("upload-123"), "half an upload");
+
+    assertThat(new FolderFileStore(dir).recover()).isEqualTo(3);
+    assertThat(tenant.resolve("file-orphan.data")).doesNotExist();
+    assertThat(tenant.resolve("file-torn.json.tmp")).doesNotExist();
+    try (var in = Files.list(s.incoming())) {
+      assertThat(in.toList()).isEmpty();
+    }
+    assertThat(s.get("t", kept.id())).contains(kept);
+    try (var in = s.open("t", kept.id()).orElseThrow()) {
+      assertThat(new String(in.readAllBytes())).isEqualTo("{}\n");
+    }
+  }
 }
