@@ -9,6 +9,11 @@ public enum ModelArch {
   /** GLM-4-0414: separate q/k/v with biases, post-attention and post-FFN norms. */
   GLM4("glm4"),
   /**
+   * GLM-4.5 / GLM-4.6 mixture of experts: a leading dense layer, then routed experts (sigmoid
+   * router + selection bias) and a shared expert per layer (docs/moe.md).
+   */
+  GLM4MOE("glm4moe"),
+  /**
    * BERT-family embedding model (e.g. bge-small-zh): post-LayerNorm encoder, WordPiece vocabulary.
    */
   BERT("bert");
@@ -23,10 +28,11 @@ public enum ModelArch {
     return switch (s.toLowerCase(Locale.ROOT)) {
       case "chatglm" -> CHATGLM;
       case "glm4" -> GLM4;
+      case "glm4moe" -> GLM4MOE;
       case "bert" -> BERT;
       default ->
           throw new IllegalArgumentException(
-              "unknown architecture '" + s + "': glm4, chatglm or bert");
+              "unknown architecture '" + s + "': glm4, glm4moe, chatglm or bert");
     };
   }
 }

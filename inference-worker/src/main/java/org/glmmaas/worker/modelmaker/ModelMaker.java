@@ -191,9 +191,21 @@ public final class ModelMaker {
         .putFloat32(a + ".attention.layer_norm_rms_epsilon", p.rmsNormEps())
         .putUint32(a + ".rope.dimension_count", p.numRot())
         .putFloat32(a + ".rope.freq_base", p.ropeFreqBase());
-    if (spec.arch() == ModelArch.GLM4) {
+    if (spec.arch() == ModelArch.GLM4 || spec.arch() == ModelArch.GLM4MOE) {
       w.putUint32(a + ".attention.key_length", p.headDim())
           .putUint32(a + ".attention.value_length", p.headDim());
+    }
+    if (spec.arch() == ModelArch.GLM4MOE) {
+      // as llama.cpp's converter writes GLM-4.5 (sigmoid gating, normalised weights scaled 2.5)
+      w.putUint32(a + ".expert_count", p.numExperts())
+          .putUint32(a + ".expert_used_count", p.numExpertsUsed())
+          .putUint32(a + ".expert_shared_count", p.numExpertsShared())
+          .putUint32(a + ".expert_feed_forward_length", p.expertFeedForwardLength())
+          .putUint32(a + ".leading_dense_block_count", p.numDenseLeadLayers())
+          .putUint32(a + ".expert_gating_func", 2)
+          .putFloat32(a + ".expert_weights_scale", 2.5f)
+          .putBool(a + ".expert_weights_norm", true)
+          .putUint32(a + ".nextn_predict_layers", 0);
     }
     if (spec.type() == WeightType.Q8_0 || spec.type() == WeightType.Q4_0) {
       w.putUint32("general.quantization_version", 2);
@@ -206,7 +218,7 @@ public final class ModelMaker {
         .putUint32("tokenizer.ggml.eos_token_id", v.eosId())
         .putUint32("tokenizer.ggml.unknown_token_id", v.eosId())
         .putUint32("tokenizer.ggml.eot_token_id", v.eotId());
-    if (spec.arch() == ModelArch.GLM4) {
+    if (spec.arch() == ModelArch.GLM4 || spec.arch() == ModelArch.GLM4MOE) {
       w.putUint32("tokenizer.ggml.bos_token_id", v.eosId());
     }
     w.putBool("tokenizer.ggml.add_bos_token", false)
@@ -235,6 +247,10 @@ public final class ModelMaker {
         c.weight(w, spec, b + "attn_v.bias", GgmlType.F32, p.kvDim(), 1);
       }
       c.weight(w, spec, b + "attn_output.weight", t, p.qDim(), e);
+      if (spec.arch() == ModelArch.GLM4MOE) {
+        addMoeFfn(w, spec, c, b, l);
+        continue;
+      }
       if (spec.arch() == ModelArch.GLM4) {
         c.norm(w, b + "post_attention_norm.weight", e);
       }
@@ -251,6 +267,32 @@ public final class ModelMaker {
       head = e % GgmlType.Q6_K.blockSize == 0 ? GgmlType.Q6_K : GgmlType.Q8_0;
     }
     c.weight(w, spec, "output.weight", head, e, v);
+  }
+
+  /** glm4moe's FFN of layer l: post_attention_norm (the pre-FFN norm), then dense or experts. */
+  private static void addMoeFfn(GgufWriter w, Spec spec, Counter c, String b, int l) {
+    ModelPreset p = spec.preset();
+    GgmlType t = spec.type().ggml;
+    int e = p.embeddingLength();
+    c.norm(w, b + "post_attention_norm.weight", e);
+    if (l < p.numDenseLeadLayers()) {
+      c.weight(w, spec, b + "ffn_gate.weight", t, e, p.feedForwardLength());
+      c.weight(w, spec, b + "ffn_up.weight", t, e, p.feedForwardLength());
+      c.weight(w, spec, b + "ffn_down.weight", t, p.feedForwardLength(), e);
+      return;
+    }
+    int nx = p.numExperts();
+    int fe = p.expertFeedForwardLength();
+    int fs = fe * p.numExpertsShared();
+    // the router stays F32, as llama-quantize leaves it
+    c.weight(w, spec, b + "ffn_gate_inp.weight", GgmlType.F32, e, nx);
+    c.weight(w, spec, b + "exp_probs_b.bias", GgmlType.F32, nx, 1);
+    c.experts(w, spec, b + "ffn_gate_exps.weight", t, e, fe, nx);
+    c.experts(w, spec, b + "ffn_up_exps.weight", t, e, fe, nx);
+    c.experts(w, spec, b + "ffn_down_exps.weight", t, fe, e, nx);
+    c.weight(w, spec, b + "ffn_gate_shexp.weight", t, e, fs);
+    c.weight(w, spec, b + "ffn_up_shexp.weight", t, e, fs);
+    c.weight(w, spec, b + "ffn_down_shexp.weight", t, fs, e);
   }
 
   /** Adds tensors, counting them and their parameters. */
@@ -270,6 +312,18 @@ public final class ModelMaker {
               dst.putFloat(1.0f);
             }
           });
+    }
+
+    /** A [in, out, n] tensor of n experts' [in, out] matrices, N(0, 0.02) values. */
+    void experts(GgufWriter w, Spec spec, String name, GgmlType type, int in, int out, int n) {
+      params += (long) in * out * n;
+      int index = tensors++;
+      long seed = spec.seed();
+      w.addTensor(
+          name,
+          type,
+          new long[] {in, out, n},
+          (row, dst) -> randomRow(seed, index, row, in, type, dst));
     }
 
     /** A [in, out] tensor (out == 1: a 1-D bias of in values) of N(0, 0.02) values. */

@@ -41,7 +41,15 @@ public record ModelPreset(
   public static final ModelPreset ONE_B =
       new ModelPreset("1b", 2048, 18, 16, 2, 128, 64, 6912, 4096, 32768, 10000f, 1e-5f);
 
-  public static final List<ModelPreset> ALL = List.of(TINY, SMALL, ONE_B);
+  /**
+   * The MoE bench model (docs/moe.md): n_embd 1024, 13 layers (1 dense with n_ff 4096, then 12 MoE
+   * layers of 16 experts, 2 used, + 1 shared expert, expert n_ff 1408), 16/4 heads of 64, 32
+   * rotated dims; about 1.0 B parameters, about 0.14 B active per token.
+   */
+  public static final ModelPreset MOE_1B =
+      new ModelPreset("moe-1b", 1024, 13, 16, 4, 64, 32, 4096, 4096, 32768, 10000f, 1e-5f);
+
+  public static final List<ModelPreset> ALL = List.of(TINY, SMALL, ONE_B, MOE_1B);
 
   /**
    * Encoder (bert) shapes: {@code bert-tiny} is the shape of the reference2 tiny-bert model; {@code
@@ -68,7 +76,32 @@ public record ModelPreset(
         .orElseThrow(
             () ->
                 new IllegalArgumentException(
-                    "unknown preset '" + name + "': tiny, small, 1b, bert-tiny or bge-small"));
+                    "unknown preset '"
+                        + name
+                        + "': tiny, small, 1b, moe-1b, bert-tiny or bge-small"));
+  }
+
+  /** glm4moe experts: total, used per token, shared. */
+  public int numExperts() {
+    return this == MOE_1B ? 16 : 8;
+  }
+
+  public int numExpertsUsed() {
+    return 2;
+  }
+
+  public int numExpertsShared() {
+    return 1;
+  }
+
+  /** glm4moe: one expert's FFN width (the shared expert's too). */
+  public int expertFeedForwardLength() {
+    return this == MOE_1B ? 1408 : Math.max(32, feedForwardLength / 4 / 32 * 32);
+  }
+
+  /** glm4moe: leading dense layers. */
+  public int numDenseLeadLayers() {
+    return 1;
   }
 
   public int qDim() {

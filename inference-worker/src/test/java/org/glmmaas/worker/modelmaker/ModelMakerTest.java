@@ -164,6 +164,49 @@ class ModelMakerTest {
   }
 
   @Test
+  void glm4moeFileHasDenseLeadExpertsAndSharedExpert() throws Exception {
+    Path f = dir.resolve("moe.gguf");
+    ModelMaker.make(
+        new ModelMaker.Spec(ModelArch.GLM4MOE, ModelPreset.TINY, WeightType.Q8_0, 1), f);
+    GgufReader.GgufFile g = GgufReader.read(f);
+    Map<String, GgufReader.TensorInfo> t =
+        g.tensors().stream().collect(Collectors.toMap(GgufReader.TensorInfo::name, x -> x));
+    // layer 0 dense (separate gate/up), layer 1 MoE: 8 experts of width 352/4 = 88 -> 64
+    assertThat(t.get("blk.0.ffn_gate.weight").dims()).containsExactly(128, 352);
+    assertThat(t.get("blk.0.ffn_up.weight").dims()).containsExactly(128, 352);
+    assertThat(t).doesNotContainKeys("blk.0.ffn_gate_inp.weight", "blk.1.ffn_up.weight");
+    assertThat(t.get("blk.1.ffn_gate_inp.weight").dims()).containsExactly(128, 8);
+    assertThat(t.get("blk.1.ffn_gate_inp.weight").ggmlType()).isEqualTo(GgmlType.F32.id);
+    assertThat(t.get("blk.1.exp_probs_b.bias").dims()).containsExactly(8);
+    assertThat(t.get("blk.1.ffn_gate_exps.weight").dims()).containsExactly(128, 64, 8);
+    assertThat(t.get("blk.1.ffn_down_exps.weight").dims()).containsExactly(64, 128, 8);
+    assertThat(t.get("blk.1.ffn_down_exps.weight").ggmlType()).isEqualTo(GgmlType.Q8_0.id);
+    assertThat(t.get("blk.1.ffn_down_shexp.weight").dims()).containsExactly(64, 128);
+    assertThat(t).containsKeys("blk.1.post_attention_norm.weight", "blk.1.attn_q.bias");
+    GgufMetadata m = g.metadata();
+    assertThat(m.string("general.architecture")).contains("glm4moe");
+    assertThat(m.integer("glm4moe.expert_count")).contains(8L);
+    assertThat(m.integer("glm4moe.expert_used_count")).contains(2L);
+    assertThat(m.integer("glm4moe.leading_dense_block_count")).contains(1L);
+    assertThat(m.bool("glm4moe.expert_weights_norm")).contains(true);
+  }
+
+  @Test
+  void moeOneBillionPresetIsAboutOneBillionParameters() {
+    ModelPreset p = ModelPreset.parse("moe-1b");
+    long e = p.embeddingLength();
+    long attn = e * (p.qDim() + 2L * p.kvDim()) + p.qDim() + 2L * p.kvDim() + (long) p.qDim() * e;
+    long fe = p.expertFeedForwardLength();
+    long moe = e * p.numExperts() + p.numExperts() + 3 * e * fe * (p.numExperts() + 1);
+    long dense = 3 * e * p.feedForwardLength();
+    int moeLayers = p.numLayers() - p.numDenseLeadLayers();
+    long total = attn * p.numLayers() + dense + moe * moeLayers + 2L * p.vocabSize() * e;
+    assertThat(total).isBetween(950_000_000L, 1_100_000_000L);
+    assertThat(List.of(p.numExperts(), p.numExpertsUsed(), p.numExpertsShared()))
+        .containsExactly(16, 2, 1);
+  }
+
+  @Test
   void oneBillionPresetIsThePerfBenchShape() {
     ModelPreset p = ModelPreset.parse("1b");
     long perLayer =
