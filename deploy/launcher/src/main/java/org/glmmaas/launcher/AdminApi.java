@@ -50,20 +50,47 @@ final class AdminApi {
         Map.of("amount_micros", amountMicros, "currency", currency));
   }
 
+  /** Sets {@code model}'s price in billing's catalogue from today (idempotent). */
+  void putPrice(String model, long inputMicrosPerMtok, long outputMicrosPerMtok)
+      throws IOException, InterruptedException {
+    send(
+        "PUT",
+        billingUrl.resolve("/admin/v1/prices/" + model),
+        billingToken,
+        Map.of(
+            "input_micros_per_mtok",
+            inputMicrosPerMtok,
+            "output_micros_per_mtok",
+            outputMicrosPerMtok));
+  }
+
   private static Map<?, ?> post(URI uri, String token, Map<String, Object> body)
+      throws IOException, InterruptedException {
+    return send("POST", uri, token, body);
+  }
+
+  private static Map<?, ?> send(String method, URI uri, String token, Map<String, Object> body)
       throws IOException, InterruptedException {
     HttpRequest req =
         HttpRequest.newBuilder(uri)
             .timeout(Duration.ofSeconds(30))
             .header("Authorization", "Bearer " + token)
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(LauncherState.JSON.writeValueAsString(body)))
+            .method(
+                method,
+                HttpRequest.BodyPublishers.ofString(LauncherState.JSON.writeValueAsString(body)))
             .build();
     HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() / 100 != 2) {
       // The body is an error envelope from our own service; it never echoes the token.
       throw new IOException(
-          "POST " + uri.getPath() + " answered " + r.statusCode() + ": " + abbreviate(r.body()));
+          method
+              + " "
+              + uri.getPath()
+              + " answered "
+              + r.statusCode()
+              + ": "
+              + abbreviate(r.body()));
     }
     String text = r.body() == null || r.body().isBlank() ? "{}" : r.body();
     return LauncherState.JSON.readValue(text, Map.class);

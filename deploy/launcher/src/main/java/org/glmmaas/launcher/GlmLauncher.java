@@ -42,6 +42,15 @@ public final class GlmLauncher {
 
   static final Duration SERVICES_GRACE = Duration.ofSeconds(6);
 
+  /** The model id of the demo embedding model. */
+  static final String EMBED_MODEL_ID = "glm-embed-demo";
+
+  /**
+   * Its price in billing's catalogue, micro-units per million input tokens (BigModel's list price
+   * of embedding-3, 0.5 per million tokens); an embedding has no output tokens.
+   */
+  static final long EMBED_PRICE_MICROS_PER_MTOK = 500_000;
+
   /** Each service's own shutdown budget, inside the launcher's grace. */
   static final String SERVICE_SHUTDOWN_PHASE = "3s";
 
@@ -154,6 +163,7 @@ public final class GlmLauncher {
       ports.checkFree();
     }
     Path model = ensureModel();
+    Path embedModel = ensureEmbedModel();
 
     long t = System.nanoTime();
     console.step("postgres", "starting (data " + options.dataDir().resolve("postgres") + ")");
@@ -216,6 +226,20 @@ public final class GlmLauncher {
                 "--glm.worker.drain-timeout=" + SERVICE_SHUTDOWN_PHASE,
                 "--glm.worker.usage.spool-dir=" + options.dataDir().resolve("spool")),
             Map.of());
+    // the demo embedding model on a worker of its own (a worker serves one model)
+    ServiceProcess embedWorker =
+        service(
+            "embedding-worker",
+            jars.worker(),
+            ports.embedWorkerHttp(),
+            List.of(
+                "--glm.worker.grpc.port=" + ports.embedWorkerGrpc(),
+                "--glm.worker.model=" + embedModel,
+                "--glm.worker.model-id=" + EMBED_MODEL_ID,
+                "--glm.worker.device=cpu",
+                "--glm.worker.drain-timeout=" + SERVICE_SHUTDOWN_PHASE,
+                "--glm.worker.usage.spool-dir=" + options.dataDir().resolve("spool-embed")),
+            Map.of());
     ServiceProcess gateway =
         service(
             "gateway",
@@ -229,7 +253,10 @@ public final class GlmLauncher {
                 // seconds, longer than the gateway's production 2 s deadline.
                 "--glm.gateway.auth.timeout=15s",
                 "--glm.gateway.billing.timeout=15s",
-                "--glm.gateway.workers=127.0.0.1:" + ports.workerGrpc(),
+                "--glm.gateway.workers=127.0.0.1:"
+                    + ports.workerGrpc()
+                    + ",127.0.0.1:"
+                    + ports.embedWorkerGrpc(),
                 "--glm.gateway.data-dir=" + options.dataDir().resolve("gateway"),
                 // the admin entry (/admin/** and the console) passes through to the services'
                 // admin APIs
@@ -246,10 +273,10 @@ public final class GlmLauncher {
 
     // auth, billing and the worker do not depend on each other: start them together, then the
     // gateway.
-    for (ServiceProcess s : List.of(auth, billing, worker)) {
+    for (ServiceProcess s : List.of(auth, billing, worker, embedWorker)) {
       startService(s);
     }
-    for (ServiceProcess s : List.of(auth, billing, worker)) {
+    for (ServiceProcess s : List.of(auth, billing, worker, embedWorker)) {
       awaitHealthy(s);
     }
     startService(gateway);
@@ -262,6 +289,9 @@ public final class GlmLauncher {
             new AdminApi(
                 authUrl, secrets.authAdminToken(), billingUrl, secrets.billingAdminToken()));
 
+    new AdminApi(authUrl, secrets.authAdminToken(), billingUrl, secrets.billingAdminToken())
+        .putPrice(EMBED_MODEL_ID, EMBED_PRICE_MICROS_PER_MTOK, 0);
+
     String gatewayUrl = "http://" + urlHost(options.gatewayHost()) + ":" + ports.gateway();
     Map<String, Object> endpoints = new LinkedHashMap<>();
     endpoints.put("gateway_url", gatewayUrl);
@@ -269,6 +299,7 @@ public final class GlmLauncher {
     endpoints.put("admin_token", secrets.authAdminToken());
     endpoints.put("api_key", demo.apiKey());
     endpoints.put("model", options.modelId());
+    endpoints.put("embedding_model", EMBED_MODEL_ID);
     endpoints.put("billing_admin_url", billingUrl.toString());
     endpoints.put("billing_admin_token", secrets.billingAdminToken());
     endpoints.put("tenant_id", demo.tenantId());
@@ -362,35 +393,45 @@ public final class GlmLauncher {
       console.step("model", "serving " + options.model() + " as " + options.modelId());
       return options.model();
     }
-    Path model = options.dataDir().resolve("models/demo.gguf");
+    return generated(
+        "model",
+        "demo.gguf",
+        "the demo model",
+        List.of("--arch", "glm4", "--preset", "small", "--type", "q8_0", "--seed", "7", "--tools"));
+  }
+
+  /**
+   * The demo embedding model (bge-small-zh's shape, random weights: 512-wide vectors, 512-token
+   * inputs, 17 M parameters), generated once like the chat model and served by its own worker.
+   */
+  private Path ensureEmbedModel() throws IOException, InterruptedException {
+    return generated(
+        "embed model",
+        "demo-embed.gguf",
+        "the demo embedding model",
+        List.of("--arch", "bert", "--preset", "bge-small", "--type", "q8_0", "--seed", "7"));
+  }
+
+  private Path generated(String step, String file, String what, List<String> makeArgs)
+      throws IOException, InterruptedException {
+    Path model = options.dataDir().resolve("models").resolve(file);
     if (Files.isRegularFile(model) && Files.size(model) > 0) {
       console.step(
-          "model",
-          "demo model " + model + " (" + Files.size(model) / (1024 * 1024) + " MiB, cached)");
+          step, what + " " + model + " (" + Files.size(model) / (1024 * 1024) + " MiB, cached)");
       return model;
     }
     Files.createDirectories(model.getParent());
-    Path part = model.resolveSibling("demo.gguf.part");
+    Path part = model.resolveSibling(file + ".part");
     Files.deleteIfExists(part);
-    List<String> cmd =
-        List.of(
-            options.home().resolve("glm").toString(),
-            "engine",
-            "make-model",
-            "--arch",
-            "glm4",
-            "--preset",
-            "small",
-            "--type",
-            "q8_0",
-            "--seed",
-            "7",
-            "--tools",
-            "--out",
-            part.toString());
+    List<String> cmd = new ArrayList<>();
+    cmd.addAll(List.of(options.home().resolve("glm").toString(), "engine", "make-model"));
+    cmd.addAll(makeArgs);
+    cmd.addAll(List.of("--out", part.toString()));
     console.step(
-        "model",
-        "generating the demo model (random weights; its text is meaningless): "
+        step,
+        "generating "
+            + what
+            + " (random weights; its output is meaningless): "
             + String.join(" ", cmd.subList(1, cmd.size())));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     List<String> output = new ArrayList<>();
@@ -399,13 +440,15 @@ public final class GlmLauncher {
       String line;
       while ((line = r.readLine()) != null) {
         output.add(line);
-        console.step("model", line);
+        console.step(step, line);
       }
     }
     int status = p.waitFor();
     if (status != 0 || !Files.isRegularFile(part)) {
       throw new IOException(
-          "generating the demo model failed (status "
+          "generating "
+              + what
+              + " failed (status "
               + status
               + "): "
               + String.join(
@@ -413,7 +456,7 @@ public final class GlmLauncher {
     }
     Files.move(part, model, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     console.step(
-        "model", "demo model ready: " + model + " (" + Files.size(model) / (1024 * 1024) + " MiB)");
+        step, what + " ready: " + model + " (" + Files.size(model) / (1024 * 1024) + " MiB)");
     return model;
   }
 
@@ -451,6 +494,7 @@ public final class GlmLauncher {
     ready.put("gateway_url", gatewayUrl);
     ready.put("api_key", apiKey);
     ready.put("model", options.modelId());
+    ready.put("embedding_model", EMBED_MODEL_ID);
     ready.put("console_url", gatewayUrl + "/console/");
     ready.put("endpoints_file", options.dataDir().resolve("endpoints.json").toString());
     ready.put("logs", options.dataDir().resolve("logs").toString());
@@ -479,6 +523,7 @@ public final class GlmLauncher {
         "   Gateway   " + gatewayUrl + "   (OpenAI /v1, BigModel /api/paas/v4)",
         "   API key   " + apiKey,
         "   Model     " + options.modelId() + modelNote,
+        "   Embedding " + EMBED_MODEL_ID + " (generated, bge-small-zh's shape: 512-wide vectors)",
         "   Console   "
             + gatewayUrl
             + "/console/   (admin token: console_admin_token in "
@@ -495,6 +540,11 @@ public final class GlmLauncher {
         "   curl -N " + gatewayUrl + "/api/paas/v4/chat/completions \\",
         "     -H \"Authorization: Bearer " + apiKey + "\" -H \"Content-Type: application/json\" \\",
         "     -d '" + body + "'",
+        " Embed two texts:",
+        "   curl " + gatewayUrl + "/v1/embeddings -H \"Authorization: Bearer " + apiKey + "\" \\",
+        "     -H \"Content-Type: application/json\" -d '{\"model\":\""
+            + EMBED_MODEL_ID
+            + "\",\"input\":[\"你好\",\"hello\"]}'",
         "",
         " Ctrl-C stops everything; state stays in " + options.dataDir(),
         "==================================================================================",

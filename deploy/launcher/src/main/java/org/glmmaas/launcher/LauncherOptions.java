@@ -9,8 +9,8 @@ import java.time.Duration;
  *
  * @param dataDir the data folder (state survives restarts here)
  * @param home the checkout (service jars under {@code <module>/target}, the {@code glm} script)
- * @param portBase gateway port; auth, billing and the worker use the next three (HTTP) and
- *     base+1001.. (gRPC)
+ * @param portBase gateway port; auth, billing, the worker and the embedding worker use the next
+ *     four (HTTP) and base+1001.. (gRPC)
  * @param ephemeralPorts pick free ports for everything instead (tests, several instances)
  * @param model a GGUF to serve instead of the generated demo model
  * @param modelId the model id clients use
@@ -35,7 +35,7 @@ record LauncherOptions(
             Usage: ./glm up [--data DIR] [--port PORT] [--host ADDR] [--ephemeral-ports] [--model FILE.gguf --model-id ID] [--timeout SECONDS]
 
               --data DIR          data folder (default .glm-data in the checkout): databases, Kafka log, keys, logs, models
-              --port PORT         gateway port (default 8080); auth 8081, billing 8082, worker 8083, gRPC 9081-9083
+              --port PORT         gateway port (default 8080); auth 8081, billing 8082, workers 8083-8084, gRPC 9081-9084
               --host ADDR         address the gateway listens on (default 127.0.0.1; 0.0.0.0 opens it to the network;
                                   every other service, Kafka and PostgreSQL stay on 127.0.0.1)
               --ephemeral-ports   use free ports for every service (the printed block and endpoints.json say which)
@@ -58,7 +58,7 @@ record LauncherOptions(
       String a = args[i];
       switch (a) {
         case "--data" -> data = Path.of(value(args, ++i, a));
-        case "--port" -> port = intValue(args, ++i, a, 1, 65535 - 1003);
+        case "--port" -> port = intValue(args, ++i, a, 1, 65535 - 1004);
         case "--host" -> host = hostValue(value(args, ++i, a));
         case "--ephemeral-ports" -> ephemeral = true;
         case "--model" -> model = Path.of(value(args, ++i, a));

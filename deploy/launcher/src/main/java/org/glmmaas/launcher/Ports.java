@@ -5,7 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 
-/** Ports of the four services. */
+/** Ports of the five services (two inference workers: the chat and the embedding model). */
 record Ports(
     int gateway,
     int authHttp,
@@ -13,14 +13,25 @@ record Ports(
     int billingHttp,
     int billingGrpc,
     int workerHttp,
-    int workerGrpc) {
+    int workerGrpc,
+    int embedWorkerHttp,
+    int embedWorkerGrpc) {
 
   static Ports fixed(int base) {
-    return new Ports(base, base + 1, base + 1001, base + 2, base + 1002, base + 3, base + 1003);
+    return new Ports(
+        base,
+        base + 1,
+        base + 1001,
+        base + 2,
+        base + 1002,
+        base + 3,
+        base + 1003,
+        base + 4,
+        base + 1004);
   }
 
   static Ports ephemeral() {
-    return new Ports(free(), free(), free(), free(), free(), free(), free());
+    return new Ports(free(), free(), free(), free(), free(), free(), free(), free(), free());
   }
 
   /**
@@ -36,7 +47,17 @@ record Ports(
 
   /** Fails with the port's name when a fixed port is taken (another ./glm up, or anything else). */
   void checkFree() {
-    int[] all = {gateway, authHttp, authGrpc, billingHttp, billingGrpc, workerHttp, workerGrpc};
+    int[] all = {
+      gateway,
+      authHttp,
+      authGrpc,
+      billingHttp,
+      billingGrpc,
+      workerHttp,
+      workerGrpc,
+      embedWorkerHttp,
+      embedWorkerGrpc
+    };
     for (int p : all) {
       try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
         s.setReuseAddress(true);

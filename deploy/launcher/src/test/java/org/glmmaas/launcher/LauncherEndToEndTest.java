@@ -54,6 +54,7 @@ class LauncherEndToEndTest {
       assertThat(first.keySet().stream().map(Object::toString).toList())
           .contains("gateway_url", "admin_url", "admin_token", "api_key", "model");
       assertStreamsTokens(first);
+      assertEmbeds(first);
     } finally {
       up.stop();
     }
@@ -134,6 +135,53 @@ class LauncherEndToEndTest {
     }
     assertThat(after)
         .as("the demo tenant's balance after the call (before: %d)", before)
+        .isLessThan(before);
+  }
+
+  /**
+   * The demo embedding model answers /v1/embeddings: one 512-wide unit vector per input, in order,
+   * usage counted, and the balance drops once billing has priced the worker's usage event.
+   */
+  private static void assertEmbeds(Map<?, ?> endpoints) throws Exception {
+    assertThat(endpoints.get("embedding_model")).isEqualTo(GlmLauncher.EMBED_MODEL_ID);
+    long before = balanceMicros(endpoints);
+    String body =
+        "{\"model\":\""
+            + endpoints.get("embedding_model")
+            + "\",\"input\":[\"你好，世界\",\"hello world\"]}";
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(endpoints.get("gateway_url") + "/v1/embeddings"))
+            .timeout(Duration.ofMinutes(2))
+            .header("Authorization", "Bearer " + endpoints.get("api_key"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+    HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    Map<?, ?> resp = LauncherState.JSON.readValue(r.body(), Map.class);
+    List<?> data = (List<?>) resp.get("data");
+    assertThat(data).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      Map<?, ?> d = (Map<?, ?>) data.get(i);
+      assertThat(((Number) d.get("index")).intValue()).isEqualTo(i);
+      List<?> v = (List<?>) d.get("embedding");
+      assertThat(v).hasSize(512);
+      double norm = 0;
+      for (Object x : v) {
+        norm += ((Number) x).doubleValue() * ((Number) x).doubleValue();
+      }
+      assertThat(Math.sqrt(norm)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+    }
+    assertThat(((Number) ((Map<?, ?>) resp.get("usage")).get("prompt_tokens")).intValue())
+        .isPositive();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long after = balanceMicros(endpoints);
+    while (after >= before && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      after = balanceMicros(endpoints);
+    }
+    assertThat(after)
+        .as("the demo tenant's balance after embedding (before: %d)", before)
         .isLessThan(before);
   }
 

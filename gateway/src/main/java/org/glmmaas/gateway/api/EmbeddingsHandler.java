@@ -6,6 +6,7 @@ import java.util.Base64;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.glmmaas.gateway.dialect.Dialect;
+import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.error.Json;
 import org.glmmaas.gateway.request.Api;
@@ -33,6 +34,9 @@ import tools.jackson.databind.node.ObjectNode;
  * prices and debits as it does chat's.
  */
 public final class EmbeddingsHandler {
+
+  private static final java.util.regex.Pattern INPUT =
+      java.util.regex.Pattern.compile("input\\[\\d+]");
 
   private final Admission admission;
   private final InferenceClient inference;
@@ -82,6 +86,15 @@ public final class EmbeddingsHandler {
     return inference
         .embed(r.build(), a.timeout())
         .doOnNext(e -> used.set(e.getPromptTokens()))
+        .onErrorMap(
+            t -> t instanceof GlmException g && g.error() instanceof GlmError.ContextLengthExceeded,
+            t -> {
+              // the worker names the input ("input[3] has 602 tokens; ..."): so does param
+              String msg = ((GlmException) t).error().message();
+              java.util.regex.Matcher m = INPUT.matcher(msg);
+              return new GlmException(
+                  new GlmError.ContextLengthExceeded(msg, m.lookingAt() ? m.group() : "input"));
+            })
         .doFinally(s -> admission.finish(a, used.get(), true).subscribe());
   }
 

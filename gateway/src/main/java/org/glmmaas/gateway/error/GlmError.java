@@ -58,8 +58,15 @@ public sealed interface GlmError {
     }
   }
 
-  /** Prompt plus max_tokens exceeds the model's context length. */
-  record ContextLengthExceeded(String message) implements GlmError {
+  /**
+   * Prompt plus max_tokens exceeds the model's context length ({@code param} "messages"), or an
+   * embedding input is longer than the model takes ({@code param} "input[i]").
+   */
+  record ContextLengthExceeded(String message, String param) implements GlmError {
+    public ContextLengthExceeded(String message) {
+      this(message, "messages");
+    }
+
     @Override
     public int httpStatus() {
       return 400;
@@ -68,11 +75,6 @@ public sealed interface GlmError {
     @Override
     public String bigModelCode() {
       return "1261";
-    }
-
-    @Override
-    public String param() {
-      return "messages";
     }
   }
 

@@ -161,6 +161,13 @@ class EmbeddingsApiTest {
               bad(path, "{\"model\":\"" + M + "\",\"input\":[\"ok\",\"" + longText + "\"]}")
                   .toString())
           .contains("input[1] has 1002 tokens");
+      if (path.startsWith("/v1")) {
+        assertThat(
+                bad(path, "{\"model\":\"" + M + "\",\"input\":[\"ok\",\"" + longText + "\"]}")
+                    .get("param")
+                    .stringValue())
+            .isEqualTo("input[1]");
+      }
       // not UTF-8
       byte[] body =
           ("{\"model\":\"" + M + "\",\"input\":\"abcd\"}").getBytes(StandardCharsets.UTF_8);
