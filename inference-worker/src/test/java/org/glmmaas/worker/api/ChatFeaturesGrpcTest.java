@@ -308,7 +308,10 @@ class ChatFeaturesGrpcTest {
                 .setEcho(true)
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(3)));
     assertThat(deltas(all).getFirst().getText()).isEqualTo("def add(a, b):");
-    assertThat(deltas(all)).hasSize(4);
+    // the echo is a delta of its own; the 3 sampled tokens follow in up to 3 deltas (a token that
+    // ends inside a UTF-8 character is held back and joins the next one)
+    assertThat(deltas(all)).hasSizeBetween(2, 4);
+    assertThat(finished(all).getUsage().getCompletionTokens()).isEqualTo(3);
     // the echo follows Accepted: the gateway's first-token timeout still starts at prefill
     assertThat(all.getFirst().hasAccepted()).isTrue();
 
