@@ -60,6 +60,25 @@ const TensorInfo *tensor(const GgufFile &f, const std::string &name, bool requir
     return t;
 }
 
+// The vocabulary size: the rows of token_embd.weight ([n_embd, n_vocab]), which the tokenizer's
+// token list, when present, must match.
+int32_t vocab_from_token_embd(const GgufFile &f, int64_t n_embd) {
+    const TensorInfo *te = tensor(f, "token_embd.weight", true);
+    if (te->n_dims != 2 || te->ne[0] != n_embd) {
+        fail(GLM_ERR_FORMAT, "tensor 'token_embd.weight' has shape %s, expected [%lld, n_vocab]",
+             shape_str(*te).c_str(), (long long)n_embd);
+    }
+    if (te->ne[1] > (1 << 24)) fail(GLM_ERR_FORMAT, "vocabulary of %lld tokens is absurd", (long long)te->ne[1]);
+    const int32_t n_vocab = (int32_t)te->ne[1];
+    if (const MetaEntry *tok = f.find_meta("tokenizer.ggml.tokens")) {
+        if (tok->type == GLM_META_ARRAY && tok->arr_len != (uint64_t)n_vocab) {
+            fail(GLM_ERR_FORMAT, "tokenizer has %llu tokens but token_embd has %d rows",
+                 (unsigned long long)tok->arr_len, n_vocab);
+        }
+    }
+    return n_vocab;
+}
+
 void check_shape(const TensorInfo &t, int64_t n0, int64_t n1) {
     const bool ok = (n1 == 0) ? (t.ne[0] == n0 && t.ne[1] == 1 && t.ne[2] == 1 && t.ne[3] == 1)
                               : (t.ne[0] == n0 && t.ne[1] == n1 && t.ne[2] == 1 && t.ne[3] == 1);
@@ -225,19 +244,7 @@ void Model::load(const char *path, const glm_model_params &p) {
         fail(GLM_ERR_FORMAT, "chatglm requires head_count x head_dim (%lld) == embedding_length (%lld)",
              (long long)qdim, (long long)E);
     }
-    const TensorInfo *te = tensor(file, "token_embd.weight", true);
-    if (te->n_dims != 2 || te->ne[0] != E) {
-        fail(GLM_ERR_FORMAT, "tensor 'token_embd.weight' has shape %s, expected [%lld, n_vocab]",
-             shape_str(*te).c_str(), (long long)E);
-    }
-    if (te->ne[1] > (1 << 24)) fail(GLM_ERR_FORMAT, "vocabulary of %lld tokens is absurd", (long long)te->ne[1]);
-    hp.n_vocab = (int32_t)te->ne[1];
-    if (const MetaEntry *tok = file.find_meta("tokenizer.ggml.tokens")) {
-        if (tok->type == GLM_META_ARRAY && tok->arr_len != (uint64_t)hp.n_vocab) {
-            fail(GLM_ERR_FORMAT, "tokenizer has %llu tokens but token_embd has %d rows",
-                 (unsigned long long)tok->arr_len, hp.n_vocab);
-        }
-    }
+    hp.n_vocab = vocab_from_token_embd(file, E);
     tok_embd = matrix(file, "token_embd.weight", E, hp.n_vocab, true);
     output_norm = vec_f32(file, "output_norm.weight", E, true);
     output = matrix(file, "output.weight", E, hp.n_vocab, false);
@@ -413,19 +420,7 @@ void Model::load_bert() {
     hp.file_type = (int32_t)get_int(file, "general.file_type", false, -1);
 
     const int64_t E = hp.n_embd, ff = hp.n_ff;
-    const TensorInfo *te = tensor(file, "token_embd.weight", true);
-    if (te->n_dims != 2 || te->ne[0] != E) {
-        fail(GLM_ERR_FORMAT, "tensor 'token_embd.weight' has shape %s, expected [%lld, n_vocab]",
-             shape_str(*te).c_str(), (long long)E);
-    }
-    if (te->ne[1] > (1 << 24)) fail(GLM_ERR_FORMAT, "vocabulary of %lld tokens is absurd", (long long)te->ne[1]);
-    hp.n_vocab = (int32_t)te->ne[1];
-    if (const MetaEntry *tok = file.find_meta("tokenizer.ggml.tokens")) {
-        if (tok->type == GLM_META_ARRAY && tok->arr_len != (uint64_t)hp.n_vocab) {
-            fail(GLM_ERR_FORMAT, "tokenizer has %llu tokens but token_embd has %d rows",
-                 (unsigned long long)tok->arr_len, hp.n_vocab);
-        }
-    }
+    hp.n_vocab = vocab_from_token_embd(file, E);
     tok_embd = matrix(file, "token_embd.weight", E, hp.n_vocab, true);
     const TensorInfo *tt = tensor(file, "token_types.weight", true);
     if (tt->n_dims != 2 || tt->ne[1] < 1 || tt->ne[1] > 16)
