@@ -38,9 +38,9 @@ import reactor.core.publisher.Mono;
 /**
  * Everything between a call's arrival and the first worker: body (size-limited), credential,
  * parameters, model allow-list, account status, limits and the billing reservation — in that order,
- * so refusals cost no worker time. Each step fails with a {@link GlmException}. Chat, completions
- * and the tokenizer endpoints all come through here; a call asks for n choices per prompt, and
- * limits and reservations count all of them.
+ * so refusals cost no worker time. Each step fails with a {@link GlmException}. Chat, completions,
+ * embeddings and the tokenizer endpoints all come through here; a call asks for n choices per
+ * prompt, and limits and reservations count all of them.
  */
 public final class Admission {
 
@@ -106,6 +106,15 @@ public final class Admission {
     /** The first (for chat: the only) worker request. */
     public GenerateRequest generate() {
       return generates.get(0);
+    }
+
+    /**
+     * The request ids billing holds a reservation under (when {@link #reserved()}): one per worker
+     * request; for an embeddings call (no worker request to generate) the lease's id, which is also
+     * the id its usage event carries.
+     */
+    public List<String> holdIds() {
+      return Admission.holdIds(generates, call, lease.leaseId());
     }
   }
 
@@ -302,7 +311,7 @@ public final class Admission {
                       timing(req),
                       promptEach(budget.promptTokens(), generates.size()),
                       maxTokens * call.n());
-              if (billing == null || generates.isEmpty()) {
+              if (billing == null || adm.holdIds().isEmpty()) {
                 return Mono.just(adm);
               }
               return reserve(adm).onErrorResume(e -> limiter.release(lr, 0).then(Mono.error(e)));
@@ -317,8 +326,8 @@ public final class Admission {
                 limiter.release(lr, 0).onErrorResume(e -> Mono.empty()).subscribe();
               }
               if (billing != null) {
-                for (GenerateRequest g : generates) {
-                  billing.release(g.getRequestId(), p.getTenantId()).subscribe();
+                for (String id : holdIds(generates, call, internalId)) {
+                  billing.release(id, p.getTenantId()).subscribe();
                 }
               }
             });
@@ -333,15 +342,15 @@ public final class Admission {
     int promptEach = adm.promptEach();
     int maxCompletionTokens = adm.maxCompletion();
     List<String> held = new ArrayList<>();
-    return Flux.fromIterable(adm.generates())
+    return Flux.fromIterable(adm.holdIds())
         .concatMap(
-            g ->
+            id ->
                 billing
                     .reserve(
                         ReserveRequest.newBuilder()
-                            .setRequestId(g.getRequestId())
+                            .setRequestId(id)
                             .setTenantId(p.getTenantId())
-                            .setModel(g.getModel())
+                            .setModel(adm.call().model())
                             .setPromptTokens(promptEach)
                             .setMaxTokens(maxCompletionTokens)
                             .build())
@@ -351,12 +360,17 @@ public final class Admission {
                             return Mono.error(
                                 new GlmException(
                                     new GlmError.InsufficientBalance(
-                                        "the account balance cannot cover this call "
-                                            + "(prompt + max_tokens for every choice); please"
-                                            + " top up or lower max_tokens or n")));
+                                        adm.call().generates()
+                                            ? "the account balance cannot cover this call "
+                                                + "(prompt + max_tokens for every choice); please"
+                                                + " top up or lower max_tokens or n"
+                                            : "the account balance cannot cover this call (its"
+                                                + " inputs' tokens, counted high: one per UTF-8"
+                                                + " byte plus 2 per input); please top up or"
+                                                + " send fewer inputs")));
                           }
-                          held.add(g.getRequestId());
-                          return Mono.just(g);
+                          held.add(id);
+                          return Mono.just(id);
                         }))
         .then(
             Mono.just(
@@ -378,6 +392,15 @@ public final class Admission {
                     .concatMap(
                         id -> billing.release(id, p.getTenantId()).onErrorResume(x -> Mono.empty()))
                     .then(Mono.error(e)));
+  }
+
+  /** As {@link Admitted#holdIds()}, before the Admitted exists. */
+  private static List<String> holdIds(
+      List<GenerateRequest> generates, ApiCall call, String leaseId) {
+    if (generates.isEmpty()) {
+      return call.billed() ? List.of(leaseId) : List.of();
+    }
+    return generates.stream().map(GenerateRequest::getRequestId).toList();
   }
 
   /** Each worker request's share of the prompt tokens, rounded up. */
@@ -450,9 +473,10 @@ public final class Admission {
 
   /** Ends the call's lease and, when it never reached a worker, its reservations. */
   public Mono<Void> finish(Admitted a, long actualTokens, boolean reachedWorker) {
-    boolean[] reached = new boolean[a.generates().size()];
+    List<String> ids = a.holdIds();
+    boolean[] reached = new boolean[ids.size()];
     java.util.Arrays.fill(reached, reachedWorker);
-    return finish(a, actualTokens, reached);
+    return finish(a, actualTokens, reached, ids.toArray(String[]::new));
   }
 
   /**
@@ -460,11 +484,7 @@ public final class Admission {
    * worker ({@code reached[i]} false).
    */
   public Mono<Void> finish(Admitted a, long actualTokens, boolean[] reached) {
-    String[] ids = new String[a.generates().size()];
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = a.generates().get(i).getRequestId();
-    }
-    return finish(a, actualTokens, reached, ids);
+    return finish(a, actualTokens, reached, a.holdIds().toArray(String[]::new));
   }
 
   /**

@@ -3,6 +3,7 @@ package org.glmmaas.gateway.api;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.glmmaas.gateway.dialect.Dialect;
@@ -29,9 +30,10 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The embeddings endpoints: OpenAI's {@code POST /v1/embeddings} and BigModel's {@code POST
  * /api/paas/v4/embeddings}. Admitted like chat (credential, model allow-list, account status,
- * request and token limits); only embedding models (a worker's {@code ModelInfo.kind} "embedding")
- * take them. The worker publishes the call's usage event (prompt tokens), which the billing service
- * prices and debits as it does chat's.
+ * request and token limits, a billing hold for the inputs' prompt tokens counted high); only
+ * embedding models (a worker's {@code ModelInfo.kind} "embedding") take them. The worker publishes
+ * the call's usage event (prompt tokens), which the billing service prices and debits, settling the
+ * hold, as it does chat's.
  */
 public final class EmbeddingsHandler {
 
@@ -83,9 +85,16 @@ public final class EmbeddingsHandler {
       r.setUserId(call.userId());
     }
     AtomicLong used = new AtomicLong();
+    // the hold admission reserved is settled by the worker's usage event when the worker answers;
+    // on every failure (refused, timed out, cancelled) it is released here
+    AtomicBoolean answered = new AtomicBoolean();
     return inference
         .embed(r.build(), a.timeout())
-        .doOnNext(e -> used.set(e.getPromptTokens()))
+        .doOnNext(
+            e -> {
+              used.set(e.getPromptTokens());
+              answered.set(true);
+            })
         .onErrorMap(
             t -> t instanceof GlmException g && g.error() instanceof GlmError.ContextLengthExceeded,
             t -> {
@@ -95,7 +104,7 @@ public final class EmbeddingsHandler {
               return new GlmException(
                   new GlmError.ContextLengthExceeded(msg, m.lookingAt() ? m.group() : "input"));
             })
-        .doFinally(s -> admission.finish(a, used.get(), true).subscribe());
+        .doFinally(s -> admission.finish(a, used.get(), answered.get()).subscribe());
   }
 
   /**

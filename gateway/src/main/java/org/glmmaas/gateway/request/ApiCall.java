@@ -36,8 +36,16 @@ public interface ApiCall {
   /** Text hashed with the tenant for prefix affinity: the start of the (first) prompt. */
   String affinityText(int budgetChars);
 
-  /** False for calls that only tokenize: no billing reservation, no max_tokens checks. */
+  /** False for calls that only tokenize or embed: no max_tokens checks, no completion tokens. */
   default boolean generates() {
     return true;
+  }
+
+  /**
+   * Whether billing holds a reservation before the call reaches a worker: every generating call,
+   * and embeddings (their prompt tokens, bounded from above); not the tokenizer endpoints (free).
+   */
+  default boolean billed() {
+    return generates();
   }
 }

@@ -8,7 +8,8 @@ import org.glmmaas.proto.inference.v1.GenerateRequest;
 /**
  * A validated embeddings call (OpenAI {@code /v1/embeddings}, BigModel {@code
  * /api/paas/v4/embeddings}): admitted like a chat call (credential, model allow-list, limits) but
- * generating nothing; the worker bills its prompt tokens.
+ * generating nothing; admission reserves {@link #promptTokenBound()} prompt tokens with billing
+ * (never less than the worker will count), the worker's usage event settles the hold.
  *
  * @param model model id
  * @param requestId the client's request_id (BigModel), or null
@@ -68,5 +69,11 @@ public record EmbedCall(
   @Override
   public boolean generates() {
     return false;
+  }
+
+  /** Embeddings are billed by prompt tokens: admission reserves {@link #promptTokenBound()}. */
+  @Override
+  public boolean billed() {
+    return true;
   }
 }

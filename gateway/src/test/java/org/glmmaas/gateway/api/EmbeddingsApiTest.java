@@ -213,6 +213,67 @@ class EmbeddingsApiTest {
     assertThat(third.headers().firstValue("retry-after")).isPresent();
   }
 
+  /**
+   * Issue 22: an embeddings call reserves its inputs' prompt tokens, counted high (UTF-8 bytes + 2
+   * per input; the fake bills 1 micro-unit per token), before any worker time; a balance that
+   * cannot cover that is refused as chat's is (1113, not retryable), and a call the worker refuses
+   * gives its hold back.
+   */
+  @Test
+  void embeddingsReserveTheirInputsUpperBoundAndABalanceBelowItIsRefused() throws Exception {
+    TestGateway gw = TestGateway.get();
+    String tenant = "temb-reserve-" + java.util.UUID.randomUUID();
+    String key =
+        gw.auth.addKey(
+            "kembres" + Math.abs(tenant.hashCode()),
+            "s3cretembres",
+            org.glmmaas.proto.auth.v1.Principal.newBuilder()
+                .setTenantId(tenant)
+                .setTenantStatus(org.glmmaas.proto.auth.v1.TenantStatus.ACTIVE)
+                .setCacheTtlMs(60_000));
+    gw.billing.balances.put(tenant, 20L);
+    // 2 inputs, 5 + 11 bytes: at most 7 + 13 = 20 tokens, exactly the balance
+    HttpResponse<String> ok =
+        gw.post(
+            "/v1/embeddings",
+            key,
+            "{\"model\":\"" + M + "\",\"input\":[\"hello\",\"hello world\"]}");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    String id = gw.embedWorker.lastEmbed.getRequestId();
+    assertThat(gw.billing.reserveRequests.get(id))
+        .as("a hold under the usage event's id")
+        .isNotNull();
+    assertThat(gw.billing.reserveRequests.get(id).getPromptTokens()).isEqualTo(20);
+    assertThat(gw.billing.reserveRequests.get(id).getMaxTokens()).isZero();
+    assertThat(gw.billing.reserveRequests.get(id).getModel()).isEqualTo(M);
+    // one byte more than the balance covers: refused before any worker time, in both dialects
+    int before = gw.embedWorker.embedCalls.get();
+    String over = "{\"model\":\"" + M + "\",\"input\":[\"hello\",\"hello world!\"]}";
+    HttpResponse<String> bm = gw.post("/api/paas/v4/embeddings", key, over);
+    assertThat(bm.statusCode()).as(bm.body()).isEqualTo(429);
+    assertThat(JSON.readTree(bm.body()).at("/error/code").asString()).isEqualTo("1113");
+    assertThat(bm.headers().firstValue("x-should-retry")).hasValue("false");
+    HttpResponse<String> oa = gw.post("/v1/embeddings", key, over);
+    assertThat(JSON.readTree(oa.body()).at("/error/type").asString())
+        .isEqualTo("insufficient_quota");
+    assertThat(JSON.readTree(oa.body()).at("/error/message").asString()).contains("balance");
+    assertThat(gw.embedWorker.embedCalls.get()).isEqualTo(before);
+    // the worker refuses an input over its context: the hold goes back
+    HttpResponse<String> tooLong =
+        gw.post(
+            "/v1/embeddings",
+            TestGateway.KEY,
+            "{\"model\":\"" + M + "\",\"input\":\"" + "y".repeat(4000) + "\"}");
+    assertThat(tooLong.statusCode()).as(tooLong.body()).isEqualTo(400);
+    String failed = gw.embedWorker.lastEmbed.getRequestId();
+    assertThat(gw.billing.reserveRequests.get(failed).getPromptTokens()).isEqualTo(4002);
+    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!gw.billing.released.containsKey(failed) && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    assertThat(gw.billing.released.get(failed)).as("hold released").isTrue();
+  }
+
   @Test
   void anUnknownModelIs404AndWrongKeyIs401() throws Exception {
     HttpResponse<String> r =

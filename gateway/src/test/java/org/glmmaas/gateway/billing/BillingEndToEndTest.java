@@ -58,6 +58,8 @@ import tools.jackson.databind.json.JsonMapper;
  *       request carries no max_tokens and publishes each finished request's usage; a tenant whose
  *       balance covers 2,000 tokens sends 20 concurrent calls without max_tokens; its balance must
  *       never go below zero;
+ *   <li>the same for embeddings (issue 22): their inputs' upper bound is held before the worker
+ *       runs;
  *   <li>a worker process killed with {@code kill -9} mid-stream: the tokens the client received are
  *       billed (the gateway's fallback usage event) and the hold is settled.
  * </ul>
@@ -310,6 +312,91 @@ class BillingEndToEndTest {
       // the gateway is left running, not closed: closing a second WebFlux context disposes
       // Reactor Netty's global event loops, which the shared TestGateway of the other test
       // classes in this JVM runs on (it ends with the JVM)
+      producer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  /**
+   * Issue 22: embeddings reserve their inputs' tokens counted high (UTF-8 bytes + 2) before the
+   * worker runs, so a tenant's balance never goes below zero. Balance 100 (1 micro-unit per token);
+   * each call's 60-byte input is bounded at 62 tokens and the worker bills 17 (2 + bytes / 4): at
+   * most 5 calls could be paid for, 8 go out one after another; without the hold all 8 run and the
+   * balance ends at 100 - 8 * 17 = -36.
+   */
+  @Test
+  void embeddingCallsReserveTheirUpperBoundAndNeverOverdrawTheBalance() throws Exception {
+    String tenant = "t-embed-overdraft-" + UUID.randomUUID();
+    KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.getBrokersAsString(),
+                ProducerConfig.ACKS_CONFIG,
+                "all"),
+            new StringSerializer(),
+            new ByteArraySerializer());
+    try (FakeAuthService auth = new FakeAuthService();
+        FakeWorker worker = new FakeWorker("fake-embed-worker-overdraft", "embed-e2e")) {
+      worker.kind = "embedding";
+      worker.embeddingDimensions = 8;
+      worker.contextLength = 512;
+      String key = auth.addKey("keod", "s3cretembedoverdraft", principal(tenant));
+      worker.usage =
+          e -> {
+            try {
+              producer
+                  .send(new ProducerRecord<>("glm.usage.v1", e.getTenantId(), e.toByteArray()))
+                  .get();
+            } catch (Exception x) {
+              throw new IllegalStateException(x);
+            }
+          };
+      topUp(tenant, 100);
+      ConfigurableApplicationContext gateway =
+          gateway("127.0.0.1:" + worker.port(), auth.address());
+      int port = port(gateway);
+      String body = "{\"model\":\"embed-e2e\",\"input\":\"" + "e".repeat(60) + "\"}";
+      long lowest = Long.MAX_VALUE;
+      int ok = 0;
+      int refused = 0;
+      for (int i = 0; i < 8; i++) {
+        HttpResponse<String> r =
+            HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/embeddings"))
+                    .timeout(Duration.ofSeconds(60))
+                    .header("Authorization", "Bearer " + key)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          ok++;
+        } else {
+          refused++;
+          assertThat(r.body()).as("refused for the balance, nothing else").contains("balance");
+          assertThat(JSON.readTree(r.body()).at("/error/type").asString())
+              .isEqualTo("insufficient_quota");
+        }
+        lowest = Math.min(lowest, balance(tenant).get("balance_micros").asLong());
+      }
+      assertThat(ok).as("calls served").isBetween(1, 5);
+      assertThat(refused).as("calls refused").isGreaterThanOrEqualTo(3);
+      // every served call's usage is billed (17 tokens) and its hold settled
+      long settle = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      JsonNode b = balance(tenant);
+      while ((b.get("reserved_micros").asLong() != 0
+              || b.get("balance_micros").asLong() != 100 - 17L * ok)
+          && System.nanoTime() < settle) {
+        lowest = Math.min(lowest, b.get("balance_micros").asLong());
+        Thread.sleep(100);
+        b = balance(tenant);
+      }
+      assertThat(b.get("reserved_micros").asLong()).as("holds settled").isZero();
+      assertThat(b.get("balance_micros").asLong()).as("balance billed").isEqualTo(100 - 17L * ok);
+      lowest = Math.min(lowest, b.get("balance_micros").asLong());
+      assertThat(lowest).as("lowest balance seen").isGreaterThanOrEqualTo(0);
+    } finally {
+      // the gateway is left running (see the chat overdraft test)
       producer.close(Duration.ofSeconds(5));
     }
   }
