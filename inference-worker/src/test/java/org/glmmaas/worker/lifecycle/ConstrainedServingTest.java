@@ -7,14 +7,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.google.rpc.ErrorInfo;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,14 +27,12 @@ import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
 import org.glmmaas.proto.inference.v1.ResponseFormat;
 import org.glmmaas.proto.inference.v1.SamplingParams;
-import org.glmmaas.worker.api.WorkerGrpcServer;
 import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
 import org.glmmaas.worker.modelmaker.ModelArch;
 import org.glmmaas.worker.modelmaker.ModelMaker;
 import org.glmmaas.worker.modelmaker.ModelPreset;
 import org.glmmaas.worker.modelmaker.WeightType;
-import org.glmmaas.worker.scheduler.SchedulerObserver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,9 +65,7 @@ class ConstrainedServingTest {
   static final JsonMapper JSON = JsonMapper.builder().build();
 
   @TempDir static Path dir;
-  static WorkerRuntime runtime;
-  static WorkerGrpcServer server;
-  static ManagedChannel channel;
+  static InProcessWorker worker;
   static InferenceServiceGrpc.InferenceServiceBlockingStub stub;
 
   @BeforeAll
@@ -102,28 +94,14 @@ class ConstrainedServingTest {
             new WorkerProperties.Scheduler(16, 512, 1024, 64),
             new WorkerProperties.KvCache(16, DataSize.ofMegabytes(16), "f16", true),
             new WorkerProperties.LoadReport(Duration.ofMillis(100)));
-    runtime =
-        new WorkerRuntime(
-            props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
-    String name = InProcessServerBuilder.generateName();
-    server = new WorkerGrpcServer(runtime, InProcessServerBuilder.forName(name));
-    server.start();
-    runtime.start();
-    assertThat(runtime.isReady()).as(String.valueOf(runtime.failure())).isTrue();
-    channel = InProcessChannelBuilder.forName(name).build();
-    stub = InferenceServiceGrpc.newBlockingStub(channel);
+    worker = InProcessWorker.start(props, e -> {});
+    stub = worker.stub;
   }
 
   @AfterAll
   static void stop() {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
-    if (runtime != null) {
-      runtime.drainAndStop(Duration.ZERO);
-    }
-    if (server != null) {
-      server.close();
+    if (worker != null) {
+      worker.close();
     }
   }
 

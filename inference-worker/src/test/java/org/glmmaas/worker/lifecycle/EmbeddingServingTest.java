@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,14 +26,12 @@ import org.glmmaas.proto.inference.v1.ModelInfo;
 import org.glmmaas.proto.inference.v1.TokenIds;
 import org.glmmaas.proto.inference.v1.WatchLoadRequest;
 import org.glmmaas.proto.inference.v1.WorkerState;
-import org.glmmaas.worker.api.WorkerGrpcServer;
 import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
 import org.glmmaas.worker.modelmaker.ModelArch;
 import org.glmmaas.worker.modelmaker.ModelMaker;
 import org.glmmaas.worker.modelmaker.ModelPreset;
 import org.glmmaas.worker.modelmaker.WeightType;
-import org.glmmaas.worker.scheduler.SchedulerObserver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,9 +45,7 @@ import org.springframework.util.unit.DataSize;
 class EmbeddingServingTest {
 
   @TempDir static Path dir;
-  static WorkerRuntime runtime;
-  static WorkerGrpcServer server;
-  static ManagedChannel channel;
+  static InProcessWorker worker;
   static InferenceServiceGrpc.InferenceServiceBlockingStub stub;
   static final List<UsageEvent> usage = new CopyOnWriteArrayList<>();
 
@@ -77,28 +69,14 @@ class EmbeddingServingTest {
             new WorkerProperties.Scheduler(16, 600, 1024, 64),
             new WorkerProperties.KvCache(16, DataSize.ofMegabytes(8), "f16", true),
             new WorkerProperties.LoadReport(Duration.ofMillis(100)));
-    runtime =
-        new WorkerRuntime(
-            props, new NativeModelLoader(), usage::add, SchedulerObserver.NONE, Clock.systemUTC());
-    String name = InProcessServerBuilder.generateName();
-    server = new WorkerGrpcServer(runtime, InProcessServerBuilder.forName(name));
-    server.start();
-    runtime.start();
-    assertThat(runtime.isReady()).as(String.valueOf(runtime.failure())).isTrue();
-    channel = InProcessChannelBuilder.forName(name).build();
-    stub = InferenceServiceGrpc.newBlockingStub(channel);
+    worker = InProcessWorker.start(props, usage::add);
+    stub = worker.stub;
   }
 
   @AfterAll
   static void stop() {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
-    if (runtime != null) {
-      runtime.drainAndStop(Duration.ZERO);
-    }
-    if (server != null) {
-      server.close();
+    if (worker != null) {
+      worker.close();
     }
   }
 

@@ -3,12 +3,8 @@ package org.glmmaas.worker.lifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.grpc.ManagedChannel;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,10 +20,8 @@ import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.glmmaas.proto.inference.v1.GenerateResponse;
 import org.glmmaas.proto.inference.v1.InferenceServiceGrpc;
 import org.glmmaas.proto.inference.v1.SamplingParams;
-import org.glmmaas.worker.api.WorkerGrpcServer;
 import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
-import org.glmmaas.worker.scheduler.SchedulerObserver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,9 +33,7 @@ import org.springframework.util.unit.DataSize;
  */
 class NativeServingTest {
 
-  static WorkerRuntime runtime;
-  static WorkerGrpcServer server;
-  static ManagedChannel channel;
+  static InProcessWorker worker;
   static InferenceServiceGrpc.InferenceServiceBlockingStub stub;
 
   @BeforeAll
@@ -66,28 +58,14 @@ class NativeServingTest {
             new WorkerProperties.Scheduler(16, 512, 1024, 64),
             new WorkerProperties.KvCache(16, DataSize.ofMegabytes(64), "f16", true),
             new WorkerProperties.LoadReport(Duration.ofMillis(100)));
-    runtime =
-        new WorkerRuntime(
-            props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
-    String name = InProcessServerBuilder.generateName();
-    server = new WorkerGrpcServer(runtime, InProcessServerBuilder.forName(name));
-    server.start();
-    runtime.start();
-    assertThat(runtime.isReady()).as(String.valueOf(runtime.failure())).isTrue();
-    channel = InProcessChannelBuilder.forName(name).build();
-    stub = InferenceServiceGrpc.newBlockingStub(channel);
+    worker = InProcessWorker.start(props, e -> {});
+    stub = worker.stub;
   }
 
   @AfterAll
   static void stop() {
-    if (channel != null) {
-      channel.shutdownNow();
-    }
-    if (runtime != null) {
-      runtime.drainAndStop(Duration.ZERO);
-    }
-    if (server != null) {
-      server.close();
+    if (worker != null) {
+      worker.close();
     }
   }
 
