@@ -245,25 +245,7 @@ public final class GrammarEngine implements ConstraintFactory {
       if (entries.isEmpty()) {
         return null;
       }
-      List<int[]> e = new ArrayList<>(entries);
-      e.sort(
-          (x, y) ->
-              Arrays.compareUnsigned(
-                  vocab.bytes(x[0]),
-                  x[1],
-                  vocab.bytes(x[0]).length,
-                  vocab.bytes(y[0]),
-                  y[1],
-                  vocab.bytes(y[0]).length));
-      byte[][] keys = new byte[e.size()][];
-      int[] tokens = new int[e.size()];
-      int[] chars = new int[e.size()];
-      for (int k = 0; k < keys.length; k++) {
-        byte[] t = vocab.bytes(e.get(k)[0]);
-        keys[k] = Arrays.copyOfRange(t, e.get(k)[1], t.length);
-        tokens[k] = e.get(k)[0];
-      }
-      return new PositionMask.Suffixes(keys, tokens, chars);
+      return sortedSuffixes(new ArrayList<>(entries));
     }
   }
 
@@ -331,19 +313,12 @@ public final class GrammarEngine implements ConstraintFactory {
     }
   }
 
-  private PositionMask.Suffixes stringSuffixes(int ps) {
-    PositionMask.Suffixes s = stringSuffixes[ps];
-    if (s != null) {
-      return s;
-    }
-    StringTable t = stringTable(ps);
-    int[] sorted = vocab.sorted();
-    List<int[]> e = new ArrayList<>();
-    for (int i = 0; i < sorted.length; i++) {
-      if (t.kind[i] == StringTable.CLOSE && t.closeAt[i] < vocab.bytes(sorted[i]).length - 1) {
-        e.add(new int[] {sorted[i], t.closeAt[i] + 1, t.chars[i]});
-      }
-    }
+  /**
+   * The remaining bytes of tokens that leave a rule part-way, sorted (unsigned) so the mask can
+   * binary-search them: each entry is {token id, offset of the remaining bytes[, chars]} and is
+   * sorted in place.
+   */
+  private PositionMask.Suffixes sortedSuffixes(List<int[]> e) {
     e.sort(
         (x, y) ->
             Arrays.compareUnsigned(
@@ -357,12 +332,29 @@ public final class GrammarEngine implements ConstraintFactory {
     int[] tokens = new int[e.size()];
     int[] chars = new int[e.size()];
     for (int k = 0; k < keys.length; k++) {
-      byte[] tok = vocab.bytes(e.get(k)[0]);
-      keys[k] = Arrays.copyOfRange(tok, e.get(k)[1], tok.length);
-      tokens[k] = e.get(k)[0];
-      chars[k] = e.get(k)[2];
+      int[] x = e.get(k);
+      byte[] tok = vocab.bytes(x[0]);
+      keys[k] = Arrays.copyOfRange(tok, x[1], tok.length);
+      tokens[k] = x[0];
+      chars[k] = x.length > 2 ? x[2] : 0;
     }
-    s = new PositionMask.Suffixes(keys, tokens, chars);
+    return new PositionMask.Suffixes(keys, tokens, chars);
+  }
+
+  private PositionMask.Suffixes stringSuffixes(int ps) {
+    PositionMask.Suffixes s = stringSuffixes[ps];
+    if (s != null) {
+      return s;
+    }
+    StringTable t = stringTable(ps);
+    int[] sorted = vocab.sorted();
+    List<int[]> e = new ArrayList<>();
+    for (int i = 0; i < sorted.length; i++) {
+      if (t.kind[i] == StringTable.CLOSE && t.closeAt[i] < vocab.bytes(sorted[i]).length - 1) {
+        e.add(new int[] {sorted[i], t.closeAt[i] + 1, t.chars[i]});
+      }
+    }
+    s = sortedSuffixes(e);
     synchronized (stringSuffixes) {
       if (stringSuffixes[ps] == null) {
         stringSuffixes[ps] = s;
