@@ -29,6 +29,7 @@ import org.glmmaas.gateway.error.GlmException;
 import org.glmmaas.gateway.files.FileStore;
 import org.glmmaas.gateway.files.FilesHandler;
 import org.glmmaas.gateway.files.FolderFileStore;
+import org.glmmaas.gateway.files.S3FileStore;
 import org.glmmaas.gateway.metrics.GatewayMetrics;
 import org.glmmaas.gateway.metrics.RequestMetricsFilter;
 import org.glmmaas.gateway.ratelimit.InMemoryRateLimiter;
@@ -302,9 +303,33 @@ public class GatewayConfiguration {
         .subscribe();
   }
 
-  /** Uploaded files: a folder in the data directory. */
+  /**
+   * Uploaded files: a folder in the data directory ({@code files.store=folder}, the default) or an
+   * S3-compatible bucket ({@code files.store=s3}) that every replica shares.
+   */
   @Bean
   FileStore fileStore(GatewayProperties p) throws java.io.IOException {
+    String kind = p.files().store().strip();
+    if (kind.equals("s3")) {
+      S3FileStore s3 = S3FileStore.connect(p.files().s3().settings(), p.dataDir());
+      log.info("files are kept in {}", p.files().s3());
+      // leftovers of interrupted uploads: off the start path, a listing of the whole prefix
+      Thread.ofVirtual()
+          .name("s3-file-recovery")
+          .start(
+              () -> {
+                try {
+                  s3.recover(java.time.Instant.now());
+                } catch (java.io.IOException | RuntimeException e) {
+                  log.warn("cleaning up interrupted uploads in S3 failed: {}", e.toString());
+                }
+              });
+      return s3;
+    }
+    if (!kind.equals("folder")) {
+      throw new IllegalStateException(
+          "glm.gateway.files.store is '" + kind + "': use 'folder' or 's3'");
+    }
     FolderFileStore store = new FolderFileStore(p.dataDir());
     int removed = store.recover();
     if (removed > 0) {

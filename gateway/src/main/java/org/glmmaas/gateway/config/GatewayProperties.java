@@ -134,7 +134,44 @@ public record GatewayProperties(
   /**
    * @param maxFileSize largest accepted upload (413 beyond)
    * @param tenantQuota most bytes of files one tenant may keep (an upload past it is a 400)
+   * @param store where files live: {@code folder} (the data directory, one gateway) or {@code s3}
+   *     (an S3-compatible bucket shared by every replica)
+   * @param s3 the bucket, for {@code store=s3}
    */
   public record Files(
-      @DefaultValue("100MB") DataSize maxFileSize, @DefaultValue("10GB") DataSize tenantQuota) {}
+      @DefaultValue("100MB") DataSize maxFileSize,
+      @DefaultValue("10GB") DataSize tenantQuota,
+      @DefaultValue("folder") String store,
+      @DefaultValue S3 s3) {}
+
+  /**
+   * The S3-compatible bucket of {@code files.store=s3} (docs/files.md).
+   *
+   * @param endpoint the S3 API URL, e.g. {@code http://minio:9000}; blank for AWS S3
+   * @param region the signing region
+   * @param bucket an existing bucket (the gateway does not start without it)
+   * @param prefix a key prefix for every object
+   * @param pathStyle path-style addressing (MinIO and most self-hosted stores)
+   * @param accessKey explicit credentials; blank: the AWS default chain
+   * @param secretKey the secret for {@code accessKey} (never logged)
+   */
+  public record S3(
+      @DefaultValue("") String endpoint,
+      @DefaultValue("us-east-1") String region,
+      @DefaultValue("") String bucket,
+      @DefaultValue("") String prefix,
+      @DefaultValue("false") boolean pathStyle,
+      @DefaultValue("") String accessKey,
+      @DefaultValue("") String secretKey) {
+
+    @Override
+    public String toString() {
+      return settings().toString();
+    }
+
+    public org.glmmaas.gateway.files.S3FileStore.Settings settings() {
+      return new org.glmmaas.gateway.files.S3FileStore.Settings(
+          endpoint, region, bucket, prefix, pathStyle, accessKey, secretKey);
+    }
+  }
 }

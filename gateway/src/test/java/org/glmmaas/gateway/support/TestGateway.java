@@ -79,7 +79,26 @@ public final class TestGateway {
         .setCacheTtlMs(60_000);
   }
 
-  private TestGateway() throws Exception {
+  /**
+   * A second gateway of its own with extra command-line settings (e.g. another file store), for a
+   * test that must not change the shared one; the caller closes it.
+   */
+  public static TestGateway startWith(String... extraArgs) throws Exception {
+    return new TestGateway(extraArgs);
+  }
+
+  /** Stops a gateway from {@link #startWith} and its fakes. */
+  public void close() {
+    context.close();
+    worker.close();
+    embedWorker.close();
+    auth.close();
+    billing.close();
+    authAdmin.close();
+    billingAdmin.close();
+  }
+
+  private TestGateway(String... extraArgs) throws Exception {
     worker = new FakeWorker("fake-worker-0", MODEL);
     embedWorker = new FakeWorker("fake-embed-worker-0", EMBED_MODEL);
     embedWorker.kind = "embedding";
@@ -118,31 +137,42 @@ public final class TestGateway {
     // command-line arguments outrank application.yaml (server.port 8080 there); the load
     // benchmark may leave billing out (-Dtestgateway.billing=false) to time the gateway alone
     boolean withBilling = Boolean.parseBoolean(System.getProperty("testgateway.billing", "true"));
-    context =
-        new SpringApplicationBuilder(GatewayApplication.class)
-            .run(
-                "--server.port=0",
-                // a name, as in compose and the chart's static mode: the real resolver and the
-                // static
-                // discovery wiring fill the pool (the fake listens on all interfaces)
-                "--glm.gateway.workers=localhost:"
-                    + worker.port()
-                    + ",localhost:"
-                    + embedWorker.port(),
-                "--glm.gateway.auth.address=" + auth.address(),
-                "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
-                "--glm.gateway.data-dir=" + data.toAbsolutePath(),
-                "--glm.gateway.max-body-size=64KB",
-                "--glm.gateway.files.max-file-size=" + FILES_MAX,
-                "--glm.gateway.admin.token=" + ADMIN_TOKEN,
-                "--glm.gateway.admin.max-body-size=" + ADMIN_MAX_BODY,
-                "--glm.gateway.admin.auth.url=" + authAdmin.url(),
-                "--glm.gateway.admin.auth.token=" + authAdmin.token,
-                "--glm.gateway.admin.billing.url=" + billingAdmin.url(),
-                "--glm.gateway.admin.billing.token=" + billingAdmin.token,
-                "--logging.structured.format.console=",
-                "--logging.level.org.springframework.cloud.gateway=WARN",
-                "--spring.main.banner-mode=off");
+    String[] args = {
+      "--server.port=0",
+      // a name, as in compose and the chart's static mode: the real resolver and the
+      // static
+      // discovery wiring fill the pool (the fake listens on all interfaces)
+      "--glm.gateway.workers=localhost:" + worker.port() + ",localhost:" + embedWorker.port(),
+      "--glm.gateway.auth.address=" + auth.address(),
+      "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
+      "--glm.gateway.data-dir=" + data.toAbsolutePath(),
+      "--glm.gateway.max-body-size=64KB",
+      "--glm.gateway.files.max-file-size=" + FILES_MAX,
+      "--glm.gateway.admin.token=" + ADMIN_TOKEN,
+      "--glm.gateway.admin.max-body-size=" + ADMIN_MAX_BODY,
+      "--glm.gateway.admin.auth.url=" + authAdmin.url(),
+      "--glm.gateway.admin.auth.token=" + authAdmin.token,
+      "--glm.gateway.admin.billing.url=" + billingAdmin.url(),
+      "--glm.gateway.admin.billing.token=" + billingAdmin.token,
+      "--logging.structured.format.console=",
+      "--logging.level.org.springframework.cloud.gateway=WARN",
+      "--spring.main.banner-mode=off"
+    };
+    String[] all = java.util.Arrays.copyOf(args, args.length + extraArgs.length);
+    System.arraycopy(extraArgs, 0, all, args.length, extraArgs.length);
+    ConfigurableApplicationContext started;
+    try {
+      started = new SpringApplicationBuilder(GatewayApplication.class).run(all);
+    } catch (RuntimeException e) {
+      worker.close();
+      embedWorker.close();
+      auth.close();
+      billing.close();
+      authAdmin.close();
+      billingAdmin.close();
+      throw e;
+    }
+    context = started;
     port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
     context
         .getBean(org.glmmaas.gateway.billing.AccountStatuses.class)
