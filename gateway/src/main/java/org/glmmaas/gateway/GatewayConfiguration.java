@@ -311,8 +311,18 @@ public class GatewayConfiguration {
   FileStore fileStore(GatewayProperties p) throws java.io.IOException {
     String kind = p.files().store().strip();
     if (kind.equals("s3")) {
-      S3FileStore s3 = S3FileStore.connect(p.files().s3().settings(), p.dataDir());
-      log.info("files are kept in {}", p.files().s3());
+      GatewayProperties.S3 c = p.files().s3();
+      S3FileStore.Settings settings =
+          new S3FileStore.Settings(
+              c.endpoint(),
+              c.region(),
+              c.bucket(),
+              c.prefix(),
+              c.pathStyle(),
+              c.accessKey(),
+              c.secretKey());
+      S3FileStore s3 = S3FileStore.connect(settings, p.dataDir());
+      log.info("files are kept in {}", settings);
       // leftovers of interrupted uploads: off the start path, a listing of the whole prefix
       Thread.ofVirtual()
           .name("s3-file-recovery")

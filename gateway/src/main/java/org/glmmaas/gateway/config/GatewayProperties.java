@@ -166,12 +166,20 @@ public record GatewayProperties(
 
     @Override
     public String toString() {
-      return settings().toString();
-    }
-
-    public org.glmmaas.gateway.files.S3FileStore.Settings settings() {
-      return new org.glmmaas.gateway.files.S3FileStore.Settings(
-          endpoint, region, bucket, prefix, pathStyle, accessKey, secretKey);
+      // never the secret (a record's own toString would print it)
+      return "S3[endpoint="
+          + endpoint
+          + ", region="
+          + region
+          + ", bucket="
+          + bucket
+          + ", prefix="
+          + prefix
+          + ", pathStyle="
+          + pathStyle
+          + ", credentials="
+          + (accessKey.isBlank() ? "default chain" : "explicit key")
+          + "]";
     }
   }
 }

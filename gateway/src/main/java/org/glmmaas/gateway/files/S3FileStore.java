@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.glmmaas.platform.config.PlaceholderSecrets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -138,6 +139,13 @@ public final class S3FileStore implements FileStore, AutoCloseable {
       throw new IllegalStateException(
           "glm.gateway.files.s3.access-key and glm.gateway.files.s3.secret-key go together: set"
               + " both, or neither to use the AWS default credentials chain");
+    }
+    if (!blank(s.secretKey())) {
+      // a value copied from deploy/.env.example stops the start (never printed back)
+      if (PlaceholderSecrets.isPlaceholder(s.secretKey())) {
+        throw new IllegalStateException(
+            "glm.gateway.files.s3.secret-key is a placeholder: set the bucket's real secret key");
+      }
     }
     AwsCredentialsProvider creds =
         blank(s.accessKey())

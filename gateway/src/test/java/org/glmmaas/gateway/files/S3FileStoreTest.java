@@ -79,6 +79,16 @@ class S3FileStoreTest extends FileStoreContract {
   }
 
   @Test
+  void aPlaceholderSecretStopsTheStartWithoutShowingIt() {
+    assertThatThrownBy(() -> S3FileStore.connect(settings("glm-files", "change-me-minio"), dataDir))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("glm.gateway.files.s3.secret-key is a placeholder")
+        .message()
+        .doesNotContain("change-me-minio");
+    assertThat(s3.requests()).isZero();
+  }
+
+  @Test
   void anUnreachableEndpointStopsTheStart() {
     s3.stop();
     assertThatThrownBy(() -> S3FileStore.connect(settings("glm-files", SECRET), dataDir))

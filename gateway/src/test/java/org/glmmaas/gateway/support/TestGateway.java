@@ -162,7 +162,22 @@ public final class TestGateway {
     System.arraycopy(extraArgs, 0, all, args.length, extraArgs.length);
     ConfigurableApplicationContext started;
     try {
-      started = new SpringApplicationBuilder(GatewayApplication.class).run(all);
+      SpringApplicationBuilder app = new SpringApplicationBuilder(GatewayApplication.class);
+      if (extraArgs.length > 0) {
+        // a second gateway in the JVM gets its own Reactor Netty loops: closing it must not
+        // dispose the global ones the shared gateway serves on
+        app.initializers(
+            ctx ->
+                ((org.springframework.context.support.GenericApplicationContext) ctx)
+                    .registerBean(
+                        org.springframework.http.client.ReactorResourceFactory.class,
+                        () -> {
+                          var f = new org.springframework.http.client.ReactorResourceFactory();
+                          f.setUseGlobalResources(false);
+                          return f;
+                        }));
+      }
+      started = app.run(all);
     } catch (RuntimeException e) {
       worker.close();
       embedWorker.close();
