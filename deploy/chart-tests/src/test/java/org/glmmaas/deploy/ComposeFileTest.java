@@ -45,6 +45,8 @@ class ComposeFileTest {
             "kafka",
             "postgres",
             "redis",
+            "minio",
+            "minio-init",
             "auth-service",
             "billing-service",
             "inference-worker",
@@ -75,7 +77,12 @@ class ComposeFileTest {
     }
     assertThat(map(service("gateway"), "depends_on"))
         .containsKeys(
-            "auth-service", "billing-service", "redis", "inference-worker", "inference-worker-gpu");
+            "auth-service",
+            "billing-service",
+            "redis",
+            "minio-init",
+            "inference-worker",
+            "inference-worker-gpu");
     assertThat(map(service("auth-service"), "depends_on")).containsKeys("postgres", "kafka");
     assertThat(map(service("billing-service"), "depends_on")).containsKeys("postgres", "kafka");
   }
@@ -99,7 +106,7 @@ class ComposeFileTest {
             assertThat(map(service(name), "healthcheck").get("test").toString())
                 .as(name)
                 .contains("http://127.0.0.1:" + port + "/actuator/health/readiness"));
-    for (String infra : List.of("kafka", "postgres", "redis", "prometheus")) {
+    for (String infra : List.of("kafka", "postgres", "redis", "minio", "prometheus")) {
       assertThat(service(infra)).as(infra).containsKey("healthcheck");
     }
   }
@@ -169,6 +176,28 @@ class ComposeFileTest {
     }
     assertThat(published).as("published ports").isGreaterThanOrEqualTo(5);
     assertThat(wide).as("published on every interface").isEmpty();
+  }
+
+  /** The gateway keeps uploads in MinIO's bucket, which minio-init creates before it starts. */
+  @Test
+  void theGatewaysFilesLiveInTheMinioBucketItWaitsFor() {
+    assertThat(env("gateway", "GLM_GATEWAY_FILES_STORE")).isEqualTo("s3");
+    assertThat(env("gateway", "GLM_GATEWAY_FILES_S3_ENDPOINT")).isEqualTo("http://minio:9000");
+    assertThat(env("gateway", "GLM_GATEWAY_FILES_S3_PATHSTYLE")).isEqualTo("true");
+    String bucket = env("gateway", "GLM_GATEWAY_FILES_S3_BUCKET");
+    assertThat(list(service("minio-init"), "entrypoint").toString())
+        .contains("mc mb --ignore-existing glm/" + bucket);
+    assertThat(env("gateway", "GLM_GATEWAY_FILES_S3_ACCESSKEY"))
+        .isEqualTo(env("minio", "MINIO_ROOT_USER"))
+        .isEqualTo(env("minio-init", "MINIO_ROOT_USER"))
+        .matches(REQUIRED_VAR);
+    assertThat(env("gateway", "GLM_GATEWAY_FILES_S3_SECRETKEY"))
+        .isEqualTo(env("minio", "MINIO_ROOT_PASSWORD"))
+        .matches(REQUIRED_VAR);
+    assertThat(map(map(service("gateway"), "depends_on"), "minio-init"))
+        .containsEntry("condition", "service_completed_successfully");
+    assertThat(map(map(service("minio-init"), "depends_on"), "minio"))
+        .containsEntry("condition", "service_healthy");
   }
 
   @Test

@@ -488,9 +488,91 @@ class HelmChartTest {
         .hasMessageContaining("needs redis.enabled=true");
     RenderedChart scaled =
         RenderedChart.render(
-            List.of(), Map.of("gateway.autoscaling.enabled", true, "redis.enabled", true));
+            List.of(),
+            Map.of(
+                "gateway.autoscaling.enabled",
+                true,
+                "redis.enabled",
+                true,
+                "files.store",
+                "s3",
+                "files.s3.bucket",
+                "b"));
     assertThat(scaled.ofKind("HorizontalPodAutoscaler").stream().map(RenderedChart::name))
         .contains("glm-glm-maas-gateway");
+  }
+
+  /**
+   * Uploaded files: the folder store (one pod's emptyDir) by default; more than one gateway needs
+   * the S3 store, whose settings, Secret and egress reach the gateway.
+   */
+  @Test
+  void filesLiveInTheFolderForOneGatewayAndInS3ForSeveral() {
+    String gw = "glm-glm-maas-gateway";
+    Map<String, Object> one =
+        RenderedChart.allContainers(podSpec(RenderedChart.defaults().get("Deployment", gw)))
+            .getFirst();
+    assertThat(envValues(one))
+        .containsEntry("GLM_GATEWAY_FILES_STORE", "folder")
+        .doesNotContainKey("GLM_GATEWAY_FILES_S3_BUCKET");
+
+    assertThatThrownBy(
+            () ->
+                RenderedChart.render(
+                    List.of(), Map.of("gateway.replicaCount", 3, "redis.enabled", true)))
+        .hasMessageContaining("needs files.store=s3");
+    assertThatThrownBy(
+            () ->
+                RenderedChart.render(
+                    List.of(), Map.of("gateway.autoscaling.enabled", true, "redis.enabled", true)))
+        .hasMessageContaining("needs files.store=s3");
+    assertThatThrownBy(() -> RenderedChart.render(List.of(), Map.of("files.store", "s3")))
+        .hasMessageContaining("files.store=s3 needs files.s3.bucket");
+    assertThatThrownBy(() -> RenderedChart.render(List.of(), Map.of("files.store", "nfs")))
+        .hasMessageContaining("/files/store");
+
+    RenderedChart minio =
+        RenderedChart.render(
+            List.of(),
+            Map.of(
+                "gateway.replicaCount", 3,
+                "redis.enabled", true,
+                "files.store", "s3",
+                "files.s3.endpoint", "http://minio.storage.svc:9000",
+                "files.s3.bucket", "glm-files",
+                "files.s3.pathStyle", true,
+                "files.s3.existingSecret", "glm-minio"));
+    Map<String, Object> c =
+        RenderedChart.allContainers(podSpec(minio.get("Deployment", gw))).getFirst();
+    assertThat(envValues(c))
+        .containsEntry("GLM_GATEWAY_FILES_STORE", "s3")
+        .containsEntry("GLM_GATEWAY_FILES_S3_ENDPOINT", "http://minio.storage.svc:9000")
+        .containsEntry("GLM_GATEWAY_FILES_S3_BUCKET", "glm-files")
+        .containsEntry("GLM_GATEWAY_FILES_S3_REGION", "us-east-1")
+        .containsEntry("GLM_GATEWAY_FILES_S3_PATHSTYLE", "true");
+    for (String[] k :
+        new String[][] {
+          {"GLM_GATEWAY_FILES_S3_ACCESSKEY", "access-key"},
+          {"GLM_GATEWAY_FILES_S3_SECRETKEY", "secret-key"}
+        }) {
+      Map<String, Object> env =
+          list(c, "env").stream().filter(e -> k[0].equals(e.get("name"))).findFirst().orElseThrow();
+      assertThat(map(env, "valueFrom", "secretKeyRef"))
+          .containsEntry("name", "glm-minio")
+          .containsEntry("key", k[1]);
+    }
+    assertThat(list(map(minio.get("NetworkPolicy", gw), "spec"), "egress"))
+        .anySatisfy(
+            r -> assertThat(list(r, "ports")).extracting(p -> p.get("port")).contains(9000));
+
+    // production: AWS S3 through the default chain's port 443, credentials from its Secret
+    Map<String, Object> prod =
+        RenderedChart.allContainers(podSpec(RenderedChart.gpuProduction().get("Deployment", gw)))
+            .getFirst();
+    assertThat(envValues(prod))
+        .containsEntry("GLM_GATEWAY_FILES_STORE", "s3")
+        .containsEntry("GLM_GATEWAY_FILES_S3_BUCKET", "glm-maas-files")
+        .doesNotContainKey("GLM_GATEWAY_FILES_S3_ENDPOINT");
   }
 
   @Test
