@@ -59,6 +59,9 @@ public final class S3FileStore implements FileStore, AutoCloseable {
 
   private static final int CACHE_MAX = 100_000;
 
+  /** Metadata objects one listing reads at once. */
+  private static final int METADATA_READS = 16;
+
   /**
    * How to reach the bucket.
    *
@@ -318,6 +321,7 @@ public final class S3FileStore implements FileStore, AutoCloseable {
   @Override
   public List<StoredFile> list(String tenantId) throws IOException {
     List<StoredFile> out = new ArrayList<>();
+    List<String> unseen = new ArrayList<>();
     String dir = dir(tenantId);
     for (S3Object o : objects(dir)) {
       String name = o.key().substring(dir.length());
@@ -329,20 +333,62 @@ public final class S3FileStore implements FileStore, AutoCloseable {
         continue;
       }
       StoredFile f = seen.get(id);
-      if (f == null || !tenantId.equals(f.tenantId())) {
-        Optional<StoredFile> read = readMeta(tenantId, o.key());
-        if (read.isEmpty()) {
-          continue; // deleted meanwhile
-        }
-        f = read.get();
-        if (seen.size() >= CACHE_MAX) {
-          seen.clear();
-        }
-        seen.put(id, f);
+      if (f != null && tenantId.equals(f.tenantId())) {
+        out.add(f);
+      } else {
+        unseen.add(o.key());
       }
+    }
+    for (StoredFile f : readAll(tenantId, unseen)) {
+      if (seen.size() >= CACHE_MAX) {
+        seen.clear();
+      }
+      seen.put(f.id(), f);
       out.add(f);
     }
     return out;
+  }
+
+  /** The metadata behind these keys, read a few at a time (a first listing after a start). */
+  private List<StoredFile> readAll(String tenantId, List<String> keys) throws IOException {
+    if (keys.size() <= 1) {
+      List<StoredFile> out = new ArrayList<>();
+      for (String k : keys) {
+        readMeta(tenantId, k).ifPresent(out::add);
+      }
+      return out;
+    }
+    java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(METADATA_READS);
+    List<java.util.concurrent.Future<Optional<StoredFile>>> reads = new ArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (String k : keys) {
+        reads.add(
+            pool.submit(
+                () -> {
+                  slots.acquire();
+                  try {
+                    return readMeta(tenantId, k);
+                  } finally {
+                    slots.release();
+                  }
+                }));
+      }
+      List<StoredFile> out = new ArrayList<>();
+      for (var r : reads) {
+        try {
+          r.get().ifPresent(out::add); // empty: deleted meanwhile
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (e.getCause() instanceof IOException io) {
+            throw io;
+          }
+          throw new IOException("S3 metadata read failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("interrupted while listing files");
+        }
+      }
+      return out;
+    }
   }
 
   private List<S3Object> objects(String keyPrefix) throws IOException {

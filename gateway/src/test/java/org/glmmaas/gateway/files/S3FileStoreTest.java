@@ -88,6 +88,17 @@ class S3FileStoreTest extends FileStoreContract {
     assertThat(s3.requests()).isZero();
   }
 
+  /**
+   * IRSA (a service account's web identity token) works only with the SDK's STS module present:
+   * without it the default chain skips that provider silently and the gateway starts with no
+   * credentials on EKS.
+   */
+  @Test
+  void theDefaultChainCanUseAWebIdentityToken() throws Exception {
+    Class.forName(
+        "software.amazon.awssdk.services.sts.internal.StsWebIdentityCredentialsProviderFactory");
+  }
+
   @Test
   void anUnreachableEndpointStopsTheStart() {
     s3.stop();
