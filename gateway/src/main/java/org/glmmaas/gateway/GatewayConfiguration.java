@@ -323,13 +323,20 @@ public class GatewayConfiguration {
               c.secretKey());
       S3FileStore s3 = S3FileStore.connect(settings, p.dataDir());
       log.info("files are kept in {}", settings);
-      // leftovers of interrupted uploads: off the start path, a listing of the whole prefix
+      int local = s3.recoverIncoming();
+      if (local > 0) {
+        log.info("removed {} leftovers of interrupted file uploads", local);
+      }
+      // content objects an interrupted upload left: off the start path (a listing of the prefix)
       Thread.ofVirtual()
           .name("s3-file-recovery")
           .start(
               () -> {
                 try {
-                  s3.recover(java.time.Instant.now());
+                  int orphans = s3.recoverOrphans(java.time.Instant.now());
+                  if (orphans > 0) {
+                    log.info("removed {} orphaned file contents from the bucket", orphans);
+                  }
                 } catch (java.io.IOException | RuntimeException e) {
                   log.warn("cleaning up interrupted uploads in S3 failed: {}", e.toString());
                 }

@@ -14,8 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.glmmaas.platform.config.PlaceholderSecrets;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -51,8 +49,6 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * (the Files API answers 503); a missing object is an empty answer.
  */
 public final class S3FileStore implements FileStore, AutoCloseable {
-
-  private static final Logger log = LoggerFactory.getLogger(S3FileStore.class);
 
   /** Content objects older than this with no metadata are leftovers of an interrupted upload. */
   static final Duration ORPHAN_AGE = Duration.ofHours(1);
@@ -446,13 +442,21 @@ public final class S3FileStore implements FileStore, AutoCloseable {
   }
 
   /**
-   * Removes what an interrupted upload left: the local uploads in flight, and content objects
-   * without metadata older than {@link #ORPHAN_AGE} (younger ones may be another replica's upload
-   * in progress). Call once at start.
+   * Removes what an interrupted upload left: the local uploads in flight ({@link
+   * #recoverIncoming}), and content objects without metadata older than {@link #ORPHAN_AGE} ({@link
+   * #recoverOrphans}). Call once at start.
    *
    * @return how many leftovers were removed
    */
   public int recover(Instant now) throws IOException {
+    return recoverIncoming() + recoverOrphans(now);
+  }
+
+  /**
+   * Deletes the local uploads in flight; call at start before the gateway takes uploads (it cannot
+   * tell a leftover from an upload of this process).
+   */
+  public int recoverIncoming() throws IOException {
     int removed = 0;
     if (Files.isDirectory(incoming)) {
       try (var s = Files.list(incoming)) {
@@ -463,6 +467,16 @@ public final class S3FileStore implements FileStore, AutoCloseable {
         }
       }
     }
+    return removed;
+  }
+
+  /**
+   * Deletes content objects without metadata older than {@link #ORPHAN_AGE} (younger ones may be
+   * another replica's upload in progress); safe while uploads run, and a listing of the whole
+   * prefix, so the gateway runs it in the background.
+   */
+  public int recoverOrphans(Instant now) throws IOException {
+    int removed = 0;
     List<S3Object> all = objects(prefix + "files/");
     java.util.Set<String> keys = new java.util.HashSet<>();
     for (S3Object o : all) {
@@ -477,9 +491,6 @@ public final class S3FileStore implements FileStore, AutoCloseable {
         call("delete", () -> s3.deleteObject(r -> r.bucket(bucket).key(k)));
         removed++;
       }
-    }
-    if (removed > 0) {
-      log.info("removed {} leftovers of interrupted file uploads", removed);
     }
     return removed;
   }
