@@ -28,7 +28,7 @@ fi
 : "${GATEWAY:?set GATEWAY or pass the ./glm up data folder}" "${KEY:?}" "${MODEL:?}"
 mkdir -p "$work"
 cp "$here/package.json" "$here/package-lock.json" "$here/tools-conformance.mjs" \
-  "$here/embeddings-conformance.mjs" "$here/files-conformance.mjs" "$work/"
+  "$here/embeddings-conformance.mjs" "$here/files-conformance.mjs" "$here/batches-conformance.mjs" "$work/"
 if [ ! -d "$work/node_modules/ajv" ] || [ ! -d "$work/node_modules/openai" ] || [ ! -d "$work/node_modules/zhipuai" ]; then
   (cd "$work" && npm ci --no-audit --no-fund >&2)
 fi
@@ -43,4 +43,6 @@ fi
 if [ -n "${SUITE:-}" ]; then exec node "$SUITE"; fi
 export REAL_TOKENIZER=1   # a real worker: the injection check runs too
 node tools-conformance.mjs
-exec node files-conformance.mjs
+node files-conformance.mjs
+# the Batches API (openai client): 50 lines run through Kafka; the balance drops by their batch price
+CHECK_BILLING=${CHECK_BILLING:-1} exec node batches-conformance.mjs

@@ -16,6 +16,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param grpc the BillingService gRPC server, {@code glm.billing.grpc.*} ({@link
  *     GrpcServerProperties}; port 9082)
  * @param kafka topics and partitioning
+ * @param batchPricePercent the batch price of every catalogue price (and the default price), in
+ *     percent of it: usage events of batch lines ({@code batch_id} set) and their reservations are
+ *     priced at it
  */
 @ConfigurationProperties("glm.billing")
 public record BillingProperties(
@@ -24,7 +27,8 @@ public record BillingProperties(
     @DefaultValue DefaultPrice defaultPrice,
     @DefaultValue("10m") Duration reservationTtl,
     @DefaultValue GrpcServerProperties grpc,
-    @DefaultValue Kafka kafka) {
+    @DefaultValue Kafka kafka,
+    @DefaultValue("50") int batchPricePercent) {
 
   public static final int DEFAULT_GRPC_PORT = 9082;
 
@@ -32,6 +36,9 @@ public record BillingProperties(
     grpc = grpc.withDefaultPort(DEFAULT_GRPC_PORT);
     if (reservationTtl.isNegative() || reservationTtl.isZero()) {
       throw new IllegalArgumentException("glm.billing.reservation-ttl must be positive");
+    }
+    if (batchPricePercent < 0 || batchPricePercent > 100) {
+      throw new IllegalArgumentException("glm.billing.batch-price-percent must be 0-100");
     }
     if (!currency.matches("[A-Z]{3}")) {
       throw new IllegalArgumentException(

@@ -18,6 +18,11 @@ import org.glmmaas.gateway.async.FileAsyncTaskStore;
 import org.glmmaas.gateway.async.RedisAsyncTaskStore;
 import org.glmmaas.gateway.auth.CachingAuthClient;
 import org.glmmaas.gateway.auth.TopicTailer;
+import org.glmmaas.gateway.batch.BatchHandler;
+import org.glmmaas.gateway.batch.BatchQueue;
+import org.glmmaas.gateway.batch.BatchRunner;
+import org.glmmaas.gateway.batch.Batches;
+import org.glmmaas.gateway.batch.FolderBatchStore;
 import org.glmmaas.gateway.billing.AccountStatuses;
 import org.glmmaas.gateway.billing.BillingClient;
 import org.glmmaas.gateway.billing.FallbackUsage;
@@ -355,6 +360,61 @@ public class GatewayConfiguration {
     return store;
   }
 
+  /** The topic batch lines go to; null without Kafka. */
+  @Bean(destroyMethod = "close")
+  BatchQueue batchQueue(Environment env, GatewayProperties p) {
+    String k = kafka(env);
+    return k == null ? null : new BatchQueue(k, p.batch().partitions());
+  }
+
+  @Bean
+  Batches batches(
+      GatewayProperties p, FileStore files, ObjectProvider<BatchQueue> queue, WorkerPicker picker) {
+    return new Batches(
+        new FolderBatchStore(p.dataDir()),
+        files,
+        queue.getIfAvailable(),
+        new ChatRequestParser(p.maxTokensLimit()),
+        picker::checkModel,
+        p.defaultMaxTokens(),
+        p.batch().tenantTokenCap());
+  }
+
+  /** Runs batch lines from Kafka (when the gateway has Kafka and batch.enabled). */
+  @Bean(destroyMethod = "close")
+  BatchRunner batchRunner(
+      Environment env,
+      GatewayProperties p,
+      Batches batches,
+      Admission admission,
+      InferenceClient inference,
+      WorkerPicker picker,
+      GatewayMetrics metrics,
+      FallbackUsage fallbackUsage,
+      ObjectProvider<BillingClient> billing,
+      OpenAiDialect openAi,
+      BigModelDialect bigModel) {
+    String k = kafka(env);
+    if (k == null || !p.batch().enabled()) {
+      return null;
+    }
+    int perWorker = Math.max(1, p.batch().perWorkerInFlight());
+    return new BatchRunner(
+            k,
+            batches,
+            new ChatHandler(admission, inference, metrics, fallbackUsage),
+            new ChatRequestParser(p.maxTokensLimit()),
+            openAi,
+            bigModel,
+            billing.getIfAvailable(),
+            fallbackUsage,
+            () -> perWorker * Math.max(1, picker.workers().size()),
+            p.requestTimeout(),
+            p.defaultMaxTokens(),
+            p.batch().sweepInterval())
+        .start();
+  }
+
   @Bean
   OpenAiDialect openAiDialect() {
     return new OpenAiDialect();
@@ -410,7 +470,9 @@ public class GatewayConfiguration {
       BigModelDialect bigModel,
       GatewayMetrics metrics,
       FallbackUsage fallbackUsage,
-      FileStore fileStore) {
+      FileStore fileStore,
+      Batches batches) {
+    BatchHandler batch = new BatchHandler(admission, batches);
     FilesHandler files =
         new FilesHandler(
             admission,
@@ -452,6 +514,26 @@ public class GatewayConfiguration {
         .GET("/api/paas/v4/files/{id}", r -> files.get(r, bigModel))
         .DELETE("/api/paas/v4/files/{id}", r -> files.delete(r, bigModel))
         .GET("/api/paas/v4/files/{id}/content", r -> files.content(r, bigModel))
+        .POST("/v1/batches", r -> batch.create(r, openAi))
+        .GET("/v1/batches", r -> batch.list(r, openAi))
+        .GET("/v1/batches/{id}", r -> batch.get(r, openAi))
+        .POST("/v1/batches/{id}/cancel", r -> batch.cancel(r, openAi))
+        .POST("/api/paas/v4/batches", r -> batch.create(r, bigModel))
+        .GET("/api/paas/v4/batches", r -> batch.list(r, bigModel))
+        .GET("/api/paas/v4/batches/{id}", r -> batch.get(r, bigModel))
+        .POST("/api/paas/v4/batches/{id}/cancel", r -> batch.cancel(r, bigModel))
+        .route(
+            RequestPredicates.path("/v1/batches")
+                .or(RequestPredicates.path("/api/paas/v4/batches")),
+            r -> notAllowed(r, "GET or POST"))
+        .route(
+            RequestPredicates.path("/v1/batches/*")
+                .or(RequestPredicates.path("/api/paas/v4/batches/*")),
+            r -> notAllowed(r, "GET"))
+        .route(
+            RequestPredicates.path("/v1/batches/*/cancel")
+                .or(RequestPredicates.path("/api/paas/v4/batches/*/cancel")),
+            r -> notAllowed(r, "POST"))
         .route(
             RequestPredicates.path("/v1/files").or(RequestPredicates.path("/api/paas/v4/files")),
             r -> notAllowed(r, "GET or POST"))

@@ -100,6 +100,17 @@ public class AccountService {
    */
   public ReservationOutcome reserve(
       String requestId, String tenantId, String model, int promptTokens, int maxTokens) {
+    return reserve(requestId, tenantId, model, promptTokens, maxTokens, false);
+  }
+
+  /** As above; a batch line ({@code batch}) is held at the batch price. */
+  public ReservationOutcome reserve(
+      String requestId,
+      String tenantId,
+      String model,
+      int promptTokens,
+      int maxTokens,
+      boolean batch) {
     requireTenant(tenantId);
     if (requestId == null || requestId.isBlank() || requestId.length() > 200) {
       throw new IllegalArgumentException("request_id must be 1-200 characters");
@@ -107,7 +118,11 @@ public class AccountService {
     if (model == null || model.isBlank()) {
       throw new IllegalArgumentException("model is required");
     }
-    long amount = Costs.reservationAmount(prices.priceFor(model, today()), promptTokens, maxTokens);
+    long amount =
+        Costs.reservationAmount(
+            batch ? prices.batchPriceFor(model, today()) : prices.priceFor(model, today()),
+            promptTokens,
+            maxTokens);
     ReservationOutcome outcome;
     try {
       outcome =

@@ -95,7 +95,8 @@ public class BillingGrpcService extends BillingServiceGrpc.BillingServiceImplBas
                   req.getTenantId(),
                   req.getModel(),
                   req.getPromptTokens(),
-                  req.getMaxTokens());
+                  req.getMaxTokens(),
+                  req.getBatch());
           return ReserveResponse.newBuilder()
               .setGranted(o.granted())
               .setAmountMicros(o.amountMicros())

@@ -144,7 +144,9 @@ public class UsageLedger {
     LocalDate date = Instant.ofEpochMilli(at).atZone(ZoneOffset.UTC).toLocalDate();
     long cost =
         Costs.requestCost(
-            prices.priceFor(e.getModel(), date),
+            e.getBatchId().isEmpty()
+                ? prices.priceFor(e.getModel(), date)
+                : prices.batchPriceFor(e.getModel(), date),
             e.getPromptTokens(),
             e.getCachedTokens(),
             e.getCompletionTokens());

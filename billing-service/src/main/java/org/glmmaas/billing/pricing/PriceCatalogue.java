@@ -25,10 +25,12 @@ public class PriceCatalogue {
 
   private final JdbcClient jdbc;
   private final Price defaultPrice;
+  private final int batchPercent;
   private volatile Map<String, NavigableMap<LocalDate, Price>> byModel = Map.of();
 
   public PriceCatalogue(JdbcClient jdbc, BillingProperties props) {
     this.jdbc = jdbc;
+    this.batchPercent = props.batchPricePercent();
     var d = props.defaultPrice();
     this.defaultPrice =
         new Price(
@@ -50,6 +52,25 @@ public class PriceCatalogue {
       }
     }
     return defaultPrice;
+  }
+
+  /**
+   * The batch price of {@code model} on {@code date}: each of its per-token prices at
+   * glm.billing.batch-price-percent (rounded down to a micro-unit per million tokens).
+   */
+  public Price batchPriceFor(String model, LocalDate date) {
+    Price p = priceFor(model, date);
+    return new Price(
+        p.model(),
+        p.effectiveFrom(),
+        p.inputMicrosPerMtok() * batchPercent / 100,
+        p.cachedInputMicrosPerMtok() * batchPercent / 100,
+        p.outputMicrosPerMtok() * batchPercent / 100);
+  }
+
+  /** The batch price in percent of the online price. */
+  public int batchPercent() {
+    return batchPercent;
   }
 
   /** All catalogue rows (model, then date), followed by the default price under model "*". */

@@ -224,6 +224,54 @@ public final class ChatHandler {
             });
   }
 
+  /**
+   * Runs one batch line: {@code g} (the line's own request id, priority and batch id) straight on a
+   * worker, outside admission (no rate-limit lease; the batch runner holds the line's reservation).
+   * Fails with the call's error, like {@link #complete}.
+   */
+  public Mono<Completed> completeLine(
+      ChatRequest chat,
+      org.glmmaas.proto.inference.v1.GenerateRequest g,
+      Dialect d,
+      long affinity,
+      Duration timeout,
+      InferenceClient.Attempts attempts) {
+    Dialect.StreamContext ctx =
+        new Dialect.StreamContext(
+            d.newId(),
+            System.currentTimeMillis() / 1000,
+            chat.model(),
+            false,
+            chat.prompt().getSampling().getLogprobs(),
+            chat.options().serviceTier());
+    Choices choices =
+        new Choices(
+            chat.n(),
+            chat.prompt().getSampling().getLogprobs(),
+            !chat.options().parallelToolCalls(),
+            d.api() == org.glmmaas.gateway.request.Api.BIGMODEL && !chat.options().toolStream());
+    return inference
+        .generate(g, affinity, timeout, attempts)
+        .doOnNext(
+            r -> {
+              if (r.hasDelta()) {
+                choices.accept(r.getDelta());
+              }
+            })
+        .filter(GenerateResponse::hasFinished)
+        .singleOrEmpty()
+        .switchIfEmpty(Mono.error(ChatHandler::unfinished))
+        .flatMap(
+            r -> {
+              Finished f = r.getFinished();
+              GlmError err = failure(f);
+              if (err != null) {
+                return Mono.error(new GlmException(err));
+              }
+              return Mono.just(new Completed(ctx, choices.results(f), f));
+            });
+  }
+
   private Mono<ServerResponse> unary(ServerRequest req, Dialect d, Admission.Admitted a) {
     return complete(a, d)
         .flatMap(

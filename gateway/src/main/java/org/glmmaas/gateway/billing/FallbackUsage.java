@@ -102,6 +102,29 @@ public final class FallbackUsage implements AutoCloseable {
             });
   }
 
+  /**
+   * Sends {@code e} (a batch line's usage, a copy of the worker's own event under the same request
+   * id) and waits until the broker has it; false when it could not be sent (no Kafka, or an error).
+   * Blocks: never call it on an event loop.
+   */
+  public boolean sendAndWait(UsageEvent e, java.time.Duration timeout) {
+    if (producer == null) {
+      return false;
+    }
+    try {
+      producer
+          .send(new ProducerRecord<>(TOPIC, e.getTenantId(), e.toByteArray()))
+          .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      return true;
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Exception ex) {
+      log.warn("sending the usage of batch request {} failed: {}", e.getRequestId(), ex.toString());
+      return false;
+    }
+  }
+
   @Override
   public void close() {
     if (producer != null) {

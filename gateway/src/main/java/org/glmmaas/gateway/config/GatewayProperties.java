@@ -23,6 +23,7 @@ import org.springframework.util.unit.DataSize;
  * @param discovery where the worker list comes from
  * @param async BigModel async task results
  * @param files the Files API ({@code /v1/files}, {@code /api/paas/v4/files})
+ * @param batch the Batches API and its Kafka execution
  */
 @ConfigurationProperties("glm.gateway")
 public record GatewayProperties(
@@ -37,7 +38,8 @@ public record GatewayProperties(
     @DefaultValue Routing routing,
     @DefaultValue Discovery discovery,
     @DefaultValue Async async,
-    @DefaultValue Files files) {
+    @DefaultValue Files files,
+    @DefaultValue Batch batch) {
 
   /**
    * @param address auth-service gRPC "host:port"; empty means every call is refused with 1000
@@ -182,4 +184,20 @@ public record GatewayProperties(
           + "]";
     }
   }
+
+  /**
+   * @param perWorkerInFlight batch lines one gateway runs at once per worker it knows (interactive
+   *     calls keep the rest of each worker's batch)
+   * @param tenantTokenCap most tokens (prompt bound + max_tokens, per line) one tenant may have
+   *     enqueued in unfinished batches; a create past it is a 429
+   * @param sweepInterval how often batches are checked for their end, expiry and restarts
+   * @param partitions partitions of glm.batch-requests.v1 when the gateway creates it
+   * @param enabled whether this gateway runs batch lines (the API answers either way)
+   */
+  public record Batch(
+      @DefaultValue("2") int perWorkerInFlight,
+      @DefaultValue("20000000") long tenantTokenCap,
+      @DefaultValue("5s") Duration sweepInterval,
+      @DefaultValue("6") int partitions,
+      @DefaultValue("true") boolean enabled) {}
 }

@@ -264,7 +264,10 @@ public final class FilesHandler {
                 }
               }
               String purpose = req.queryParam("purpose").orElse(null);
-              if (purpose != null && !PURPOSES.contains(purpose)) {
+              // batch_output: the output and error files of batches (never uploaded)
+              if (purpose != null
+                  && !PURPOSES.contains(purpose)
+                  && !purpose.equals("batch_output")) {
                 return Mono.error(
                     GlmException.invalid(
                         "purpose '" + purpose + "' is not one of " + String.join(", ", sorted()),

@@ -194,7 +194,8 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
             req.getKeyId(),
             req.getUserId(),
             TraceContext.currentTraceId(),
-            true);
+            true,
+            req.getBatchId());
     ChoiceGroup group = n > 1 ? new ChoiceGroup(n) : null;
     List<Request> requests = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {

@@ -65,6 +65,8 @@ public final class BenchServeCommand {
         --gen-tokens N          generated tokens per request (default 64)
         --threads N             engine threads of the in-process worker (default: all cores)
         --kv-memory SIZE        KV budget of the in-process worker (default 512MB)
+        --background N          N more requests in flight all along, at batch priority (10),
+                                as batch lines run: the measured requests are interactive (0)
         --json-schema SCHEMA    response_format json_schema on every request: inline JSON
                                 or a file; requests may end early when the JSON is done
         --json                  print one JSON object
@@ -115,6 +117,7 @@ public final class BenchServeCommand {
     int threads = 0;
     DataSize kvMemory = DataSize.ofMegabytes(512);
     boolean json = false;
+    int background = 0;
     ResponseFormat format = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -132,6 +135,7 @@ public final class BenchServeCommand {
         case "--threads" -> threads = positive(value(args, ++i, a), a);
         case "--kv-memory" -> kvMemory = DataSize.parse(value(args, ++i, a));
         case "--json" -> json = true;
+        case "--background" -> background = Integer.parseInt(value(args, ++i, a));
         case "--json-schema" -> format = schemaFormat(value(args, ++i, a));
         case "--help", "-h" -> {
           out.print(USAGE);
@@ -196,6 +200,44 @@ public final class BenchServeCommand {
       // warm-up: one request, not measured
       runLevel(
           channel, modelId, vocab, 1, 1, promptTokens, Math.min(genTokens, 8), 999_999, format);
+      java.util.concurrent.atomic.AtomicBoolean stop =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      List<Thread> batch = new ArrayList<>();
+      for (int bgi = 0; bgi < background; bgi++) {
+        int stream = bgi;
+        int p = promptTokens;
+        int g = genTokens;
+        batch.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      var bs = InferenceServiceGrpc.newBlockingStub(channel);
+                      for (int n = 0; !stop.get(); n++) {
+                        SplittableRandom rnd =
+                            new SplittableRandom(5_000_000L + stream * 10_000L + n);
+                        TokenIds.Builder ids = TokenIds.newBuilder();
+                        for (int t = 0; t < p; t++) {
+                          ids.addIds(rnd.nextInt(Math.max(1, Math.min(vocab, 30_000))));
+                        }
+                        one(
+                            bs.withDeadlineAfter(10, TimeUnit.MINUTES),
+                            GenerateRequest.newBuilder()
+                                .setRequestId("bench-batch-" + stream + "-" + n)
+                                .setModel(modelId)
+                                .setTokenIds(ids)
+                                .setTenantId("bench-batch")
+                                .setPriority(10)
+                                .setBatchId("bench-batch")
+                                .setSampling(
+                                    SamplingParams.newBuilder()
+                                        .setTemperature(0f)
+                                        .setMaxTokens(g)
+                                        .setIgnoreEos(true))
+                                .build(),
+                            false);
+                      }
+                    }));
+      }
       List<Row> rows = new ArrayList<>();
       Double sequential = null;
       for (int level = 0; level < concurrency.length; level++) {
@@ -223,6 +265,10 @@ public final class BenchServeCommand {
         sequential =
             runLevel(channel, modelId, vocab, 1, requests, promptTokens, genTokens, 900_000, format)
                 .genTokS();
+      }
+      stop.set(true);
+      for (Thread t : batch) {
+        t.join();
       }
       print(out, json, rows, sequential, info, requests, promptTokens, genTokens);
       return 0;

@@ -9,11 +9,30 @@ package org.glmmaas.worker.scheduler;
  * @param userId end-user id the client passed, or ""
  * @param traceId W3C trace id (32 hex), or ""
  * @param billable false for internal requests (warm-up) that publish no usage
+ * @param batchId the batch job this request is a line of, or ""
  */
 public record RequestMetadata(
-    String model, String tenantId, String keyId, String userId, String traceId, boolean billable) {
+    String model,
+    String tenantId,
+    String keyId,
+    String userId,
+    String traceId,
+    boolean billable,
+    String batchId) {
+
+  /** An interactive request's metadata (no batch). */
+  public RequestMetadata(
+      String model,
+      String tenantId,
+      String keyId,
+      String userId,
+      String traceId,
+      boolean billable) {
+    this(model, tenantId, keyId, userId, traceId, billable, "");
+  }
 
   public RequestMetadata {
+    batchId = nz(batchId);
     model = nz(model);
     tenantId = nz(tenantId);
     keyId = nz(keyId);

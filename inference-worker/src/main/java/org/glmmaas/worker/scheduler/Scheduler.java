@@ -252,13 +252,22 @@ public final class Scheduler {
     return budget;
   }
 
+  /**
+   * The preemption victim: among running requests not yet scheduled in this step, the one of the
+   * lowest priority (largest number: batch lines before interactive calls), the newest of those.
+   */
   private Request newestNotScheduled(List<Request> scheduledNow) {
+    Request victim = null;
     for (int i = running.size() - 1; i >= 0; i--) {
-      if (!scheduledNow.contains(running.get(i))) {
-        return running.get(i);
+      Request r = running.get(i);
+      if (!scheduledNow.contains(r) && (victim == null || r.priority() > victim.priority())) {
+        victim = r;
       }
     }
-    throw new IllegalStateException("no request left to preempt");
+    if (victim == null) {
+      throw new IllegalStateException("no request left to preempt");
+    }
+    return victim;
   }
 
   private void preempt(Request r, Instant now) {

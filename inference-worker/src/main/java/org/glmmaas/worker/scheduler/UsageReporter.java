@@ -44,6 +44,7 @@ public final class UsageReporter implements Scheduler.FinishListener {
             .setTraceId(m.traceId())
             .setUserId(m.userId())
             .setNumPreemptions(finish.timings().numPreemptions())
+            .setBatchId(m.batchId())
             .build();
     try {
       sink.publish(event);

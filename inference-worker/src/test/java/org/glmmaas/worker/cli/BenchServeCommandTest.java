@@ -81,6 +81,54 @@ class BenchServeCommandTest {
   }
 
   @Test
+  void backgroundRequestsRunAtBatchPriorityWhileTheMeasuredOnesDo() {
+    WorkerProperties props =
+        new WorkerProperties(
+            "w-bench-bg",
+            "/models/fake.gguf",
+            "",
+            "cpu",
+            1,
+            "",
+            Duration.ofSeconds(1),
+            GrpcServerProperties.onPort(0),
+            new WorkerProperties.Scheduler(16, 512, 1024, 64),
+            new WorkerProperties.KvCache(16, DataSize.ofKilobytes(512), "f16", true),
+            new WorkerProperties.LoadReport(Duration.ofMillis(100)));
+    java.util.List<org.glmmaas.proto.billing.v1.UsageEvent> usage =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    WorkerRuntime runtime =
+        new WorkerRuntime(
+            props, new FakeModelLoader(), usage::add, SchedulerObserver.NONE, Clock.systemUTC());
+    WorkerGrpcServer server = new WorkerGrpcServer(runtime);
+    server.start();
+    runtime.start();
+    try {
+      int code =
+          run(
+              "--worker",
+              "127.0.0.1:" + server.port(),
+              "--concurrency",
+              "1",
+              "--requests",
+              "6",
+              "--gen-tokens",
+              "8",
+              "--background",
+              "2",
+              "--json");
+      assertThat(code).as(err.toString()).isZero();
+      assertThat(usage).anyMatch(e -> e.getBatchId().equals("bench-batch"));
+      assertThat(usage)
+          .filteredOn(e -> e.getRequestId().startsWith("bench-") && e.getBatchId().isEmpty())
+          .hasSizeGreaterThanOrEqualTo(6);
+    } finally {
+      runtime.drainAndStop(Duration.ZERO);
+      server.close();
+    }
+  }
+
+  @Test
   void badOptionsAreUsageErrors() {
     assertThat(run("--concurrency", "1,x", "--worker", "h:1")).isEqualTo(2);
     assertThat(err.toString()).contains("--concurrency needs a whole number");

@@ -219,6 +219,27 @@ class SchedulerTest {
   }
 
   @Test
+  void whenBlocksRunOutBatchLinesArePreemptedBeforeAnInteractiveCall() {
+    // 12 blocks of 16 tokens; five batch lines (priority 10) run first, then an interactive call
+    // (priority 0) joins, newest of all: the lines give their blocks up, the call never does
+    SchedulerHarness h = new SchedulerHarness(new SchedulerConfig(6, 256, 128, 100), 16, 12, true);
+    List<Collected> lines = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      lines.add(h.submit(prompt(i, 20), FakeTextModel.seeded(i, 60), "tenant-a", 10, null));
+    }
+    h.step();
+    h.step();
+    int[] p = prompt(9, 20);
+    Collected interactive = h.submit(p, FakeTextModel.seeded(9, 60), "tenant-a", 0, null);
+    h.runUntilIdle(10_000);
+    assertThat(interactive.finish().reason()).isEqualTo(FinishReason.LENGTH);
+    assertThat(interactive.tokens()).isEqualTo(alone(p, FakeTextModel.seeded(9, 60)));
+    assertThat(interactive.finish().timings().numPreemptions()).isZero();
+    assertThat(lines.stream().mapToInt(c -> c.finish().timings().numPreemptions()).sum())
+        .isPositive();
+  }
+
+  @Test
   void aRequestIsReportedScheduledOnceAtItsFirstPrefillWithItsTimeQueued() {
     // one sequence at a time: the second request waits in the queue while the first runs
     SchedulerHarness h = harness(1, 512, 256);

@@ -1,0 +1,114 @@
+package org.glmmaas.gateway.batch;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.glmmaas.gateway.error.Json;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The topic {@code glm.batch-requests.v1}: one record per validated line, keyed by {@code <batch
+ * id>/<custom_id>} so one batch's lines spread over the partitions (and so over the consumers of
+ * the group). A record points into the batch's input copy; it holds no prompt.
+ */
+public final class BatchQueue implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(BatchQueue.class);
+  public static final String TOPIC = "glm.batch-requests.v1";
+
+  /** One line to run. */
+  public record Item(String tenant, String batchId, String customId, long offset, int length) {
+    String key() {
+      return batchId + "/" + customId;
+    }
+
+    String json() {
+      ObjectNode n = Json.object();
+      n.put("tenant_id", tenant);
+      n.put("batch_id", batchId);
+      n.put("custom_id", customId);
+      n.put("offset", offset);
+      n.put("length", length);
+      return Json.write(n);
+    }
+
+    static Item parse(String json) {
+      JsonNode n = Json.MAPPER.readTree(json);
+      return new Item(
+          n.get("tenant_id").asString(),
+          n.get("batch_id").asString(),
+          n.get("custom_id").asString(),
+          n.get("offset").asLong(),
+          n.get("length").asInt());
+    }
+  }
+
+  private final KafkaProducer<String, String> producer;
+
+  /** Connects and creates the topic ({@code partitions}) when it does not exist yet. */
+  public BatchQueue(String bootstrap, int partitions) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin
+          .createTopics(List.of(new NewTopic(TOPIC, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+      log.info("created topic {} with {} partitions", TOPIC, partitions);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        log.warn("creating topic {} failed: {}", TOPIC, e.getCause().toString());
+      }
+    } catch (Exception e) {
+      log.warn("creating topic {} failed: {}", TOPIC, e.toString());
+    }
+    this.producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
+                ProducerConfig.LINGER_MS_CONFIG,
+                5,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                10_000),
+            new StringSerializer(),
+            new StringSerializer());
+  }
+
+  /** Sends every item and waits until the broker has them all. Blocks. */
+  public void enqueue(List<Item> items) throws Exception {
+    List<Future<RecordMetadata>> sent = new ArrayList<>(items.size());
+    for (Item i : items) {
+      sent.add(producer.send(new ProducerRecord<>(TOPIC, i.key(), i.json())));
+    }
+    producer.flush();
+    long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (Future<RecordMetadata> f : sent) {
+      f.get(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(5));
+  }
+}
