@@ -263,7 +263,8 @@ public class GatewayConfiguration {
         p.routing().maxAttempts(),
         p.routing().firstTokenTimeout(),
         p.routing().queueTimeout(),
-        p.routing().quarantine());
+        p.routing().quarantine(),
+        p.routing().stallTimeout());
   }
 
   @Bean
