@@ -10,6 +10,7 @@
 # Usage: gateway/bench/run.sh [RATE=500] [SECONDS=20] [RUNS=3] [CONNECTIONS=50]
 #   BENCH_BILLING=1 adds the billing reservation (a FakeBillingService) to every call.
 #   BENCH_SKIP_BUILD=1 reuses target/; JAVA_HOME defaults to /usr/lib/jvm/temurin-25-jdk-amd64.
+#   BENCH_START_TRIES (200): tries, 0.3 s apart, for the gateway to answer before giving up.
 set -euo pipefail
 RATE=${1:-500}; SECONDS_PER_RUN=${2:-20}; RUNS=${3:-3}; CONNS=${4:-50}
 HERE=$(cd "$(dirname "$0")" && pwd); GW=$(dirname "$HERE"); ROOT=$(dirname "$GW")
@@ -43,7 +44,7 @@ GW_PORT=${BENCH_GATEWAY_PORT:-18080}
   --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN $BILLING_ARG ${BENCH_GATEWAY_ARGS:-} > "$OUT/gateway.log" 2>&1 &
 PIDS+=($!); GW_PID=$!
 BODY='{"model":"glm-4-flash","messages":[{"role":"user","content":"hi"}]}'
-for _ in $(seq 200); do
+for _ in $(seq ${BENCH_START_TRIES:-200}); do  # 0.3 s apart; raise on a loaded machine
   code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer kmain.s3cretmain' \
     -H 'Content-Type: application/json' -d "$BODY" "http://127.0.0.1:$GW_PORT/v1/chat/completions" || true)
   [ "$code" = 200 ] && break; sleep 0.3

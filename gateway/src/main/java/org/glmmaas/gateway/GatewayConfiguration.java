@@ -13,6 +13,7 @@ import org.glmmaas.gateway.api.EmbeddingsHandler;
 import org.glmmaas.gateway.api.ModelsHandler;
 import org.glmmaas.gateway.api.TokenizerHandler;
 import org.glmmaas.gateway.async.AsyncHandler;
+import org.glmmaas.gateway.async.AsyncRuns;
 import org.glmmaas.gateway.async.AsyncTaskStore;
 import org.glmmaas.gateway.async.FileAsyncTaskStore;
 import org.glmmaas.gateway.async.RedisAsyncTaskStore;
@@ -269,7 +270,8 @@ public class GatewayConfiguration {
         p.routing().maxAttempts(),
         p.routing().firstTokenTimeout(),
         p.routing().queueTimeout(),
-        p.routing().quarantine());
+        p.routing().quarantine(),
+        p.routing().stallTimeout());
   }
 
   @Bean
@@ -458,9 +460,18 @@ public class GatewayConfiguration {
     return new FallbackUsage(kafka(env), meters);
   }
 
+  /** The async generations, drained within the shutdown grace (cut ones stored as FAIL). */
+  @Bean
+  AsyncRuns asyncRuns(Environment env) {
+    return new AsyncRuns(
+        org.springframework.boot.convert.DurationStyle.detectAndParse(
+            env.getProperty("spring.lifecycle.timeout-per-shutdown-phase", "30s")));
+  }
+
   @Bean
   RouterFunction<ServerResponse> apiRoutes(
       GatewayProperties p,
+      AsyncRuns asyncRuns,
       Admission admission,
       InferenceClient inference,
       WorkerPicker picker,
@@ -481,7 +492,8 @@ public class GatewayConfiguration {
             p.files().tenantQuota().toBytes());
     ChatHandler chat = new ChatHandler(admission, inference, metrics, fallbackUsage);
     ModelsHandler models = new ModelsHandler(admission, picker);
-    AsyncHandler async = new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout());
+    AsyncHandler async =
+        new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout(), asyncRuns);
     BillingHandler billing = new BillingHandler(admission, billingClient.getIfAvailable());
     CompletionsHandler completions =
         new CompletionsHandler(admission, chat, openAi, p.maxTokensLimit());

@@ -315,12 +315,42 @@ public final class GlmLauncher {
     return serveUntilStopped();
   }
 
-  private int serveUntilStopped() throws InterruptedException {
+  /** Services that hold no state of their own: one that dies is started again. */
+  static final java.util.Set<String> RESTARTABLE =
+      java.util.Set.of("inference-worker", "embedding-worker");
+
+  /** Restarts of one service allowed within {@link #RESTART_WINDOW}; one more stops everything. */
+  static final int MAX_RESTARTS = 3;
+
+  static final Duration RESTART_WINDOW = Duration.ofMinutes(10);
+
+  private int serveUntilStopped() throws Exception {
+    Map<String, java.util.ArrayDeque<Long>> restarts = new HashMap<>();
     while (!signalled) {
-      for (ServiceProcess s : services) {
+      for (ServiceProcess s : List.copyOf(services)) {
         if (!s.alive() && !stopping) {
-          throw new ServiceProcess.ServiceFailedException(
-              s.name, "stopped unexpectedly (status " + s.exitValue() + ")", s.tail(40));
+          String why = "stopped unexpectedly (status " + s.exitValue() + ")";
+          java.util.ArrayDeque<Long> recent =
+              restarts.computeIfAbsent(s.name, n -> new java.util.ArrayDeque<>());
+          long now = System.nanoTime();
+          while (!recent.isEmpty() && now - recent.peekFirst() > RESTART_WINDOW.toNanos()) {
+            recent.removeFirst();
+          }
+          if (!RESTARTABLE.contains(s.name) || recent.size() >= MAX_RESTARTS) {
+            throw new ServiceProcess.ServiceFailedException(s.name, why, s.tail(40));
+          }
+          // a crashed worker: the gateway already failed or re-routed its calls (and billed the
+          // tokens it had streamed); bring it back on the same ports
+          recent.addLast(now);
+          console.step(s.name, why + "; starting it again, log " + s.log);
+          synchronized (this) {
+            if (stopping) {
+              break;
+            }
+            s.start();
+          }
+          writePids();
+          awaitHealthy(s);
         }
       }
       Thread.sleep(1000);

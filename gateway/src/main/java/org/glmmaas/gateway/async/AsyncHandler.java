@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -35,13 +36,30 @@ public final class AsyncHandler {
   private final AsyncTaskStore store;
   private final BigModelDialect dialect;
   private final Duration staleAfter;
+  private final AsyncRuns runs;
 
+  /** As the six-argument constructor, with no drain at shutdown (tests). */
   public AsyncHandler(
       Admission admission,
       ChatHandler chat,
       AsyncTaskStore store,
       BigModelDialect dialect,
       Duration requestTimeout) {
+    this(admission, chat, store, dialect, requestTimeout, new AsyncRuns(Duration.ZERO));
+  }
+
+  /**
+   * @param runs where the background generations are tracked, so a shutdown drains them and stores
+   *     those it has to cut as FAIL
+   */
+  public AsyncHandler(
+      Admission admission,
+      ChatHandler chat,
+      AsyncTaskStore store,
+      BigModelDialect dialect,
+      Duration requestTimeout,
+      AsyncRuns runs) {
+    this.runs = runs;
     this.admission = admission;
     this.chat = chat;
     this.store = store;
@@ -54,6 +72,14 @@ public final class AsyncHandler {
         .admit(req, dialect)
         .flatMap(
             a -> {
+              if (runs.stopping()) {
+                admission.finish(a, 0, false).subscribe();
+                return Mono.error(
+                    new GlmException(
+                        new GlmError.Unavailable(
+                            "the gateway is shutting down; submit the task again",
+                            Duration.ofSeconds(1))));
+              }
               if (a.call().stream()) {
                 admission.finish(a, 0, false).subscribe();
                 return Mono.error(
@@ -109,24 +135,50 @@ public final class AsyncHandler {
         .onErrorResume(GlmException.class, e -> Responses.error(req, dialect, e.error()));
   }
 
+  private static final String CUT_MESSAGE =
+      "the gateway shut down before this task finished; submit it again";
+
   private void runInBackground(Admission.Admitted a, AsyncTask task) {
-    chat.complete(a, dialect)
-        .map(
-            c ->
-                task.finish(
-                    "SUCCESS",
-                    dialect.completionNode(c.ctx(), c.choices(), c.finished().getUsage())))
-        .onErrorResume(
-            e ->
-                Mono.just(
+    AsyncRuns.Run run =
+        runs.begin(
+            () ->
+                store.put(
                     task.finish(
                         "FAIL",
                         BigModelErrors.body(
-                            e instanceof GlmException g
-                                ? g.error()
-                                : new GlmError.Internal("internal error")))))
-        .flatMap(store::put)
-        .subscribe(null, e -> log.error("storing async task result failed: {}", e.toString()));
+                            new GlmError.Unavailable(CUT_MESSAGE, Duration.ofSeconds(1))))));
+    if (run == null) {
+      // shutting down between the store write and here: this task ends at once, unrun
+      admission.finish(a, 0, false).subscribe();
+      store
+          .put(
+              task.finish(
+                  "FAIL",
+                  BigModelErrors.body(
+                      new GlmError.Unavailable(CUT_MESSAGE, Duration.ofSeconds(1)))))
+          .subscribe(null, e -> log.error("storing async task result failed: {}", e.toString()));
+      return;
+    }
+    Disposable d =
+        chat.complete(a, dialect)
+            .map(
+                c ->
+                    task.finish(
+                        "SUCCESS",
+                        dialect.completionNode(c.ctx(), c.choices(), c.finished().getUsage())))
+            .onErrorResume(
+                e ->
+                    Mono.just(
+                        task.finish(
+                            "FAIL",
+                            BigModelErrors.body(
+                                e instanceof GlmException g
+                                    ? g.error()
+                                    : new GlmError.Internal("internal error")))))
+            .flatMap(store::put)
+            .doFinally(s -> run.end())
+            .subscribe(null, e -> log.error("storing async task result failed: {}", e.toString()));
+    run.attach(d);
   }
 
   public Mono<ServerResponse> result(ServerRequest req) {

@@ -78,6 +78,9 @@ public record GatewayProperties(
    *     before it is cancelled and retried on another worker; the worker is busy, not broken, so it
    *     is not quarantined; zero: no limit but the request's own timeout
    * @param quarantine how long a worker that stalled before the first token gets no traffic
+   * @param stallTimeout a streaming call that asks for tokens and gets none for this long is cut
+   *     (the client gets an error; what it received is billed) and its worker quarantined; zero: no
+   *     limit but the request's own timeout
    * @param loopAffineChannels one gRPC channel per worker (and to billing) and HTTP event loop, so
    *     a call stays on the thread that received it (fewer thread wake-ups: lower latency, most of
    *     all on small machines); false: one channel each on gRPC's own threads
@@ -92,6 +95,7 @@ public record GatewayProperties(
       @DefaultValue("30s") Duration firstTokenTimeout,
       @DefaultValue("2m") Duration queueTimeout,
       @DefaultValue("10s") Duration quarantine,
+      @DefaultValue("30s") Duration stallTimeout,
       @DefaultValue("true") boolean loopAffineChannels) {}
 
   /** Worker discovery modes. */

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.glmmaas.gateway.error.GlmError;
 import org.glmmaas.gateway.error.GlmException;
@@ -40,6 +41,12 @@ import reactor.core.scheduler.Schedulers;
  * {@code firstTokenTimeout} means a stalled worker: retried elsewhere, the worker quarantined. A
  * worker not known to send {@code Accepted} gets the first-token timeout from the send. {@code
  * Accepted} itself never reaches the caller.
+ *
+ * <p>A stuck engine is told from a busy one by progress: a call that reaches the queue timeout on a
+ * worker that accepted nothing and streamed nothing for any of this gateway's calls since it was
+ * sent has hit an engine that stopped, and that worker is quarantined too. Once streaming, a call
+ * that gets no token for {@code stallTimeout} while it is asking for more is cut (the error goes to
+ * the caller, whose tokens so far are billed from what was forwarded) and its worker quarantined.
  */
 public final class InferenceClient {
 
@@ -50,6 +57,7 @@ public final class InferenceClient {
   private final Duration firstTokenTimeout;
   private final Duration queueTimeout;
   private final Duration quarantine;
+  private final Duration stallTimeout;
 
   public InferenceClient(WorkerPicker picker, int maxAttempts) {
     this(picker, maxAttempts, Duration.ofSeconds(30), Duration.ofSeconds(10));
@@ -62,11 +70,7 @@ public final class InferenceClient {
   }
 
   /**
-   * @param firstTokenTimeout a call with no token this long after the worker accepted it (or, for a
-   *     worker that never sends {@code Accepted}, after the send) is cancelled and retried
-   *     elsewhere, and its worker quarantined for {@code quarantine}
-   * @param queueTimeout a call the worker has not accepted after this long is cancelled and retried
-   *     elsewhere; its worker is not quarantined (zero: no limit)
+   * As the six-argument constructor with a mid-stream stall timeout equal to the first-token one.
    */
   public InferenceClient(
       WorkerPicker picker,
@@ -74,6 +78,27 @@ public final class InferenceClient {
       Duration firstTokenTimeout,
       Duration queueTimeout,
       Duration quarantine) {
+    this(picker, maxAttempts, firstTokenTimeout, queueTimeout, quarantine, firstTokenTimeout);
+  }
+
+  /**
+   * @param firstTokenTimeout a call with no token this long after the worker accepted it (or, for a
+   *     worker that never sends {@code Accepted}, after the send) is cancelled and retried
+   *     elsewhere, and its worker quarantined for {@code quarantine}
+   * @param queueTimeout a call the worker has not accepted after this long is cancelled and retried
+   *     elsewhere; its worker is not quarantined unless it made no progress at all meanwhile (zero:
+   *     no limit)
+   * @param stallTimeout a streaming call that asked for more and got no token for this long is cut
+   *     and its worker quarantined (zero: no limit)
+   */
+  public InferenceClient(
+      WorkerPicker picker,
+      int maxAttempts,
+      Duration firstTokenTimeout,
+      Duration queueTimeout,
+      Duration quarantine,
+      Duration stallTimeout) {
+    this.stallTimeout = stallTimeout;
     this.picker = picker;
     this.maxAttempts = Math.max(1, maxAttempts);
     this.firstTokenTimeout = firstTokenTimeout;
@@ -178,11 +203,17 @@ public final class InferenceClient {
   private static final int ACCEPTED = 3; // prefill begun: waiting for the first token
   private static final int STREAMING = 1;
   private static final int GAVE_UP = 2; // a timeout fired
+  private static final int DONE = 4; // ended: completed, failed or cancelled
 
   private Flux<GenerateResponse> call(WorkerEndpoint w, GenerateRequest req, Deadline deadline) {
     return Flux.create(
         sink -> {
           AtomicInteger phase = new AtomicInteger(SENT);
+          long sentNanos = System.nanoTime();
+          // demand the caller asked for and no token has answered yet; and when a token (or,
+          // after a pause in demand, the demand) last came: a stream is stalled only while asking
+          AtomicLong outstanding = new AtomicLong();
+          AtomicLong lastToken = new AtomicLong(sentNanos);
           AtomicReference<Disposable> timer =
               new AtomicReference<>(reactor.core.Disposables.disposed());
           AtomicBoolean released = new AtomicBoolean();
@@ -196,6 +227,41 @@ public final class InferenceClient {
           ClientCallStreamObserver<?>[] holder = new ClientCallStreamObserver<?>[1];
           // gives up when still in phase `from` after `after`; each timer checks its own phase, so
           // one left over from an earlier phase does nothing
+          // the first-token timer, left running once tokens flow, becomes the stall watch
+          @SuppressWarnings("unchecked")
+          java.util.function.Consumer<Long>[] watch = new java.util.function.Consumer[1];
+          watch[0] =
+              afterNanos ->
+                  timer.set(
+                      Schedulers.parallel()
+                          .schedule(
+                              () -> {
+                                if (phase.get() != STREAMING) {
+                                  return;
+                                }
+                                long now = System.nanoTime();
+                                long idle = now - lastToken.get();
+                                long limit = stallTimeout.toNanos();
+                                if (outstanding.get() <= 0 || idle < limit) {
+                                  watch[0].accept(outstanding.get() <= 0 ? limit : limit - idle);
+                                  return;
+                                }
+                                if (!phase.compareAndSet(STREAMING, GAVE_UP)) {
+                                  return;
+                                }
+                                w.quarantine(quarantine);
+                                log.warn(
+                                    "worker {} sent no token for {} ms in the middle of a stream;"
+                                        + " the call is cut and the worker quarantined for {} s",
+                                    w.address(),
+                                    idle / 1_000_000,
+                                    quarantine.toSeconds());
+                                holder[0].cancel("stalled mid-stream", null);
+                                release.run();
+                                sink.error(new StreamStalled());
+                              },
+                              Math.max(1, afterNanos),
+                              TimeUnit.NANOSECONDS));
           java.util.function.BiConsumer<Integer, Duration> arm =
               (from, after) -> {
                 if (after.isZero()) {
@@ -206,11 +272,28 @@ public final class InferenceClient {
                     Schedulers.parallel()
                         .schedule(
                             () -> {
+                              if (phase.get() == STREAMING && !stallTimeout.isZero()) {
+                                long idle = System.nanoTime() - lastToken.get();
+                                watch[0].accept(stallTimeout.toNanos() - idle);
+                                return;
+                              }
                               if (!phase.compareAndSet(from, GAVE_UP)) {
                                 return;
                               }
                               RuntimeException why;
-                              if (queueing) {
+                              if (queueing && !w.progressedSince(sentNanos)) {
+                                // queued the whole time on a worker that began nothing and sent
+                                // nothing for any call: not busy, its engine has stopped
+                                why = new FirstTokenTimeout();
+                                w.quarantine(quarantine);
+                                log.warn(
+                                    "worker {} did not begin the request within the queue timeout"
+                                        + " of {} ms and made no progress on any call meanwhile;"
+                                        + " its engine looks stuck, quarantined for {} s",
+                                    w.address(),
+                                    after.toMillis(),
+                                    quarantine.toSeconds());
+                              } else if (queueing) {
                                 why = new QueueTimeout();
                                 log.warn(
                                     "worker {} did not begin the request within the queue timeout"
@@ -252,6 +335,7 @@ public final class InferenceClient {
                         // for the gateway only: no bytes to the client; the first-token timeout
                         // starts now, queueing is over
                         w.sendsAccepted(true);
+                        w.progress();
                         if (phase.compareAndSet(SENT, ACCEPTED)) {
                           timer.get().dispose();
                           arm.accept(ACCEPTED, firstTokenTimeout);
@@ -259,12 +343,17 @@ public final class InferenceClient {
                         holder[0].request(1); // it consumed demand the caller never saw
                         return;
                       }
+                      outstanding.decrementAndGet();
+                      lastToken.set(System.nanoTime());
+                      w.progress();
                       int p = phase.get();
                       if (p == STREAMING) {
                         sink.next(value);
                       } else if ((p == SENT || p == ACCEPTED)
                           && phase.compareAndSet(p, STREAMING)) {
-                        timer.get().dispose();
+                        if (stallTimeout.isZero()) {
+                          timer.get().dispose();
+                        } // else the running timer turns into the stall watch when it fires
                         sink.next(value);
                       }
                     }
@@ -272,7 +361,7 @@ public final class InferenceClient {
                     @Override
                     public void onError(Throwable t) {
                       release.run();
-                      if (phase.getAndSet(STREAMING) != GAVE_UP) {
+                      if (phase.getAndSet(DONE) != GAVE_UP) {
                         timer.get().dispose();
                         sink.error(t);
                       }
@@ -281,7 +370,7 @@ public final class InferenceClient {
                     @Override
                     public void onCompleted() {
                       release.run();
-                      if (phase.getAndSet(STREAMING) != GAVE_UP) {
+                      if (phase.getAndSet(DONE) != GAVE_UP) {
                         timer.get().dispose();
                         sink.complete();
                       }
@@ -291,10 +380,18 @@ public final class InferenceClient {
           arm.accept(SENT, w.sendsAccepted() ? queueTimeout : firstTokenTimeout);
           ClientCallStreamObserver<?> call = holder[0];
           // the call has started: demand and cancellation may now reach it
-          sink.onRequest(k -> call.request((int) Math.min(k, Integer.MAX_VALUE)));
+          sink.onRequest(
+              k -> {
+                long before = outstanding.getAndUpdate(o -> o + k < o ? Long.MAX_VALUE : o + k);
+                if (before <= 0) {
+                  lastToken.set(
+                      System.nanoTime()); // asking again after a pause: the clock restarts
+                }
+                call.request((int) Math.min(k, Integer.MAX_VALUE));
+              });
           sink.onCancel(
               () -> {
-                if (phase.getAndUpdate(p -> p == GAVE_UP ? p : STREAMING) != GAVE_UP) {
+                if (phase.getAndUpdate(p -> p == GAVE_UP ? p : DONE) != GAVE_UP) {
                   timer.get().dispose();
                 }
                 call.cancel("the client went away", null);
@@ -308,6 +405,13 @@ public final class InferenceClient {
   static final class FirstTokenTimeout extends RuntimeException {
     FirstTokenTimeout() {
       super("no first token within the timeout", null, false, false);
+    }
+  }
+
+  /** A streaming call that got no token for the stall timeout while asking for more. */
+  static final class StreamStalled extends RuntimeException {
+    StreamStalled() {
+      super("no token within the stall timeout", null, false, false);
     }
   }
 
@@ -338,6 +442,11 @@ public final class InferenceClient {
     if (t instanceof FirstTokenTimeout) {
       return new GlmError.Unavailable(
           "the inference worker did not start answering in time", Duration.ofSeconds(1));
+    }
+    if (t instanceof StreamStalled) {
+      return new GlmError.Unavailable(
+          "the inference worker stopped producing tokens in the middle of the answer",
+          Duration.ofSeconds(1));
     }
     if (t instanceof WorkerFailed) {
       return new GlmError.Internal("the inference worker failed while serving the request");

@@ -25,6 +25,10 @@ public final class WorkerEndpoint {
   private volatile String lastModel;
   private volatile long quarantinedUntilNanos = System.nanoTime();
   private volatile boolean sendsAccepted;
+  private volatile long lastProgressNanos = System.nanoTime() - PROGRESS_GRAIN_NANOS;
+
+  /** Progress marks closer together than this are one mark (a volatile write per token saved). */
+  private static final long PROGRESS_GRAIN_NANOS = 50_000_000L;
 
   WorkerEndpoint(String address, LoopChannels channels) {
     this.address = address;
@@ -104,6 +108,25 @@ public final class WorkerEndpoint {
 
   void sendsAccepted(boolean b) {
     sendsAccepted = b;
+  }
+
+  /**
+   * Records that the worker did something for one of this gateway's calls (accepted it, sent a
+   * token, finished it): its engine is moving.
+   */
+  void progress() {
+    long now = System.nanoTime();
+    if (now - lastProgressNanos >= PROGRESS_GRAIN_NANOS) {
+      lastProgressNanos = now;
+    }
+  }
+
+  /**
+   * True when the worker made progress on any of this gateway's calls since {@code nanos} ({@link
+   * System#nanoTime}), give or take the marks' 50 ms grain.
+   */
+  boolean progressedSince(long nanos) {
+    return lastProgressNanos - nanos + PROGRESS_GRAIN_NANOS > 0;
   }
 
   public boolean quarantined() {

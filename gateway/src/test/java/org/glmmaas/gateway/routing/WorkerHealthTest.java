@@ -194,11 +194,119 @@ class WorkerHealthTest {
     startPool(Duration.ofMillis(800));
     await(() -> endpoint(a).sendsAccepted(), 10);
     a.queueMs = 5000;
+    // busy, not broken: a streams another call (accepted at once) the whole time this one waits
+    reactor.core.Disposable busy =
+        client
+            .generate(RoutingTest.req("t", "[slow][no-queue]"), 1, Duration.ofSeconds(30))
+            .subscribe(r -> {}, e -> {});
+    try {
+      await(() -> a.generateCalls.get() == 1, 5);
+      long t0 = System.nanoTime();
+      assertThat(served(1)).isEqualTo("b");
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("ms").isBetween(750L, 4000L);
+      await(() -> a.cancellations.get() == 1, 5);
+      assertThat(endpoint(a).quarantined()).isFalse();
+      assertThat(endpoint(a).ready()).isTrue();
+    } finally {
+      busy.dispose();
+    }
+  }
+
+  /**
+   * An engine that is stuck before it begins anything: the call waits out the queue timeout on a
+   * worker that accepted and streamed nothing meanwhile. Before: retried, but the worker stayed in
+   * routing, so every later call waited the whole queue timeout on it again.
+   */
+  @Test
+  void aWorkerThatAcceptsNothingAndStreamsNothingUntilTheQueueTimeoutIsQuarantined()
+      throws Exception {
+    a.sendsAccepted = true;
+    b.sendsAccepted = true;
+    startPool(Duration.ofMillis(800));
+    await(() -> endpoint(a).sendsAccepted(), 10);
+    a.queueMs = 60_000; // the engine never gets to it
     long t0 = System.nanoTime();
     assertThat(served(1)).isEqualTo("b");
     assertThat((System.nanoTime() - t0) / 1_000_000).as("ms").isBetween(750L, 4000L);
     await(() -> a.cancellations.get() == 1, 5);
+    assertThat(endpoint(a).quarantined()).isTrue();
+    // the next calls go to b at once instead of queueing on a again
+    long t1 = System.nanoTime();
+    for (long i = 0; i < 3; i++) {
+      assertThat(served(i)).isEqualTo("b");
+    }
+    assertThat((System.nanoTime() - t1) / 1_000_000).as("ms for 3 calls").isLessThan(750L);
+    assertThat(a.generateCalls.get()).isEqualTo(1);
+  }
+
+  /**
+   * A stream that stops in the middle (the engine hangs after 2 deltas): cut after the stall
+   * timeout with an error the caller sees, the worker quarantined. Before: the call hung until its
+   * own deadline and the worker kept getting traffic.
+   */
+  @Test
+  void aStreamThatStopsMidAnswerIsCutAndItsWorkerQuarantined() throws Exception {
+    a.stallAfterDeltas = 2;
+    List<GenerateResponse> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    long t0 = System.nanoTime();
+    Throwable error =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () ->
+                client
+                    .generate(RoutingTest.req("t", "x"), 1, Duration.ofSeconds(20))
+                    .doOnNext(got::add)
+                    .blockLast());
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(got).hasSize(2).allMatch(GenerateResponse::hasDelta);
+    assertThat(error).isInstanceOf(org.glmmaas.gateway.error.GlmException.class);
+    assertThat(((org.glmmaas.gateway.error.GlmException) error).error().message())
+        .contains("stopped producing tokens");
+    assertThat(ms)
+        .as("cut after the 400 ms stall timeout, not the 20 s deadline")
+        .isBetween(350L, 5000L);
+    await(() -> a.cancellations.get() == 1, 5);
+    assertThat(endpoint(a).quarantined()).isTrue();
+    a.stallAfterDeltas = -1;
+    for (long i = 0; i < 3; i++) {
+      assertThat(served(i)).isEqualTo("b");
+    }
+  }
+
+  /** A caller that stops reading for longer than the stall timeout is not taken for a stall. */
+  @Test
+  void aCallerThatPausesReadingLongerThanTheStallTimeoutIsNotAStall() throws Exception {
+    List<GenerateResponse> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CompletableFuture<Throwable> end =
+        new java.util.concurrent.CompletableFuture<>();
+    reactor.core.publisher.BaseSubscriber<GenerateResponse> slowReader =
+        new reactor.core.publisher.BaseSubscriber<>() {
+          @Override
+          protected void hookOnSubscribe(org.reactivestreams.Subscription s) {
+            request(1);
+          }
+
+          @Override
+          protected void hookOnNext(GenerateResponse r) {
+            got.add(r);
+          }
+
+          @Override
+          protected void hookOnComplete() {
+            end.complete(null);
+          }
+
+          @Override
+          protected void hookOnError(Throwable t) {
+            end.complete(t);
+          }
+        };
+    client.generate(RoutingTest.req("t", "x"), 1, Duration.ofSeconds(20)).subscribe(slowReader);
+    await(() -> got.size() == 1, 5);
+    Thread.sleep(1000); // 2.5 x the stall timeout without asking for more
+    slowReader.requestUnbounded();
+    assertThat(end.get(5, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+    assertThat(got.getLast().hasFinished()).isTrue();
     assertThat(endpoint(a).quarantined()).isFalse();
-    assertThat(endpoint(a).ready()).isTrue();
+    assertThat(a.cancellations.get()).isZero();
   }
 }

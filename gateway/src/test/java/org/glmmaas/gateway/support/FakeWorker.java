@@ -101,8 +101,16 @@ public final class FakeWorker implements AutoCloseable {
    */
   public volatile boolean sendsAccepted;
 
-  /** Time each Generate waits "in the queue" before it is accepted, ms (with sendsAccepted). */
+  /**
+   * Time each Generate waits "in the queue" before it is accepted, ms (with sendsAccepted); a call
+   * whose last message contains {@code [no-queue]} is accepted at once.
+   */
   public volatile long queueMs;
+
+  /**
+   * Stuck mid-stream: after this many deltas a Generate call stays open and silent (negative: off).
+   */
+  public volatile int stallAfterDeltas = -1;
 
   /** "chat" (the default) or "embedding": what GetInfo says the model is. */
   public volatile String kind = "chat";
@@ -236,7 +244,7 @@ public final class FakeWorker implements AutoCloseable {
         return; // open and silent
       }
       if (sendsAccepted && !last.contains("[fail-before-first]") && !last.contains("[ctx]")) {
-        long queued = queueMs;
+        long queued = last.contains("[no-queue]") ? 0 : queueMs;
         Runnable accept =
             () -> {
               try {
@@ -291,21 +299,27 @@ public final class FakeWorker implements AutoCloseable {
         return;
       }
       boolean slow = last.contains("[slow]");
-      int n = slow ? 200 : numTokens;
+      boolean shortSlow = last.contains("[short-slow]"); // 30 tokens 50 ms apart: 1.5 s
+      int n = slow ? 200 : shortSlow ? 30 : numTokens;
       List<String> tokens = new java.util.ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         tokens.add(TOKENS.get(i % TOKENS.size()));
       }
-      long gap = slow ? 50 : 0;
+      long gap = slow || shortSlow ? 50 : 0;
       FinishReason reason = last.contains("[length]") ? FinishReason.LENGTH : FinishReason.STOP;
       FakeScript.Script script = FakeScript.script(req, tokens, reason);
       boolean failAfterFirst = last.contains("[fail-after-first]");
+      int stallAfter = stallAfterDeltas;
       Runnable body =
           () -> {
             int i = 0;
+            int sent = 0;
             for (Delta d : script.deltas()) {
               if (call.isCancelled()) {
                 return;
+              }
+              if (stallAfter >= 0 && sent++ == stallAfter) {
+                return; // open and silent from here on
               }
               if (failAfterFirst && i++ == 1) {
                 out.onError(error(io.grpc.Status.Code.INTERNAL, "INTERNAL", "engine fault"));
@@ -373,7 +387,7 @@ public final class FakeWorker implements AutoCloseable {
             }
           };
       long delay = firstTokenDelayMs;
-      if (delay > 0 || slow) {
+      if (delay > 0 || slow || shortSlow) {
         timer.schedule(() -> Thread.ofVirtual().start(body), delay, TimeUnit.MILLISECONDS);
       } else {
         body.run();

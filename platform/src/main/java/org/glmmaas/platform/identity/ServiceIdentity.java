@@ -53,6 +53,27 @@ public final class ServiceIdentity {
   private final Clock clock;
 
   /**
+   * A token is a function of (caller, second, method): within one second every call of a method
+   * gets the same one, so it is signed once per method and second, not once per call (an HMAC with
+   * a fresh {@code Mac} per call cost microseconds on every internal hop). Keyed by method: as many
+   * entries as the process has gRPC methods.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Signed> made =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The last token accepted per method: the same token again (the caller's next call within its
+   * second) is checked by comparison and its age, not by a new HMAC. Only genuine tokens get here.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Signed> accepted =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** One Mac per thread, initialised once with the key (doFinal resets it for the next use). */
+  private final ThreadLocal<Mac> macs;
+
+  private record Signed(long second, String caller, String token) {}
+
+  /**
    * @param secret the deployment's shared secret (32+ characters, no placeholder)
    * @param caller this process's name in the tokens it makes ("gateway")
    */
@@ -74,6 +95,17 @@ public final class ServiceIdentity {
     this.key = s.getBytes(StandardCharsets.UTF_8);
     this.caller = c;
     this.clock = clock;
+    this.macs =
+        ThreadLocal.withInitial(
+            () -> {
+              try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(key, "HmacSHA256"));
+                return mac;
+              } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+                throw new IllegalStateException("HmacSHA256 unavailable", e);
+              }
+            });
   }
 
   /** The identity of this process, or null (no secret configured). */
@@ -104,7 +136,13 @@ public final class ServiceIdentity {
   /** A token for one call of {@code fullMethodName}, valid for {@link #MAX_AGE}. */
   public String token(String fullMethodName) {
     long now = clock.instant().getEpochSecond();
-    return VERSION + "." + caller + "." + now + "." + sign(caller, now, fullMethodName);
+    Signed last = made.get(fullMethodName);
+    if (last != null && last.second == now) {
+      return last.token;
+    }
+    String t = VERSION + "." + caller + "." + now + "." + sign(caller, now, fullMethodName);
+    made.put(fullMethodName, new Signed(now, caller, t));
+    return t;
   }
 
   /**
@@ -115,6 +153,14 @@ public final class ServiceIdentity {
   public String verify(String token, String fullMethodName) {
     if (token == null || token.isEmpty()) {
       throw new InvalidTokenException("no service identity");
+    }
+    Signed known = accepted.get(fullMethodName);
+    if (known != null && known.token.equals(token)) {
+      long skew = Math.abs(clock.instant().getEpochSecond() - known.second);
+      if (skew > MAX_AGE.toSeconds()) {
+        throw new InvalidTokenException("service identity expired (" + skew + " s old)");
+      }
+      return known.caller;
     }
     String[] parts = token.split("\\.", -1);
     if (parts.length != 4 || !parts[0].equals(VERSION) || !CALLER.matcher(parts[1]).matches()) {
@@ -134,20 +180,16 @@ public final class ServiceIdentity {
     if (skew > MAX_AGE.toSeconds()) {
       throw new InvalidTokenException("service identity expired (" + skew + " s old)");
     }
+    accepted.put(fullMethodName, new Signed(at, parts[1], token));
     return parts[1];
   }
 
   private String sign(String who, long at, String method) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      byte[] sig =
-          mac.doFinal(
-              (VERSION + "|" + who + "|" + at + "|" + method).getBytes(StandardCharsets.UTF_8));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
+    byte[] sig =
+        macs.get()
+            .doFinal(
+                (VERSION + "|" + who + "|" + at + "|" + method).getBytes(StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
   }
 
   /** A token that does not prove the caller's identity. */

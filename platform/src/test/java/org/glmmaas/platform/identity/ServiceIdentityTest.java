@@ -88,6 +88,60 @@ class ServiceIdentityTest {
         .hasMessage("no service identity");
   }
 
+  /** A clock the test moves. */
+  static final class MovingClock extends Clock {
+    volatile Instant now = NOW;
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  /**
+   * Tokens are signed once per method and second, and a verifier remembers the last token it
+   * accepted per method: neither shortcut may outlive a token's minute, cross methods or let a
+   * forged token through.
+   */
+  @Test
+  void theSignedAndAcceptedTokenCachesNeverOutliveATokenOrCrossMethods() {
+    MovingClock gwClock = new MovingClock();
+    MovingClock billingClock = new MovingClock();
+    ServiceIdentity gateway = new ServiceIdentity(SECRET, "gateway", gwClock);
+    ServiceIdentity billing = new ServiceIdentity(SECRET, "billing-service", billingClock);
+    String reserve = "glm.billing.v1.Billing/Reserve";
+    String t1 = gateway.token(reserve);
+    assertThat(gateway.token(reserve)).as("same second: the same token").isEqualTo(t1);
+    assertThat(gateway.token("glm.billing.v1.Billing/Release")).isNotEqualTo(t1);
+    gwClock.now = NOW.plusSeconds(1);
+    String t2 = gateway.token(reserve);
+    assertThat(t2).as("next second: a new token").isNotEqualTo(t1);
+    assertThat(at(SECRET, "x", NOW.plusSeconds(1)).verify(t2, reserve)).isEqualTo("gateway");
+
+    assertThat(billing.verify(t1, reserve)).isEqualTo("gateway");
+    assertThat(billing.verify(t1, reserve)).as("again, from the cache").isEqualTo("gateway");
+    assertThatThrownBy(() -> billing.verify(t1, "glm.billing.v1.Billing/GetBalance"))
+        .as("the accepted token, for another method")
+        .hasMessageContaining("not signed");
+    assertThatThrownBy(() -> billing.verify(t1.substring(0, t1.length() - 2) + "AA", reserve))
+        .as("a forged signature after a genuine token was accepted")
+        .hasMessageContaining("not signed");
+    billingClock.now = NOW.plusSeconds(61);
+    assertThatThrownBy(() -> billing.verify(t1, reserve))
+        .as("the cached token past its minute")
+        .hasMessageContaining("expired");
+  }
+
   @Test
   void shortOrPlaceholderSecretsAreRefused() {
     assertThatThrownBy(() -> at("too-short-secret", "gateway", NOW))
