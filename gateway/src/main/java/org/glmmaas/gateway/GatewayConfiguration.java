@@ -368,7 +368,9 @@ public class GatewayConfiguration {
       BigModelDialect bigModel,
       GatewayMetrics metrics,
       FallbackUsage fallbackUsage,
-      FileStore fileStore) {
+      FileStore fileStore,
+      ObjectProvider<org.glmmaas.gateway.knowledge.KnowledgeClient> knowledge,
+      ObjectProvider<org.glmmaas.gateway.knowledge.RetrievalTool> retrieval) {
     FilesHandler files =
         new FilesHandler(
             admission,
@@ -376,6 +378,10 @@ public class GatewayConfiguration {
             p.files().maxFileSize().toBytes(),
             p.files().tenantQuota().toBytes());
     ChatHandler chat = new ChatHandler(admission, inference, metrics, fallbackUsage);
+    // knowledge bases (issue 23): retrieval uploads and the chat retrieval tool, when configured
+    knowledge.ifAvailable(
+        k -> files.withKnowledge(org.glmmaas.gateway.knowledge.KnowledgeRoutes.uploads(k)));
+    retrieval.ifAvailable(chat::withRetrieval);
     ModelsHandler models = new ModelsHandler(admission, picker);
     AsyncHandler async = new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout());
     BillingHandler billing = new BillingHandler(admission, billingClient.getIfAvailable());
