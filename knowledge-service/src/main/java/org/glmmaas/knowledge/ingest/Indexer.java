@@ -96,8 +96,11 @@ public final class Indexer {
       index.upsert(job.knowledgeId(), entries);
       store.markIndexed(entries.stream().map(VectorIndex.Entry::chunkId).toList());
       if (!store.renew(job.documentId(), nodeId, lease)) {
-        if (!store.documentExists(job.documentId())) {
-          // deleted while being indexed: drop what this job wrote
+        if (!store.knowledgeExists(job.knowledgeId())) {
+          // the knowledge base was deleted while this job ran: drop the index it re-created
+          index.deleteKnowledge(job.knowledgeId());
+        } else if (!store.documentExists(job.documentId())) {
+          // the document was deleted while being indexed: drop what this job wrote
           index.deleteDocument(job.knowledgeId(), job.documentId());
         }
         return;

@@ -363,6 +363,14 @@ public class KnowledgeStore {
         > 0;
   }
 
+  public boolean knowledgeExists(String knowledgeId) {
+    return jdbc.sql("SELECT count(*) FROM knowledge_base WHERE id = ?")
+            .param(knowledgeId)
+            .query(Integer.class)
+            .single()
+        > 0;
+  }
+
   public Map<String, ChunkRow> chunks(List<String> ids) {
     if (ids.isEmpty()) {
       return Map.of();
