@@ -482,7 +482,9 @@ public class GatewayConfiguration {
       GatewayMetrics metrics,
       FallbackUsage fallbackUsage,
       FileStore fileStore,
-      Batches batches) {
+      Batches batches,
+      ObjectProvider<org.glmmaas.gateway.knowledge.KnowledgeClient> knowledge,
+      ObjectProvider<org.glmmaas.gateway.knowledge.RetrievalTool> retrieval) {
     BatchHandler batch = new BatchHandler(admission, batches);
     FilesHandler files =
         new FilesHandler(
@@ -491,6 +493,10 @@ public class GatewayConfiguration {
             p.files().maxFileSize().toBytes(),
             p.files().tenantQuota().toBytes());
     ChatHandler chat = new ChatHandler(admission, inference, metrics, fallbackUsage);
+    // knowledge bases (issue 23): retrieval uploads and the chat retrieval tool, when configured
+    knowledge.ifAvailable(
+        k -> files.withKnowledge(org.glmmaas.gateway.knowledge.KnowledgeRoutes.uploads(k)));
+    retrieval.ifAvailable(chat::withRetrieval);
     ModelsHandler models = new ModelsHandler(admission, picker);
     AsyncHandler async =
         new AsyncHandler(admission, chat, store, bigModel, p.requestTimeout(), asyncRuns);

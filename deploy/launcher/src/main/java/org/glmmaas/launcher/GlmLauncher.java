@@ -240,6 +240,21 @@ public final class GlmLauncher {
                 "--glm.worker.drain-timeout=" + SERVICE_SHUTDOWN_PHASE,
                 "--glm.worker.usage.spool-dir=" + options.dataDir().resolve("spool-embed")),
             Map.of());
+    // knowledge bases: documents chunked, embedded by the embedding worker and indexed (Lucene)
+    ServiceProcess knowledge =
+        service(
+            "knowledge-service",
+            jars.knowledge(),
+            ports.knowledgeHttp(),
+            List.of(
+                "--glm.knowledge.grpc.port=" + ports.knowledgeGrpc(),
+                "--glm.knowledge.index-dir=" + options.dataDir().resolve("knowledge-index"),
+                "--glm.knowledge.node-id=knowledge-0",
+                "--glm.knowledge.embed-targets=127.0.0.1:" + ports.embedWorkerGrpc(),
+                "--glm.knowledge.default-embedding-model=" + EMBED_MODEL_ID,
+                "--spring.datasource.url=" + postgres.jdbcUrl("glm_knowledge"),
+                "--spring.datasource.username=postgres"),
+            Map.of());
     ServiceProcess gateway =
         service(
             "gateway",
@@ -248,6 +263,7 @@ public final class GlmLauncher {
             List.of(
                 "--glm.gateway.auth.address=127.0.0.1:" + ports.authGrpc(),
                 "--glm.gateway.billing.address=127.0.0.1:" + ports.billingGrpc(),
+                "--glm.gateway.knowledge.address=127.0.0.1:" + ports.knowledgeGrpc(),
                 // One machine runs everything here: the first calls into freshly started JVMs can
                 // take
                 // seconds, longer than the gateway's production 2 s deadline.
@@ -273,10 +289,10 @@ public final class GlmLauncher {
 
     // auth, billing and the worker do not depend on each other: start them together, then the
     // gateway.
-    for (ServiceProcess s : List.of(auth, billing, worker, embedWorker)) {
+    for (ServiceProcess s : List.of(auth, billing, worker, embedWorker, knowledge)) {
       startService(s);
     }
-    for (ServiceProcess s : List.of(auth, billing, worker, embedWorker)) {
+    for (ServiceProcess s : List.of(auth, billing, worker, embedWorker, knowledge)) {
       awaitHealthy(s);
     }
     startService(gateway);
@@ -300,6 +316,7 @@ public final class GlmLauncher {
     endpoints.put("api_key", demo.apiKey());
     endpoints.put("model", options.modelId());
     endpoints.put("embedding_model", EMBED_MODEL_ID);
+    endpoints.put("knowledge_grpc", "127.0.0.1:" + ports.knowledgeGrpc());
     endpoints.put("billing_admin_url", billingUrl.toString());
     endpoints.put("billing_admin_token", secrets.billingAdminToken());
     endpoints.put("tenant_id", demo.tenantId());

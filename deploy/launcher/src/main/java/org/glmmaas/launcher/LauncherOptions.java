@@ -35,7 +35,7 @@ record LauncherOptions(
             Usage: ./glm up [--data DIR] [--port PORT] [--host ADDR] [--ephemeral-ports] [--model FILE.gguf --model-id ID] [--timeout SECONDS]
 
               --data DIR          data folder (default .glm-data in the checkout): databases, Kafka log, keys, logs, models
-              --port PORT         gateway port (default 8080); auth 8081, billing 8082, workers 8083-8084, gRPC 9081-9084
+              --port PORT         gateway port (default 8080); auth 8081, billing 8082, workers 8083-8084, knowledge 8085, gRPC 9081-9085
               --host ADDR         address the gateway listens on (default 127.0.0.1; 0.0.0.0 opens it to the network;
                                   every other service, Kafka and PostgreSQL stay on 127.0.0.1)
               --ephemeral-ports   use free ports for every service (the printed block and endpoints.json say which)

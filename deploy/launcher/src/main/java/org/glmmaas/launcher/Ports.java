@@ -5,7 +5,10 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 
-/** Ports of the five services (two inference workers: the chat and the embedding model). */
+/**
+ * Ports of the six services (two inference workers: the chat and the embedding model; the knowledge
+ * service after them).
+ */
 record Ports(
     int gateway,
     int authHttp,
@@ -15,7 +18,9 @@ record Ports(
     int workerHttp,
     int workerGrpc,
     int embedWorkerHttp,
-    int embedWorkerGrpc) {
+    int embedWorkerGrpc,
+    int knowledgeHttp,
+    int knowledgeGrpc) {
 
   static Ports fixed(int base) {
     return new Ports(
@@ -27,11 +32,14 @@ record Ports(
         base + 3,
         base + 1003,
         base + 4,
-        base + 1004);
+        base + 1004,
+        base + 5,
+        base + 1005);
   }
 
   static Ports ephemeral() {
-    return new Ports(free(), free(), free(), free(), free(), free(), free(), free(), free());
+    return new Ports(
+        free(), free(), free(), free(), free(), free(), free(), free(), free(), free(), free());
   }
 
   /**
@@ -56,7 +64,9 @@ record Ports(
       workerHttp,
       workerGrpc,
       embedWorkerHttp,
-      embedWorkerGrpc
+      embedWorkerGrpc,
+      knowledgeHttp,
+      knowledgeGrpc
     };
     for (int p : all) {
       try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeoutException;
  */
 final class Postgres implements AutoCloseable {
 
-  static final List<String> DATABASES = List.of("glm_auth", "glm_billing");
+  static final List<String> DATABASES = List.of("glm_auth", "glm_billing", "glm_knowledge");
 
   private final EmbeddedPostgres pg;
   final boolean fresh;

@@ -11,10 +11,11 @@ import java.util.stream.Stream;
  * The four service jars the {@code glm} script built ({@code
  * <module>/target/<module>-<version>.jar}).
  */
-record ServiceJars(Path auth, Path billing, Path worker, Path gateway) {
+record ServiceJars(Path auth, Path billing, Path worker, Path gateway, Path knowledge) {
 
   static final List<String> MODULES =
-      List.of("auth-service", "billing-service", "inference-worker", "gateway");
+      List.of(
+          "auth-service", "billing-service", "inference-worker", "gateway", "knowledge-service");
 
   static ServiceJars locate(Path home) throws IOException {
     List<Path> found = new ArrayList<>();
@@ -36,7 +37,7 @@ record ServiceJars(Path auth, Path billing, Path worker, Path gateway) {
               + String.join(",", missing)
               + " -am package -DskipTests)");
     }
-    return new ServiceJars(found.get(0), found.get(1), found.get(2), found.get(3));
+    return new ServiceJars(found.get(0), found.get(1), found.get(2), found.get(3), found.get(4));
   }
 
   private static Path find(Path target, String module) throws IOException {

@@ -22,7 +22,7 @@ class LauncherOptionsTest {
     assertThat(o.model()).isNull();
     assertThat(o.startTimeout()).isEqualTo(Duration.ofSeconds(300));
     assertThat(Ports.fixed(o.portBase()))
-        .isEqualTo(new Ports(8080, 8081, 9081, 8082, 9082, 8083, 9083, 8084, 9084));
+        .isEqualTo(new Ports(8080, 8081, 9081, 8082, 9082, 8083, 9083, 8084, 9084, 8085, 9085));
   }
 
   @Test

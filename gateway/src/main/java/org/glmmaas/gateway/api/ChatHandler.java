@@ -56,10 +56,36 @@ public final class ChatHandler {
   }
 
   public Mono<ServerResponse> chat(ServerRequest req, Dialect d) {
-    return admission
-        .admit(req, d)
+    Mono<ServerRequest> prepared =
+        retrieval == null || d.api() != org.glmmaas.gateway.request.Api.BIGMODEL
+            ? Mono.just(req)
+            : retrieval.prepare(req);
+    return prepared
+        .flatMap(r -> admission.admit(r, d))
         .flatMap(a -> a.call().stream() ? stream(req, d, a) : unary(req, d, a))
         .onErrorResume(GlmException.class, e -> Responses.error(req, d, e.error()));
+  }
+
+  /**
+   * Rewrites a BigModel chat request before admission and decorates its unary response: the {@code
+   * retrieval} tool (knowledge/RetrievalTool) when knowledge bases are configured.
+   */
+  public interface Preparer {
+    Mono<ServerRequest> prepare(ServerRequest req);
+
+    String decorate(org.springframework.web.server.ServerWebExchange exchange, String body);
+  }
+
+  private Preparer retrieval;
+
+  /** Enables the chat {@code retrieval} tool (knowledge bases configured). */
+  public ChatHandler withRetrieval(Preparer tool) {
+    this.retrieval = tool;
+    return this;
+  }
+
+  private String decorate(ServerRequest req, String body) {
+    return retrieval == null ? body : retrieval.decorate(req.exchange(), body);
   }
 
   /** A worker response and the index of the prompt (worker request) it belongs to. */
@@ -281,7 +307,7 @@ public final class ChatHandler {
                     .headers(
                         h -> Responses.rateLimitHeaders(h, Responses.rateLimits(req.exchange())))
                     .bodyValue(
-                        d.completion(c.ctx(), c.choices(), c.finished().getUsage())
+                        decorate(req, d.completion(c.ctx(), c.choices(), c.finished().getUsage()))
                             .getBytes(StandardCharsets.UTF_8)));
   }
 

@@ -51,7 +51,7 @@ public final class FilesHandler {
   /** The purposes a file may have: batch input, and knowledge-base documents. */
   static final Set<String> PURPOSES = Set.of("batch", "retrieval");
 
-  static final Set<String> FORM_FIELDS = Set.of("file", "purpose");
+  static final Set<String> FORM_FIELDS = Set.of("file", "purpose", "knowledge_id");
   static final Set<String> LIST_PARAMS = Set.of("purpose", "limit", "after", "order");
   static final int MAX_LIST = 10_000;
 
@@ -62,6 +62,20 @@ public final class FilesHandler {
   private final FileStore store;
   private final long maxFileSize;
   private final long tenantQuota;
+  private KnowledgeUploads knowledge;
+
+  /**
+   * Where {@code purpose=retrieval} uploads with a {@code knowledge_id} go (knowledge-service)
+   * instead of this store; null: knowledge bases are not enabled.
+   */
+  public interface KnowledgeUploads {
+    Mono<ObjectNode> upload(Principal p, String knowledgeId, String filename, Path content);
+  }
+
+  public FilesHandler withKnowledge(KnowledgeUploads uploads) {
+    this.knowledge = uploads;
+    return this;
+  }
 
   public FilesHandler(Admission admission, FileStore store, long maxFileSize, long tenantQuota) {
     this.admission = admission;
@@ -102,7 +116,7 @@ public final class FilesHandler {
     return admission
         .authenticate(req)
         .flatMap(p -> receive(req, p))
-        .flatMap(f -> json(f.view()))
+        .flatMap(FilesHandler::json)
         .onErrorResume(
             GlmException.class,
             e -> {
@@ -112,7 +126,7 @@ public final class FilesHandler {
             });
   }
 
-  private Mono<StoredFile> receive(ServerRequest req, Principal p) {
+  private Mono<ObjectNode> receive(ServerRequest req, Principal p) {
     Optional<MediaType> ct;
     try {
       ct = req.headers().contentType();
@@ -182,8 +196,26 @@ public final class FilesHandler {
                     GlmException.invalid("'file' is required: the file's content part", "file"));
               }
               String filename = filename(fp.filename());
+              if (form.getFirst("knowledge_id") instanceof FormFieldPart kp) {
+                if (!"retrieval".equals(purpose) || knowledge == null) {
+                  return Mono.error(
+                      GlmException.invalid(
+                          knowledge == null
+                              ? "knowledge bases are not enabled on this deployment"
+                              : "'knowledge_id' goes with purpose 'retrieval'",
+                          "knowledge_id"));
+                }
+                return fp.transferTo(tmp)
+                    .then(knowledge.upload(p, kp.value().strip(), filename, tmp))
+                    .doFinally(
+                        s ->
+                            form.values()
+                                .forEach(
+                                    l ->
+                                        l.forEach(part -> part.delete().subscribe(null, e -> {}))));
+              }
               return fp.transferTo(tmp)
-                  .then(blocking(() -> check(p, filename, purpose, tmp)))
+                  .then(blocking(() -> check(p, filename, purpose, tmp)).map(StoredFile::view))
                   .doFinally(
                       s ->
                           form.values()

@@ -57,7 +57,8 @@ final class ToolsParser {
     String why =
         switch (type) {
           case "retrieval" ->
-              "knowledge-base retrieval is not available yet (it comes with knowledge bases)";
+              "the retrieval tool is served on chat completions when knowledge bases are enabled"
+                  + " (glm.gateway.knowledge.address)";
           case "web_search" -> "web search is not available on this deployment";
           case "custom" -> "custom (free-form) tools are not supported";
           default ->

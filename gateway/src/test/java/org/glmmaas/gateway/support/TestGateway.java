@@ -54,6 +54,7 @@ public final class TestGateway {
   public final FakeWorker embedWorker;
   public final FakeAuthService auth;
   public final FakeBillingService billing;
+  public final FakeKnowledgeService knowledge;
   public final FakeAdminApi authAdmin;
   public final FakeAdminApi billingAdmin;
   public final ConfigurableApplicationContext context;
@@ -106,6 +107,8 @@ public final class TestGateway {
     embedWorker.contextLength = 512;
     auth = new FakeAuthService();
     billing = new FakeBillingService();
+    knowledge = new FakeKnowledgeService();
+    knowledge.seed("tmain", "kb_docs");
     authAdmin = new FakeAdminApi("auth-service", "auth-service-own-admin-token");
     billingAdmin = new FakeAdminApi("billing-service", "billing-service-own-admin-token");
     auth.addKey("kmain", "s3cretmain", principal("tmain"));
@@ -146,6 +149,7 @@ public final class TestGateway {
       "--glm.gateway.auth.address=" + auth.address(),
       "--glm.gateway.billing.address=" + (withBilling ? billing.address() : ""),
       "--glm.gateway.data-dir=" + data.toAbsolutePath(),
+      "--glm.gateway.knowledge.address=" + knowledge.address(),
       "--glm.gateway.max-body-size=64KB",
       "--glm.gateway.files.max-file-size=" + FILES_MAX,
       "--glm.gateway.admin.token=" + ADMIN_TOKEN,
@@ -185,6 +189,7 @@ public final class TestGateway {
       billing.close();
       authAdmin.close();
       billingAdmin.close();
+      knowledge.close();
       throw e;
     }
     context = started;

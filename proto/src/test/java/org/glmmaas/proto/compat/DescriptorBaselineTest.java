@@ -15,6 +15,7 @@ import org.glmmaas.proto.auth.v1.Auth;
 import org.glmmaas.proto.billing.v1.Billing;
 import org.glmmaas.proto.common.v1.Errors;
 import org.glmmaas.proto.inference.v1.Inference;
+import org.glmmaas.proto.knowledge.v1.Knowledge;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +32,8 @@ class DescriptorBaselineTest {
         Inference.getDescriptor(),
         Auth.getDescriptor(),
         Billing.getDescriptor(),
-        Errors.getDescriptor());
+        Errors.getDescriptor(),
+        Knowledge.getDescriptor());
   }
 
   @Test
