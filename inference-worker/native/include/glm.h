@@ -209,6 +209,39 @@ GLM_API int32_t glm_model_max_input(const glm_model *model);
 GLM_API int32_t glm_embed(glm_context *ctx, int32_t n_seqs, const int32_t *seq_offsets, const int32_t *token_ids,
                           float *out);
 
+/* ---- measurement (benchmarks; not needed to serve) ----------------------------------------- */
+
+/* The machine's memory bandwidth as this context's threads see it: a STREAM triad
+ * a[i] = b[i] + 3 * c[i] over three arrays of doubles of array_bytes each (make them several times
+ * the last-level cache), split into chunks claimed by the context's thread pool the way matrix
+ * products are, one untimed pass then `reps` timed passes. Writes the best pass's bytes per second,
+ * counted as STREAM counts them (3 * array_bytes per pass, write-allocate traffic not counted).
+ * GLM_ERR_INVALID_ARGUMENT for array_bytes < 1 MiB or reps < 1; GLM_ERR_UNSUPPORTED on a CUDA
+ * context. */
+GLM_API int32_t glm_context_triad(glm_context *ctx, int64_t array_bytes, int32_t reps, double *bytes_per_second);
+
+/* Phases of glm_forward that the profile times (wall time on the calling thread; every phase ends
+ * at the pool's barrier, so a phase's time is the slowest thread's). */
+enum glm_profile_phase {
+    GLM_PROF_EMBED = 0,    /* token embedding rows, RoPE tables                               */
+    GLM_PROF_NORM = 1,     /* RMS norms and residual adds                                     */
+    GLM_PROF_QKV = 2,      /* the Q, K, V products (with biases)                              */
+    GLM_PROF_ROPE = 3,     /* RoPE, q/k norms, K/V stores into the cache                      */
+    GLM_PROF_ATTN = 4,     /* attention over the cache                                        */
+    GLM_PROF_WO = 5,       /* the attention output product                                    */
+    GLM_PROF_FFN_UP = 6,   /* the FFN gate+up products (dense layers) or the whole MoE FFN    */
+    GLM_PROF_SILU = 7,     /* SiLU(gate) * up                                                 */
+    GLM_PROF_FFN_DOWN = 8, /* the FFN down product (dense layers)                            */
+    GLM_PROF_OUTPUT = 9,   /* the final norm and the output head                              */
+    GLM_PROF_COUNT = 10
+};
+
+/* Per-phase profile of glm_forward on a CPU context. enable != 0 turns it on (off by default; off
+ * costs nothing), 0 turns it off. When seconds is not null, copies min(n, GLM_PROF_COUNT) totals
+ * accumulated since the last call (seconds per phase, indexed by glm_profile_phase) and resets
+ * them. GLM_ERR_UNSUPPORTED on a CUDA context. */
+GLM_API int32_t glm_context_profile(glm_context *ctx, int32_t enable, int32_t n, double *seconds);
+
 /* ---- self-description, for bindings that mirror this header by hand ------------------------ */
 
 /* The ggml tensor type numbered `type` in GGUF files: its name (static, NUL-terminated), values per

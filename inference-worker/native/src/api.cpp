@@ -484,4 +484,35 @@ int32_t glm_forward(glm_context *ctx, const glm_batch *b, float *logits) {
     GLM_GUARD_END
 }
 
+int32_t glm_context_triad(glm_context *ctx, int64_t array_bytes, int32_t reps, double *bytes_per_second) {
+    CHECK_ARG(ctx != nullptr, "ctx is null");
+    CHECK_ARG(bytes_per_second != nullptr, "bytes_per_second is null");
+    CHECK_ARG(array_bytes >= (1 << 20), "array_bytes %lld is under 1 MiB", (long long)array_bytes);
+    CHECK_ARG(reps >= 1, "reps %d must be >= 1", reps);
+#ifdef GLM_HAVE_CUDA
+    if (ctx->cuda) return set_error(GLM_ERR_UNSUPPORTED, "the triad measures host memory: use a CPU context");
+#endif
+    GLM_GUARD_BEGIN
+    *bytes_per_second = ctx->c.triad(array_bytes, reps);
+    clear_error();
+    return GLM_OK;
+    GLM_GUARD_END
+}
+
+int32_t glm_context_profile(glm_context *ctx, int32_t enable, int32_t n, double *seconds) {
+    CHECK_ARG(ctx != nullptr, "ctx is null");
+    CHECK_ARG(seconds == nullptr || n >= 0, "n %d must be >= 0", n);
+#ifdef GLM_HAVE_CUDA
+    if (ctx->cuda) return set_error(GLM_ERR_UNSUPPORTED, "the profile times the CPU forward pass");
+#endif
+    Context &c = ctx->c;
+    if (seconds) {
+        for (int32_t i = 0; i < std::min<int32_t>(n, GLM_PROF_COUNT); i++) seconds[i] = c.prof[i];
+        for (double &v : c.prof) v = 0;
+    }
+    c.profile = enable != 0;
+    clear_error();
+    return GLM_OK;
+}
+
 } // extern "C"

@@ -154,8 +154,14 @@ struct Context {
     std::vector<std::vector<float>> scores; // per thread
     std::vector<std::vector<uint16_t>> q16; // per thread
 
+    // glm_context_profile: per-phase wall seconds of forward (glm_profile_phase), when on.
+    bool profile = false;
+    double prof[GLM_PROF_COUNT] = {};
+
     void create(Model *m, const glm_context_params &p);
     void forward(const glm_batch &b, float *logits);
+    // glm_context_triad: best bytes/s of a STREAM triad over three arrays of array_bytes each.
+    double triad(int64_t array_bytes, int reps);
     void moe_ffn(const Layer &L, int64_t rows); // glm4moe's routed + shared experts, h -> tmp (forward.cpp)
     // Encoder models: n_seqs whole inputs packed back to back (token_ids[offsets[s]..offsets[s+1])),
     // bidirectional attention within each, one pooled n_embd vector per input into out (bert.cpp).

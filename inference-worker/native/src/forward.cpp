@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -31,6 +32,21 @@ void Context::create(Model *m, const glm_context_params &p) {
 }
 
 namespace {
+
+// glm_context_profile: charges the wall time since the previous mark to a phase, when on.
+struct PhaseClock {
+    Context &c;
+    std::chrono::steady_clock::time_point t{};
+    explicit PhaseClock(Context &ctx) : c(ctx) {
+        if (c.profile) t = std::chrono::steady_clock::now();
+    }
+    void mark(int phase) {
+        if (!c.profile) return;
+        const auto now = std::chrono::steady_clock::now();
+        c.prof[phase] += std::chrono::duration<double>(now - t).count();
+        t = now;
+    }
+};
 
 void dequant_row(const Weight &w, int64_t row, float *out) {
     dequant_row_bytes(w.t->type, w.t->data + (size_t)row * w.row_bytes, w.in, out);
@@ -266,6 +282,7 @@ void Context::forward(const glm_batch &b, float *logits) {
     for (auto &s : q16)
         if ((int64_t)s.size() < hd) s.resize(hd);
 
+    PhaseClock clock(*this);
     for (int64_t r = 0; r < n; r++) dequant_row(model->tok_embd, b.token_ids[r], &x[(size_t)r * E]);
 
     // RoPE tables per row: cos/sin for each rotated pair, theta built by repeated multiplication.
@@ -282,6 +299,7 @@ void Context::forward(const glm_batch &b, float *logits) {
         }
     }
     const float kq_scale = 1.0f / std::sqrt((float)hd);
+    clock.mark(GLM_PROF_EMBED);
     // Row-wise element work (norms, residuals, SiLU) in parallel when there are enough rows.
     auto per_row = [&](int64_t nrows, const std::function<void(int64_t)> &fn) {
         if (nrows >= 4)
@@ -296,6 +314,7 @@ void Context::forward(const glm_batch &b, float *logits) {
         const Layer &L = model->layers[il];
         const bool last = il == model->n_layer_run - 1;
         per_row(rows, [&](int64_t r) { k->rmsnorm(&x[r * E], L.attn_norm, &h[r * E], E, eps); });
+        clock.mark(GLM_PROF_NORM);
         // Q, K, V into q[r * qkv_dim + (0 | qdim | qdim + kvdim)]
         if (L.wqkv) {
             Job j{&L.wqkv, h.data(), E, q.data(), qkv_dim, L.bqkv};
@@ -306,6 +325,7 @@ void Context::forward(const glm_batch &b, float *logits) {
                         {&L.wv, h.data(), E, q.data() + qdim + kvdim, qkv_dim, L.bv}};
             run_jobs(*this, j, 3, rows);
         }
+        clock.mark(GLM_PROF_QKV);
         // RoPE (NORM mode: adjacent pairs) on q and k, then store k and v in their slots.
         uint8_t *kl = kv.data() + (size_t)il * kv_layer_stride;
         uint8_t *vl = kl + kv_half;
@@ -346,6 +366,7 @@ void Context::forward(const glm_batch &b, float *logits) {
                 std::memcpy(reinterpret_cast<float *>(vl) + slot * kvdim, vr, (size_t)kvdim * 4);
             }
         });
+        clock.mark(GLM_PROF_ROPE);
         // Attention, one task per (row, head): softmax(q.k * scale) . v over positions 0..pos.
         const int64_t group = nh / nkv;
         const size_t slot_bytes = (size_t)kvdim * kv_elem;
@@ -368,6 +389,7 @@ void Context::forward(const glm_batch &b, float *logits) {
             a.q16 = q16[tid].data();
             k->attend(*k, a);
         });
+        clock.mark(GLM_PROF_ATTN);
         if (last) {
             // Only the rows that want logits go on (llama.cpp's inp_out_ids); values are unchanged.
             gx.resize((size_t)b.n_logits * E);
@@ -386,14 +408,17 @@ void Context::forward(const glm_batch &b, float *logits) {
             Job j{&L.wo, attn.data(), qdim, tmp.data(), E, nullptr};
             run_jobs(*this, &j, 1, rows);
         }
+        clock.mark(GLM_PROF_WO);
         per_row(rows, [&](int64_t r) {
             float *xr = &x[r * E], *tr = &tmp[r * E];
             if (L.post_attn_norm) k->rmsnorm(tr, L.post_attn_norm, tr, E, eps);
             for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
             k->rmsnorm(xr, L.ffn_norm, &h[r * E], E, eps);
         });
+        clock.mark(GLM_PROF_NORM);
         if (L.is_moe()) {
             moe_ffn(L, rows); // routed + shared experts into tmp
+            clock.mark(GLM_PROF_FFN_UP);
         } else {
             if (L.ffn_gate) {
                 // separate gate and up (glm4moe's dense layers) into the fused layout
@@ -404,23 +429,56 @@ void Context::forward(const glm_batch &b, float *logits) {
                 Job j{&L.ffn_up, h.data(), E, ffn.data(), 2 * ff, nullptr};
                 run_jobs(*this, &j, 1, rows);
             }
+            clock.mark(GLM_PROF_FFN_UP);
             per_row(rows, [&](int64_t r) {
                 const float *g = &ffn[r * 2 * ff], *u = g + ff;
                 float *m = &ffn2[r * ff];
                 k->silu_mul(m, g, u, ff);
             });
+            clock.mark(GLM_PROF_SILU);
             Job j{&L.ffn_down, ffn2.data(), ff, tmp.data(), E, nullptr};
             run_jobs(*this, &j, 1, rows);
+            clock.mark(GLM_PROF_FFN_DOWN);
         }
         per_row(rows, [&](int64_t r) {
             float *xr = &x[r * E], *tr = &tmp[r * E];
             if (L.post_ffn_norm) k->rmsnorm(tr, L.post_ffn_norm, tr, E, eps);
             for (int64_t i = 0; i < E; i++) xr[i] = xr[i] + tr[i];
         });
+        clock.mark(GLM_PROF_NORM);
     }
     per_row(rows, [&](int64_t r) { k->rmsnorm(&x[r * E], model->output_norm, &h[r * E], E, eps); });
     Job j{&model->output, h.data(), E, logits, hp.n_vocab, nullptr};
     run_jobs(*this, &j, 1, rows);
+    clock.mark(GLM_PROF_OUTPUT);
+}
+
+double Context::triad(int64_t array_bytes, int reps) {
+    const int64_t n = array_bytes / (int64_t)sizeof(double);
+    std::vector<double> a((size_t)n, 0.0), bv((size_t)n, 1.0), cv((size_t)n, 2.0);
+    // Chunks claimed dynamically, as the matrix products claim theirs: 16 per thread.
+    const int64_t tasks = (int64_t)pool->size() * 16;
+    const int64_t chunk = (n + tasks - 1) / tasks;
+    double *pa = a.data();
+    const double *pb = bv.data(), *pc = cv.data();
+    auto pass = [&] {
+        pool->parallel_for(tasks, [&](int64_t t, int) {
+            const int64_t i0 = t * chunk, i1 = std::min(n, i0 + chunk);
+            for (int64_t i = i0; i < i1; i++) pa[i] = pb[i] + 3.0 * pc[i];
+        });
+    };
+    pass(); // untimed: page faults, frequency ramp
+    double best = 0;
+    for (int r = 0; r < reps; r++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        pass();
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, 3.0 * (double)n * sizeof(double) / s);
+    }
+    // keep the stores observable
+    volatile double sink = pa[n / 2];
+    (void)sink;
+    return best;
 }
 
 } // namespace glm

@@ -97,6 +97,7 @@ public final class TestGateway {
     billing.close();
     authAdmin.close();
     billingAdmin.close();
+    knowledge.close();
   }
 
   private TestGateway(String... extraArgs) throws Exception {

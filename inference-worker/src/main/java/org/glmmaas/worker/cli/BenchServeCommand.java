@@ -49,6 +49,13 @@ import org.springframework.util.unit.DataSize;
  * percentiles, and the same requests served one after another. With {@code --json-schema} every
  * request carries that response_format (constrained decoding); a request may then end early when
  * its JSON is complete, and throughput counts the tokens actually generated.
+ *
+ * <p>{@code --prompt-tokens} takes a list: the levels then run for every prompt length (a scaling
+ * grid). A level sends max(--requests, concurrency) requests so that every stream has one. With an
+ * in-process worker each row also says the most KV blocks in use at once and the preemptions of the
+ * level. {@code --long-prompt N} admits one request with an N-token prompt once the level's streams
+ * decode, and reports its TTFT and the ITL p99 of the running streams while it was prefilled
+ * (chunked prefill keeps that bounded by one step of max-num-batched-tokens).
  */
 public final class BenchServeCommand {
 
@@ -61,28 +68,60 @@ public final class BenchServeCommand {
         --worker HOST:PORT      target a running worker instead
         --concurrency LIST      requests in flight, comma-separated (default 1,4,16)
         --requests N            requests per concurrency level (default 16)
-        --prompt-tokens N       prompt length, tokens (default 27)
+        --prompt-tokens LIST    prompt lengths, tokens, comma-separated (default 27);
+                                each concurrency level runs at each length
+        --long-prompt N         per level, admit one N-token prompt while the streams
+                                decode; report its TTFT and the streams' ITL p99 meanwhile
         --gen-tokens N          generated tokens per request (default 64)
         --threads N             engine threads of the in-process worker (default: all cores)
         --kv-memory SIZE        KV budget of the in-process worker (default 512MB)
         --background N          N more requests in flight all along, at batch priority (10),
                                 as batch lines run: the measured requests are interactive (0)
+        --max-batch-tokens N    the in-process worker's max-num-batched-tokens: the
+                                prefill chunk of one step (default 512)
         --json-schema SCHEMA    response_format json_schema on every request: inline JSON
                                 or a file; requests may end early when the JSON is done
+        --no-sequential         skip the one-after-another run when no level is 1
         --json                  print one JSON object
       """;
 
-  /** One request's measurements. */
-  record Sample(double ttftMs, List<Double> itlMs, int numTokens) {}
+  /**
+   * One request's measurements.
+   *
+   * @param itlMs inter-token latencies, ms
+   * @param itlAtNanos System.nanoTime() when each of them ended
+   */
+  record Sample(
+      double ttftMs, List<Double> itlMs, List<Long> itlAtNanos, int numTokens, long firstNanos) {}
 
-  /** One concurrency level's figures. */
+  /**
+   * One concurrency level's figures; kvBlocksPeak, kvBlocksTotal and preemptions are -1 against a
+   * remote worker, the long-prompt figures -1 without --long-prompt.
+   */
   record Row(
       int concurrency,
+      int promptTokens,
       double genTokS,
       double ttftP50,
       double ttftP99,
       double itlP50,
-      double itlP99) {}
+      double itlP99,
+      int kvBlocksPeak,
+      int kvBlocksTotal,
+      long preemptions,
+      double longTtftMs,
+      double itlP99DuringLong) {}
+
+  /** Counts preemptions (the engine thread calls it). */
+  static final class PreemptionCounter implements SchedulerObserver {
+    final java.util.concurrent.atomic.AtomicLong count =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    @Override
+    public void onPreemption() {
+      count.incrementAndGet();
+    }
+  }
 
   /**
    * Runs without the {@code glm} dispatcher: {@code java ... BenchServeCommand --model FILE ...}.
@@ -112,12 +151,15 @@ public final class BenchServeCommand {
     String worker = null;
     int[] concurrency = {1, 4, 16};
     int requests = 16;
-    int promptTokens = 27;
+    int[] promptList = {27};
+    int longPrompt = 0;
+    int maxBatchTokens = 512;
     int genTokens = 64;
     int threads = 0;
     DataSize kvMemory = DataSize.ofMegabytes(512);
     boolean json = false;
     int background = 0;
+    boolean noSequential = false;
     ResponseFormat format = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -130,12 +172,19 @@ public final class BenchServeCommand {
                     .mapToInt(s -> positive(s.trim(), a))
                     .toArray();
         case "--requests" -> requests = positive(value(args, ++i, a), a);
-        case "--prompt-tokens" -> promptTokens = positive(value(args, ++i, a), a);
+        case "--prompt-tokens" ->
+            promptList =
+                Arrays.stream(value(args, ++i, a).split(","))
+                    .mapToInt(s -> positive(s.trim(), a))
+                    .toArray();
+        case "--long-prompt" -> longPrompt = positive(value(args, ++i, a), a);
+        case "--max-batch-tokens" -> maxBatchTokens = positive(value(args, ++i, a), a);
         case "--gen-tokens" -> genTokens = positive(value(args, ++i, a), a);
         case "--threads" -> threads = positive(value(args, ++i, a), a);
         case "--kv-memory" -> kvMemory = DataSize.parse(value(args, ++i, a));
         case "--json" -> json = true;
         case "--background" -> background = Integer.parseInt(value(args, ++i, a));
+        case "--no-sequential" -> noSequential = true;
         case "--json-schema" -> format = schemaFormat(value(args, ++i, a));
         case "--help", "-h" -> {
           out.print(USAGE);
@@ -152,6 +201,8 @@ public final class BenchServeCommand {
           "model file " + model + " does not exist or is not readable");
     }
     int maxConcurrency = Arrays.stream(concurrency).max().orElse(1);
+    int promptTokens = promptList[0];
+    PreemptionCounter preemptions = new PreemptionCounter();
 
     WorkerRuntime runtime = null;
     WorkerGrpcServer server = null;
@@ -167,12 +218,16 @@ public final class BenchServeCommand {
               "",
               Duration.ofSeconds(5),
               GrpcServerProperties.onPort(0),
-              new WorkerProperties.Scheduler(Math.max(16, maxConcurrency), 512, 0, 1024),
+              new WorkerProperties.Scheduler(
+                  Math.max(16, maxConcurrency),
+                  Math.max(maxBatchTokens, Math.max(16, maxConcurrency)),
+                  0,
+                  Math.max(1024, 2 * maxConcurrency)),
               new WorkerProperties.KvCache(16, kvMemory, "f16", true),
               new WorkerProperties.LoadReport(Duration.ofMillis(250)));
       runtime =
           new WorkerRuntime(
-              props, new NativeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
+              props, new NativeModelLoader(), e -> {}, preemptions, Clock.systemUTC());
       server = new WorkerGrpcServer(runtime);
       server.start();
       runtime.start();
@@ -197,9 +252,10 @@ public final class BenchServeCommand {
       }
       int vocab = info.getModel().getVocabSize();
       String modelId = info.getModel().getId();
+      Level lv =
+          new Level(channel, modelId, vocab, format, runtime, preemptions, genTokens, longPrompt);
       // warm-up: one request, not measured
-      runLevel(
-          channel, modelId, vocab, 1, 1, promptTokens, Math.min(genTokens, 8), 999_999, format);
+      lv.withGen(Math.min(genTokens, 8)).withLong(0).run(1, 1, promptTokens, 999_999);
       java.util.concurrent.atomic.AtomicBoolean stop =
           new java.util.concurrent.atomic.AtomicBoolean();
       List<Thread> batch = new ArrayList<>();
@@ -240,37 +296,28 @@ public final class BenchServeCommand {
       }
       List<Row> rows = new ArrayList<>();
       Double sequential = null;
-      for (int level = 0; level < concurrency.length; level++) {
-        int c = concurrency[level];
-        Row row =
-            runLevel(
-                channel,
-                modelId,
-                vocab,
-                c,
-                requests,
-                promptTokens,
-                genTokens,
-                level * 100_000,
-                format);
-        rows.add(row);
-        if (c == 1) {
-          sequential = row.genTokS();
-        }
-        if (!json) {
-          err.printf(Locale.ROOT, "concurrency %d done: %.1f tok/s%n", c, row.genTokS());
+      int level = 0;
+      for (int p : promptList) {
+        for (int c : concurrency) {
+          Row row = lv.run(c, Math.max(requests, c), p, level++ * 100_000L);
+          rows.add(row);
+          if (c == 1 && p == promptTokens) {
+            sequential = row.genTokS();
+          }
+          if (!json) {
+            err.printf(
+                Locale.ROOT, "concurrency %d, prompt %d done: %.1f tok/s%n", c, p, row.genTokS());
+          }
         }
       }
-      if (sequential == null) {
-        sequential =
-            runLevel(channel, modelId, vocab, 1, requests, promptTokens, genTokens, 900_000, format)
-                .genTokS();
+      if (sequential == null && !noSequential) {
+        sequential = lv.withLong(0).run(1, requests, promptTokens, 900_000).genTokS();
       }
       stop.set(true);
       for (Thread t : batch) {
         t.join();
       }
-      print(out, json, rows, sequential, info, requests, promptTokens, genTokens);
+      print(out, json, rows, sequential, info, requests, promptList, genTokens);
       return 0;
     } finally {
       channel.shutdownNow();
@@ -283,27 +330,34 @@ public final class BenchServeCommand {
     }
   }
 
-  private static Row runLevel(
+  /** What every level of one run shares. */
+  private record Level(
       ManagedChannel channel,
       String modelId,
       int vocab,
-      int concurrency,
-      int numRequests,
-      int promptTokens,
+      ResponseFormat format,
+      WorkerRuntime runtime,
+      PreemptionCounter preemptions,
       int genTokens,
-      long seedBase,
-      ResponseFormat format)
-      throws Exception {
-    ConcurrentLinkedQueue<GenerateRequest> queue = new ConcurrentLinkedQueue<>();
-    for (int i = 0; i < numRequests; i++) {
-      SplittableRandom rnd = new SplittableRandom(seedBase + i);
+      int longPrompt) {
+
+    Level withGen(int g) {
+      return new Level(channel, modelId, vocab, format, runtime, preemptions, g, longPrompt);
+    }
+
+    Level withLong(int l) {
+      return new Level(channel, modelId, vocab, format, runtime, preemptions, genTokens, l);
+    }
+
+    GenerateRequest request(String id, long seed, int promptTokens, int gen) {
+      SplittableRandom rnd = new SplittableRandom(seed);
       TokenIds.Builder ids = TokenIds.newBuilder();
       for (int t = 0; t < promptTokens; t++) {
         ids.addIds(rnd.nextInt(Math.max(1, Math.min(vocab, 30_000))));
       }
       GenerateRequest.Builder b =
           GenerateRequest.newBuilder()
-              .setRequestId("bench-" + seedBase + "-" + i)
+              .setRequestId(id)
               .setModel(modelId)
               .setTokenIds(ids)
               .setReturnTokenIds(true)
@@ -311,53 +365,148 @@ public final class BenchServeCommand {
               .setSampling(
                   SamplingParams.newBuilder()
                       .setTemperature(0f)
-                      .setMaxTokens(genTokens)
+                      .setMaxTokens(gen)
                       .setIgnoreEos(true));
       if (format != null) {
         b.setResponseFormat(format);
       }
-      queue.add(b.build());
+      return b.build();
     }
-    ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
-    AtomicInteger failures = new AtomicInteger();
-    var stub = InferenceServiceGrpc.newBlockingStub(channel);
-    long t0 = System.nanoTime();
-    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<?>> futures = new ArrayList<>();
-      for (int w = 0; w < concurrency; w++) {
-        futures.add(
-            pool.submit(
-                () -> {
-                  GenerateRequest r;
-                  while ((r = queue.poll()) != null) {
-                    Sample s = one(stub.withDeadlineAfter(10, TimeUnit.MINUTES), r, format != null);
-                    if (s == null) {
-                      failures.incrementAndGet();
-                    } else {
-                      samples.add(s);
+
+    Row run(int concurrency, int numRequests, int promptTokens, long seedBase) throws Exception {
+      ConcurrentLinkedQueue<GenerateRequest> queue = new ConcurrentLinkedQueue<>();
+      for (int i = 0; i < numRequests; i++) {
+        queue.add(request("bench-" + seedBase + "-" + i, seedBase + i, promptTokens, genTokens));
+      }
+      ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
+      AtomicInteger failures = new AtomicInteger();
+      var stub = InferenceServiceGrpc.newBlockingStub(channel);
+      long preempted0 = preemptions.count.get();
+      int[] kvTotal = {-1};
+      int[] minFree = {Integer.MAX_VALUE};
+      java.util.concurrent.atomic.AtomicBoolean done =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.CountDownLatch decoding = new java.util.concurrent.CountDownLatch(1);
+      Sample[] longSample = {null};
+      long[] longStart = {0};
+      long t0 = System.nanoTime();
+      try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        List<Future<?>> futures = new ArrayList<>();
+        if (runtime != null) {
+          // the most KV blocks referenced at once, sampled every 10 ms
+          futures.add(
+              pool.submit(
+                  () -> {
+                    while (!done.get()) {
+                      var snap = runtime.loop().snapshot();
+                      kvTotal[0] = snap.numKvBlocksTotal();
+                      minFree[0] = Math.min(minFree[0], snap.numKvBlocksFree());
+                      Thread.sleep(10);
                     }
-                  }
-                  return null;
-                }));
+                    return null;
+                  }));
+        }
+        List<Future<?>> streams = new ArrayList<>();
+        for (int w = 0; w < concurrency; w++) {
+          streams.add(
+              pool.submit(
+                  () -> {
+                    GenerateRequest r;
+                    while ((r = queue.poll()) != null) {
+                      Sample s =
+                          one(
+                              stub.withDeadlineAfter(30, TimeUnit.MINUTES),
+                              r,
+                              format != null,
+                              decoding);
+                      if (s == null) {
+                        failures.incrementAndGet();
+                      } else {
+                        samples.add(s);
+                      }
+                    }
+                    return null;
+                  }));
+        }
+        Future<?> longFuture = null;
+        if (longPrompt > 0) {
+          longFuture =
+              pool.submit(
+                  () -> {
+                    decoding.await();
+                    GenerateRequest r =
+                        request("bench-long-" + seedBase, seedBase + 77_777, longPrompt, 4);
+                    longStart[0] = System.nanoTime();
+                    longSample[0] =
+                        one(stub.withDeadlineAfter(30, TimeUnit.MINUTES), r, false, null);
+                    if (longSample[0] == null) {
+                      failures.incrementAndGet();
+                    }
+                    return null;
+                  });
+        }
+        try {
+          for (Future<?> f : streams) {
+            f.get();
+          }
+          decoding.countDown(); // streams too short to decode: admit the long prompt anyway
+          if (longFuture != null) {
+            longFuture.get();
+          }
+        } finally {
+          done.set(true);
+        }
+        for (Future<?> f : futures) {
+          f.get();
+        }
       }
-      for (Future<?> f : futures) {
-        f.get();
+      double wallS = (System.nanoTime() - t0) / 1e9;
+      if (failures.get() > 0) {
+        throw new IllegalStateException(failures.get() + " requests did not finish normally");
       }
+      int tokens = samples.stream().mapToInt(Sample::numTokens).sum();
+      double[] ttft = samples.stream().mapToDouble(Sample::ttftMs).sorted().toArray();
+      double[] itl =
+          samples.stream()
+              .flatMap(s -> s.itlMs().stream())
+              .mapToDouble(Double::doubleValue)
+              .sorted()
+              .toArray();
+      double longTtft = -1;
+      double itlDuring = -1;
+      if (longSample[0] != null) {
+        Sample ls = longSample[0];
+        longTtft = ls.ttftMs();
+        long from = longStart[0];
+        long to = ls.firstNanos();
+        List<Double> during = new ArrayList<>();
+        for (Sample s : samples) {
+          for (int k = 0; k < s.itlMs().size(); k++) {
+            long at = s.itlAtNanos().get(k);
+            // an interval that overlaps the long prompt's prefill
+            if (at >= from && at - (long) (s.itlMs().get(k) * 1e6) <= to) {
+              during.add(s.itlMs().get(k));
+            }
+          }
+        }
+        itlDuring = pct(during.stream().mapToDouble(Double::doubleValue).sorted().toArray(), 99);
+      }
+      long preempted = runtime == null ? -1 : preemptions.count.get() - preempted0;
+      int peak = kvTotal[0] < 0 ? -1 : kvTotal[0] - minFree[0];
+      return new Row(
+          concurrency,
+          promptTokens,
+          tokens / wallS,
+          pct(ttft, 50),
+          pct(ttft, 99),
+          pct(itl, 50),
+          pct(itl, 99),
+          peak,
+          kvTotal[0],
+          preempted,
+          longTtft,
+          itlDuring);
     }
-    double wallS = (System.nanoTime() - t0) / 1e9;
-    if (failures.get() > 0) {
-      throw new IllegalStateException(failures.get() + " requests did not finish normally");
-    }
-    int tokens = samples.stream().mapToInt(Sample::numTokens).sum();
-    double[] ttft = samples.stream().mapToDouble(Sample::ttftMs).sorted().toArray();
-    double[] itl =
-        samples.stream()
-            .flatMap(s -> s.itlMs().stream())
-            .mapToDouble(Double::doubleValue)
-            .sorted()
-            .toArray();
-    return new Row(
-        concurrency, tokens / wallS, pct(ttft, 50), pct(ttft, 99), pct(itl, 50), pct(itl, 99));
   }
 
   /** A response_format json_schema from inline JSON or a file. */
@@ -385,11 +534,14 @@ public final class BenchServeCommand {
   private static Sample one(
       InferenceServiceGrpc.InferenceServiceBlockingStub stub,
       GenerateRequest r,
-      boolean constrained) {
+      boolean constrained,
+      java.util.concurrent.CountDownLatch decoding) {
     long start = System.nanoTime();
     long last = -1;
+    long first = -1;
     double ttft = -1;
     List<Double> itl = new ArrayList<>();
+    List<Long> itlAt = new ArrayList<>();
     int n = 0;
     Iterator<GenerateResponse> it = stub.generate(r);
     while (it.hasNext()) {
@@ -398,8 +550,13 @@ public final class BenchServeCommand {
       if (m.hasDelta() && m.getDelta().getTokenIdsCount() > 0) {
         if (last < 0) {
           ttft = (now - start) / 1e6;
+          first = now;
         } else {
           itl.add((now - last) / 1e6);
+          itlAt.add(now);
+          if (decoding != null) {
+            decoding.countDown(); // a stream has its second token: decoding is under way
+          }
         }
         last = now;
         n += m.getDelta().getTokenIdsCount();
@@ -409,7 +566,7 @@ public final class BenchServeCommand {
         return null;
       }
     }
-    return new Sample(ttft, itl, n);
+    return new Sample(ttft, itl, itlAt, n, first);
   }
 
   static double pct(double[] sorted, double p) {
@@ -424,10 +581,10 @@ public final class BenchServeCommand {
       PrintStream out,
       boolean json,
       List<Row> rows,
-      double sequential,
+      Double sequential,
       WorkerInfo info,
       int requests,
-      int promptTokens,
+      int[] promptList,
       int genTokens) {
     if (json) {
       StringBuilder sb = new StringBuilder("{\"rows\":[");
@@ -437,50 +594,85 @@ public final class BenchServeCommand {
             .append(
                 String.format(
                     Locale.ROOT,
-                    "{\"concurrency\":%d,\"gen_tok_s\":%.2f,\"ttft_ms_p50\":%.2f,\"ttft_ms_p99\":%.2f,\"itl_ms_p50\":%.2f,\"itl_ms_p99\":%.2f}",
+                    "{\"concurrency\":%d,\"gen_tok_s\":%.2f,\"ttft_ms_p50\":%.2f,\"ttft_ms_p99\":%.2f,\"itl_ms_p50\":%.2f,\"itl_ms_p99\":%.2f,\"prompt_tokens\":%d",
                     r.concurrency(),
                     r.genTokS(),
                     r.ttftP50(),
                     r.ttftP99(),
                     r.itlP50(),
-                    r.itlP99()));
+                    r.itlP99(),
+                    r.promptTokens()));
+        if (r.kvBlocksTotal() >= 0) {
+          sb.append(
+              String.format(
+                  Locale.ROOT,
+                  ",\"kv_blocks_peak\":%d,\"kv_blocks_total\":%d,\"preemptions\":%d",
+                  r.kvBlocksPeak(),
+                  r.kvBlocksTotal(),
+                  r.preemptions()));
+        }
+        if (r.longTtftMs() >= 0) {
+          sb.append(
+              String.format(
+                  Locale.ROOT,
+                  ",\"long_prompt_ttft_ms\":%.2f,\"itl_ms_p99_during_long_prefill\":%.2f",
+                  r.longTtftMs(),
+                  r.itlP99DuringLong()));
+        }
+        sb.append('}');
       }
-      sb.append(String.format(Locale.ROOT, "],\"sequential_gen_tok_s\":%.2f}", sequential));
+      sb.append(']');
+      if (sequential != null) {
+        sb.append(String.format(Locale.ROOT, ",\"sequential_gen_tok_s\":%.2f", sequential));
+      }
+      sb.append('}');
       out.println(sb);
       return;
     }
     out.printf(
         Locale.ROOT,
-        "model %s (%s, %s) on %s, worker %s: %d requests x (%d prompt + %d generated) tokens%n",
+        "model %s (%s, %s) on %s, worker %s: %d requests x (%s prompt + %d generated) tokens%n",
         info.getModel().getId(),
         info.getModel().getArchitecture(),
         info.getModel().getQuantization(),
         info.getDevice(),
         info.getWorkerId(),
         requests,
-        promptTokens,
+        Arrays.toString(promptList),
         genTokens);
     out.printf(
         Locale.ROOT,
-        "%11s %10s %10s %10s %9s %9s%n",
+        "%11s %7s %10s %10s %10s %9s %9s %13s %7s %14s%n",
         "concurrency",
+        "prompt",
         "gen tok/s",
         "TTFT p50",
         "TTFT p99",
         "ITL p50",
-        "ITL p99");
+        "ITL p99",
+        "KV blocks",
+        "preempt",
+        "long TTFT/ITL");
     for (Row r : rows) {
       out.printf(
           Locale.ROOT,
-          "%11d %10.1f %8.1fms %8.1fms %7.1fms %7.1fms%n",
+          "%11d %7d %10.1f %8.1fms %8.1fms %7.1fms %7.1fms %13s %7s %14s%n",
           r.concurrency(),
+          r.promptTokens(),
           r.genTokS(),
           r.ttftP50(),
           r.ttftP99(),
           r.itlP50(),
-          r.itlP99());
+          r.itlP99(),
+          r.kvBlocksTotal() < 0 ? "-" : r.kvBlocksPeak() + "/" + r.kvBlocksTotal(),
+          r.preemptions() < 0 ? "-" : Long.toString(r.preemptions()),
+          r.longTtftMs() < 0
+              ? "-"
+              : String.format(Locale.ROOT, "%.0f/%.0fms", r.longTtftMs(), r.itlP99DuringLong()));
     }
-    out.printf(Locale.ROOT, "sequential (one after another): %.1f gen tok/s%n", sequential);
+    if (sequential != null) {
+      out.printf(Locale.ROOT, "sequential (one after another): %.1f gen tok/s%n", sequential);
+    }
   }
 
   private static String value(String[] args, int i, String option) {

@@ -19,6 +19,11 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code glm engine bench}: prefill throughput of one prompt, and aggregate greedy decode
  * throughput at each batch size (every sequence prefilled with its own random prompt first, not
  * timed). One warm-up run of each measurement, then the median of {@code --reps} runs.
+ *
+ * <p>Before that it measures the machine's memory bandwidth with a STREAM triad on the engine's own
+ * threads (glm_context_triad) and prints the batch-1 decode bound, bandwidth / bytes of weights
+ * streamed per token ({@link DecodeBytes}), and the fraction of it batch-1 decode reached. With
+ * {@code --profile} it also times each phase of the batch-1 decode steps.
  */
 final class EngineBenchCommand implements Command {
 
@@ -39,7 +44,12 @@ final class EngineBenchCommand implements Command {
           --reps N            measured repetitions after one warm-up (default 3)
           --kv-type f16|f32   KV-cache type (default f16, as llama.cpp's default)
           --seed N            seed of the random prompts (default 1)
-          --json              {"prefill_tok_s":X,"decode":[{"batch":B,"tok_s":Y},...]}
+          --triad-mib N       MiB per triad array, 3 arrays (default 256; 0 skips the triad)
+          --profile           time each phase of the batch-1 decode steps (ms per token, GB/s)
+          --json              {"bandwidth_gb_s":W,"weight_bytes_per_token":N,
+                               "batch1_bound_tok_s":U,"prefill_tok_s":X,
+                               "decode":[{"batch":B,"tok_s":Y,"fraction_of_bound":F},...],
+                               "profile":[{"phase":P,"ms_per_token":T,"bytes":N,"gb_s":G},..]}
         """;
   }
 
@@ -48,8 +58,17 @@ final class EngineBenchCommand implements Command {
     CliArgs a =
         CliArgs.parse(
             args,
-            Set.of("model", "threads", "batch", "prompt", "gen", "reps", "kv-type", "seed"),
-            Set.of("json"));
+            Set.of(
+                "model",
+                "threads",
+                "batch",
+                "prompt",
+                "gen",
+                "reps",
+                "kv-type",
+                "seed",
+                "triad-mib"),
+            Set.of("json", "profile"));
     Path model = a.existingFile("model");
     int threads = a.integer("threads", 2, 1, 1024);
     int[] batches = a.intList("batch", new int[] {1, 4, 16}, 1, 4096);
@@ -57,6 +76,8 @@ final class EngineBenchCommand implements Command {
     int gen = a.integer("gen", 32, 1, 1 << 20);
     int reps = a.integer("reps", 3, 1, 1000);
     long seed = a.longValue("seed", 1);
+    int triadMib = a.integer("triad-mib", 256, 0, 1 << 16);
+    boolean profile = a.flag("profile");
     EngineOptions.KvType kv;
     try {
       kv = EngineOptions.KvType.parse(a.string("kv-type", "f16"));
@@ -78,7 +99,17 @@ final class EngineBenchCommand implements Command {
     SplittableRandom rng = new SplittableRandom(seed);
     double prefill;
     List<double[]> decode = new ArrayList<>();
+    double bandwidth = Double.NaN;
+    DecodeBytes bytes;
+    double[] phaseSeconds = null;
+    long profiledTokens = 0;
     try (NativeGlmEngine engine = NativeGlmEngine.open(model, opts)) {
+      bytes =
+          DecodeBytes.of(
+              engine.tensors(), engine.metadata(), NativeGlmEngine.PROFILE_PHASES.size());
+      if (triadMib > 0) {
+        bandwidth = engine.triadBytesPerSecond((long) triadMib << 20, 10);
+      }
       Bench b = new Bench(engine, maxBatchTokens, blockSize, perSeq, rng);
       if (!a.flag("json")) {
         err.printf(
@@ -95,10 +126,29 @@ final class EngineBenchCommand implements Command {
       if (progress) {
         err.printf("  prefill %d tokens: %.1f tok/s%n", prompt, prefill);
       }
+      if (progress && !Double.isNaN(bandwidth)) {
+        err.printf(
+            "  triad %.2f GB/s, %.1f MB of weights per token: batch-1 bound %.1f tok/s%n",
+            bandwidth / 1e9, bytes.total() / 1e6, bandwidth / bytes.total());
+      }
+      // (batch 1 measures it once more below, right after its decode)
       for (int batch : batches) {
         b.decodeSeconds(batch, prompt, gen);
+        boolean prof = profile && batch == 1;
+        if (prof) {
+          engine.profile(true);
+        }
         for (int i = 0; i < reps; i++) {
           t[i] = b.decodeSeconds(batch, prompt, gen);
+        }
+        if (prof) {
+          phaseSeconds = engine.profile(false);
+          profiledTokens = (long) reps * gen;
+        }
+        if (batch == 1 && triadMib > 0) {
+          // again right after batch-1 decode: on a shared machine the load moves, and the best of
+          // the two keeps the bound from being understated (the fraction errs low, not high)
+          bandwidth = Math.max(bandwidth, engine.triadBytesPerSecond((long) triadMib << 20, 10));
         }
         decode.add(new double[] {batch, (double) batch * gen / median(t)});
         if (progress) {
@@ -106,22 +156,90 @@ final class EngineBenchCommand implements Command {
         }
       }
     }
+    double bound = bandwidth / bytes.total();
     if (a.flag("json")) {
       ObjectNode o = EngineGenerateCommand.JSON.createObjectNode();
+      if (!Double.isNaN(bandwidth)) {
+        o.put("bandwidth_gb_s", Math.round(bandwidth / 1e7) / 100.0);
+      }
+      o.put("weight_bytes_per_token", bytes.total());
+      if (!Double.isNaN(bandwidth)) {
+        o.put("batch1_bound_tok_s", round(bound));
+      }
       o.put("prefill_tok_s", round(prefill));
       ArrayNode arr = o.putArray("decode");
       for (double[] d : decode) {
-        arr.addObject().put("batch", (int) d[0]).put("tok_s", round(d[1]));
+        ObjectNode row = arr.addObject().put("batch", (int) d[0]).put("tok_s", round(d[1]));
+        if (d[0] == 1 && !Double.isNaN(bandwidth)) {
+          row.put("fraction_of_bound", Math.round(d[1] / bound * 1000) / 1000.0);
+        }
+      }
+      if (phaseSeconds != null) {
+        ArrayNode pa = o.putArray("profile");
+        for (Phase p : phases(phaseSeconds, profiledTokens, bytes)) {
+          ObjectNode row = pa.addObject().put("phase", p.name).put("ms_per_token", p.msPerToken);
+          row.put("bytes", p.bytes);
+          if (p.bytes > 0) {
+            row.put("gb_s", p.gbPerSecond);
+          }
+        }
       }
       out.println(EngineGenerateCommand.JSON.writeValueAsString(o));
     } else {
       out.printf("%-28s %10s%n", "measurement", "tok/s");
       out.printf("%-28s %10.1f%n", "prefill " + prompt + " tokens", prefill);
       for (double[] d : decode) {
-        out.printf("%-28s %10.1f%n", "decode batch " + (int) d[0] + " (aggregate)", d[1]);
+        out.printf("%-28s %10.1f", "decode batch " + (int) d[0] + " (aggregate)", d[1]);
+        if (d[0] == 1 && !Double.isNaN(bandwidth)) {
+          out.printf("   %.0f %% of the bound", 100 * d[1] / bound);
+        }
+        out.println();
+      }
+      if (!Double.isNaN(bandwidth)) {
+        out.printf(
+            "bandwidth (triad, %d threads) %.2f GB/s; weights per token %.1f MB; batch-1 bound"
+                + " %.1f tok/s%n",
+            threads, bandwidth / 1e9, bytes.total() / 1e6, bound);
+      }
+      if (phaseSeconds != null) {
+        out.printf("%-12s %12s %10s %8s%n", "phase", "ms/token", "MB", "GB/s");
+        for (Phase p : phases(phaseSeconds, profiledTokens, bytes)) {
+          out.printf(
+              "%-12s %12.3f %10.1f %8s%n",
+              p.name,
+              p.msPerToken,
+              p.bytes / 1e6,
+              p.bytes > 0 ? String.format("%.1f", p.gbPerSecond) : "");
+        }
       }
     }
     return 0;
+  }
+
+  private record Phase(String name, double msPerToken, long bytes, double gbPerSecond) {}
+
+  private static List<Phase> phases(double[] seconds, long tokens, DecodeBytes bytes) {
+    List<Phase> out = new ArrayList<>();
+    double total = 0;
+    for (int i = 0; i < seconds.length; i++) {
+      double s = seconds[i] / tokens;
+      total += s;
+      long by = bytes.perPhase()[i];
+      out.add(
+          new Phase(
+              NativeGlmEngine.PROFILE_PHASES.get(i),
+              Math.round(s * 1e6) / 1000.0,
+              by,
+              s > 0 ? Math.round(by / s / 1e8) / 10.0 : 0));
+    }
+    long all = bytes.total();
+    out.add(
+        new Phase(
+            "total",
+            Math.round(total * 1e6) / 1000.0,
+            all,
+            total > 0 ? Math.round(all / total / 1e8) / 10.0 : 0));
+    return out;
   }
 
   private static double round(double v) {

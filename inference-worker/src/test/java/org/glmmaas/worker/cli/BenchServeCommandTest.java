@@ -145,4 +145,67 @@ class BenchServeCommandTest {
     assertThat(BenchServeCommand.pct(v, 99)).isEqualTo(10);
     assertThat(BenchServeCommand.pct(new double[0], 50)).isZero();
   }
+
+  @Test
+  void aGridOfPromptLengthsWithALongPromptAdmittedMidway() {
+    WorkerProperties props =
+        new WorkerProperties(
+            "w-grid",
+            "/models/fake.gguf",
+            "",
+            "cpu",
+            1,
+            "",
+            Duration.ofSeconds(1),
+            GrpcServerProperties.onPort(0),
+            new WorkerProperties.Scheduler(16, 512, 1024, 64),
+            new WorkerProperties.KvCache(16, DataSize.ofKilobytes(512), "f16", true),
+            new WorkerProperties.LoadReport(Duration.ofMillis(100)));
+    WorkerRuntime runtime =
+        new WorkerRuntime(
+            props, new FakeModelLoader(), e -> {}, SchedulerObserver.NONE, Clock.systemUTC());
+    WorkerGrpcServer server = new WorkerGrpcServer(runtime);
+    server.start();
+    runtime.start();
+    try {
+      int code =
+          run(
+              "--worker",
+              "127.0.0.1:" + server.port(),
+              "--concurrency",
+              "1,3",
+              "--requests",
+              "2",
+              "--prompt-tokens",
+              "8,40",
+              "--gen-tokens",
+              "6",
+              "--long-prompt",
+              "100",
+              "--no-sequential",
+              "--json");
+      assertThat(code).as(err.toString()).isZero();
+      tools.jackson.databind.JsonNode j =
+          EngineGenerateCommand.JSON.readTree(out.toString(StandardCharsets.UTF_8));
+      tools.jackson.databind.JsonNode rows = j.get("rows");
+      // every concurrency level at every prompt length, in that order
+      assertThat(rows.size()).isEqualTo(4);
+      int[][] expect = {{1, 8}, {3, 8}, {1, 40}, {3, 40}};
+      for (int i = 0; i < 4; i++) {
+        assertThat(rows.get(i).get("concurrency").asInt()).isEqualTo(expect[i][0]);
+        assertThat(rows.get(i).get("prompt_tokens").asInt()).isEqualTo(expect[i][1]);
+        assertThat(rows.get(i).get("gen_tok_s").asDouble()).isPositive();
+        assertThat(rows.get(i).get("long_prompt_ttft_ms").asDouble()).isPositive();
+        assertThat(rows.get(i).has("itl_ms_p99_during_long_prefill")).isTrue();
+        // a remote worker: no KV or preemption figures
+        assertThat(rows.get(i).has("kv_blocks_peak")).isFalse();
+      }
+      // the one-stream level at the first prompt length is the sequential figure
+      assertThat(j.get("sequential_gen_tok_s").asDouble())
+          .isEqualTo(rows.get(0).get("gen_tok_s").asDouble());
+    } finally {
+      runtime.drainAndStop(Duration.ZERO);
+      server.close();
+    }
+  }
 }

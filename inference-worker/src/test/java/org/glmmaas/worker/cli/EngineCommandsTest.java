@@ -116,6 +116,9 @@ class EngineCommandsTest {
             "2",
             "--reps",
             "1",
+            "--triad-mib",
+            "4",
+            "--profile",
             "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = EngineGenerateCommand.JSON.readTree(r.out());
@@ -123,5 +126,35 @@ class EngineCommandsTest {
     assertThat(j.get("decode").size()).isEqualTo(2);
     assertThat(j.get("decode").get(1).get("batch").asInt()).isEqualTo(2);
     assertThat(j.get("decode").get(1).get("tok_s").asDouble()).isPositive();
+
+    // the bound: the triad's bandwidth over the weights one token streams (token_embd excluded)
+    double bw = j.get("bandwidth_gb_s").asDouble();
+    long perToken = j.get("weight_bytes_per_token").asLong();
+    assertThat(bw).isPositive();
+    assertThat(perToken).isPositive().isLessThan(Files.size(model));
+    assertThat(j.get("batch1_bound_tok_s").asDouble())
+        .isCloseTo(bw * 1e9 / perToken, org.assertj.core.data.Percentage.withPercentage(1));
+    JsonNode b1 = j.get("decode").get(0);
+    assertThat(b1.get("fraction_of_bound").asDouble())
+        .isCloseTo(
+            b1.get("tok_s").asDouble() / j.get("batch1_bound_tok_s").asDouble(),
+            org.assertj.core.data.Offset.offset(0.01));
+    assertThat(j.get("decode").get(1).has("fraction_of_bound")).isFalse();
+
+    // the profile: every phase, bytes summing to the per-token figure, time where work was done
+    JsonNode prof = j.get("profile");
+    assertThat(prof.size()).isEqualTo(NativeGlmEngine.PROFILE_PHASES.size() + 1);
+    long sum = 0;
+    for (int i = 0; i < NativeGlmEngine.PROFILE_PHASES.size(); i++) {
+      assertThat(prof.get(i).get("phase").asString())
+          .isEqualTo(NativeGlmEngine.PROFILE_PHASES.get(i));
+      sum += prof.get(i).get("bytes").asLong();
+    }
+    assertThat(sum).isEqualTo(perToken);
+    JsonNode total = prof.get(prof.size() - 1);
+    assertThat(total.get("phase").asString()).isEqualTo("total");
+    assertThat(total.get("ms_per_token").asDouble()).isPositive();
+    assertThat(prof.get(DecodeBytes.FFN_UP).get("ms_per_token").asDouble()).isPositive();
+    assertThat(prof.get(DecodeBytes.OUTPUT).get("ms_per_token").asDouble()).isPositive();
   }
 }

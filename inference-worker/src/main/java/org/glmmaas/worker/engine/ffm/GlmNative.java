@@ -131,6 +131,8 @@ final class GlmNative {
   final MethodHandle modelPooling;
   final MethodHandle modelMaxInput;
   final MethodHandle embed;
+  final MethodHandle contextTriad;
+  final MethodHandle contextProfile;
 
   final Path libraryPath;
 
@@ -194,6 +196,14 @@ final class GlmNative {
         b.bind(
             "glm_embed",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    contextTriad =
+        b.bind(
+            "glm_context_triad",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
+    contextProfile =
+        b.bind(
+            "glm_context_profile",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
 
     int abi;
     try {

@@ -1,6 +1,7 @@
 package org.glmmaas.worker.engine.ffm;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.Arena;
@@ -225,6 +226,60 @@ public final class NativeGlmEngine implements Engine {
   public List<NativeTensorInfo> tensors() {
     ensureOpen();
     return owner.tensors();
+  }
+
+  // ---- measurement (benchmarks) ----
+
+  /** Phases of {@link #profile}, in glm.h's glm_profile_phase order. */
+  public static final List<String> PROFILE_PHASES =
+      List.of(
+          "embed",
+          "norm",
+          "qkv",
+          "rope",
+          "attention",
+          "wo",
+          "ffn_up",
+          "silu",
+          "ffn_down",
+          "output");
+
+  /**
+   * The memory bandwidth this context's threads reach: a STREAM triad over three arrays of {@code
+   * arrayBytes} each, split across the engine's thread pool (glm_context_triad); the best of {@code
+   * reps} passes, in bytes per second as STREAM counts them.
+   */
+  public double triadBytesPerSecond(long arrayBytes, int reps) {
+    ensureOpen();
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment out = a.allocate(JAVA_DOUBLE);
+      int status = (int) n.contextTriad.invokeExact(context, arrayBytes, reps, out);
+      n.check(status, "glm_context_triad");
+      return out.get(JAVA_DOUBLE, 0);
+    } catch (EngineException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new EngineException("glm_context_triad failed: " + t, t);
+    }
+  }
+
+  /**
+   * Turns the per-phase profile of {@link #forward} on or off and returns the seconds per phase
+   * ({@link #PROFILE_PHASES} order) accumulated since the previous call, resetting them.
+   */
+  public double[] profile(boolean enable) {
+    ensureOpen();
+    int count = PROFILE_PHASES.size();
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment out = a.allocate(JAVA_DOUBLE, count);
+      int status = (int) n.contextProfile.invokeExact(context, enable ? 1 : 0, count, out);
+      n.check(status, "glm_context_profile");
+      return out.toArray(JAVA_DOUBLE);
+    } catch (EngineException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new EngineException("glm_context_profile failed: " + t, t);
+    }
   }
 
   // ---- the step ----

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Performance regression guard (issue 25): batch-1 decode and 16-stream serving of this engine,
+# each as a ratio to llama.cpp measured in the same run on the same GGUF file, against the ratios
+# in bench/perf-guard-baseline.json. Fails (exit 1) when either ratio drops more than 15 % below
+# its baseline; skips cleanly (exit 0, one line on stderr) when llama.cpp is not present, and runs
+# the decode leg alone (saying so) when the build has llama-bench but no llama-server.
+#
+#   LLAMA_CPP_DIR=/path/to/llama.cpp/build bench/perf-guard.sh
+#
+# LLAMA_CPP_DIR     a llama.cpp CMake build dir holding bin/llama-bench and bin/llama-server
+#                   (unset or incomplete: skip)
+# GLM_GUARD_MODEL   the GGUF to run (default: made once with `glm engine make-model --preset
+#                   $GLM_GUARD_PRESET --type q4_0` under $GLM_GUARD_CACHE)
+# GLM_GUARD_PRESET  default 1b (the bench model of docs/performance.md)
+# GLM_GUARD_CACHE   default ${TMPDIR:-/tmp}/glm-perf-guard
+# GLM_GUARD_THREADS default 2
+# GLM_GUARD_TOLERANCE default 0.15
+# GLM_GUARD_BASELINE default bench/perf-guard-baseline.json
+#
+# Prints one JSON object on stdout (the figures, ratios, baselines and verdict). Takes about
+# 1.5 minutes on 2 cores once the project is built and the model exists. Not part of `mvnw verify`.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+skip() { echo "perf-guard: skipped: $*" >&2; exit 0; }
+
+[[ -n "${LLAMA_CPP_DIR:-}" ]] || skip "LLAMA_CPP_DIR is not set (a llama.cpp build dir with bin/llama-bench and bin/llama-server)"
+LB="$LLAMA_CPP_DIR/bin/llama-bench"
+LS="$LLAMA_CPP_DIR/bin/llama-server"
+[[ -x "$LB" ]] || skip "no llama-bench under $LLAMA_CPP_DIR/bin"
+command -v python3 >/dev/null || skip "python3 is missing"
+
+THREADS="${GLM_GUARD_THREADS:-2}"
+TOL="${GLM_GUARD_TOLERANCE:-0.15}"
+BASELINE="${GLM_GUARD_BASELINE:-$ROOT/bench/perf-guard-baseline.json}"
+CACHE="${GLM_GUARD_CACHE:-${TMPDIR:-/tmp}/glm-perf-guard}"
+PRESET="${GLM_GUARD_PRESET:-1b}"
+MODEL="${GLM_GUARD_MODEL:-}"
+mkdir -p "$CACHE"
+if [[ -z "$MODEL" ]]; then
+  MODEL="$CACHE/$PRESET-q4_0.gguf"
+  if [[ ! -s "$MODEL" ]]; then
+    echo "perf-guard: making $MODEL" >&2
+    "$ROOT/glm" engine make-model --preset "$PRESET" --type q4_0 --seed 1 --out "$MODEL.tmp" >&2
+    mv "$MODEL.tmp" "$MODEL"
+  fi
+fi
+[[ -s "$MODEL" ]] || { echo "perf-guard: no model at $MODEL" >&2; exit 2; }
+
+GEN=32
+PROMPT=27
+STREAMS=16
+
+echo "perf-guard: batch-1 decode, this engine" >&2
+ours_b1=$("$ROOT/glm" engine bench --model "$MODEL" --threads "$THREADS" --batch 1 --prompt 32 \
+  --gen "$GEN" --reps 3 --triad-mib 0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["decode"][0]["tok_s"])')
+
+echo "perf-guard: batch-1 decode, llama-bench" >&2
+llama_b1=$("$LB" -m "$MODEL" -t "$THREADS" -p 0 -n "$GEN" -r 3 -o json 2>/dev/null \
+  | python3 -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x.get("n_gen",0)>0]; print(r[0]["avg_ts"])')
+
+ours_serve=0
+llama_serve=0
+if [[ ! -x "$LS" ]]; then
+  echo "perf-guard: no llama-server under $LLAMA_CPP_DIR/bin: the serving leg is skipped" >&2
+else
+echo "perf-guard: $STREAMS streams, glm bench serve" >&2
+ours_serve=$("$ROOT/glm" bench serve --model "$MODEL" --threads "$THREADS" --concurrency "$STREAMS" \
+  --requests "$STREAMS" --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --no-sequential --json \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["gen_tok_s"])')
+
+echo "perf-guard: $STREAMS streams, llama-server" >&2
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+CTX=$(( STREAMS * (PROMPT + GEN + 16) ))
+"$LS" -m "$MODEL" -t "$THREADS" -np "$STREAMS" -c "$CTX" --host 127.0.0.1 --port "$PORT" \
+  >"$CACHE/llama-server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 240); do
+  if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/health', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  kill -0 $SERVER 2>/dev/null || { echo "perf-guard: llama-server exited; see $CACHE/llama-server.log" >&2; exit 2; }
+  sleep 0.5
+done
+llama_serve=$(python3 "$ROOT/bench/serve_load.py" --url "http://127.0.0.1:$PORT" --concurrency "$STREAMS" \
+  --requests "$STREAMS" --prompt "$PROMPT" --gen "$GEN" --warmup \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["gen_tok_s"])')
+kill $SERVER 2>/dev/null || true
+wait $SERVER 2>/dev/null || true
+trap - EXIT
+fi
+
+python3 - "$BASELINE" "$TOL" "$ours_b1" "$llama_b1" "$ours_serve" "$llama_serve" <<'PY'
+import json, sys
+base_path, tol = sys.argv[1], float(sys.argv[2])
+ob1, lb1, osv, lsv = map(float, sys.argv[3:7])
+base = json.load(open(base_path))
+out = {"decode_b1": {"glm_tok_s": ob1, "llama_tok_s": lb1, "ratio": round(ob1 / lb1, 3),
+                     "baseline_ratio": base["decode_b1_ratio"]},
+       "tolerance": tol}
+if lsv > 0:
+    out["serve_16"] = {"glm_tok_s": osv, "llama_tok_s": lsv, "ratio": round(osv / lsv, 3),
+                       "baseline_ratio": base["serve_16_ratio"]}
+else:
+    out["serve_16"] = {"skipped": "no llama-server in LLAMA_CPP_DIR"}
+failed = [k for k in ("decode_b1", "serve_16")
+          if "ratio" in out[k] and out[k]["ratio"] < (1 - tol) * out[k]["baseline_ratio"]]
+out["failed"] = failed
+print(json.dumps(out))
+for k in failed:
+    print("perf-guard: FAIL %s: ratio %.3f is more than %.0f %% below the baseline %.3f"
+          % (k, out[k]["ratio"], tol * 100, out[k]["baseline_ratio"]), file=sys.stderr)
+sys.exit(1 if failed else 0)
+PY
