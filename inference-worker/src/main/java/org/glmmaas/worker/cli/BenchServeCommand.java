@@ -290,7 +290,8 @@ public final class BenchServeCommand {
                                         .setMaxTokens(g)
                                         .setIgnoreEos(true))
                                 .build(),
-                            false);
+                            false,
+                            null);
                       }
                     }));
       }
