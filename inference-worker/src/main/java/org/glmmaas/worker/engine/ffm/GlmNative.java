@@ -131,6 +131,8 @@ final class GlmNative {
   final MethodHandle modelPooling;
   final MethodHandle modelMaxInput;
   final MethodHandle embed;
+  final MethodHandle modelExpertBytes;
+  final MethodHandle modelSetExpertsFromDisk;
 
   final Path libraryPath;
 
@@ -194,6 +196,10 @@ final class GlmNative {
         b.bind(
             "glm_embed",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    modelExpertBytes = b.bind("glm_model_expert_bytes", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    modelSetExpertsFromDisk =
+        b.bind(
+            "glm_model_set_experts_from_disk", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
 
     int abi;
     try {
