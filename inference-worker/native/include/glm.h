@@ -198,6 +198,18 @@ GLM_API int32_t glm_model_pooling(const glm_model *model);
 /* Longest input an encoder model takes (rows of its position table), 0 for a decoder. */
 GLM_API int32_t glm_model_max_input(const glm_model *model);
 
+/* ---- mixture of experts (glm4moe) -------------------------------------------------------- */
+
+/* Bytes of the routed experts' tensors (the 3-D *_exps matrices), 0 for a dense model. */
+GLM_API int64_t glm_model_expert_bytes(const glm_model *model);
+/* Experts from disk: when on (1), the CPU engine leaves the routed experts in the file mapping
+ * instead of repacking them into memory, so they are paged in from the file on demand (slow: a
+ * token reads its experts from disk unless the page cache holds them) and need no resident copy.
+ * For models whose experts do not fit in RAM. Needs a memory-mapped, MoE model, and must be set
+ * before the first context is created (else GLM_ERR_INVALID_ARGUMENT); GLM_ERR_UNSUPPORTED for a
+ * dense or unmapped model. */
+GLM_API int32_t glm_model_set_experts_from_disk(glm_model *model, int32_t on);
+
 /* Embeds n_seqs whole inputs in one step: input s is token_ids[seq_offsets[s] .. seq_offsets[s+1])
  * (CSR, n_seqs + 1 offsets, seq_offsets[0] = 0), at positions 0..len-1, attending to all of its own
  * tokens and to no other input. Writes each input's pooled (not normalised) vector, n_embd floats,

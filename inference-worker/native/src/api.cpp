@@ -372,6 +372,20 @@ int32_t glm_model_max_input(const glm_model *model) {
     return model && model->m.is_bert ? (int32_t)model->m.bert.n_pos : 0;
 }
 
+int64_t glm_model_expert_bytes(const glm_model *model) { return model ? model->m.expert_bytes() : 0; }
+
+int32_t glm_model_set_experts_from_disk(glm_model *model, int32_t on) {
+    CHECK_ARG(model != nullptr, "model is null");
+    CHECK_ARG(on == 0 || on == 1, "on must be 0 or 1, got %d", on);
+    Model &m = model->m;
+    if (!m.moe.on) return set_error(GLM_ERR_UNSUPPORTED, "experts from disk: the model has no routed experts");
+    if (!m.file.mapped())
+        return set_error(GLM_ERR_UNSUPPORTED, "experts from disk: the model was loaded without use_mmap");
+    CHECK_ARG(!m.packed(), "experts from disk must be set before the model's first context is created");
+    m.experts_from_disk = on != 0;
+    return GLM_OK;
+}
+
 int32_t glm_embed(glm_context *ctx, int32_t n_seqs, const int32_t *seq_offsets, const int32_t *token_ids, float *out) {
     CHECK_ARG(ctx != nullptr, "ctx is null");
     const Context &c = ctx->c;

@@ -92,6 +92,11 @@ struct Model {
     // Repacks every matrix the kernel path has a panel kernel for, once per model (the first CPU
     // context does it; a CUDA-only model never pays). Thread-safe.
     void ensure_packed(const KernelSet &k);
+    // Experts from disk (glm_model_set_experts_from_disk): the routed experts stay in the file
+    // mapping, unpacked, and are paged in on demand. Fixed once the weights are packed.
+    bool experts_from_disk = false;
+    bool packed() const { return packed_done_; }
+    int64_t expert_bytes() const; // bytes of the routed experts' tensors
     ~Model();
 
 private:
@@ -149,7 +154,10 @@ struct Context {
     std::vector<float> x, h, q, attn, tmp, ffn, ffn2;
     std::vector<float> moe_p, moe_w, moe_out, moe_gh, moe_gu, moe_m, moe_od, moe_sh; // MoE scratch
     std::vector<int32_t> moe_sel;
-    std::vector<float> rcos, rsin, gx, ga; // RoPE tables per row; logit rows gathered at the last layer
+    std::vector<int64_t> moe_pos;           // each (row, choice) slot's row in the expert-grouped buffers
+    std::vector<float> moe_shgu, moe_shm;   // the shared expert's gate|up and silu rows
+    std::vector<uint8_t> moe_act, moe_act2; // quantised MoE activations (moe.cpp)
+    std::vector<float> rcos, rsin, gx, ga;  // RoPE tables per row; logit rows gathered at the last layer
     std::vector<uint8_t> act;
     std::vector<std::vector<float>> scores; // per thread
     std::vector<std::vector<uint16_t>> q16; // per thread
@@ -162,7 +170,7 @@ struct Context {
     void forward(const glm_batch &b, float *logits);
     // glm_context_triad: best bytes/s of a STREAM triad over three arrays of array_bytes each.
     double triad(int64_t array_bytes, int reps);
-    void moe_ffn(const Layer &L, int64_t rows); // glm4moe's routed + shared experts, h -> tmp (forward.cpp)
+    void moe_ffn(const Layer &L, int64_t rows); // glm4moe's routed + shared experts, h -> tmp (moe.cpp)
     // Encoder models: n_seqs whole inputs packed back to back (token_ids[offsets[s]..offsets[s+1])),
     // bidirectional attention within each, one pooled n_embd vector per input into out (bert.cpp).
     void embed(int32_t n_seqs, const int32_t *offsets, const int32_t *token_ids, float *out);

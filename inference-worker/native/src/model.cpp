@@ -461,6 +461,14 @@ void Model::load_bert() {
 
 Model::~Model() { std::free(packed_); }
 
+int64_t Model::expert_bytes() const {
+    int64_t n = 0;
+    for (const Layer &L : layers)
+        for (const auto *v : {&L.gate_exps, &L.up_exps, &L.down_exps})
+            for (const Weight &w : *v) n += (int64_t)w.t->nbytes;
+    return n;
+}
+
 void Model::ensure_packed(const KernelSet &k) {
     std::lock_guard<std::mutex> g(pack_mu_);
     if (packed_done_ || !k.pack_bytes) return;
@@ -482,9 +490,11 @@ void Model::ensure_packed(const KernelSet &k) {
         add(L.gate_sh);
         add(L.up_sh);
         add(L.down_sh);
-        for (Weight &w : L.gate_exps) add(w);
-        for (Weight &w : L.up_exps) add(w);
-        for (Weight &w : L.down_exps) add(w);
+        if (!experts_from_disk) {
+            for (Weight &w : L.gate_exps) add(w);
+            for (Weight &w : L.up_exps) add(w);
+            for (Weight &w : L.down_exps) add(w);
+        }
         add(L.wqkv);
         add(L.wq);
         add(L.wk);

@@ -64,13 +64,15 @@ glm_context *make_ctx(glm_model *m, int threads, int kv_type, int blocks = 64) {
     return c;
 }
 
-void batch_invariance(const char *label, const testgguf::ModelSpec &spec) {
+void batch_invariance(const char *label, const testgguf::ModelSpec &spec, bool experts_from_disk = false) {
     std::string path = testgguf::write_temp(testgguf::make_model(spec).bytes(), label);
     glm_model *m = nullptr;
     if (glm_model_load(path.c_str(), nullptr, &m) != GLM_OK) {
         CHECK(false, "%s load: %s", label, glm_last_error());
         return;
     }
+    if (experts_from_disk)
+        CHECK(glm_model_set_experts_from_disk(m, 1) == GLM_OK, "%s experts from disk: %s", label, glm_last_error());
     glm_model_hparams hp;
     glm_model_get_hparams(m, &hp);
     const int nv = hp.n_vocab;
@@ -152,6 +154,52 @@ void batch_invariance(const char *label, const testgguf::ModelSpec &spec) {
     std::printf("batch invariance ok: %s\n", label);
     glm_model_free(m);
     std::remove(path.c_str());
+}
+
+// Experts from disk (experts left in the file mapping, not repacked): the same logits as the
+// repacked experts up to rounding; refused for a dense model and after the first context.
+void experts_from_disk(const testgguf::ModelSpec &moe, const testgguf::ModelSpec &dense) {
+    std::string path = testgguf::write_temp(testgguf::make_model(moe).bytes(), "moe-disk");
+    glm_model *packed = nullptr, *disk = nullptr;
+    CHECK(glm_model_load(path.c_str(), nullptr, &packed) == GLM_OK, "load: %s", glm_last_error());
+    CHECK(glm_model_load(path.c_str(), nullptr, &disk) == GLM_OK, "load: %s", glm_last_error());
+    if (!packed || !disk) return;
+    glm_model_hparams hp;
+    glm_model_get_hparams(packed, &hp);
+    CHECK(glm_model_expert_bytes(packed) > 0, "expert bytes of a MoE model: %lld",
+          (long long)glm_model_expert_bytes(packed));
+    CHECK(glm_model_set_experts_from_disk(disk, 1) == GLM_OK, "set: %s", glm_last_error());
+    std::vector<Seq> one(1);
+    std::mt19937 rng(7);
+    for (int i = 0; i < 20; i++) one[0].ids.push_back((int32_t)(rng() % hp.n_vocab));
+    one[0].table = {0, 1};
+    std::vector<float> a, b;
+    glm_context *ca = make_ctx(packed, 2, GLM_KV_F32), *cb = make_ctx(disk, 2, GLM_KV_F32);
+    CHECK(run(ca, one, {{0, 0, 20}}, hp.n_vocab, a) == GLM_OK, "packed: %s", glm_last_error());
+    CHECK(run(cb, one, {{0, 0, 20}}, hp.n_vocab, b) == GLM_OK, "from disk: %s", glm_last_error());
+    double maxd = 0;
+    for (size_t i = 0; i < a.size(); i++) maxd = std::max(maxd, (double)std::fabs(a[i] - b[i]));
+    CHECK(!a.empty() && maxd < 1e-3, "experts from disk vs repacked: logits differ by %g", maxd);
+    CHECK(glm_model_set_experts_from_disk(packed, 1) == GLM_ERR_INVALID_ARGUMENT &&
+              std::string(glm_last_error()).find("before the model's first context") != std::string::npos,
+          "set after the first context: '%s'", glm_last_error());
+    glm_context_free(ca);
+    glm_context_free(cb);
+    glm_model_free(packed);
+    glm_model_free(disk);
+    std::remove(path.c_str());
+    std::string dpath = testgguf::write_temp(testgguf::make_model(dense).bytes(), "dense-disk");
+    glm_model *d = nullptr;
+    CHECK(glm_model_load(dpath.c_str(), nullptr, &d) == GLM_OK, "load dense: %s", glm_last_error());
+    if (d) {
+        CHECK(glm_model_expert_bytes(d) == 0, "expert bytes of a dense model");
+        CHECK(glm_model_set_experts_from_disk(d, 1) == GLM_ERR_UNSUPPORTED &&
+                  std::string(glm_last_error()).find("no routed experts") != std::string::npos,
+              "dense: '%s'", glm_last_error());
+        glm_model_free(d);
+    }
+    std::remove(dpath.c_str());
+    std::printf("experts from disk ok (max |d| %.3g)\n", maxd);
 }
 
 // Malformed glm4moe files: each a clear load error naming the problem, never a crash.
@@ -325,6 +373,8 @@ int main() {
         moe.wtype = glm::T_Q4_0;
         moe.qk_norm = false;
         batch_invariance("glm4moe-q4_0", moe);
+        batch_invariance("glm4moe-q4_0-experts-from-disk", moe, true);
+        experts_from_disk(moe, testgguf::ModelSpec{});
         moe_fuzz();
     }
     validation();

@@ -22,8 +22,16 @@ import java.util.Locale;
  * @param weightBytes tensor data of the file
  * @param kvBytes the KV pool (the budget rounded down to whole blocks)
  * @param scratchBytes per-step buffers and margin
+ * @param expertBytes of the weights, the routed experts of a mixture-of-experts model (0 when
+ *     dense): with experts from disk they stay in the file mapping and are not counted as resident
  */
-public record MemoryPlan(String model, long weightBytes, long kvBytes, long scratchBytes) {
+public record MemoryPlan(
+    String model, long weightBytes, long kvBytes, long scratchBytes, long expertBytes) {
+
+  /** A dense model's plan. */
+  public MemoryPlan(String model, long weightBytes, long kvBytes, long scratchBytes) {
+    this(model, weightBytes, kvBytes, scratchBytes, 0);
+  }
 
   /** Peak weights / file weights during load: the repacked copy plus matrices in flight. */
   public static final double LOAD_PEAK_FACTOR = 1.2;
@@ -85,14 +93,22 @@ public record MemoryPlan(String model, long weightBytes, long kvBytes, long scra
    * #loadWarning}).
    */
   public String refusal(AvailableMemory.Reading available) {
-    if (steadyBytes() <= available.bytes()) {
+    if (steadyBytes() <= available.bytes() || needsExpertsFromDisk(available)) {
       return null;
     }
+    String experts =
+        expertBytes == 0
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                "; even with its routed experts (%s) left on disk it needs %s",
+                gb(expertBytes),
+                gb(expertsFromDiskBytes()));
     return String.format(
         Locale.ROOT,
         "model %s needs %s of weights x 1.1 = %s once loaded (the CPU engine keeps a repacked copy;"
             + " x 1.2 = %s at the peak while loading) + %s KV (glm.worker.kv-cache.memory) + %s"
-            + " scratch = %s (%s at the peak), but %s is available (%s); lower"
+            + " scratch = %s (%s at the peak), but %s is available (%s)%s; lower"
             + " glm.worker.kv-cache.memory or use a smaller quantisation",
         model,
         gb(weightBytes),
@@ -103,7 +119,8 @@ public record MemoryPlan(String model, long weightBytes, long kvBytes, long scra
         gb(steadyBytes()),
         gb(peakBytes()),
         gb(available.bytes()),
-        available.source());
+        available.source(),
+        experts);
   }
 
   /**
@@ -111,7 +128,9 @@ public record MemoryPlan(String model, long weightBytes, long kvBytes, long scra
    * pages out of the page cache (slower, other processes' cache evicted) though the model fits.
    */
   public String loadWarning(AvailableMemory.Reading available) {
-    if (peakBytes() <= available.bytes() || refusal(available) != null) {
+    if (peakBytes() <= available.bytes()
+        || refusal(available) != null
+        || needsExpertsFromDisk(available)) {
       return null;
     }
     return String.format(
@@ -124,6 +143,41 @@ public record MemoryPlan(String model, long weightBytes, long kvBytes, long scra
         gb(available.bytes()),
         available.source(),
         gb(steadyBytes()));
+  }
+
+  /**
+   * Steady state with experts from disk: only the weights other than the routed experts are
+   * repacked into memory; the experts are read from the file mapping (page cache, else disk).
+   */
+  public long expertsFromDiskBytes() {
+    return (long) ((weightBytes - expertBytes) * STEADY_FACTOR) + kvBytes + scratchBytes;
+  }
+
+  /**
+   * True when the model does not fit but would with its routed experts left on disk: the loader
+   * then turns experts from disk on (see {@link #expertsFromDiskWarning}) instead of refusing.
+   */
+  public boolean needsExpertsFromDisk(AvailableMemory.Reading available) {
+    return expertBytes > 0
+        && steadyBytes() > available.bytes()
+        && expertsFromDiskBytes() <= available.bytes();
+  }
+
+  /** The warning logged when experts from disk is turned on, with the numbers. */
+  public String expertsFromDiskWarning(AvailableMemory.Reading available) {
+    return String.format(
+        Locale.ROOT,
+        "model %s: its routed experts (%s) do not fit in memory: repacked it needs %s (weights x 1.1"
+            + " + KV + scratch) but %s is available (%s). Running with experts from disk: the"
+            + " experts stay in the memory-mapped file and are paged in when a token routes to"
+            + " them (%s resident + the page cache the kernel can spare); this is slow, at disk"
+            + " speed for experts not in the page cache (docs/moe.md)",
+        model,
+        gb(expertBytes),
+        gb(steadyBytes()),
+        gb(available.bytes()),
+        available.source(),
+        gb(expertsFromDiskBytes()));
   }
 
   /** One line for the log. */

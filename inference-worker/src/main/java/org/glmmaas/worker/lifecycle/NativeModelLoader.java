@@ -64,7 +64,9 @@ public final class NativeModelLoader implements ModelLoader {
       long blockBytes =
           model.kvBlockBytes(
               props.kvCache().blockSize(), EngineOptions.KvType.parse(props.kvCache().dtype()));
-      checkMemory(props, path, hparams, blockBytes);
+      if (checkMemory(props, path, hparams, blockBytes, model.expertBytes())) {
+        model.setExpertsFromDisk(true);
+      }
       TextModel text = TextModel.fromMetadata(model.metadata());
       ModelDescription description =
           new ModelDescription(
@@ -80,8 +82,48 @@ public final class NativeModelLoader implements ModelLoader {
     }
   }
 
-  /** Refuses, with numbers, a KV budget below one block or a model that does not fit. */
-  private void checkMemory(WorkerProperties props, Path path, ModelHparams hp, long blockBytes) {
+  /**
+   * Refuses, with numbers, a KV budget below one block or a model that does not fit; returns true
+   * when a mixture-of-experts model fits only with its routed experts left on disk.
+   */
+  private boolean checkMemory(
+      WorkerProperties props, Path path, ModelHparams hp, long blockBytes, long expertBytes) {
+    MemoryPlan plan = plan(props, path, hp, blockBytes, expertBytes);
+    if (!props.device().equals("cpu")) {
+      log.info("memory plan (host side not checked on {}): {}", props.device(), plan.summary());
+      return false;
+    }
+    Optional<AvailableMemory.Reading> avail = available.read();
+    if (avail.isEmpty()) {
+      log.info("memory plan (available memory unknown here, not checked): {}", plan.summary());
+      return false;
+    }
+    String refusal = plan.refusal(avail.get());
+    if (refusal != null) {
+      throw new IllegalStateException(refusal);
+    }
+    if (plan.needsExpertsFromDisk(avail.get())) {
+      log.warn(plan.expertsFromDiskWarning(avail.get()));
+      return true;
+    }
+    String warning = plan.loadWarning(avail.get());
+    if (warning != null) {
+      log.warn(warning);
+    }
+    log.info(
+        "memory plan: {}; {} available ({})",
+        plan.summary(),
+        MemoryPlan.gb(avail.get().bytes()),
+        avail.get().source());
+    return false;
+  }
+
+  /**
+   * The memory plan of serving this model with these properties; refuses a KV budget below one
+   * block.
+   */
+  static MemoryPlan plan(
+      WorkerProperties props, Path path, ModelHparams hp, long blockBytes, long expertBytes) {
     var kv = props.kvCache();
     long budget = kv.memory().toBytes();
     if (budget < blockBytes) {
@@ -115,30 +157,8 @@ public final class NativeModelLoader implements ModelLoader {
             props.scheduler().maxNumSeqs(),
             maxModelLen,
             props.effectiveThreads());
-    MemoryPlan plan =
-        new MemoryPlan(path.getFileName().toString(), hp.weightBytes(), kvBytes, scratch);
-    if (!props.device().equals("cpu")) {
-      log.info("memory plan (host side not checked on {}): {}", props.device(), plan.summary());
-      return;
-    }
-    Optional<AvailableMemory.Reading> avail = available.read();
-    if (avail.isEmpty()) {
-      log.info("memory plan (available memory unknown here, not checked): {}", plan.summary());
-      return;
-    }
-    String refusal = plan.refusal(avail.get());
-    if (refusal != null) {
-      throw new IllegalStateException(refusal);
-    }
-    String warning = plan.loadWarning(avail.get());
-    if (warning != null) {
-      log.warn(warning);
-    }
-    log.info(
-        "memory plan: {}; {} available ({})",
-        plan.summary(),
-        MemoryPlan.gb(avail.get().bytes()),
-        avail.get().source());
+    return new MemoryPlan(
+        path.getFileName().toString(), hp.weightBytes(), kvBytes, scratch, expertBytes);
   }
 
   private record Loaded(

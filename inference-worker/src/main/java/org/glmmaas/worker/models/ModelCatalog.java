@@ -58,6 +58,25 @@ public final class ModelCatalog {
             0,
             "",
             "about 7.3 GB (6.3 GB weights + KV)"));
+    // ChatGLM3-6B (architecture chatglm, SentencePiece vocabulary, 8k context; docs/moe.md). Repo
+    // and file names from the Hugging Face file listing (sizes as listed there); not downloaded
+    // or checked by hash here: glm pull takes both from the server.
+    add(
+        new Entry(
+            "chatglm3-6b:q8_0",
+            "mradermacher/chatglm3-6b-GGUF",
+            "chatglm3-6b.Q8_0.gguf",
+            0,
+            "",
+            "about 7.0 GB (6.64 GB weights + KV)"));
+    add(
+        new Entry(
+            "chatglm3-6b:q4_k_m",
+            "mradermacher/chatglm3-6b-GGUF",
+            "chatglm3-6b.Q4_K_M.gguf",
+            0,
+            "",
+            "about 4.7 GB (4.14 GB weights + KV)"));
   }
 
   private ModelCatalog() {}

@@ -35,6 +35,11 @@ public final class ModelInventory {
   /**
    * @param fileType general.file_type by name ("Q4_K_M"; a K-quant file mixes tensor types)
    * @param kvBytesFullContext an f16 KV cache for one sequence of the full training context
+   * @param experts routed experts of a mixture-of-experts model ({@code ARCH.expert_count}), 0 when
+   *     dense
+   * @param expertsUsed experts each token runs ({@code ARCH.expert_used_count})
+   * @param activeParameters parameters one token reads: all but the routed experts', plus
+   *     expertsUsed / experts of those (numParameters for a dense model)
    */
   public record LocalModel(
       Path path,
@@ -46,7 +51,38 @@ public final class ModelInventory {
       long contextLength,
       long fileBytes,
       long kvBytesFullContext,
-      String error) {
+      String error,
+      int experts,
+      int expertsUsed,
+      long activeParameters) {
+
+    /** A dense model. */
+    public LocalModel(
+        Path path,
+        String name,
+        String architecture,
+        long numParameters,
+        String fileType,
+        Map<String, Integer> tensorTypes,
+        long contextLength,
+        long fileBytes,
+        long kvBytesFullContext,
+        String error) {
+      this(
+          path,
+          name,
+          architecture,
+          numParameters,
+          fileType,
+          tensorTypes,
+          contextLength,
+          fileBytes,
+          kvBytesFullContext,
+          error,
+          0,
+          0,
+          numParameters);
+    }
 
     /**
      * Memory to serve one full-context sequence, once loaded (the weights about 1.1 x, see
@@ -88,6 +124,7 @@ public final class ModelInventory {
       GgufMetadata m = f.metadata();
       String arch = m.string("general.architecture").orElse("?");
       long params = 0;
+      long expertParams = 0;
       Map<String, Integer> types = new TreeMap<>();
       for (GgufReader.TensorInfo t : f.tensors()) {
         long n = 1;
@@ -95,6 +132,9 @@ public final class ModelInventory {
           n = Math.multiplyExact(n, d);
         }
         params += n;
+        if (t.name().contains("_exps.")) {
+          expertParams += n;
+        }
         types.merge(typeName(t.ggmlType()), 1, Integer::sum);
       }
       long ctx = m.integer(arch + ".context_length").orElse(0L);
@@ -105,7 +145,14 @@ public final class ModelInventory {
       long headDim = m.integer(arch + ".attention.key_length").orElse(heads > 0 ? embd / heads : 0);
       long kv = 2L * layers * ctx * kvHeads * headDim * 2;
       String fileType = GgufFileType.name(m.integer("general.file_type").orElse(-1L));
-      return new LocalModel(p, name, arch, params, fileType, types, ctx, size, kv, null);
+      int experts = (int) (long) m.integer(arch + ".expert_count").orElse(0L);
+      int used = (int) (long) m.integer(arch + ".expert_used_count").orElse(0L);
+      long active =
+          experts > 0 && expertParams > 0
+              ? params - expertParams + expertParams / experts * used
+              : params;
+      return new LocalModel(
+          p, name, arch, params, fileType, types, ctx, size, kv, null, experts, used, active);
     } catch (GgufFormatException | ArithmeticException e) {
       return new LocalModel(
           p, name, "?", 0, "?", Map.of(), 0, size, 0, "not a valid GGUF: " + e.getMessage());

@@ -67,10 +67,11 @@ public final class ModelsCommand {
     }
     out.printf(
         Locale.ROOT,
-        "%-28s %-8s %9s %-7s %-22s %8s %10s %10s%n",
+        "%-28s %-8s %9s %-16s %-7s %-22s %8s %10s %10s%n",
         "MODEL",
         "ARCH",
         "PARAMS",
+        "EXPERTS/ACTIVE",
         "TYPE",
         "TENSOR TYPES",
         "CONTEXT",
@@ -83,10 +84,13 @@ public final class ModelsCommand {
       }
       out.printf(
           Locale.ROOT,
-          "%-28s %-8s %9s %-7s %-22s %8d %10s %10s%s%n",
+          "%-28s %-8s %9s %-16s %-7s %-22s %8d %10s %10s%s%n",
           m.name(),
           m.architecture(),
           params(m.numParameters()),
+          m.experts() == 0
+              ? "-"
+              : m.expertsUsed() + " of " + m.experts() + ", " + params(m.activeParameters()),
           m.fileType(),
           types(m.tensorTypes()),
           m.contextLength(),
@@ -111,7 +115,8 @@ public final class ModelsCommand {
         Locale.ROOT,
         "{\"name\":\"%s\",\"path\":\"%s\",\"architecture\":\"%s\",\"parameters\":%d,"
             + "\"file_type\":\"%s\",\"tensor_types\":%s,\"runs\":%b,\"context_length\":%d,\"file_bytes\":%d,"
-            + "\"kv_bytes_full_context\":%d,\"memory_bytes\":%d%s}",
+            + "\"kv_bytes_full_context\":%d,\"memory_bytes\":%d,\"experts\":%d,\"experts_used\":%d,"
+            + "\"active_parameters\":%d%s}",
         Json.escape(m.name()),
         Json.escape(m.path().toString()),
         Json.escape(m.architecture()),
@@ -123,6 +128,9 @@ public final class ModelsCommand {
         m.fileBytes(),
         m.kvBytesFullContext(),
         m.memoryBytes(),
+        m.experts(),
+        m.expertsUsed(),
+        m.activeParameters(),
         m.error() == null ? "" : ",\"error\":\"" + Json.escape(m.error()) + "\"");
   }
 

@@ -22,7 +22,9 @@ import java.util.Objects;
  * eos_token}). Message content is data, never re-interpreted as template code.
  *
  * <p>Role "tool" (OpenAI) and "observation" (GLM) are the same turn: when the template handles only
- * one of the two names, the other is renamed to it.
+ * one of the two names, the other is renamed to it. A template that names neither but writes the
+ * role into a tag ({@code <|{{ message['role'] }}|>}, as ChatGLM3's does) gets "observation": its
+ * tool results are {@code <|observation|>} turns, the GLM control token, never {@code <|tool|>}.
  */
 public final class JinjaChatTemplate implements ChatTemplate {
 
@@ -78,7 +80,9 @@ public final class JinjaChatTemplate implements ChatTemplate {
     this.toolRoleName =
         knowsObservation && !knowsTool
             ? "observation"
-            : knowsTool && !knowsObservation ? "tool" : null;
+            : knowsTool && !knowsObservation
+                ? "tool"
+                : !knowsTool && ROLE_AS_TAG.matcher(source).find() ? "observation" : null;
     checkSyntax();
   }
 
@@ -345,6 +349,11 @@ public final class JinjaChatTemplate implements ChatTemplate {
     }
     return null;
   }
+
+  /** {@code <|{{ message['role'] }}|>} and its spellings: the role's name is the tag's name. */
+  private static final java.util.regex.Pattern ROLE_AS_TAG =
+      java.util.regex.Pattern.compile(
+          "<\\|\\{\\{-?\\s*message(?:\\[['\"]role['\"]\\]|\\.role)\\s*-?\\}\\}\\|>");
 
   private static boolean mentionsRole(String source, String role) {
     return source.contains("'" + role + "'") || source.contains("\"" + role + "\"");

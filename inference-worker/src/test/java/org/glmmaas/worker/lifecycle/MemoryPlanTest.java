@@ -51,6 +51,41 @@ class MemoryPlanTest {
   }
 
   @Test
+  void aMixtureOfExpertsModelWhoseExpertsDoNotFitRunsThemFromDiskWithTheNumbers() {
+    // GLM-4.5-Air-like: 60 GB of weights of which 55 GB are routed experts, 2 GB KV, 0.5 GB scratch
+    MemoryPlan plan =
+        new MemoryPlan(
+            "GLM-4.5-Air-Q4_0.gguf",
+            60_000_000_000L,
+            2_000_000_000L,
+            500_000_000L,
+            55_000_000_000L);
+    AvailableMemory.Reading ram = new AvailableMemory.Reading(32_000_000_000L, "MemAvailable");
+    assertThat(plan.steadyBytes()).isEqualTo(68_500_000_000L);
+    assertThat(plan.expertsFromDiskBytes()).isEqualTo(8_000_000_000L);
+    assertThat(plan.refusal(ram)).isNull();
+    assertThat(plan.loadWarning(ram)).isNull();
+    assertThat(plan.needsExpertsFromDisk(ram)).isTrue();
+    assertThat(plan.expertsFromDiskWarning(ram))
+        .startsWith(
+            "model GLM-4.5-Air-Q4_0.gguf: its routed experts (55.00 GB) do not fit in memory:"
+                + " repacked it needs 68.50 GB (weights x 1.1 + KV + scratch) but 32.00 GB is"
+                + " available (MemAvailable). Running with experts from disk")
+        .contains("(8.00 GB resident + the page cache the kernel can spare); this is slow");
+    // when it fits, experts stay in memory
+    assertThat(plan.needsExpertsFromDisk(new AvailableMemory.Reading(70_000_000_000L, "x")))
+        .isFalse();
+    // when even the rest does not fit, refused, saying so
+    assertThat(plan.refusal(new AvailableMemory.Reading(7_000_000_000L, "MemAvailable")))
+        .contains("but 7.00 GB is available (MemAvailable); even with its routed experts")
+        .contains("(55.00 GB) left on disk it needs 8.00 GB; lower glm.worker.kv-cache.memory");
+    // a dense model never goes to disk
+    MemoryPlan dense = new MemoryPlan("d.gguf", 60_000_000_000L, 2_000_000_000L, 500_000_000L);
+    assertThat(dense.needsExpertsFromDisk(ram)).isFalse();
+    assertThat(dense.refusal(ram)).doesNotContain("experts");
+  }
+
+  @Test
   void scratchGrowsWithTheBatchAndTheLogitRows() {
     long one = MemoryPlan.scratchBytes(4096, 4096, 256, 13696, 151_552, 512, 16, 8192, 8);
     long twice = MemoryPlan.scratchBytes(4096, 4096, 256, 13696, 151_552, 1024, 32, 8192, 8);

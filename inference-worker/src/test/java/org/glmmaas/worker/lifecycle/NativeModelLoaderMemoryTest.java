@@ -10,7 +10,9 @@ import java.util.Optional;
 import org.glmmaas.platform.grpc.GrpcServerProperties;
 import org.glmmaas.worker.config.WorkerProperties;
 import org.glmmaas.worker.engine.Engine;
+import org.glmmaas.worker.engine.ffm.EngineOptions;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
+import org.glmmaas.worker.engine.ffm.NativeGlmModel;
 import org.glmmaas.worker.modelmaker.ModelArch;
 import org.glmmaas.worker.modelmaker.ModelMaker;
 import org.glmmaas.worker.modelmaker.ModelPreset;
@@ -29,6 +31,7 @@ class NativeModelLoaderMemoryTest {
 
   @TempDir static Path dir;
   static Path model;
+  static Path moe;
 
   @BeforeAll
   static void makeModel() throws Exception {
@@ -38,9 +41,16 @@ class NativeModelLoaderMemoryTest {
     model = dir.resolve("tiny-glm4-q8_0.gguf");
     ModelMaker.make(
         new ModelMaker.Spec(ModelArch.GLM4, ModelPreset.TINY, WeightType.Q8_0, 1), model);
+    moe = dir.resolve("small-glm4moe-q8_0.gguf");
+    ModelMaker.make(
+        new ModelMaker.Spec(ModelArch.GLM4MOE, ModelPreset.SMALL, WeightType.Q8_0, 1), moe);
   }
 
   static WorkerProperties props(DataSize kvBudget) {
+    return props(model, kvBudget);
+  }
+
+  static WorkerProperties props(Path model, DataSize kvBudget) {
     return new WorkerProperties(
         "mem-test",
         model.toString(),
@@ -72,6 +82,41 @@ class NativeModelLoaderMemoryTest {
         .hasMessageContaining("at the peak), but 0.05 GB is available (fake MemAvailable)")
         .hasMessageEndingWith("lower glm.worker.kv-cache.memory or use a smaller quantisation");
     assertThat(NativeGlmEngine.numContextsCreated()).as("contexts created").isEqualTo(contexts);
+  }
+
+  /** The loader's plan for the MoE model, with the expert bytes the engine reports. */
+  static MemoryPlan moePlan(WorkerProperties props) {
+    try (NativeGlmModel m = NativeGlmModel.open(moe)) {
+      long block = m.kvBlockBytes(16, EngineOptions.KvType.F16);
+      return NativeModelLoader.plan(props, moe, m.hparams(), block, m.expertBytes());
+    }
+  }
+
+  @Test
+  void aMixtureOfExpertsModelWhoseExpertsDoNotFitLoadsWithExpertsFromDiskAndRuns() {
+    WorkerProperties props = props(moe, DataSize.ofMegabytes(1));
+    MemoryPlan plan = moePlan(props);
+    assertThat(plan.expertBytes()).as("expert bytes").isGreaterThan(1_000_000L);
+    // between the resident size with experts on disk and the size with them repacked in memory
+    long between = (plan.expertsFromDiskBytes() + plan.steadyBytes()) / 2;
+    long contexts = NativeGlmEngine.numContextsCreated();
+    try (LoadedModel loaded = new NativeModelLoader(fake(between)).load(props)) {
+      assertThat(loaded.description().architecture()).isEqualTo("glm4moe");
+      try (Engine engine = loaded.createEngine(64, 16, "f16")) {
+        assertThat(NativeGlmEngine.numContextsCreated()).isEqualTo(contexts + 1);
+        assertThat(engine.info().numKvBlocks()).isEqualTo(64);
+      }
+    }
+    // below even that: refused, with both numbers
+    assertThatThrownBy(
+            () -> new NativeModelLoader(fake(plan.expertsFromDiskBytes() - 1)).load(props))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("model small-glm4moe-q8_0.gguf needs")
+        .hasMessageContaining(
+            "even with its routed experts ("
+                + MemoryPlan.gb(plan.expertBytes())
+                + ") left on disk it needs "
+                + MemoryPlan.gb(plan.expertsFromDiskBytes()));
   }
 
   @Test

@@ -86,6 +86,53 @@ class ModelInventoryTest {
   }
 
   @Test
+  void aMixtureOfExpertsFileShowsItsExpertsAndActiveParameters() throws Exception {
+    // 8 experts of which 2 are used: 3 x 8 x (64 x 32) expert weights, 1,000 other parameters
+    GgufWriter w =
+        new GgufWriter()
+            .putString("general.architecture", "glm4moe")
+            .putUint32("general.file_type", 0)
+            .putUint32("glm4moe.context_length", 2048)
+            .putUint32("glm4moe.block_count", 1)
+            .putUint32("glm4moe.embedding_length", 64)
+            .putUint32("glm4moe.expert_count", 8)
+            .putUint32("glm4moe.expert_used_count", 2);
+    for (String t : new String[] {"gate", "up", "down"}) {
+      w.addTensor(
+          "blk.0.ffn_" + t + "_exps.weight",
+          GgmlType.F32,
+          new long[] {64, 32, 8},
+          new byte[64 * 32 * 8 * 4]);
+    }
+    w.addTensor("output_norm.weight", GgmlType.F32, new long[] {1000}, new byte[1000 * 4]);
+    w.write(dir.resolve("moe.gguf"));
+
+    ModelInventory.LocalModel m = ModelInventory.describe(dir.resolve("moe.gguf"));
+    assertThat(m.experts()).isEqualTo(8);
+    assertThat(m.expertsUsed()).isEqualTo(2);
+    assertThat(m.numParameters()).isEqualTo(3 * 8 * 64 * 32 + 1000);
+    assertThat(m.activeParameters()).isEqualTo(3 * 2 * 64 * 32 + 1000);
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ModelsCommand.run(
+        new String[] {"--models-dir", dir.toString()},
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        System.err,
+        Map.of());
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("EXPERTS/ACTIVE")
+        .contains("2 of 8, 13.3K");
+    out.reset();
+    ModelsCommand.run(
+        new String[] {"--models-dir", dir.toString(), "--json"},
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        System.err,
+        Map.of());
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("\"experts\":8,\"experts_used\":2,\"active_parameters\":13288");
+  }
+
+  @Test
   void typesTheEngineDoesNotRunAreNamed() {
     ModelInventory.LocalModel m =
         new ModelInventory.LocalModel(

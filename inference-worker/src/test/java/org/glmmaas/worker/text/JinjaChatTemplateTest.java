@@ -64,6 +64,29 @@ class JinjaChatTemplateTest {
         .isEqualTo(p.get("rendered_text").asString());
   }
 
+  /** ChatGLM3-6B's template (tokenizer_config.json): the role's name is the tag's name. */
+  static final String CHATGLM3 =
+      "{% for message in messages %}{% if loop.first %}[gMASK]sop<|{{ message['role'] }}|>\n"
+          + " {{ message['content'] }}{% else %}<|{{ message['role'] }}|>\n"
+          + " {{ message['content'] }}{% endif %}{% endfor %}{% if add_generation_prompt"
+          + " %}<|assistant|>{% endif %}";
+
+  @Test
+  void aTemplateThatWritesTheRoleIntoATagGetsToolResultsAsObservationTurns() {
+    JinjaChatTemplate t = new JinjaChatTemplate(CHATGLM3, "", "");
+    String out =
+        t.render(
+            List.of(
+                new ChatTurn("user", "weather?"),
+                new ChatTurn("assistant", "get_weather\n{}"),
+                new ChatTurn("tool", "{\"temp\": 20}")),
+            true);
+    assertThat(out)
+        .isEqualTo(
+            "[gMASK]sop<|user|>\n weather?<|assistant|>\n get_weather\n{}<|observation|>\n"
+                + " {\"temp\": 20}<|assistant|>");
+  }
+
   @Test
   void fallbackRendersEveryRoleAndToolAsObservation() {
     String out =

@@ -133,6 +133,8 @@ final class GlmNative {
   final MethodHandle embed;
   final MethodHandle contextTriad;
   final MethodHandle contextProfile;
+  final MethodHandle modelExpertBytes;
+  final MethodHandle modelSetExpertsFromDisk;
 
   final Path libraryPath;
 
@@ -204,6 +206,10 @@ final class GlmNative {
         b.bind(
             "glm_context_profile",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+    modelExpertBytes = b.bind("glm_model_expert_bytes", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    modelSetExpertsFromDisk =
+        b.bind(
+            "glm_model_set_experts_from_disk", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
 
     int abi;
     try {

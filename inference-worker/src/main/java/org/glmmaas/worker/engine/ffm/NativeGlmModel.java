@@ -128,6 +128,31 @@ public final class NativeGlmModel implements AutoCloseable {
     return new NativeMetadata(n, handle()).read();
   }
 
+  /** Bytes of the routed experts' tensors (glm4moe {@code *_exps}), 0 for a dense model. */
+  public long expertBytes() {
+    try {
+      return (long) n.modelExpertBytes.invokeExact(handle());
+    } catch (Throwable t) {
+      throw new EngineException("glm_model_expert_bytes failed: " + t, t);
+    }
+  }
+
+  /**
+   * Experts from disk: the CPU engine leaves the routed experts in the file mapping (paged in from
+   * disk on demand, slow) instead of repacking them into memory. Before the first engine context.
+   */
+  public void setExpertsFromDisk(boolean on) {
+    try {
+      n.check(
+          (int) n.modelSetExpertsFromDisk.invokeExact(handle(), on ? 1 : 0),
+          "glm_model_set_experts_from_disk");
+    } catch (EngineException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new EngineException("glm_model_set_experts_from_disk failed: " + t, t);
+    }
+  }
+
   /** The model's tensors in file order. */
   public List<NativeTensorInfo> tensors() {
     MemorySegment m = handle();
