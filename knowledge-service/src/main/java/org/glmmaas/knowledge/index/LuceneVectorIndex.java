@@ -153,7 +153,7 @@ public final class LuceneVectorIndex implements VectorIndex {
     try {
       searcher = o.searchers.acquire();
       // a wider beam than k (Lucene's k is also the HNSW candidate list) for recall
-      int beam = Math.max(k, 64);
+      int beam = Math.max(k, 256);
       TopDocs top = searcher.search(new KnnFloatVectorQuery(VECTOR, query, beam), beam);
       StoredFields stored = searcher.storedFields();
       List<Hit> hits = new ArrayList<>(Math.min(k, top.scoreDocs.length));
