@@ -31,8 +31,10 @@ class GlmLauncherTest {
     assertThat(status).isEqualTo(1);
     assertThat(err.toString())
         .contains(
-            "service jars not built: [auth-service, billing-service, inference-worker, gateway]",
-            "./mvnw -pl auth-service,billing-service,inference-worker,gateway -am package -DskipTests");
+            "service jars not built: [auth-service, billing-service, inference-worker, gateway,"
+                + " knowledge-service]",
+            "./mvnw -pl auth-service,billing-service,inference-worker,gateway,knowledge-service -am"
+                + " package -DskipTests");
     assertThat(home.resolve(".glm-data/endpoints.json")).doesNotExist();
   }
 

@@ -44,6 +44,7 @@ class AsyncShutdownTest {
     Path data = Path.of("target", "test-data", UUID.randomUUID().toString()).toAbsolutePath();
     ConfigurableApplicationContext gw =
         new SpringApplicationBuilder(GatewayApplication.class)
+            .initializers(org.glmmaas.gateway.support.TestGateway.ownNettyLoops())
             .run(
                 "--server.port=0",
                 "--glm.gateway.workers=127.0.0.1:" + worker.port(),

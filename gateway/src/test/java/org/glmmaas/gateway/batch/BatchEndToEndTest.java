@@ -179,6 +179,7 @@ class BatchEndToEndTest {
       throws Exception {
     ConfigurableApplicationContext gw =
         new SpringApplicationBuilder(GatewayApplication.class)
+            .initializers(org.glmmaas.gateway.support.TestGateway.ownNettyLoops())
             .run(
                 "--server.port=0",
                 "--glm.gateway.workers=" + workers,

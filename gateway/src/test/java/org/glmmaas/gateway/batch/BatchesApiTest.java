@@ -52,6 +52,7 @@ class BatchesApiTest {
     Path data = Path.of("target", "test-data", "batch-" + UUID.randomUUID());
     gw =
         new SpringApplicationBuilder(GatewayApplication.class)
+            .initializers(org.glmmaas.gateway.support.TestGateway.ownNettyLoops())
             .run(
                 "--server.port=0",
                 "--glm.gateway.workers=localhost:" + worker.port(),

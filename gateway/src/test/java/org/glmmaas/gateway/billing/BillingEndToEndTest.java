@@ -202,6 +202,7 @@ class BillingEndToEndTest {
       throws Exception {
     ConfigurableApplicationContext gw =
         new SpringApplicationBuilder(GatewayApplication.class)
+            .initializers(org.glmmaas.gateway.support.TestGateway.ownNettyLoops())
             .run(
                 "--server.port=0",
                 "--glm.gateway.workers=" + workerAddress,

@@ -88,6 +88,25 @@ public final class TestGateway {
     return new TestGateway(extraArgs);
   }
 
+  /**
+   * For a gateway a test starts beside the shared one in the same JVM: its own Reactor Netty loops,
+   * so closing it does not dispose the global loops the shared gateway serves on (later tests then
+   * failed to connect).
+   */
+  public static org.springframework.context.ApplicationContextInitializer<
+          ConfigurableApplicationContext>
+      ownNettyLoops() {
+    return ctx ->
+        ((org.springframework.context.support.GenericApplicationContext) ctx)
+            .registerBean(
+                org.springframework.http.client.ReactorResourceFactory.class,
+                () -> {
+                  var f = new org.springframework.http.client.ReactorResourceFactory();
+                  f.setUseGlobalResources(false);
+                  return f;
+                });
+  }
+
   /** Stops a gateway from {@link #startWith} and its fakes. */
   public void close() {
     context.close();
@@ -171,16 +190,7 @@ public final class TestGateway {
       if (extraArgs.length > 0) {
         // a second gateway in the JVM gets its own Reactor Netty loops: closing it must not
         // dispose the global ones the shared gateway serves on
-        app.initializers(
-            ctx ->
-                ((org.springframework.context.support.GenericApplicationContext) ctx)
-                    .registerBean(
-                        org.springframework.http.client.ReactorResourceFactory.class,
-                        () -> {
-                          var f = new org.springframework.http.client.ReactorResourceFactory();
-                          f.setUseGlobalResources(false);
-                          return f;
-                        }));
+        app.initializers(ownNettyLoops());
       }
       started = app.run(all);
     } catch (RuntimeException e) {

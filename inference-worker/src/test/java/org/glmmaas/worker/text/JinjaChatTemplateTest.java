@@ -64,7 +64,10 @@ class JinjaChatTemplateTest {
         .isEqualTo(p.get("rendered_text").asString());
   }
 
-  /** ChatGLM3-6B's template (tokenizer_config.json): the role's name is the tag's name. */
+  /**
+   * ChatGLM3-6B's template (from its Hugging Face tokenizer config): the role's name is the tag's
+   * name.
+   */
   static final String CHATGLM3 =
       "{% for message in messages %}{% if loop.first %}[gMASK]sop<|{{ message['role'] }}|>\n"
           + " {{ message['content'] }}{% else %}<|{{ message['role'] }}|>\n"
