@@ -60,23 +60,25 @@ public final class BatchQueue implements AutoCloseable {
   }
 
   private final KafkaProducer<String, String> producer;
+  private final java.util.concurrent.CompletableFuture<Void> topicAttempted =
+      new java.util.concurrent.CompletableFuture<>();
 
-  /** Connects and creates the topic ({@code partitions}) when it does not exist yet. */
+  /**
+   * Connects, and creates the topic ({@code partitions}) when it does not exist yet, in the
+   * background: a gateway whose Kafka is down at start still starts at once (it waited 30 s in its
+   * constructor before); {@link #enqueue} waits for the attempt.
+   */
   public BatchQueue(String bootstrap, int partitions) {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      admin
-          .createTopics(List.of(new NewTopic(TOPIC, partitions, (short) 1)))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-      log.info("created topic {} with {} partitions", TOPIC, partitions);
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        log.warn("creating topic {} failed: {}", TOPIC, e.getCause().toString());
-      }
-    } catch (Exception e) {
-      log.warn("creating topic {} failed: {}", TOPIC, e.toString());
-    }
+    Thread.ofVirtual()
+        .name("batch-topic")
+        .start(
+            () -> {
+              try {
+                createTopic(bootstrap, partitions);
+              } finally {
+                topicAttempted.complete(null);
+              }
+            });
     this.producer =
         new KafkaProducer<>(
             Map.of(
@@ -94,8 +96,33 @@ public final class BatchQueue implements AutoCloseable {
             new StringSerializer());
   }
 
+  private static void createTopic(String bootstrap, int partitions) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin
+          .createTopics(List.of(new NewTopic(TOPIC, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+      log.info("created topic {} with {} partitions", TOPIC, partitions);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        log.warn("creating topic {} failed: {}", TOPIC, e.getCause().toString());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("creating topic {} failed: {}", TOPIC, e.toString());
+    }
+  }
+
   /** Sends every item and waits until the broker has them all. Blocks. */
   public void enqueue(List<Item> items) throws Exception {
+    try {
+      // the start-up attempt to create the topic with its partitions comes first
+      topicAttempted.get(35, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      log.warn("topic {} creation still pending; sending anyway", TOPIC);
+    }
     List<Future<RecordMetadata>> sent = new ArrayList<>(items.size());
     for (Item i : items) {
       sent.add(producer.send(new ProducerRecord<>(TOPIC, i.key(), i.json())));
