@@ -378,6 +378,7 @@ public class GatewayConfiguration {
         queue.getIfAvailable(),
         new ChatRequestParser(p.maxTokensLimit()),
         picker::checkModel,
+        call -> org.glmmaas.gateway.api.EmbeddingsHandler.checkModel(picker, call),
         p.defaultMaxTokens(),
         p.batch().tenantTokenCap());
   }
@@ -405,6 +406,7 @@ public class GatewayConfiguration {
             k,
             batches,
             new ChatHandler(admission, inference, metrics, fallbackUsage),
+            inference,
             new ChatRequestParser(p.maxTokensLimit()),
             openAi,
             bigModel,

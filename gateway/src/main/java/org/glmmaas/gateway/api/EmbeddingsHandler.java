@@ -59,10 +59,10 @@ public final class EmbeddingsHandler {
             d,
             body -> {
               EmbedCall c = parse.apply(body);
-              checkModel(c);
+              checkModel(picker, c);
               return c;
             })
-        .flatMap(a -> call(a).map(r -> body(d, a, r)))
+        .flatMap(a -> call(a).map(r -> body(d.api(), a.responseId(), (EmbedCall) a.call(), r)))
         .flatMap(
             n ->
                 ServerResponse.ok()
@@ -109,10 +109,11 @@ public final class EmbeddingsHandler {
 
   /**
    * Refuses a chat model (400) and {@code dimensions} a model cannot honour, as far as the workers
-   * have said what the model is; an unknown model is left to admission (404).
+   * have said what the model is; an unknown model is left to admission (404). Batch lines of an
+   * embeddings batch are checked by it too.
    */
-  private void checkModel(EmbedCall c) {
-    ModelInfo info = info(c.model());
+  public static void checkModel(WorkerPicker picker, EmbedCall c) {
+    ModelInfo info = info(picker, c.model());
     if (info == null) {
       return;
     }
@@ -148,7 +149,7 @@ public final class EmbeddingsHandler {
     }
   }
 
-  private ModelInfo info(String model) {
+  private static ModelInfo info(WorkerPicker picker, String model) {
     for (WorkerEndpoint w : picker.workers()) {
       ModelInfo info = w.modelInfo();
       if (info != null && info.getId().equals(model)) {
@@ -158,12 +159,15 @@ public final class EmbeddingsHandler {
     return null;
   }
 
-  private static ObjectNode body(Dialect d, Admission.Admitted a, EmbedResponse r) {
-    EmbedCall call = (EmbedCall) a.call();
+  /**
+   * The response body of an answered call in the shape of {@code api} (also a batch line's output
+   * body); {@code responseId} is BigModel's {@code id} and {@code request_id}.
+   */
+  public static ObjectNode body(Api api, String responseId, EmbedCall call, EmbedResponse r) {
     ObjectNode n = Json.object();
-    if (d.api() == Api.BIGMODEL) {
-      n.put("id", a.responseId());
-      n.put("request_id", a.responseId());
+    if (api == Api.BIGMODEL) {
+      n.put("id", responseId);
+      n.put("request_id", responseId);
     }
     n.put("object", "list");
     ArrayNode data = n.putArray("data");
@@ -184,7 +188,7 @@ public final class EmbeddingsHandler {
     n.put("model", call.model());
     ObjectNode usage = n.putObject("usage");
     usage.put("prompt_tokens", r.getPromptTokens());
-    if (d.api() == Api.BIGMODEL) {
+    if (api == Api.BIGMODEL) {
       usage.put("completion_tokens", 0);
     }
     usage.put("total_tokens", r.getPromptTokens());

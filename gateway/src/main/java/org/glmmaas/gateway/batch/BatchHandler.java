@@ -121,18 +121,12 @@ public final class BatchHandler {
               }
               JsonNode ep = n.get("endpoint");
               String endpoint = ep != null && ep.isString() ? ep.asString() : "";
-              if (BatchLines.EMBEDDINGS.contains(endpoint)) {
+              if (!BatchLines.CHAT.contains(endpoint)
+                  && !BatchLines.EMBEDDINGS.contains(endpoint)) {
                 return Mono.error(
                     GlmException.invalid(
-                        "endpoint '"
-                            + endpoint
-                            + "' is not run as a batch here yet; use /v1/chat/completions",
-                        "endpoint"));
-              }
-              if (!BatchLines.CHAT.contains(endpoint)) {
-                return Mono.error(
-                    GlmException.invalid(
-                        "endpoint must be /v1/chat/completions (or /v4/chat/completions), got '"
+                        "endpoint must be /v1/chat/completions or /v1/embeddings (or their /v4/"
+                            + " spellings), got '"
                             + BatchLines.printable(endpoint)
                             + "'",
                         "endpoint"));

@@ -14,6 +14,8 @@ import org.glmmaas.gateway.error.Json;
 import org.glmmaas.gateway.request.Api;
 import org.glmmaas.gateway.request.ChatRequest;
 import org.glmmaas.gateway.request.ChatRequestParser;
+import org.glmmaas.gateway.request.EmbedCall;
+import org.glmmaas.gateway.request.EmbeddingsParser;
 import org.glmmaas.proto.auth.v1.Principal;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -65,16 +67,33 @@ final class BatchLines {
   }
 
   /**
+   * Parses a line's body as an embeddings request of the url's shape (the /v1/embeddings and
+   * /api/paas/v4/embeddings handlers' own parsing).
+   */
+  static EmbedCall embedCall(JsonNode body, String url) {
+    byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
+    return api(url) == Api.OPENAI
+        ? EmbeddingsParser.openAi(bytes)
+        : EmbeddingsParser.bigModel(bytes);
+  }
+
+  /**
    * Checks every line of {@code in}.
    *
+   * @param embeddings whether the batch's endpoint is an embeddings one (else chat completions):
+   *     every line's url must be of the same kind
    * @param modelCheck throws a GlmException when no worker serves the model
+   * @param embedCheck throws a GlmException when an embeddings line's model is a chat model or
+   *     cannot honour its dimensions
    * @param defaultMaxTokens the completion tokens a line without max_tokens is counted at
    */
   static Checked check(
       InputStream in,
       Principal p,
+      boolean embeddings,
       ChatRequestParser parser,
       java.util.function.Consumer<String> modelCheck,
+      java.util.function.Consumer<EmbedCall> embedCheck,
       int defaultMaxTokens)
       throws IOException {
     List<Line> lines = new ArrayList<>();
@@ -152,7 +171,7 @@ final class BatchLines {
       }
       JsonNode url = n.get("url");
       String u = url != null && url.isString() ? url.asString() : "";
-      if (!CHAT.contains(u)) {
+      if (!(embeddings ? EMBEDDINGS : CHAT).contains(u)) {
         problems.add(
             new Problem(
                 no,
@@ -162,8 +181,10 @@ final class BatchLines {
                     + no
                     + ": url '"
                     + printable(u)
-                    + "' is not this batch's endpoint; use /v1/chat/completions or"
-                    + " /v4/chat/completions",
+                    + "' is not this batch's endpoint; use "
+                    + (embeddings
+                        ? "/v1/embeddings or /v4/embeddings"
+                        : "/v1/chat/completions or /v4/chat/completions"),
                 "url"));
         continue;
       }
@@ -227,10 +248,18 @@ final class BatchLines {
                 "body.stream"));
         continue;
       }
-      ChatRequest call;
+      long tokens;
       try {
         modelCheck.accept(lineModel);
-        call = parser.parse(body, api(u));
+        if (embeddings) {
+          EmbedCall call = embedCall(body, u);
+          embedCheck.accept(call);
+          tokens = call.promptTokenBound();
+        } else {
+          ChatRequest call = parser.parse(body, api(u));
+          int max = call.maxTokens() != null ? call.maxTokens() : defaultMaxTokens;
+          tokens = call.promptTokenBound() + (long) max * call.n();
+        }
       } catch (GlmException e) {
         String param = e.error().param();
         problems.add(
@@ -247,8 +276,6 @@ final class BatchLines {
       if (model == null) {
         model = lineModel;
       }
-      int max = call.maxTokens() != null ? call.maxTokens() : defaultMaxTokens;
-      long tokens = call.promptTokenBound() + (long) max * call.n();
       lines.add(new Line(customId, text.getBytes(StandardCharsets.UTF_8), tokens));
     }
     return new Checked(lines, problems, model);

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.glmmaas.gateway.api.ChatHandler;
+import org.glmmaas.gateway.api.EmbeddingsHandler;
 import org.glmmaas.gateway.billing.BillingClient;
 import org.glmmaas.gateway.billing.FallbackUsage;
 import org.glmmaas.gateway.dialect.Dialect;
@@ -22,9 +23,12 @@ import org.glmmaas.gateway.error.Json;
 import org.glmmaas.gateway.request.Api;
 import org.glmmaas.gateway.request.ChatRequest;
 import org.glmmaas.gateway.request.ChatRequestParser;
+import org.glmmaas.gateway.request.EmbedCall;
 import org.glmmaas.gateway.routing.InferenceClient;
 import org.glmmaas.proto.billing.v1.ReserveRequest;
 import org.glmmaas.proto.billing.v1.UsageEvent;
+import org.glmmaas.proto.inference.v1.EmbedRequest;
+import org.glmmaas.proto.inference.v1.EmbedResponse;
 import org.glmmaas.proto.inference.v1.Finished;
 import org.glmmaas.proto.inference.v1.GenerateRequest;
 import org.slf4j.Logger;
@@ -51,6 +55,7 @@ public final class BatchRunner implements AutoCloseable {
 
   private final Batches batches;
   private final ChatHandler chat;
+  private final InferenceClient inference;
   private final ChatRequestParser parser;
   private final Dialect openAi;
   private final Dialect bigModel;
@@ -70,6 +75,7 @@ public final class BatchRunner implements AutoCloseable {
       String bootstrap,
       Batches batches,
       ChatHandler chat,
+      InferenceClient inference,
       ChatRequestParser parser,
       Dialect openAi,
       Dialect bigModel,
@@ -81,6 +87,7 @@ public final class BatchRunner implements AutoCloseable {
       Duration sweepEvery) {
     this.batches = batches;
     this.chat = chat;
+    this.inference = inference;
     this.parser = parser;
     this.openAi = openAi;
     this.bigModel = bigModel;
@@ -248,6 +255,10 @@ public final class BatchRunner implements AutoCloseable {
     String url = line.get("url").asString();
     Api api = BatchLines.api(url);
     Dialect d = api == Api.OPENAI ? openAi : bigModel;
+    if (BatchLines.EMBEDDINGS.contains(url)) {
+      runEmbedLine(b, r, item, line, d);
+      return;
+    }
     ChatRequest call;
     try {
       call = parser.parse(line.get("body"), api);
@@ -346,6 +357,138 @@ public final class BatchRunner implements AutoCloseable {
         resp.set(
             "body",
             Json.MAPPER.readTree(d.completion(c.ctx(), c.choices(), c.finished().getUsage())));
+        out.putNull("error");
+        r.append(cid, Json.write(out), false);
+        return;
+      } catch (GlmException e) {
+        if (!e.error().retryable() || !running.get()) {
+          if (!running.get()) {
+            return; // shutting down: the line runs again after the restart
+          }
+          if (reserved) {
+            billing.release(requestId, tenant).block();
+          }
+          r.append(cid, failedLine(id, cid, requestId, d, e.error()), true);
+          return;
+        }
+        log.info("batch {}: a line will run again: {}", id, e.error().message());
+        sleep(backoff);
+        backoff = Math.min(10_000, backoff * 2);
+      }
+    }
+  }
+
+  /**
+   * An embeddings line: the /v1/embeddings handler's path (an Embed RPC to a worker serving the
+   * model) under the line's own request id and the batch id (so the worker's usage event, and the
+   * gateway's copy, are priced at the batch price), with a hold of the inputs' prompt-token bound
+   * at the batch price, as a chat line has.
+   */
+  private void runEmbedLine(
+      ObjectNode b, FolderBatchStore.Results r, BatchQueue.Item item, JsonNode line, Dialect d)
+      throws java.io.IOException {
+    String tenant = item.tenant();
+    String id = item.batchId();
+    String cid = item.customId();
+    String requestId = BatchIds.requestId(id, cid);
+    String url = line.get("url").asString();
+    EmbedCall call;
+    try {
+      call = BatchLines.embedCall(line.get("body"), url);
+    } catch (GlmException e) {
+      r.append(cid, failedLine(id, cid, requestId, d, e.error()), true);
+      return;
+    }
+    EmbedRequest.Builder req =
+        call.embed().toBuilder()
+            .setRequestId(requestId)
+            .setTenantId(tenant)
+            .setKeyId(b.path("_key").asString(""))
+            .setBatchId(id);
+    if (call.userId() != null) {
+      req.setUserId(call.userId());
+    }
+    boolean reserved = false;
+    long backoff = 500;
+    while (true) {
+      String stop = stopReason(tenant, id);
+      if (stop != null) {
+        if (reserved) {
+          billing.release(requestId, tenant).block();
+        }
+        r.append(
+            cid,
+            Batches.stoppedLine(
+                id,
+                cid,
+                stop,
+                stop.equals("batch_cancelled")
+                    ? "the batch was cancelled before this request ran"
+                    : "the batch's 24h completion window ended before this request ran"),
+            true);
+        return;
+      }
+      try {
+        if (billing != null && !reserved) {
+          var held =
+              billing
+                  .reserve(
+                      ReserveRequest.newBuilder()
+                          .setRequestId(requestId)
+                          .setTenantId(tenant)
+                          .setModel(call.model())
+                          .setPromptTokens(call.promptTokenBound())
+                          .setMaxTokens(0)
+                          .setBatch(true)
+                          .build())
+                  .block();
+          if (held == null || !held.getGranted()) {
+            r.append(
+                cid,
+                failedLine(
+                    id,
+                    cid,
+                    requestId,
+                    d,
+                    new GlmError.InsufficientBalance(
+                        "the account balance cannot cover this request (its inputs' tokens at"
+                            + " the batch price); please top up")),
+                true);
+            return;
+          }
+          reserved = true;
+        }
+        EmbedResponse resp = inference.embed(req.build(), timeout).block();
+        if (resp == null) {
+          throw new GlmException(new GlmError.Internal("the line ended without a result"));
+        }
+        long now = System.currentTimeMillis();
+        // usage first: once it is durable, the output line and then the offset may follow
+        UsageEvent e =
+            UsageEvent.newBuilder()
+                .setRequestId(requestId)
+                .setTenantId(tenant)
+                .setKeyId(b.path("_key").asString(""))
+                .setModel(call.model())
+                .setPromptTokens(resp.getPromptTokens())
+                .setFinishReason("stop")
+                .setStartTimeUnixMs(now)
+                .setEndTimeUnixMs(now)
+                .setBatchId(id)
+                .build();
+        while (usage != null && !usage.sendAndWait(e, Duration.ofSeconds(30))) {
+          if (stopReason(tenant, id) != null && !running.get()) {
+            return;
+          }
+          sleep(2_000);
+        }
+        ObjectNode out = Json.object();
+        out.put("id", Batches.lineId(id, cid));
+        out.put("custom_id", cid);
+        ObjectNode res = out.putObject("response");
+        res.put("status_code", 200);
+        res.put("request_id", requestId);
+        res.set("body", EmbeddingsHandler.body(d.api(), requestId, call, resp));
         out.putNull("error");
         r.append(cid, Json.write(out), false);
         return;

@@ -49,12 +49,15 @@ public final class Batches {
   private final BatchQueue queue;
   private final ChatRequestParser parser;
   private final java.util.function.Consumer<String> modelCheck;
+  private final java.util.function.Consumer<org.glmmaas.gateway.request.EmbedCall> embedCheck;
   private final int defaultMaxTokens;
   private final long tenantTokenCap;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
   /**
    * @param queue the Kafka topic lines go to; null without Kafka (a create is then a 503)
+   * @param embedCheck refuses an embeddings line whose model is a chat model (or cannot honour its
+   *     dimensions), as the /v1/embeddings handler does
    * @param tenantTokenCap most tokens (prompt bound + max_tokens per line) one tenant may have
    *     enqueued in unfinished batches
    */
@@ -64,6 +67,7 @@ public final class Batches {
       BatchQueue queue,
       ChatRequestParser parser,
       java.util.function.Consumer<String> modelCheck,
+      java.util.function.Consumer<org.glmmaas.gateway.request.EmbedCall> embedCheck,
       int defaultMaxTokens,
       long tenantTokenCap) {
     this.store = store;
@@ -71,6 +75,7 @@ public final class Batches {
     this.queue = queue;
     this.parser = parser;
     this.modelCheck = modelCheck;
+    this.embedCheck = embedCheck;
     this.defaultMaxTokens = defaultMaxTokens;
     this.tenantTokenCap = tenantTokenCap;
   }
@@ -122,7 +127,15 @@ public final class Batches {
             .open(tenant, inputFileId)
             .orElseThrow(
                 () -> GlmException.invalid("no file '" + inputFileId + "'", "input_file_id"))) {
-      checked = BatchLines.check(in, p, parser, modelCheck, defaultMaxTokens);
+      checked =
+          BatchLines.check(
+              in,
+              p,
+              BatchLines.EMBEDDINGS.contains(endpoint),
+              parser,
+              modelCheck,
+              embedCheck,
+              defaultMaxTokens);
     }
     long now = now();
     ObjectNode b = Json.object();

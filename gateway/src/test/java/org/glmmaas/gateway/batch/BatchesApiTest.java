@@ -55,7 +55,10 @@ class BatchesApiTest {
             .initializers(org.glmmaas.gateway.support.TestGateway.ownNettyLoops())
             .run(
                 "--server.port=0",
-                "--glm.gateway.workers=localhost:" + worker.port(),
+                "--glm.gateway.workers=localhost:"
+                    + worker.port()
+                    + ",localhost:"
+                    + G.embedWorker.port(),
                 "--glm.gateway.auth.address=" + G.auth.address(),
                 "--glm.gateway.billing.address=" + G.billing.address(),
                 "--glm.gateway.data-dir=" + data.toAbsolutePath(),
@@ -255,6 +258,140 @@ class BatchesApiTest {
       assertThat(list.get("data").get(0).get("id").asString()).isEqualTo(id);
       assertThat(list.get("has_more").asBoolean()).isIn(true, false);
     }
+  }
+
+  static String embedLine(String customId, String url, String input) {
+    return "{\"custom_id\":\""
+        + customId
+        + "\",\"method\":\"POST\",\"url\":\""
+        + url
+        + "\",\"body\":{\"model\":\""
+        + TestGateway.EMBED_MODEL
+        + "\",\"input\":"
+        + input
+        + "}}\n";
+  }
+
+  @Test
+  void embeddingsBatchesRunEachLineOnTheEmbeddingWorkerAtTheBatchPrice() throws Exception {
+    for (String base : List.of("/v1", "/api/paas/v4")) {
+      String url = base.equals("/v1") ? "/v1/embeddings" : "/v4/embeddings";
+      String in =
+          embedLine("e-0", url, "\"the first text\"")
+              + embedLine("e-1", url, "[\"two\",\"inputs here\"]")
+              + embedLine("e-2", url, "\"a third, longer text to embed\"");
+      String file = upload(base, TestGateway.KEY, in);
+      int calls = G.embedWorker.embedCalls.get();
+      HttpResponse<String> c =
+          post(
+              base + "/batches",
+              TestGateway.KEY,
+              create(base, TestGateway.KEY, file).replace("/chat/completions", "/embeddings"));
+      assertThat(c.statusCode()).as(c.body()).isEqualTo(200);
+      String id = json(c).get("id").asString();
+      assertThat(json(c).get("endpoint").asString()).endsWith("/embeddings");
+      JsonNode done = await(base, TestGateway.KEY, id, Set.of("completed", "failed"));
+      assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("completed");
+      assertThat(done.get("request_counts").get("completed").asInt()).isEqualTo(3);
+      assertThat(done.get("request_counts").get("failed").asInt()).isZero();
+      List<JsonNode> out = lines(base, TestGateway.KEY, done.get("output_file_id").asString());
+      assertThat(out).hasSize(3);
+      Set<String> ids = new HashSet<>();
+      for (JsonNode o : out) {
+        String cid = o.get("custom_id").asString();
+        ids.add(cid);
+        assertThat(o.get("response").get("status_code").asInt()).isEqualTo(200);
+        assertThat(o.get("response").get("request_id").asString())
+            .isEqualTo(BatchIds.requestId(id, cid));
+        JsonNode body = o.get("response").get("body");
+        assertThat(body.get("object").asString()).isEqualTo("list");
+        assertThat(body.get("model").asString()).isEqualTo(TestGateway.EMBED_MODEL);
+        assertThat(body.get("data")).hasSize(cid.equals("e-1") ? 2 : 1);
+        for (int i = 0; i < body.get("data").size(); i++) {
+          JsonNode item = body.get("data").get(i);
+          assertThat(item.get("object").asString()).isEqualTo("embedding");
+          assertThat(item.get("index").asInt()).isEqualTo(i);
+          assertThat(item.get("embedding")).hasSize(TestGateway.EMBED_DIMS);
+        }
+        assertThat(body.get("usage").get("prompt_tokens").asInt()).isPositive();
+        assertThat(body.get("usage").get("total_tokens").asInt())
+            .isEqualTo(body.get("usage").get("prompt_tokens").asInt());
+        // each line held at the batch price under its own id
+        var held = G.billing.reserveRequests.get(BatchIds.requestId(id, cid));
+        assertThat(held).as(cid).isNotNull();
+        assertThat(held.getBatch()).isTrue();
+        assertThat(held.getMaxTokens()).isZero();
+      }
+      assertThat(ids).containsExactlyInAnyOrder("e-0", "e-1", "e-2");
+      // the Embed RPC carried the line's id and the batch id (so the worker's usage event does)
+      assertThat(G.embedWorker.embedCalls.get() - calls).isEqualTo(3);
+      var e = G.embedWorker.lastEmbed;
+      assertThat(e.getBatchId()).isEqualTo(id);
+      assertThat(e.getRequestId()).startsWith(id + "-");
+      assertThat(e.getTenantId()).isNotEmpty();
+      // the gateway's usage copies carry the batch id, one per line
+      List<ConsumerRecord<String, byte[]>> usage =
+          TestKafka.readUntil(
+              kafka.getBrokersAsString(),
+              "glm.usage.v1",
+              seen -> seen.stream().filter(r -> parse(r).getBatchId().equals(id)).count() >= 3);
+      assertThat(
+              usage.stream()
+                  .map(BatchesApiTest::parse)
+                  .filter(u -> u.getBatchId().equals(id))
+                  .filter(u -> u.getModel().equals(TestGateway.EMBED_MODEL))
+                  .filter(u -> u.getPromptTokens() > 0)
+                  .map(UsageEvent::getRequestId)
+                  .distinct())
+          .hasSize(3);
+    }
+  }
+
+  @Test
+  void aChatLineInAnEmbeddingsBatchIsALineErrorAndNothingRuns() throws Exception {
+    String in =
+        embedLine("ok", "/v1/embeddings", "\"fine\"")
+            + line("chat", "/v1/chat/completions", TestGateway.MODEL, null)
+            + embedLine("chat-model", "/v1/embeddings", "\"x\"")
+                .replace(TestGateway.EMBED_MODEL, TestGateway.MODEL)
+            + embedLine("no-input", "/v1/embeddings", "[]");
+    String file = upload("/v1", TestGateway.KEY, in);
+    int calls = G.embedWorker.embedCalls.get();
+    HttpResponse<String> c =
+        post(
+            "/v1/batches",
+            TestGateway.KEY,
+            create("/v1", TestGateway.KEY, file).replace("/chat/completions", "/embeddings"));
+    assertThat(c.statusCode()).as(c.body()).isEqualTo(200);
+    JsonNode b = json(c);
+    assertThat(b.get("status").asString()).isEqualTo("failed");
+    JsonNode errs = b.get("errors").get("data");
+    List<String> got = new ArrayList<>();
+    for (JsonNode e : errs) {
+      got.add(e.get("line").asInt() + ":" + e.get("code").asString());
+    }
+    assertThat(got).containsExactly("2:invalid_url", "3:mismatched_model", "4:invalid_request");
+    assertThat(errs.get(0).get("message").asString()).contains("/v1/embeddings");
+    assertThat(errs.get(2).get("param").asString()).isEqualTo("body.input");
+    Thread.sleep(300);
+    assertThat(G.embedWorker.embedCalls.get()).isEqualTo(calls);
+    // an embeddings line naming a chat model is refused as /v1/embeddings refuses it
+    String chatModel =
+        upload(
+            "/v1",
+            TestGateway.KEY,
+            embedLine("cm", "/v1/embeddings", "\"x\"")
+                .replace(TestGateway.EMBED_MODEL, TestGateway.MODEL));
+    JsonNode r =
+        json(
+            post(
+                "/v1/batches",
+                TestGateway.KEY,
+                create("/v1", TestGateway.KEY, chatModel)
+                    .replace("/chat/completions", "/embeddings")));
+    assertThat(r.get("status").asString()).isEqualTo("failed");
+    assertThat(r.get("errors").get("data").get(0).get("message").asString())
+        .contains("embedding model");
   }
 
   static UsageEvent parse(ConsumerRecord<String, byte[]> r) {

@@ -828,6 +828,7 @@ public final class InferenceGrpcService extends InferenceServiceGrpc.InferenceSe
             .setStartTimeUnixMs(start.toEpochMilli())
             .setEndTimeUnixMs(runtime.clock().instant().toEpochMilli())
             .setUserId(req.getUserId())
+            .setBatchId(req.getBatchId())
             .build();
     try {
       runtime.usageSink().publish(event);
