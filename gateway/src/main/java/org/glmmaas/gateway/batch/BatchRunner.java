@@ -278,104 +278,40 @@ public final class BatchRunner implements AutoCloseable {
     if (call.userId() != null) {
       g.setUserId(call.userId());
     }
-    boolean reserved = false;
-    long backoff = 500;
-    while (true) {
-      String stop = stopReason(tenant, id);
-      if (stop != null) {
-        if (reserved) {
-          billing.release(requestId, tenant).block();
-        }
-        r.append(
-            cid,
-            Batches.stoppedLine(
-                id,
-                cid,
-                stop,
-                stop.equals("batch_cancelled")
-                    ? "the batch was cancelled before this request ran"
-                    : "the batch's 24h completion window ended before this request ran"),
-            true);
-        return;
-      }
-      try {
-        if (billing != null && !reserved) {
-          var held =
-              billing
-                  .reserve(
-                      ReserveRequest.newBuilder()
-                          .setRequestId(requestId)
-                          .setTenantId(tenant)
-                          .setModel(call.model())
-                          .setPromptTokens(call.promptTokenBound())
-                          .setMaxTokens(maxTokens * call.n())
-                          .setBatch(true)
-                          .build())
-                  .block();
-          if (held == null || !held.getGranted()) {
-            r.append(
-                cid,
-                failedLine(
-                    id,
-                    cid,
-                    requestId,
-                    d,
-                    new GlmError.InsufficientBalance(
-                        "the account balance cannot cover this request (prompt + max_tokens at"
-                            + " the batch price); please top up")),
-                true);
-            return;
+    InferenceClient.Attempts sameId =
+        (failed, next) ->
+            reactor.core.publisher.Mono.error(
+                new GlmException(
+                    new GlmError.Unavailable(
+                        "worker failed before the line's first token", Duration.ofSeconds(1))));
+    runReserved(
+        r,
+        tenant,
+        id,
+        cid,
+        requestId,
+        d,
+        ReserveRequest.newBuilder()
+            .setRequestId(requestId)
+            .setTenantId(tenant)
+            .setModel(call.model())
+            .setPromptTokens(call.promptTokenBound())
+            .setMaxTokens(maxTokens * call.n())
+            .setBatch(true)
+            .build(),
+        "the account balance cannot cover this request (prompt + max_tokens at the batch price);"
+            + " please top up",
+        () -> {
+          // a retry on another worker keeps the line's own id: fail this run, and run it again
+          ChatHandler.Completed c =
+              chat.completeLine(call, g.build(), d, affinity(id, cid), timeout, sameId).block();
+          if (c == null) {
+            throw new GlmException(new GlmError.Internal("the line ended without a result"));
           }
-          reserved = true;
-        }
-        // a retry on another worker keeps the line's own id: fail this run, and run it again
-        InferenceClient.Attempts sameId =
-            (failed, next) ->
-                reactor.core.publisher.Mono.error(
-                    new GlmException(
-                        new GlmError.Unavailable(
-                            "worker failed before the line's first token", Duration.ofSeconds(1))));
-        ChatHandler.Completed c =
-            chat.completeLine(call, g.build(), d, affinity(id, cid), timeout, sameId).block();
-        if (c == null) {
-          throw new GlmException(new GlmError.Internal("the line ended without a result"));
-        }
-        // usage first: once it is durable, the output line and then the offset may follow
-        UsageEvent e = usageCopy(c.finished(), requestId, tenant, b, call.model(), id);
-        while (usage != null && !usage.sendAndWait(e, Duration.ofSeconds(30))) {
-          if (stopReason(tenant, id) != null && !running.get()) {
-            return;
-          }
-          sleep(2_000);
-        }
-        ObjectNode out = Json.object();
-        out.put("id", Batches.lineId(id, cid));
-        out.put("custom_id", cid);
-        ObjectNode resp = out.putObject("response");
-        resp.put("status_code", 200);
-        resp.put("request_id", requestId);
-        resp.set(
-            "body",
-            Json.MAPPER.readTree(d.completion(c.ctx(), c.choices(), c.finished().getUsage())));
-        out.putNull("error");
-        r.append(cid, Json.write(out), false);
-        return;
-      } catch (GlmException e) {
-        if (!e.error().retryable() || !running.get()) {
-          if (!running.get()) {
-            return; // shutting down: the line runs again after the restart
-          }
-          if (reserved) {
-            billing.release(requestId, tenant).block();
-          }
-          r.append(cid, failedLine(id, cid, requestId, d, e.error()), true);
-          return;
-        }
-        log.info("batch {}: a line will run again: {}", id, e.error().message());
-        sleep(backoff);
-        backoff = Math.min(10_000, backoff * 2);
-      }
-    }
+          return new Ran(
+              usageCopy(c.finished(), requestId, tenant, b, call.model(), id),
+              Json.MAPPER.readTree(d.completion(c.ctx(), c.choices(), c.finished().getUsage())));
+        });
   }
 
   /**
@@ -408,6 +344,71 @@ public final class BatchRunner implements AutoCloseable {
     if (call.userId() != null) {
       req.setUserId(call.userId());
     }
+    runReserved(
+        r,
+        tenant,
+        id,
+        cid,
+        requestId,
+        d,
+        ReserveRequest.newBuilder()
+            .setRequestId(requestId)
+            .setTenantId(tenant)
+            .setModel(call.model())
+            .setPromptTokens(call.promptTokenBound())
+            .setMaxTokens(0)
+            .setBatch(true)
+            .build(),
+        "the account balance cannot cover this request (its inputs' tokens at the batch price);"
+            + " please top up",
+        () -> {
+          EmbedResponse resp = inference.embed(req.build(), timeout).block();
+          if (resp == null) {
+            throw new GlmException(new GlmError.Internal("the line ended without a result"));
+          }
+          long now = System.currentTimeMillis();
+          return new Ran(
+              UsageEvent.newBuilder()
+                  .setRequestId(requestId)
+                  .setTenantId(tenant)
+                  .setKeyId(b.path("_key").asString(""))
+                  .setModel(call.model())
+                  .setPromptTokens(resp.getPromptTokens())
+                  .setFinishReason("stop")
+                  .setStartTimeUnixMs(now)
+                  .setEndTimeUnixMs(now)
+                  .setBatchId(id)
+                  .build(),
+              EmbeddingsHandler.body(d.api(), requestId, call, resp));
+        });
+  }
+
+  /** One run of a line's work: the usage event it earned and its response body. */
+  private record Ran(UsageEvent usage, JsonNode body) {}
+
+  /** Runs a line's work once; a retryable {@link GlmException} means run it again. */
+  @FunctionalInterface
+  private interface Attempt {
+    Ran run();
+  }
+
+  /**
+   * The loop every line kind shares: stop when the batch was cancelled or expired, hold {@code
+   * reserve} at the batch price (a refusal is the line's insufficient-balance error), run the
+   * attempt with backoff while its errors are retryable, make the usage event durable before the
+   * output line, and release the hold on every failure.
+   */
+  private void runReserved(
+      FolderBatchStore.Results r,
+      String tenant,
+      String id,
+      String cid,
+      String requestId,
+      Dialect d,
+      ReserveRequest reserve,
+      String noBalance,
+      Attempt attempt)
+      throws java.io.IOException {
     boolean reserved = false;
     long backoff = 500;
     while (true) {
@@ -430,53 +431,19 @@ public final class BatchRunner implements AutoCloseable {
       }
       try {
         if (billing != null && !reserved) {
-          var held =
-              billing
-                  .reserve(
-                      ReserveRequest.newBuilder()
-                          .setRequestId(requestId)
-                          .setTenantId(tenant)
-                          .setModel(call.model())
-                          .setPromptTokens(call.promptTokenBound())
-                          .setMaxTokens(0)
-                          .setBatch(true)
-                          .build())
-                  .block();
+          var held = billing.reserve(reserve).block();
           if (held == null || !held.getGranted()) {
             r.append(
                 cid,
-                failedLine(
-                    id,
-                    cid,
-                    requestId,
-                    d,
-                    new GlmError.InsufficientBalance(
-                        "the account balance cannot cover this request (its inputs' tokens at"
-                            + " the batch price); please top up")),
+                failedLine(id, cid, requestId, d, new GlmError.InsufficientBalance(noBalance)),
                 true);
             return;
           }
           reserved = true;
         }
-        EmbedResponse resp = inference.embed(req.build(), timeout).block();
-        if (resp == null) {
-          throw new GlmException(new GlmError.Internal("the line ended without a result"));
-        }
-        long now = System.currentTimeMillis();
+        Ran ran = attempt.run();
         // usage first: once it is durable, the output line and then the offset may follow
-        UsageEvent e =
-            UsageEvent.newBuilder()
-                .setRequestId(requestId)
-                .setTenantId(tenant)
-                .setKeyId(b.path("_key").asString(""))
-                .setModel(call.model())
-                .setPromptTokens(resp.getPromptTokens())
-                .setFinishReason("stop")
-                .setStartTimeUnixMs(now)
-                .setEndTimeUnixMs(now)
-                .setBatchId(id)
-                .build();
-        while (usage != null && !usage.sendAndWait(e, Duration.ofSeconds(30))) {
+        while (usage != null && !usage.sendAndWait(ran.usage(), Duration.ofSeconds(30))) {
           if (stopReason(tenant, id) != null && !running.get()) {
             return;
           }
@@ -485,10 +452,10 @@ public final class BatchRunner implements AutoCloseable {
         ObjectNode out = Json.object();
         out.put("id", Batches.lineId(id, cid));
         out.put("custom_id", cid);
-        ObjectNode res = out.putObject("response");
-        res.put("status_code", 200);
-        res.put("request_id", requestId);
-        res.set("body", EmbeddingsHandler.body(d.api(), requestId, call, resp));
+        ObjectNode resp = out.putObject("response");
+        resp.put("status_code", 200);
+        resp.put("request_id", requestId);
+        resp.set("body", ran.body());
         out.putNull("error");
         r.append(cid, Json.write(out), false);
         return;
