@@ -1,7 +1,6 @@
 package org.glmmaas.gateway.batch;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -19,7 +18,6 @@ import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.server.ServerRequest;
 import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -47,16 +45,7 @@ public final class BatchHandler {
   }
 
   private static <T> Mono<T> blocking(java.util.concurrent.Callable<T> c) {
-    return Mono.fromCallable(c)
-        .subscribeOn(Schedulers.boundedElastic())
-        .onErrorMap(
-            IOException.class,
-            e -> {
-              log.warn("batch store failed: {}", e.toString());
-              return new GlmException(
-                  new GlmError.Unavailable(
-                      "the batch store is unavailable, retry shortly", Duration.ofSeconds(1)));
-            });
+    return org.glmmaas.gateway.files.StoreCalls.blocking("batch store", c);
   }
 
   private static Mono<ServerResponse> json(Object node) {

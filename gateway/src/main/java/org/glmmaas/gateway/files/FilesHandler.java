@@ -91,17 +91,7 @@ public final class FilesHandler {
   }
 
   private static <T> Mono<T> blocking(java.util.concurrent.Callable<T> c) {
-    return Mono.fromCallable(c)
-        .subscribeOn(Schedulers.boundedElastic())
-        .onErrorMap(
-            IOException.class,
-            e -> {
-              log.warn("file store failed: {}", e.toString());
-              return new GlmException(
-                  new GlmError.Unavailable(
-                      "the file store is unavailable, retry shortly",
-                      java.time.Duration.ofSeconds(1)));
-            });
+    return StoreCalls.blocking("file store", c);
   }
 
   private static Mono<ServerResponse> json(Object node) {
