@@ -3,7 +3,11 @@
 weights 1) as GGUF v3, for glm-bench during development. The Java `glm engine make-model --preset 1b`
 is the product's maker; this script only needs numpy.
 
-  make_bench_model.py --type q8_0|q4_0|q4_k_m|q5_k_m|f16 --out FILE [--seed N] [--layers 18]
+  make_bench_model.py --type q8_0|q4_0|q4_k_m|q5_k_m|f16 --out FILE [--seed N] [--layers 18] [--shape 1b|9b]
+
+--shape 9b takes GLM-4-9B's shape (4096 wide, 40 layers, 32 heads / 2 KV heads, FFN 13696, vocab
+151552; Q8_0 and Q4_0 only, since 13696 is no multiple of 256) and writes random but valid blocks
+directly rather than quantising normal samples, so a 9 B file is written in seconds (for GPU benches).
 
 q4_0 keeps the output head in Q6_K (as llama.cpp's Q4_0 files do); its Q6_K blocks are random but
 valid super-blocks of the same magnitude (the bench measures speed, not quality). q4_k_m / q5_k_m
@@ -84,6 +88,23 @@ def encode(x, t, rng):
     return data
 
 
+def random_blocks(n, t, rng):
+    nb = n // 32
+    if t == Q8_0:
+        out = np.zeros(nb, dtype=[("d", "<f2"), ("q", "i1", 32)])
+        out["d"] = np.float16(0.02 / 64.0)
+        out["q"] = rng.integers(-127, 128, size=(nb, 32), dtype=np.int8)
+        return out.tobytes()
+    if t == Q4_0:
+        out = np.zeros(nb, dtype=[("d", "<f2"), ("q", "u1", 16)])
+        out["d"] = np.float16(0.02 / 4.0)
+        out["q"] = rng.integers(0, 256, size=(nb, 16), dtype=np.uint8)
+        return out.tobytes()
+    if t == Q6_K:
+        return q6_k_random(n, rng)
+    return None
+
+
 def encode_blocks(x, t, rng):
     if t == F32:
         return x.astype("<f4").tobytes()
@@ -117,8 +138,16 @@ def main():
     ap.add_argument("--type", choices=["q8_0", "q4_0", "q4_k_m", "q5_k_m", "f16"], required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--layers", type=int, default=LAYERS)
+    ap.add_argument("--layers", type=int, default=None)
+    ap.add_argument("--shape", choices=["1b", "9b"], default="1b")
     a = ap.parse_args()
+    global E, LAYERS, HEADS, KV_HEADS, HD, ROT, FF, VOCAB
+    if a.shape == "9b":
+        if a.type not in ("q8_0", "q4_0"):
+            ap.error("--shape 9b takes --type q8_0 or q4_0 (FFN 13696 is no multiple of 256)")
+        E, LAYERS, HEADS, KV_HEADS, HD, ROT, FF, VOCAB = 4096, 40, 32, 2, 128, 64, 13696, 151552
+    if a.layers is None:
+        a.layers = LAYERS
     wt = {"q8_0": Q8_0, "q4_0": Q4_0, "q4_k_m": Q4_K, "q5_k_m": Q5_K, "f16": F16}[a.type]
     out_t = Q6_K if wt in (Q4_0, Q4_K, Q5_K) else wt
     ftype = {Q8_0: 7, Q4_0: 2, Q4_K: 15, Q5_K: 17, F16: 1}[wt]
@@ -186,6 +215,14 @@ def main():
         pos = 0
         for name, ne, t in tensors:
             n = int(np.prod(ne))
+            fast = random_blocks(n, t, rng) if a.shape == "9b" and len(ne) == 2 else None
+            if fast is not None:
+                f.write(fast)
+                pos += len(fast)
+                pad = (32 - pos % 32) % 32
+                f.write(b"\0" * pad)
+                pos += pad
+                continue
             if len(ne) == 1:
                 x = np.ones(n, dtype=np.float32) if name.endswith("norm.weight") else rng.normal(0, 0.02, n).astype(np.float32)
             else:

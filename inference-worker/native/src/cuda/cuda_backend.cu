@@ -18,7 +18,9 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -127,10 +129,17 @@ struct Context {
     // KV pool: per layer K and V, n_slots x n_kv, f16 or f32.
     std::vector<void *> k_cache, v_cache;
 
-    // Per-step inputs (device) and their host staging (pinned).
+    // Per-step inputs (device) and their host staging (pinned), in regions of fixed capacity so the
+    // device pointers a step's kernels take depend only on (T, S, n_logits), not on the block tables.
     int32_t *d_in = nullptr;
     int32_t *h_in = nullptr;
-    int64_t in_cap = 0;
+    int64_t cap_t = 0, cap_s = 0, cap_bt = 0, cap_r = 0;
+
+    // Decode steps as CUDA graphs, one per (tokens, sequences, logit rows) shape: a 1 B model's step
+    // is ~300 small kernels, and replaying them as one graph removes most of the launch gaps.
+    // Captured the first time a shape is seen; dropped when the input regions move.
+    bool use_graphs = true;
+    std::map<std::array<int32_t, 3>, cudaGraphExec_t> graphs;
 
     // Scratch.
     float *x = nullptr, *h = nullptr, *qkv = nullptr, *attn = nullptr, *tmp = nullptr, *ffn = nullptr, *mid = nullptr;
@@ -146,7 +155,13 @@ struct Context {
         return ptr;
     }
 
+    void drop_graphs() {
+        for (auto &g : graphs) cudaGraphExecDestroy(g.second);
+        graphs.clear();
+    }
+
     ~Context() {
+        drop_graphs();
         for (void *a : allocations) cudaFree(a);
         if (h_in) cudaFreeHost(h_in);
         if (stream) cudaStreamDestroy(stream);
@@ -340,6 +355,9 @@ __global__ void k_get_rows(DevWeight w, const int32_t *ids, float *x, int64_t K)
 
 // out[row] = (x[row] * 1/sqrt(mean(x^2)+eps)) * w; the sum of squares in double. Optionally gathers
 // rows through `rows` (logit rows) and optionally adds the result to `residual` (glm4 post-norms).
+// One block per row; 1,024 threads so a decode step's single row is read with enough loads in flight.
+// The summation order depends on the block size only, never on the batch.
+constexpr int RMS_THREADS = 1024;
 __global__ void k_rms_norm(const float *x, const int32_t *rows, const float *w, float *out, float *residual, int64_t K,
                            float eps) {
     const int r = blockIdx.x;
@@ -369,11 +387,15 @@ __global__ void k_rms_norm(const float *x, const int32_t *rows, const float *w, 
     }
 }
 
-// Activation preparation: one block per row.
+// Activation preparation: grid (rows, chunks of ACT_WARPS quant blocks), one warp per quant block,
+// so a single row (batch-1 decode) is spread over the whole GPU rather than one multiprocessor.
+constexpr int ACT_WARPS = 8;
 __global__ void k_act_q8_0(const float *x, int64_t K, int8_t *q, float *d) {
     const int t = blockIdx.x;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    for (int64_t b = warp; b < K / 32; b += nwarps) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    {
+        const int64_t b = (int64_t)blockIdx.y * ACT_WARPS + warp;
+        if (b >= K / 32) return;
         const float v = x[(int64_t)t * K + b * 32 + lane];
         const float amax = warp_max(fabsf(v));
         const float dd = amax / 127.0f;
@@ -387,8 +409,10 @@ __global__ void k_act_q8_0(const float *x, int64_t K, int8_t *q, float *d) {
 // magnitude (first occurrence on ties), q = nearest(iscale*x) clamped to 127.
 __global__ void k_act_q8_k(const float *x, int64_t K, int8_t *q, float *d) {
     const int t = blockIdx.x;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    for (int64_t b = warp; b < K / 256; b += nwarps) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    {
+        const int64_t b = (int64_t)blockIdx.y * ACT_WARPS + warp;
+        if (b >= K / 256) return;
         const float *xb = x + (int64_t)t * K + b * 256;
         float best = 0.0f;
         int best_i = 0x7fffffff;
@@ -412,7 +436,7 @@ __global__ void k_act_q8_k(const float *x, int64_t K, int8_t *q, float *d) {
         if (best == 0.0f) {
             for (int j = lane; j < 256; j += 32) qb[j] = 0;
             if (lane == 0) d[(int64_t)t * (K / 256) + b] = 0.0f;
-            continue;
+            return;
         }
         const float mx = xb[best_i];
         const float iscale = -127.0f / mx;
@@ -803,10 +827,10 @@ void prepare_act(Context &c, const float *x, int T, int64_t K, int kind) {
             k_act_bf16<<<blocks_for((int64_t)T * K, 256), 256, 0, c.stream>>>(x, (int64_t)T * K, a.bf16);
             break;
         case ACT_Q8_0:
-            k_act_q8_0<<<T, 256, 0, c.stream>>>(x, K, a.q8, a.d);
+            k_act_q8_0<<<dim3(T, blocks_for(K / 32, ACT_WARPS)), 32 * ACT_WARPS, 0, c.stream>>>(x, K, a.q8, a.d);
             break;
         case ACT_Q8_K:
-            k_act_q8_k<<<T, 256, 0, c.stream>>>(x, K, a.q8, a.d);
+            k_act_q8_k<<<dim3(T, blocks_for(K / 256, ACT_WARPS)), 32 * ACT_WARPS, 0, c.stream>>>(x, K, a.q8, a.d);
             break;
     }
 }
@@ -914,6 +938,7 @@ int32_t create(const HostModel &m, const Params &p, Context **out, std::string *
         CK(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
         c->hm = m;
         c->p = p;
+        if (const char *g = std::getenv("GLM_CUDA_GRAPHS")) c->use_graphs = strcmp(g, "0") != 0;
         c->n_q = m.n_head * m.head_dim;
         c->n_kv = m.n_head_kv * m.head_dim;
         if (m.head_dim > 4 * ATT_TILE) throw CudaError{"head_dim above 512 is not supported by the CUDA backend"};
@@ -1003,31 +1028,50 @@ int32_t forward(Context *cp, const glm_batch *b, float *logits, std::string *err
         const int S = b->n_seqs;
         const int nbt = b->block_table_offsets[S];
         // inputs: ids, seq, pos, slots (T each), offsets (S+1), tables (nbt), logit rows (n_logits)
-        const int64_t need = 4 * (int64_t)T + S + 1 + nbt + b->n_logits;
-        if (need > c.in_cap) {
+        const int R = b->n_logits;
+        if (T > c.cap_t || S + 1 > c.cap_s || nbt > c.cap_bt || R > c.cap_r) {
+            // Grow every region that is short (doubling), and move the inputs: captured graphs
+            // hold the old pointers, so they go too. The old device buffer stays allocated until
+            // the context ends (rare: a few doublings over a context's life).
             if (c.h_in) cudaFreeHost(c.h_in);
             c.h_in = nullptr;
-            const int64_t cap = std::max<int64_t>(need, 4096) * 2;
+            c.drop_graphs();
+            auto grow = [](int64_t cap, int64_t need) { return need > cap ? std::max<int64_t>(need, 64) * 2 : cap; };
+            c.cap_t = grow(c.cap_t, T);
+            c.cap_s = grow(c.cap_s, S + 1);
+            c.cap_bt = grow(c.cap_bt, nbt);
+            c.cap_r = grow(c.cap_r, R);
+            const int64_t cap = 4 * c.cap_t + c.cap_s + c.cap_bt + c.cap_r;
             CK(cudaMallocHost(&c.h_in, sizeof(int32_t) * cap));
             c.d_in = (int32_t *)c.alloc(sizeof(int32_t) * cap);
-            c.in_cap = cap;
         }
+        const int64_t o_seq = c.cap_t, o_pos = 2 * c.cap_t, o_slot = 3 * c.cap_t, o_off = 4 * c.cap_t;
+        const int64_t o_bt = o_off + c.cap_s, o_rows = o_bt + c.cap_bt;
         int32_t *h = c.h_in;
         memcpy(h, b->token_ids, 4 * T);
-        memcpy(h + T, b->seq_idx, 4 * T);
-        memcpy(h + 2 * T, b->positions, 4 * T);
-        memcpy(h + 3 * T, b->slot_mapping, 4 * T);
-        memcpy(h + 4 * T, b->block_table_offsets, 4 * (S + 1));
-        memcpy(h + 4 * T + S + 1, b->block_tables, 4 * (int64_t)nbt);
-        memcpy(h + 4 * T + S + 1 + nbt, b->logit_rows, 4 * (int64_t)b->n_logits);
-        CK(cudaMemcpyAsync(c.d_in, h, sizeof(int32_t) * need, cudaMemcpyHostToDevice, c.stream));
+        memcpy(h + o_seq, b->seq_idx, 4 * T);
+        memcpy(h + o_pos, b->positions, 4 * T);
+        memcpy(h + o_slot, b->slot_mapping, 4 * T);
+        memcpy(h + o_off, b->block_table_offsets, 4 * (S + 1));
+        memcpy(h + o_bt, b->block_tables, 4 * (int64_t)nbt);
+        memcpy(h + o_rows, b->logit_rows, 4 * (int64_t)R);
+        if (T == S && R > 0) {
+            // Decode-shaped (one token per sequence): the regions are short, copy them one by one
+            // rather than the whole capacity.
+            CK(cudaMemcpyAsync(c.d_in, h, sizeof(int32_t) * 4 * c.cap_t, cudaMemcpyHostToDevice, c.stream));
+            CK(cudaMemcpyAsync(c.d_in + o_off, h + o_off, sizeof(int32_t) * (c.cap_s + nbt), cudaMemcpyHostToDevice,
+                               c.stream));
+            CK(cudaMemcpyAsync(c.d_in + o_rows, h + o_rows, sizeof(int32_t) * R, cudaMemcpyHostToDevice, c.stream));
+        } else {
+            CK(cudaMemcpyAsync(c.d_in, h, sizeof(int32_t) * (o_rows + R), cudaMemcpyHostToDevice, c.stream));
+        }
         const int32_t *d_ids = c.d_in;
-        const int32_t *d_seq = c.d_in + T;
-        const int32_t *d_pos = c.d_in + 2 * T;
-        const int32_t *d_slot = c.d_in + 3 * T;
-        const int32_t *d_off = c.d_in + 4 * T;
-        const int32_t *d_bt = c.d_in + 4 * T + S + 1;
-        const int32_t *d_rows = c.d_in + 4 * T + S + 1 + nbt;
+        const int32_t *d_seq = c.d_in + o_seq;
+        const int32_t *d_pos = c.d_in + o_pos;
+        const int32_t *d_slot = c.d_in + o_slot;
+        const int32_t *d_off = c.d_in + o_off;
+        const int32_t *d_bt = c.d_in + o_bt;
+        const int32_t *d_rows = c.d_in + o_rows;
 
         const int64_t E = m.n_embd;
         const int64_t ldqkv = c.n_q + 2 * c.n_kv;
@@ -1035,60 +1079,87 @@ int32_t forward(Context *cp, const glm_batch *b, float *logits, std::string *err
         const float kq_scale = 1.0f / sqrtf((float)m.head_dim);
         const bool f16kv = c.p.kv_type != GLM_KV_F32;
 
-        invalidate_act(c);
-        k_get_rows<<<T, 256, 0, c.stream>>>(c.tok_embd, d_ids, c.x, E);
-        for (int il = 0; il < m.n_layer; il++) {
-            const DevLayer &L = c.layers[il];
-            k_rms_norm<<<T, 256, 0, c.stream>>>(c.x, nullptr, L.attn_norm, c.h, nullptr, E, m.rms_norm_eps);
+        auto kernels = [&]() {
             invalidate_act(c);
-            if (L.fused) {
-                matmul(c, L.wqkv, c.h, T, c.qkv, ldqkv, L.bqkv);
-            } else {
-                matmul(c, L.wq, c.h, T, c.qkv, ldqkv, L.bq);
-                matmul(c, L.wk, c.h, T, c.qkv + c.n_q, ldqkv, L.bk);
-                matmul(c, L.wv, c.h, T, c.qkv + c.n_q + c.n_kv, ldqkv, L.bv);
+            k_get_rows<<<T, 256, 0, c.stream>>>(c.tok_embd, d_ids, c.x, E);
+            for (int il = 0; il < m.n_layer; il++) {
+                const DevLayer &L = c.layers[il];
+                k_rms_norm<<<T, RMS_THREADS, 0, c.stream>>>(c.x, nullptr, L.attn_norm, c.h, nullptr, E, m.rms_norm_eps);
+                invalidate_act(c);
+                if (L.fused) {
+                    matmul(c, L.wqkv, c.h, T, c.qkv, ldqkv, L.bqkv);
+                } else {
+                    matmul(c, L.wq, c.h, T, c.qkv, ldqkv, L.bq);
+                    matmul(c, L.wk, c.h, T, c.qkv + c.n_q, ldqkv, L.bk);
+                    matmul(c, L.wv, c.h, T, c.qkv + c.n_q + c.n_kv, ldqkv, L.bv);
+                }
+                const size_t att_smem = sizeof(float) * (m.head_dim + 2 * ATT_TILE);
+                if (f16kv) {
+                    k_rope_store<__half><<<T, 128, 0, c.stream>>>(c.qkv, ldqkv, d_pos, d_slot, m.n_head, m.n_head_kv,
+                                                                  m.head_dim, m.n_rot, theta_scale,
+                                                                  (__half *)c.k_cache[il], (__half *)c.v_cache[il]);
+                    k_attention<__half><<<dim3(T, m.n_head), ATT_TILE, att_smem, c.stream>>>(
+                        c.qkv, ldqkv, d_pos, d_seq, d_off, d_bt, c.p.kv_block_size, m.n_head, m.n_head_kv, m.head_dim,
+                        kq_scale, (const __half *)c.k_cache[il], (const __half *)c.v_cache[il], c.attn, c.n_q);
+                } else {
+                    k_rope_store<float><<<T, 128, 0, c.stream>>>(c.qkv, ldqkv, d_pos, d_slot, m.n_head, m.n_head_kv,
+                                                                 m.head_dim, m.n_rot, theta_scale,
+                                                                 (float *)c.k_cache[il], (float *)c.v_cache[il]);
+                    k_attention<float><<<dim3(T, m.n_head), ATT_TILE, att_smem, c.stream>>>(
+                        c.qkv, ldqkv, d_pos, d_seq, d_off, d_bt, c.p.kv_block_size, m.n_head, m.n_head_kv, m.head_dim,
+                        kq_scale, (const float *)c.k_cache[il], (const float *)c.v_cache[il], c.attn, c.n_q);
+                }
+                invalidate_act(c);
+                if (m.glm4) {
+                    matmul(c, L.wo, c.attn, T, c.tmp, E, nullptr);
+                    k_rms_norm<<<T, RMS_THREADS, 0, c.stream>>>(c.tmp, nullptr, L.post_attn_norm, nullptr, c.x, E,
+                                                                m.rms_norm_eps);
+                } else {
+                    matmul(c, L.wo, c.attn, T, c.tmp, E, nullptr);
+                    k_add<<<blocks_for((int64_t)T * E, 256), 256, 0, c.stream>>>(c.x, c.tmp, (int64_t)T * E);
+                }
+                k_rms_norm<<<T, RMS_THREADS, 0, c.stream>>>(c.x, nullptr, L.ffn_norm, c.h, nullptr, E, m.rms_norm_eps);
+                invalidate_act(c);
+                matmul(c, L.up, c.h, T, c.ffn, 2 * (int64_t)m.n_ff, nullptr);
+                k_swiglu<<<blocks_for((int64_t)T * m.n_ff, 256), 256, 0, c.stream>>>(c.ffn, m.n_ff, T, c.mid);
+                invalidate_act(c);
+                matmul(c, L.down, c.mid, T, c.tmp, E, nullptr);
+                if (m.glm4) {
+                    k_rms_norm<<<T, RMS_THREADS, 0, c.stream>>>(c.tmp, nullptr, L.post_ffw_norm, nullptr, c.x, E,
+                                                                m.rms_norm_eps);
+                } else {
+                    k_add<<<blocks_for((int64_t)T * E, 256), 256, 0, c.stream>>>(c.x, c.tmp, (int64_t)T * E);
+                }
             }
-            const size_t att_smem = sizeof(float) * (m.head_dim + 2 * ATT_TILE);
-            if (f16kv) {
-                k_rope_store<__half><<<T, 128, 0, c.stream>>>(c.qkv, ldqkv, d_pos, d_slot, m.n_head, m.n_head_kv,
-                                                              m.head_dim, m.n_rot, theta_scale, (__half *)c.k_cache[il],
-                                                              (__half *)c.v_cache[il]);
-                k_attention<__half><<<dim3(T, m.n_head), ATT_TILE, att_smem, c.stream>>>(
-                    c.qkv, ldqkv, d_pos, d_seq, d_off, d_bt, c.p.kv_block_size, m.n_head, m.n_head_kv, m.head_dim,
-                    kq_scale, (const __half *)c.k_cache[il], (const __half *)c.v_cache[il], c.attn, c.n_q);
-            } else {
-                k_rope_store<float><<<T, 128, 0, c.stream>>>(c.qkv, ldqkv, d_pos, d_slot, m.n_head, m.n_head_kv,
-                                                             m.head_dim, m.n_rot, theta_scale, (float *)c.k_cache[il],
-                                                             (float *)c.v_cache[il]);
-                k_attention<float><<<dim3(T, m.n_head), ATT_TILE, att_smem, c.stream>>>(
-                    c.qkv, ldqkv, d_pos, d_seq, d_off, d_bt, c.p.kv_block_size, m.n_head, m.n_head_kv, m.head_dim,
-                    kq_scale, (const float *)c.k_cache[il], (const float *)c.v_cache[il], c.attn, c.n_q);
+            if (R > 0) {
+                k_rms_norm<<<R, RMS_THREADS, 0, c.stream>>>(c.x, d_rows, c.output_norm, c.h, nullptr, E,
+                                                            m.rms_norm_eps);
+                invalidate_act(c);
+                matmul(c, c.output, c.h, R, c.logits, m.n_vocab, nullptr);
             }
-            invalidate_act(c);
-            if (m.glm4) {
-                matmul(c, L.wo, c.attn, T, c.tmp, E, nullptr);
-                k_rms_norm<<<T, 256, 0, c.stream>>>(c.tmp, nullptr, L.post_attn_norm, nullptr, c.x, E, m.rms_norm_eps);
-            } else {
-                matmul(c, L.wo, c.attn, T, c.tmp, E, nullptr);
-                k_add<<<blocks_for((int64_t)T * E, 256), 256, 0, c.stream>>>(c.x, c.tmp, (int64_t)T * E);
+        };
+        // Small decode-shaped steps replay a captured graph; prefill and mixed steps launch
+        // directly (their kernels are long enough that launch gaps do not matter).
+        if (c.use_graphs && T == S && R == T && T <= 64) {
+            const std::array<int32_t, 3> key{T, S, R};
+            auto it = c.graphs.find(key);
+            if (it == c.graphs.end()) {
+                if (c.graphs.size() >= 64) c.drop_graphs();
+                CK(cudaStreamBeginCapture(c.stream, cudaStreamCaptureModeThreadLocal));
+                kernels();
+                cudaGraph_t g = nullptr;
+                CK(cudaStreamEndCapture(c.stream, &g));
+                cudaGraphExec_t ge = nullptr;
+                const cudaError_t ie = cudaGraphInstantiate(&ge, g, 0);
+                cudaGraphDestroy(g);
+                CK(ie);
+                it = c.graphs.emplace(key, ge).first;
             }
-            k_rms_norm<<<T, 256, 0, c.stream>>>(c.x, nullptr, L.ffn_norm, c.h, nullptr, E, m.rms_norm_eps);
-            invalidate_act(c);
-            matmul(c, L.up, c.h, T, c.ffn, 2 * (int64_t)m.n_ff, nullptr);
-            k_swiglu<<<blocks_for((int64_t)T * m.n_ff, 256), 256, 0, c.stream>>>(c.ffn, m.n_ff, T, c.mid);
-            invalidate_act(c);
-            matmul(c, L.down, c.mid, T, c.tmp, E, nullptr);
-            if (m.glm4) {
-                k_rms_norm<<<T, 256, 0, c.stream>>>(c.tmp, nullptr, L.post_ffw_norm, nullptr, c.x, E, m.rms_norm_eps);
-            } else {
-                k_add<<<blocks_for((int64_t)T * E, 256), 256, 0, c.stream>>>(c.x, c.tmp, (int64_t)T * E);
-            }
+            CK(cudaGraphLaunch(it->second, c.stream));
+        } else {
+            kernels();
         }
-        const int R = b->n_logits;
         if (R > 0) {
-            k_rms_norm<<<R, 256, 0, c.stream>>>(c.x, d_rows, c.output_norm, c.h, nullptr, E, m.rms_norm_eps);
-            invalidate_act(c);
-            matmul(c, c.output, c.h, R, c.logits, m.n_vocab, nullptr);
             CK(cudaMemcpyAsync(logits, c.logits, sizeof(float) * (int64_t)R * m.n_vocab, cudaMemcpyDeviceToHost,
                                c.stream));
         }
