@@ -69,16 +69,25 @@ public final class BatchQueue implements AutoCloseable {
    * constructor before); {@link #enqueue} waits for the attempt.
    */
   public BatchQueue(String bootstrap, int partitions) {
-    Thread.ofVirtual()
-        .name("batch-topic")
-        .start(
-            () -> {
-              try {
-                createTopic(bootstrap, partitions);
-              } finally {
-                topicAttempted.complete(null);
-              }
-            });
+    this(bootstrap, partitions, true);
+  }
+
+  /** {@code createTopic} false: no attempt to create the topic (tests: as if it had been made). */
+  BatchQueue(String bootstrap, int partitions, boolean createTopic) {
+    if (!createTopic) {
+      topicAttempted.complete(null);
+    } else {
+      Thread.ofVirtual()
+          .name("batch-topic")
+          .start(
+              () -> {
+                try {
+                  createTopic(bootstrap, partitions);
+                } finally {
+                  topicAttempted.complete(null);
+                }
+              });
+    }
     this.producer =
         new KafkaProducer<>(
             Map.of(
@@ -91,7 +100,7 @@ public final class BatchQueue implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG,
                 5,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG,
-                10_000),
+                (int) WAIT.toMillis()),
             new StringSerializer(),
             new StringSerializer());
   }
@@ -115,19 +124,46 @@ public final class BatchQueue implements AutoCloseable {
     }
   }
 
+  /**
+   * How long {@link #enqueue} waits for the start-up attempt to create the topic, and how long one
+   * send may wait for the topic's metadata: a create call answers "unavailable" after about this
+   * long when Kafka is down, instead of hanging (it waited up to 35 s for the topic attempt and then
+   * 10 s for every line, one after the other).
+   */
+  static final Duration WAIT = Duration.ofSeconds(5);
+
+  /** Kafka did not answer: nothing of the batch was sent. */
+  public static final class Unreachable extends java.io.IOException {
+    Unreachable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /** Sends every item and waits until the broker has them all. Blocks. */
   public void enqueue(List<Item> items) throws Exception {
     try {
-      // the start-up attempt to create the topic with its partitions comes first
-      topicAttempted.get(35, TimeUnit.SECONDS);
+      // the start-up attempt to create the topic with its partitions comes first; still pending
+      // after this long means Kafka has not answered since start: sending would only block too
+      topicAttempted.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
-      log.warn("topic {} creation still pending; sending anyway", TOPIC);
+      throw new Unreachable("Kafka has not answered the creation of topic " + TOPIC, e);
     }
     List<Future<RecordMetadata>> sent = new ArrayList<>(items.size());
     for (Item i : items) {
-      sent.add(producer.send(new ProducerRecord<>(TOPIC, i.key(), i.json())));
+      Future<RecordMetadata> f = producer.send(new ProducerRecord<>(TOPIC, i.key(), i.json()));
+      if (f.isDone()) {
+        // failed at once: no metadata within max.block.ms (Kafka unreachable), or a bad record;
+        // every further line would wait as long again
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          throw new Unreachable("Kafka did not take line " + i.key(), e.getCause());
+        }
+      }
+      sent.add(f);
     }
-    producer.flush();
+    // no flush(): it has no time limit (a broker lost mid-way held it for the delivery timeout,
+    // 2 min); the records go out after linger.ms and the waits below are bounded
     long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     for (Future<RecordMetadata> f : sent) {
       f.get(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);

@@ -335,7 +335,7 @@ public final class InferenceClient {
                         // for the gateway only: no bytes to the client; the first-token timeout
                         // starts now, queueing is over
                         w.sendsAccepted(true);
-                        w.progress();
+                        w.progress(System.nanoTime());
                         if (phase.compareAndSet(SENT, ACCEPTED)) {
                           timer.get().dispose();
                           arm.accept(ACCEPTED, firstTokenTimeout);
@@ -344,8 +344,9 @@ public final class InferenceClient {
                         return;
                       }
                       outstanding.decrementAndGet();
-                      lastToken.set(System.nanoTime());
-                      w.progress();
+                      long now = System.nanoTime();
+                      lastToken.set(now);
+                      w.progress(now);
                       int p = phase.get();
                       if (p == STREAMING) {
                         sink.next(value);

@@ -112,10 +112,10 @@ public final class WorkerEndpoint {
 
   /**
    * Records that the worker did something for one of this gateway's calls (accepted it, sent a
-   * token, finished it): its engine is moving.
+   * token, finished it) at {@code now} ({@link System#nanoTime}, the caller's own reading: one
+   * clock read per token serves the call's stall watch and this mark): its engine is moving.
    */
-  void progress() {
-    long now = System.nanoTime();
+  void progress(long now) {
     if (now - lastProgressNanos >= PROGRESS_GRAIN_NANOS) {
       lastProgressNanos = now;
     }
