@@ -345,7 +345,8 @@ class HelmChartTest {
         .isEqualTo(1800);
     assertThat(map(chart.get("Ingress", "glm-glm-maas-gateway"), "metadata", "annotations"))
         .containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off");
-    assertThat(chart.ofKind("ServiceMonitor")).hasSize(4);
+    // gateway, auth, billing, workers and knowledge-service
+    assertThat(chart.ofKind("ServiceMonitor")).hasSize(5);
   }
 
   @Test
