@@ -14,9 +14,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 java_home="${JAVA_HOME:?JAVA_HOME must point at a JDK 25}"
 
 rm -rf "$root"
-mkdir -p "$root/opt" "$root/etc" "$root/tmp" "$root/proc" "$root/opt/glm/healthcheck" "$root/var/lib/glm/spool" "$root/var/lib/glm/gateway"
+mkdir -p "$root/opt" "$root/etc" "$root/tmp" "$root/proc" "$root/opt/glm/healthcheck" "$root/var/lib/glm/spool" "$root/var/lib/glm/gateway" "$root/var/lib/glm/knowledge"
 
-modules=java.base,java.compiler,java.desktop,java.instrument,java.logging,java.management,java.naming,java.net.http,java.prefs,java.rmi,java.scripting,java.security.jgss,java.security.sasl,java.sql,java.transaction.xa,java.xml,jdk.crypto.ec,jdk.jfr,jdk.management,jdk.net,jdk.unsupported,jdk.zipfs
+modules=java.base,java.compiler,java.desktop,java.instrument,java.logging,java.management,java.naming,java.net.http,java.prefs,java.rmi,java.scripting,java.security.jgss,java.security.sasl,java.sql,java.transaction.xa,java.xml,jdk.crypto.ec,jdk.incubator.vector,jdk.jfr,jdk.management,jdk.net,jdk.unsupported,jdk.zipfs
 "$java_home/bin/jlink" --add-modules "$modules" --compress=zip-6 --no-header-files --no-man-pages \
   --strip-debug --output "$root/opt/java"
 

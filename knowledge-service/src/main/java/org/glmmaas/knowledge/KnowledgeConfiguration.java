@@ -1,7 +1,10 @@
 package org.glmmaas.knowledge;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.glmmaas.knowledge.embed.BillingHolds;
 import org.glmmaas.knowledge.embed.Embedder;
+import org.glmmaas.knowledge.embed.GrpcBillingHolds;
+import org.glmmaas.knowledge.embed.HeldEmbedder;
 import org.glmmaas.knowledge.embed.WorkerEmbedder;
 import org.glmmaas.knowledge.grpc.KnowledgeGrpcService;
 import org.glmmaas.knowledge.index.LuceneVectorIndex;
@@ -27,7 +30,7 @@ class KnowledgeConfiguration {
 
   @Bean(destroyMethod = "close")
   VectorIndex vectorIndex(KnowledgeProperties props) {
-    return new LuceneVectorIndex(props.indexDir());
+    return new LuceneVectorIndex(props.indexDir(), props.hnsw().index());
   }
 
   @Bean(destroyMethod = "close")
@@ -36,13 +39,31 @@ class KnowledgeConfiguration {
     return new WorkerEmbedder(props.embedTargets());
   }
 
+  /** Holds on the tenant's balance before every embedding call (billing-service), if configured. */
+  @Bean
+  @ConditionalOnMissingBean(BillingHolds.class)
+  BillingHolds billingHolds(KnowledgeProperties props) {
+    if (props.billing().address().isBlank()) {
+      log.warn(
+          "glm.knowledge.billing.address is not set: embedding calls are not held on balances"
+              + " (a tenant without balance can index; the usage is still billed)");
+      return BillingHolds.NONE;
+    }
+    return new GrpcBillingHolds(props.billing().address(), props.billing().timeout());
+  }
+
   @Bean
   Indexer indexer(
-      KnowledgeStore store, VectorIndex index, Embedder embedder, KnowledgeProperties props) {
+      KnowledgeStore store,
+      VectorIndex index,
+      Embedder embedder,
+      BillingHolds holds,
+      KnowledgeProperties props) {
     return new Indexer(
         store,
         index,
-        embedder,
+        // a failed batch is retried under the same request id: it finds its hold again
+        new HeldEmbedder(embedder, holds, true),
         new Chunker(props.chunkTokens(), props.chunkOverlap()),
         props.nodeId(),
         props.lease(),
@@ -112,8 +133,12 @@ class KnowledgeConfiguration {
 
   @Bean
   KnowledgeGrpcService knowledgeGrpcService(
-      KnowledgeStore store, VectorIndex index, Embedder embedder, KnowledgeProperties props) {
-    return new KnowledgeGrpcService(store, index, embedder, props);
+      KnowledgeStore store,
+      VectorIndex index,
+      Embedder embedder,
+      BillingHolds holds,
+      KnowledgeProperties props) {
+    return new KnowledgeGrpcService(store, index, new HeldEmbedder(embedder, holds, false), props);
   }
 
   @Bean

@@ -29,6 +29,9 @@ import org.springframework.util.unit.DataSize;
  *     take it
  * @param poll how often idle indexers look for work
  * @param grpc the KnowledgeService gRPC server, {@code glm.knowledge.grpc.*} (port 9085)
+ * @param billing where embedding calls are held on the tenant's balance, {@code
+ *     glm.knowledge.billing.*}
+ * @param hnsw the vector index's graph and search settings, {@code glm.knowledge.hnsw.*}
  */
 @ConfigurationProperties("glm.knowledge")
 public record KnowledgeProperties(
@@ -44,7 +47,32 @@ public record KnowledgeProperties(
     @DefaultValue("16") int embedBatch,
     @DefaultValue("30s") Duration lease,
     @DefaultValue("500ms") Duration poll,
-    @DefaultValue GrpcServerProperties grpc) {
+    @DefaultValue GrpcServerProperties grpc,
+    @DefaultValue Billing billing,
+    @DefaultValue Hnsw hnsw) {
+
+  /**
+   * Lucene HNSW settings (docs/knowledge.md has the recall and latency measured for them).
+   *
+   * @param maxConn neighbours per graph node (M)
+   * @param beamWidth candidates while building the graph
+   * @param candidates neighbours searched for before the top k are cut (recall vs latency)
+   */
+  public record Hnsw(
+      @DefaultValue("16") int maxConn,
+      @DefaultValue("100") int beamWidth,
+      @DefaultValue("256") int candidates) {
+    public org.glmmaas.knowledge.index.LuceneVectorIndex.Hnsw index() {
+      return new org.glmmaas.knowledge.index.LuceneVectorIndex.Hnsw(maxConn, beamWidth, candidates);
+    }
+  }
+
+  /**
+   * @param address billing-service's gRPC host:port; empty means no holds (a standalone service:
+   *     the worker still bills the usage, but a tenant without balance is not refused)
+   * @param timeout deadline of one Reserve/Release call
+   */
+  public record Billing(@DefaultValue("") String address, @DefaultValue("5s") Duration timeout) {}
 
   public static final int DEFAULT_GRPC_PORT = 9085;
 

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.glmmaas.knowledge.index.VectorIndex;
 import org.glmmaas.knowledge.store.KnowledgeStore;
+import org.glmmaas.knowledge.support.FakeBillingHolds;
 import org.glmmaas.knowledge.support.FakeEmbedder;
 import org.glmmaas.knowledge.support.Pdfs;
 import org.glmmaas.platform.grpc.GrpcServer;
@@ -74,12 +75,19 @@ class KnowledgeServiceTest {
     FakeEmbedder fakeEmbedder() {
       return new FakeEmbedder();
     }
+
+    @Bean
+    @Primary
+    FakeBillingHolds fakeBillingHolds() {
+      return new FakeBillingHolds();
+    }
   }
 
   @Autowired GrpcServer server;
   @Autowired VectorIndex index;
   @Autowired KnowledgeStore store;
   @Autowired FakeEmbedder embedder;
+  @Autowired FakeBillingHolds holds;
 
   ManagedChannel channel;
   KnowledgeServiceBlockingStub stub;
@@ -167,6 +175,57 @@ class KnowledgeServiceTest {
         retrieve("t-a", kb, "Llamas hum when they are curious about a stranger.", 1);
     assertThat(r2.getChunks(0).getDocumentId()).isEqualTo(mdDoc.getId());
     assertThat(r2.getChunks(0).getChunkId()).isEqualTo(mdDoc.getId() + "-1");
+  }
+
+  /**
+   * Embedding calls are held on the tenant's balance first, as chat calls are: every indexing
+   * batch and every retrieve reserves under its usage request id (settled by the worker's usage
+   * event, so not released); a tenant whose balance cannot cover it indexes nothing (the document
+   * fails saying so) and its retrieve is refused before any embedding.
+   */
+  @Test
+  void embeddingIsHeldOnTheBalanceAndATenantWithoutBalanceIndexesNothing() throws Exception {
+    String kb = create("t-paying", "held").getId();
+    Document doc =
+        upload("t-paying", kb, "a.md", "Quartz is harder than glass.".getBytes(StandardCharsets.UTF_8));
+    awaitIndexed("t-paying", kb);
+    String batchId = "kn-" + doc.getId() + "-0";
+    assertThat(holds.open).containsKey(batchId);
+    assertThat(holds.open.get(batchId)).isGreaterThanOrEqualTo("Quartz is harder than glass.".length());
+    int before = holds.open.size();
+    retrieve("t-paying", kb, "Quartz is harder than glass.", 1);
+    assertThat(holds.open).hasSize(before + 1);
+    assertThat(holds.released).isEmpty();
+
+    holds.broke.add("t-broke");
+    String poor = create("t-broke", "poor").getId();
+    int embedsBefore = embedder.calls.get();
+    Document refused =
+        upload("t-broke", poor, "b.md", "Basalt cools from lava.".getBytes(StandardCharsets.UTF_8));
+    Instant until = Instant.now().plus(Duration.ofSeconds(30));
+    Document now;
+    do {
+      Thread.sleep(50);
+      now =
+          stub
+              .listDocuments(
+                  KnowledgeRef.newBuilder().setTenantId("t-broke").setKnowledgeId(poor).build())
+              .getDocuments(0);
+      assertThat(Instant.now()).isBefore(until);
+    } while (!now.getStatus().equals("failed"));
+    assertThat(now.getId()).isEqualTo(refused.getId());
+    assertThat(now.getFailure()).contains("balance");
+    assertThat(now.getChunksIndexed()).isZero();
+    assertThat(index.chunkIdCounts(poor)).isEmpty();
+    assertThatThrownBy(() -> retrieve("t-broke", poor, "Basalt cools from lava.", 1))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+              assertThat(e.getStatus().getDescription()).contains("balance");
+            });
+    assertThat(embedder.calls.get()).as("nothing embedded for the broke tenant").isEqualTo(embedsBefore);
+    holds.broke.remove("t-broke");
   }
 
   @Test

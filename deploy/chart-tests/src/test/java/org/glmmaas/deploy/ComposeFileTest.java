@@ -24,7 +24,12 @@ class ComposeFileTest {
 
   private static final Set<String> GLM_SERVICES =
       Set.of(
-          "gateway", "auth-service", "billing-service", "inference-worker", "inference-worker-gpu");
+          "gateway",
+          "auth-service",
+          "billing-service",
+          "knowledge-service",
+          "inference-worker",
+          "inference-worker-gpu");
   private static final Pattern SECRET_ENV =
       Pattern.compile(".*(TOKEN|PASSWORD|SECRET|MASTERKEY).*");
   private static final Pattern REQUIRED_VAR = Pattern.compile("\\$\\{[A-Z_]+:\\?[^}]+}");
@@ -49,6 +54,7 @@ class ComposeFileTest {
             "minio-init",
             "auth-service",
             "billing-service",
+            "knowledge-service",
             "inference-worker",
             "inference-worker-gpu",
             "gateway",
@@ -79,12 +85,15 @@ class ComposeFileTest {
         .containsKeys(
             "auth-service",
             "billing-service",
+            "knowledge-service",
             "redis",
             "minio-init",
             "inference-worker",
             "inference-worker-gpu");
     assertThat(map(service("auth-service"), "depends_on")).containsKeys("postgres", "kafka");
     assertThat(map(service("billing-service"), "depends_on")).containsKeys("postgres", "kafka");
+    assertThat(map(service("knowledge-service"), "depends_on"))
+        .containsKeys("postgres", "billing-service");
   }
 
   @Test
@@ -97,6 +106,8 @@ class ComposeFileTest {
             8081,
             "billing-service",
             8082,
+            "knowledge-service",
+            8085,
             "inference-worker",
             8083,
             "inference-worker-gpu",
@@ -135,7 +146,17 @@ class ComposeFileTest {
         .containsEntry(
             "GLM_GATEWAY_WORKERS",
             "inference-worker:" + env("inference-worker", "GLM_WORKER_GRPC_PORT"))
+        .containsEntry(
+            "GLM_GATEWAY_KNOWLEDGE_ADDRESS",
+            "knowledge-service:" + env("knowledge-service", "GLM_KNOWLEDGE_GRPC_PORT"))
         .containsEntry("SPRING_DATA_REDIS_HOST", "redis");
+    // knowledge-service embeds on the workers and holds the price of each call on billing
+    assertThat(env("knowledge-service", "GLM_KNOWLEDGE_EMBEDTARGETS"))
+        .isEqualTo("inference-worker:" + env("inference-worker", "GLM_WORKER_GRPC_PORT"));
+    assertThat(env("knowledge-service", "GLM_KNOWLEDGE_BILLING_ADDRESS"))
+        .isEqualTo("billing-service:" + env("billing-service", "GLM_BILLING_GRPC_PORT"));
+    assertThat(env("knowledge-service", "JDK_JAVA_OPTIONS"))
+        .contains("--add-modules=jdk.incubator.vector");
     // The GPU worker answers to the same name, so the gateway needs no change between profiles.
     assertThat(
             list(map(service("inference-worker-gpu"), "networks", "default"), "aliases").toString())
@@ -145,6 +166,7 @@ class ComposeFileTest {
     // the services bind 127.0.0.1 unless told otherwise; the gateway calls from its own container
     assertThat(env("auth-service", "GLM_AUTH_GRPC_HOST")).isEqualTo("0.0.0.0");
     assertThat(env("billing-service", "GLM_BILLING_GRPC_HOST")).isEqualTo("0.0.0.0");
+    assertThat(env("knowledge-service", "GLM_KNOWLEDGE_GRPC_HOST")).isEqualTo("0.0.0.0");
     assertThat(env("inference-worker", "GLM_WORKER_GRPC_HOST")).isEqualTo("0.0.0.0");
     assertThat(env("inference-worker-gpu", "GLM_WORKER_GRPC_HOST")).isEqualTo("0.0.0.0");
 
@@ -200,11 +222,20 @@ class ComposeFileTest {
         .containsEntry("condition", "service_healthy");
   }
 
+  /** The Lucene index outlives the container: a named volume at glm.knowledge.index-dir. */
+  @Test
+  void theKnowledgeIndexLivesOnANamedVolume() {
+    String dir = env("knowledge-service", "GLM_KNOWLEDGE_INDEXDIR");
+    assertThat(list(service("knowledge-service"), "volumes").toString())
+        .contains("knowledge-index:" + dir);
+    assertThat(map(compose, "volumes")).containsKey("knowledge-index");
+  }
+
   @Test
   void databasesExistForEveryDatasource() throws IOException {
     String init = Files.readString(RepoFiles.deploy("postgres/init.sql"));
     String user = env("postgres", "POSTGRES_USER");
-    for (String name : List.of("auth-service", "billing-service")) {
+    for (String name : List.of("auth-service", "billing-service", "knowledge-service")) {
       Matcher m =
           Pattern.compile("jdbc:postgresql://postgres:5432/(\\w+)")
               .matcher(env(name, "SPRING_DATASOURCE_URL"));

@@ -28,6 +28,7 @@ import org.yaml.snakeyaml.Yaml;
 class HelmChartTest {
 
   private static final String WORKER = "glm-glm-maas-inference-worker";
+  private static final String KNOWLEDGE = "glm-glm-maas-knowledge-service";
   private static final Pattern SECRET_ENV =
       Pattern.compile(".*(TOKEN|PASSWORD|SECRET|JAAS|MASTERKEY|API_KEY).*");
 
@@ -93,7 +94,9 @@ class HelmChartTest {
         .extracting(RenderedChart::name)
         .containsExactlyInAnyOrder(
             "glm-glm-maas-gateway", "glm-glm-maas-auth-service", "glm-glm-maas-billing-service");
-    assertThat(chart.ofKind("StatefulSet")).extracting(RenderedChart::name).containsExactly(WORKER);
+    assertThat(chart.ofKind("StatefulSet"))
+        .extracting(RenderedChart::name)
+        .containsExactlyInAnyOrder(WORKER, KNOWLEDGE);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -342,7 +345,8 @@ class HelmChartTest {
         .isEqualTo(1800);
     assertThat(map(chart.get("Ingress", "glm-glm-maas-gateway"), "metadata", "annotations"))
         .containsEntry("nginx.ingress.kubernetes.io/proxy-buffering", "off");
-    assertThat(chart.ofKind("ServiceMonitor")).hasSize(4);
+    // gateway, auth, billing, workers and knowledge-service
+    assertThat(chart.ofKind("ServiceMonitor")).hasSize(5);
   }
 
   @Test
@@ -424,6 +428,77 @@ class HelmChartTest {
         .containsEntry("app.kubernetes.io/component", "gateway");
   }
 
+  /**
+   * knowledge-service: its Lucene index on a volume claim of its own (one pod: the index is local),
+   * probes on the readiness/liveness groups, SIMD vector search enabled, the gateway pointed at its
+   * gRPC port, and only the gateway may call it; it may call the workers (Embed) and billing.
+   */
+  @Test
+  void knowledgeServiceKeepsItsIndexOnAVolumeAndOnlyTheGatewayReachesIt() {
+    RenderedChart chart = RenderedChart.defaults();
+    Map<String, Object> sts = chart.get("StatefulSet", KNOWLEDGE);
+    assertThat(map(sts, "spec")).containsEntry("replicas", 1);
+    Map<String, Object> claim = list(map(sts, "spec"), "volumeClaimTemplates").getFirst();
+    assertThat(map(claim, "metadata")).containsEntry("name", "index");
+    assertThat(map(claim, "spec").get("accessModes")).isEqualTo(List.of("ReadWriteOnce"));
+    Map<String, Object> container = RenderedChart.allContainers(podSpec(sts)).getFirst();
+    Map<String, Object> env = envValues(container);
+    assertThat(list(container, "volumeMounts"))
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .containsEntry("name", "index")
+                    .containsEntry("mountPath", env.get("GLM_KNOWLEDGE_INDEXDIR")));
+    assertThat(env)
+        .containsEntry("JDK_JAVA_OPTIONS", "--add-modules=jdk.incubator.vector")
+        .containsEntry("GLM_KNOWLEDGE_GRPC_PORT", "9085")
+        .containsEntry("GLM_KNOWLEDGE_EMBEDTARGETS", "dns:///" + WORKER + "-headless:9083")
+        .containsEntry("GLM_KNOWLEDGE_BILLING_ADDRESS", "glm-glm-maas-billing-service:9082")
+        .containsEntry(
+            "SPRING_DATASOURCE_URL", "jdbc:postgresql://postgresql:5432/glm_knowledge?sslmode=disable");
+    assertThat(map(container, "readinessProbe", "httpGet"))
+        .containsEntry("path", "/actuator/health/readiness");
+    assertThat(map(container, "livenessProbe", "httpGet"))
+        .containsEntry("path", "/actuator/health/liveness");
+    assertThat(list(container, "ports"))
+        .extracting(p -> p.get("containerPort"))
+        .containsExactlyInAnyOrder(8085, 9085);
+
+    Map<String, Object> gw =
+        RenderedChart.allContainers(podSpec(chart.get("Deployment", "glm-glm-maas-gateway")))
+            .getFirst();
+    assertThat(envValues(gw)).containsEntry("GLM_GATEWAY_KNOWLEDGE_ADDRESS", KNOWLEDGE + ":9085");
+
+    Map<String, Object> np = chart.get("NetworkPolicy", KNOWLEDGE);
+    Map<String, Object> grpcRule = list(map(np, "spec"), "ingress").getFirst();
+    assertThat(list(grpcRule, "ports")).extracting(p -> p.get("port")).containsExactly(9085);
+    assertThat(list(grpcRule, "from"))
+        .extracting(f -> map(f, "podSelector", "matchLabels").get("app.kubernetes.io/component"))
+        .containsExactly("gateway");
+    assertThat(list(map(np, "spec"), "egress"))
+        .extracting(e -> list(e, "ports").getFirst().get("port"))
+        .contains(9083, 9082, 5432);
+    // the workers and billing let it in
+    assertThat(
+            String.valueOf(
+                list(map(chart.get("NetworkPolicy", WORKER), "spec"), "ingress")
+                    .getFirst()
+                    .get("from")))
+        .contains("knowledge-service");
+    assertThat(
+            list(map(chart.get("NetworkPolicy", "glm-glm-maas-billing-service"), "spec"), "ingress")
+                .toString())
+        .contains("knowledge-service");
+
+    RenderedChart off = RenderedChart.render(List.of(), Map.of("knowledgeService.enabled", false));
+    assertThat(off.find("StatefulSet", KNOWLEDGE)).isEmpty();
+    assertThat(
+            envValues(
+                RenderedChart.allContainers(podSpec(off.get("Deployment", "glm-glm-maas-gateway")))
+                    .getFirst()))
+        .doesNotContainKey("GLM_GATEWAY_KNOWLEDGE_ADDRESS");
+  }
+
   @Test
   void grpcServersListenOnThePodAddressNotJustLoopback() {
     // the services bind 127.0.0.1 unless told otherwise; in a pod the gateway calls the pod IP
@@ -432,6 +507,7 @@ class HelmChartTest {
         new String[][] {
           {"Deployment", "auth-service", "GLM_AUTH_GRPC_HOST"},
           {"Deployment", "billing-service", "GLM_BILLING_GRPC_HOST"},
+          {"StatefulSet", "knowledge-service", "GLM_KNOWLEDGE_GRPC_HOST"},
           {"StatefulSet", "inference-worker", "GLM_WORKER_GRPC_HOST"}
         }) {
       Map<String, Object> pod = podSpec(chart.get(s[0], "glm-glm-maas-" + s[1]));
@@ -449,6 +525,7 @@ class HelmChartTest {
           new String[][] {
             {"Deployment", "auth-service"},
             {"Deployment", "billing-service"},
+            {"StatefulSet", "knowledge-service"},
             {"StatefulSet", "inference-worker"},
             {"Deployment", "gateway"}
           }) {

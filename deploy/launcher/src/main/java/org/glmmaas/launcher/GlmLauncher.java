@@ -252,6 +252,8 @@ public final class GlmLauncher {
                 "--glm.knowledge.node-id=knowledge-0",
                 "--glm.knowledge.embed-targets=127.0.0.1:" + ports.embedWorkerGrpc(),
                 "--glm.knowledge.default-embedding-model=" + EMBED_MODEL_ID,
+                // embedding calls are held on the tenant's balance first, as chat calls are
+                "--glm.knowledge.billing.address=127.0.0.1:" + ports.billingGrpc(),
                 "--spring.datasource.url=" + postgres.jdbcUrl("glm_knowledge"),
                 "--spring.datasource.username=postgres"),
             Map.of());
@@ -332,9 +334,13 @@ public final class GlmLauncher {
     return serveUntilStopped();
   }
 
-  /** Services that hold no state of their own: one that dies is started again. */
+  /**
+   * Services that are started again when they die: the workers hold no state of their own, and
+   * knowledge-service keeps its indexing jobs in PostgreSQL and its index in committed Lucene
+   * segments, so a restarted one takes back its jobs (same node id) and indexes each chunk once.
+   */
   static final java.util.Set<String> RESTARTABLE =
-      java.util.Set.of("inference-worker", "embedding-worker");
+      java.util.Set.of("inference-worker", "embedding-worker", "knowledge-service");
 
   /** Restarts of one service allowed within {@link #RESTART_WINDOW}; one more stops everything. */
   static final int MAX_RESTARTS = 3;
@@ -389,6 +395,10 @@ public final class GlmLauncher {
             "--sun-misc-unsafe-memory-access=allow",
             "-XX:+ExitOnOutOfMemoryError",
             "-XX:TieredStopAtLevel=1"));
+    if (name.equals("knowledge-service")) {
+      // Lucene's SIMD vector search (Panama); without it Lucene falls back to scalar code
+      cmd.add("--add-modules=jdk.incubator.vector");
+    }
     String extra = System.getenv("GLM_SERVICE_JAVA_OPTS");
     if (extra != null && !extra.isBlank()) {
       cmd.addAll(List.of(extra.trim().split("\\s+")));

@@ -37,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
     disabledReason = "console browser test switched off with -Dglm.console.e2e=false")
 class ConsoleBrowserTest {
 
-  private static final Duration READY_TIMEOUT = Duration.ofMinutes(12);
 
   @TempDir Path data;
 
@@ -61,19 +60,9 @@ class ConsoleBrowserTest {
         Path.of(System.getProperty("glm.console.screenshots", "target/console-screenshots"))
             .toAbsolutePath();
 
-    Process up =
-        new ProcessBuilder(
-                home.resolve("glm").toString(),
-                "up",
-                "--data",
-                data.toString(),
-                "--ephemeral-ports")
-            .redirectErrorStream(true)
-            .start();
-    StringBuffer upOut = new StringBuffer();
-    Thread upReader = pump(up, upOut, "[glm up] ");
+    GlmUp up = GlmUp.start(data);
     try {
-      Map<?, ?> endpoints = awaitReady(up, upOut);
+      Map<?, ?> endpoints = up.awaitReady();
       ProcessBuilder pb =
           new ProcessBuilder("node", "e2e/console.e2e.mjs")
               .directory(consoleDir.toFile())
@@ -99,27 +88,8 @@ class ConsoleBrowserTest {
           .as(out.toString())
           .isEqualTo(13);
     } finally {
-      up.destroy();
-      if (!up.waitFor(2, TimeUnit.MINUTES)) {
-        up.destroyForcibly();
-      }
-      upReader.join(5000);
+      up.kill(Duration.ofMinutes(2));
     }
-  }
-
-  private Map<?, ?> awaitReady(Process up, StringBuffer out) throws Exception {
-    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-    Path endpoints = data.resolve("endpoints.json");
-    while (System.nanoTime() < deadline) {
-      if (!up.isAlive()) {
-        throw new AssertionError("./glm up exited with " + up.exitValue() + ":\n" + out);
-      }
-      if (out.toString().contains("GLM MaaS is READY") && Files.isRegularFile(endpoints)) {
-        return LauncherState.JSON.readValue(endpoints.toFile(), Map.class);
-      }
-      Thread.sleep(500);
-    }
-    throw new AssertionError("./glm up not READY within " + READY_TIMEOUT + ":\n" + out);
   }
 
   private static Thread pump(Process p, StringBuffer out, String prefix) {

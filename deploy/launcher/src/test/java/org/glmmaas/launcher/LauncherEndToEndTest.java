@@ -2,20 +2,14 @@ package org.glmmaas.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
     disabledReason = "end-to-end launcher test switched off with -Dglm.launcher.e2e=false")
 class LauncherEndToEndTest {
 
-  private static final Duration READY_TIMEOUT = Duration.ofMinutes(12);
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir Path data;
@@ -43,7 +36,7 @@ class LauncherEndToEndTest {
   @Test
   void glmUpServesAStreamingChatAndKeepsTheDemoKeyAcrossARestart() throws Exception {
     Map<?, ?> first;
-    Running up = start();
+    GlmUp up = GlmUp.start(data);
     try {
       first = up.awaitReady();
       assertThat(up.output())
@@ -56,7 +49,7 @@ class LauncherEndToEndTest {
       assertStreamsTokens(first);
       assertEmbeds(first);
     } finally {
-      up.stop();
+      up.stop(Duration.ofMinutes(2));
     }
     // 143 = 128 + SIGTERM: how a JVM reports an exit through its shutdown hooks.
     assertThat(up.exitValue())
@@ -64,7 +57,7 @@ class LauncherEndToEndTest {
         .isIn(0, 143);
     assertThat(data.resolve("endpoints.json")).doesNotExist();
 
-    Running again = start();
+    GlmUp again = GlmUp.start(data);
     try {
       Map<?, ?> second = again.awaitReady();
       assertThat(second.get("api_key"))
@@ -73,7 +66,7 @@ class LauncherEndToEndTest {
       assertThat(again.output()).contains("postgres", "reused", "reusing tenant");
       assertStreamsTokens(second);
     } finally {
-      again.stop();
+      again.stop(Duration.ofMinutes(2));
     }
   }
 
@@ -196,81 +189,5 @@ class LauncherEndToEndTest {
     assertThat(r.statusCode()).as("balance: %s", r.body()).isEqualTo(200);
     return ((Number) LauncherState.JSON.readValue(r.body(), Map.class).get("balance_micros"))
         .longValue();
-  }
-
-  private Running start() throws IOException {
-    Path home = Path.of(System.getProperty("glm.home", "../.."));
-    Process p =
-        new ProcessBuilder(
-                home.resolve("glm").toString(),
-                "up",
-                "--data",
-                data.toString(),
-                "--ephemeral-ports")
-            .redirectErrorStream(true)
-            .start();
-    return new Running(p, data);
-  }
-
-  private static final class Running {
-    private final Process process;
-    private final Path data;
-    private final StringBuffer out = new StringBuffer();
-    private final Thread reader;
-
-    Running(Process process, Path data) {
-      this.process = process;
-      this.data = data;
-      this.reader =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try (BufferedReader r =
-                        new BufferedReader(
-                            new InputStreamReader(
-                                process.getInputStream(), StandardCharsets.UTF_8))) {
-                      String line;
-                      while ((line = r.readLine()) != null) {
-                        out.append(line).append('\n');
-                        System.out.println("[glm up] " + line);
-                      }
-                    } catch (IOException e) {
-                      // process ended
-                    }
-                  });
-    }
-
-    Map<?, ?> awaitReady() throws Exception {
-      long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-      Path endpoints = data.resolve("endpoints.json");
-      while (System.nanoTime() < deadline) {
-        if (!process.isAlive()) {
-          throw new AssertionError(
-              "./glm up exited with " + process.exitValue() + " before READY:\n" + out);
-        }
-        if (Files.isRegularFile(endpoints) && out.toString().contains("GLM MaaS is READY")) {
-          return LauncherState.JSON.readValue(endpoints.toFile(), Map.class);
-        }
-        Thread.sleep(500);
-      }
-      throw new AssertionError("./glm up not READY within " + READY_TIMEOUT + ":\n" + out);
-    }
-
-    int exitValue() {
-      return process.exitValue();
-    }
-
-    String output() {
-      return out.toString();
-    }
-
-    void stop() throws InterruptedException {
-      process.destroy();
-      if (!process.waitFor(2, TimeUnit.MINUTES)) {
-        process.destroyForcibly();
-        throw new AssertionError("./glm up did not stop within 2 minutes of SIGTERM:\n" + out);
-      }
-      reader.join(5000);
-    }
   }
 }

@@ -11,16 +11,13 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,14 +57,13 @@ import org.junit.jupiter.api.io.TempDir;
     disabledReason = "end-to-end launcher test switched off with -Dglm.launcher.e2e=false")
 class LauncherHardeningTest {
 
-  private static final Duration READY_TIMEOUT = Duration.ofMinutes(12);
 
   @TempDir Path data;
 
   @Test
   void loopbackOnlyRecoversFromKillNineAndStopsWithinTenSeconds() throws Exception {
     assumeTrue(ProcListeners.available(), "needs Linux /proc");
-    Up first = Up.start(data);
+    GlmUp first = GlmUp.start(data);
     Map<?, ?> endpoints;
     Set<Long> tree;
     long postgres;
@@ -106,7 +102,7 @@ class LauncherHardeningTest {
       killingTheWorkerMidStreamBillsWhatWasStreamed(first.process.pid(), endpoints);
       tree = ProcListeners.tree(first.process.pid()); // the restarted worker has a new pid
     } catch (Throwable t) {
-      first.kill();
+      first.kill(Duration.ofSeconds(30));
       throw t;
     }
 
@@ -120,7 +116,7 @@ class LauncherHardeningTest {
         .as("processes still running 15 s after kill -9 of the launcher")
         .isEmpty();
 
-    Up second = Up.start(data);
+    GlmUp second = GlmUp.start(data);
     try {
       Map<?, ?> again = second.awaitReady();
       assertThat(again.get("api_key")).as("same demo key").isEqualTo(endpoints.get("api_key"));
@@ -137,7 +133,7 @@ class LauncherHardeningTest {
       System.out.printf("[hardening] Ctrl-C to everything stopped: %.1f s%n", secs);
       assertThat(second.process.exitValue()).isIn(0, 130);
     } finally {
-      second.kill();
+      second.kill(Duration.ofSeconds(30));
     }
   }
 
@@ -438,76 +434,6 @@ class LauncherHardeningTest {
         return alive;
       }
       Thread.sleep(100);
-    }
-  }
-
-  /** One {@code ./glm up --ephemeral-ports} on the folder, its output collected. */
-  private static final class Up {
-    final Process process;
-    private final Path data;
-    private final StringBuffer out = new StringBuffer();
-
-    private Up(Process process, Path data) {
-      this.process = process;
-      this.data = data;
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                  String line;
-                  while ((line = r.readLine()) != null) {
-                    out.append(line).append('\n');
-                    System.out.println("[glm up] " + line);
-                  }
-                } catch (IOException e) {
-                  // ended
-                }
-              });
-    }
-
-    static Up start(Path data) throws IOException {
-      Path home = Path.of(System.getProperty("glm.home", "../.."));
-      return new Up(
-          new ProcessBuilder(
-                  home.resolve("glm").toString(),
-                  "up",
-                  "--data",
-                  data.toString(),
-                  "--ephemeral-ports")
-              .redirectErrorStream(true)
-              .start(),
-          data);
-    }
-
-    Map<?, ?> awaitReady() throws Exception {
-      long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-      Path endpoints = data.resolve("endpoints.json");
-      while (System.nanoTime() < deadline) {
-        if (!process.isAlive()) {
-          throw new AssertionError(
-              "./glm up exited with " + process.exitValue() + " before READY:\n" + out);
-        }
-        if (Files.isRegularFile(endpoints) && out.toString().contains("GLM MaaS is READY")) {
-          return LauncherState.JSON.readValue(endpoints.toFile(), Map.class);
-        }
-        Thread.sleep(250);
-      }
-      throw new AssertionError("./glm up not READY within " + READY_TIMEOUT + ":\n" + out);
-    }
-
-    String output() {
-      return out.toString();
-    }
-
-    void kill() throws InterruptedException {
-      if (process.isAlive()) {
-        process.destroy();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-        }
-      }
     }
   }
 }

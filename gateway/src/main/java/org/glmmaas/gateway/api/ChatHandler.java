@@ -56,19 +56,16 @@ public final class ChatHandler {
   }
 
   public Mono<ServerResponse> chat(ServerRequest req, Dialect d) {
-    Mono<ServerRequest> prepared =
-        retrieval == null || d.api() != org.glmmaas.gateway.request.Api.BIGMODEL
-            ? Mono.just(req)
-            : retrieval.prepare(req);
-    return prepared
+    return prepare(req)
         .flatMap(r -> admission.admit(r, d))
         .flatMap(a -> a.call().stream() ? stream(req, d, a) : unary(req, d, a))
         .onErrorResume(GlmException.class, e -> Responses.error(req, d, e.error()));
   }
 
   /**
-   * Rewrites a BigModel chat request before admission and decorates its unary response: the {@code
-   * retrieval} tool (knowledge/RetrievalTool) when knowledge bases are configured.
+   * Rewrites a chat request (either dialect, sync or async) before admission and decorates its
+   * unary response: the {@code retrieval} tool (knowledge/RetrievalTool) when knowledge bases are
+   * configured.
    */
   public interface Preparer {
     Mono<ServerRequest> prepare(ServerRequest req);
@@ -84,7 +81,16 @@ public final class ChatHandler {
     return this;
   }
 
-  private String decorate(ServerRequest req, String body) {
+  /**
+   * The request to admit, on every chat route (both dialects, sync and async): with a {@code
+   * retrieval} tool, the grounded body; else {@code req} itself.
+   */
+  public Mono<ServerRequest> prepare(ServerRequest req) {
+    return retrieval == null ? Mono.just(req) : retrieval.prepare(req);
+  }
+
+  /** A unary completion body with the {@code retrieval} field added when the call used it. */
+  public String decorate(ServerRequest req, String body) {
     return retrieval == null ? body : retrieval.decorate(req.exchange(), body);
   }
 

@@ -68,8 +68,9 @@ public final class AsyncHandler {
   }
 
   public Mono<ServerResponse> submit(ServerRequest req) {
-    return admission
-        .admit(req, dialect)
+    // the retrieval tool grounds the prompt before admission, as on the sync route
+    return chat.prepare(req)
+        .flatMap(r -> admission.admit(r, dialect))
         .flatMap(
             a -> {
               if (runs.stopping()) {
@@ -121,7 +122,7 @@ public final class AsyncHandler {
                       Mono.fromRunnable(
                           () -> {
                             started.set(true);
-                            runInBackground(a, task);
+                            runInBackground(req, a, task);
                           }))
                   .then(
                       ServerResponse.ok()
@@ -138,7 +139,7 @@ public final class AsyncHandler {
   private static final String CUT_MESSAGE =
       "the gateway shut down before this task finished; submit it again";
 
-  private void runInBackground(Admission.Admitted a, AsyncTask task) {
+  private void runInBackground(ServerRequest req, Admission.Admitted a, AsyncTask task) {
     AsyncRuns.Run run =
         runs.begin(
             () ->
@@ -165,7 +166,13 @@ public final class AsyncHandler {
                 c ->
                     task.finish(
                         "SUCCESS",
-                        dialect.completionNode(c.ctx(), c.choices(), c.finished().getUsage())))
+                        // the completion names the chunks it was grounded on, as a sync one does
+                        Json.MAPPER.readTree(
+                            chat.decorate(
+                                req,
+                                Json.write(
+                                    dialect.completionNode(
+                                        c.ctx(), c.choices(), c.finished().getUsage()))))))
             .onErrorResume(
                 e ->
                     Mono.just(
@@ -232,6 +239,9 @@ public final class AsyncHandler {
       n.set("choices", r.get("choices"));
       n.set("usage", r.get("usage"));
       n.set("created", r.get("created"));
+      if (r.has("retrieval")) {
+        n.set("retrieval", r.get("retrieval")); // the chunks a retrieval tool grounded it on
+      }
     } else if ("FAIL".equals(t.status()) && r != null && r.has("error")) {
       n.set("error", r.get("error"));
     }

@@ -19,7 +19,7 @@ import reactor.core.scheduler.Schedulers;
 /**
  * knowledge-service's gRPC KnowledgeService, every call signed with the gateway's service identity;
  * calls run off the event loop and fail as GlmExceptions (NOT_FOUND → 404, INVALID_ARGUMENT → 400,
- * RESOURCE_EXHAUSTED → 413, anything else → 503).
+ * RESOURCE_EXHAUSTED → 413, FAILED_PRECONDITION (balance) → 429, anything else → 503).
  */
 public final class KnowledgeClient implements AutoCloseable {
 
@@ -55,6 +55,8 @@ public final class KnowledgeClient implements AutoCloseable {
       case NOT_FOUND -> new GlmException(new GlmError.NotFound(msg));
       case INVALID_ARGUMENT -> GlmException.invalid(msg, null);
       case RESOURCE_EXHAUSTED -> new GlmException(new GlmError.PayloadTooLarge(msg));
+      // the embedding of the query could not be held on the balance: as chat, 429 code 1113
+      case FAILED_PRECONDITION -> new GlmException(new GlmError.InsufficientBalance(msg));
       default -> {
         log.warn("knowledge-service call failed: {}", s.getCode());
         yield new GlmException(

@@ -195,7 +195,7 @@ public final class ApiFields {
     row(c, "tools[].function.strict", H, H);
     row(c, "tools[].custom", R, U, "custom (free-form) tools are not supported");
     row(c, "tools[].web_search", U, R, "web search is not available on this deployment");
-    row(c, "tools[].retrieval", U, H);
+    row(c, "tools[].retrieval", H, H);
     row(c, "top_p", H, H);
     row(c, "user", H, U);
     row(

@@ -139,6 +139,63 @@ class KnowledgeApiTest {
         .endsWith("Q: Ferns reproduce with spores.");
   }
 
+  /**
+   * The retrieval tool is served wherever chat goes: the OpenAI dialect's /v1/chat/completions and
+   * BigModel's async chat ground the prompt the same way, the call is reserved on the grounded
+   * prompt, and the completion (the async task's result) names the chunks used.
+   */
+  @Test
+  void theRetrievalToolGroundsOpenAiAndAsyncChatsToo() throws Exception {
+    String kb =
+        json(G.post("/api/paas/v4/knowledge", TestGateway.KEY, "{\"name\":\"everywhere\"}"))
+            .get("id")
+            .asString();
+    String doc =
+        json(upload(TestGateway.KEY, kb, "ferns.md", "Ferns reproduce with spores.".getBytes()))
+            .get("id")
+            .asString();
+    String tool = "[{\"type\":\"retrieval\",\"retrieval\":{\"knowledge_id\":\"" + kb + "\"}}]";
+
+    HttpResponse<String> openAi = G.post("/v1/chat/completions", TestGateway.KEY, chat(tool));
+    assertThat(openAi.statusCode()).as(openAi.body()).isEqualTo(200);
+    String prompt = G.worker.lastRequest.getChat().getMessagesList().getLast().getContent();
+    assertThat(prompt).contains("知识库内容").endsWith("问题：Ferns reproduce with spores.");
+    assertThat(G.worker.lastRequest.getChat().getToolsCount()).isZero();
+    assertThat(G.billing.reserveRequests.get(G.worker.lastRequest.getRequestId()).getPromptTokens())
+        .isGreaterThan(10);
+    JsonNode used = json(openAi).get("retrieval");
+    assertThat(used.get("knowledge_id").asString()).isEqualTo(kb);
+    assertThat(used.get("chunks").get(0).get("document_id").asString()).isEqualTo(doc);
+    assertThat(json(openAi).get("object").asString()).isEqualTo("chat.completion");
+
+    HttpResponse<String> submitted =
+        G.post("/api/paas/v4/async/chat/completions", TestGateway.KEY, chat(tool));
+    assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(200);
+    String id = json(submitted).get("id").asString();
+    JsonNode res = null;
+    long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < end) {
+      res = json(G.get("/api/paas/v4/async-result/" + id, TestGateway.KEY));
+      if (!"PROCESSING".equals(res.get("task_status").asString())) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    assertThat(res.get("task_status").asString()).as(res.toString()).isEqualTo("SUCCESS");
+    JsonNode asyncUsed = res.get("retrieval");
+    assertThat(asyncUsed).as(res.toString()).isNotNull();
+    assertThat(asyncUsed.get("chunks").get(0).get("document_id").asString()).isEqualTo(doc);
+    assertThat(res.at("/usage/prompt_tokens").asInt()).isGreaterThan(0);
+
+    // another tenant's knowledge base is a 404 on these routes too, and nothing runs
+    HttpResponse<String> foreign =
+        G.post("/api/paas/v4/async/chat/completions", TestGateway.OTHER_TENANT_KEY, chat(tool));
+    assertThat(foreign.statusCode()).as(foreign.body()).isEqualTo(404);
+    assertThat(
+            G.post("/v1/chat/completions", TestGateway.OTHER_TENANT_KEY, chat(tool)).statusCode())
+        .isEqualTo(404);
+  }
+
   @Test
   void anotherTenantsKnowledgeIsA404EverywhereAndBadInputA400() throws Exception {
     String kb =

@@ -207,6 +207,9 @@ public final class KnowledgeGrpcService extends KnowledgeServiceGrpc.KnowledgeSe
                     new Embedder.Caller(k.tenantId(), req.getKeyId(), req.getUserId()));
           } catch (Embedder.RefusedException e) {
             throw invalid(e.getMessage());
+          } catch (org.glmmaas.knowledge.embed.HeldEmbedder.InsufficientBalanceException e) {
+            // the gateway answers it as chat does: 429, code 1113
+            throw Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
           } catch (Embedder.UnavailableException e) {
             throw Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
           }

@@ -12,6 +12,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene104.Lucene104Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
@@ -49,13 +52,45 @@ public final class LuceneVectorIndex implements VectorIndex {
   static final String VECTOR = "v";
   private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
+  /**
+   * The HNSW graph's shape and the search's candidate list.
+   *
+   * @param maxConn neighbours per node (Lucene's M; its default 16)
+   * @param beamWidth candidates while building the graph (its default 100)
+   * @param candidates nearest neighbours searched for before the top k are cut (Lucene's k, which is
+   *     also the search beam): recall rises with it, latency too
+   */
+  public record Hnsw(int maxConn, int beamWidth, int candidates) {
+    public static final Hnsw DEFAULT = new Hnsw(16, 100, 256);
+
+    public Hnsw {
+      if (maxConn < 2 || maxConn > Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN) {
+        throw new IllegalArgumentException(
+            "maxConn must be 2.." + Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN);
+      }
+      if (beamWidth < 1 || beamWidth > Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH) {
+        throw new IllegalArgumentException(
+            "beamWidth must be 1.." + Lucene99HnswVectorsFormat.MAXIMUM_BEAM_WIDTH);
+      }
+      if (candidates < 1 || candidates > 10_000) {
+        throw new IllegalArgumentException("candidates must be 1..10000");
+      }
+    }
+  }
+
   private final Path root;
+  private final Hnsw hnsw;
   private final Map<String, Open> open = new ConcurrentHashMap<>();
 
   private record Open(IndexWriter writer, SearcherManager searchers) {}
 
   public LuceneVectorIndex(Path root) {
+    this(root, Hnsw.DEFAULT);
+  }
+
+  public LuceneVectorIndex(Path root, Hnsw hnsw) {
     this.root = root;
+    this.hnsw = hnsw;
     try {
       Files.createDirectories(root);
     } catch (IOException e) {
@@ -77,6 +112,17 @@ public final class LuceneVectorIndex implements VectorIndex {
           try {
             IndexWriterConfig config = new IndexWriterConfig();
             config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+            // the graph's shape is a write-time setting: segments record their format, and any
+            // reader (the default codec) reads them whatever maxConn and beamWidth they were built with
+            KnnVectorsFormat vectors =
+                new Lucene99HnswVectorsFormat(hnsw.maxConn(), hnsw.beamWidth());
+            config.setCodec(
+                new Lucene104Codec() {
+                  @Override
+                  public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+                    return vectors;
+                  }
+                });
             IndexWriter writer = new IndexWriter(FSDirectory.open(dir(id)), config);
             writer.commit();
             return new Open(writer, new SearcherManager(writer, null));
@@ -153,7 +199,7 @@ public final class LuceneVectorIndex implements VectorIndex {
     try {
       searcher = o.searchers.acquire();
       // a wider beam than k (Lucene's k is also the HNSW candidate list) for recall
-      int beam = Math.max(k, 256);
+      int beam = Math.max(k, hnsw.candidates());
       TopDocs top = searcher.search(new KnnFloatVectorQuery(VECTOR, query, beam), beam);
       StoredFields stored = searcher.storedFields();
       List<Hit> hits = new ArrayList<>(Math.min(k, top.scoreDocs.length));

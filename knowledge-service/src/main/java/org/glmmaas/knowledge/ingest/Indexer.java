@@ -61,6 +61,10 @@ public final class Indexer {
     } catch (Embedder.RefusedException e) {
       log.warn("indexing {} failed: {}", job.documentId(), e.getMessage());
       store.fail(job.documentId(), e.getMessage());
+    } catch (org.glmmaas.knowledge.embed.HeldEmbedder.InsufficientBalanceException e) {
+      // nothing more is embedded or billed; the chunks indexed so far stay until deleted
+      log.info("indexing {} stopped: insufficient balance", job.documentId());
+      store.fail(job.documentId(), e.getMessage() + ", then upload the document again");
     } catch (Embedder.UnavailableException e) {
       log.info("indexing {} postponed: {}", job.documentId(), e.getMessage());
       store.postpone(job.documentId(), Duration.ofSeconds(5));
