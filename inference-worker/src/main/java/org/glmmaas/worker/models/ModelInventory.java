@@ -19,6 +19,7 @@ import org.glmmaas.worker.gguf.GgufFileType;
 import org.glmmaas.worker.gguf.GgufFormatException;
 import org.glmmaas.worker.gguf.GgufMetadata;
 import org.glmmaas.worker.gguf.GgufReader;
+import org.glmmaas.worker.lifecycle.MemoryPlan;
 
 /**
  * What is in a model folder: architecture, size, tensor types, context length and the memory each
@@ -91,7 +92,7 @@ public final class ModelInventory {
      * MemoryPlan).
      */
     public long memoryBytes() {
-      return (long) (fileBytes * 1.1) + kvBytesFullContext;
+      return (long) (fileBytes * MemoryPlan.STEADY_FACTOR) + kvBytesFullContext;
     }
 
     /** Tensor types of this file the engine cannot run (empty: it loads). */
