@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <string>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -82,6 +84,84 @@ GgufFile::~GgufFile() {
 }
 
 void GgufFile::open(const char *path, bool use_mmap) {
+    open_one(path, use_mmap);
+    open_split_parts(path, use_mmap);
+}
+
+namespace {
+
+// split.* keys as llama.cpp's gguf-split writes them (u16 count/no, i32 tensor count); any
+// integer type is accepted.
+int64_t split_key(const GgufFile &f, const char *key, int64_t def) {
+    const MetaEntry *e = f.find_meta(key);
+    if (!e) return def;
+    int64_t v;
+    if (!meta_int(*e, &v)) fail(GLM_ERR_FORMAT, "metadata '%s' must be an integer", key);
+    return v;
+}
+
+std::string part_suffix(int64_t no, int64_t count) {
+    char b[48];
+    std::snprintf(b, sizeof b, "-%05lld-of-%05lld.gguf", (long long)no, (long long)count);
+    return b;
+}
+
+} // namespace
+
+void GgufFile::open_split_parts(const std::string &path, bool use_mmap) {
+    const int64_t count = split_key(*this, "split.count", 1);
+    if (count == 1) return;
+    if (count < 1 || count > 9999) fail(GLM_ERR_FORMAT, "split.count %lld is out of range 1..9999", (long long)count);
+    const int64_t no = split_key(*this, "split.no", 0);
+    const std::string first = part_suffix(1, count);
+    if (no != 0) {
+        const std::string own = part_suffix(no + 1, count);
+        std::string hint = path.size() > own.size() && path.compare(path.size() - own.size(), own.size(), own) == 0
+                               ? path.substr(0, path.size() - own.size()) + first
+                               : "the part named *" + first;
+        fail(GLM_ERR_FORMAT, "'%s' is part %lld of %lld of a split model: load its first part, %s", path.c_str(),
+             (long long)no + 1, (long long)count, hint.c_str());
+    }
+    if (path.size() <= first.size() || path.compare(path.size() - first.size(), first.size(), first) != 0) {
+        fail(GLM_ERR_FORMAT,
+             "'%s' is the first of %lld parts of a split model but is not named PREFIX%s, so its other parts "
+             "cannot be found (keep gguf-split's file names)",
+             path.c_str(), (long long)count, first.c_str());
+    }
+    const std::string prefix = path.substr(0, path.size() - first.size());
+    for (int64_t i = 1; i < count; i++) {
+        const std::string pp = prefix + part_suffix(i + 1, count);
+        auto part = std::make_unique<GgufFile>();
+        try {
+            part->open_one(pp.c_str(), use_mmap);
+        } catch (const Error &e) {
+            fail(e.status, "split model '%s': part %lld of %lld: %s", path.c_str(), (long long)i + 1,
+                 (long long)count, e.message.c_str());
+        }
+        const int64_t pc = split_key(*part, "split.count", 1), pn = split_key(*part, "split.no", 0);
+        if (pc != count || pn != i) {
+            fail(GLM_ERR_FORMAT,
+                 "split model '%s': '%s' says it is part %lld of %lld, expected part %lld of %lld (a part of "
+                 "another split?)",
+                 path.c_str(), pp.c_str(), (long long)pn + 1, (long long)pc, (long long)i + 1, (long long)count);
+        }
+        for (const TensorInfo &t : part->tensors) {
+            if (!tensor_index.emplace(t.name, tensors.size()).second) {
+                fail(GLM_ERR_FORMAT, "split model '%s': tensor '%s' appears in two parts (again in '%s')",
+                     path.c_str(), t.name_z.c_str(), pp.c_str());
+            }
+            tensors.push_back(t);
+        }
+        parts_.push_back(std::move(part));
+    }
+    const int64_t want = split_key(*this, "split.tensors.count", -1);
+    if (want >= 0 && want != (int64_t)tensors.size()) {
+        fail(GLM_ERR_FORMAT, "split model '%s': split.tensors.count says %lld tensors, its %lld parts hold %zu",
+             path.c_str(), (long long)want, (long long)count, tensors.size());
+    }
+}
+
+void GgufFile::open_one(const char *path, bool use_mmap) {
     int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) fail(GLM_ERR_IO, "cannot open model file '%s': %s", path, std::strerror(errno));
     struct stat st;

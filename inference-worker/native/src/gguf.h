@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,8 +37,13 @@ struct TensorInfo {
 
 class GgufFile {
 public:
-    // Opens and parses `path`. use_mmap=false reads the file into memory instead.
+    // Opens and parses `path`. use_mmap=false reads the file into memory instead. A split model
+    // (llama.cpp's gguf-split: `split.count` > 1, files named PREFIX-0000N-of-0000M.gguf) is opened
+    // from its first part: the other parts are opened beside it and their tensors join `tensors`
+    // (metadata comes from the first part, as gguf-split writes all of it there).
     void open(const char *path, bool use_mmap);
+    // Parts of a split model after the first (empty for a single file).
+    size_t n_parts() const { return parts_.size() + 1; }
     // Parses an in-memory buffer (not owned; must outlive this object). For tests.
     void parse_buffer(const uint8_t *data, uint64_t size);
     ~GgufFile();
@@ -57,6 +63,9 @@ public:
 
 private:
     void parse();
+    void open_one(const char *path, bool use_mmap);
+    void open_split_parts(const std::string &path, bool use_mmap);
+    std::vector<std::unique_ptr<GgufFile>> parts_;
     const uint8_t *base_ = nullptr;
     uint64_t size_ = 0;
     void *map_ = nullptr;

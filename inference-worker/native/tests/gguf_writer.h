@@ -41,6 +41,10 @@ struct Writer {
         put<uint32_t>(kv, type);
         n_kv++;
     }
+    void u16(const std::string &k, uint16_t v) {
+        key(k, 2);
+        put(kv, v);
+    }
     void u32(const std::string &k, uint32_t v) {
         key(k, 4);
         put(kv, v);
@@ -104,6 +108,31 @@ struct Writer {
         return b;
     }
 };
+
+// A tiny gguf-split: `n` parts as llama.cpp's `llama-gguf-split --split` writes them. The first
+// part holds every key/value plus split.no = 0, split.count = n, split.tensors.count; the others
+// only the split.* keys (and the alignment); the tensors are dealt out in order, about evenly.
+// `count_override` > 0 makes every part claim that split.count instead (a mismatched-part fault).
+inline std::vector<std::vector<uint8_t>> split_parts(const Writer &w, int n, int count_override = -1) {
+    std::vector<std::vector<uint8_t>> out;
+    const size_t T = w.tensors.size();
+    const int count = count_override > 0 ? count_override : n;
+    for (int k = 0; k < n; k++) {
+        Writer p;
+        p.alignment = w.alignment;
+        if (k == 0) {
+            p.kv = w.kv;
+            p.n_kv = w.n_kv;
+        }
+        p.u16("split.no", (uint16_t)k);
+        p.u16("split.count", (uint16_t)count);
+        p.i32("split.tensors.count", (int32_t)T);
+        if (k != 0) p.u32("general.alignment", w.alignment);
+        for (size_t i = T * k / n; i < T * (k + 1) / n; i++) p.tensors.push_back(w.tensors[i]);
+        out.push_back(p.bytes());
+    }
+    return out;
+}
 
 inline std::vector<uint8_t> f32_bytes(const std::vector<float> &v) {
     std::vector<uint8_t> b(v.size() * 4);

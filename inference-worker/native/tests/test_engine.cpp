@@ -229,6 +229,114 @@ void moe_fuzz() {
     std::printf("moe fuzzed files ok\n");
 }
 
+// A split model (llama.cpp's gguf-split layout, written by testgguf::split_parts) loads from its
+// first part and gives logits bit-identical to the unsplit file; a missing, foreign or
+// misnamed part is a clear error naming it.
+std::vector<std::string> write_parts(const std::vector<std::vector<uint8_t>> &parts, const std::string &tag, int n) {
+    std::vector<std::string> paths;
+    for (size_t k = 0; k < parts.size(); k++) {
+        char sfx[40];
+        std::snprintf(sfx, sizeof sfx, "-%05zu-of-%05d", k + 1, n);
+        paths.push_back(testgguf::write_temp(parts[k], tag + sfx));
+    }
+    return paths;
+}
+
+void split_model() {
+    testgguf::ModelSpec s;
+    s.arch = "glm4moe";
+    s.n_layer = 3;
+    s.wtype = glm::T_Q4_0;
+    const testgguf::Writer w = testgguf::make_model(s);
+    const std::string whole = testgguf::write_temp(w.bytes(), "split-whole");
+    std::vector<float> ref;
+    glm_model_hparams hp{};
+    auto logits = [&](const std::string &path, int threads, std::vector<float> &out) {
+        glm_model *m = nullptr;
+        out.clear();
+        if (glm_model_load(path.c_str(), nullptr, &m) != GLM_OK) return std::string(glm_last_error());
+        glm_model_get_hparams(m, &hp);
+        std::vector<Seq> one(1);
+        for (int i = 0; i < 20; i++) one[0].ids.push_back((i * 37 + 5) % hp.n_vocab);
+        one[0].table = {0, 1};
+        glm_context *c = make_ctx(m, threads, GLM_KV_F32);
+        std::string err;
+        if (!c || run(c, one, {{0, 0, 12}, {0, 12, 8}}, hp.n_vocab, out) != GLM_OK) err = glm_last_error();
+        glm_context_free(c);
+        glm_model_free(m);
+        return err;
+    };
+    CHECK(logits(whole, 2, ref).empty(), "unsplit model: %s", glm_last_error());
+    const int64_t params = hp.n_params;
+    for (int n : {2, 3}) {
+        const std::string tag = "split" + std::to_string(n);
+        std::vector<std::string> paths = write_parts(testgguf::split_parts(w, n), tag, n);
+        for (int threads : {1, 2}) {
+            std::vector<float> got;
+            const std::string err = logits(paths[0], threads, got);
+            CHECK(err.empty(), "%d-part model, %d threads: %s", n, threads, err.c_str());
+            CHECK(got.size() == ref.size() && std::memcmp(got.data(), ref.data(), ref.size() * 4) == 0,
+                  "%d-part model, %d threads: logits differ from the unsplit file", n, threads);
+            CHECK(hp.n_params == params, "%d-part model: %lld parameters, unsplit %lld", n, (long long)hp.n_params,
+                  (long long)params);
+        }
+        auto load_err = [](const std::string &path) {
+            glm_model *m = nullptr;
+            const int32_t st = glm_model_load(path.c_str(), nullptr, &m);
+            if (m) glm_model_free(m);
+            return st == GLM_OK ? std::string() : std::string(glm_last_error());
+        };
+        // a later part given instead of the first
+        std::string err = load_err(paths[1]);
+        CHECK(err.find("is part 2 of " + std::to_string(n)) != std::string::npos &&
+                  err.find(paths[0]) != std::string::npos,
+              "part 2 loaded directly: '%s'", err.c_str());
+        // the last part missing
+        std::rename(paths.back().c_str(), (paths.back() + ".away").c_str());
+        err = load_err(paths[0]);
+        CHECK(err.find("part " + std::to_string(n) + " of " + std::to_string(n)) != std::string::npos &&
+                  err.find("cannot open") != std::string::npos && err.find(paths.back()) != std::string::npos,
+              "missing part: '%s'", err.c_str());
+        std::rename((paths.back() + ".away").c_str(), paths.back().c_str());
+        // the last part taken from another split of the same model
+        const std::vector<std::vector<uint8_t>> other = testgguf::split_parts(w, n, n + 1);
+        FILE *f = std::fopen(paths.back().c_str(), "wb");
+        if (f) {
+            std::fwrite(other.back().data(), 1, other.back().size(), f);
+            std::fclose(f);
+        }
+        err = load_err(paths[0]);
+        CHECK(err.find("says it is part " + std::to_string(n) + " of " + std::to_string(n + 1)) != std::string::npos,
+              "foreign part: '%s'", err.c_str());
+        for (const std::string &p : paths) std::remove(p.c_str());
+    }
+    // a first part renamed: its siblings cannot be found
+    std::vector<std::vector<uint8_t>> two = testgguf::split_parts(w, 2);
+    const std::string renamed = testgguf::write_temp(two[0], "split-renamed");
+    std::vector<float> none;
+    const std::string err = logits(renamed, 1, none);
+    CHECK(err.find("not named PREFIX-00001-of-00002.gguf") != std::string::npos, "renamed first part: '%s'",
+          err.c_str());
+    std::remove(renamed.c_str());
+    // a part with the tensor count of another split
+    std::vector<std::string> paths = write_parts(two, "split-count", 2);
+    {
+        testgguf::Writer bad = w;
+        bad.tensors.pop_back();
+        std::vector<std::vector<uint8_t>> p2 = testgguf::split_parts(bad, 2);
+        FILE *f = std::fopen(paths[1].c_str(), "wb");
+        if (f) {
+            std::fwrite(p2[1].data(), 1, p2[1].size(), f);
+            std::fclose(f);
+        }
+    }
+    const std::string cerr_ = logits(paths[0], 1, none);
+    CHECK(cerr_.find("split.tensors.count says") != std::string::npos, "tensor count: '%s'", cerr_.c_str());
+    for (const std::string &p : paths) std::remove(p.c_str());
+    std::remove(whole.c_str());
+    std::printf("split model ok\n");
+}
+
 void validation() {
     testgguf::ModelSpec spec;
     std::string path = testgguf::write_temp(testgguf::make_model(spec).bytes(), "val");
@@ -376,6 +484,7 @@ int main() {
         batch_invariance("glm4moe-q4_0-experts-from-disk", moe, true);
         experts_from_disk(moe, testgguf::ModelSpec{});
         moe_fuzz();
+        split_model();
     }
     validation();
     if (g_failures) {

@@ -22,8 +22,10 @@ final class MakeModelCommand implements Command {
   public String usage() {
     return """
         Usage: glm engine make-model --out FILE [options]
-          --arch glm4|chatglm|bert       architecture (default glm4; bert: an embedding model)
-          --preset tiny|small|1b         shape (default tiny; 1b: docs/performance.md bench model;
+          --arch glm4|chatglm|glm4moe|bert  architecture (default glm4; glm4moe: mixture of
+                                         experts, docs/moe.md; bert: an embedding model)
+          --preset tiny|small|1b|scale   shape (default tiny; 1b: docs/performance.md bench model;
+                   moe-1b                glm4moe bench model: 16 experts, 2 used, docs/moe.md;
                    bert-tiny|bge-small   bert: default bert-tiny; bge-small: bge-small-zh's shape)
           --type f32|f16|q8_0|q4_0       2-D weight type (default f32; q4_0 keeps output in Q6_K)
           --seed N                       same seed, same bytes (default 42)

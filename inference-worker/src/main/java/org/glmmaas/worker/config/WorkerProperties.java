@@ -14,7 +14,8 @@ import org.springframework.util.unit.DataSize;
  *
  * @param id stable worker id in load reports, usage and metric labels (default: the host name)
  * @param model path of the GGUF model file; empty: the worker starts but serves nothing
- * @param modelId the model id callers use (default: the file name without ".gguf")
+ * @param modelId the model id callers use (default: the file name without ".gguf", and for the
+ *     first part of a split model without "-00001-of-0000N")
  * @param device "cpu" or "cuda:N"
  * @param threads CPU threads of the engine; 0: all available processors
  * @param cpuAffinity optional core list the engine threads are pinned to, e.g. "0-7" or "0,2,4"
@@ -74,6 +75,8 @@ public record WorkerProperties(
     if (modelId.isBlank() && !model.isBlank()) {
       String name = java.nio.file.Path.of(model).getFileName().toString();
       modelId = name.endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
+      // a split model is served from its first part: its id is the name without the part suffix
+      modelId = modelId.replaceFirst("-00001-of-\\d{5}$", "");
     }
   }
 

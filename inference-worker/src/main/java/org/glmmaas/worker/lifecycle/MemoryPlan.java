@@ -1,6 +1,7 @@
 package org.glmmaas.worker.lifecycle;
 
 import java.util.Locale;
+import org.glmmaas.worker.gguf.GgufMetadata;
 
 /**
  * What serving one model takes in host memory, worked out before anything large is allocated:
@@ -15,7 +16,8 @@ import java.util.Locale;
  *       peak that does not fit only warns (the extra is clean page cache);
  *   <li>KV: the pool, sized from the budget {@code glm.worker.kv-cache.memory};
  *   <li>scratch: one step's activations at {@code max-num-batched-tokens}, attention scores per
- *       thread, the logits of {@code max-num-seqs} rows, and a fixed runtime margin.
+ *       thread, the logits of {@code max-num-seqs} rows, and a fixed runtime margin; for a
+ *       mixture-of-experts model also the MoE buffers of that many rows ({@link #moeScratchBytes}).
  * </ul>
  *
  * @param model the file name, for messages
@@ -71,6 +73,52 @@ public record MemoryPlan(
     long scores = threads * maxModelLen * Float.BYTES;
     long logits = maxSeqs * vocab * Float.BYTES;
     return activations + quantisedInputs + scores + logits + RUNTIME_MARGIN;
+  }
+
+  /**
+   * The routed-expert shape of a mixture-of-experts model ({@code ARCH.expert_*} metadata).
+   *
+   * @param experts routed experts per layer
+   * @param used experts each token runs
+   * @param expertFf one routed expert's FFN width
+   * @param sharedFf the shared experts' FFN width (expert width x shared count)
+   */
+  public record MoeShape(long experts, long used, long expertFf, long sharedFf) {
+
+    /** A dense model. */
+    public static final MoeShape NONE = new MoeShape(0, 0, 0, 0);
+
+    /** From the file's metadata; {@link #NONE} when it names no routed experts. */
+    public static MoeShape of(GgufMetadata m) {
+      String arch = m.string("general.architecture").orElse("");
+      long experts = m.integer(arch + ".expert_count").orElse(0L);
+      long used = m.integer(arch + ".expert_used_count").orElse(0L);
+      if (experts <= 0 || used <= 0) {
+        return NONE;
+      }
+      long ff = m.integer(arch + ".expert_feed_forward_length").orElse(0L);
+      long shared = m.integer(arch + ".expert_shared_count").orElse(0L);
+      return new MoeShape(experts, used, ff, ff * shared);
+    }
+  }
+
+  /**
+   * The MoE buffers of one engine context (the native {@code Context::moe_ffn}) at {@code
+   * maxBatchTokens} rows: router probabilities; per (row, chosen expert) slot the weight, choice,
+   * grouped position, gate|up, silu and down outputs; the shared expert's gate|up, silu and output
+   * per row; and the quantised activations gathered by expert (2 bytes an element, as for the dense
+   * layers: h per row and per slot in up to two formats, the down inputs per slot and row).
+   */
+  public static long moeScratchBytes(long embd, MoeShape moe, long maxBatchTokens) {
+    if (moe.experts() <= 0) {
+      return 0;
+    }
+    long k = moe.used();
+    long floatsPerRow =
+        moe.experts() + k * (2 + 3 * moe.expertFf() + embd) + 3 * moe.sharedFf() + embd;
+    long positions = k * Long.BYTES;
+    long quantised = ((1 + k) * embd * 2 + k * moe.expertFf() + moe.sharedFf()) * 2;
+    return maxBatchTokens * (floatsPerRow * Float.BYTES + positions + quantised);
   }
 
   /**

@@ -64,7 +64,8 @@ public final class NativeModelLoader implements ModelLoader {
       long blockBytes =
           model.kvBlockBytes(
               props.kvCache().blockSize(), EngineOptions.KvType.parse(props.kvCache().dtype()));
-      if (checkMemory(props, path, hparams, blockBytes, model.expertBytes())) {
+      MemoryPlan.MoeShape moe = MemoryPlan.MoeShape.of(model.metadata());
+      if (checkMemory(props, path, hparams, blockBytes, model.expertBytes(), moe)) {
         model.setExpertsFromDisk(true);
       }
       TextModel text = TextModel.fromMetadata(model.metadata());
@@ -87,8 +88,13 @@ public final class NativeModelLoader implements ModelLoader {
    * when a mixture-of-experts model fits only with its routed experts left on disk.
    */
   private boolean checkMemory(
-      WorkerProperties props, Path path, ModelHparams hp, long blockBytes, long expertBytes) {
-    MemoryPlan plan = plan(props, path, hp, blockBytes, expertBytes);
+      WorkerProperties props,
+      Path path,
+      ModelHparams hp,
+      long blockBytes,
+      long expertBytes,
+      MemoryPlan.MoeShape moe) {
+    MemoryPlan plan = plan(props, path, hp, blockBytes, expertBytes, moe);
     if (!props.device().equals("cpu")) {
       log.info("memory plan (host side not checked on {}): {}", props.device(), plan.summary());
       return false;
@@ -123,7 +129,12 @@ public final class NativeModelLoader implements ModelLoader {
    * block.
    */
   static MemoryPlan plan(
-      WorkerProperties props, Path path, ModelHparams hp, long blockBytes, long expertBytes) {
+      WorkerProperties props,
+      Path path,
+      ModelHparams hp,
+      long blockBytes,
+      long expertBytes,
+      MemoryPlan.MoeShape moe) {
     var kv = props.kvCache();
     long budget = kv.memory().toBytes();
     if (budget < blockBytes) {
@@ -148,15 +159,17 @@ public final class NativeModelLoader implements ModelLoader {
     long maxModelLen = Math.min(wanted, numBlocks * kv.blockSize());
     long scratch =
         MemoryPlan.scratchBytes(
-            hp.embeddingLength(),
-            (long) hp.numHeads() * hp.headDim(),
-            (long) hp.numKvHeads() * hp.headDim(),
-            hp.feedForwardLength(),
-            hp.vocabSize(),
-            props.scheduler().maxNumBatchedTokens(),
-            props.scheduler().maxNumSeqs(),
-            maxModelLen,
-            props.effectiveThreads());
+                hp.embeddingLength(),
+                (long) hp.numHeads() * hp.headDim(),
+                (long) hp.numKvHeads() * hp.headDim(),
+                hp.feedForwardLength(),
+                hp.vocabSize(),
+                props.scheduler().maxNumBatchedTokens(),
+                props.scheduler().maxNumSeqs(),
+                maxModelLen,
+                props.effectiveThreads())
+            + MemoryPlan.moeScratchBytes(
+                hp.embeddingLength(), moe, props.scheduler().maxNumBatchedTokens());
     return new MemoryPlan(
         path.getFileName().toString(), hp.weightBytes(), kvBytes, scratch, expertBytes);
   }

@@ -77,6 +77,29 @@ public final class ModelCatalog {
             0,
             "",
             "about 4.7 GB (4.14 GB weights + KV)"));
+    // GLM-4.5-Air (architecture glm4moe: 106 B parameters, 12 B active; 128 experts, 8 used; 46
+    // layers + 1 NextN layer; docs/moe.md). Published split by llama.cpp's gguf-split into
+    // PREFIX-0000K-of-0000N.gguf parts (Hugging Face's 50 GB file limit): glm pull fetches every
+    // part
+    // and the engine loads the model from its first. Repository, folder and part names as unsloth
+    // publishes them (recalled, not looked up from here: there is no network; sizes approximate);
+    // not downloaded or checked by hash here: glm pull takes both from the server per part.
+    add(
+        new Entry(
+            "glm-4.5-air:q4_k_m",
+            "unsloth/GLM-4.5-Air-GGUF",
+            "Q4_K_M/GLM-4.5-Air-Q4_K_M-00001-of-00002.gguf",
+            0,
+            "",
+            "about 80 GB (about 73 GB weights in 2 parts + KV; experts from disk below that)"));
+    add(
+        new Entry(
+            "glm-4.5-air:q8_0",
+            "unsloth/GLM-4.5-Air-GGUF",
+            "Q8_0/GLM-4.5-Air-Q8_0-00001-of-00003.gguf",
+            0,
+            "",
+            "about 125 GB (about 117 GB weights in 3 parts + KV; experts from disk below that)"));
   }
 
   private ModelCatalog() {}

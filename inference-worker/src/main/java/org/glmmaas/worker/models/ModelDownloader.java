@@ -17,7 +17,9 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -73,6 +75,9 @@ public final class ModelDownloader {
   private static final Pattern SHA256 = Pattern.compile("\"?([0-9a-fA-F]{64})\"?");
   private static final Pattern REPO_FILE =
       Pattern.compile("([\\w.-]+/[\\w.-]+):([\\w./-]+\\.gguf)");
+
+  /** The first part of a split model as llama.cpp's gguf-split names it: PREFIX-00001-of-0000N. */
+  static final Pattern SPLIT_FIRST = Pattern.compile("(.+)-00001-of-(\\d{5})\\.gguf");
 
   static final String HUGGING_FACE = "https://huggingface.co";
   private static final int MAX_REDIRECTS = 10;
@@ -175,7 +180,7 @@ public final class ModelDownloader {
       ModelCatalog.Entry e = known.get();
       return new Source(
           URI.create(base + "/" + e.repo() + "/resolve/main/" + e.file()),
-          e.file(),
+          e.file().substring(e.file().lastIndexOf('/') + 1),
           e.sizeBytes(),
           e.sha256());
     }
@@ -203,6 +208,33 @@ public final class ModelDownloader {
             + "': use a catalogue name ("
             + String.join(", ", ModelCatalog.entries().keySet().stream().sorted().toList())
             + "), owner/repo:file.gguf, or an https URL");
+  }
+
+  /**
+   * The files to fetch for {@code source}: itself, or for the first part of a split model ({@code
+   * PREFIX-00001-of-0000N.gguf}, as llama.cpp's gguf-split writes and Hugging Face hosts models
+   * over 50 GB) every part, in order, beside it in the same repository folder. The engine loads a
+   * split model from its first part and finds the others by these names. Sizes and checksums of the
+   * later parts come from the server, as for a file outside the catalogue.
+   */
+  public static List<Source> parts(Source source) {
+    var m = SPLIT_FIRST.matcher(source.fileName());
+    int count = m.matches() ? Integer.parseInt(m.group(2)) : 1;
+    List<Source> out = new ArrayList<>();
+    out.add(source);
+    String uri = source.uri().toString();
+    int at = uri.lastIndexOf(source.fileName());
+    for (int i = 2; i <= count && at >= 0; i++) {
+      String name = String.format(Locale.ROOT, "%s-%05d-of-%05d.gguf", m.group(1), i, count);
+      out.add(
+          new Source(
+              URI.create(
+                  uri.substring(0, at) + name + uri.substring(at + source.fileName().length())),
+              name,
+              0,
+              ""));
+    }
+    return out;
   }
 
   /** Downloads {@code source} into {@code dir}; returns the final path. */

@@ -6,10 +6,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.glmmaas.worker.gguf.GgmlType;
@@ -17,6 +19,7 @@ import org.glmmaas.worker.gguf.GgufFileType;
 import org.glmmaas.worker.gguf.GgufFormatException;
 import org.glmmaas.worker.gguf.GgufMetadata;
 import org.glmmaas.worker.gguf.GgufReader;
+import org.glmmaas.worker.lifecycle.MemoryPlan;
 
 /**
  * What is in a model folder: architecture, size, tensor types, context length and the memory each
@@ -89,7 +92,7 @@ public final class ModelInventory {
      * MemoryPlan).
      */
     public long memoryBytes() {
-      return (long) (fileBytes * 1.1) + kvBytesFullContext;
+      return (long) (fileBytes * MemoryPlan.STEADY_FACTOR) + kvBytesFullContext;
     }
 
     /** Tensor types of this file the engine cannot run (empty: it loads). */
@@ -100,6 +103,9 @@ public final class ModelInventory {
     }
   }
 
+  /** A later part of a split model (PREFIX-0000K-of-0000N.gguf, K > 1). */
+  private static final Pattern LATER_PART = Pattern.compile(".+-(?!00001)\\d{5}-of-\\d{5}\\.gguf");
+
   private ModelInventory() {}
 
   public static List<LocalModel> scan(Path dir) throws IOException {
@@ -109,7 +115,12 @@ public final class ModelInventory {
     }
     try (Stream<Path> files = Files.list(dir)) {
       for (Path p :
-          files.filter(f -> f.getFileName().toString().endsWith(".gguf")).sorted().toList()) {
+          files
+              .filter(f -> f.getFileName().toString().endsWith(".gguf"))
+              // a split model is listed once, by its first part (which counts all its parts)
+              .filter(f -> !LATER_PART.matcher(f.getFileName().toString()).matches())
+              .sorted()
+              .toList()) {
         out.add(describe(p));
       }
     }
@@ -122,11 +133,66 @@ public final class ModelInventory {
     try {
       GgufReader.GgufFile f = GgufReader.read(p);
       GgufMetadata m = f.metadata();
+      List<GgufReader.TensorInfo> tensors = new ArrayList<>(f.tensors());
+      long splitCount = m.integer("split.count").orElse(1L);
+      if (splitCount > 1) {
+        // a split model (gguf-split): its metadata is in the first part, its tensors in all
+        long no = m.integer("split.no").orElse(0L);
+        var first = ModelDownloader.SPLIT_FIRST.matcher(p.getFileName().toString());
+        if (no != 0 || !first.matches()) {
+          return new LocalModel(
+              p,
+              name,
+              "?",
+              0,
+              "?",
+              Map.of(),
+              0,
+              size,
+              0,
+              no != 0
+                  ? "part "
+                      + (no + 1)
+                      + " of "
+                      + splitCount
+                      + " of a split model: use its first part"
+                  : "first part of a split model, not named PREFIX-00001-of-"
+                      + String.format(Locale.ROOT, "%05d", splitCount)
+                      + ".gguf: its other parts cannot be found");
+        }
+        for (int i = 2; i <= splitCount; i++) {
+          Path part =
+              p.resolveSibling(
+                  String.format(
+                      Locale.ROOT, "%s-%05d-of-%05d.gguf", first.group(1), i, splitCount));
+          if (!Files.isRegularFile(part)) {
+            return new LocalModel(
+                p,
+                name,
+                m.string("general.architecture").orElse("?"),
+                0,
+                "?",
+                Map.of(),
+                0,
+                size,
+                0,
+                "split model: part "
+                    + i
+                    + " of "
+                    + splitCount
+                    + " ("
+                    + part.getFileName()
+                    + ") is missing");
+          }
+          size += Files.size(part);
+          tensors.addAll(GgufReader.read(part).tensors());
+        }
+      }
       String arch = m.string("general.architecture").orElse("?");
       long params = 0;
       long expertParams = 0;
       Map<String, Integer> types = new TreeMap<>();
-      for (GgufReader.TensorInfo t : f.tensors()) {
+      for (GgufReader.TensorInfo t : tensors) {
         long n = 1;
         for (long d : t.dims()) {
           n = Math.multiplyExact(n, d);

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.glmmaas.worker.lifecycle.MemoryPlan;
 
 /** {@code glm models [--models-dir DIR] [--json]}: the local models and what they need. */
 public final class ModelsCommand {
@@ -100,9 +101,14 @@ public final class ModelsCommand {
               ? ""
               : "  (the engine cannot run " + String.join(", ", m.unsupportedTypes()) + ")");
     }
-    out.println(
-        "MEMORY = weights x 1.1 (the CPU engine repacks them; x 2 at the peak while loading) + an f16 KV"
-            + " cache for one full-context sequence; size the worker's glm.worker.kv-cache.memory for more sequences.");
+    // the factors are MemoryPlan's, which the worker checks at load, so the two cannot drift apart
+    out.printf(
+        Locale.ROOT,
+        "MEMORY = weights x %.1f (the CPU engine repacks them; x %.1f at the peak while loading) + an"
+            + " f16 KV cache for one full-context sequence; size the worker's"
+            + " glm.worker.kv-cache.memory for more sequences.%n",
+        MemoryPlan.STEADY_FACTOR,
+        MemoryPlan.LOAD_PEAK_FACTOR);
     return 0;
   }
 

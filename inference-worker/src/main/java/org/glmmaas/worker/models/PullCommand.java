@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -73,7 +74,19 @@ public final class PullCommand {
               java.net.URI.create(endpoint));
       // The bar goes to stderr so --json output stays clean on stdout.
       ConsoleProgress progress = new ConsoleProgress(err, System.console() != null && !json);
-      Path path = downloader.download(source, dir, progress);
+      // A split model: every part, each resumable and verified on its own; the first is the model.
+      List<ModelDownloader.Source> parts = ModelDownloader.parts(source);
+      Path path = null;
+      for (int i = 0; i < parts.size(); i++) {
+        if (parts.size() > 1) {
+          progress.message(
+              "part " + (i + 1) + " of " + parts.size() + ": " + parts.get(i).fileName());
+        }
+        Path got = downloader.download(parts.get(i), dir, progress);
+        if (i == 0) {
+          path = got;
+        }
+      }
       ModelInventory.LocalModel m = ModelInventory.describe(path);
       if (json) {
         out.printf(

@@ -179,9 +179,129 @@ public final class JinjaChatTemplate implements ChatTemplate {
     return new RenderedChat(text.toString(), exact);
   }
 
+  /** ChatGLM3's tool system prompt (its tokenizer appends the tools as indented JSON). */
+  static final String CHATGLM3_TOOLS_PROMPT =
+      "Answer the following questions as best as you can. You have access to the following tools:";
+
+  /**
+   * ChatGLM2/ChatGLM3 templates: they open with {@code [gMASK]sop} (no angle brackets; GLM-4 writes
+   * {@code [gMASK]<sop>}), llama.cpp's test for its chatglm3 template.
+   */
+  public static boolean isChatGlm3(String source) {
+    return source.contains("[gMASK]sop");
+  }
+
+  /**
+   * ChatGLM3 offers tools in a system turn of its own, first: the prompt sentence, then the tools
+   * ({@code name}, {@code description}, {@code parameters}) as JSON indented by 4, as ChatGLM3's
+   * tokenizer ({@code build_chat_input}) renders a system message with {@code tools}. Its template
+   * never reads {@code tools}, so without this turn the model would not see them.
+   */
+  private Map<String, Object> chatGlm3ToolsTurn(List<ToolSpec> specs, boolean mark) {
+    List<Map<String, Object>> tools = new ArrayList<>();
+    for (ToolSpec t : specs) {
+      Map<String, Object> tool = new LinkedHashMap<>();
+      tool.put("name", t.name());
+      tool.put("description", t.description());
+      tool.put("parameters", parseJson(t.parametersJson(), "tools." + t.name()));
+      tools.add(tool);
+    }
+    String json = pyJson(tools, "");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("role", "system");
+    m.put("content", CHATGLM3_TOOLS_PROMPT + "\n" + data(json, mark));
+    return m;
+  }
+
+  /** JSON as Python's {@code json.dumps(v, indent=4, ensure_ascii=False)} writes it. */
+  static String pyJson(Object v, String indent) {
+    String in = indent + "    ";
+    if (v instanceof Map<?, ?> map) {
+      if (map.isEmpty()) {
+        return "{}";
+      }
+      StringBuilder sb = new StringBuilder("{\n");
+      int i = 0;
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        sb.append(i++ > 0 ? ",\n" : "").append(in).append(JSON.writeValueAsString(e.getKey()));
+        sb.append(": ").append(pyJson(e.getValue(), in));
+      }
+      return sb.append("\n").append(indent).append("}").toString();
+    }
+    if (v instanceof List<?> list) {
+      if (list.isEmpty()) {
+        return "[]";
+      }
+      StringBuilder sb = new StringBuilder("[\n");
+      for (int i = 0; i < list.size(); i++) {
+        sb.append(i > 0 ? ",\n" : "").append(in).append(pyJson(list.get(i), in));
+      }
+      return sb.append("\n").append(indent).append("]").toString();
+    }
+    return JSON.writeValueAsString(v);
+  }
+
+  /**
+   * A call as ChatGLM3 emits it: {@code name}, a newline, and a Python block calling {@code
+   * tool_call} with the arguments as keyword arguments; arguments that are not a JSON object with
+   * identifier keys are written as JSON after the name (GLM-4's form, which the parser also reads).
+   */
+  static String chatGlm3Call(ChatTurn.ToolCallSpec call) {
+    Object args;
+    try {
+      args = JSON.readValue(call.arguments().isBlank() ? "{}" : call.arguments(), Object.class);
+    } catch (tools.jackson.core.JacksonException e) {
+      args = null;
+    }
+    if (!(args instanceof Map<?, ?> map)
+        || !map.keySet().stream().allMatch(k -> k.toString().matches("[A-Za-z_][A-Za-z0-9_]*"))) {
+      return call.name() + "\n" + call.arguments();
+    }
+    StringBuilder sb = new StringBuilder(call.name()).append("\n```python\ntool_call(");
+    int i = 0;
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      sb.append(i++ > 0 ? ", " : "").append(e.getKey()).append('=').append(py(e.getValue()));
+    }
+    return sb.append(")\n```").toString();
+  }
+
+  /** A JSON value as a Python literal. */
+  private static String py(Object v) {
+    if (v == null) {
+      return "None";
+    }
+    if (v instanceof Boolean b) {
+      return b ? "True" : "False";
+    }
+    if (v instanceof Map<?, ?> map) {
+      StringBuilder sb = new StringBuilder("{");
+      int i = 0;
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        sb.append(i++ > 0 ? ", " : "").append(py(e.getKey().toString())).append(": ");
+        sb.append(py(e.getValue()));
+      }
+      return sb.append('}').toString();
+    }
+    if (v instanceof List<?> list) {
+      StringBuilder sb = new StringBuilder("[");
+      for (int i = 0; i < list.size(); i++) {
+        sb.append(i > 0 ? ", " : "").append(py(list.get(i)));
+      }
+      return sb.append(']').toString();
+    }
+    return JSON.writeValueAsString(v); // strings (JSON escapes are Python's) and numbers
+  }
+
   private String renderWith(ChatInput input, boolean addGenerationPrompt, boolean mark) {
     List<ChatTurn> messages = input.messages();
-    List<Map<String, Object>> list = new ArrayList<>(messages.size());
+    List<Map<String, Object>> list = new ArrayList<>(messages.size() + 1);
+    // ChatGLM3's template reads neither tools nor tool_calls: the tools get their system turn and
+    // an
+    // earlier call (an assistant turn with no content) is written as ChatGLM3 wrote it
+    boolean chatGlm3Calls = isChatGlm3(source) && !source.contains("tool");
+    if (!input.tools().isEmpty() && chatGlm3Calls) {
+      list.add(chatGlm3ToolsTurn(input.tools(), mark));
+    }
     for (int i = 0; i < messages.size(); i++) {
       ChatTurn turn = messages.get(i);
       if (turn == null || turn.role() == null || turn.role().isBlank()) {
@@ -189,7 +309,11 @@ public final class JinjaChatTemplate implements ChatTemplate {
       }
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("role", roleFor(turn.role()));
-      m.put("content", data(turn.content(), mark));
+      String content = turn.content();
+      if (content.isEmpty() && !turn.toolCalls().isEmpty() && chatGlm3Calls) {
+        content = chatGlm3Call(turn.toolCalls().getFirst());
+      }
+      m.put("content", data(content, mark));
       if (!turn.name().isEmpty()) {
         m.put("name", data(turn.name(), mark));
       }

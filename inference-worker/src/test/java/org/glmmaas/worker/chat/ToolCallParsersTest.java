@@ -184,5 +184,85 @@ class ToolCallParsersTest {
   void theTemplatePicksTheFamily() {
     assertThat(ToolCallParsers.forTemplate("{{ '<tool_call>' }}").family()).isEqualTo("glm-4.5");
     assertThat(ToolCallParsers.forTemplate("<|assistant|>").family()).isEqualTo("glm-4-chat");
+    assertThat(ToolCallParsers.forTemplate("[gMASK]<sop><|assistant|>").family())
+        .isEqualTo("glm-4-chat");
+    // ChatGLM3-6B's template (reference2 tiny-chatglm3 and the Hugging Face tokenizer config)
+    assertThat(
+            ToolCallParsers.forTemplate(
+                    "{% for message in messages %}{% if loop.first %}[gMASK]sop<|{{ message['role']"
+                        + " }}|>\n {{ message['content'] }}{% else %}<|{{ message['role'] }}|>\n"
+                        + " {{ message['content'] }}{% endif %}{% endfor %}{% if"
+                        + " add_generation_prompt %}<|assistant|>{% endif %}")
+                .family())
+        .isEqualTo("chatglm3");
+  }
+
+  /** ChatGLM3's own call, as its model writes it after {@code <|assistant|>}. */
+  static final String CHATGLM3_CALL =
+      "get_weather\n ```python\ntool_call(city=\"Oslo\", days=3, units='metric', hourly=True,"
+          + " at=None, hours=[6, 12.5], where={'lat': -59.9, \"name\": \"\\u00d8st \\\"A\\\"\"},)\n```";
+
+  @Test
+  void chatGlm3CallsAreTheNameLineThenAToolCallBlockWhoseKeywordsBecomeJson() {
+    for (List<String> chunks : splits(CHATGLM3_CALL)) {
+      Assembled a =
+          run(
+              new ChoiceOutput(
+                  null,
+                  new ChatGlm3ToolCallParser().newSession(Set.of("get_weather", "get_time"), true)),
+              chunks);
+      assertThat(a.names()).as("%s", chunks).containsExactly("get_weather");
+      assertThat(json(a.arguments().getFirst()))
+          .isEqualTo(
+              json(
+                  "{\"city\":\"Oslo\",\"days\":3,\"units\":\"metric\",\"hourly\":true,\"at\":null,"
+                      + "\"hours\":[6,12.5],\"where\":{\"lat\":-59.9,\"name\":\"\u00d8st \\\"A\\\"\"}}"));
+      assertThat(a.text()).isEmpty();
+    }
+  }
+
+  @Test
+  void chatGlm3AlsoReadsJsonArgumentsAndACallWithoutArguments() {
+    for (String output :
+        List.of(
+            "get_time\n{\"zone\": \"UTC\"}", "\nget_time\n```python\ntool_call(zone='UTC')\n```")) {
+      for (List<String> chunks : splits(output)) {
+        Assembled a =
+            run(
+                new ChoiceOutput(
+                    null, new ChatGlm3ToolCallParser().newSession(Set.of("get_time"), false)),
+                chunks);
+        assertThat(a.names()).as("%s", chunks).containsExactly("get_time");
+        assertThat(json(a.arguments().getFirst())).isEqualTo(json("{\"zone\":\"UTC\"}"));
+      }
+    }
+    Assembled bare =
+        run(
+            new ChoiceOutput(
+                null, new ChatGlm3ToolCallParser().newSession(Set.of("get_time"), false)),
+            List.of("get_time\n ```python\ntool_call()\n```"));
+    assertThat(bare.names()).containsExactly("get_time");
+    assertThat(bare.arguments()).containsExactly("{}");
+  }
+
+  @Test
+  void chatGlm3TextAndBodiesThatAreNotCallsStayTextUnchanged() {
+    for (String output :
+        List.of(
+            "\n The weather in Oslo is fine.",
+            "get_weather is what I would call\nnext",
+            "get_weather\n ```python\nprint(open('/etc/passwd').read())\n```",
+            "get_weather\n ```python\ntool_call(city=os.environ)\n```",
+            "get_weather\n ```python\ntool_call(city='Oslo') + 1\n```")) {
+      for (List<String> chunks : splits(output)) {
+        Assembled a =
+            run(
+                new ChoiceOutput(
+                    null, new ChatGlm3ToolCallParser().newSession(Set.of("get_weather"), true)),
+                chunks);
+        assertThat(a.names()).as("%s", chunks).isEmpty();
+        assertThat(a.text()).isEqualTo(output);
+      }
+    }
   }
 }

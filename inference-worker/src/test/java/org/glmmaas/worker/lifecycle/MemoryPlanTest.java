@@ -94,6 +94,19 @@ class MemoryPlanTest {
   }
 
   @Test
+  void aMixtureOfExpertsModelsScratchCountsItsExpertBuffers() {
+    // GLM-4.5-Air: n_embd 4096, 128 experts, 8 used, expert width 1408, one shared expert
+    MemoryPlan.MoeShape air = new MemoryPlan.MoeShape(128, 8, 1408, 1408);
+    long moe = MemoryPlan.moeScratchBytes(4096, air, 512);
+    // per row at least: 8 slots x (gate|up + silu + down output) floats + the shared expert's
+    long floor = 512L * (8 * (3 * 1408 + 4096) + 3 * 1408 + 4096) * Float.BYTES;
+    assertThat(moe).isGreaterThanOrEqualTo(floor).isLessThan(2 * floor);
+    assertThat(moe).as("about 150 MB at 512 rows").isBetween(120L << 20, 250L << 20);
+    assertThat(MemoryPlan.moeScratchBytes(4096, air, 1024)).isEqualTo(2 * moe);
+    assertThat(MemoryPlan.moeScratchBytes(4096, MemoryPlan.MoeShape.NONE, 512)).isZero();
+  }
+
+  @Test
   void availableMemoryIsMemAvailableOrTheCgroupHeadroomWhicheverIsLess() throws IOException {
     Files.createDirectories(root.resolve("proc"));
     Files.writeString(

@@ -88,7 +88,8 @@ class NativeModelLoaderMemoryTest {
   static MemoryPlan moePlan(WorkerProperties props) {
     try (NativeGlmModel m = NativeGlmModel.open(moe)) {
       long block = m.kvBlockBytes(16, EngineOptions.KvType.F16);
-      return NativeModelLoader.plan(props, moe, m.hparams(), block, m.expertBytes());
+      return NativeModelLoader.plan(
+          props, moe, m.hparams(), block, m.expertBytes(), MemoryPlan.MoeShape.of(m.metadata()));
     }
   }
 
@@ -97,6 +98,24 @@ class NativeModelLoaderMemoryTest {
     WorkerProperties props = props(moe, DataSize.ofMegabytes(1));
     MemoryPlan plan = moePlan(props);
     assertThat(plan.expertBytes()).as("expert bytes").isGreaterThan(1_000_000L);
+    // the scratch counts the MoE buffers of max-num-batched-tokens rows
+    try (NativeGlmModel m = NativeGlmModel.open(moe)) {
+      MemoryPlan.MoeShape shape = MemoryPlan.MoeShape.of(m.metadata());
+      assertThat(shape.experts()).isEqualTo(8);
+      MemoryPlan dense =
+          NativeModelLoader.plan(
+              props,
+              moe,
+              m.hparams(),
+              m.kvBlockBytes(16, EngineOptions.KvType.F16),
+              m.expertBytes(),
+              MemoryPlan.MoeShape.NONE);
+      assertThat(plan.scratchBytes() - dense.scratchBytes())
+          .isEqualTo(
+              MemoryPlan.moeScratchBytes(
+                  m.hparams().embeddingLength(), shape, props.scheduler().maxNumBatchedTokens()))
+          .isPositive();
+    }
     // between the resident size with experts on disk and the size with them repacked in memory
     long between = (plan.expertsFromDiskBytes() + plan.steadyBytes()) / 2;
     long contexts = NativeGlmEngine.numContextsCreated();

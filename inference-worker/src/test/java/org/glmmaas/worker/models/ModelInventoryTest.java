@@ -73,7 +73,10 @@ class ModelInventoryTest {
         .contains("glm-k")
         .contains("Q4_K_M")
         .contains("F32x1 Q4_Kx1 Q5_Kx1 Q6_Kx1")
-        .doesNotContain("cannot run");
+        .doesNotContain("cannot run")
+        // the footer's factors are the worker's memory plan's (it said "x 2" at the peak)
+        .contains(
+            "MEMORY = weights x 1.1 (the CPU engine repacks them; x 1.2 at the peak while loading)");
     out.reset();
     ModelsCommand.run(
         new String[] {"--models-dir", dir.toString(), "--json"},

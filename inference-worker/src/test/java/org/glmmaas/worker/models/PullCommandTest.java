@@ -59,19 +59,25 @@ class PullCommandTest {
     server.stop(0);
   }
 
+  /** Further files the server offers (split-model parts), by name. */
+  private final Map<String, byte[]> more = new java.util.concurrent.ConcurrentHashMap<>();
+
   private void serve(HttpExchange ex) throws IOException {
-    if (!ex.getRequestURI().getPath().endsWith("/glm-test.gguf")) {
+    String path = ex.getRequestURI().getPath();
+    String name = path.substring(path.lastIndexOf('/') + 1);
+    byte[] served = name.equals("glm-test.gguf") ? file : more.get(name);
+    if (served == null) {
       ex.sendResponseHeaders(404, -1);
       ex.close();
       return;
     }
     String range = ex.getRequestHeaders().getFirst("Range");
     ranges.add(range == null ? "none" : range);
-    byte[] body = file.clone();
+    byte[] body = served.clone();
     if (corrupt) {
       body[body.length / 2] ^= 0x55;
     }
-    ex.getResponseHeaders().add("X-Linked-Etag", "\"" + sha + "\"");
+    ex.getResponseHeaders().add("X-Linked-Etag", "\"" + sha256(served) + "\"");
     int from = 0;
     if (range != null) {
       from = Integer.parseInt(range.replace("bytes=", "").replace("-", ""));
@@ -214,6 +220,103 @@ class PullCommandTest {
         .contains("\"tensor_types\":{\"Q8_0\":1}")
         // 2 (K,V) x 2 layers x 4096 positions x 2 kv heads x 64 dims x 2 bytes
         .contains("\"kv_bytes_full_context\":" + (2L * 2 * 4096 * 2 * 64 * 2));
+  }
+
+  @Test
+  void aSplitModelIsPulledPartByPartAndListedOnce() throws Exception {
+    // three parts as gguf-split writes them: metadata in the first, one tensor in each
+    for (int k = 0; k < 3; k++) {
+      more.put(String.format("glm-split-%05d-of-00003.gguf", k + 1), splitPart(k, 3, 1 << 20));
+    }
+    byte[] third = more.remove("glm-split-00003-of-00003.gguf");
+
+    // the last part is not on the server yet: a clear error, the first two are kept
+    Result partial =
+        pull("acme/glm-test-GGUF:glm-split-00001-of-00003.gguf", "--models-dir", models.toString());
+    assertThat(partial.code()).isEqualTo(1);
+    assertThat(partial.err())
+        .contains("part 3 of 3: glm-split-00003-of-00003.gguf")
+        .contains("HTTP 404");
+    assertThat(models.resolve("glm-split-00002-of-00003.gguf")).exists();
+    assertThat(ModelInventory.scan(models))
+        .singleElement()
+        .satisfies(m -> assertThat(m.error()).contains("part 3 of 3").contains("is missing"));
+
+    more.put("glm-split-00003-of-00003.gguf", third);
+    Result r =
+        pull("acme/glm-test-GGUF:glm-split-00001-of-00003.gguf", "--models-dir", models.toString());
+
+    assertThat(r.code()).as(r.err()).isZero();
+    for (int k = 1; k <= 3; k++) {
+      String name = String.format("glm-split-%05d-of-00003.gguf", k);
+      assertThat(Files.readAllBytes(models.resolve(name))).as(name).isEqualTo(more.get(name));
+    }
+    assertThat(r.err())
+        .contains("glm-split-00001-of-00003.gguf already exists")
+        .contains(sha256(third) + " verified");
+    // one model, its size and tensors those of all three parts
+    List<ModelInventory.LocalModel> listed = ModelInventory.scan(models);
+    assertThat(listed).singleElement();
+    ModelInventory.LocalModel m = listed.get(0);
+    assertThat(m.error()).isNull();
+    assertThat(m.name()).isEqualTo("glm-split-00001-of-00003");
+    assertThat(m.architecture()).isEqualTo("glm4");
+    assertThat(m.fileBytes()).isEqualTo(3L << 20);
+    assertThat(m.tensorTypes()).isEqualTo(Map.of("Q8_0", 3));
+    assertThat(m.numParameters()).isEqualTo(3L * 512 * 64);
+  }
+
+  @Test
+  void catalogueSplitEntriesNameEveryPart() throws Exception {
+    ModelDownloader.Source first = ModelDownloader.resolve("glm-4.5-air:q8_0", endpoint());
+    List<ModelDownloader.Source> parts = ModelDownloader.parts(first);
+    assertThat(parts)
+        .extracting(ModelDownloader.Source::fileName)
+        .containsExactly(
+            "GLM-4.5-Air-Q8_0-00001-of-00003.gguf",
+            "GLM-4.5-Air-Q8_0-00002-of-00003.gguf",
+            "GLM-4.5-Air-Q8_0-00003-of-00003.gguf");
+    assertThat(parts.get(2).uri().toString())
+        .isEqualTo(
+            endpoint()
+                + "/unsloth/GLM-4.5-Air-GGUF/resolve/main/Q8_0/GLM-4.5-Air-Q8_0-00003-of-00003.gguf");
+    assertThat(ModelDownloader.parts(ModelDownloader.resolve("glm-4-9b-chat:q8_0", endpoint())))
+        .hasSize(1);
+  }
+
+  private static String sha256(byte[] b) throws IOException {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IOException(e);
+    }
+  }
+
+  /**
+   * Part {@code k} of {@code n} of a split model as gguf-split writes it: split.no / split.count
+   * (uint16), split.tensors.count (int32), the glm4 metadata in the first part only, and one Q8_0
+   * tensor per part.
+   */
+  static byte[] splitPart(int k, int n, int size) {
+    ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(0x46554747).putInt(3).putLong(1).putLong(k == 0 ? 6 : 3);
+    str(b, "split.no");
+    b.putInt(2).putShort((short) k);
+    str(b, "split.count");
+    b.putInt(2).putShort((short) n);
+    str(b, "split.tensors.count");
+    b.putInt(5).putInt(n);
+    if (k == 0) {
+      kvString(b, "general.architecture", "glm4");
+      kvU32(b, "glm4.context_length", 4096);
+      kvU32(b, "glm4.block_count", 2);
+    }
+    str(b, k == 0 ? "token_embd.weight" : "blk." + (k - 1) + ".ffn_up.weight");
+    b.putInt(2).putLong(512).putLong(64).putInt(8).putLong(0);
+    byte[] rest = new byte[b.remaining()];
+    new Random(7 + k).nextBytes(rest);
+    b.put(rest);
+    return b.array();
   }
 
   /** A valid GGUF header (glm4 metadata, one Q8_0 tensor) followed by random tensor bytes. */

@@ -91,6 +91,54 @@ class JinjaChatTemplateTest {
   }
 
   @Test
+  void chatGlm3GetsItsToolsSystemTurnAndEarlierCallsInItsOwnForm() {
+    JinjaChatTemplate t = new JinjaChatTemplate(CHATGLM3, "", "");
+    ChatInput input =
+        new ChatInput(
+            List.of(
+                new ChatTurn("user", "weather in Oslo?"),
+                new ChatTurn(
+                    "assistant",
+                    "",
+                    "",
+                    "",
+                    List.of(
+                        new ChatTurn.ToolCallSpec(
+                            "call_1", "get_weather", "{\"city\":\"Oslo\",\"hourly\":true}")),
+                    ""),
+                new ChatTurn("tool", "{\"temp\": 20}", "", "call_1", List.of(), "")),
+            List.of(
+                new ToolSpec(
+                    "get_weather",
+                    "Weather <|user|> of a city",
+                    "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}")),
+            null);
+    RenderedChat out = t.render(input, true);
+    // ChatGLM3's tokenizer: the prompt sentence, then json.dumps(tools, indent=4); the call as its
+    // model writes it; the result as an <|observation|> turn; then the model's turn
+    assertThat(out.text())
+        .isEqualTo(
+            "[gMASK]sop<|system|>\n Answer the following questions as best as you can. You have"
+                + " access to the following tools:\n[\n    {\n        \"name\": \"get_weather\",\n"
+                + "        \"description\": \"Weather <|user|> of a city\",\n"
+                + "        \"parameters\": {\n            \"type\": \"object\",\n"
+                + "            \"properties\": {\n                \"city\": {\n"
+                + "                    \"type\": \"string\"\n                }\n"
+                + "            }\n        }\n    }\n]<|user|>\n weather in Oslo?<|assistant|>\n"
+                + " get_weather\n```python\ntool_call(city=\"Oslo\", hourly=True)\n```<|observation|>\n"
+                + " {\"temp\": 20}<|assistant|>");
+    // the tool description is user data: its "<|user|>" is not markup
+    int at = out.text().indexOf("<|user|> of a city");
+    assertThat(out.literal().get(at)).isTrue();
+    assertThat(out.literal().get(out.text().indexOf("<|user|>\n weather"))).isFalse();
+    // and the parser reads the rendered call back
+    String body = out.text().substring(out.text().indexOf("get_weather\n```") + 12);
+    body = body.substring(0, body.indexOf("<|observation|>"));
+    assertThat(org.glmmaas.worker.chat.ChatGlm3ToolCallParser.arguments(body))
+        .isEqualTo("{\"city\":\"Oslo\",\"hourly\":true}");
+  }
+
+  @Test
   void fallbackRendersEveryRoleAndToolAsObservation() {
     String out =
         JinjaChatTemplate.glm4Fallback()
