@@ -5,7 +5,14 @@
 # its baseline; skips cleanly (exit 0, one line on stderr) when llama.cpp is not present, and runs
 # the decode leg alone (saying so) when the build has llama-bench but no llama-server.
 #
-#   LLAMA_CPP_DIR=/path/to/llama.cpp/build bench/perf-guard.sh
+#   LLAMA_CPP_DIR=/path/to/llama.cpp/build bench/perf-guard.sh [--serve-only] [--write-baseline]
+#
+# --serve-only      only the serving leg: the side-by-side of `glm bench serve` and llama-server on
+#                   the same file with the same prompts (serve_load.py sends the token ids that
+#                   BenchServeCommand's first level sends), throughput and TTFT/ITL p50/p99 of both
+# --write-baseline  after measuring, write the measured ratios into $GLM_GUARD_BASELINE (with the
+#                   date, CPU, llama.cpp commit and shape) instead of checking against it: the one
+#                   documented way to regenerate the baseline on a quiet CI machine
 #
 # LLAMA_CPP_DIR     a llama.cpp CMake build dir holding bin/llama-bench and bin/llama-server
 #                   (unset or incomplete: skip)
@@ -16,12 +23,23 @@
 # GLM_GUARD_THREADS default 2
 # GLM_GUARD_TOLERANCE default 0.15
 # GLM_GUARD_BASELINE default bench/perf-guard-baseline.json
+# GLM_GUARD_GEN     generated tokens per request / decode run (default 32)
+# GLM_GUARD_STREAMS concurrent streams of the serving leg (default 16)
 #
 # Prints one JSON object on stdout (the figures, ratios, baselines and verdict). Takes about
 # 1.5 minutes on 2 cores once the project is built and the model exists. Not part of `mvnw verify`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 skip() { echo "perf-guard: skipped: $*" >&2; exit 0; }
+SERVE_ONLY=0
+WRITE_BASELINE=0
+for a in "$@"; do
+  case "$a" in
+    --serve-only) SERVE_ONLY=1 ;;
+    --write-baseline) WRITE_BASELINE=1 ;;
+    *) echo "usage: bench/perf-guard.sh [--serve-only] [--write-baseline]" >&2; exit 2 ;;
+  esac
+done
 
 [[ -n "${LLAMA_CPP_DIR:-}" ]] || skip "LLAMA_CPP_DIR is not set (a llama.cpp build dir with bin/llama-bench and bin/llama-server)"
 LB="$LLAMA_CPP_DIR/bin/llama-bench"
@@ -35,6 +53,8 @@ BASELINE="${GLM_GUARD_BASELINE:-$ROOT/bench/perf-guard-baseline.json}"
 CACHE="${GLM_GUARD_CACHE:-${TMPDIR:-/tmp}/glm-perf-guard}"
 PRESET="${GLM_GUARD_PRESET:-1b}"
 MODEL="${GLM_GUARD_MODEL:-}"
+MODEL_DESC="$MODEL"
+[[ -n "$MODEL" ]] || MODEL_DESC="$PRESET bench model, q4_0 (glm engine make-model --preset $PRESET --type q4_0 --seed 1)"
 mkdir -p "$CACHE"
 if [[ -z "$MODEL" ]]; then
   MODEL="$CACHE/$PRESET-q4_0.gguf"
@@ -46,10 +66,14 @@ if [[ -z "$MODEL" ]]; then
 fi
 [[ -s "$MODEL" ]] || { echo "perf-guard: no model at $MODEL" >&2; exit 2; }
 
-GEN=32
+GEN="${GLM_GUARD_GEN:-32}"
 PROMPT=27
-STREAMS=16
+STREAMS="${GLM_GUARD_STREAMS:-16}"
+T0=$(date +%s)
 
+ours_b1=0
+llama_b1=0
+if [[ $SERVE_ONLY -eq 0 ]]; then
 echo "perf-guard: batch-1 decode, this engine" >&2
 ours_b1=$("$ROOT/glm" engine bench --model "$MODEL" --threads "$THREADS" --batch 1 --prompt 32 \
   --gen "$GEN" --reps 3 --triad-mib 0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["decode"][0]["tok_s"])')
@@ -57,16 +81,17 @@ ours_b1=$("$ROOT/glm" engine bench --model "$MODEL" --threads "$THREADS" --batch
 echo "perf-guard: batch-1 decode, llama-bench" >&2
 llama_b1=$("$LB" -m "$MODEL" -t "$THREADS" -p 0 -n "$GEN" -r 3 -o json 2>/dev/null \
   | python3 -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x.get("n_gen",0)>0]; print(r[0]["avg_ts"])')
+fi
 
-ours_serve=0
-llama_serve=0
+ours_serve='{}'
+llama_serve='{}'
 if [[ ! -x "$LS" ]]; then
   echo "perf-guard: no llama-server under $LLAMA_CPP_DIR/bin: the serving leg is skipped" >&2
 else
 echo "perf-guard: $STREAMS streams, glm bench serve" >&2
 ours_serve=$("$ROOT/glm" bench serve --model "$MODEL" --threads "$THREADS" --concurrency "$STREAMS" \
   --requests "$STREAMS" --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --no-sequential --json \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["gen_tok_s"])')
+  | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["rows"][0]))')
 
 echo "perf-guard: $STREAMS streams, llama-server" >&2
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -84,27 +109,59 @@ for _ in $(seq 1 240); do
 done
 llama_serve=$(python3 "$ROOT/bench/serve_load.py" --url "http://127.0.0.1:$PORT" --concurrency "$STREAMS" \
   --requests "$STREAMS" --prompt "$PROMPT" --gen "$GEN" --warmup \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["gen_tok_s"])')
+  | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["rows"][0]))')
 kill $SERVER 2>/dev/null || true
 wait $SERVER 2>/dev/null || true
 trap - EXIT
 fi
 
-python3 - "$BASELINE" "$TOL" "$ours_b1" "$llama_b1" "$ours_serve" "$llama_serve" <<'PY'
-import json, sys
-base_path, tol = sys.argv[1], float(sys.argv[2])
-ob1, lb1, osv, lsv = map(float, sys.argv[3:7])
+LLAMA_COMMIT=$(git -C "$LLAMA_CPP_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+python3 - "$BASELINE" "$TOL" "$ours_b1" "$llama_b1" "$ours_serve" "$llama_serve" "$SERVE_ONLY" "$WRITE_BASELINE" \
+  "$(( $(date +%s) - T0 ))" "$LLAMA_COMMIT" "$CPU" "$THREADS" "$STREAMS" "$PROMPT" "$GEN" "$MODEL_DESC" <<'PY'
+import datetime, json, sys
+(base_path, tol, ob1, lb1, osv, lsv, serve_only, write, secs, commit, cpu, threads, streams, prompt,
+ gen, model) = sys.argv[1:17]
+tol, ob1, lb1 = float(tol), float(ob1), float(lb1)
+osv, lsv = json.loads(osv), json.loads(lsv)
+serve_only, write = serve_only == "1", write == "1"
 base = json.load(open(base_path))
-out = {"decode_b1": {"glm_tok_s": ob1, "llama_tok_s": lb1, "ratio": round(ob1 / lb1, 3),
-                     "baseline_ratio": base["decode_b1_ratio"]},
-       "tolerance": tol}
-if lsv > 0:
-    out["serve_16"] = {"glm_tok_s": osv, "llama_tok_s": lsv, "ratio": round(osv / lsv, 3),
-                       "baseline_ratio": base["serve_16_ratio"]}
+out = {}
+if not serve_only:
+    out["decode_b1"] = {"glm_tok_s": ob1, "llama_tok_s": lb1, "ratio": round(ob1 / lb1, 3),
+                        "baseline_ratio": base["decode_b1_ratio"]}
+if lsv:
+    s = {"glm": osv, "llama": lsv, "ratio": round(osv["gen_tok_s"] / lsv["gen_tok_s"], 3),
+         "baseline_ratio": base["serve_16_ratio"]}
+    # latencies: this engine's over llama-server's (below 1: this engine is faster)
+    for k in ("ttft_ms_p50", "ttft_ms_p99", "itl_ms_p50", "itl_ms_p99"):
+        if lsv.get(k):
+            s[k + "_glm_over_llama"] = round(osv[k] / lsv[k], 3)
+    out["serve_16"] = s
 else:
     out["serve_16"] = {"skipped": "no llama-server in LLAMA_CPP_DIR"}
-failed = [k for k in ("decode_b1", "serve_16")
-          if "ratio" in out[k] and out[k]["ratio"] < (1 - tol) * out[k]["baseline_ratio"]]
+out["tolerance"] = tol
+out["shape"] = {"threads": int(threads), "streams": int(streams), "prompt_tokens": int(prompt),
+                "gen_tokens": int(gen), "model": model, "llama_cpp": commit, "cpu": cpu}
+out["seconds"] = int(secs)
+failed = []
+if write:
+    if serve_only or "ratio" not in out["serve_16"]:
+        print("perf-guard: --write-baseline needs both legs (llama-bench and llama-server)", file=sys.stderr)
+        sys.exit(2)
+    new = {"decode_b1_ratio": out["decode_b1"]["ratio"], "serve_16_ratio": out["serve_16"]["ratio"],
+           "model": model, "threads": int(threads),
+           "source": "bench/perf-guard.sh --write-baseline, %s UTC, %s, llama.cpp %s: batch-1 decode %.1f vs "
+                     "%.1f tok/s, %s streams %.1f vs %.1f tok/s (%s-token prompts, %s generated)"
+                     % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"), cpu, commit,
+                        ob1, lb1, streams, osv["gen_tok_s"], lsv["gen_tok_s"], prompt, gen)}
+    with open(base_path, "w") as f:
+        json.dump(new, f, indent=2)
+        f.write("\n")
+    out["baseline_written"] = base_path
+else:
+    failed = [k for k in ("decode_b1", "serve_16")
+              if k in out and "ratio" in out[k] and out[k]["ratio"] < (1 - tol) * out[k]["baseline_ratio"]]
 out["failed"] = failed
 print(json.dumps(out))
 for k in failed:

@@ -8,19 +8,62 @@ streaming exactly GEN tokens (ignore_eos), and prints one JSON object:
 "itl_ms_p99":..,"prompt_tokens":P}]}
 Percentiles are nearest-rank, as in BenchServeCommand. Standard library only.
 
+The prompts are the very token ids `glm bench serve` sends at its first level: request i draws
+its ids from java.util.SplittableRandom(SEED_BASE + i).nextInt(min(vocab, 30000)) (SEED_BASE 0,
+as BenchServeCommand's first level; --warmup sends its warm-up prompt, seed 999999, 8 tokens),
+so both engines see the same prompts in a side-by-side run.
+
 usage: serve_load.py --url http://127.0.0.1:PORT --concurrency 16 --requests 16 --prompt 27
-                     --gen 64 [--vocab 32768] [--seed 1] [--warmup]
+                     --gen 64 [--vocab 32768] [--seed-base 0] [--warmup]
 """
 import argparse
 import http.client
 import json
 import math
 import queue
-import random
 import sys
 import threading
 import time
 import urllib.parse
+
+
+M64 = (1 << 64) - 1
+
+
+class SplittableRandom:
+    """java.util.SplittableRandom's generator (SplitMix64), for nextInt(bound) only."""
+    GOLDEN_GAMMA = 0x9E3779B97F4A7C15
+
+    def __init__(self, seed):
+        self.seed = seed & M64
+
+    def _next_seed(self):
+        self.seed = (self.seed + self.GOLDEN_GAMMA) & M64
+        return self.seed
+
+    @staticmethod
+    def _mix32(z):
+        z = ((z ^ (z >> 33)) * 0x62A9D9ED799705F5) & M64
+        return (((z ^ (z >> 28)) * 0xCB24D0A5C88C35B3) & M64) >> 32
+
+    def next_int(self, bound):
+        r = self._mix32(self._next_seed())
+        m = bound - 1
+        if bound & m == 0:
+            return r & m
+        u = r >> 1
+        while True:
+            r = u % bound
+            if u + m - r < (1 << 31):  # Java: the int sum does not overflow
+                return r
+            u = self._mix32(self._next_seed()) >> 1
+
+
+def java_prompt(seed, n, vocab):
+    """The prompt BenchServeCommand.Level.request(.., seed, n, ..) sends."""
+    rnd = SplittableRandom(seed)
+    hi = max(1, min(vocab, 30000))
+    return [rnd.next_int(hi) for _ in range(n)]
 
 
 def pct(sorted_vals, p):
@@ -63,11 +106,9 @@ def one(url, prompt_ids, gen):
 
 
 def run(args):
-    rnd = random.Random(args.seed)
-    hi = max(1, min(args.vocab, 30000))
     work = queue.Queue()
-    for _ in range(args.requests):
-        work.put([rnd.randrange(hi) for _ in range(args.prompt)])
+    for i in range(args.requests):
+        work.put(java_prompt(args.seed_base + i, args.prompt, args.vocab))
     samples, errors = [], []
     lock = threading.Lock()
 
@@ -111,11 +152,11 @@ def main():
     ap.add_argument("--prompt", type=int, default=27)
     ap.add_argument("--gen", type=int, default=64)
     ap.add_argument("--vocab", type=int, default=32768)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed-base", type=int, default=0)
     ap.add_argument("--warmup", action="store_true", help="one unmeasured request first")
     args = ap.parse_args()
     if args.warmup:
-        one(args.url, [1] * args.prompt, min(args.gen, 8))
+        one(args.url, java_prompt(999999, args.prompt, args.vocab), min(args.gen, 8))
     print(json.dumps({"rows": [run(args)]}))
 
 

@@ -64,11 +64,18 @@ inline void tile_q(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = panel + (size_t)b * BB;
         {
-            // Every cache line of the block kPrefetch blocks ahead (only the first row tile of a
-            // panel reads from DRAM; the others find the panel in L1/L2).
+            // The block kPrefetch blocks ahead (only the first row tile of a panel reads from DRAM;
+            // the others find the panel in L1/L2). A single-row tile touches only its first line:
+            // that keeps a request open on every page ahead (the hardware streamers stop at page
+            // ends) and they fetch the rest, while a prefetch per line cost a quarter (Q4_0) to a
+            // third (Q8_0) of the kernel's instruction throughput (glm-kernel-speed "hot").
             const char *pf = reinterpret_cast<const char *>(blk + (NR == 1 ? kPrefetch1 : kPrefetch) * BB);
+            if (NR == 1) {
+                _mm_prefetch(pf, _MM_HINT_T0);
+            } else {
 #pragma GCC unroll 16
-            for (size_t l = 0; l < BB; l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+                for (size_t l = 0; l < BB; l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+            }
         }
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(blk)));
         __m512i wv[8];
@@ -127,8 +134,12 @@ inline void tile_q6k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64
         for (int g = 0; g < 16; g++) {
             const uint8_t *gd = blk + 288 + (size_t)g * 192;
             const char *pf = reinterpret_cast<const char *>(gd + (NR == 1 ? 4 : 2) * kQ6Block);
+            if (NR == 1) { // one line per group ahead, as tile_q's single-row tile
+                _mm_prefetch(pf, _MM_HINT_T0);
+            } else {
 #pragma GCC unroll 3
-            for (int l = 0; l < 192; l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+                for (int l = 0; l < 192; l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+            }
             const __m512i sc =
                 _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(blk + 32 + 16 * g)));
             // Rebuild the four vectors of q + 32: low nibble | (2-bit high part << 4).
@@ -183,8 +194,12 @@ inline void tile_k(const MatmulArgs &a, const uint8_t *panel, int64_t o, int64_t
         for (int sb = 0; sb < 8; sb++) {
             const uint8_t *sd = blk + kKHead + (size_t)sb * (Q5 ? 320 : 256);
             const char *pf = reinterpret_cast<const char *>(sd + (NR == 1 ? 8 : 4) * BB);
+            if (NR == 1) { // one line per sub-block ahead, as tile_q's single-row tile
+                _mm_prefetch(pf, _MM_HINT_T0);
+            } else {
 #pragma GCC unroll 8
-            for (int l = 0; l < (Q5 ? 320 : 256); l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+                for (int l = 0; l < (Q5 ? 320 : 256); l += 64) _mm_prefetch(pf + l, _MM_HINT_T0);
+            }
             __m512i wv[8];
 #pragma GCC unroll 4
             for (int v = 0; v < 4; v++) {

@@ -1,7 +1,7 @@
 // glm-bench: prefill and decode throughput of the engine through the public C API.
 //
 //   glm-bench --model FILE [--threads 2] [--prompt 128] [--gen 32] [--batch 1,4,16] [--reps 3]
-//             [--kv f16|f32] [--json]
+//             [--kv f16|f32] [--triad-mib N] [--profile] [--json]
 //
 // Prefill: one sequence of --prompt tokens in one glm_forward call (median of --reps).
 // Decode at batch B: B sequences that share the prefilled --prompt-token prefix through their block
@@ -9,6 +9,10 @@
 // glm_forward call each; aggregate tok/s = B * gen / time (median of --reps).
 // Each figure is given by wall clock and per CPU time (tokens * threads / process CPU seconds):
 // the second is what the engine does when its threads own their cores.
+// --triad-mib N (default 0: off) measures the bandwidth bound with glm_context_triad on the same
+// threads (arrays of N MiB, best of a pass before and a pass right after batch-1 decode) and prints
+// the batch-1 bound (weight bytes streamed per token, token_embd excluded) and the fraction reached.
+// --profile splits batch-1 decode into glm_forward's phases (ms per token).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -43,7 +47,8 @@ int main(int argc, char **argv) {
     std::string model;
     int threads = 2, prompt = 128, gen = 32, reps = 3;
     std::vector<int> batches{1, 4, 16};
-    bool json = false;
+    bool json = false, profile = false;
+    int triad_mib = 0;
     int kv_type = GLM_KV_F16;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
@@ -66,6 +71,10 @@ int main(int argc, char **argv) {
             reps = std::atoi(next());
         else if (a == "--json")
             json = true;
+        else if (a == "--profile")
+            profile = true;
+        else if (a == "--triad-mib")
+            triad_mib = std::atoi(next());
         else if (a == "--kv")
             kv_type = std::strcmp(next(), "f32") == 0 ? GLM_KV_F32 : GLM_KV_F16;
         else if (a == "--batch") {
@@ -80,7 +89,7 @@ int main(int argc, char **argv) {
             }
         } else {
             std::fprintf(stderr, "usage: glm-bench --model FILE [--threads N] [--prompt N] [--gen N] [--batch 1,4,16] "
-                                 "[--reps N] [--kv f16|f32] [--json]\n");
+                                 "[--reps N] [--kv f16|f32] [--triad-mib N] [--profile] [--json]\n");
             return 2;
         }
     }
@@ -140,6 +149,14 @@ int main(int argc, char **argv) {
         std::printf("prefill %d tokens: %.1f tok/s wall, %.1f tok/s per CPU-time (median of %d)\n", prompt,
                     prefill_tok_s, prefill_cpu, reps);
 
+    double triad = 0;
+    auto run_triad = [&] {
+        double bw = 0;
+        if (triad_mib > 0 && glm_context_triad(c, (int64_t)triad_mib << 20, 3, &bw) == GLM_OK)
+            triad = std::max(triad, bw);
+    };
+    run_triad();
+    double prof[GLM_PROF_COUNT] = {0};
     std::vector<std::pair<int, double>> dec;
     std::vector<double> dec_cpu;
     for (int B : batches) {
@@ -151,6 +168,7 @@ int main(int argc, char **argv) {
             toffs.push_back((int32_t)tabs.size());
         }
         std::vector<double> times, ctimes;
+        if (profile && B == 1) glm_context_profile(c, 1, 0, nullptr);
         for (int r = 0; r < reps; r++) {
             std::vector<int32_t> tok(B, ids[prompt - 1]), sq(B), ps(B), sl(B), lr(B);
             for (int s = 0; s < B; s++) {
@@ -177,6 +195,11 @@ int main(int argc, char **argv) {
             times.push_back(now() - t0);
             ctimes.push_back((cpu_now() - c0) / threads);
         }
+        if (profile && B == 1) {
+            glm_context_profile(c, 0, GLM_PROF_COUNT, prof);
+            for (double &p : prof) p = p * 1e3 / ((double)gen * reps);
+        }
+        if (B == 1) run_triad();
         const double tps = (double)B * gen / median(times), cps = (double)B * gen / median(ctimes);
         dec.push_back({B, tps});
         dec_cpu.push_back(cps);
@@ -184,12 +207,48 @@ int main(int argc, char **argv) {
             std::printf("decode batch %2d: %.1f tok/s aggregate wall, %.1f per CPU-time (%d steps, median of %d)\n", B,
                         tps, cps, gen, reps);
     }
+    // Bytes streamed per batch-1 token: every weight except the token embedding (one row is read).
+    double embd_bytes = 0;
+    for (int64_t i = 0; i < glm_tensor_count(m); i++) {
+        const char *name;
+        int32_t type, nd, bsz, tsz;
+        int64_t ne[4];
+        if (glm_tensor_info(m, i, &name, &type, &nd, ne) != GLM_OK || std::strcmp(name, "token_embd.weight") != 0)
+            continue;
+        if (glm_type_info(type, nullptr, &bsz, &tsz, nullptr) == GLM_OK)
+            embd_bytes = (double)ne[0] * ne[1] / bsz * tsz;
+    }
+    const double tok_bytes = (double)hp.n_weight_bytes - embd_bytes;
+    double b1 = 0;
+    for (auto &d : dec)
+        if (d.first == 1) b1 = d.second;
+    static const char *const kPhase[GLM_PROF_COUNT] = {"embed", "norm", "qkv", "rope", "attn",
+                                                        "wo",    "ffn_up", "silu", "ffn_down", "output"};
+    if (!json && triad > 0)
+        std::printf("triad %.2f GB/s; %.1f MB per token; batch-1 bound %.1f tok/s; reached %.1f %%\n", triad / 1e9,
+                    tok_bytes / 1e6, triad / tok_bytes, b1 > 0 ? 100.0 * b1 / (triad / tok_bytes) : 0.0);
+    if (!json && profile) {
+        double tot = 0;
+        for (double p : prof) tot += p;
+        for (int i = 0; i < GLM_PROF_COUNT; i++)
+            std::printf("  %-9s %7.3f ms/token (%4.1f %%)\n", kPhase[i], prof[i], tot > 0 ? 100 * prof[i] / tot : 0.0);
+        std::printf("  total     %7.3f ms/token\n", tot);
+    }
     if (json) {
         std::printf("{\"prefill_tok_s\":%.2f,\"prefill_tok_s_cpu\":%.2f,\"decode\":[", prefill_tok_s, prefill_cpu);
         for (size_t i = 0; i < dec.size(); i++)
             std::printf("%s{\"batch\":%d,\"tok_s\":%.2f,\"tok_s_cpu\":%.2f}", i ? "," : "", dec[i].first, dec[i].second,
                         dec_cpu[i]);
-        std::printf("]}\n");
+        std::printf("]");
+        if (triad > 0)
+            std::printf(",\"triad_gb_s\":%.3f,\"mb_per_token\":%.2f,\"bound_tok_s\":%.2f,\"fraction\":%.4f",
+                        triad / 1e9, tok_bytes / 1e6, triad / tok_bytes, b1 > 0 ? b1 / (triad / tok_bytes) : 0.0);
+        if (profile) {
+            std::printf(",\"profile_ms_per_token\":{");
+            for (int i = 0; i < GLM_PROF_COUNT; i++) std::printf("%s\"%s\":%.4f", i ? "," : "", kPhase[i], prof[i]);
+            std::printf("}");
+        }
+        std::printf("}\n");
     }
     glm_context_free(c);
     glm_model_free(m);

@@ -331,6 +331,21 @@ public final class BenchServeCommand {
     }
   }
 
+  /**
+   * The token ids of the prompt of the request drawn with {@code seed}: {@code promptTokens} ids
+   * below min(vocab, 30,000) from {@code SplittableRandom(seed)}. bench/serve_load.py draws the
+   * same ids for llama-server (request i of the first level: seed i), so a side-by-side run sends
+   * both engines the same prompts.
+   */
+  static List<Integer> promptIds(long seed, int promptTokens, int vocab) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    List<Integer> ids = new ArrayList<>(promptTokens);
+    for (int t = 0; t < promptTokens; t++) {
+      ids.add(rnd.nextInt(Math.max(1, Math.min(vocab, 30_000))));
+    }
+    return ids;
+  }
+
   /** What every level of one run shares. */
   private record Level(
       ManagedChannel channel,
@@ -351,11 +366,7 @@ public final class BenchServeCommand {
     }
 
     GenerateRequest request(String id, long seed, int promptTokens, int gen) {
-      SplittableRandom rnd = new SplittableRandom(seed);
-      TokenIds.Builder ids = TokenIds.newBuilder();
-      for (int t = 0; t < promptTokens; t++) {
-        ids.addIds(rnd.nextInt(Math.max(1, Math.min(vocab, 30_000))));
-      }
+      TokenIds.Builder ids = TokenIds.newBuilder().addAllIds(promptIds(seed, promptTokens, vocab));
       GenerateRequest.Builder b =
           GenerateRequest.newBuilder()
               .setRequestId(id)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Batch-1 decode against the memory-bandwidth bound (issue 25), for a quiet machine: for each of the
+# 1.07 B bench files (Q4_0 with its Q6_K head, Q8_0, Q4_K_M) the native glm-bench measures a STREAM
+# triad on the engine's threads (best of a pass before and one right after decode), batch-1 decode
+# and its per-phase profile, and prints one line per file: triad GB/s, MB per token, bound tok/s,
+# decode tok/s, fraction. No JVM involved. Then one thread's kernel speeds (glm-kernel-speed: GB/s
+# per CPU-second, L2-resident and streamed) for the record.
+#
+#   bench/decode-bound.sh [--reps N] [--gen N]
+#
+# GLM_BENCH_DIR  native build dir holding glm-bench and glm-kernel-speed (default: builds
+#                inference-worker/native into ${TMPDIR:-/tmp}/glm-decode-bound/build)
+# GLM_BENCH_MODELS  folder for the bench files (default ${TMPDIR:-/tmp}/glm-decode-bound); missing
+#                files are written by inference-worker/native/tools/make_bench_model.py (numpy)
+# GLM_BENCH_THREADS default 2
+# Takes about 2 minutes on an idle 2-core machine once the files exist (writing them: ~1 minute each).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPS=5
+GEN=32
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --reps) REPS="$2"; shift 2 ;;
+    --gen) GEN="$2"; shift 2 ;;
+    *) echo "usage: bench/decode-bound.sh [--reps N] [--gen N]" >&2; exit 2 ;;
+  esac
+done
+THREADS="${GLM_BENCH_THREADS:-2}"
+WORK="${GLM_BENCH_MODELS:-${TMPDIR:-/tmp}/glm-decode-bound}"
+mkdir -p "$WORK"
+BIN="${GLM_BENCH_DIR:-}"
+if [[ -z "$BIN" ]]; then
+  BIN="$WORK/build"
+  cmake -S "$ROOT/inference-worker/native" -B "$BIN" -DGLM_CUDA=OFF -DGLM_SANITIZE=OFF >/dev/null
+  cmake --build "$BIN" -j"$(nproc)" --target glm-bench glm-kernel-speed >/dev/null
+fi
+for t in q4_0 q8_0 q4_k_m; do
+  f="$WORK/b1-$t.gguf"
+  if [[ ! -s "$f" ]]; then
+    echo "decode-bound: writing $f" >&2
+    python3 "$ROOT/inference-worker/native/tools/make_bench_model.py" --type "$t" --out "$f.tmp" >&2
+    mv "$f.tmp" "$f"
+  fi
+done
+echo "uptime: $(uptime)"
+printf '%-8s %10s %12s %10s %12s %9s\n' file "triad GB/s" "MB/token" "bound t/s" "decode t/s" fraction
+for t in q4_0 q8_0 q4_k_m; do
+  out=$("$BIN/glm-bench" --model "$WORK/b1-$t.gguf" --threads "$THREADS" --batch 1 --prompt 32 --gen "$GEN" \
+    --reps "$REPS" --triad-mib 256 --profile --json)
+  python3 - "$t" "$out" <<'PY'
+import json, sys
+t, j = sys.argv[1], json.loads(sys.argv[2])
+d = j["decode"][0]["tok_s"]
+print("%-8s %10.2f %12.1f %10.1f %12.1f %8.1f%%" % (t, j["triad_gb_s"], j["mb_per_token"], j["bound_tok_s"], d,
+                                                 100 * j["fraction"]))
+p = j["profile_ms_per_token"]
+tot = sum(p.values())
+print("         " + "  ".join("%s %.2f" % (k, v) for k, v in p.items() if v > 0.005) + "  (ms/token, total %.2f)" % tot)
+PY
+done
+echo "uptime: $(uptime)"
+"$BIN/glm-kernel-speed" --ms 500
