@@ -106,8 +106,17 @@ public final class BatchQueue implements AutoCloseable {
   }
 
   private static void createTopic(String bootstrap, int partitions) {
+    // metadata.recovery.strategy=none: with the default (rebootstrap) an admin client whose broker
+    // is unreachable re-bootstraps in a tight loop, logging each time (about 800 lines a second
+    // for the 30 s of this attempt when Kafka is down at start); without it, it retries with
+    // backoff
     try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                AdminClientConfig.METADATA_RECOVERY_STRATEGY_CONFIG,
+                "none"))) {
       admin
           .createTopics(List.of(new NewTopic(TOPIC, partitions, (short) 1)))
           .all()
