@@ -106,8 +106,17 @@ public final class BatchQueue implements AutoCloseable {
   }
 
   private static void createTopic(String bootstrap, int partitions) {
+    // metadata.recovery.strategy=none: with the default (rebootstrap) an admin client whose broker
+    // is unreachable re-bootstraps in a tight loop, logging each time (about 800 lines a second
+    // for the 30 s of this attempt when Kafka is down at start); without it, it retries with
+    // backoff
     try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                AdminClientConfig.METADATA_RECOVERY_STRATEGY_CONFIG,
+                "none"))) {
       admin
           .createTopics(List.of(new NewTopic(TOPIC, partitions, (short) 1)))
           .all()
@@ -125,10 +134,11 @@ public final class BatchQueue implements AutoCloseable {
   }
 
   /**
-   * How long {@link #enqueue} waits for the start-up attempt to create the topic, and how long one
-   * send may wait for the topic's metadata: a create call answers "unavailable" after about this
-   * long when Kafka is down, instead of hanging (it waited up to 35 s for the topic attempt and then
-   * 10 s for every line, one after the other).
+   * How long one send may wait for the topic's metadata, and (twice this) how long {@link #enqueue}
+   * waits for the start-up attempt to create the topic: a create call answers "unavailable" within
+   * about 10 s when Kafka is down, instead of hanging (it waited up to 35 s for the topic attempt
+   * and then 10 s for every line, one after the other). The topic wait is the longer one so that a
+   * slow but live broker just after start is not taken for a dead one.
    */
   static final Duration WAIT = Duration.ofSeconds(5);
 
@@ -144,7 +154,7 @@ public final class BatchQueue implements AutoCloseable {
     try {
       // the start-up attempt to create the topic with its partitions comes first; still pending
       // after this long means Kafka has not answered since start: sending would only block too
-      topicAttempted.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      topicAttempted.get(2 * WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       throw new Unreachable("Kafka has not answered the creation of topic " + TOPIC, e);
     }
