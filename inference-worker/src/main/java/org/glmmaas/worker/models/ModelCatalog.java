@@ -77,13 +77,14 @@ public final class ModelCatalog {
             0,
             "",
             "about 4.7 GB (4.14 GB weights + KV)"));
-    // GLM-4.5-Air (architecture glm4moe: 106 B parameters, 12 B active; 128 experts, 8 used; 46
-    // layers + 1 NextN layer; docs/moe.md). Published split by llama.cpp's gguf-split into
+    // GLM-4.5-Air (architecture glm4moe: 106 B parameters, 12 B active; 128 experts, 8 used;
+    // 46 layers + 1 NextN layer; docs/moe.md). Published split by llama.cpp's gguf-split into
     // PREFIX-0000K-of-0000N.gguf parts (Hugging Face's 50 GB file limit): glm pull fetches every
-    // part
-    // and the engine loads the model from its first. Repository, folder and part names as unsloth
-    // publishes them (recalled, not looked up from here: there is no network; sizes approximate);
-    // not downloaded or checked by hash here: glm pull takes both from the server per part.
+    // part and the engine loads the model from its first. Seen in stored public pages (no network
+    // here): the repository unsloth/GLM-4.5-Air-GGUF, unsloth's FOLDER/MODEL-QUANT-0000K-of-0000N
+    // layout (GLM-4.6: BF16/GLM-4.6-BF16-00001-of-00015.gguf) and the merged sizes (Q4_K_M 73 GB,
+    // Q8_0 117 GB); the part counts (2 and 3) follow from the 50 GB limit and were not seen. Not
+    // downloaded or checked by hash here: glm pull takes both from the server per part.
     add(
         new Entry(
             "glm-4.5-air:q4_k_m",
