@@ -3,8 +3,8 @@ package org.glmmaas.knowledge.embed;
 /**
  * Balance holds on embedding calls (billing-service's Reserve/Release), as the gateway takes them
  * for chat: the price of a call's tokens, counted high, is held before the call and settled by the
- * worker's usage event with the same request id. Reserve is idempotent per request id, so the re-run
- * of an indexing batch after a crash finds its hold (or its settled usage) again.
+ * worker's usage event with the same request id. Reserve is idempotent per request id, so the
+ * re-run of an indexing batch after a crash finds its hold (or its settled usage) again.
  */
 public interface BillingHolds {
 

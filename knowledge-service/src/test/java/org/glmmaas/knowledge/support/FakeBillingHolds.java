@@ -6,8 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.glmmaas.knowledge.embed.BillingHolds;
 
 /**
- * A fake billing-service for holds: every tenant has balance except those in {@link #broke};
- * open holds are kept by request id (tokens held), released ones removed and counted.
+ * A fake billing-service for holds: every tenant has balance except those in {@link #broke}; open
+ * holds are kept by request id (tokens held), released ones removed and counted.
  */
 public final class FakeBillingHolds implements BillingHolds {
 
