@@ -202,6 +202,7 @@ class KnowledgeServiceTest {
     assertThat(holds.open).hasSize(before + 1);
     assertThat(holds.released).isEmpty();
 
+    // a balance above zero but below the batch's hold: the upload is taken, its indexing refused
     holds.broke.add("t-broke");
     String poor = create("t-broke", "poor").getId();
     int embedsBefore = embedder.calls.get();
@@ -232,6 +233,23 @@ class KnowledgeServiceTest {
         .as("nothing embedded for the broke tenant")
         .isEqualTo(embedsBefore);
     holds.broke.remove("t-broke");
+
+    // a used-up balance: the upload itself is refused, nothing stored
+    holds.empty.add("t-empty");
+    String none = create("t-empty", "none").getId();
+    assertThatThrownBy(() -> upload("t-empty", none, "c.md", "Granite is coarse.".getBytes()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+              assertThat(e.getStatus().getDescription()).contains("balance");
+            });
+    assertThat(
+            stub.listDocuments(
+                    KnowledgeRef.newBuilder().setTenantId("t-empty").setKnowledgeId(none).build())
+                .getDocumentsCount())
+        .isZero();
+    holds.empty.remove("t-empty");
   }
 
   @Test

@@ -19,6 +19,14 @@ public interface BillingHolds {
   /** Gives back a hold that will never be settled (the call failed for good). */
   void release(String requestId, String tenantId);
 
+  /**
+   * Whether the tenant has any balance left (an upload is refused at once when not: its indexing
+   * could not be paid). True when billing does not answer: the holds still refuse later.
+   */
+  default boolean hasBalance(String tenantId) {
+    return true;
+  }
+
   /** No holds (no billing configured, e.g. a standalone knowledge-service in tests). */
   BillingHolds NONE =
       new BillingHolds() {
