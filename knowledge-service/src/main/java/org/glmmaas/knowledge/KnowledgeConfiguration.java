@@ -138,7 +138,8 @@ class KnowledgeConfiguration {
       Embedder embedder,
       BillingHolds holds,
       KnowledgeProperties props) {
-    return new KnowledgeGrpcService(store, index, new HeldEmbedder(embedder, holds, false), props);
+    return new KnowledgeGrpcService(
+        store, index, new HeldEmbedder(embedder, holds, false), props, holds);
   }
 
   @Bean

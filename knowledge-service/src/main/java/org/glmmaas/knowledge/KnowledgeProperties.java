@@ -57,13 +57,16 @@ public record KnowledgeProperties(
    * @param maxConn neighbours per graph node (M)
    * @param beamWidth candidates while building the graph
    * @param candidates neighbours searched for before the top k are cut (recall vs latency)
+   * @param exactLimit a knowledge base of at most this many chunks is searched exactly (recall 1.0)
    */
   public record Hnsw(
       @DefaultValue("16") int maxConn,
       @DefaultValue("100") int beamWidth,
-      @DefaultValue("256") int candidates) {
+      @DefaultValue("256") int candidates,
+      @DefaultValue("100000") int exactLimit) {
     public org.glmmaas.knowledge.index.LuceneVectorIndex.Hnsw index() {
-      return new org.glmmaas.knowledge.index.LuceneVectorIndex.Hnsw(maxConn, beamWidth, candidates);
+      return new org.glmmaas.knowledge.index.LuceneVectorIndex.Hnsw(
+          maxConn, beamWidth, candidates, exactLimit);
     }
   }
 

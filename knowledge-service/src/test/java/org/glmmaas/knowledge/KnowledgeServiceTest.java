@@ -178,25 +178,31 @@ class KnowledgeServiceTest {
   }
 
   /**
-   * Embedding calls are held on the tenant's balance first, as chat calls are: every indexing
-   * batch and every retrieve reserves under its usage request id (settled by the worker's usage
-   * event, so not released); a tenant whose balance cannot cover it indexes nothing (the document
-   * fails saying so) and its retrieve is refused before any embedding.
+   * Embedding calls are held on the tenant's balance first, as chat calls are: every indexing batch
+   * and every retrieve reserves under its usage request id (settled by the worker's usage event, so
+   * not released); a tenant whose balance cannot cover it indexes nothing (the document fails
+   * saying so) and its retrieve is refused before any embedding.
    */
   @Test
   void embeddingIsHeldOnTheBalanceAndATenantWithoutBalanceIndexesNothing() throws Exception {
     String kb = create("t-paying", "held").getId();
     Document doc =
-        upload("t-paying", kb, "a.md", "Quartz is harder than glass.".getBytes(StandardCharsets.UTF_8));
+        upload(
+            "t-paying",
+            kb,
+            "a.md",
+            "Quartz is harder than glass.".getBytes(StandardCharsets.UTF_8));
     awaitIndexed("t-paying", kb);
     String batchId = "kn-" + doc.getId() + "-0";
     assertThat(holds.open).containsKey(batchId);
-    assertThat(holds.open.get(batchId)).isGreaterThanOrEqualTo("Quartz is harder than glass.".length());
+    assertThat(holds.open.get(batchId))
+        .isGreaterThanOrEqualTo("Quartz is harder than glass.".length());
     int before = holds.open.size();
     retrieve("t-paying", kb, "Quartz is harder than glass.", 1);
     assertThat(holds.open).hasSize(before + 1);
     assertThat(holds.released).isEmpty();
 
+    // a balance above zero but below the batch's hold: the upload is taken, its indexing refused
     holds.broke.add("t-broke");
     String poor = create("t-broke", "poor").getId();
     int embedsBefore = embedder.calls.get();
@@ -207,8 +213,7 @@ class KnowledgeServiceTest {
     do {
       Thread.sleep(50);
       now =
-          stub
-              .listDocuments(
+          stub.listDocuments(
                   KnowledgeRef.newBuilder().setTenantId("t-broke").setKnowledgeId(poor).build())
               .getDocuments(0);
       assertThat(Instant.now()).isBefore(until);
@@ -224,8 +229,27 @@ class KnowledgeServiceTest {
               assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
               assertThat(e.getStatus().getDescription()).contains("balance");
             });
-    assertThat(embedder.calls.get()).as("nothing embedded for the broke tenant").isEqualTo(embedsBefore);
+    assertThat(embedder.calls.get())
+        .as("nothing embedded for the broke tenant")
+        .isEqualTo(embedsBefore);
     holds.broke.remove("t-broke");
+
+    // a used-up balance: the upload itself is refused, nothing stored
+    holds.empty.add("t-empty");
+    String none = create("t-empty", "none").getId();
+    assertThatThrownBy(() -> upload("t-empty", none, "c.md", "Granite is coarse.".getBytes()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+              assertThat(e.getStatus().getDescription()).contains("balance");
+            });
+    assertThat(
+            stub.listDocuments(
+                    KnowledgeRef.newBuilder().setTenantId("t-empty").setKnowledgeId(none).build())
+                .getDocumentsCount())
+        .isZero();
+    holds.empty.remove("t-empty");
   }
 
   @Test

@@ -455,7 +455,8 @@ class HelmChartTest {
         .containsEntry("GLM_KNOWLEDGE_EMBEDTARGETS", "dns:///" + WORKER + "-headless:9083")
         .containsEntry("GLM_KNOWLEDGE_BILLING_ADDRESS", "glm-glm-maas-billing-service:9082")
         .containsEntry(
-            "SPRING_DATASOURCE_URL", "jdbc:postgresql://postgresql:5432/glm_knowledge?sslmode=disable");
+            "SPRING_DATASOURCE_URL",
+            "jdbc:postgresql://postgresql:5432/glm_knowledge?sslmode=disable");
     assertThat(map(container, "readinessProbe", "httpGet"))
         .containsEntry("path", "/actuator/health/readiness");
     assertThat(map(container, "livenessProbe", "httpGet"))

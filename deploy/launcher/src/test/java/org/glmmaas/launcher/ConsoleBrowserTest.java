@@ -37,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
     disabledReason = "console browser test switched off with -Dglm.console.e2e=false")
 class ConsoleBrowserTest {
 
-
   @TempDir Path data;
 
   @Test

@@ -34,7 +34,8 @@ final class GlmUp implements AutoCloseable {
                 () -> {
                   try (BufferedReader r =
                       new BufferedReader(
-                          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                          new InputStreamReader(
+                              process.getInputStream(), StandardCharsets.UTF_8))) {
                     String line;
                     while ((line = r.readLine()) != null) {
                       out.append(line).append('\n');

@@ -165,7 +165,8 @@ class KnowledgeEndToEndTest {
       throws Exception {
     String gw = (String) ep.get("gateway_url");
     String key = (String) ep.get("api_key");
-    String kbId = (String) json(post(gw + "/api/paas/v4/knowledge", key, "{\"name\":\"book\"}")).get("id");
+    String kbId =
+        (String) json(post(gw + "/api/paas/v4/knowledge", key, "{\"name\":\"book\"}")).get("id");
     List<List<String>> pages = new java.util.ArrayList<>();
     for (int p = 1; p <= 200; p++) {
       List<String> lines = new java.util.ArrayList<>();
@@ -242,11 +243,10 @@ class KnowledgeEndToEndTest {
     Map<?, ?> first =
         (Map<?, ?>)
             ((List<?>)
-                    json(
-                            post(
-                                gw + "/api/paas/v4/knowledge/" + kbId + "/retrieve",
-                                key,
-                                "{\"query\":\"" + line + "\",\"top_k\":1}"))
+                    json(post(
+                            gw + "/api/paas/v4/knowledge/" + kbId + "/retrieve",
+                            key,
+                            "{\"query\":\"" + line + "\",\"top_k\":1}"))
                         .get("data"))
                 .getFirst();
     assertThat((String) first.get("text")).contains(line);

@@ -57,7 +57,6 @@ import org.junit.jupiter.api.io.TempDir;
     disabledReason = "end-to-end launcher test switched off with -Dglm.launcher.e2e=false")
 class LauncherHardeningTest {
 
-
   @TempDir Path data;
 
   @Test

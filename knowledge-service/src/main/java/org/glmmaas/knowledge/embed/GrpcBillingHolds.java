@@ -54,6 +54,22 @@ public final class GrpcBillingHolds implements BillingHolds, AutoCloseable {
   }
 
   @Override
+  public boolean hasBalance(String tenantId) {
+    try {
+      var b =
+          stub()
+              .getBalance(
+                  org.glmmaas.proto.billing.v1.GetBalanceRequest.newBuilder()
+                      .setTenantId(tenantId)
+                      .build());
+      return b.getBalanceMicros() - b.getReservedMicros() > 0;
+    } catch (StatusRuntimeException e) {
+      log.warn("balance check failed ({}); the upload goes on", e.getStatus().getCode());
+      return true;
+    }
+  }
+
+  @Override
   public void release(String requestId, String tenantId) {
     try {
       stub()

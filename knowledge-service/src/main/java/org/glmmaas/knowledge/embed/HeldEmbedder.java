@@ -6,9 +6,9 @@ import java.util.List;
 /**
  * An {@link Embedder} that holds the call's price on the tenant's balance first: refused when the
  * balance cannot cover it ({@link InsufficientBalanceException}), released when the call fails for
- * good. A call that fails for now (no worker) keeps its hold when {@code keepHoldForRetry} (indexing:
- * the retry uses the same request id and finds it again) and releases it otherwise (retrieve: the
- * next call has a new id).
+ * good. A call that fails for now (no worker) keeps its hold when {@code keepHoldForRetry}
+ * (indexing: the retry uses the same request id and finds it again) and releases it otherwise
+ * (retrieve: the next call has a new id).
  */
 public final class HeldEmbedder implements Embedder {
 

@@ -49,11 +49,26 @@ public final class KnowledgeGrpcService extends KnowledgeServiceGrpc.KnowledgeSe
   private final KnowledgeStore store;
   private final VectorIndex index;
   private final Embedder embedder;
+  private final org.glmmaas.knowledge.embed.BillingHolds holds;
   private final DocumentParser parser;
   private final KnowledgeProperties props;
 
   public KnowledgeGrpcService(
       KnowledgeStore store, VectorIndex index, Embedder embedder, KnowledgeProperties props) {
+    this(store, index, embedder, props, org.glmmaas.knowledge.embed.BillingHolds.NONE);
+  }
+
+  /**
+   * @param holds asked at upload whether the tenant has any balance left (the embedder itself holds
+   *     each call's price)
+   */
+  public KnowledgeGrpcService(
+      KnowledgeStore store,
+      VectorIndex index,
+      Embedder embedder,
+      KnowledgeProperties props,
+      org.glmmaas.knowledge.embed.BillingHolds holds) {
+    this.holds = holds;
     this.store = store;
     this.index = index;
     this.embedder = embedder;
@@ -128,6 +143,14 @@ public final class KnowledgeGrpcService extends KnowledgeServiceGrpc.KnowledgeSe
           } catch (BadDocumentException e) {
             throw (e.tooLarge() ? Status.RESOURCE_EXHAUSTED : Status.INVALID_ARGUMENT)
                 .withDescription(e.getMessage())
+                .asRuntimeException();
+          }
+          if (!holds.hasBalance(k.tenantId())) {
+            // the gateway answers it as chat does: 429, code 1113; nothing is stored
+            throw Status.FAILED_PRECONDITION
+                .withDescription(
+                    "the account balance is used up: top up before adding documents (their"
+                        + " embedding is billed)")
                 .asRuntimeException();
           }
           try {

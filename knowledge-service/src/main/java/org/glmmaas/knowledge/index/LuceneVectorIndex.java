@@ -57,11 +57,13 @@ public final class LuceneVectorIndex implements VectorIndex {
    *
    * @param maxConn neighbours per node (Lucene's M; its default 16)
    * @param beamWidth candidates while building the graph (its default 100)
-   * @param candidates nearest neighbours searched for before the top k are cut (Lucene's k, which is
-   *     also the search beam): recall rises with it, latency too
+   * @param candidates nearest neighbours searched for before the top k are cut (Lucene's k, which
+   *     is also the search beam): recall rises with it, latency too
+   * @param exactLimit a knowledge base with at most this many chunks is searched exactly (every
+   *     vector scored, SIMD): recall 1.0, at a cost linear in its size; above it, the HNSW graph
    */
-  public record Hnsw(int maxConn, int beamWidth, int candidates) {
-    public static final Hnsw DEFAULT = new Hnsw(16, 100, 256);
+  public record Hnsw(int maxConn, int beamWidth, int candidates, int exactLimit) {
+    public static final Hnsw DEFAULT = new Hnsw(16, 100, 256, 100_000);
 
     public Hnsw {
       if (maxConn < 2 || maxConn > Lucene99HnswVectorsFormat.MAXIMUM_MAX_CONN) {
@@ -74,6 +76,9 @@ public final class LuceneVectorIndex implements VectorIndex {
       }
       if (candidates < 1 || candidates > 10_000) {
         throw new IllegalArgumentException("candidates must be 1..10000");
+      }
+      if (exactLimit < 0) {
+        throw new IllegalArgumentException("exactLimit must be >= 0");
       }
     }
   }
@@ -113,7 +118,8 @@ public final class LuceneVectorIndex implements VectorIndex {
             IndexWriterConfig config = new IndexWriterConfig();
             config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
             // the graph's shape is a write-time setting: segments record their format, and any
-            // reader (the default codec) reads them whatever maxConn and beamWidth they were built with
+            // reader (the default codec) reads them whatever maxConn and beamWidth they were built
+            // with
             KnnVectorsFormat vectors =
                 new Lucene99HnswVectorsFormat(hnsw.maxConn(), hnsw.beamWidth());
             config.setCodec(
@@ -198,6 +204,9 @@ public final class LuceneVectorIndex implements VectorIndex {
     IndexSearcher searcher = null;
     try {
       searcher = o.searchers.acquire();
+      if (searcher.getIndexReader().numDocs() <= hnsw.exactLimit()) {
+        return exact(searcher, query, k);
+      }
       // a wider beam than k (Lucene's k is also the HNSW candidate list) for recall
       int beam = Math.max(k, hnsw.candidates());
       TopDocs top = searcher.search(new KnnFloatVectorQuery(VECTOR, query, beam), beam);
@@ -223,6 +232,52 @@ public final class LuceneVectorIndex implements VectorIndex {
         }
       }
     }
+  }
+
+  /**
+   * Every live vector scored against the query (Lucene's flat-vector scorer: SIMD over the mapped
+   * file with jdk.incubator.vector), the k best kept; scores as the HNSW query's ((1 + dot) / 2).
+   */
+  private static List<Hit> exact(IndexSearcher searcher, float[] query, int k) throws IOException {
+    java.util.PriorityQueue<ScoreDoc> best =
+        new java.util.PriorityQueue<>(
+            k + 1,
+            Comparator.<ScoreDoc>comparingDouble(sd -> sd.score).thenComparing(sd -> -sd.doc));
+    for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+      org.apache.lucene.index.FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
+      if (values == null) {
+        continue;
+      }
+      org.apache.lucene.search.VectorScorer scorer = values.scorer(query);
+      if (scorer == null) {
+        continue;
+      }
+      Bits live = leaf.reader().getLiveDocs();
+      org.apache.lucene.search.DocIdSetIterator it = scorer.iterator();
+      for (int doc = it.nextDoc();
+          doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS;
+          doc = it.nextDoc()) {
+        if (live != null && !live.get(doc)) {
+          continue;
+        }
+        float score = scorer.score();
+        if (best.size() < k) {
+          best.add(new ScoreDoc(leaf.docBase + doc, score));
+        } else if (score > best.peek().score) {
+          best.poll();
+          best.add(new ScoreDoc(leaf.docBase + doc, score));
+        }
+      }
+    }
+    List<ScoreDoc> top = new ArrayList<>(best);
+    top.sort(Comparator.<ScoreDoc>comparingDouble(sd -> -sd.score).thenComparingInt(sd -> sd.doc));
+    StoredFields stored = searcher.storedFields();
+    List<Hit> hits = new ArrayList<>(top.size());
+    for (ScoreDoc sd : top) {
+      Document d = stored.document(sd.doc);
+      hits.add(new Hit(d.get(ID), d.get(DOC), sd.score));
+    }
+    return hits;
   }
 
   @Override

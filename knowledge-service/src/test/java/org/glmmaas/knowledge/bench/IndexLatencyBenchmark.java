@@ -15,25 +15,28 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Search latency and recall of the Lucene index at 100,000 chunks of 384 dimensions (bge-small's
- * width): random unit vectors (the hardest case for HNSW: no clusters), upserted in batches of 5,000
- * (each committed, as the indexer does), then 2,000 top-10 searches after 200 warm-up ones; recall@10
- * against exact search on 200 of them. Not a unit test: run with
+ * width): random unit vectors (the hardest case for HNSW: no clusters), upserted in batches of
+ * 5,000 (each committed, as the indexer does), then 2,000 top-10 searches after 200 warm-up ones;
+ * recall@10 against exact search on 200 of them. Not a unit test: run with
  *
  * <pre>
  * ./mvnw -B -o -pl knowledge-service -am test -Dtest=IndexLatencyBenchmark \
  *   -Dknowledge.bench=true -Dknowledge.bench.n=100000 -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
  *
- * <p>Settings default to the service's (glm.knowledge.hnsw.*); sweep them with comma lists:
- * {@code -Dknowledge.bench.max-conn=16,32 -Dknowledge.bench.beam-width=100,200
- * -Dknowledge.bench.candidates=100,256,512} (one index per maxConn x beamWidth, every candidates
- * value searched on it). One line per setting, starting with {@code BENCH knowledge index}.
+ * <p>Settings default to the service's (glm.knowledge.hnsw.*); sweep them with comma lists: {@code
+ * -Dknowledge.bench.max-conn=16,32 -Dknowledge.bench.beam-width=100,200
+ * -Dknowledge.bench.candidates=100,256,512 -Dknowledge.bench.exact-limit=0,100000} (one index per
+ * maxConn x beamWidth, every candidates x exact-limit searched on it; exact-limit 0 = always the
+ * HNSW graph, n or more = exact search). One line per setting, starting with {@code BENCH knowledge
+ * index}.
  */
 @EnabledIfSystemProperty(named = "knowledge.bench", matches = "true")
 class IndexLatencyBenchmark {
 
   static final int N = Integer.getInteger("knowledge.bench.n", 100_000);
   static final int DIM = 384;
+
   /** The service's defaults (KnowledgeProperties.Hnsw, glm.knowledge.hnsw.*). */
   static final LuceneVectorIndex.Hnsw DEFAULTS = LuceneVectorIndex.Hnsw.DEFAULT;
 
@@ -74,7 +77,7 @@ class IndexLatencyBenchmark {
     for (int maxConn : ints("knowledge.bench.max-conn", DEFAULTS.maxConn())) {
       for (int beamWidth : ints("knowledge.bench.beam-width", DEFAULTS.beamWidth())) {
         Path dir = Files.createTempDirectory("kn-bench");
-        LuceneVectorIndex.Hnsw build = new LuceneVectorIndex.Hnsw(maxConn, beamWidth, 10);
+        LuceneVectorIndex.Hnsw build = new LuceneVectorIndex.Hnsw(maxConn, beamWidth, 10, 0);
         long t0 = System.nanoTime();
         try (LuceneVectorIndex index = new LuceneVectorIndex(dir, build)) {
           for (int from = 0; from < N; from += 5000) {
@@ -87,39 +90,43 @@ class IndexLatencyBenchmark {
         }
         double buildS = (System.nanoTime() - t0) / 1e9;
         for (int candidates : ints("knowledge.bench.candidates", DEFAULTS.candidates())) {
-          try (LuceneVectorIndex index =
-              new LuceneVectorIndex(dir, new LuceneVectorIndex.Hnsw(maxConn, beamWidth, candidates))) {
-            for (float[] w : warm) {
-              index.search("kb", w, 10);
-            }
-            long[] ns = new long[queries];
-            for (int q = 0; q < queries; q++) {
-              long s = System.nanoTime();
-              index.search("kb", qs[q], 10);
-              ns[q] = System.nanoTime() - s;
-            }
-            Arrays.sort(ns);
-            int hit = 0;
-            for (int q = 0; q < recallQueries; q++) {
-              for (VectorIndex.Hit h : index.search("kb", qs[q], 10)) {
-                if (exact.get(q).contains(h.chunkId())) {
-                  hit++;
+          for (int exactLimit : ints("knowledge.bench.exact-limit", DEFAULTS.exactLimit())) {
+            try (LuceneVectorIndex index =
+                new LuceneVectorIndex(
+                    dir, new LuceneVectorIndex.Hnsw(maxConn, beamWidth, candidates, exactLimit))) {
+              for (float[] w : warm) {
+                index.search("kb", w, 10);
+              }
+              long[] ns = new long[queries];
+              for (int q = 0; q < queries; q++) {
+                long s = System.nanoTime();
+                index.search("kb", qs[q], 10);
+                ns[q] = System.nanoTime() - s;
+              }
+              Arrays.sort(ns);
+              int hit = 0;
+              for (int q = 0; q < recallQueries; q++) {
+                for (VectorIndex.Hit h : index.search("kb", qs[q], 10)) {
+                  if (exact.get(q).contains(h.chunkId())) {
+                    hit++;
+                  }
                 }
               }
+              System.out.printf(
+                  "BENCH knowledge index: n=%d dim=%d maxConn=%d beamWidth=%d candidates=%d %s"
+                      + " build=%.1fs search p50=%.2fms p99=%.2fms max=%.2fms recall@10=%.3f%n",
+                  N,
+                  DIM,
+                  maxConn,
+                  beamWidth,
+                  candidates,
+                  N <= exactLimit ? "exact" : "hnsw",
+                  buildS,
+                  ns[queries / 2] / 1e6,
+                  ns[(int) (queries * 0.99)] / 1e6,
+                  ns[queries - 1] / 1e6,
+                  hit / (double) (recallQueries * 10));
             }
-            System.out.printf(
-                "BENCH knowledge index: n=%d dim=%d maxConn=%d beamWidth=%d candidates=%d"
-                    + " build=%.1fs search p50=%.2fms p99=%.2fms max=%.2fms recall@10=%.3f%n",
-                N,
-                DIM,
-                maxConn,
-                beamWidth,
-                candidates,
-                buildS,
-                ns[queries / 2] / 1e6,
-                ns[(int) (queries * 0.99)] / 1e6,
-                ns[queries - 1] / 1e6,
-                hit / (double) (recallQueries * 10));
           }
         }
       }
