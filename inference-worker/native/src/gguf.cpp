@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <string>
 #include <fcntl.h>
+#include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -135,8 +135,8 @@ void GgufFile::open_split_parts(const std::string &path, bool use_mmap) {
         try {
             part->open_one(pp.c_str(), use_mmap);
         } catch (const Error &e) {
-            fail(e.status, "split model '%s': part %lld of %lld: %s", path.c_str(), (long long)i + 1,
-                 (long long)count, e.message.c_str());
+            fail(e.status, "split model '%s': part %lld of %lld: %s", path.c_str(), (long long)i + 1, (long long)count,
+                 e.message.c_str());
         }
         const int64_t pc = split_key(*part, "split.count", 1), pn = split_key(*part, "split.no", 0);
         if (pc != count || pn != i) {
@@ -147,8 +147,8 @@ void GgufFile::open_split_parts(const std::string &path, bool use_mmap) {
         }
         for (const TensorInfo &t : part->tensors) {
             if (!tensor_index.emplace(t.name, tensors.size()).second) {
-                fail(GLM_ERR_FORMAT, "split model '%s': tensor '%s' appears in two parts (again in '%s')",
-                     path.c_str(), t.name_z.c_str(), pp.c_str());
+                fail(GLM_ERR_FORMAT, "split model '%s': tensor '%s' appears in two parts (again in '%s')", path.c_str(),
+                     t.name_z.c_str(), pp.c_str());
             }
             tensors.push_back(t);
         }

@@ -215,15 +215,14 @@ int main(int argc, char **argv) {
         int64_t ne[4];
         if (glm_tensor_info(m, i, &name, &type, &nd, ne) != GLM_OK || std::strcmp(name, "token_embd.weight") != 0)
             continue;
-        if (glm_type_info(type, nullptr, &bsz, &tsz, nullptr) == GLM_OK)
-            embd_bytes = (double)ne[0] * ne[1] / bsz * tsz;
+        if (glm_type_info(type, nullptr, &bsz, &tsz, nullptr) == GLM_OK) embd_bytes = (double)ne[0] * ne[1] / bsz * tsz;
     }
     const double tok_bytes = (double)hp.n_weight_bytes - embd_bytes;
     double b1 = 0;
     for (auto &d : dec)
         if (d.first == 1) b1 = d.second;
-    static const char *const kPhase[GLM_PROF_COUNT] = {"embed", "norm", "qkv", "rope", "attn",
-                                                        "wo",    "ffn_up", "silu", "ffn_down", "output"};
+    static const char *const kPhase[GLM_PROF_COUNT] = {"embed", "norm",   "qkv",  "rope",     "attn",
+                                                       "wo",    "ffn_up", "silu", "ffn_down", "output"};
     if (!json && triad > 0)
         std::printf("triad %.2f GB/s; %.1f MB per token; batch-1 bound %.1f tok/s; reached %.1f %%\n", triad / 1e9,
                     tok_bytes / 1e6, triad / tok_bytes, b1 > 0 ? 100.0 * b1 / (triad / tok_bytes) : 0.0);

@@ -78,7 +78,8 @@ int main(int argc, char **argv) {
         else if (a == "--ms" && i + 1 < argc)
             ms = std::atof(argv[++i]);
         else {
-            std::fprintf(stderr, "usage: glm-kernel-speed [--path avx512|avx2] [--kinds q4_0,q8_0,q4_k,q6_k] [--ms N]\n");
+            std::fprintf(stderr,
+                         "usage: glm-kernel-speed [--path avx512|avx2] [--kinds q4_0,q8_0,q4_k,q6_k] [--ms N]\n");
             return 2;
         }
     }
@@ -87,10 +88,8 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "glm-kernel-speed: no panel kernels for path %s here\n", path.c_str());
         return 2;
     }
-    const Kind all[] = {{"q4_0", T_Q4_0, W_Q4_0},
-                        {"q8_0", T_Q8_0, W_Q8_0},
-                        {"q4_k", T_Q4_K, W_Q4_K},
-                        {"q6_k", T_Q6_K, W_Q6_K}};
+    const Kind all[] = {
+        {"q4_0", T_Q4_0, W_Q4_0}, {"q8_0", T_Q8_0, W_Q8_0}, {"q4_k", T_Q4_K, W_Q4_K}, {"q6_k", T_Q6_K, W_Q6_K}};
     std::mt19937 rng(7);
     std::printf("path %s, one thread, GB of weights per CPU-second at batch 1\n", ks->name);
     for (const Kind &k : all) {
@@ -101,9 +100,10 @@ int main(int argc, char **argv) {
             size_t rb = 0;
             const int64_t rows_hot = 256;
             // dram: about 64 MiB of weights
-            const int64_t R = dram ? (int64_t)((64ll << 20) / ((int64_t)K / type_info(k.ggml).block *
-                                                                type_info(k.ggml).bytes)) / 16 * 16
-                                   : rows_hot;
+            const int64_t R =
+                dram ? (int64_t)((64ll << 20) / ((int64_t)K / type_info(k.ggml).block * type_info(k.ggml).bytes)) / 16 *
+                           16
+                     : rows_hot;
             std::vector<uint8_t> raw = random_rows(k.ggml, R, K, &rb, rng);
             const size_t pb = ks->pack_bytes(k.kind, R, K);
             std::vector<uint8_t> packed(pb + 64);
@@ -118,8 +118,9 @@ int main(int argc, char **argv) {
             std::vector<uint8_t> xa(act_row_bytes(at, K) + 64);
             quantize_act(at, xf.data(), xa.data(), K);
             std::vector<float> y(R);
-            MatmulArgs a{pw, ks->pack_bytes(k.kind, kPanelRows, K), K, xa.data(), act_row_bytes(at, K), 1, y.data(),
-                         (size_t)R, R};
+            MatmulArgs a{
+                pw, ks->pack_bytes(k.kind, kPanelRows, K), K, xa.data(), act_row_bytes(at, K), 1, y.data(), (size_t)R,
+                R};
             ks->packed_matmul[k.kind](a, 0, R); // warm (page faults; L2 for hot)
             const double weight_bytes = (double)R * rb;
             double best = 0, spent = 0;
