@@ -50,7 +50,8 @@ public final class ChatGlm3ToolCallParser implements ToolCallParser {
   @Override
   public Session newSession(Set<String> toolNames, boolean parallel) {
     return new Session() {
-      private final StringBuilder buf = new StringBuilder();
+      private final NameLine nameLine = new NameLine(toolNames);
+      private final StringBuilder body = new StringBuilder();
       private int state; // 0 deciding, 1 text, 2 call body (held)
       private String name;
       private int numCalls;
@@ -62,65 +63,47 @@ public final class ChatGlm3ToolCallParser implements ToolCallParser {
         }
         switch (state) {
           case 1 -> out.accept(new OutputEvent.Text(text));
-          case 2 -> buf.append(text);
-          default -> decide(text, out);
-        }
-      }
-
-      private void decide(String text, Consumer<OutputEvent> out) {
-        buf.append(text);
-        String s = buf.toString().stripLeading();
-        int nl = s.indexOf('\n');
-        if (nl >= 0) {
-          String first = s.substring(0, nl).strip();
-          if (toolNames.contains(first)) {
-            state = 2;
-            name = first;
-            String rest = s.substring(nl + 1);
-            buf.setLength(0);
-            buf.append(rest);
-          } else {
-            state = 1;
-            out.accept(new OutputEvent.Text(buf.toString()));
-            buf.setLength(0);
-          }
-          return;
-        }
-        if (s.isEmpty()) {
-          return;
-        }
-        for (String n : toolNames) {
-          if (n.startsWith(s)) {
-            return; // may still become a call
+          case 2 -> body.append(text);
+          default -> {
+            switch (nameLine.push(text)) {
+              case NameLine.Call c -> {
+                state = 2;
+                name = c.name();
+                body.append(c.rest());
+              }
+              case NameLine.Text t -> {
+                state = 1;
+                out.accept(new OutputEvent.Text(t.text()));
+              }
+              case NameLine.Pending p -> {}
+            }
           }
         }
-        state = 1;
-        out.accept(new OutputEvent.Text(buf.toString()));
-        buf.setLength(0);
       }
 
       @Override
       public void finish(Consumer<OutputEvent> out) {
         if (state == 2) {
-          String args = arguments(buf.toString());
+          String args = arguments(body.toString());
           if (args != null) {
             numCalls = 1;
             out.accept(new OutputEvent.CallStart(0, CallIds.next(), name));
             out.accept(new OutputEvent.CallArguments(0, args));
           } else {
-            out.accept(new OutputEvent.Text(name + "\n" + buf));
+            out.accept(new OutputEvent.Text(name + "\n" + body));
           }
-        } else if (state == 0 && !buf.isEmpty()) {
-          String n = buf.toString().strip();
-          if (toolNames.contains(n)) {
-            numCalls = 1;
-            out.accept(new OutputEvent.CallStart(0, CallIds.next(), n));
-            out.accept(new OutputEvent.CallArguments(0, "{}"));
-          } else {
-            out.accept(new OutputEvent.Text(buf.toString()));
+        } else if (state == 0) {
+          switch (nameLine.finish()) {
+            case NameLine.Call c -> {
+              numCalls = 1;
+              out.accept(new OutputEvent.CallStart(0, CallIds.next(), c.name()));
+              out.accept(new OutputEvent.CallArguments(0, "{}"));
+            }
+            case NameLine.Text t -> out.accept(new OutputEvent.Text(t.text()));
+            case null, default -> {}
           }
         }
-        buf.setLength(0);
+        body.setLength(0);
         state = 1;
       }
 

@@ -28,7 +28,7 @@ public final class Glm4ChatToolCallParser implements ToolCallParser {
   @Override
   public Session newSession(Set<String> toolNames, boolean parallel) {
     return new Session() {
-      private final StringBuilder buf = new StringBuilder();
+      private final NameLine nameLine = new NameLine(toolNames);
       private int state; // 0 deciding, 1 text, 2 arguments
       private int numCalls;
 
@@ -40,56 +40,40 @@ public final class Glm4ChatToolCallParser implements ToolCallParser {
         switch (state) {
           case 1 -> out.accept(new OutputEvent.Text(text));
           case 2 -> out.accept(new OutputEvent.CallArguments(0, text));
-          default -> decide(text, out);
+          default -> apply(nameLine.push(text), out);
         }
       }
 
-      private void decide(String text, Consumer<OutputEvent> out) {
-        buf.append(text);
-        String s = buf.toString().stripLeading();
-        int nl = s.indexOf('\n');
-        if (nl >= 0) {
-          String name = s.substring(0, nl).strip();
-          if (toolNames.contains(name)) {
+      private void apply(NameLine.Decision d, Consumer<OutputEvent> out) {
+        switch (d) {
+          case NameLine.Call c -> {
             state = 2;
             numCalls = 1;
-            out.accept(new OutputEvent.CallStart(0, CallIds.next(), name));
-            String rest = s.substring(nl + 1);
-            if (!rest.isEmpty()) {
-              out.accept(new OutputEvent.CallArguments(0, rest));
+            out.accept(new OutputEvent.CallStart(0, CallIds.next(), c.name()));
+            if (!c.rest().isEmpty()) {
+              out.accept(new OutputEvent.CallArguments(0, c.rest()));
             }
-          } else {
+          }
+          case NameLine.Text t -> {
             state = 1;
-            out.accept(new OutputEvent.Text(buf.toString()));
+            out.accept(new OutputEvent.Text(t.text()));
           }
-          buf.setLength(0);
-          return;
+          case NameLine.Pending p -> {}
         }
-        if (s.isEmpty()) {
-          return;
-        }
-        for (String name : toolNames) {
-          if (name.startsWith(s)) {
-            return; // may still become a call
-          }
-        }
-        state = 1;
-        out.accept(new OutputEvent.Text(buf.toString()));
-        buf.setLength(0);
       }
 
       @Override
       public void finish(Consumer<OutputEvent> out) {
-        if (state == 0 && !buf.isEmpty()) {
-          String name = buf.toString().strip();
-          if (toolNames.contains(name)) {
-            numCalls = 1;
-            out.accept(new OutputEvent.CallStart(0, CallIds.next(), name));
-            out.accept(new OutputEvent.CallArguments(0, "{}"));
-          } else {
-            out.accept(new OutputEvent.Text(buf.toString()));
+        if (state == 0) {
+          switch (nameLine.finish()) {
+            case NameLine.Call c -> {
+              numCalls = 1;
+              out.accept(new OutputEvent.CallStart(0, CallIds.next(), c.name()));
+              out.accept(new OutputEvent.CallArguments(0, "{}"));
+            }
+            case NameLine.Text t -> out.accept(new OutputEvent.Text(t.text()));
+            case null, default -> {}
           }
-          buf.setLength(0);
         }
         state = 1;
       }
