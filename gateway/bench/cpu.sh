@@ -28,31 +28,11 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wr
 cd "$GW"
 [ -f target/bench-cp.txt ] || { echo "build $GW first (see the usage above)" >&2; exit 2; }
 OUT=target/bench-cpu; rm -rf "$OUT"; mkdir -p "$OUT"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-"$JAVA" -Xmx256m --enable-native-access=ALL-UNNAMED -Dlogging.level.root=WARN \
-  -cp "target/test-classes:target/classes:$(cat target/bench-cp.txt)" \
-  org.glmmaas.gateway.bench.FakeBackends > "$OUT/backends.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 300); do grep -q '^BACKENDS' "$OUT/backends.log" && break; sleep 0.2; done
-read -r WORKER AUTH BASE BILLING < <(sed -n 's/^BACKENDS worker=\(\S*\) auth=\(\S*\) baseline=\(\S*\) billing=\(\S*\)/\1 \2 \3 \4/p' "$OUT/backends.log")
-BILLING_ARG=""; [ "${BENCH_BILLING:-0}" = 1 ] && BILLING_ARG="--glm.gateway.billing.address=$BILLING"
 GW_PORT=${BENCH_GATEWAY_PORT:-18480}
+. "$HERE/fakes.sh"
 # a fixed set of compiler threads, so that none exits (taking its CPU time along) mid-window
-"$JAVA" -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED -XX:-UseDynamicNumberOfCompilerThreads ${BENCH_GATEWAY_JVM_OPTS:-} -jar target/gateway-*.jar \
-  --server.port="$GW_PORT" --glm.gateway.workers="$WORKER" --glm.gateway.auth.address="$AUTH" \
-  --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN $BILLING_ARG ${BENCH_GATEWAY_ARGS:-} > "$OUT/gateway.log" 2>&1 &
-PIDS+=($!); GW_PID=$!
+start_fakes_and_gateway -XX:-UseDynamicNumberOfCompilerThreads 800
 URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
-BODY='{"model":"glm-4-flash","messages":[{"role":"user","content":"hi"}]}'
-for _ in $(seq 800); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer kmain.s3cretmain' \
-    -H 'Content-Type: application/json' -d "$BODY" "$URL" || true)
-  [ "$code" = 200 ] && break; sleep 0.3
-done
-[ "$code" = 200 ] || { echo "gateway did not come up; see $OUT/gateway.log" >&2; exit 1; }
 
 ticks() { awk '{print $14+$15}' "/proc/$GW_PID/stat"; }
 # clock ticks of the gateway's JIT compiler threads and GC threads (alive now), as "jit gc"

@@ -24,32 +24,13 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
     -Dmdep.outputFile=target/bench-cp.txt
 fi
 OUT=target/bench; mkdir -p "$OUT"; rm -rf "$OUT/data" "$OUT/backends.log"  # no stale BACKENDS line
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-"$JAVA" -Xmx256m --enable-native-access=ALL-UNNAMED -Dlogging.level.root=WARN \
-  -cp "target/test-classes:target/classes:$(cat target/bench-cp.txt)" \
-  org.glmmaas.gateway.bench.FakeBackends > "$OUT/backends.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q '^BACKENDS' "$OUT/backends.log" && break; sleep 0.2; done
-read -r WORKER AUTH BASE BILLING < <(sed -n 's/^BACKENDS worker=\(\S*\) auth=\(\S*\) baseline=\(\S*\) billing=\(\S*\)/\1 \2 \3 \4/p' "$OUT/backends.log")
-# BENCH_BILLING=1: the gateway reserves with a (fake) billing-service on every call, as deployed
-BILLING_ARG=""; [ "${BENCH_BILLING:-0}" = 1 ] && BILLING_ARG="--glm.gateway.billing.address=$BILLING"
 GW_PORT=${BENCH_GATEWAY_PORT:-18080}
+# BENCH_BILLING=1: the gateway reserves with a (fake) billing-service on every call, as deployed.
 # BENCH_GATEWAY_JVM_OPTS: extra gateway JVM flags, e.g. -XX:StartFlightRecording=filename=target/bench/gw.jfr
 # BENCH_GATEWAY_ARGS: extra gateway arguments, e.g. --glm.gateway.routing.loop-affine-channels=false
-"$JAVA" -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED ${BENCH_GATEWAY_JVM_OPTS:-} -jar target/gateway-*.jar \
-  --server.port="$GW_PORT" --glm.gateway.workers="$WORKER" --glm.gateway.auth.address="$AUTH" \
-  --glm.gateway.data-dir="$OUT/data" --logging.level.root=WARN $BILLING_ARG ${BENCH_GATEWAY_ARGS:-} > "$OUT/gateway.log" 2>&1 &
-PIDS+=($!); GW_PID=$!
-BODY='{"model":"glm-4-flash","messages":[{"role":"user","content":"hi"}]}'
-for _ in $(seq ${BENCH_START_TRIES:-200}); do  # 0.3 s apart; raise on a loaded machine
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer kmain.s3cretmain' \
-    -H 'Content-Type: application/json' -d "$BODY" "http://127.0.0.1:$GW_PORT/v1/chat/completions" || true)
-  [ "$code" = 200 ] && break; sleep 0.3
-done
-[ "$code" = 200 ] || { echo "gateway did not come up; see $OUT/gateway.log" >&2; exit 1; }
+# BENCH_START_TRIES: chat calls, 0.3 s apart, to wait for the gateway; raise on a loaded machine
+. "$HERE/fakes.sh"
+start_fakes_and_gateway "" "${BENCH_START_TRIES:-200}"
 
 GATEWAY_URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
 BASE_URL="http://127.0.0.1:$BASE/v1/chat/completions"
