@@ -129,11 +129,11 @@ struct Context {
     // KV pool: per layer K and V, n_slots x n_kv, f16 or f32.
     std::vector<void *> k_cache, v_cache;
 
-    // Per-step inputs (device) and their host staging (pinned), in regions of fixed capacity so the
-    // device pointers a step's kernels take depend only on (T, S, n_logits), not on the block tables.
+    // Per-step inputs (device) and their host staging (pinned), packed with the block tables last,
+    // so the device pointers a step's kernels take depend only on (T, S, n_logits).
     int32_t *d_in = nullptr;
     int32_t *h_in = nullptr;
-    int64_t cap_t = 0, cap_s = 0, cap_bt = 0, cap_r = 0;
+    int64_t in_cap = 0;
 
     // Decode steps as CUDA graphs, one per (tokens, sequences, logit rows) shape: a 1 B model's step
     // is ~300 small kernels, and replaying them as one graph removes most of the launch gaps.
@@ -1027,44 +1027,32 @@ int32_t forward(Context *cp, const glm_batch *b, float *logits, std::string *err
         if (T == 0) return GLM_OK;
         const int S = b->n_seqs;
         const int nbt = b->block_table_offsets[S];
-        // inputs: ids, seq, pos, slots (T each), offsets (S+1), tables (nbt), logit rows (n_logits)
         const int R = b->n_logits;
-        if (T > c.cap_t || S + 1 > c.cap_s || nbt > c.cap_bt || R > c.cap_r) {
-            // Grow every region that is short (doubling), and move the inputs: captured graphs
-            // hold the old pointers, so they go too. The old device buffer stays allocated until
-            // the context ends (rare: a few doublings over a context's life).
+        // ids, seq, pos, slots (T each), offsets (S+1), logit rows (R), then the block tables (nbt):
+        // every offset but the tables' length is a function of the graph key (T, S, R).
+        const int64_t o_seq = T, o_pos = 2 * (int64_t)T, o_slot = 3 * (int64_t)T, o_off = 4 * (int64_t)T;
+        const int64_t o_rows = o_off + S + 1, o_bt = o_rows + R;
+        const int64_t need = o_bt + nbt;
+        if (need > c.in_cap) {
+            // Moving the inputs invalidates the captured graphs (they hold the old pointers). The old
+            // device buffer stays allocated until the context ends (a few doublings in its life).
             if (c.h_in) cudaFreeHost(c.h_in);
             c.h_in = nullptr;
             c.drop_graphs();
-            auto grow = [](int64_t cap, int64_t need) { return need > cap ? std::max<int64_t>(need, 64) * 2 : cap; };
-            c.cap_t = grow(c.cap_t, T);
-            c.cap_s = grow(c.cap_s, S + 1);
-            c.cap_bt = grow(c.cap_bt, nbt);
-            c.cap_r = grow(c.cap_r, R);
-            const int64_t cap = 4 * c.cap_t + c.cap_s + c.cap_bt + c.cap_r;
+            const int64_t cap = std::max<int64_t>(need, 4096) * 2;
             CK(cudaMallocHost(&c.h_in, sizeof(int32_t) * cap));
             c.d_in = (int32_t *)c.alloc(sizeof(int32_t) * cap);
+            c.in_cap = cap;
         }
-        const int64_t o_seq = c.cap_t, o_pos = 2 * c.cap_t, o_slot = 3 * c.cap_t, o_off = 4 * c.cap_t;
-        const int64_t o_bt = o_off + c.cap_s, o_rows = o_bt + c.cap_bt;
         int32_t *h = c.h_in;
         memcpy(h, b->token_ids, 4 * T);
         memcpy(h + o_seq, b->seq_idx, 4 * T);
         memcpy(h + o_pos, b->positions, 4 * T);
         memcpy(h + o_slot, b->slot_mapping, 4 * T);
         memcpy(h + o_off, b->block_table_offsets, 4 * (S + 1));
-        memcpy(h + o_bt, b->block_tables, 4 * (int64_t)nbt);
         memcpy(h + o_rows, b->logit_rows, 4 * (int64_t)R);
-        if (T == S && R > 0) {
-            // Decode-shaped (one token per sequence): the regions are short, copy them one by one
-            // rather than the whole capacity.
-            CK(cudaMemcpyAsync(c.d_in, h, sizeof(int32_t) * 4 * c.cap_t, cudaMemcpyHostToDevice, c.stream));
-            CK(cudaMemcpyAsync(c.d_in + o_off, h + o_off, sizeof(int32_t) * (c.cap_s + nbt), cudaMemcpyHostToDevice,
-                               c.stream));
-            CK(cudaMemcpyAsync(c.d_in + o_rows, h + o_rows, sizeof(int32_t) * R, cudaMemcpyHostToDevice, c.stream));
-        } else {
-            CK(cudaMemcpyAsync(c.d_in, h, sizeof(int32_t) * (o_rows + R), cudaMemcpyHostToDevice, c.stream));
-        }
+        memcpy(h + o_bt, b->block_tables, 4 * (int64_t)nbt);
+        CK(cudaMemcpyAsync(c.d_in, h, sizeof(int32_t) * need, cudaMemcpyHostToDevice, c.stream));
         const int32_t *d_ids = c.d_in;
         const int32_t *d_seq = c.d_in + o_seq;
         const int32_t *d_pos = c.d_in + o_pos;
