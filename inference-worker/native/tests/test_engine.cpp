@@ -437,10 +437,39 @@ void validation() {
 
 } // namespace
 
+// glm_context_triad keeps its arrays for the next call of the same size (glm-bench --paired puts one
+// pass between decode steps): repeated and resized calls measure, and the context's forward pass
+// gives the same logits after them as before.
+void triad_between_forwards() {
+    testgguf::ModelSpec spec;
+    std::string path = testgguf::write_temp(testgguf::make_model(spec).bytes(), "triad");
+    glm_model *m = nullptr;
+    CHECK(glm_model_load(path.c_str(), nullptr, &m) == GLM_OK, "triad load: %s", glm_last_error());
+    glm_context *c = make_ctx(m, 2, GLM_KV_F32);
+    const int nv = spec.n_vocab;
+    std::vector<Seq> one{{{1, 2, 3, 4, 5}, {0}}};
+    std::vector<float> before, after;
+    CHECK(run(c, one, {{0, 0, 5}}, nv, before) == GLM_OK, "triad forward: %s", glm_last_error());
+    for (int64_t mib : {2, 2, 1, 2}) {
+        double bw = 0;
+        CHECK(glm_context_triad(c, mib << 20, 1, &bw) == GLM_OK && bw > 0, "triad %lld MiB: %s (%g)", (long long)mib,
+              glm_last_error(), bw);
+    }
+    double bw = 0;
+    CHECK(glm_context_triad(c, (1 << 20) - 8, 1, &bw) == GLM_ERR_INVALID_ARGUMENT, "triad under 1 MiB accepted");
+    CHECK(glm_context_triad(c, 1 << 20, 0, &bw) == GLM_ERR_INVALID_ARGUMENT, "triad with 0 reps accepted");
+    CHECK(run(c, one, {{0, 0, 5}}, nv, after) == GLM_OK, "triad forward again: %s", glm_last_error());
+    CHECK(before.size() == after.size() && std::memcmp(before.data(), after.data(), before.size() * 4) == 0,
+          "logits changed after triad passes");
+    glm_context_free(c);
+    glm_model_free(m);
+}
+
 int main() {
     std::printf("%s\n", glm_system_info());
     testgguf::ModelSpec s;
     batch_invariance("glm4-f32", s);
+    triad_between_forwards();
     {
         testgguf::ModelSpec odd = s; // widths that are multiples of 8 but not of 32
         odd.n_ff = 40;

@@ -24,6 +24,12 @@ import tools.jackson.databind.node.ObjectNode;
  * threads (glm_context_triad) and prints the batch-1 decode bound, bandwidth / bytes of weights
  * streamed per token ({@link DecodeBytes}), and the fraction of it batch-1 decode reached. With
  * {@code --profile} it also times each phase of the batch-1 decode steps.
+ *
+ * <p>{@code --paired N} measures the fraction a second way, for machines whose bandwidth drifts
+ * within seconds (a shared VM, where two triads a second apart can differ by 40 %): N batch-1
+ * decode steps, each between two single triad passes, each step's rate over the bound from the mean
+ * of its two neighbours; it prints the median and quartiles of those ratios, and the median against
+ * the faster neighbour alone.
  */
 final class EngineBenchCommand implements Command {
 
@@ -46,10 +52,15 @@ final class EngineBenchCommand implements Command {
           --seed N            seed of the random prompts (default 1)
           --triad-mib N       MiB per triad array, 3 arrays (default 256; 0 skips the triad)
           --profile           time each phase of the batch-1 decode steps (ms per token, GB/s)
+          --paired N          also N batch-1 steps, each between two triad passes of
+                              min(triad-mib, 64) MiB arrays: the fraction per step against its
+                              neighbours' bandwidth (median, quartiles); default 0 (off)
           --json              {"bandwidth_gb_s":W,"weight_bytes_per_token":N,
                                "batch1_bound_tok_s":U,"prefill_tok_s":X,
                                "decode":[{"batch":B,"tok_s":Y,"fraction_of_bound":F},...],
-                               "profile":[{"phase":P,"ms_per_token":T,"bytes":N,"gb_s":G},..]}
+                               "profile":[{"phase":P,"ms_per_token":T,"bytes":N,"gb_s":G},..],
+                               "paired":{"steps":N,"bandwidth_gb_s":W,"fraction":F,"q1":F,
+                                         "q3":F,"fraction_vs_faster":F}}
         """;
   }
 
@@ -67,7 +78,8 @@ final class EngineBenchCommand implements Command {
                 "reps",
                 "kv-type",
                 "seed",
-                "triad-mib"),
+                "triad-mib",
+                "paired"),
             Set.of("json", "profile"));
     Path model = a.existingFile("model");
     int threads = a.integer("threads", 2, 1, 1024);
@@ -78,6 +90,10 @@ final class EngineBenchCommand implements Command {
     long seed = a.longValue("seed", 1);
     int triadMib = a.integer("triad-mib", 256, 0, 1 << 16);
     boolean profile = a.flag("profile");
+    int paired = a.integer("paired", 0, 0, 100_000);
+    if (paired > 0 && triadMib == 0) {
+      throw new UsageException("--paired needs the triad: give --triad-mib a value above 0");
+    }
     EngineOptions.KvType kv;
     try {
       kv = EngineOptions.KvType.parse(a.string("kv-type", "f16"));
@@ -103,6 +119,7 @@ final class EngineBenchCommand implements Command {
     DecodeBytes bytes;
     double[] phaseSeconds = null;
     long profiledTokens = 0;
+    Paired pairedResult = null;
     try (NativeGlmEngine engine = NativeGlmEngine.open(model, opts)) {
       bytes =
           DecodeBytes.of(
@@ -155,6 +172,10 @@ final class EngineBenchCommand implements Command {
           err.printf("  decode batch %d: %.1f tok/s%n", batch, decode.getLast()[1]);
         }
       }
+      if (paired > 0) {
+        pairedResult =
+            b.paired(paired, prompt, gen, (long) Math.min(triadMib, 64) << 20, bytes.total());
+      }
     }
     double bound = bandwidth / bytes.total();
     if (a.flag("json")) {
@@ -184,6 +205,15 @@ final class EngineBenchCommand implements Command {
           }
         }
       }
+      if (pairedResult != null) {
+        o.putObject("paired")
+            .put("steps", pairedResult.steps())
+            .put("bandwidth_gb_s", Math.round(pairedResult.bandwidth() / 1e7) / 100.0)
+            .put("fraction", frac(pairedResult.median()))
+            .put("q1", frac(pairedResult.q1()))
+            .put("q3", frac(pairedResult.q3()))
+            .put("fraction_vs_faster", frac(pairedResult.vsFaster()));
+      }
       out.println(EngineGenerateCommand.JSON.writeValueAsString(o));
     } else {
       out.printf("%-28s %10s%n", "measurement", "tok/s");
@@ -201,6 +231,18 @@ final class EngineBenchCommand implements Command {
                 + " %.1f tok/s%n",
             threads, bandwidth / 1e9, bytes.total() / 1e6, bound);
       }
+      if (pairedResult != null) {
+        out.printf(
+            "paired (%d batch-1 steps, each between two triad passes): median local bandwidth %.2f"
+                + " GB/s; fraction median %.1f %% (quartiles %.1f-%.1f %%); against the faster"
+                + " neighbour %.1f %%%n",
+            pairedResult.steps(),
+            pairedResult.bandwidth() / 1e9,
+            100 * pairedResult.median(),
+            100 * pairedResult.q1(),
+            100 * pairedResult.q3(),
+            100 * pairedResult.vsFaster());
+      }
       if (phaseSeconds != null) {
         out.printf("%-12s %12s %10s %8s%n", "phase", "ms/token", "MB", "GB/s");
         for (Phase p : phases(phaseSeconds, profiledTokens, bytes)) {
@@ -217,6 +259,14 @@ final class EngineBenchCommand implements Command {
   }
 
   private record Phase(String name, double msPerToken, long bytes, double gbPerSecond) {}
+
+  /** --paired: per-step fractions against the neighbouring triad passes (median, quartiles). */
+  private record Paired(
+      int steps, double bandwidth, double median, double q1, double q3, double vsFaster) {}
+
+  private static double frac(double v) {
+    return Math.round(v * 10000) / 10000.0;
+  }
 
   private static List<Phase> phases(double[] seconds, long tokens, DecodeBytes bytes) {
     List<Phase> out = new ArrayList<>();
@@ -316,6 +366,56 @@ final class EngineBenchCommand implements Command {
         }
       }
       return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /**
+     * {@code steps} batch-1 decode steps of one prefilled sequence (positions cycling through the
+     * {@code gen} slots after the prompt), each between two single triad passes over arrays of
+     * {@code triadBytes}; a step's fraction is its rate over the bound from its neighbours' mean.
+     */
+    Paired paired(int steps, int prompt, int gen, long triadBytes, long bytesPerToken) {
+      int[][] tables = tables(1);
+      int[] next = new int[1];
+      new GreedyGenerator(engine, maxBatchTokens)
+          .prefill(
+              List.of(randomPrompt(prompt)),
+              tables,
+              (s, row) -> next[0] = GreedyGenerator.argmax(row));
+      engine.triadBytesPerSecond(triadBytes, 1); // allocates and faults in the arrays (untimed)
+      double[] ratio = new double[steps];
+      double[] vsFaster = new double[steps];
+      double[] local = new double[steps];
+      double before = engine.triadBytesPerSecond(triadBytes, 1);
+      for (int k = 0; k < steps; k++) {
+        int pos = prompt + k % gen;
+        int slot = tables[0][pos / blockSize] * blockSize + pos % blockSize;
+        long t0 = System.nanoTime();
+        FloatBuffer logits =
+            engine.forward(
+                new ForwardBatch(
+                    next.clone(),
+                    new int[] {0},
+                    new int[] {pos},
+                    new int[] {slot},
+                    tables,
+                    new int[] {0}));
+        double dt = (System.nanoTime() - t0) / 1e9;
+        next[0] = GreedyGenerator.argmax(logits.slice(0, engine.info().vocabSize()));
+        double after = engine.triadBytesPerSecond(triadBytes, 1);
+        local[k] = (before + after) / 2;
+        ratio[k] = (1 / dt) / (local[k] / bytesPerToken);
+        vsFaster[k] = (1 / dt) / (Math.max(before, after) / bytesPerToken);
+        before = after;
+      }
+      double[] sorted = ratio.clone();
+      Arrays.sort(sorted);
+      return new Paired(
+          steps,
+          median(local),
+          median(ratio),
+          sorted[(steps - 1) / 4],
+          sorted[(steps - 1) * 3 / 4],
+          median(vsFaster));
     }
   }
 }

@@ -118,6 +118,8 @@ class EngineCommandsTest {
             "1",
             "--triad-mib",
             "4",
+            "--paired",
+            "5",
             "--profile",
             "--json");
     assertThat(r.code()).as(r.err()).isZero();
@@ -156,5 +158,51 @@ class EngineCommandsTest {
     assertThat(total.get("ms_per_token").asDouble()).isPositive();
     assertThat(prof.get(DecodeBytes.FFN_UP).get("ms_per_token").asDouble()).isPositive();
     assertThat(prof.get(DecodeBytes.OUTPUT).get("ms_per_token").asDouble()).isPositive();
+
+    // --paired: 5 steps between triad passes, the median fraction inside its quartiles
+    JsonNode p = j.get("paired");
+    assertThat(p.get("steps").asInt()).isEqualTo(5);
+    assertThat(p.get("bandwidth_gb_s").asDouble()).isPositive();
+    double f = p.get("fraction").asDouble();
+    assertThat(f).isPositive().isBetween(p.get("q1").asDouble(), p.get("q3").asDouble());
+    assertThat(p.get("fraction_vs_faster").asDouble()).isPositive();
+  }
+
+  @Test
+  void pairedPrintsItsLineInTextMode() throws Exception {
+    Run r =
+        GlmCliTest.run(
+            "engine",
+            "bench",
+            "--model",
+            model.toString(),
+            "--threads",
+            "1",
+            "--batch",
+            "1",
+            "--prompt",
+            "8",
+            "--gen",
+            "2",
+            "--reps",
+            "1",
+            "--triad-mib",
+            "4",
+            "--paired",
+            "3");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out())
+        .containsPattern(
+            "paired \\(3 batch-1 steps, each between two triad passes\\): median local"
+                + " bandwidth [0-9.]+ GB/s; fraction median [0-9.]+ %");
+  }
+
+  @Test
+  void pairedNeedsTheTriad() throws Exception {
+    Run r =
+        GlmCliTest.run(
+            "engine", "bench", "--model", model.toString(), "--triad-mib", "0", "--paired", "4");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("--paired needs the triad");
   }
 }
