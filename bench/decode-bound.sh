@@ -6,13 +6,16 @@
 # decode tok/s, fraction. No JVM involved. Then one thread's kernel speeds (glm-kernel-speed: GB/s
 # per CPU-second, L2-resident and streamed) for the record.
 #
-#   bench/decode-bound.sh [--reps N] [--gen N] [--paired N]
+#   bench/decode-bound.sh [--reps N] [--gen N] [--paired N] [--rounds N]
 #
 # The fraction is given twice: against the best triad pass around the whole decode run (STREAM's
 # convention), and --paired (default 64) steps each timed between two short triad passes, the
 # median of the per-step fractions against those neighbours. On a VM whose bandwidth drifts within
 # seconds the first compares the decode's average moment with the triad's best one; the second
-# compares like with like.
+# compares like with like. --rounds N (default 1) runs the three files N times, alternating, and ends
+# with every paired step binned by the moment's bandwidth (10 GB/s bins): the median fraction per
+# bin and the GB/s decode streamed there, which shows where the engine keeps up with the memory and
+# where it stops scaling with it.
 #
 # GLM_BENCH_DIR  native build dir holding glm-bench and glm-kernel-speed (default: builds
 #                inference-worker/native into ${TMPDIR:-/tmp}/glm-decode-bound/build)
@@ -25,12 +28,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPS=5
 GEN=32
 PAIRED=64
+ROUNDS=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --reps) REPS="$2"; shift 2 ;;
     --gen) GEN="$2"; shift 2 ;;
     --paired) PAIRED="$2"; shift 2 ;;
-    *) echo "usage: bench/decode-bound.sh [--reps N] [--gen N] [--paired N]" >&2; exit 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    *) echo "usage: bench/decode-bound.sh [--reps N] [--gen N] [--paired N] [--rounds N]" >&2; exit 2 ;;
   esac
 done
 THREADS="${GLM_BENCH_THREADS:-2}"
@@ -53,10 +58,13 @@ done
 echo "uptime: $(uptime)"
 printf '%-8s %10s %12s %10s %12s %9s   %s\n' file "triad GB/s" "MB/token" "bound t/s" "decode t/s" fraction \
   "paired: local triad GB/s, fraction median (quartiles), vs faster neighbour"
+SAMPLES="$(mktemp)"
+trap 'rm -f "$SAMPLES"' EXIT
+for round in $(seq "$ROUNDS"); do
 for t in q4_0 q8_0 q4_k_m; do
   out=$("$BIN/glm-bench" --model "$WORK/b1-$t.gguf" --threads "$THREADS" --batch 1 --prompt 32 --gen "$GEN" \
     --reps "$REPS" --triad-mib 256 --paired "$PAIRED" --profile --json)
-  python3 - "$t" "$out" <<'PY'
+  python3 - "$t" "$out" "$SAMPLES" <<'PY'
 import json, sys
 t, j = sys.argv[1], json.loads(sys.argv[2])
 d = j["decode"][0]["tok_s"]
@@ -70,7 +78,30 @@ g = j.get("profile_gb_s", {})
 tot = sum(p.values())
 print("         " + "  ".join(("%s %.2f" % (k, v)) + (" (%.1f GB/s)" % g[k] if k in g else "")
                               for k, v in p.items() if v > 0.005) + "  (ms/token, total %.2f)" % tot)
+with open(sys.argv[3], "a") as f:
+    for bw, fr in j.get("paired_samples", []):
+        f.write("%s %s %s\n" % (t, bw, fr))
 PY
 done
+done
+python3 - "$SAMPLES" <<'PY'
+import collections, sys
+by = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    t, bw, fr = line.split()
+    by[(t, int(float(bw) // 10) * 10)].append((float(fr), float(fr) * float(bw)))
+if not by:
+    sys.exit(0)
+bins = sorted({b for _, b in by})
+print("paired steps by the moment's bandwidth (local triad GB/s): median fraction, GB/s decode streamed (steps)")
+print("%-8s" % "file" + "".join("%22s" % ("%d-%d" % (b, b + 10)) for b in bins))
+for t in ("q4_0", "q8_0", "q4_k_m"):
+    row = "%-8s" % t
+    for b in bins:
+        v = sorted(by.get((t, b), []))
+        row += "%22s" % ("%.1f%%, %.1f (%d)" % (100 * v[len(v) // 2][0], sorted(x[1] for x in v)[len(v) // 2], len(v))
+                         if v else "-")
+    print(row)
+PY
 echo "uptime: $(uptime)"
 "$BIN/glm-kernel-speed" --ms 500

@@ -17,7 +17,8 @@
 // drifts within seconds (a shared VM: back-to-back triads there differ by up to 40 %): N batch-1
 // decode steps, each between two glm_context_triad passes of min(N, 64) MiB arrays; per step, the
 // rate reached over the bound from the mean of its two neighbouring passes; the median and the
-// quartiles of those N ratios, and the median against the faster neighbour alone (stricter).
+// quartiles of those N ratios, and the median against the faster neighbour alone (stricter); with
+// --json also every step's (bandwidth, fraction), to see how the fraction moves with the bandwidth.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -251,6 +252,7 @@ int main(int argc, char **argv) {
         if (d.first == 1) b1 = d.second;
     // --paired: each batch-1 step between two triad passes; per-step ratios to the local bound.
     std::vector<double> ratios, ratios_max, local_bw;
+    std::vector<std::pair<double, double>> samples; // (local bandwidth, fraction) per step, in order
     if (paired > 0 && triad_mib > 0 && b1 > 0) {
         const int64_t mib64 = (int64_t)std::min(triad_mib, 64) << 20;
         auto triad_pass = [&] {
@@ -275,6 +277,7 @@ int main(int argc, char **argv) {
             const double bw = (before + after) / 2;
             local_bw.push_back(bw);
             ratios.push_back((1.0 / dt) / (bw / tok_bytes));
+            samples.push_back({bw, ratios.back()});
             ratios_max.push_back((1.0 / dt) / (std::max(before, after) / tok_bytes));
             before = after;
         }
@@ -317,6 +320,13 @@ int main(int argc, char **argv) {
             std::printf(",\"paired\":{\"steps\":%zu,\"triad_gb_s\":%.3f,\"fraction\":%.4f,\"q1\":%.4f,\"q3\":%.4f,"
                         "\"fraction_vs_faster\":%.4f}",
                         ratios.size(), median(local_bw) / 1e9, quart(2), quart(1), quart(3), frac_max);
+        if (!samples.empty()) {
+            // every step, for binning by the moment's bandwidth: [[GB/s, fraction], ...]
+            std::printf(",\"paired_samples\":[");
+            for (size_t i = 0; i < samples.size(); i++)
+                std::printf("%s[%.2f,%.4f]", i ? "," : "", samples[i].first / 1e9, samples[i].second);
+            std::printf("]");
+        }
         if (profile) {
             std::printf(",\"profile_ms_per_token\":{");
             for (int i = 0; i < GLM_PROF_COUNT; i++) std::printf("%s\"%s\":%.4f", i ? "," : "", kPhase[i], prof[i]);
