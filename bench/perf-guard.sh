@@ -25,9 +25,12 @@
 # GLM_GUARD_BASELINE default bench/perf-guard-baseline.json
 # GLM_GUARD_GEN     generated tokens per request / decode run (default 32)
 # GLM_GUARD_STREAMS concurrent streams of the serving leg (default 16)
+# GLM_GUARD_PAIRS   how many times the engines alternate in each leg (default 3); each leg's ratio is
+#                   the median of its per-pair ratios (all of them are in "pair_ratios")
 #
 # Prints one JSON object on stdout (the figures, ratios, baselines and verdict). Takes about
-# 1.5 minutes on 2 cores once the project is built and the model exists. Not part of `mvnw verify`.
+# 1.5 minutes on 2 cores with 3 pairs once the project is built and the model exists. Not part of
+# `mvnw verify`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 skip() { echo "perf-guard: skipped: $*" >&2; exit 0; }
@@ -67,73 +70,95 @@ fi
 [[ -s "$MODEL" ]] || { echo "perf-guard: no model at $MODEL" >&2; exit 2; }
 
 GEN="${GLM_GUARD_GEN:-32}"
+PAIRS="${GLM_GUARD_PAIRS:-3}"
 PROMPT=27
 STREAMS="${GLM_GUARD_STREAMS:-16}"
 T0=$(date +%s)
 
-ours_b1=0
-llama_b1=0
-if [[ $SERVE_ONLY -eq 0 ]]; then
-echo "perf-guard: batch-1 decode, this engine" >&2
-ours_b1=$("$ROOT/glm" engine bench --model "$MODEL" --threads "$THREADS" --batch 1 --prompt 32 \
-  --gen "$GEN" --reps 3 --triad-mib 0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["decode"][0]["tok_s"])')
-
-echo "perf-guard: batch-1 decode, llama-bench" >&2
-llama_b1=$("$LB" -m "$MODEL" -t "$THREADS" -p 0 -n "$GEN" -r 3 -o json 2>/dev/null \
-  | python3 -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x.get("n_gen",0)>0]; print(r[0]["avg_ts"])')
-fi
-
-ours_serve='{}'
-llama_serve='{}'
-if [[ ! -x "$LS" ]]; then
-  echo "perf-guard: no llama-server under $LLAMA_CPP_DIR/bin: the serving leg is skipped" >&2
-else
-echo "perf-guard: $STREAMS streams, glm bench serve" >&2
-ours_serve=$("$ROOT/glm" bench serve --model "$MODEL" --threads "$THREADS" --concurrency "$STREAMS" \
-  --requests "$STREAMS" --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --no-sequential --json \
-  | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["rows"][0]))')
-
-echo "perf-guard: $STREAMS streams, llama-server" >&2
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-CTX=$(( STREAMS * (PROMPT + GEN + 16) ))
-"$LS" -m "$MODEL" -t "$THREADS" -np "$STREAMS" -c "$CTX" --host 127.0.0.1 --port "$PORT" \
-  >"$CACHE/llama-server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do
-  if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/health', timeout=1)" 2>/dev/null; then
-    break
+# The two engines run one after the other, so each pair's ratio also carries how the machine's
+# speed moved between them (on a shared VM the memory bandwidth can move 40 % within seconds): the
+# legs alternate GLM_GUARD_PAIRS times and the guard takes the median of the per-pair ratios.
+decode_pairs=()
+serve_pairs=()
+have_server=0
+[[ -x "$LS" ]] && have_server=1
+[[ $have_server -eq 1 ]] || echo "perf-guard: no llama-server under $LLAMA_CPP_DIR/bin: the serving leg is skipped" >&2
+SERVER=""
+trap '[[ -n "$SERVER" ]] && kill $SERVER 2>/dev/null || true' EXIT
+for pair in $(seq 1 "$PAIRS"); do
+  if [[ $SERVE_ONLY -eq 0 ]]; then
+    echo "perf-guard: [$pair/$PAIRS] batch-1 decode, this engine" >&2
+    ours=$("$ROOT/glm" engine bench --model "$MODEL" --threads "$THREADS" --batch 1 --prompt 32 \
+      --gen "$GEN" --reps 3 --triad-mib 0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["decode"][0]["tok_s"])')
+    echo "perf-guard: [$pair/$PAIRS] batch-1 decode, llama-bench" >&2
+    theirs=$("$LB" -m "$MODEL" -t "$THREADS" -p 0 -n "$GEN" -r 3 -o json 2>/dev/null \
+      | python3 -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x.get("n_gen",0)>0]; print(r[0]["avg_ts"])')
+    decode_pairs+=("[$ours,$theirs]")
   fi
-  kill -0 $SERVER 2>/dev/null || { echo "perf-guard: llama-server exited; see $CACHE/llama-server.log" >&2; exit 2; }
-  sleep 0.5
+  if [[ $have_server -eq 1 ]]; then
+    echo "perf-guard: [$pair/$PAIRS] $STREAMS streams, glm bench serve" >&2
+    ours=$("$ROOT/glm" bench serve --model "$MODEL" --threads "$THREADS" --concurrency "$STREAMS" \
+      --requests "$STREAMS" --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --no-sequential --json \
+      | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["rows"][0]))')
+    echo "perf-guard: [$pair/$PAIRS] $STREAMS streams, llama-server" >&2
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    CTX=$(( STREAMS * (PROMPT + GEN + 16) ))
+    "$LS" -m "$MODEL" -t "$THREADS" -np "$STREAMS" -c "$CTX" --host 127.0.0.1 --port "$PORT" \
+      >"$CACHE/llama-server.log" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 1 240); do
+      if python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/health', timeout=1)" 2>/dev/null; then
+        break
+      fi
+      kill -0 $SERVER 2>/dev/null || { echo "perf-guard: llama-server exited; see $CACHE/llama-server.log" >&2; exit 2; }
+      sleep 0.5
+    done
+    theirs=$(python3 "$ROOT/bench/serve_load.py" --url "http://127.0.0.1:$PORT" --concurrency "$STREAMS" \
+      --requests "$STREAMS" --prompt "$PROMPT" --gen "$GEN" --warmup \
+      | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["rows"][0]))')
+    kill $SERVER 2>/dev/null || true
+    wait $SERVER 2>/dev/null || true
+    SERVER=""
+    serve_pairs+=("[$ours,$theirs]")
+  fi
 done
-llama_serve=$(python3 "$ROOT/bench/serve_load.py" --url "http://127.0.0.1:$PORT" --concurrency "$STREAMS" \
-  --requests "$STREAMS" --prompt "$PROMPT" --gen "$GEN" --warmup \
-  | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["rows"][0]))')
-kill $SERVER 2>/dev/null || true
-wait $SERVER 2>/dev/null || true
 trap - EXIT
-fi
+decode_json="[$(IFS=,; echo "${decode_pairs[*]}")]"
+serve_json="[$(IFS=,; echo "${serve_pairs[*]}")]"
 
 LLAMA_COMMIT=$(git -C "$LLAMA_CPP_DIR/.." rev-parse --short HEAD 2>/dev/null || echo unknown)
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-python3 - "$BASELINE" "$TOL" "$ours_b1" "$llama_b1" "$ours_serve" "$llama_serve" "$SERVE_ONLY" "$WRITE_BASELINE" \
+python3 - "$BASELINE" "$TOL" "$decode_json" "$serve_json" "$SERVE_ONLY" "$WRITE_BASELINE" \
   "$(( $(date +%s) - T0 ))" "$LLAMA_COMMIT" "$CPU" "$THREADS" "$STREAMS" "$PROMPT" "$GEN" "$MODEL_DESC" <<'PY'
 import datetime, json, sys
-(base_path, tol, ob1, lb1, osv, lsv, serve_only, write, secs, commit, cpu, threads, streams, prompt,
- gen, model) = sys.argv[1:17]
-tol, ob1, lb1 = float(tol), float(ob1), float(lb1)
-osv, lsv = json.loads(osv), json.loads(lsv)
+(base_path, tol, dec, srv, serve_only, write, secs, commit, cpu, threads, streams, prompt,
+ gen, model) = sys.argv[1:15]
+tol = float(tol)
+dec, srv = json.loads(dec), json.loads(srv)
 serve_only, write = serve_only == "1", write == "1"
 base = json.load(open(base_path))
 out = {}
+
+
+def median_pair(pairs, ratio):
+    """The pair whose ratio is the median (the lower middle one for an even count)."""
+    ranked = sorted(pairs, key=ratio)
+    return ranked[(len(ranked) - 1) // 2]
+
+
+ob1 = lb1 = 0.0
 if not serve_only:
+    r = lambda p: p[0] / p[1]
+    ob1, lb1 = median_pair(dec, r)
     out["decode_b1"] = {"glm_tok_s": ob1, "llama_tok_s": lb1, "ratio": round(ob1 / lb1, 3),
-                        "baseline_ratio": base["decode_b1_ratio"]}
-if lsv:
+                        "pair_ratios": [round(r(p), 3) for p in dec], "baseline_ratio": base["decode_b1_ratio"]}
+osv = lsv = {}
+if srv:
+    r = lambda p: p[0]["gen_tok_s"] / p[1]["gen_tok_s"]
+    osv, lsv = median_pair(srv, r)
     s = {"glm": osv, "llama": lsv, "ratio": round(osv["gen_tok_s"] / lsv["gen_tok_s"], 3),
-         "baseline_ratio": base["serve_16_ratio"]}
-    # latencies: this engine's over llama-server's (below 1: this engine is faster)
+         "pair_ratios": [round(r(p), 3) for p in srv], "baseline_ratio": base["serve_16_ratio"]}
+    # latencies: this engine's over llama-server's (below 1: this engine is faster), the median pair's
     for k in ("ttft_ms_p50", "ttft_ms_p99", "itl_ms_p50", "itl_ms_p99"):
         if lsv.get(k):
             s[k + "_glm_over_llama"] = round(osv[k] / lsv[k], 3)
@@ -142,7 +167,8 @@ else:
     out["serve_16"] = {"skipped": "no llama-server in LLAMA_CPP_DIR"}
 out["tolerance"] = tol
 out["shape"] = {"threads": int(threads), "streams": int(streams), "prompt_tokens": int(prompt),
-                "gen_tokens": int(gen), "model": model, "llama_cpp": commit, "cpu": cpu}
+                "gen_tokens": int(gen), "pairs": max(len(dec), len(srv)), "model": model, "llama_cpp": commit,
+                "cpu": cpu}
 out["seconds"] = int(secs)
 failed = []
 if write:
@@ -151,10 +177,12 @@ if write:
         sys.exit(2)
     new = {"decode_b1_ratio": out["decode_b1"]["ratio"], "serve_16_ratio": out["serve_16"]["ratio"],
            "model": model, "threads": int(threads),
-           "source": "bench/perf-guard.sh --write-baseline, %s UTC, %s, llama.cpp %s: batch-1 decode %.1f vs "
-                     "%.1f tok/s, %s streams %.1f vs %.1f tok/s (%s-token prompts, %s generated)"
+           "source": "bench/perf-guard.sh --write-baseline, %s UTC, %s, llama.cpp %s, median of %d alternating "
+                     "pairs: batch-1 decode %.1f vs %.1f tok/s (pair ratios %s), %s streams %.1f vs %.1f tok/s "
+                     "(pair ratios %s; %s-token prompts, %s generated)"
                      % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"), cpu, commit,
-                        ob1, lb1, streams, osv["gen_tok_s"], lsv["gen_tok_s"], prompt, gen)}
+                        len(dec), ob1, lb1, out["decode_b1"]["pair_ratios"], streams, osv["gen_tok_s"],
+                        lsv["gen_tok_s"], out["serve_16"]["pair_ratios"], prompt, gen)}
     with open(base_path, "w") as f:
         json.dump(new, f, indent=2)
         f.write("\n")
