@@ -228,8 +228,9 @@ GLM_API int32_t glm_embed(glm_context *ctx, int32_t n_seqs, const int32_t *seq_o
  * the last-level cache), split into chunks claimed by the context's thread pool the way matrix
  * products are, one untimed pass then `reps` timed passes. Writes the best pass's bytes per second,
  * counted as STREAM counts them (3 * array_bytes per pass, write-allocate traffic not counted).
- * The arrays stay with the context until a call with another array_bytes or glm_context_free, and a
- * call that finds them skips the untimed pass (so one short pass can sit between two forwards).
+ * Arrays of up to 64 MiB stay with the context until a call with another array_bytes or
+ * glm_context_free, and a call that finds them skips the untimed pass (so one short pass can sit
+ * between two forwards); larger ones are freed before the call returns.
  * GLM_ERR_INVALID_ARGUMENT for array_bytes < 1 MiB or reps < 1; GLM_ERR_UNSUPPORTED on a CUDA
  * context. */
 GLM_API int32_t glm_context_triad(glm_context *ctx, int64_t array_bytes, int32_t reps, double *bytes_per_second);

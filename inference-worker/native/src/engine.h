@@ -169,7 +169,9 @@ struct Context {
     void create(Model *m, const glm_context_params &p);
     void forward(const glm_batch &b, float *logits);
     // glm_context_triad: best bytes/s of a STREAM triad over three arrays of array_bytes each,
-    // kept in triad_buf (a, b, c back to back) for the next call of the same size.
+    // kept in triad_buf (a, b, c back to back) for the next call of the same size when
+    // array_bytes <= kTriadKeepBytes.
+    static constexpr int64_t kTriadKeepBytes = (int64_t)64 << 20;
     double triad(int64_t array_bytes, int reps);
     std::vector<double> triad_buf;
     void moe_ffn(const Layer &L, int64_t rows); // glm4moe's routed + shared experts, h -> tmp (moe.cpp)

@@ -350,8 +350,9 @@ void Context::forward(const glm_batch &b, float *logits) {
 
 double Context::triad(int64_t array_bytes, int reps) {
     const int64_t n = array_bytes / (int64_t)sizeof(double);
-    // The arrays stay for the next call of the same size (glm-bench --paired times one pass between
-    // decode steps); a new size allocates and faults them in with an untimed pass.
+    // Arrays of up to kTriadKeepBytes stay for the next call of the same size (glm-bench --paired
+    // times one pass between decode steps); a new size allocates and faults them in with an untimed
+    // pass.
     const bool fresh = (int64_t)triad_buf.size() != 3 * n;
     if (fresh) {
         triad_buf.clear();
@@ -382,6 +383,12 @@ double Context::triad(int64_t array_bytes, int reps) {
     // keep the stores observable
     volatile double sink = pa[n / 2];
     (void)sink;
+    // Only short passes' arrays stay (3 x 64 MiB at most): a context that measured the bound with
+    // larger arrays before its benchmark does not carry them through it.
+    if (array_bytes > kTriadKeepBytes) {
+        triad_buf.clear();
+        triad_buf.shrink_to_fit();
+    }
     return best;
 }
 
