@@ -212,7 +212,13 @@ public final class BatchHandler {
     List<ObjectNode> sorted =
         all.stream()
             .sorted(
-                Comparator.comparingLong((ObjectNode b) -> b.get("created_at").asLong())
+                // newest first: created_at has whole seconds, so the creation's microseconds
+                // (batches made before that field: the second's start) order one second's batches
+                Comparator.comparingLong(
+                        (ObjectNode b) ->
+                            b.has("_created_us")
+                                ? b.get("_created_us").asLong()
+                                : b.get("created_at").asLong() * 1_000_000L)
                     .thenComparing(b -> b.get("id").asString())
                     .reversed())
             .toList();
