@@ -93,14 +93,8 @@ public final class ChatGlm3ToolCallParser implements ToolCallParser {
             out.accept(new OutputEvent.Text(name + "\n" + body));
           }
         } else if (state == 0) {
-          switch (nameLine.finish()) {
-            case NameLine.Call c -> {
-              numCalls = 1;
-              out.accept(new OutputEvent.CallStart(0, CallIds.next(), c.name()));
-              out.accept(new OutputEvent.CallArguments(0, "{}"));
-            }
-            case NameLine.Text t -> out.accept(new OutputEvent.Text(t.text()));
-            case null, default -> {}
+          if (nameLine.finishInto(out)) {
+            numCalls = 1;
           }
         }
         body.setLength(0);

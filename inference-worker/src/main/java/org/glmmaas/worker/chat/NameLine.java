@@ -1,6 +1,7 @@
 package org.glmmaas.worker.chat;
 
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Decides, as output streams in, whether an assistant turn opens with {@code name\n} where name is
@@ -67,5 +68,22 @@ final class NameLine {
     Decision d = toolNames.contains(name) ? new Call(name, "") : new Text(buf.toString());
     buf.setLength(0);
     return d;
+  }
+
+  /**
+   * {@link #finish} as output events: a call of the bare name with {@code {}} arguments (then
+   * true), or the buffered text; nothing when nothing was buffered.
+   */
+  boolean finishInto(Consumer<OutputEvent> out) {
+    switch (finish()) {
+      case Call c -> {
+        out.accept(new OutputEvent.CallStart(0, CallIds.next(), c.name()));
+        out.accept(new OutputEvent.CallArguments(0, "{}"));
+        return true;
+      }
+      case Text t -> out.accept(new OutputEvent.Text(t.text()));
+      case null, default -> {}
+    }
+    return false;
   }
 }
