@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.glmmaas.worker.cli.GlmCliTest.Run;
 import org.glmmaas.worker.engine.ffm.NativeGlmEngine;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,30 +100,35 @@ class EngineCommandsTest {
     assertThat(r.err()).contains("failed").doesNotContain("\tat ");
   }
 
+  /**
+   * {@code glm engine bench} on the test model: 1 thread, 8-token prompt, 2 tokens, 1 rep, 4 MiB
+   * triad.
+   */
+  private Run smallBench(String... more) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "engine",
+                "bench",
+                "--model",
+                model.toString(),
+                "--threads",
+                "1",
+                "--prompt",
+                "8",
+                "--gen",
+                "2",
+                "--reps",
+                "1",
+                "--triad-mib",
+                "4"));
+    args.addAll(List.of(more));
+    return GlmCliTest.run(args.toArray(String[]::new));
+  }
+
   @Test
   void benchPrintsTheDocumentedJson() throws Exception {
-    Run r =
-        GlmCliTest.run(
-            "engine",
-            "bench",
-            "--model",
-            model.toString(),
-            "--threads",
-            "1",
-            "--batch",
-            "1,2",
-            "--prompt",
-            "8",
-            "--gen",
-            "2",
-            "--reps",
-            "1",
-            "--triad-mib",
-            "4",
-            "--paired",
-            "5",
-            "--profile",
-            "--json");
+    Run r = smallBench("--batch", "1,2", "--paired", "5", "--profile", "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = EngineGenerateCommand.JSON.readTree(r.out());
     assertThat(j.get("prefill_tok_s").asDouble()).isPositive();
@@ -170,26 +177,7 @@ class EngineCommandsTest {
 
   @Test
   void pairedPrintsItsLineInTextMode() throws Exception {
-    Run r =
-        GlmCliTest.run(
-            "engine",
-            "bench",
-            "--model",
-            model.toString(),
-            "--threads",
-            "1",
-            "--batch",
-            "1",
-            "--prompt",
-            "8",
-            "--gen",
-            "2",
-            "--reps",
-            "1",
-            "--triad-mib",
-            "4",
-            "--paired",
-            "3");
+    Run r = smallBench("--batch", "1", "--paired", "3");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
         .containsPattern(
